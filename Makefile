@@ -1,0 +1,78 @@
+# cab: CodingAgentBench cells on one Linux host, without Docker.
+#
+#   make            build build/cab
+#   make test       build, then run every unit and integration test
+#   make asan       the same with AddressSanitizer and UBSan (build-asan/)
+#   make deps       install the Debian packages the build and tests need
+#   make bench      run the benchmarks under bench/
+
+BUILD     ?= build
+CC        ?= gcc
+PKGS      := libseccomp libcap libmnl libcjson
+DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
+             libcjson-dev libcmocka-dev busybox-static jq bubblewrap hyperfine \
+             passwd util-linux procps iproute2
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation \
+           -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS += $(EXTRA_LDFLAGS)
+
+LIB_SRC := $(wildcard common/*.c sandbox/*.c rootfs/*.c scorers/*.c runner/*.c)
+CLI_SRC := $(wildcard runner/cli/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+PROBE    := $(BUILD)/tests/probe
+
+.PHONY: all test asan deps bench clean check-deps
+
+all: $(BUILD)/cab $(UNIT_BIN) $(PROBE)
+
+check-deps:
+	@pkg-config --exists $(PKGS) cmocka || { \
+	  echo "cab: missing build libraries ($(PKGS) cmocka); run 'make deps' as root" >&2; exit 1; }
+
+$(BUILD)/obj/%.o: %.c | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libcab.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/cab: $(CLI_OBJ) $(BUILD)/libcab.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcab.a $(PKG_LIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libcab.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcab.a $(PKG_LIBS) $$(pkg-config --libs cmocka)
+
+# The probe runs inside minimal rootfs trees, so it is linked statically and
+# never sanitized.
+$(PROBE): tests/probe/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
+
+test: all
+	CAB_BUILD=$(abspath $(BUILD)) bash tests/run.sh
+
+asan:
+	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" CFLAGS="-O1 -g" test
+
+deps:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEBS)
+
+bench: all
+	bash bench/exec-start.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

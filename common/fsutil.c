@@ -1,0 +1,164 @@
+#include "common/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+
+int
+cab_write_file_at(int dirfd, const char *path, const char *buf, cab_error *err)
+{
+  cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return cab_error_sys(err, "open %s for writing", path);
+  size_t len = strlen(buf);
+  ssize_t n = write(fd, buf, len);
+  if (n < 0)
+    return cab_error_sys(err, "write '%s' to %s", buf, path);
+  if ((size_t)n != len)
+    return cab_error_set(err, EIO, "short write to %s", path);
+  return 0;
+}
+
+int
+cab_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
+                 cab_error *err)
+{
+  cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return cab_error_sys(err, "open %s", path);
+  size_t cap = 4096 < max ? 4096 : max;
+  cleanup_free char *buf = malloc(cap + 1);
+  if (buf == NULL)
+    return cab_error_sys(err, "read %s", path);
+  size_t used = 0;
+  for (;;) {
+    if (used == cap) {
+      if (cap >= max)
+        break;
+      size_t ncap = cap * 2 < max ? cap * 2 : max;
+      char *nbuf = realloc(buf, ncap + 1);
+      if (nbuf == NULL)
+        return cab_error_sys(err, "read %s", path);
+      buf = nbuf;
+      cap = ncap;
+    }
+    ssize_t n = read(fd, buf + used, cap - used);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return cab_error_sys(err, "read %s", path);
+    }
+    if (n == 0)
+      break;
+    used += (size_t)n;
+  }
+  buf[used] = '\0';
+  if (len)
+    *len = used;
+  *out = cab_steal_ptr(&buf);
+  return 0;
+}
+
+int
+cab_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                      cab_error *err)
+{
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
+    return cab_error_set(err, ENAMETOOLONG, "path too long: %s", path);
+  cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd < 0)
+    return cab_error_sys(err, "create temporary file beside %s", path);
+  const char *p = data;
+  size_t left = len;
+  while (left > 0) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      int saved = errno;
+      unlink(tmp);
+      return cab_error_set(err, saved, "write %s", tmp);
+    }
+    p += n;
+    left -= (size_t)n;
+  }
+  if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+    int saved = errno;
+    unlink(tmp);
+    return cab_error_set(err, saved, "finish %s", tmp);
+  }
+  if (rename(tmp, path) < 0) {
+    int saved = errno;
+    unlink(tmp);
+    return cab_error_set(err, saved, "rename %s to %s", tmp, path);
+  }
+  return 0;
+}
+
+int
+cab_parse_size(const char *text, int64_t *bytes)
+{
+  if (text == NULL || *text == '\0')
+    return -1;
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (errno != 0 || end == text || v < 0)
+    return -1;
+  double mult = 1;
+  switch (*end) {
+  case '\0': break;
+  case 'k': case 'K': mult = 1024.0; end++; break;
+  case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+  case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+  case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+  default: return -1;
+  }
+  if (*end == 'i' && mult > 1)
+    end++;
+  if (*end == 'b' || *end == 'B')
+    end++;
+  if (*end != '\0')
+    return -1;
+  double r = v * mult;
+  if (r > (double)INT64_MAX)
+    return -1;
+  *bytes = (int64_t)r;
+  return 0;
+}
+
+int
+cab_mkdir_p(const char *path, mode_t mode, cab_error *err)
+{
+  char buf[PATH_MAX];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+    return cab_error_set(err, ENAMETOOLONG, "path too long: %s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(buf, mode) < 0 && errno != EEXIST)
+      return cab_error_sys(err, "mkdir %s", buf);
+    *p = '/';
+  }
+  if (mkdir(buf, mode) < 0 && errno != EEXIST)
+    return cab_error_sys(err, "mkdir %s", buf);
+  return 0;
+}
+
+int64_t
+cab_now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}

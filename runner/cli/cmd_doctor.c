@@ -1,0 +1,161 @@
+/* cab doctor: what this host supports, probed directly (never by version). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fsutil.h"
+#include "runner/cli/commands.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/preflight.h"
+
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#endif
+#define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+
+static int
+map_self(uid_t uid, gid_t gid)
+{
+  char m[64];
+  cab_error e = {0};
+  snprintf(m, sizeof m, "0 %u 1", uid);
+  if (cab_write_file_at(AT_FDCWD, "/proc/self/uid_map", m, &e) < 0)
+    return -1;
+  cab_write_file_at(AT_FDCWD, "/proc/self/setgroups", "deny", &e);
+  snprintf(m, sizeof m, "0 %u 1", gid);
+  return cab_write_file_at(AT_FDCWD, "/proc/self/gid_map", m, &e);
+}
+
+/* Run PROBE in a forked child inside fresh user+mount namespaces. */
+static int
+in_userns(int (*probe)(void))
+{
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  pid_t pid = fork();
+  if (pid < 0)
+    return -errno;
+  if (pid == 0) {
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+      _exit(10);
+    if (map_self(uid, gid) < 0)
+      _exit(11);
+    _exit(probe ? probe() : 0);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+}
+
+static int
+probe_overlay(void)
+{
+  char base[] = "/tmp/cab-doctor-XXXXXX";
+  if (mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m") < 0 || mkdtemp(base) == NULL)
+    return 20;
+  char d[4][300];
+  const char *names[4] = {"lower", "upper", "work", "merged"};
+  for (int i = 0; i < 4; i++) {
+    snprintf(d[i], sizeof d[i], "%s/%s", base, names[i]);
+    mkdir(d[i], 0755);
+  }
+  char opts[1400];
+  snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,userxattr", d[0], d[1], d[2]);
+  return mount("overlay", d[3], "overlay", 0, opts) == 0 ? 0 : 21;
+}
+
+static const char *
+yes_no(int ok)
+{
+  return ok ? "yes" : "no";
+}
+
+int
+cab_cmd_doctor(int argc, char **argv)
+{
+  (void)argc;
+  (void)argv;
+  int problems = 0;
+  printf("cab doctor: what this host supports\n");
+
+  int userns = in_userns(NULL);
+  printf("  user namespaces:       %s", yes_no(userns == 0));
+  if (userns != 0) {
+    cab_error e = {0};
+    char line[2300];
+    cab_userns_explain(EPERM, &e);
+    printf("  (%s)", cab_error_line(&e, line, sizeof line));
+    problems++;
+  }
+  printf("\n");
+  printf("  overlay in userns:     %s\n", userns == 0 ? yes_no(in_userns(probe_overlay) == 0) : "no");
+
+  struct cab_cgroup_host host;
+  struct cab_cgroup_paths paths = {0};
+  cab_error cgerr = {0};
+  if (cab_cgroup_detect(&paths, &host, &cgerr) == 0) {
+    printf("  cgroup mode:           %s\n", cab_cgroup_mode_name(host.mode));
+    if (host.mode == CAB_CGROUP_MODE_UNIFIED || host.mode == CAB_CGROUP_MODE_HYBRID)
+      printf("  cgroup v2:             %s at %s (controllers: %s; writable: %s)\n",
+             host.v2_self[0] ? host.v2_self : "/", host.v2_mount,
+             host.v2_controllers[0] ? host.v2_controllers : "none", yes_no(host.v2_writable));
+    if (host.mode == CAB_CGROUP_MODE_HYBRID || host.mode == CAB_CGROUP_MODE_LEGACY) {
+      printf("  cgroup v1 memory:      %s\n", host.v1_memory.mount[0]
+                                                 ? (host.v1_memory.writable ? "writable" : "read-only")
+                                                 : "absent");
+      printf("  cgroup v1 pids:        %s\n", host.v1_pids.mount[0]
+                                                 ? (host.v1_pids.writable ? "writable" : "read-only")
+                                                 : "absent");
+      printf("  cgroup v1 cpu:         %s\n", host.v1_cpu.mount[0]
+                                                 ? (host.v1_cpu.writable ? "writable" : "read-only")
+                                                 : "absent");
+      printf("  cgroup v1 freezer:     %s\n", host.v1_freezer.mount[0]
+                                                 ? (host.v1_freezer.writable ? "writable" : "read-only")
+                                                 : "absent");
+    }
+    if (host.reason[0])
+      printf("  cgroup limits:         degraded to rlimits: %s\n", host.reason);
+  } else {
+    char line[2300];
+    printf("  cgroup mode:           unknown (%s)\n", cab_error_line(&cgerr, line, sizeof line));
+  }
+
+  char *actions = NULL;
+  cab_error e = {0};
+  int seccomp = prctl(PR_GET_SECCOMP) >= 0;
+  if (cab_read_file_at(AT_FDCWD, "/proc/sys/kernel/seccomp/actions_avail", 4096, &actions, NULL,
+                       &e) == 0) {
+    actions[strcspn(actions, "\n")] = '\0';
+    printf("  seccomp filters:       %s (actions: %s)\n", yes_no(seccomp), actions);
+    free(actions);
+  } else {
+    printf("  seccomp filters:       %s\n", yes_no(seccomp));
+  }
+
+  struct open_how how = {.flags = O_PATH, .resolve = RESOLVE_IN_ROOT};
+  long fd = syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
+  printf("  openat2:               %s\n", yes_no(fd >= 0));
+  if (fd >= 0)
+    close((int)fd);
+  else
+    problems++;
+
+  long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  if (abi > 0)
+    printf("  Landlock:              yes (ABI %ld)\n", abi);
+  else
+    printf("  Landlock:              no (%s)\n", strerror(errno));
+  return problems ? 1 : 0;
+}

@@ -1,0 +1,12 @@
+/* One entry point per CLI command; each returns the process exit code. */
+#ifndef CAB_RUNNER_CLI_COMMANDS_H
+#define CAB_RUNNER_CLI_COMMANDS_H
+
+int cab_cmd_exec(int argc, char **argv);
+int cab_cmd_doctor(int argc, char **argv);
+
+/* Print ERR as cab's one line on stderr and return its exit code. */
+struct cab_error;
+int cab_cli_fail(const struct cab_error *err);
+
+#endif

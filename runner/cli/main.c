@@ -1,0 +1,52 @@
+/* cab: run CodingAgentBench cells on one Linux host, without Docker. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "runner/cli/commands.h"
+
+#define CAB_VERSION "0.1.0"
+
+static void
+usage(FILE *out)
+{
+  fputs("usage: cab COMMAND [OPTIONS]\n"
+        "\n"
+        "commands:\n"
+        "  exec     run a command in a rootless sandbox (see 'cab exec --help')\n"
+        "  doctor   show what this host supports\n"
+        "  version  print cab's version\n",
+        out);
+}
+
+int
+cab_cli_fail(const cab_error *err)
+{
+  char line[2300];
+  fprintf(stderr, "cab: %s\n", cab_error_line(err, line, sizeof line));
+  return err->exit_code ? err->exit_code : CAB_EXIT_RUNNER;
+}
+
+int
+main(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stderr);
+    return CAB_EXIT_RUNNER;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "exec") == 0)
+    return cab_cmd_exec(argc - 1, argv + 1);
+  if (strcmp(cmd, "doctor") == 0)
+    return cab_cmd_doctor(argc - 1, argv + 1);
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("cab %s\n", CAB_VERSION);
+    return 0;
+  }
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "cab: unknown command '%s'; run 'cab help' for the list\n", cmd);
+  return CAB_EXIT_RUNNER;
+}

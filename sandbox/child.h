@@ -1,0 +1,24 @@
+/* The sandbox side: pid 1 of the new namespaces (a minimal init), and the
+ * command it forks (pid 2), which drops everything and execs. */
+#ifndef CAB_SANDBOX_CHILD_H
+#define CAB_SANDBOX_CHILD_H
+
+#include <stdbool.h>
+
+#include "sandbox/mounts.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/seccomp.h"
+
+struct cab_child_args {
+  const struct cab_sandbox_config *cfg;
+  struct cab_host_fds *fds;               /* opened by the child, in its namespace */
+  int sync_fd;                           /* SOCK_SEQPACKET to the supervisor */
+  const struct cab_seccomp_filter *filter; /* NULL: unconfined */
+  bool rlimit_pids;                      /* cap processes with RLIMIT_NPROC */
+  bool rlimit_memory;                    /* backstop RLIMIT_DATA */
+};
+
+/* Never returns. */
+__attribute__((noreturn)) void cab_child_main(const struct cab_child_args *args);
+
+#endif

@@ -1,0 +1,59 @@
+/* cab's sandbox: run one command in fresh user, mount, pid, net, uts, ipc and
+ * cgroup namespaces, on a read-only root, under seccomp, capability and
+ * resource limits.  It takes a directory; it knows nothing of images or cells. */
+#ifndef CAB_SANDBOX_SANDBOX_H
+#define CAB_SANDBOX_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "sandbox/limits.h"
+#include "sandbox/seccomp.h"
+
+struct cab_bind {
+  const char *src;   /* host path */
+  const char *dst;   /* path inside the sandbox */
+  bool readonly;
+};
+
+struct cab_sandbox_config {
+  const char *rootfs;         /* directory to use as / (NULL with host_rootfs) */
+  bool host_rootfs;           /* use the host's / read-only */
+  char *const *argv;          /* command; argv[0] is searched in PATH inside */
+  char *const *envp;          /* the complete environment of the command */
+  const char *hostname;       /* default "cab" */
+  const char *workdir;        /* default "/" */
+  const struct cab_bind *binds;
+  size_t n_binds;
+  uid_t uid;                  /* identity inside; the caller's ids map to it */
+  gid_t gid;
+  uint64_t caps;              /* capability mask kept by the command */
+  struct cab_seccomp_config seccomp;
+  struct cab_limits limits;
+  const char *cgroup_parent;  /* optional pre-created, writable cgroup */
+  bool tty;                   /* run under a pty relayed to our stdio */
+  int kill_grace_ms;          /* after forwarding SIGINT/SIGTERM; default 3000 */
+};
+
+struct cab_sandbox_result {
+  int exit_code;             /* command's code, 128+N on signal N */
+  int signal;                /* 0 unless killed by a signal */
+  bool timed_out;
+  bool oom_killed;
+  int64_t wall_ms, user_ms, sys_ms;
+  int64_t peak_memory_bytes; /* -1 when unknown */
+  enum cab_limit_mech memory, pids, cpu;
+  char cgroup_mode[16];      /* host cgroup mode, for reports */
+  char degraded[512];        /* why limits were degraded, "" if not */
+};
+
+/* Run CFG.  Returns 0 once the command has run (whatever its exit code, see
+ * RES), or -1 with ERR filled when the sandbox could not be set up or the
+ * command could not be started (ERR->exit_code is then 125, 126 or 127). */
+int cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result *res,
+                    cab_error *err);
+
+#endif

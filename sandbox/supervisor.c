@@ -1,0 +1,484 @@
+/* The supervisor: cab's side of one sandbox.  It creates the namespaces,
+ * maps ids, places the child in its cgroup, then watches it: signals,
+ * timeout, the memory watchdog, an optional pty relay, and the final report. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/child.h"
+#include "sandbox/preflight.h"
+#include "sandbox/protocol.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/tty.h"
+#include "sandbox/watchdog.h"
+
+/* clone3's argument, spelled out to avoid <linux/sched.h> clashing with
+ * glibc's <sched.h>. */
+struct clone3_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+      set_tid_size, cgroup;
+};
+#define CLONE_INTO_CGROUP_FLAG 0x200000000ULL
+
+#define NS_FLAGS                                                                             \
+  (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
+#define WATCHDOG_INTERVAL_MS 10
+
+struct watch {
+  pid_t init;
+  int sync_fd;
+  int sig_fd;
+  int pty_master;
+  struct cab_tty_relay *relay;
+  struct cab_cgroup *cg;
+  bool mem_watchdog;
+  int64_t mem_limit;
+  int64_t deadline_ns;   /* 0: none */
+  int64_t grace_ns;      /* 0: no kill pending */
+  int grace_ms;
+  bool killed;
+  /* from init */
+  bool got_exit;
+  int wait_status;
+  bool setup_failed;
+  bool exec_failed;
+  int exec_errnum;
+  char text[1536];
+  /* results */
+  bool timed_out;
+  bool watchdog_oom;
+  int64_t peak_rss;
+  int init_status;
+  struct rusage ru;
+};
+
+static pid_t
+clone_sandbox(int cgroup_fd)
+{
+  if (cgroup_fd >= 0) {
+    /* Born inside the cell cgroup: no window before it is attached. */
+    struct clone3_args args = {
+        .flags = NS_FLAGS | CLONE_INTO_CGROUP_FLAG,
+        .exit_signal = SIGCHLD,
+        .cgroup = (uint64_t)cgroup_fd,
+    };
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+      return pid;
+  }
+  return (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+static int
+write_id_maps(pid_t pid, uid_t inside_uid, gid_t inside_gid, cab_error *err)
+{
+  char path[64], map[64];
+  snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+  snprintf(map, sizeof map, "%u %u 1\n", inside_uid, geteuid());
+  if (cab_write_file_at(AT_FDCWD, path, map, err) < 0)
+    return cab_error_prefix(err, "map uid %u", inside_uid);
+  /* setgroups must be denied before an unprivileged gid_map write. */
+  snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+  if (cab_write_file_at(AT_FDCWD, path, "deny", err) < 0)
+    return -1;
+  snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+  snprintf(map, sizeof map, "%u %u 1\n", inside_gid, getegid());
+  if (cab_write_file_at(AT_FDCWD, path, map, err) < 0)
+    return cab_error_prefix(err, "map gid %u", inside_gid);
+  return 0;
+}
+
+static void
+kill_all(struct watch *w)
+{
+  if (w->killed)
+    return;
+  w->killed = true;
+  cab_error ignored = {0};
+  if (w->cg)
+    cab_cgroup_kill(w->cg, &ignored);
+  /* SIGKILL to the namespace's init takes every process in it along. */
+  kill(w->init, SIGKILL);
+}
+
+static int
+recv_msg(struct watch *w)
+{
+  struct cab_msg m;
+  struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                      .msg_controllen = sizeof cbuf};
+  ssize_t n = recvmsg(w->sync_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  if (n <= 0)
+    return n == 0 || (errno != EAGAIN && errno != EINTR) ? -1 : 0;
+  if (n != (ssize_t)sizeof m)
+    return 0;
+  switch (m.type) {
+  case CAB_MSG_SETUP_FAILED:
+    w->setup_failed = true;
+    snprintf(w->text, sizeof w->text, "%s", m.text);
+    break;
+  case CAB_MSG_EXEC_FAILED:
+    w->exec_failed = true;
+    w->exec_errnum = m.errnum;
+    snprintf(w->text, sizeof w->text, "%s", m.text);
+    break;
+  case CAB_MSG_EXITED:
+    w->got_exit = true;
+    w->wait_status = m.value;
+    break;
+  case CAB_MSG_PTY_MASTER: {
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    if (c && c->cmsg_type == SCM_RIGHTS)
+      memcpy(&w->pty_master, CMSG_DATA(c), sizeof(int));
+    break;
+  }
+  default:
+    break;
+  }
+  return 1;
+}
+
+static void
+on_signal(struct watch *w)
+{
+  struct signalfd_siginfo si;
+  while (read(w->sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+    int sig = (int)si.ssi_signo;
+    if (sig == SIGCHLD)
+      continue;
+    if (sig == SIGWINCH) {
+      if (w->relay)
+        cab_tty_relay_resize(w->relay);
+      continue;
+    }
+    if (w->grace_ns != 0) {
+      /* Asked twice: stop waiting. */
+      kill_all(w);
+      continue;
+    }
+    kill(w->init, sig);
+    w->grace_ns = cab_now_ns() + (int64_t)w->grace_ms * 1000000;
+  }
+}
+
+static bool
+reap_init(struct watch *w)
+{
+  int status;
+  pid_t p = wait4(w->init, &status, WNOHANG, &w->ru);
+  if (p != w->init)
+    return false;
+  w->init_status = status;
+  return true;
+}
+
+static int
+poll_timeout_ms(const struct watch *w)
+{
+  int64_t now = cab_now_ns();
+  int64_t next = -1;
+  if (w->deadline_ns && !w->killed)
+    next = w->deadline_ns;
+  if (w->grace_ns && !w->killed && (next < 0 || w->grace_ns < next))
+    next = w->grace_ns;
+  int ms = next < 0 ? -1 : (int)((next - now + 999999) / 1000000);
+  if (ms < 0 && next >= 0)
+    ms = 0;
+  if (w->mem_watchdog && !w->killed && (ms < 0 || ms > WATCHDOG_INTERVAL_MS))
+    ms = WATCHDOG_INTERVAL_MS;
+  return ms;
+}
+
+static void
+check_timers(struct watch *w)
+{
+  int64_t now = cab_now_ns();
+  if (w->deadline_ns && now >= w->deadline_ns && !w->killed) {
+    w->timed_out = true;
+    kill_all(w);
+  }
+  if (w->grace_ns && now >= w->grace_ns)
+    kill_all(w);
+  if (w->mem_watchdog && !w->killed) {
+    int64_t rss = cab_tree_anon_rss(w->init);
+    if (rss > w->peak_rss)
+      w->peak_rss = rss;
+    if (rss > w->mem_limit) {
+      w->watchdog_oom = true;
+      kill_all(w);
+    }
+  }
+}
+
+static void
+supervise(struct watch *w)
+{
+  bool init_gone = false;
+  bool sync_open = true;
+  while (!init_gone) {
+    struct pollfd p[4];
+    int n = 0;
+    p[n++] = (struct pollfd){.fd = w->sig_fd, .events = POLLIN};
+    if (sync_open)
+      p[n++] = (struct pollfd){.fd = w->sync_fd, .events = POLLIN};
+    int relay_first = n;
+    if (w->relay)
+      n += cab_tty_relay_pollfds(w->relay, p + n);
+    int r = poll(p, (nfds_t)n, poll_timeout_ms(w));
+    if (r < 0 && errno != EINTR)
+      break;
+    if (r > 0) {
+      if (p[0].revents & POLLIN)
+        on_signal(w);
+      if (sync_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+        while ((r = recv_msg(w)) > 0)
+          ;
+        if (r < 0)
+          sync_open = false;
+        if (w->pty_master >= 0 && w->relay == NULL)
+          w->relay = cab_tty_relay_new(w->pty_master);
+      }
+      if (w->relay && relay_first < n)
+        cab_tty_relay_service(w->relay, p + relay_first, n - relay_first);
+    }
+    check_timers(w);
+    init_gone = reap_init(w);
+  }
+  while (sync_open && recv_msg(w) > 0)
+    ;
+  if (w->relay)
+    cab_tty_relay_drain(w->relay);
+}
+
+static void
+fill_result(struct watch *w, struct cab_sandbox_result *res)
+{
+  int st = w->got_exit ? w->wait_status : w->init_status;
+  if (w->timed_out || w->watchdog_oom || !w->got_exit) {
+    /* The command did not report: init itself was killed. */
+    if (WIFSIGNALED(w->init_status)) {
+      res->signal = WTERMSIG(w->init_status);
+      res->exit_code = 128 + res->signal;
+    } else {
+      res->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : CAB_EXIT_RUNNER;
+    }
+  } else if (WIFSIGNALED(st)) {
+    res->signal = WTERMSIG(st);
+    res->exit_code = 128 + res->signal;
+  } else {
+    res->exit_code = WEXITSTATUS(st);
+  }
+  res->timed_out = w->timed_out;
+  res->user_ms = (int64_t)w->ru.ru_utime.tv_sec * 1000 + w->ru.ru_utime.tv_usec / 1000;
+  res->sys_ms = (int64_t)w->ru.ru_stime.tv_sec * 1000 + w->ru.ru_stime.tv_usec / 1000;
+  res->oom_killed = w->watchdog_oom;
+  res->peak_memory_bytes = w->mem_watchdog ? w->peak_rss : -1;
+  if (w->cg) {
+    struct cab_cgroup_stats stats = {.peak_memory_bytes = -1, .cpu_usage_us = -1};
+    if (cab_cgroup_stats(w->cg, &stats) == 0) {
+      res->oom_killed = res->oom_killed || stats.oom_killed;
+      if (stats.peak_memory_bytes >= 0)
+        res->peak_memory_bytes = stats.peak_memory_bytes;
+    }
+  }
+  if (res->peak_memory_bytes < 0 && w->ru.ru_maxrss > 0)
+    res->peak_memory_bytes = (int64_t)w->ru.ru_maxrss * 1024; /* largest single process */
+}
+
+/* Decide, per limit, what enforces it when no cgroup took it. */
+static void
+degrade_limits(const struct cab_sandbox_config *cfg, struct cab_sandbox_result *res,
+               bool *rl_pids, bool *rl_mem, const char *why)
+{
+  char msg[512] = "";
+  size_t used = 0;
+  if (cfg->limits.memory_bytes > 0 && res->memory == CAB_MECH_NONE) {
+    res->memory = CAB_MECH_RLIMIT;
+    *rl_mem = true;
+    used += (size_t)snprintf(msg + used, sizeof msg - used,
+                             "memory by RLIMIT_DATA and an RSS watchdog; ");
+  }
+  if (cfg->limits.pids > 0 && res->pids == CAB_MECH_NONE && used < sizeof msg) {
+    /* The kernel exempts the host's root user from RLIMIT_NPROC. */
+    if (geteuid() != 0) {
+      res->pids = CAB_MECH_RLIMIT;
+      *rl_pids = true;
+      used += (size_t)snprintf(msg + used, sizeof msg - used, "pids by RLIMIT_NPROC; ");
+    } else {
+      used += (size_t)snprintf(msg + used, sizeof msg - used, "pids NOT enforced; ");
+    }
+  }
+  if (cfg->limits.cpus > 0 && res->cpu == CAB_MECH_NONE && used < sizeof msg)
+    used += (size_t)snprintf(msg + used, sizeof msg - used, "cpu NOT enforced; ");
+  if (used > 0 && used < sizeof msg) {
+    msg[used - 2] = '\0';
+    snprintf(res->degraded, sizeof res->degraded, "limits degraded (%s): %s", why, msg);
+  }
+}
+
+int
+cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result *res,
+                cab_error *err)
+{
+  memset(res, 0, sizeof *res);
+  res->peak_memory_bytes = -1;
+  snprintf(res->cgroup_mode, sizeof res->cgroup_mode, "none");
+
+  struct cab_seccomp_filter *filter = NULL;
+  if (cab_seccomp_build(&cfg->seccomp, &filter, err) < 0)
+    return -1;
+
+  cleanup_free int *bind_fds = calloc(cfg->n_binds + 1, sizeof(int));
+  struct cab_host_fds fds = {.rootfs = -1, .dev = {-1, -1, -1, -1, -1, -1}, .bind_src = bind_fds};
+  for (size_t i = 0; i < cfg->n_binds; i++)
+    bind_fds[i] = -1;
+  int ret = -1;
+  struct cab_cgroup *cg = NULL;
+  int sv[2] = {-1, -1};
+  int sig_fd = -1;
+  sigset_t mask, oldmask;
+  sigemptyset(&mask);
+  bool masked = false;
+  bool rl_pids = false, rl_mem = false;
+  struct watch w = {.pty_master = -1, .grace_ms = cfg->kill_grace_ms > 0 ? cfg->kill_grace_ms : 3000};
+
+  /* Check the host paths now, for a clear error before any namespace
+   * exists.  The child opens them again inside its own mount namespace:
+   * bind mounts cannot take a source from another namespace. */
+  if (cab_host_fds_open(cfg, &fds, err) < 0)
+    goto out;
+  cab_host_fds_close(&fds, cfg->n_binds);
+  fds = (struct cab_host_fds){.rootfs = -1, .dev = {-1, -1, -1, -1, -1, -1}, .bind_src = bind_fds};
+  for (size_t i = 0; i < cfg->n_binds; i++)
+    bind_fds[i] = -1;
+
+  const struct cab_limits *lim = &cfg->limits;
+  char why[600] = "no writable cgroup";
+  if (lim->memory_bytes > 0 || lim->pids > 0 || lim->cpus > 0) {
+    struct cab_cgroup_host host;
+    struct cab_cgroup_paths paths = {.parent = cfg->cgroup_parent};
+    cab_error cgerr = {0};
+    if (cab_cgroup_detect(&paths, &host, &cgerr) == 0) {
+      snprintf(res->cgroup_mode, sizeof res->cgroup_mode, "%s", cab_cgroup_mode_name(host.mode));
+      cab_cgroup_cleanup_stale(&host, &cgerr);
+      if (cab_cgroup_create(&host, lim, &cg, &res->memory, &res->pids, &res->cpu, &cgerr) < 0) {
+        cab_error_line(&cgerr, why, sizeof why);
+        cg = NULL;
+      } else if (cg == NULL && host.reason[0]) {
+        snprintf(why, sizeof why, "%s", host.reason);
+      }
+    } else {
+      cab_error_line(&cgerr, why, sizeof why);
+    }
+    degrade_limits(cfg, res, &rl_pids, &rl_mem, why);
+  }
+
+  /* Signals arrive through a signalfd; the child unblocks its own. */
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGQUIT);
+  sigaddset(&mask, SIGWINCH);
+  if (sigprocmask(SIG_BLOCK, &mask, &oldmask) < 0) {
+    cab_error_sys(err, "block signals");
+    goto out;
+  }
+  masked = true;
+  sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sig_fd < 0) {
+    cab_error_sys(err, "signalfd");
+    goto out;
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    cab_error_sys(err, "socketpair");
+    goto out;
+  }
+
+  int64_t start = cab_now_ns();
+  pid_t pid = clone_sandbox(cg ? cab_cgroup_clone_fd(cg) : -1);
+  if (pid < 0) {
+    cab_userns_explain(errno, err);
+    goto out;
+  }
+  if (pid == 0) {
+    close(sv[0]);
+    close(sig_fd);
+    struct cab_child_args args = {
+        .cfg = cfg, .fds = &fds, .sync_fd = sv[1], .filter = filter,
+        .rlimit_pids = rl_pids, .rlimit_memory = rl_mem,
+    };
+    cab_child_main(&args);
+  }
+  close(sv[1]);
+  sv[1] = -1;
+
+  w.init = pid;
+  w.sync_fd = sv[0];
+  w.sig_fd = sig_fd;
+  w.cg = cg;
+  w.mem_watchdog = rl_mem;
+  w.mem_limit = lim->memory_bytes;
+  if (lim->timeout_s > 0)
+    w.deadline_ns = start + (int64_t)(lim->timeout_s * 1e9);
+
+  struct cab_msg go = {.type = CAB_MSG_GO};
+  if (write_id_maps(pid, cfg->uid, cfg->gid, err) < 0 ||
+      (cg && cab_cgroup_clone_fd(cg) < 0 && cab_cgroup_attach(cg, pid, err) < 0) ||
+      send(sv[0], &go, sizeof go, MSG_NOSIGNAL) < 0) {
+    if (err->message[0] == '\0')
+      cab_error_sys(err, "start the sandbox");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    goto out;
+  }
+
+  supervise(&w);
+  res->wall_ms = (cab_now_ns() - start) / 1000000;
+
+  if (w.setup_failed) {
+    cab_error_set(err, 0, "sandbox setup failed: %s", w.text);
+    goto out;
+  }
+  if (w.exec_failed) {
+    cab_error_set(err, w.exec_errnum, "cannot run %s", w.text);
+    err->exit_code = w.exec_errnum == ENOENT ? CAB_EXIT_NOT_FOUND : CAB_EXIT_CANNOT_RUN;
+    goto out;
+  }
+  fill_result(&w, res);
+  ret = 0;
+
+out:
+  if (w.relay)
+    cab_tty_relay_free(w.relay);
+  if (w.pty_master >= 0)
+    close(w.pty_master);
+  cab_cgroup_destroy(cg);
+  cab_host_fds_close(&fds, cfg->n_binds);
+  if (sv[0] >= 0)
+    close(sv[0]);
+  if (sv[1] >= 0)
+    close(sv[1]);
+  if (sig_fd >= 0)
+    close(sig_fd);
+  if (masked)
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
+  cab_seccomp_free(filter);
+  return ret;
+}

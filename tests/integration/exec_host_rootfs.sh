@@ -1,0 +1,75 @@
+#!/bin/bash
+# --host-rootfs: the host's / read-only, with the sandbox's own /proc, /dev
+# and /tmp, and the same isolation as --rootfs.
+. "$(dirname "$0")/../lib.sh"
+setup
+
+W=$T/work
+mkdir -p "$W"
+HOSTTMP=$(mktemp "${TMPDIR:-/tmp}/cab-host-marker.XXXXXX")
+at_exit "rm -f '$HOSTTMP'"
+# A path on the host's real filesystem (not /tmp, which is replaced) where
+# a write must fail: next to the probe, which we know exists.
+PROBE_DIR=$(dirname "$PROBE")
+WRITE_PATH=$PROBE_DIR/.cab-host-write-test-$$
+at_exit "rm -f '$WRITE_PATH'"
+
+run_cab "$T/r.json" exec --host-rootfs --bind "$W:/work-rw" -- \
+  "$PROBE" report --rootfs-path "$WRITE_PATH" --workdir-path /work-rw
+assert_eq "$RC" 0 "probe report under --host-rootfs exits 0"
+assert_json_valid "$T/r.json" "probe report is JSON"
+J=$T/r.json
+
+assert_json '.rootfs_write.name' EROFS "$J" "writing next to the probe ($PROBE_DIR) fails with EROFS"
+assert_eq "$(ls -A "$PROBE_DIR" | grep -c cab-host-write-test)" 0 "nothing was written on the host"
+assert_json '.rootfs_readonly' true "$J" "/ is read-only"
+assert_json '.workdir_write' ok "$J" "a rw bind is writable under --host-rootfs"
+
+assert_jq '.pid != 1 and .pid < 10' "$J" "own pid namespace, command not pid 1"
+assert_jq '.max_pid_seen < 10' "$J" "no host pids in /proc"
+assert_json '.interfaces' '["lo"]' "$J" "only lo"
+assert_json '.hostname' cab "$J" "hostname cab"
+assert_json '.cap_eff' 00000000a80425fb "$J" "CapEff is Docker's default set"
+assert_json '.no_new_privs' 1 "$J" "NoNewPrivs 1"
+assert_json '.seccomp' 2 "$J" "Seccomp 2"
+assert_json '.syscalls.keyctl.name' EPERM "$J" "keyctl EPERM"
+assert_json '.syscalls.unshare_newuser.name' EPERM "$J" "unshare(CLONE_NEWUSER) EPERM"
+assert_jq '.syscalls.mount_tmpfs != "ok"' "$J" "mount fails"
+assert_json '.proc_sys_writable.name' EROFS "$J" "/proc/sys is read-only"
+for p in /proc/kcore /proc/keys /proc/timer_list /proc/acpi /proc/scsi; do
+  if [ -e "$p" ]; then
+    assert_json ".masked_paths[\"$p\"].masked" true "$J" "$p is masked"
+  fi
+done
+assert_json '.dev_other' '[]' "$J" "the host's /dev is not visible (own /dev)"
+assert_json '.dev.null' "chr 1:3" "$J" "/dev/null"
+assert_json '.tmp_is_tmpfs' true "$J" "/tmp is a tmpfs"
+assert_json '.tmp_writable' ok "$J" "/tmp is writable"
+assert_json '.env | sort' '["HOME","PATH","TERM"]' "$J" "env is PATH HOME TERM"
+
+# The host's /tmp is not what the sandbox sees.
+run_cab "$T/ls" exec --host-rootfs -- /bin/ls -A /tmp
+assert_eq "$RC" 0 "ls /tmp exits 0"
+assert_no_match "$(cat "$T/ls")" "$(basename "$HOSTTMP")" "the host's /tmp is replaced by a fresh tmpfs"
+
+# The host's files are there, read-only.
+run_cab "$T/os" exec --host-rootfs -- /bin/cat /etc/os-release
+assert_eq "$RC" 0 "reading a host file exits 0"
+assert_eq "$(cat "$T/os")" "$(cat /etc/os-release)" "host files are visible"
+run_cab "$T/w" exec --host-rootfs -- "$PROBE" write /etc/cab-write-test
+assert_json '.result.name' EROFS "$T/w" "writing to host /etc fails with EROFS"
+[ -e /etc/cab-write-test ] && { fail "a file appeared in the host's /etc"; rm -f /etc/cab-write-test; }
+
+# Unprivileged: host files the caller cannot read stay unreadable (root on
+# the host maps to nobody inside, so uid 0 inside gains nothing).
+if ! is_root && [ -e /etc/shadow ] && ! [ -r /etc/shadow ]; then
+  run_cab "$T/sh" exec --host-rootfs -- /bin/cat /etc/shadow
+  assert_ne "$RC" 0 "an unprivileged caller still cannot read /etc/shadow"
+  assert_eq "$(wc -c <"$T/sh")" 0 "nothing of /etc/shadow was printed"
+fi
+
+# Exit codes are the same as with --rootfs.
+run_cab "$T/o" exec --host-rootfs -- /bin/sh -c 'exit 7'
+assert_eq "$RC" 7 "exit 7 under --host-rootfs"
+
+finish
