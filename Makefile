@@ -4,14 +4,16 @@
 #   make test       build, then run every unit and integration test
 #   make asan       the same with AddressSanitizer and UBSan (build-asan/)
 #   make deps       install the Debian packages the build and tests need
+#   make demo       the main job: one real sandboxed run on a busybox rootfs
 #   make bench      run the benchmarks under bench/
 
 BUILD     ?= build
 CC        ?= gcc
-PKGS      := libseccomp libcap libmnl libcjson
+PKGS      := libseccomp libcap libmnl libcjson libcrypto libcurl libarchive zlib libzstd
 DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
-             libcjson-dev libcmocka-dev busybox-static jq bubblewrap hyperfine \
-             passwd util-linux procps iproute2
+             libcjson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev libarchive-dev \
+             zlib1g-dev libzstd-dev busybox-static jq bubblewrap hyperfine \
+             passwd util-linux procps iproute2 umoci skopeo docker-registry apache2-utils
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -29,7 +31,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROBE    := $(BUILD)/tests/probe
 
-.PHONY: all test asan deps bench clean check-deps
+.PHONY: all test asan deps bench clean check-deps demo
 
 all: $(BUILD)/cab $(UNIT_BIN) $(PROBE)
 
@@ -68,6 +70,9 @@ asan:
 deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEBS)
+
+demo: $(BUILD)/cab
+	CAB_BUILD=$(BUILD) sh runner/demo.sh
 
 bench: all
 	bash bench/exec-start.sh

@@ -74,7 +74,8 @@ struct cab_cgroup_test_hooks {
   /* After cab created cgroup directory DIR: create the kernel's knob files. */
   void (*after_mkdir)(const char *dir, void *arg);
   /* Before cab writes VALUE to knob FILE: return 0 to go on with the write,
-   * or an errno value to make the write fail with it (e.g. EBUSY). */
+   * -1 when the hook did the write itself (e.g. to emulate the kernel's
+   * cgroup.subtree_control), or an errno value to make it fail (EBUSY). */
   int (*before_write)(const char *file, const char *value, void *arg);
   /* Before cab removes cgroup directory DIR: remove its knob files. */
   void (*before_rmdir)(const char *dir, void *arg);

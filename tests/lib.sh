@@ -127,6 +127,14 @@ assert_jq() {
   fi
 }
 
+# assert_errno EXPR ERRNAME FILE [MESSAGE]: EXPR is a probe result ("ok",
+# {"errno":N,"name":..} or {"signal":N}); its errno name must be ERRNAME
+# (or "ok").
+assert_errno() {
+  assert_json "$1 | if type == \"object\" then (.name // \"signal \(.signal)\") else . end" \
+    "$2" "$3" "${4:-$1 is $2}"
+}
+
 # jget EXPR FILE: print one value (raw); empty on any error.
 jget() { jq -r -c "$1" "$2" 2>/dev/null; }
 

@@ -93,7 +93,7 @@ prepare_user() {
   USER_HOME=$WORK/home-$TEST_USER
   mkdir -p "$USER_HOME" && chown "$TEST_USER:" "$USER_HOME" && chmod 0700 "$USER_HOME"
   local path
-  for path in "$CAB_BUILD/cab" "$CAB_BUILD/tests/probe" "$TESTS_DIR/lib.sh"; do
+  for path in "${CAB:-$CAB_BUILD/cab}" "$CAB_BUILD/tests/probe" "$TESTS_DIR/lib.sh"; do
     if ! setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups test -r "$path" 2>/dev/null; then
       user_problem="$TEST_USER cannot read $path (check the permissions of its parent directories)"
       return 1

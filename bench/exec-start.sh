@@ -1,0 +1,74 @@
+#!/bin/bash
+# exec-start: how long "cab exec -- /bin/true" takes, next to bubblewrap and
+# the floor of plain unshare(1), with cgroups on (--memory/--pids given) and
+# off (no limits).  One hyperfine run over all four commands; prints the
+# ratios cab/bwrap.
+#
+#   bash bench/exec-start.sh            (make bench)
+#   BENCH_RUNS=50 BENCH_JSON=out.json bash bench/exec-start.sh
+#
+# Environment: CAB_BUILD (default ./build), BENCH_RUNS (default 30),
+# BENCH_WARMUP (default 3), BENCH_JSON (keep hyperfine's JSON export there).
+set -eu
+
+SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
+export CAB_BUILD=${CAB_BUILD:-$SRC_DIR/build}
+# shellcheck source=../tests/lib.sh
+. "$SRC_DIR/tests/lib.sh"
+set +u
+
+RUNS=${BENCH_RUNS:-30}
+WARMUP=${BENCH_WARMUP:-3}
+
+for tool in hyperfine bwrap unshare jq; do
+  command -v "$tool" >/dev/null || { echo "exec-start: $tool not installed (make deps)" >&2; exit 1; }
+done
+[ -x "$CAB" ] || { echo "exec-start: $CAB not found (run make)" >&2; exit 1; }
+
+T=$(mktemp -d /tmp/cab-bench.XXXXXX)
+chmod 0755 "$T"
+trap 'rm -rf "$T"' EXIT
+R=$T/rootfs
+make_busybox_rootfs "$R" >/dev/null
+
+# Check each command once before timing it: a failing command would
+# otherwise be timed as a very fast one.
+check() {
+  local label=$1
+  shift
+  if ! "$@" >"$T/check.out" 2>&1; then
+    echo "exec-start: '$label' does not work here:" >&2
+    sed 's/^/  /' "$T/check.out" >&2
+    exit 1
+  fi
+}
+FLOOR="unshare -Urmnpfiu --mount-proc true"
+BWRAP="bwrap --unshare-all --die-with-parent --bind $R / --proc /proc --dev /dev /bin/true"
+CAB_OFF="$CAB exec --rootfs $R -- /bin/true"
+CAB_ON="$CAB exec --rootfs $R --memory 256M --pids 256 -- /bin/true"
+check floor $FLOOR
+check bwrap $BWRAP
+check "cab (no limits)" $CAB_OFF
+check "cab (limits)" $CAB_ON
+"$CAB" exec --rootfs "$R" --memory 256M --pids 256 --result "$T/mech.json" -- /bin/true 2>/dev/null
+MECH=$(jq -r '"memory=\(.limits.memory) pids=\(.limits.pids)"' "$T/mech.json" 2>/dev/null || echo unknown)
+
+echo "exec-start: $(uname -r), $(nproc) CPUs, as $(id -un), $RUNS runs; cab limits via $MECH"
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$T/hyperfine.json" \
+  -n floor "$FLOOR" \
+  -n bwrap "$BWRAP" \
+  -n cab-cgroups-off "$CAB_OFF" \
+  -n cab-cgroups-on "$CAB_ON"
+[ -n "${BENCH_JSON:-}" ] && cp "$T/hyperfine.json" "$BENCH_JSON"
+
+echo
+jq -r '
+  (.results | map({(.command): .}) | add) as $r
+  | def ms(n): ($r[n].mean * 1000 * 100 | round) / 100;
+    def ratio(a; b): ($r[a].mean / $r[b].mean * 100 | round) / 100;
+  "mean ms: floor \(ms("floor"))  bwrap \(ms("bwrap"))  cab off \(ms("cab-cgroups-off"))  cab on \(ms("cab-cgroups-on"))",
+  "cab/bwrap (cgroups off): \(ratio("cab-cgroups-off"; "bwrap"))",
+  "cab/bwrap (cgroups on):  \(ratio("cab-cgroups-on"; "bwrap"))",
+  "cab/floor (cgroups off): \(ratio("cab-cgroups-off"; "floor"))",
+  "bwrap/floor:             \(ratio("bwrap"; "floor"))"
+' "$T/hyperfine.json"
