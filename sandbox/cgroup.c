@@ -100,7 +100,8 @@ cg_read_key(const char *dir, const char *knob, const char *key, int64_t *val)
   if (cg_read(dir, knob, &text) < 0)
     return -1;
   size_t klen = strlen(key);
-  for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
       *val = strtoll(line + klen + 1, NULL, 10);
       return 0;
@@ -379,6 +380,8 @@ cab_cgroup_clone_fd(const struct cab_cgroup *cg)
 int
 cab_cgroup_attach(struct cab_cgroup *cg, pid_t pid, cab_error *err)
 {
+  if (cg == NULL)
+    return cab_error_set(err, EINVAL, "attach pid %ld: no cgroup", (long)pid);
   char val[32];
   snprintf(val, sizeof val, "%ld", (long)pid);
   if (cg->version == 2) {
@@ -398,6 +401,8 @@ cab_cgroup_attach(struct cab_cgroup *cg, pid_t pid, cab_error *err)
 int
 cab_cgroup_kill(struct cab_cgroup *cg, cab_error *err)
 {
+  if (cg == NULL)
+    return 0;
   if (cg->version == 2)
     return cg_v2_kill_dir(cg->hooks, cg->cell, err);
   return cg_v1_kill(cg, err);
@@ -406,6 +411,8 @@ cab_cgroup_kill(struct cab_cgroup *cg, cab_error *err)
 bool
 cab_cgroup_populated(struct cab_cgroup *cg)
 {
+  if (cg == NULL)
+    return false;
   return cg->version == 2 ? cg_v2_populated_dir(cg->cell) : cg_v1_populated(cg);
 }
 

@@ -1,10 +1,16 @@
 /* cgroup setup for one sandbox: detection, creation, limits, kill, stats.
  *
- * Ladder, tried in order:
- *   1. cgroup v2 with a writable (delegated) subtree: a supervisor cgroup for
- *      cab itself and a cell cgroup for the workload.
- *   2. cgroup v1 / hybrid: the memory, pids, cpu and freezer hierarchies.
- *   3. nothing writable: the caller falls back to rlimits and a watchdog.
+ * Ladder, by host mode:
+ *   1. unified (cgroup v2): our own cgroup (or --cgroup-parent) when writable.
+ *      Cells are <base>/cab.<pid>.cell-<hex>; if <base> holds processes, cab
+ *      moves itself into <base>/cab.<pid>.supervisor first (it stays there
+ *      until it exits; the next cab's cleanup_stale removes that directory).
+ *      As root, when that fails: <mount>/cab/cab.<pid>.cell-<hex>.
+ *   2. hybrid / legacy: v1 memory, pids, cpu, cpuacct and freezer, each where
+ *      our path (or --cgroup-parent) is writable.  A hybrid host's cgroup2
+ *      mount is not used (on it controllers are on v1).
+ *   3. nothing writable: create returns no cgroup and a reason; the caller
+ *      falls back to rlimits and a watchdog.
  * Every path is taken relative to a root directory so that unit tests can run
  * the logic on recorded fixtures (a fake /sys/fs/cgroup and /proc/self/cgroup). */
 #ifndef CAB_SANDBOX_CGROUP_H
@@ -27,7 +33,9 @@ enum cab_cgroup_mode {
 
 const char *cab_cgroup_mode_name(enum cab_cgroup_mode m);
 
-/* Where to look.  All NULL fields take the real host defaults. */
+/* Where to look.  All NULL fields take the real host defaults.
+ * cab_cgroup_detect fails only when MOUNTINFO or SELF_CGROUP cannot be read
+ * or PARENT is not absolute; an unusable host is reported in HOST->reason. */
 struct cab_cgroup_paths {
   const char *mountinfo;    /* default /proc/self/mountinfo */
   const char *self_cgroup;  /* default /proc/self/cgroup */
@@ -94,8 +102,9 @@ struct cab_cgroup_stats {
 };
 
 /* Create the cell's cgroup under HOST with a unique NAME component and apply
- * LIMITS.  MECH receives, per limit, what is enforced; a limit that the cgroup
- * cannot take is left at CAB_MECH_NONE for the caller to degrade.
+ * LIMITS (NULL: none).  MECH receives, per limit, what is enforced: V2/V1
+ * only when the knob write succeeded; a limit of 0 ("not asked") or one the
+ * cgroup cannot take is left at CAB_MECH_NONE for the caller to degrade.
  * Returns 0 with *OUT NULL when no cgroup is usable (not an error). */
 int cab_cgroup_create(const struct cab_cgroup_host *host, const struct cab_limits *limits,
                       struct cab_cgroup **out, enum cab_limit_mech *mem_mech,
@@ -119,21 +128,31 @@ const char *cab_cgroup_cell_path(const struct cab_cgroup *cg);
  * Owned by CG: valid until cab_cgroup_destroy, do not close it. */
 int cab_cgroup_clone_fd(const struct cab_cgroup *cg);
 
-/* Move PID into the cell cgroup(s). */
+/* Move PID into the cell cgroup(s) (v2 without clone3, and v1). */
 int cab_cgroup_attach(struct cab_cgroup *cg, pid_t pid, cab_error *err);
 
-/* Kill every process in the cell (cgroup.kill, or freeze + kill + thaw). */
+/* Kill every process in the cell: v2 cgroup.kill, else freeze + SIGKILL each
+ * pid + thaw; v1 the freezer, else SIGKILL in a loop.  Waits up to ~2 s for
+ * the cell to empty, -1 (EBUSY) if it does not. */
 int cab_cgroup_kill(struct cab_cgroup *cg, cab_error *err);
 
 /* True when the cell cgroup still holds processes. */
 bool cab_cgroup_populated(struct cab_cgroup *cg);
 
+/* v2: memory.events oom_kill / oom_group_kill, memory.peak, cpu.stat
+ * usage_usec.  v1: memory.oom_control oom_kill (before 4.13: failcnt > 0),
+ * memory.max_usage_in_bytes, cpuacct.usage.  -1 with ST all unknown if CG is
+ * NULL. */
 int cab_cgroup_stats(struct cab_cgroup *cg, struct cab_cgroup_stats *st);
 
 /* Kill what is left, remove the cgroup(s) and free CG.  NULL is fine. */
 void cab_cgroup_destroy(struct cab_cgroup *cg);
 
-/* Remove cab cgroups left by cab processes that no longer exist. */
+/* Remove cab cgroups left by cab processes that no longer exist: in each
+ * writable base directory (and <v2 mount>/cab as root), the directories named
+ * cab.<pid>.supervisor / cab.<pid>.cell-<id> whose pid is gone (ESRCH), after
+ * killing what still runs in them.  Nothing else is touched.  Keeps going on
+ * failure and reports the first one. */
 int cab_cgroup_cleanup_stale(const struct cab_cgroup_host *host, cab_error *err);
 
 #endif

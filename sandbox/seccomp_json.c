@@ -8,7 +8,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -124,7 +123,7 @@ get_u64(const struct loader *l, const cJSON *item, const struct jpath *at, uint6
   if (!cJSON_IsNumber(item))
     return fail(l, at, "expected a number");
   double v = item->valuedouble;
-  if (v < 0 || v >= 18446744073709551616.0 || v != floor(v))
+  if (!(v >= 0 && v < 18446744073709551616.0) || (double)(uint64_t)v != v)
     return fail(l, at, "expected an integer from 0 to 2^64-1, got %.17g", v);
   *out = (uint64_t)v;
   if (*out > max)

@@ -377,11 +377,13 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     if (cab_cgroup_detect(&paths, &host, &cgerr) == 0) {
       snprintf(res->cgroup_mode, sizeof res->cgroup_mode, "%s", cab_cgroup_mode_name(host.mode));
       cab_cgroup_cleanup_stale(&host, &cgerr);
-      if (cab_cgroup_create(&host, lim, &cg, &res->memory, &res->pids, &res->cpu, &cgerr) < 0) {
+      char reason[512] = "";
+      if (cab_cgroup_create_reason(&host, lim, &cg, &res->memory, &res->pids, &res->cpu, reason,
+                                   sizeof reason, &cgerr) < 0) {
         cab_error_line(&cgerr, why, sizeof why);
         cg = NULL;
-      } else if (cg == NULL && host.reason[0]) {
-        snprintf(why, sizeof why, "%s", host.reason);
+      } else if (reason[0]) {
+        snprintf(why, sizeof why, "%s", reason);
       }
     } else {
       cab_error_line(&cgerr, why, sizeof why);
