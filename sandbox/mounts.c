@@ -186,6 +186,12 @@ cab_host_fds_open(const struct cab_sandbox_config *cfg, struct cab_host_fds *fds
   fds->rootfs = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fds->rootfs < 0)
     return cab_error_sys(err, "rootfs %s", root);
+  fds->overlay = -1;
+  if (cfg->overlay_dir) {
+    fds->overlay = open(cfg->overlay_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fds->overlay < 0)
+      return cab_error_sys(err, "overlay directory %s", cfg->overlay_dir);
+  }
   for (int i = 0; i < 6; i++) {
     char p[32];
     snprintf(p, sizeof p, "/dev/%s", dev_names[i]);
@@ -211,6 +217,8 @@ cab_host_fds_close(struct cab_host_fds *fds, size_t n_binds)
 {
   if (fds->rootfs >= 0)
     close(fds->rootfs);
+  if (fds->overlay >= 0)
+    close(fds->overlay);
   for (int i = 0; i < 6; i++)
     if (fds->dev[i] >= 0)
       close(fds->dev[i]);
@@ -390,6 +398,31 @@ pivot_into(const char *newroot, cab_error *err)
   return 0;
 }
 
+/* The overlay root: the rootfs is the lower layer, never written; upper/
+ * and work/ live in the caller's per-run directory.  In a user namespace the
+ * kernel (5.11+) needs "userxattr": overlay then keeps its metadata in
+ * user.overlay.* xattrs. */
+static int
+mount_overlay_root(const struct cab_host_fds *fds, cab_error *err)
+{
+  if ((mkdirat(fds->overlay, "upper", 0755) < 0 && errno != EEXIST) ||
+      (mkdirat(fds->overlay, "work", 0700) < 0 && errno != EEXIST))
+    return cab_error_sys(err, "create the overlay's upper and work directories");
+  cleanup_close int upper = openat(fds->overlay, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int work = openat(fds->overlay, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (upper < 0 || work < 0)
+    return cab_error_sys(err, "open the overlay's upper and work directories");
+  char opts[256];
+  snprintf(opts, sizeof opts,
+           "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d,"
+           "userxattr",
+           fds->rootfs, upper, work);
+  if (mount("overlay", NEWROOT, "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
+    return cab_error_sys(err, "mount the overlay root (kernel 5.11+ needed in a user "
+                              "namespace)");
+  return 0;
+}
+
 int
 cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_host_fds *fds,
                       cab_error *err)
@@ -405,10 +438,15 @@ cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_hos
   if (mkdir(NEWROOT, 0755) < 0)
     return cab_error_sys(err, "mkdir " NEWROOT);
 
-  char src[64];
-  fd_path(fds->rootfs, src, sizeof src);
-  if (mount(src, NEWROOT, NULL, MS_BIND | MS_REC, NULL) < 0)
-    return cab_error_sys(err, "bind the rootfs on " NEWROOT);
+  if (fds->overlay >= 0) {
+    if (mount_overlay_root(fds, err) < 0)
+      return -1;
+  } else {
+    char src[64];
+    fd_path(fds->rootfs, src, sizeof src);
+    if (mount(src, NEWROOT, NULL, MS_BIND | MS_REC, NULL) < 0)
+      return cab_error_sys(err, "bind the rootfs on " NEWROOT);
+  }
   cleanup_close int rootfd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return cab_error_sys(err, "open " NEWROOT);
@@ -442,8 +480,9 @@ cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_hos
                               cfg->binds[i].src, cfg->binds[i].dst);
   }
 
-  /* The root is read-only, nosuid and nodev, all the way down. */
-  if (make_readonly(NEWROOT, true, err) < 0)
+  /* The root is read-only, nosuid and nodev, all the way down; an overlay
+   * root stays writable, its writes landing in the per-run upper layer. */
+  if (fds->overlay < 0 && make_readonly(NEWROOT, true, err) < 0)
     return -1;
 
   if (setup_proc(rootfd, false, fds->dev[0], err) < 0)

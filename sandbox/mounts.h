@@ -14,6 +14,7 @@
 /* Host objects opened before anything is mounted over them. */
 struct cab_host_fds {
   int rootfs;             /* O_PATH dir: the rootfs, or the host / */
+  int overlay;            /* O_PATH dir: cfg->overlay_dir, or -1 */
   int dev[6];             /* O_PATH: null zero full random urandom tty */
   int *bind_src;          /* O_PATH, one per cfg->binds */
 };

@@ -22,6 +22,10 @@ struct cab_bind {
 struct cab_sandbox_config {
   const char *rootfs;         /* directory to use as / (NULL with host_rootfs) */
   bool host_rootfs;           /* use the host's / read-only */
+  const char *overlay_dir;    /* when set, the root is an overlay: ROOTFS is
+                                 the read-only lower layer, and OVERLAY_DIR
+                                 (empty, writable) holds upper/ and work/, so
+                                 the root is writable and ROOTFS untouched */
   char *const *argv;          /* command; argv[0] is searched in PATH inside */
   char *const *envp;          /* the complete environment of the command */
   const char *hostname;       /* default "cab" */

@@ -345,7 +345,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     return -1;
 
   cleanup_free int *bind_fds = calloc(cfg->n_binds + 1, sizeof(int));
-  struct cab_host_fds fds = {.rootfs = -1, .dev = {-1, -1, -1, -1, -1, -1}, .bind_src = bind_fds};
+  struct cab_host_fds fds = {.rootfs = -1, .overlay = -1, .dev = {-1, -1, -1, -1, -1, -1}, .bind_src = bind_fds};
   for (size_t i = 0; i < cfg->n_binds; i++)
     bind_fds[i] = -1;
   int ret = -1;
@@ -364,7 +364,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   if (cab_host_fds_open(cfg, &fds, err) < 0)
     goto out;
   cab_host_fds_close(&fds, cfg->n_binds);
-  fds = (struct cab_host_fds){.rootfs = -1, .dev = {-1, -1, -1, -1, -1, -1}, .bind_src = bind_fds};
+  fds = (struct cab_host_fds){.rootfs = -1, .overlay = -1, .dev = {-1, -1, -1, -1, -1, -1}, .bind_src = bind_fds};
   for (size_t i = 0; i < cfg->n_binds; i++)
     bind_fds[i] = -1;
 

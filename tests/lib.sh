@@ -92,6 +92,16 @@ assert_no_match() {
   fi
 }
 
+# assert_rc EXPECTED MESSAGE: $RC of the last run_cab; a failure quotes its
+# stderr.
+assert_rc() {
+  if [ "$RC" = "$1" ]; then
+    pass "$2"
+  else
+    fail "$2 (expected exit $1, got $RC; stderr: $(head -c 300 "$LAST_OUT.err" 2>/dev/null | tr '\n' '|'))"
+  fi
+}
+
 # assert_cmp A OP B MESSAGE, OP one of -lt -le -gt -ge -eq -ne (integers)
 assert_cmp() {
   if [[ "$1" =~ ^-?[0-9]+$ && "$3" =~ ^-?[0-9]+$ ]] && [ "$1" "$2" "$3" ]; then
@@ -211,6 +221,7 @@ make_busybox_rootfs() {
 run_cab() {
   local out=$1 t0 t1
   shift
+  LAST_OUT=$out
   say "+ cab $*"
   t0=$(date +%s%N)
   timeout -k 5 "$CAB_TEST_TIMEOUT" "$CAB" "$@" >"$out" 2>"$out.err" </dev/null

@@ -22,6 +22,8 @@ static const char exec_usage[] =
     "\n"
     "  --rootfs DIR          use DIR, read-only, as the sandbox's /\n"
     "  --host-rootfs         use the host's /, read-only\n"
+    "  --overlay DIR         make the root writable: an overlay over it whose\n"
+    "                        changes land in DIR/upper (DIR must be empty)\n"
     "  --user UID[:GID]      identity inside (default 0:0, mapped to the caller)\n"
     "  --hostname NAME       default cab\n"
     "  --bind SRC:DST[:ro]   bind a host path (repeatable)\n"
@@ -133,7 +135,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
   enum {
     O_ROOTFS = 256, O_HOST_ROOTFS, O_USER, O_HOSTNAME, O_BIND, O_WORKDIR, O_ENV, O_CAP_ADD,
     O_CAP_DROP, O_SECCOMP, O_MEMORY, O_PIDS, O_CPUS, O_TIMEOUT, O_TMPFS, O_TTY, O_RESULT,
-    O_CGROUP_PARENT, O_HELP,
+    O_CGROUP_PARENT, O_OVERLAY, O_HELP,
   };
   static const struct option longopts[] = {
       {"rootfs", required_argument, 0, O_ROOTFS},
@@ -154,6 +156,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
       {"tty", no_argument, 0, O_TTY},
       {"result", required_argument, 0, O_RESULT},
       {"cgroup-parent", required_argument, 0, O_CGROUP_PARENT},
+      {"overlay", required_argument, 0, O_OVERLAY},
       {"help", no_argument, 0, O_HELP},
       {0, 0, 0, 0},
   };
@@ -231,6 +234,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
     case O_TTY: c->tty = true; break;
     case O_RESULT: o->result_path = optarg; break;
     case O_CGROUP_PARENT: c->cgroup_parent = optarg; break;
+    case O_OVERLAY: c->overlay_dir = optarg; break;
     case O_HELP:
       fputs(exec_usage, stdout);
       exit(0);
@@ -247,6 +251,8 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
     return usage_error(err, "exec: no root given; pass --rootfs DIR or --host-rootfs%s", "");
   if (c->rootfs && c->host_rootfs)
     return usage_error(err, "exec: --rootfs and --host-rootfs exclude each other%s", "");
+  if (c->overlay_dir && c->host_rootfs)
+    return usage_error(err, "exec: --overlay works with --rootfs, not --host-rootfs%s", "");
   c->argv = argv + optind;
 
   /* The environment: PATH, HOME and TERM unless --env set them, then --env. */

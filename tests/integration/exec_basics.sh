@@ -10,12 +10,12 @@ echo from-host >"$W/in.txt"
 
 # --- a command runs, output comes back ---------------------------------------
 run_cab "$T/out" exec --rootfs "$R" -- /bin/echo hello world
-assert_eq "$RC" 0 "echo exits 0"
+assert_rc 0 "echo exits 0"
 assert_eq "$(cat "$T/out")" "hello world" "stdout of the command reaches the caller"
 
 # PATH lookup of a bare command name, through the shell.
 run_cab "$T/out" exec --rootfs "$R" -- sh -c 'echo "$0 via sh"; echo to-stderr >&2' ok
-assert_eq "$RC" 0 "sh -c exits 0"
+assert_rc 0 "sh -c exits 0"
 assert_eq "$(cat "$T/out")" "ok via sh" "bare command names are found on PATH"
 assert_match "$(cat "$T/out.err")" "to-stderr" "stderr of the command reaches the caller"
 
@@ -27,25 +27,25 @@ assert_eq "$(echo $out)" 2 "stdin reaches the command"
 
 # --- identity ----------------------------------------------------------------
 run_cab "$T/id" exec --rootfs "$R" -- /bin/sh -c 'id -u; id -g; hostname'
-assert_eq "$RC" 0 "id exits 0"
+assert_rc 0 "id exits 0"
 assert_eq "$(sed -n 1p "$T/id")" 0 "default uid inside is 0"
 assert_eq "$(sed -n 2p "$T/id")" 0 "default gid inside is 0"
 assert_eq "$(sed -n 3p "$T/id")" cab "default hostname is cab"
 
 run_cab "$T/id" exec --rootfs "$R" --user 1000:1000 -- /bin/sh -c 'id -u; id -g'
-assert_eq "$RC" 0 "--user 1000:1000 exits 0"
+assert_rc 0 "--user 1000:1000 exits 0"
 assert_eq "$(sed -n 1p "$T/id")" 1000 "--user 1000:1000 gives uid 1000"
 assert_eq "$(sed -n 2p "$T/id")" 1000 "--user 1000:1000 gives gid 1000"
 
 run_cab "$T/rep" exec --rootfs "$R" --user 1000:1000 -- /usr/bin/probe report
-assert_eq "$RC" 0 "probe as --user 1000:1000 exits 0"
+assert_rc 0 "probe as --user 1000:1000 exits 0"
 assert_json '.uid' 1000 "$T/rep" "probe sees uid 1000"
 assert_json '.gid' 1000 "$T/rep" "probe sees gid 1000"
 assert_json '.cap_eff' 0000000000000000 "$T/rep" "a non-root --user has no effective capabilities (as Docker)"
 assert_json '.no_new_privs' 1 "$T/rep" "NoNewPrivs 1 for --user too"
 
 run_cab "$T/id" exec --rootfs "$R" --user 1234 -- /bin/sh -c 'id -u'
-assert_eq "$RC" 0 "--user 1234 (no gid) exits 0"
+assert_rc 0 "--user 1234 (no gid) exits 0"
 assert_eq "$(cat "$T/id")" 1234 "--user 1234 gives uid 1234"
 
 run_cab "$T/id" exec --rootfs "$R" --hostname sandbox-7 -- /bin/hostname
@@ -54,7 +54,7 @@ assert_eq "$(cat "$T/id")" sandbox-7 "--hostname sets the hostname"
 # --- generated /etc files -------------------------------------------------------
 run_cab "$T/etc" exec --rootfs "$R" --hostname h1 -- /bin/sh -c \
   'cat /etc/hostname; echo ---; cat /etc/hosts; echo ---; cat /etc/resolv.conf'
-assert_eq "$RC" 0 "reading /etc exits 0"
+assert_rc 0 "reading /etc exits 0"
 assert_eq "$(sed -n 1p "$T/etc")" h1 "/etc/hostname is generated with the hostname"
 assert_match "$(cat "$T/etc")" "127\.0\.0\.1[[:space:]]+.*localhost" "/etc/hosts maps localhost"
 assert_no_match "$(cat "$T/etc")" "rootfs-sentinel" "the rootfs's own /etc files are replaced"
@@ -74,7 +74,7 @@ assert_jq '.PATH | test("(^|:)/bin(:|$)")' "$T/env" "PATH includes /bin"
 # --- --workdir and --bind -------------------------------------------------------
 run_cab "$T/pwd" exec --rootfs "$R" --bind "$W:/work" --workdir /work -- /bin/sh -c \
   'pwd; cat in.txt; echo from-sandbox > out.txt'
-assert_eq "$RC" 0 "bind + workdir exits 0"
+assert_rc 0 "bind + workdir exits 0"
 assert_eq "$(sed -n 1p "$T/pwd")" /work "--workdir sets the working directory"
 assert_eq "$(sed -n 2p "$T/pwd")" from-host "a bind mount shows host files"
 assert_eq "$(cat "$W/out.txt" 2>/dev/null)" from-sandbox "writes to a rw bind reach the host"
@@ -83,7 +83,7 @@ mkdir -p "$T/ro"
 echo ro-data >"$T/ro/data"
 run_cab "$T/ro.json" exec --rootfs "$R" --bind "$T/ro:/mnt/ro:ro" --bind "$W:/work" -- \
   /usr/bin/probe write /mnt/ro/new-file
-assert_eq "$RC" 1 "writing into a :ro bind fails"
+assert_rc 1 "writing into a :ro bind fails"
 assert_errno '.result' EROFS "$T/ro.json" "a :ro bind gives EROFS"
 assert_eq "$(ls "$T/ro")" data "nothing was created in the :ro source"
 run_cab "$T/ro2" exec --rootfs "$R" --bind "$T/ro:/mnt/ro:ro" -- /bin/cat /mnt/ro/data
@@ -91,7 +91,7 @@ assert_eq "$(cat "$T/ro2")" ro-data "a :ro bind is readable"
 
 # A bind onto a path that does not exist in the (read-only) rootfs.
 run_cab "$T/deep" exec --rootfs "$R" --bind "$W:/opt/deep/work" -- /bin/cat /opt/deep/work/in.txt
-assert_eq "$RC" 0 "bind onto a missing mount point exits 0"
+assert_rc 0 "bind onto a missing mount point exits 0"
 assert_eq "$(cat "$T/deep")" from-host "bind onto a missing mount point works"
 
 # A single file bind.
@@ -100,7 +100,7 @@ assert_eq "$(cat "$T/fb")" from-host "a file can be bind-mounted"
 
 # --- /tmp -----------------------------------------------------------------------
 run_cab "$T/tmp" exec --rootfs "$R" --tmpfs-size 8M -- /usr/bin/probe report
-assert_eq "$RC" 0 "probe with --tmpfs-size exits 0"
+assert_rc 0 "probe with --tmpfs-size exits 0"
 assert_json '.tmp_is_tmpfs' true "$T/tmp" "/tmp is a tmpfs"
 assert_json '.tmp_writable' ok "$T/tmp" "/tmp is writable"
 assert_json '.tmp_size_bytes' 8388608 "$T/tmp" "--tmpfs-size 8M sizes /tmp"
@@ -111,7 +111,7 @@ assert_eq "$(cat "$T/full")" "rc=1" "writing past --tmpfs-size fails"
 
 # --- --tty ----------------------------------------------------------------------
 run_cab "$T/tty" exec --rootfs "$R" --tty -- /usr/bin/probe report
-assert_eq "$RC" 0 "probe under --tty exits 0"
+assert_rc 0 "probe under --tty exits 0"
 tr -d '\r' <"$T/tty" >"$T/tty.json"
 assert_json '.stdout_tty' true "$T/tty.json" "--tty gives the command a terminal on stdout"
 assert_json '.stdin_tty' true "$T/tty.json" "--tty gives the command a terminal on stdin"
@@ -120,7 +120,7 @@ assert_json '.stdout_tty' false "$T/notty" "no terminal without --tty"
 
 # --- --result -------------------------------------------------------------------
 run_cab "$T/o" exec --rootfs "$R" --result "$T/result.json" -- /bin/sh -c 'exit 4'
-assert_eq "$RC" 4 "exit code with --result"
+assert_rc 4 "exit code with --result"
 assert_json_valid "$T/result.json" "--result writes JSON"
 assert_json '[ "exit_code","signal","timed_out","oom_killed","wall_ms","user_ms","sys_ms","peak_memory_bytes","limits" ] - keys' \
   '[]' "$T/result.json" "--result has every key"
@@ -134,7 +134,7 @@ assert_jq '(.wall_ms|type) == "number" and .wall_ms >= 0 and .wall_ms < 30000' "
 
 # --- cab doctor -----------------------------------------------------------------
 run_cab "$T/doctor" doctor
-assert_eq "$RC" 0 "cab doctor exits 0"
+assert_rc 0 "cab doctor exits 0"
 for word in userns overlay cgroup seccomp openat2 landlock; do
   assert_match "$(tr 'A-Z' 'a-z' <"$T/doctor")" "$word" "cab doctor reports $word"
 done

@@ -11,7 +11,7 @@ mkdir -p "$R/some-dir"
 # --- the command's own status ---------------------------------------------------
 for n in 0 1 3 42 255; do
   run_cab "$T/o" exec --rootfs "$R" -- /usr/bin/probe exit $n
-  assert_eq "$RC" "$n" "exit $n -> $n"
+  assert_rc "$n" "exit $n -> $n"
 done
 run_cab "$T/o" exec --rootfs "$R" --result "$T/exit3.json" -- /usr/bin/probe exit 3
 assert_json '.exit_code' 3 "$T/exit3.json" "--result exit_code 3"
@@ -21,26 +21,26 @@ assert_json '.timed_out' false "$T/exit3.json" "--result timed_out false for a n
 # --- killed by a signal: 128+N ---------------------------------------------------------
 for sig in 9 15 6 1; do
   run_cab "$T/o" exec --rootfs "$R" -- /usr/bin/probe kill $sig
-  assert_eq "$RC" $((128 + sig)) "kill -$sig self -> $((128 + sig))"
+  assert_rc $((128 + sig)) "kill -$sig self -> $((128 + sig))"
 done
 run_cab "$T/o" exec --rootfs "$R" --result "$T/kill9.json" -- /usr/bin/probe kill 9
 assert_json '.signal' 9 "$T/kill9.json" "--result signal 9"
 assert_jq '.exit_code == 137 or .exit_code == null' "$T/kill9.json" "--result exit_code for SIGKILL is 137 (or null)"
 assert_json '.oom_killed' false "$T/kill9.json" "a self-inflicted SIGKILL is not an OOM kill"
 run_cab "$T/o" exec --rootfs "$R" -- /bin/sh -c 'kill -TERM $$'
-assert_eq "$RC" 143 "a shell killing itself with TERM -> 143"
+assert_rc 143 "a shell killing itself with TERM -> 143"
 
 # --- cannot run / not found -----------------------------------------------------------
 run_cab "$T/o" exec --rootfs "$R" -- /no/such/command
-assert_eq "$RC" 127 "a missing absolute path -> 127"
+assert_rc 127 "a missing absolute path -> 127"
 assert_cmp "$(wc -l <"$T/o.err")" -ge 1 "a missing command is explained on stderr"
 run_cab "$T/o" exec --rootfs "$R" -- no-such-command-anywhere
-assert_eq "$RC" 127 "a name not on PATH -> 127"
+assert_rc 127 "a name not on PATH -> 127"
 run_cab "$T/o" exec --rootfs "$R" -- /bin/not-executable
-assert_eq "$RC" 126 "a file without x bit -> 126"
+assert_rc 126 "a file without x bit -> 126"
 assert_eq "$(cat "$T/o")" "" "the non-executable file did not run"
 run_cab "$T/o" exec --rootfs "$R" -- /some-dir
-assert_eq "$RC" 126 "a directory as the command -> 126"
+assert_rc 126 "a directory as the command -> 126"
 run_cab "$T/o" exec --rootfs "$R" --result "$T/nf.json" -- /no/such/command
 assert_json '.exit_code' 127 "$T/nf.json" "--result exit_code 127 for not found"
 
@@ -49,7 +49,7 @@ check_125() {
   local what=$1
   shift
   run_cab "$T/o" "$@"
-  assert_eq "$RC" 125 "$what -> 125"
+  assert_rc 125 "$what -> 125"
   assert_eq "$(wc -l <"$T/o.err" | tr -d ' ')" 1 "$what: exactly one line on stderr"
   assert_match "$(cat "$T/o.err")" "[a-z]" "$what: the line says something"
 }

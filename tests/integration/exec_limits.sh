@@ -22,7 +22,7 @@ fi
 # cab.* cgroups under our own cgroup in each v1 hierarchy, as "ctl:name" lines.
 list_cab_cgroups() {
   local c own
-  for c in memory pids cpu freezer; do
+  for c in memory pids cpu cpuacct freezer blkio; do
     own=$(own_cgroup_v1 $c)
     [ -n "$own" ] && [ -d "/sys/fs/cgroup/$c$own" ] || continue
     find "/sys/fs/cgroup/$c$own" -maxdepth 2 -type d -name 'cab*' 2>/dev/null | sed "s|^|$c:|"
@@ -39,7 +39,7 @@ M=$(marker forkbomb)
 at_exit "kill_marker $M"
 run_cab "$T/fb" exec --rootfs "$R" --pids 64 --result "$T/fb.result" -- \
   /usr/bin/probe forkbomb 3 --leave "$M"
-assert_eq "$RC" 0 "cab returns the fork bomb's exit code (0)"
+assert_rc 0 "cab returns the fork bomb's exit code (0)"
 assert_cmp "$MS" -lt 20000 "cab returns after the fork bomb"
 assert_json_valid "$T/fb" "the fork bomb reports"
 forks=$(jget .forks "$T/fb")
@@ -61,14 +61,14 @@ assert_json_valid "$T/hog.result" "--result after the hog is JSON"
 assert_json '.oom_killed' true "$T/hog.result" "--result reports oom_killed"
 assert_json '.limits.memory' "$want_mem" "$T/hog.result" "--memory is enforced by $want_mem"
 if is_root; then
-  assert_eq "$RC" 137 "the OOM-killed hog exits 137 (SIGKILL)"
+  assert_rc 137 "the OOM-killed hog exits 137 (SIGKILL)"
   assert_jq '.peak_memory_bytes > 32*1048576 and .peak_memory_bytes <= 72*1048576' "$T/hog.result" \
-    "peak_memory_bytes is close to the 64M limit"
+    "peak_memory_bytes is close to the 64M limit ($(jget .peak_memory_bytes "$T/hog.result"))"
 fi
 
 # Control: a small allocation under the same limit is fine.
 run_cab "$T/small" exec --rootfs "$R" --memory 64M --result "$T/small.result" -- /usr/bin/probe hog 16
-assert_eq "$RC" 0 "a 16 MiB allocation under --memory 64M succeeds"
+assert_rc 0 "a 16 MiB allocation under --memory 64M succeeds"
 assert_json '.oom_killed' false "$T/small.result" "no oom_killed for a small allocation"
 assert_jq '.peak_memory_bytes >= 16*1048576' "$T/small.result" "peak_memory_bytes counts the 16 MiB"
 
@@ -87,7 +87,7 @@ assert_eq "$(echo $left)" "" "no daemon process is left on the host"
 
 # --- --cpus ------------------------------------------------------------------------
 run_cab "$T/spin" exec --rootfs "$R" --cpus 0.5 --result "$T/spin.result" -- /usr/bin/probe spin 2
-assert_eq "$RC" 0 "spin under --cpus 0.5 exits 0"
+assert_rc 0 "spin under --cpus 0.5 exits 0"
 assert_json '.limits.cpu' "$want_cpu" "$T/spin.result" "--cpus is enforced by $want_cpu"
 if [ "$want_cpu" != none ]; then
   assert_jq '.cpu_ms < 1500' "$T/spin" "--cpus 0.5 holds 2 s of spinning under 1.5 s of CPU"
@@ -97,7 +97,7 @@ fi
 
 # --- mechanisms for all three at once; no limit -> none -------------------------------
 run_cab "$T/all" exec --rootfs "$R" --memory 128M --pids 100 --cpus 1 --result "$T/all.result" -- /bin/true
-assert_eq "$RC" 0 "/bin/true with all limits exits 0"
+assert_rc 0 "/bin/true with all limits exits 0"
 assert_json '[.limits.memory, .limits.pids, .limits.cpu]' "[\"$want_mem\",\"$want_pids\",\"$want_cpu\"]" \
   "$T/all.result" "limits are enforced by memory=$want_mem pids=$want_pids cpu=$want_cpu"
 if ! is_root; then
@@ -110,6 +110,22 @@ assert_json '[.limits.memory, .limits.pids, .limits.cpu]' '["none","none","none"
 assert_eq "$(cat "$T/none.err")" "" "no limits asked: no warning"
 
 # --- no cgroup left behind -------------------------------------------------------------
+if is_root; then
+  # Control: while a limited cab runs, its cgroup is where we look.
+  say "+ cab exec --rootfs R --memory 64M --pids 64 --cpus 1 -- probe sleep 3 &"
+  timeout -k 5 "$CAB_TEST_TIMEOUT" "$CAB" exec --rootfs "$R" --memory 64M --pids 64 --cpus 1 -- \
+    /usr/bin/probe sleep 3 >/dev/null 2>&1 </dev/null &
+  bg=$!
+  found=""
+  for _ in $(seq 40); do
+    list_cab_cgroups | sort >"$T/cg.during"
+    found=$(comm -13 "$T/cg.before" "$T/cg.during" | tr '\n' ' ')
+    [ -n "$found" ] && break
+    sleep 0.05
+  done
+  assert_match "$found" "memory:.*cab" "control: a running cab has a cab* cgroup under our own memory cgroup ($found)"
+  wait "$bg"
+fi
 list_cab_cgroups | sort >"$T/cg.after"
 assert_eq "$(comm -13 "$T/cg.before" "$T/cg.after" | tr '\n' ' ')" "" "cab leaves no cgroup behind"
 
