@@ -21,7 +21,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 OPTFLAGS ?= -O2 -g
 CFLAGS  += $(OPTFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation \
            -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-LDFLAGS += $(EXTRA_LDFLAGS)
+LDFLAGS += -Wl,--as-needed $(EXTRA_LDFLAGS)
 
 LIB_SRC := $(wildcard common/*.c sandbox/*.c rootfs/*.c scorers/*.c runner/*.c)
 CLI_SRC := $(wildcard runner/cli/*.c)

@@ -46,9 +46,14 @@ FLOOR="unshare -Urmnpfiu --mount-proc true"
 BWRAP="bwrap --unshare-all --die-with-parent --bind $R / --proc /proc --dev /dev /bin/true"
 CAB_OFF="$CAB exec --rootfs $R -- /bin/true"
 CAB_ON="$CAB exec --rootfs $R --memory 256M --pids 256 -- /bin/true"
+# hyperfine -N splits these command strings on spaces, and so does check.
+# shellcheck disable=SC2086
 check floor $FLOOR
+# shellcheck disable=SC2086
 check bwrap $BWRAP
+# shellcheck disable=SC2086
 check "cab (no limits)" $CAB_OFF
+# shellcheck disable=SC2086
 check "cab (limits)" $CAB_ON
 "$CAB" exec --rootfs "$R" --memory 256M --pids 256 --result "$T/mech.json" -- /bin/true 2>/dev/null
 MECH=$(jq -r '"memory=\(.limits.memory) pids=\(.limits.pids)"' "$T/mech.json" 2>/dev/null || echo unknown)

@@ -183,10 +183,11 @@ wipe_inherited_args(void)
   char *p = strrchr(buf, ')');
   if (p == NULL)
     return;
-  unsigned long v[52] = {0};
-  int field = 2;
-  for (char *tok = strtok(p + 1, " "); tok && field < 52; tok = strtok(NULL, " "))
-    v[++field] = strtoul(tok, NULL, 10);
+  /* v[N] is field N; the first token after ')' is field 3. */
+  unsigned long v[53] = {0};
+  int field = 3;
+  for (char *tok = strtok(p + 1, " "); tok && field <= 52; tok = strtok(NULL, " "))
+    v[field++] = strtoul(tok, NULL, 10);
   unsigned long regions[2][2] = {{v[48], v[49]}, {v[50], v[51]}};
   for (int i = 0; i < 2; i++)
     if (regions[i][0] && regions[i][1] > regions[i][0])

@@ -6,6 +6,7 @@
  * short BPF prologue answers them ENOSYS before libseccomp's program runs, so
  * programs fall back to older calls instead of failing on EPERM. */
 #include "sandbox/seccomp.h"
+#include "sandbox/seccomp_cache.h"
 
 #include <errno.h>
 #include <linux/filter.h>
@@ -373,6 +374,20 @@ export_bpf(scmp_filter_ctx filter, const struct stub *stub, struct cab_seccomp_f
   return 0;
 }
 
+static int
+filter_from_insns(const struct sock_filter *insns, size_t n, struct cab_seccomp_filter **out,
+                  cab_error *err)
+{
+  struct cab_seccomp_filter *f = malloc(sizeof *f + n * sizeof *insns);
+  if (f == NULL)
+    return cab_error_sys(err, "malloc");
+  memcpy(f->insns, insns, n * sizeof *insns);
+  f->prog.len = (unsigned short)n;
+  f->prog.filter = f->insns;
+  *out = f;
+  return 0;
+}
+
 int
 cab_seccomp_build(const struct cab_seccomp_config *cfg, struct cab_seccomp_filter **out,
                   cab_error *err)
@@ -380,6 +395,14 @@ cab_seccomp_build(const struct cab_seccomp_config *cfg, struct cab_seccomp_filte
   *out = NULL;
   if (cfg == NULL || cfg->kind == CAB_SECCOMP_UNCONFINED)
     return 0;
+  cleanup_free char *key = NULL;
+  size_t key_len = 0;
+  bool cacheable = cab_seccomp_cache_key(cfg, &key, &key_len) == 0;
+  cleanup_free struct sock_filter *cached = NULL;
+  size_t n_cached = 0;
+  if (cacheable && cab_seccomp_cache_get(key, key_len, &cached, &n_cached) == 0)
+    return filter_from_insns(cached, n_cached, out, err);
+
   cleanup_seccomp_ctx struct cab_seccomp_ctx ctx = {0};
   switch (cfg->kind) {
   case CAB_SECCOMP_DEFAULT:
@@ -397,7 +420,11 @@ cab_seccomp_build(const struct cab_seccomp_config *cfg, struct cab_seccomp_filte
   }
   struct stub stub;
   build_enosys_stub(&ctx, &stub);
-  return export_bpf(ctx.filter, &stub, out, err);
+  if (export_bpf(ctx.filter, &stub, out, err) < 0)
+    return -1;
+  if (cacheable)
+    cab_seccomp_cache_put(key, key_len, (*out)->insns, (*out)->prog.len);
+  return 0;
 }
 
 int

@@ -340,8 +340,12 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   res->peak_memory_bytes = -1;
   snprintf(res->cgroup_mode, sizeof res->cgroup_mode, "none");
 
+  /* Docker gates some syscall groups on capabilities: the filter follows
+   * the set the command keeps. */
+  struct cab_seccomp_config scfg = cfg->seccomp;
+  scfg.caps = cfg->caps;
   struct cab_seccomp_filter *filter = NULL;
-  if (cab_seccomp_build(&cfg->seccomp, &filter, err) < 0)
+  if (cab_seccomp_build(&scfg, &filter, err) < 0)
     return -1;
 
   cleanup_free int *bind_fds = calloc(cfg->n_binds + 1, sizeof(int));

@@ -104,7 +104,7 @@ assert_rc() {
 
 # assert_cmp A OP B MESSAGE, OP one of -lt -le -gt -ge -eq -ne (integers)
 assert_cmp() {
-  if [[ "$1" =~ ^-?[0-9]+$ && "$3" =~ ^-?[0-9]+$ ]] && [ "$1" "$2" "$3" ]; then
+  if [[ "$1" =~ ^-?[0-9]+$ && "$3" =~ ^-?[0-9]+$ ]] && test "$1" "$2" "$3"; then
     pass "$4 ($1 $2 $3)"
   else
     fail "$4 (expected $1 $2 $3)"
@@ -228,7 +228,7 @@ run_cab() {
   RC=$?
   t1=$(date +%s%N)
   MS=$(((t1 - t0) / 1000000))
-  if [ "$RC" = 124 ] || [ "$RC" = 137 -a "$MS" -ge $((CAB_TEST_TIMEOUT * 1000)) ]; then
+  if [ "$RC" = 124 ] || { [ "$RC" = 137 ] && [ "$MS" -ge $((CAB_TEST_TIMEOUT * 1000)) ]; }; then
     say "  (cab did not return within ${CAB_TEST_TIMEOUT}s and was killed)"
   fi
   if [ -s "$out.err" ]; then
@@ -247,6 +247,10 @@ setup() {
   command -v busybox >/dev/null 2>&1 || [ -x /bin/busybox ] || skip "busybox-static not installed (make deps)"
   [ -x "$CAB" ] || bail "cab binary not found at $CAB (run make)"
   [ -x "$PROBE" ] || bail "probe not found at $PROBE (run make)"
+  # cab needs user namespaces; without them there is nothing to test.
+  if command -v unshare >/dev/null 2>&1 && ! unshare -Ur true 2>/dev/null; then
+    skip "user namespaces are not available to $(id -un 2>/dev/null || id -u) (unshare -Ur fails)"
+  fi
   T=$(mktemp -d "${TMPDIR:-/tmp}/cab-$TEST_NAME.XXXXXX") || bail "mktemp failed"
   chmod 0755 "$T"
   trap _cleanup EXIT

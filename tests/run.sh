@@ -16,7 +16,7 @@
 #
 # Environment: CAB_BUILD (default ./build), CAB_TEST_USER (default cabtest),
 # CAB_TEST_MODES ("root user" by default when root), CAB_TEST_VERBOSE=1 to
-# print every test's full output.
+# print every test's full output, CAB_TEST_LOGDIR=DIR to keep every log.
 
 set -u
 export LC_ALL=C
@@ -38,6 +38,9 @@ passed=0 failed=0 skipped=0
 WORK=$(mktemp -d /tmp/cab-run.XXXXXX)
 chmod 0755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
+# Full logs: $WORK/logs, copied to CAB_TEST_LOGDIR at the end if that is set.
+LOGS=$WORK/logs
+mkdir -p "$LOGS"
 
 # report NAME MODE RC LOGFILE
 report() {
@@ -73,7 +76,7 @@ for bin in "$CAB_BUILD"/tests/test_*; do
   [ -f "$bin" ] && [ -x "$bin" ] || continue
   name=$(basename "$bin")
   [ -n "$FILTER" ] && [[ $name != *$FILTER* ]] && continue
-  log=$WORK/$name.log
+  log=$LOGS/$name.log
   (cd "$SRC_DIR" && timeout -k 5 "$PER_TEST_TIMEOUT" "$bin") >"$log" 2>&1 </dev/null
   report "$name" "" $? "$log"
 done
@@ -135,7 +138,7 @@ for script in "$TESTS_DIR"/integration/*.sh; do
   name=$(basename "$script" .sh)
   [ -n "$FILTER" ] && [[ $name != *$FILTER* ]] && continue
   for mode in $modes; do
-    log=$WORK/$name.$mode.log
+    log=$LOGS/$name.$mode.log
     label=$mode
     [ "$mode" = self ] && label=user
     if [ "$mode" = user ] && [ -z "$user_ready" ]; then
@@ -148,5 +151,8 @@ for script in "$TESTS_DIR"/integration/*.sh; do
   done
 done
 
+if [ -n "${CAB_TEST_LOGDIR:-}" ]; then
+  mkdir -p "$CAB_TEST_LOGDIR" && cp "$LOGS"/*.log "$CAB_TEST_LOGDIR"/ 2>/dev/null
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

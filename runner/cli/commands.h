@@ -4,6 +4,13 @@
 
 int cab_cmd_exec(int argc, char **argv);
 int cab_cmd_doctor(int argc, char **argv);
+int cab_cmd_pull(int argc, char **argv);
+int cab_cmd_import(int argc, char **argv);
+int cab_cmd_export(int argc, char **argv);
+int cab_cmd_images(int argc, char **argv);
+int cab_cmd_inspect(int argc, char **argv);
+int cab_cmd_rmi(int argc, char **argv);
+int cab_cmd_gc(int argc, char **argv);
 
 /* Print ERR as cab's one line on stderr and return its exit code. */
 struct cab_error;

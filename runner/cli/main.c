@@ -15,6 +15,13 @@ usage(FILE *out)
         "commands:\n"
         "  exec     run a command in a rootless sandbox (see 'cab exec --help')\n"
         "  doctor   show what this host supports\n"
+        "  pull     fetch an image from a registry, verified (see 'cab pull --help')\n"
+        "  import   load an image from an OCI layout or a docker save tar\n"
+        "  export   write an image as an OCI layout directory\n"
+        "  images   list the images in the store ($CAB_HOME)\n"
+        "  inspect  show an image's digests, config and layers as JSON\n"
+        "  rmi      remove images\n"
+        "  gc       drop blobs and rootfs caches no image needs\n"
         "  version  print cab's version\n",
         out);
 }
@@ -39,6 +46,20 @@ main(int argc, char **argv)
     return cab_cmd_exec(argc - 1, argv + 1);
   if (strcmp(cmd, "doctor") == 0)
     return cab_cmd_doctor(argc - 1, argv + 1);
+  if (strcmp(cmd, "pull") == 0)
+    return cab_cmd_pull(argc - 1, argv + 1);
+  if (strcmp(cmd, "import") == 0)
+    return cab_cmd_import(argc - 1, argv + 1);
+  if (strcmp(cmd, "export") == 0)
+    return cab_cmd_export(argc - 1, argv + 1);
+  if (strcmp(cmd, "images") == 0)
+    return cab_cmd_images(argc - 1, argv + 1);
+  if (strcmp(cmd, "inspect") == 0)
+    return cab_cmd_inspect(argc - 1, argv + 1);
+  if (strcmp(cmd, "rmi") == 0)
+    return cab_cmd_rmi(argc - 1, argv + 1);
+  if (strcmp(cmd, "gc") == 0)
+    return cab_cmd_gc(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("cab %s\n", CAB_VERSION);
     return 0;

@@ -1,6 +1,7 @@
 #!/bin/bash
 # cab exec basics: running a command, stdio, --workdir, --hostname, --env,
 # --user, --bind (rw and ro), --tmpfs-size, --tty, --result and cab doctor.
+# shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 setup
 
@@ -23,7 +24,7 @@ assert_match "$(cat "$T/out.err")" "to-stderr" "stderr of the command reaches th
 say "+ printf 'line1\nline2\n' | cab exec --rootfs R -- /bin/wc -l"
 out=$(printf 'line1\nline2\n' | timeout -k 5 "$CAB_TEST_TIMEOUT" "$CAB" exec --rootfs "$R" -- /bin/wc -l 2>"$T/err")
 assert_eq "$?" 0 "wc exits 0"
-assert_eq "$(echo $out)" 2 "stdin reaches the command"
+assert_eq "$(printf %s "$out" | tr -d ' ')" 2 "stdin reaches the command"
 
 # --- identity ----------------------------------------------------------------
 run_cab "$T/id" exec --rootfs "$R" -- /bin/sh -c 'id -u; id -g; hostname'
@@ -49,6 +50,7 @@ assert_rc 0 "--user 1234 (no gid) exits 0"
 assert_eq "$(cat "$T/id")" 1234 "--user 1234 gives uid 1234"
 
 run_cab "$T/id" exec --rootfs "$R" --hostname sandbox-7 -- /bin/hostname
+assert_rc 0 "--hostname exits 0"
 assert_eq "$(cat "$T/id")" sandbox-7 "--hostname sets the hostname"
 
 # --- generated /etc files -------------------------------------------------------
@@ -59,6 +61,12 @@ assert_eq "$(sed -n 1p "$T/etc")" h1 "/etc/hostname is generated with the hostna
 assert_match "$(cat "$T/etc")" "127\.0\.0\.1[[:space:]]+.*localhost" "/etc/hosts maps localhost"
 assert_no_match "$(cat "$T/etc")" "rootfs-sentinel" "the rootfs's own /etc files are replaced"
 assert_eq "$(cat "$R/etc/hostname")" rootfs-sentinel "the rootfs's /etc/hostname is left untouched on disk"
+
+# A rootfs without /etc at all still gets them.
+make_busybox_rootfs "$T/bare" --bare && rmdir "$T/bare/etc"
+run_cab "$T/bare.out" exec --rootfs "$T/bare" -- /bin/sh -c 'cat /etc/hostname; grep -q "^127.0.0.1.*localhost" /etc/hosts && echo hosts; test -e /etc/resolv.conf && echo resolv'
+assert_rc 0 "a rootfs without /etc runs"
+assert_eq "$(tr '\n' ' ' <"$T/bare.out")" "cab hosts resolv " "a rootfs without /etc gets hostname, hosts and resolv.conf"
 
 # --- environment ----------------------------------------------------------------
 say "+ (env SECRET_HOST_VAR=1 TERM=xterm-test) cab exec --env FOO=bar --env EMPTY= -- probe env"
@@ -136,7 +144,7 @@ assert_jq '(.wall_ms|type) == "number" and .wall_ms >= 0 and .wall_ms < 30000' "
 run_cab "$T/doctor" doctor
 assert_rc 0 "cab doctor exits 0"
 for word in userns overlay cgroup seccomp openat2 landlock; do
-  assert_match "$(tr 'A-Z' 'a-z' <"$T/doctor")" "$word" "cab doctor reports $word"
+  assert_match "$(tr '[:upper:]' '[:lower:]' <"$T/doctor")" "$word" "cab doctor reports $word"
 done
 
 finish

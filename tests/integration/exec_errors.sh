@@ -1,6 +1,7 @@
 #!/bin/bash
 # Exit codes and signals propagate; cab's own errors are 125/126/127 with a
 # one-line message.
+# shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 setup
 

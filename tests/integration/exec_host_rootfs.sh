@@ -1,6 +1,7 @@
 #!/bin/bash
 # --host-rootfs: the host's / read-only, with the sandbox's own /proc, /dev
 # and /tmp, and the same isolation as --rootfs.
+# shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 setup
 
@@ -23,7 +24,7 @@ assert_json_valid "$T/r.json" "probe report is JSON"
 J=$T/r.json
 
 assert_errno '.rootfs_write' EROFS "$J" "writing next to the probe ($PROBE_DIR) fails with EROFS"
-assert_eq "$(ls -A "$PROBE_DIR" | grep -c cab-host-write-test)" 0 "nothing was written on the host"
+assert_eq "$(find "$PROBE_DIR" -maxdepth 1 -name '.cab-host-write-test*' | wc -l)" 0 "nothing was written on the host"
 assert_json '.rootfs_readonly' true "$J" "/ is read-only"
 assert_json '.workdir_write' ok "$J" "a rw bind is writable under --host-rootfs"
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # What the sandbox allows, as seen by the probe: namespaces, capabilities,
 # no_new_privs, seccomp, /proc masking, /dev, read-only rootfs, network.
+# shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 setup
 
@@ -170,7 +171,7 @@ assert_json '.dev_ptmx_open' ok "$J" "/dev/ptmx can be opened"
 # --- filesystem ------------------------------------------------------------------
 assert_errno '.rootfs_write' EROFS "$J" "writing to the rootfs fails with EROFS"
 assert_json '.rootfs_readonly' true "$J" "/ is mounted read-only"
-assert_eq "$(ls -A "$R" | grep -c probe-write)" 0 "nothing was written into the rootfs on the host"
+assert_eq "$(find "$R" -maxdepth 1 -name 'probe-write*' | wc -l)" 0 "nothing was written into the rootfs on the host"
 assert_json '.workdir_write' ok "$J" "the bind-mounted workdir is writable"
 assert_json '.cwd' /work "$J" "the command starts in --workdir"
 assert_json '.tmp_writable' ok "$J" "/tmp is writable"

@@ -2,6 +2,7 @@
 # Resource limits: --pids (fork bomb), --memory (hog, oom_killed),
 # --timeout (setsid'd daemon), --cpus, the mechanism reported in --result
 # (root: cgroup-v1 here; user: rlimit / none), and no cgroup left behind.
+# shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 setup
 
@@ -67,10 +68,11 @@ if is_root; then
 fi
 
 # Control: a small allocation under the same limit is fine.
-run_cab "$T/small" exec --rootfs "$R" --memory 64M --result "$T/small.result" -- /usr/bin/probe hog 16
+run_cab "$T/small" exec --rootfs "$R" --memory 64M --result "$T/small.result" -- /usr/bin/probe hog 16 1
 assert_rc 0 "a 16 MiB allocation under --memory 64M succeeds"
 assert_json '.oom_killed' false "$T/small.result" "no oom_killed for a small allocation"
-assert_jq '.peak_memory_bytes >= 16*1048576' "$T/small.result" "peak_memory_bytes counts the 16 MiB"
+assert_jq '.peak_memory_bytes >= 16*1048576' "$T/small.result" \
+  "peak_memory_bytes counts the 16 MiB held for 1 s ($(jget .peak_memory_bytes "$T/small.result"))"
 
 # --- --timeout on a setsid'd daemon ------------------------------------------------
 M=$(marker daemon)
@@ -83,7 +85,7 @@ assert_json '.timed_out' true "$T/dm.result" "--result reports timed_out"
 assert_jq '.daemon_pid > 0' "$T/dm" "the daemon started (printed its pid)"
 sleep 0.3
 left=$(pids_with_marker "$M")
-assert_eq "$(echo $left)" "" "no daemon process is left on the host"
+assert_eq "$(printf %s "$left" | tr '\n' ' ')" "" "no daemon process is left on the host"
 
 # --- --cpus ------------------------------------------------------------------------
 run_cab "$T/spin" exec --rootfs "$R" --cpus 0.5 --result "$T/spin.result" -- /usr/bin/probe spin 2
@@ -120,7 +122,7 @@ if is_root; then
   for _ in $(seq 40); do
     list_cab_cgroups | sort >"$T/cg.during"
     found=$(comm -13 "$T/cg.before" "$T/cg.during" | tr '\n' ' ')
-    [ -n "$found" ] && break
+    [[ $found == *memory:* ]] && break
     sleep 0.05
   done
   assert_match "$found" "memory:.*cab" "control: a running cab has a cab* cgroup under our own memory cgroup ($found)"

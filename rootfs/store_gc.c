@@ -1,0 +1,191 @@
+/* cab gc: drop what no ref in index.json needs - blobs, staging leftovers
+ * and rootfs caches - while holding the store's use lock exclusively. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "rootfs/store_internal.h"
+
+struct digest_set {
+  char (*v)[65];
+  size_t n, cap;
+};
+
+static int
+set_add(struct digest_set *set, const char *digest, cab_error *err)
+{
+  if (!cab_digest_valid(digest))
+    return 0;
+  if (set->n == set->cap) {
+    size_t cap = set->cap ? set->cap * 2 : 64;
+    void *nv = realloc(set->v, cap * sizeof *set->v);
+    if (nv == NULL)
+      return cab_error_sys(err, "allocate the gc set");
+    set->v = nv;
+    set->cap = cap;
+  }
+  memcpy(set->v[set->n++], digest + 7, 65);
+  return 0;
+}
+
+static bool
+set_has(const struct digest_set *set, const char *hex)
+{
+  for (size_t i = 0; i < set->n; i++)
+    if (strcmp(set->v[i], hex) == 0)
+      return true;
+  return false;
+}
+
+static bool
+is_hex64(const char *name)
+{
+  if (strlen(name) != 64)
+    return false;
+  for (const char *p = name; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+      return false;
+  return true;
+}
+
+/* Every blob and manifest the refs need. */
+static int
+collect(const cab_store *s, struct digest_set *blobs, struct digest_set *manifests,
+        cab_error *err)
+{
+  cleanup_free cab_store_entry *v = NULL;
+  size_t n;
+  if (cab_store_list(s, &v, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    if (set_add(blobs, v[i].manifest.digest, err) < 0 || set_add(blobs, v[i].index_digest, err) < 0 ||
+        set_add(manifests, v[i].manifest.digest, err) < 0)
+      return -1;
+    cleanup_free char *buf = NULL;
+    size_t len;
+    cab_manifest *m;
+    if (cab_store_read_blob(s, v[i].manifest.digest, CAB_MANIFEST_MAX, &buf, &len, err) < 0 ||
+        cab_manifest_parse(buf, len, v[i].manifest.media_type, &m, err) < 0)
+      return cab_error_prefix(err, "gc: image '%s' (remove it with cab rmi)", v[i].name);
+    int r = set_add(blobs, m->config.digest, err);
+    for (size_t j = 0; r == 0 && j < m->n_layers; j++)
+      r = set_add(blobs, m->layers[j].digest, err);
+    for (size_t j = 0; r == 0 && j < m->n_manifests; j++)
+      r = set_add(blobs, m->manifests[j].digest, err);
+    cab_manifest_free(m);
+    if (r < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int
+sweep_blobs(const cab_store *s, const struct digest_set *keep, cab_gc_report *rep, cab_error *err)
+{
+  cleanup_dir DIR *d = opendir(s->blobs);
+  if (d == NULL)
+    return cab_error_sys(err, "open %s", s->blobs);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (!is_hex64(de->d_name) || set_has(keep, de->d_name))
+      continue;
+    struct stat st;
+    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
+      continue;
+    if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+      return cab_error_sys(err, "remove blob %s/%s", s->blobs, de->d_name);
+    rep->blobs_removed++;
+    rep->bytes_freed += st.st_size;
+  }
+  return 0;
+}
+
+static int
+sweep_rootfs(const cab_store *s, const struct digest_set *keep, cab_gc_report *rep,
+             cab_error *err)
+{
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/rootfs", s->home);
+  cleanup_dir DIR *d = opendir(path);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : cab_error_sys(err, "open %s", path);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    char hex[80];
+    snprintf(hex, sizeof hex, "%s", de->d_name);
+    char *dot = strstr(hex, ".lock");
+    bool lockfile = dot && strcmp(dot, ".lock") == 0;
+    if (lockfile)
+      *dot = '\0';
+    if (!is_hex64(hex) || set_has(keep, hex))
+      continue;
+    if (lockfile) {
+      struct stat st;
+      if (fstatat(dirfd(d), hex, &st, AT_SYMLINK_NOFOLLOW) < 0) /* its tree is gone */
+        unlinkat(dirfd(d), de->d_name, 0);
+      continue;
+    }
+    char lname[80];
+    snprintf(lname, sizeof lname, "%s.lock", hex);
+    cleanup_close int lfd = openat(dirfd(d), lname, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+      rep->rootfs_busy++;
+      continue;
+    }
+    if (cab_rm_rf_at(dirfd(d), hex, err) < 0)
+      return cab_error_prefix(err, "gc: remove rootfs cache %s/%s", path, hex);
+    unlinkat(dirfd(d), lname, 0);
+    rep->rootfs_removed++;
+  }
+  return 0;
+}
+
+static int
+sweep_tmp(const cab_store *s, cab_error *err)
+{
+  cleanup_close int fd = open(s->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : cab_error_sys(err, "open %s", s->tmp);
+  cleanup_dir DIR *d = fdopendir(dup(fd));
+  if (d == NULL)
+    return cab_error_sys(err, "open %s", s->tmp);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL)
+    if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+        cab_rm_rf_at(fd, de->d_name, err) < 0)
+      return -1;
+  return 0;
+}
+
+int
+cab_store_gc(cab_store *s, int wait_seconds, cab_gc_report *rep, cab_error *err)
+{
+  memset(rep, 0, sizeof *rep);
+  cab_store_unuse(s);
+  cleanup_close int lock = cab_store_lock_file(s, "use.lock", LOCK_EX, wait_seconds, err);
+  if (lock < 0) {
+    if (err && err->errnum == EWOULDBLOCK)
+      return cab_error_set(err, 0, "gc: other cab processes are using the store %s (a pull, "
+                                   "import or unpack); try again when they are done",
+                           s->home);
+    return -1;
+  }
+  struct digest_set blobs = {0}, manifests = {0};
+  int r = collect(s, &blobs, &manifests, err);
+  if (r == 0)
+    r = sweep_blobs(s, &blobs, rep, err);
+  if (r == 0)
+    r = sweep_rootfs(s, &manifests, rep, err);
+  if (r == 0)
+    r = sweep_tmp(s, err);
+  free(blobs.v);
+  free(manifests.v);
+  return r;
+}
