@@ -331,14 +331,23 @@ static int
 setup_etc(const struct cab_sandbox_config *cfg, int rootfd, bool create, cab_error *err)
 {
   const char *hostname = cfg->hostname ? cfg->hostname : "cab";
-  char hosts[512], hn[300];
-  snprintf(hosts, sizeof hosts,
-           "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n", hostname);
+  char hosts[8192], hn[300];
+  int used = snprintf(hosts, sizeof hosts,
+                      "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+                      hostname);
+  for (size_t i = 0; i < cfg->n_extra_hosts && used < (int)sizeof hosts; i++)
+    used += snprintf(hosts + used, sizeof hosts - (size_t)used, "%s\n", cfg->extra_hosts[i]);
+  if (used >= (int)sizeof hosts)
+    return cab_error_set(err, E2BIG, "/etc/hosts: too many extra host entries");
   snprintf(hn, sizeof hn, "%s\n", hostname);
+  /* With a gateway, its DNS responder answers; otherwise there is none. */
+  const char *resolv = cfg->gateway.enabled && cfg->gateway.dns
+                           ? "nameserver " CAB_GATEWAY_IP "\noptions timeout:1 attempts:1\n"
+                           : "# cab: this sandbox has no DNS resolver\n";
   if (mkdir(GENERATED, 0755) < 0)
     return cab_error_sys(err, "mkdir " GENERATED);
   if (write_generated("hosts", hosts, err) < 0 || write_generated("hostname", hn, err) < 0 ||
-      write_generated("resolv.conf", "# cab: this sandbox has no DNS resolver\n", err) < 0)
+      write_generated("resolv.conf", resolv, err) < 0)
     return -1;
   static const char *const names[] = {"hosts", "hostname", "resolv.conf"};
   for (size_t i = 0; i < 3; i++) {

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "sandbox/gateway.h"
 #include "sandbox/limits.h"
 #include "sandbox/seccomp.h"
 
@@ -38,6 +39,10 @@ struct cab_sandbox_config {
   struct cab_seccomp_config seccomp;
   struct cab_limits limits;
   const char *cgroup_parent;  /* optional pre-created, writable cgroup */
+  struct cab_gateway_spec gateway; /* a veth to a gateway namespace; when not
+                                       enabled the sandbox has only lo */
+  const char *const *extra_hosts; /* "IP NAME..." lines added to /etc/hosts */
+  size_t n_extra_hosts;
   bool tty;                   /* run under a pty relayed to our stdio */
   int kill_grace_ms;          /* after forwarding SIGINT/SIGTERM; default 3000 */
 };

@@ -301,6 +301,23 @@ fill_result(struct watch *w, struct cab_sandbox_result *res)
     res->peak_memory_bytes = (int64_t)w->ru.ru_maxrss * 1024; /* largest single process */
 }
 
+/* The veth route, built while init waits for its go-ahead; the caller's
+ * callback takes the gateway's sockets. */
+static int
+start_gateway(const struct cab_sandbox_config *cfg, pid_t pid, cab_error *err)
+{
+  if (!cfg->gateway.enabled)
+    return 0;
+  struct cab_gateway gw;
+  if (cab_gateway_setup(pid, &cfg->gateway, &gw, err) < 0)
+    return -1;
+  if (cfg->gateway.on_ready)
+    cfg->gateway.on_ready(cfg->gateway.ctx, &gw);
+  else
+    cab_gateway_close(&gw);
+  return 0;
+}
+
 /* Decide, per limit, what enforces it when no cgroup took it. */
 static void
 degrade_limits(const struct cab_sandbox_config *cfg, struct cab_sandbox_result *res,
@@ -447,7 +464,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   struct cab_msg go = {.type = CAB_MSG_GO};
   if (write_id_maps(pid, cfg->uid, cfg->gid, err) < 0 ||
       (cg && cab_cgroup_clone_fd(cg) < 0 && cab_cgroup_attach(cg, pid, err) < 0) ||
-      send(sv[0], &go, sizeof go, MSG_NOSIGNAL) < 0) {
+      start_gateway(cfg, pid, err) < 0 || send(sv[0], &go, sizeof go, MSG_NOSIGNAL) < 0) {
     if (err->message[0] == '\0')
       cab_error_sys(err, "start the sandbox");
     kill(pid, SIGKILL);
