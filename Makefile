@@ -9,10 +9,10 @@
 
 BUILD     ?= build
 CC        ?= gcc
-PKGS      := libseccomp libcap libmnl libcjson libcrypto libcurl libarchive zlib libzstd
+PKGS      := libseccomp libcap libmnl libcjson libcrypto libcurl libarchive zlib libzstd libmicrohttpd
 DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
              libcjson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev libarchive-dev \
-             zlib1g-dev libzstd-dev busybox-static jq bubblewrap hyperfine \
+             zlib1g-dev libzstd-dev libmicrohttpd-dev busybox-static jq bubblewrap hyperfine \
              passwd util-linux procps iproute2 umoci skopeo docker-registry apache2-utils
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

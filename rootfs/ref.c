@@ -93,9 +93,9 @@ cab_ref_parse(const char *text, cab_ref *ref, cab_error *err)
 {
   memset(ref, 0, sizeof *ref);
   if (text == NULL || *text == '\0')
-    return cab_error_set(err, EINVAL, "empty image reference");
+    return cab_error_set(err, 0, "empty image reference");
   if (strlen(text) > 600)
-    return cab_error_set(err, EINVAL, "image reference too long: '%.60s...'", text);
+    return cab_error_set(err, 0, "image reference too long: '%.60s...'", text);
 
   char buf[601];
   snprintf(buf, sizeof buf, "%s", text);
@@ -103,8 +103,11 @@ cab_ref_parse(const char *text, cab_ref *ref, cab_error *err)
   char *at = strchr(buf, '@');
   if (at) {
     *at = '\0';
-    if (cab_digest_check(at + 1, "image reference", err) < 0)
-      return cab_error_prefix(err, "reference '%.300s'", text);
+    if (!cab_digest_valid(at + 1))
+      return cab_error_set(err, 0,
+                           "reference '%.300s': invalid digest '%.80s'; expected sha256: and 64 "
+                           "lowercase hex digits",
+                           text, at + 1);
     snprintf(ref->digest, sizeof ref->digest, "%s", at + 1);
   }
   char *slash = strrchr(buf, '/');
@@ -112,7 +115,7 @@ cab_ref_parse(const char *text, cab_ref *ref, cab_error *err)
   if (colon) {
     *colon = '\0';
     if (!valid_tag(colon + 1))
-      return cab_error_set(err, EINVAL,
+      return cab_error_set(err, 0,
                            "reference '%.300s': invalid tag '%.140s' (letters, digits, _ . -; "
                            "at most 128)",
                            text, colon + 1);
@@ -132,7 +135,7 @@ cab_ref_parse(const char *text, cab_ref *ref, cab_error *err)
     if (memchr(buf, '.', n) || memchr(buf, ':', n) || (n == 9 && memcmp(buf, "localhost", 9) == 0) ||
         upper) {
       if (!valid_domain(buf, n))
-        return cab_error_set(err, EINVAL, "reference '%.300s': invalid registry host '%.*s'",
+        return cab_error_set(err, 0, "reference '%.300s': invalid registry host '%.*s'",
                              text, (int)(n > 255 ? 255 : n), buf);
       snprintf(ref->domain, sizeof ref->domain, "%.*s", (int)n, buf);
       rest = first + 1;
@@ -142,12 +145,12 @@ cab_ref_parse(const char *text, cab_ref *ref, cab_error *err)
     snprintf(ref->domain, sizeof ref->domain, "docker.io");
 
   if (*rest == '\0')
-    return cab_error_set(err, EINVAL, "reference '%.300s': missing repository name", text);
+    return cab_error_set(err, 0, "reference '%.300s': missing repository name", text);
   for (const char *p = rest;;) {
     const char *e = strchr(p, '/');
     size_t n = e ? (size_t)(e - p) : strlen(p);
     if (!valid_path_component(p, n))
-      return cab_error_set(err, EINVAL,
+      return cab_error_set(err, 0,
                            "reference '%.300s': invalid repository name component '%.*s' "
                            "(lower-case letters, digits and separators . _ __ -)",
                            text, (int)(n > 200 ? 200 : n), p);
@@ -158,7 +161,7 @@ cab_ref_parse(const char *text, cab_ref *ref, cab_error *err)
   bool library = strcmp(ref->domain, "docker.io") == 0 && strchr(rest, '/') == NULL;
   int n = snprintf(ref->path, sizeof ref->path, "%s%s", library ? "library/" : "", rest);
   if (n < 0 || strlen(ref->domain) + 1 + (size_t)n > CAB_REF_NAME_MAX)
-    return cab_error_set(err, EINVAL, "reference '%.300s': name longer than %d characters", text,
+    return cab_error_set(err, 0, "reference '%.300s': name longer than %d characters", text,
                          CAB_REF_NAME_MAX);
   if (ref->tag[0] == '\0' && ref->digest[0] == '\0')
     snprintf(ref->tag, sizeof ref->tag, "latest");

@@ -316,6 +316,27 @@ describe_http_error(struct xfer *x, char *out, size_t size)
     snprintf(out, size, "HTTP %ld from %s", x->status, u);
 }
 
+/* Failures worth another attempt: the network or the server, not us. */
+static bool
+transient(CURLcode res)
+{
+  switch (res) {
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_OPERATION_TIMEDOUT:
+  case CURLE_RECV_ERROR:
+  case CURLE_SEND_ERROR:
+  case CURLE_PARTIAL_FILE:
+  case CURLE_GOT_NOTHING:
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM:
+  case CURLE_HTTP3:
+  case CURLE_AGAIN:
+    return true;
+  default:
+    return false;
+  }
+}
+
 static enum xfer_action
 retry_or_fail(struct xfer *x, const char *cause, cab_error *err)
 {
@@ -385,6 +406,14 @@ cab_xfer_decide(struct xfer *x, CURLcode res, cab_error *err)
     char u[300];
     url_for_message(x->url, u, sizeof u);
     snprintf(cause, sizeof cause, "GET %s: %s", u, x->curl_err[0] ? x->curl_err : curl_easy_strerror(res));
+    if (!transient(res)) {
+      if (res == CURLE_SSL_CONNECT_ERROR && strncmp(x->url, "https:", 6) == 0)
+        cab_error_set(err, 0, "%s: %s (a plain-http test registry needs --insecure)", x->what,
+                      cause);
+      else
+        cab_error_set(err, 0, "%s: %s", x->what, cause);
+      return XFER_FAIL;
+    }
     if (x->blob && cab_blob_written(x->blob) > 0) {
       size_t used = strlen(cause);
       snprintf(cause + used, sizeof cause - used, " after %lld of %lld bytes",

@@ -190,9 +190,9 @@ cab_pull(cab_store *s, const char *text, const cab_pull_opts *o, char *pinned, s
          cab_error *err)
 {
   struct pull p = {.store = s};
-  int r = cab_ref_parse(text, &p.ref, err);
-  if (r == 0)
-    r = cab_platform_parse(o->platform, &p.want, err);
+  if (cab_ref_parse(text, &p.ref, err) < 0)
+    return -1; /* the message names the reference already */
+  int r = cab_platform_parse(o->platform, &p.want, err);
   p.explicit_platform = o->platform && *o->platform;
   if (r == 0)
     r = cab_store_use(s, err);

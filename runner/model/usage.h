@@ -1,0 +1,32 @@
+/* Token usage as model endpoints report it, for exact accounting.
+ * OpenAI: "usage": {prompt_tokens, completion_tokens, total_tokens} in a JSON
+ * body or in the final SSE chunk (with stream_options.include_usage).
+ * Anthropic Messages: "usage": {input_tokens, output_tokens} in the body, or
+ * spread over message_start / message_delta SSE events. */
+#ifndef CAB_RUNNER_MODEL_USAGE_H
+#define CAB_RUNNER_MODEL_USAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cab_usage {
+  bool present;              /* the response carried usage figures */
+  int64_t prompt_tokens;
+  int64_t completion_tokens;
+  int64_t total_tokens;      /* prompt + completion when not reported */
+  char finish_reason[32];    /* "stop", "tool_calls", "length", "end_turn", ... */
+  char model[128];           /* the model the endpoint says answered */
+};
+
+/* Parse a complete, non-streamed JSON response body. */
+void cab_usage_from_json(const char *body, size_t len, struct cab_usage *u);
+
+/* Incremental SSE scanner: feed the response bytes as they pass, in any
+ * chunking; it tracks "data:" events of both API shapes. */
+struct cab_sse_usage;
+struct cab_sse_usage *cab_sse_usage_new(void);
+void cab_sse_usage_feed(struct cab_sse_usage *s, const char *data, size_t len);
+void cab_sse_usage_finish(struct cab_sse_usage *s, struct cab_usage *u); /* frees S */
+
+#endif
