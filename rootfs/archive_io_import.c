@@ -81,7 +81,7 @@ read_blob(struct importer *im, const cab_descriptor *d, size_t max, char **out, 
   char path[128];
   snprintf(path, sizeof path, "blobs/sha256/%s", d->digest + 7);
   if (d->size < 0 || (uint64_t)d->size > max)
-    return cab_error_set(err, E2BIG, "%s: %lld bytes is too large", d->digest, (long long)d->size);
+    return cab_error_set(err, 0, "%s: %lld bytes is too large", d->digest, (long long)d->size);
   if (cab_src_read(&im->src, path, max, out, len, err) < 0)
     return -1;
   char got[CAB_DIGEST_LEN + 1];

@@ -78,7 +78,7 @@ add_member(struct cab_src *src, struct cab_tar_member *m, cab_error *err)
       return 0;
     }
   if (src->n_members >= MAX_MEMBERS)
-    return cab_error_set(err, E2BIG, "more than %d files in the archive", MAX_MEMBERS);
+    return cab_error_set(err, 0, "more than %d files in the archive", MAX_MEMBERS);
   if ((src->n_members & (src->n_members - 1)) == 0) {
     size_t cap = src->n_members ? src->n_members * 2 : 16;
     void *nv = realloc(src->members, cap * sizeof *src->members);
@@ -236,7 +236,7 @@ cab_src_open(const struct cab_src *src, const char *path, int *fd, cab_error *er
   char p[4096];
   snprintf(p, sizeof p, "%s", path);
   if (cab_path_normalise(p) < 0)
-    return cab_error_set(err, EINVAL, "'%s' leaves the directory", path);
+    return cab_error_set(err, 0, "'%s' leaves the directory", path);
   struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
                          .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
   int r = (int)syscall(SYS_openat2, src->dirfd, p, &how, sizeof how);
@@ -247,7 +247,7 @@ cab_src_open(const struct cab_src *src, const char *path, int *fd, cab_error *er
   struct stat sb;
   if (fstat(r, &sb) < 0 || !S_ISREG(sb.st_mode)) {
     close(r);
-    return cab_error_set(err, EINVAL, "%s is not a regular file", path);
+    return cab_error_set(err, 0, "%s is not a regular file", path);
   }
   *fd = r;
   return 0;
@@ -266,7 +266,7 @@ cab_src_read(const struct cab_src *src, const char *path, size_t max, char **out
   for (;;) {
     if (n == cap) {
       if (cap > max)
-        return cab_error_set(err, E2BIG, "%s is larger than %zu bytes", path, max);
+        return cab_error_set(err, 0, "%s is larger than %zu bytes", path, max);
       cap = cap ? cap * 2 : 65536;
       char *nb = realloc(buf, cap + 1);
       if (nb == NULL)
@@ -283,7 +283,7 @@ cab_src_read(const struct cab_src *src, const char *path, size_t max, char **out
     n += (size_t)r;
   }
   if (n > max)
-    return cab_error_set(err, E2BIG, "%s is larger than %zu bytes", path, max);
+    return cab_error_set(err, 0, "%s is larger than %zu bytes", path, max);
   buf[n] = '\0';
   *out = cab_steal_ptr(&buf);
   *len = n;

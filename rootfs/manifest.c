@@ -70,7 +70,7 @@ parse_platform(const cJSON *obj, cab_platform *p, cab_error *err)
   const char *variant = cab_json_str(obj, "variant");
   if (!os || !arch || strlen(os) >= sizeof p->os || strlen(arch) >= sizeof p->architecture ||
       (variant && strlen(variant) >= sizeof p->variant))
-    return cab_error_set(err, EINVAL, "platform needs short 'os' and 'architecture' strings");
+    return cab_error_set(err, 0, "platform needs short 'os' and 'architecture' strings");
   snprintf(p->os, sizeof p->os, "%s", os);
   snprintf(p->architecture, sizeof p->architecture, "%s", arch);
   snprintf(p->variant, sizeof p->variant, "%s", variant ? variant : "");
@@ -82,20 +82,20 @@ cab_json_descriptor(const cJSON *obj, const char *where, cab_descriptor *d, cab_
 {
   memset(d, 0, sizeof *d);
   if (!cJSON_IsObject(obj))
-    return cab_error_set(err, EINVAL, "%s: descriptor is not a JSON object", where);
+    return cab_error_set(err, 0, "%s: descriptor is not a JSON object", where);
   const char *mt = cab_json_str(obj, "mediaType");
   const char *digest = cab_json_str(obj, "digest");
   const cJSON *size = cJSON_GetObjectItemCaseSensitive(obj, "size");
   if (mt == NULL || *mt == '\0' || strlen(mt) >= sizeof d->media_type)
-    return cab_error_set(err, EINVAL, "%s: descriptor without a valid mediaType", where);
-  if (cab_digest_check(digest, where, err) < 0)
+    return cab_error_set(err, 0, "%s: descriptor without a valid mediaType", where);
+  if (cab_digest_require(digest, where, err) < 0)
     return -1;
   if (!cJSON_IsNumber(size) || size->valuedouble < 0 || size->valuedouble > 9007199254740991.0 ||
       floor(size->valuedouble) != size->valuedouble)
-    return cab_error_set(err, EINVAL, "%s: descriptor %s has no valid size", where, digest);
+    return cab_error_set(err, 0, "%s: descriptor %s has no valid size", where, digest);
   const cJSON *urls = cJSON_GetObjectItemCaseSensitive(obj, "urls");
   if (urls != NULL && !(cJSON_IsArray(urls) && cJSON_GetArraySize(urls) == 0))
-    return cab_error_set(err, EPERM,
+    return cab_error_set(err, 0,
                          "%s: descriptor %s lists foreign 'urls'; cab does not fetch "
                          "non-distributable layers from arbitrary URLs",
                          where, digest);
@@ -116,10 +116,10 @@ parse_descriptor_array(const cJSON *arr, const char *what, cab_descriptor **out,
                        cab_error *err)
 {
   if (!cJSON_IsArray(arr))
-    return cab_error_set(err, EINVAL, "'%s' is not an array", what);
+    return cab_error_set(err, 0, "'%s' is not an array", what);
   int count = cJSON_GetArraySize(arr);
   if (count > MAX_DESCRIPTORS)
-    return cab_error_set(err, E2BIG, "'%s' has %d entries; the limit is %d", what, count,
+    return cab_error_set(err, 0, "'%s' has %d entries; the limit is %d", what, count,
                          MAX_DESCRIPTORS);
   cab_descriptor *d = calloc(count ? (size_t)count : 1, sizeof *d);
   if (d == NULL)
@@ -165,22 +165,22 @@ classify(const cJSON *root, const char *ctype, char *mt_out, size_t mt_size, cab
 
   if (is_schema1(mt) || is_schema1(ctype) || has_fslayers ||
       (cJSON_IsNumber(sv) && sv->valuedouble == 1))
-    return cab_error_set(err, ENOTSUP,
+    return cab_error_set(err, 0,
                          "Docker schema1 manifests are not supported (deprecated and unsigned); "
                          "push the image again with a current tool");
   if (!cJSON_IsNumber(sv) || sv->valuedouble != 2)
-    return cab_error_set(err, EINVAL, "schemaVersion is not 2");
+    return cab_error_set(err, 0, "schemaVersion is not 2");
   if (has_manifests && (has_layers || has_config))
-    return cab_error_set(err, EINVAL,
+    return cab_error_set(err, 0,
                          "ambiguous document: it has 'manifests' and also 'layers' or 'config', "
                          "so it reads as both an index and a manifest (CVE-2021-41190)");
   if (mt != NULL && cJSON_GetObjectItemCaseSensitive(root, "mediaType") &&
       !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "mediaType")))
-    return cab_error_set(err, EINVAL, "mediaType is not a string");
+    return cab_error_set(err, 0, "mediaType is not a string");
 
   bool ct_known = cab_mt_is_index(ctype) || cab_mt_is_manifest(ctype);
   if (mt && *mt && ct_known && strcmp(mt, ctype) != 0)
-    return cab_error_set(err, EINVAL,
+    return cab_error_set(err, 0,
                          "the document's mediaType '%.100s' does not match its Content-Type "
                          "'%.100s' (CVE-2021-41190)",
                          mt, ctype);
@@ -188,15 +188,21 @@ classify(const cJSON *root, const char *ctype, char *mt_out, size_t mt_size, cab
   if (eff == NULL)
     eff = has_manifests ? CAB_MT_OCI_INDEX : CAB_MT_OCI_MANIFEST;
   if (!cab_mt_is_index(eff) && !cab_mt_is_manifest(eff))
-    return cab_error_set(err, ENOTSUP, "unsupported manifest media type '%.120s'", eff);
+    return cab_error_set(err, 0, "unsupported manifest media type '%.120s'", eff);
+  const char *said = (mt && *mt) ? "its mediaType" : "its Content-Type";
   if (cab_mt_is_index(eff) && !has_manifests)
-    return cab_error_set(err, EINVAL, "document of type %s has no 'manifests'", eff);
+    return cab_error_set(err, 0,
+                         "%s says %s, but the document has no 'manifests' (CVE-2021-41190)", said,
+                         eff);
   if (cab_mt_is_manifest(eff) && (!has_layers || !has_config))
-    return cab_error_set(err, EINVAL, "document of type %s lacks 'config' or 'layers'", eff);
+    return cab_error_set(err, 0,
+                         "%s says %s, but the document lacks 'config' or 'layers' "
+                         "(CVE-2021-41190)",
+                         said, eff);
   /* Docker's types require their mediaType field. */
   if ((strcmp(eff, CAB_MT_DOCKER_LIST) == 0 || strcmp(eff, CAB_MT_DOCKER_MANIFEST) == 0) &&
       (mt == NULL || *mt == '\0'))
-    return cab_error_set(err, EINVAL, "Docker %s document without a mediaType field",
+    return cab_error_set(err, 0, "Docker %s document without a mediaType field",
                          cab_mt_is_index(eff) ? "manifest list" : "manifest");
   snprintf(mt_out, mt_size, "%s", eff);
   return 0;
@@ -208,7 +214,7 @@ cab_manifest_parse(const char *data, size_t len, const char *content_type, cab_m
 {
   *out = NULL;
   if (len > CAB_MANIFEST_MAX)
-    return cab_error_set(err, E2BIG, "manifest is %zu bytes; the limit is %d", len,
+    return cab_error_set(err, 0, "manifest is %zu bytes; the limit is %d", len,
                          CAB_MANIFEST_MAX);
   cJSON *root = cab_json_parse_strict(data, len, "manifest", err);
   if (root == NULL)
@@ -232,7 +238,7 @@ cab_manifest_parse(const char *data, size_t len, const char *content_type, cab_m
                             &m->config, err);
     if (r == 0 && strcmp(m->config.media_type, CAB_MT_OCI_CONFIG) != 0 &&
         strcmp(m->config.media_type, CAB_MT_DOCKER_CONFIG) != 0)
-      r = cab_error_set(err, ENOTSUP,
+      r = cab_error_set(err, 0,
                         "config media type '%.100s' is not an image config (an artifact?)",
                         m->config.media_type);
     if (r == 0)
@@ -241,11 +247,11 @@ cab_manifest_parse(const char *data, size_t len, const char *content_type, cab_m
     for (size_t i = 0; r == 0 && i < m->n_layers; i++) {
       const char *lt = m->layers[i].media_type;
       if (is_foreign_type(lt))
-        r = cab_error_set(err, EPERM, "layer %s is a foreign/non-distributable layer (%.100s); "
+        r = cab_error_set(err, 0, "layer %s is a foreign/non-distributable layer (%.100s); "
                                       "refused",
                           m->layers[i].digest, lt);
       else if (!is_layer_type(lt))
-        r = cab_error_set(err, ENOTSUP, "layer %s has unsupported media type '%.100s'",
+        r = cab_error_set(err, 0, "layer %s has unsupported media type '%.100s'",
                           m->layers[i].digest, lt);
     }
   }

@@ -30,7 +30,7 @@ dup_str(const cJSON *obj, const char *key, char **out, cab_error *err)
   if (v == NULL || cJSON_IsNull(v))
     return 0;
   if (!cJSON_IsString(v))
-    return cab_error_set(err, EINVAL, "image config: '%s' is not a string", key);
+    return cab_error_set(err, 0, "image config: '%s' is not a string", key);
   if (v->valuestring[0] == '\0')
     return 0;
   *out = strdup(v->valuestring);
@@ -50,7 +50,7 @@ parse_config(const cJSON *root, cab_image_config *c, cab_error *err)
   const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(root, "config");
   if (cfg != NULL && !cJSON_IsNull(cfg)) {
     if (!cJSON_IsObject(cfg))
-      return cab_error_set(err, EINVAL, "image config: 'config' is not an object");
+      return cab_error_set(err, 0, "image config: 'config' is not an object");
     if (cab_json_strv(cfg, "Env", &c->env, err) < 0 ||
         cab_json_strv(cfg, "Entrypoint", &c->entrypoint, err) < 0 ||
         cab_json_strv(cfg, "Cmd", &c->cmd, err) < 0 ||
@@ -63,11 +63,11 @@ parse_config(const cJSON *root, cab_image_config *c, cab_error *err)
   const char *type = cab_json_str(rootfs, "type");
   const cJSON *ids = cJSON_GetObjectItemCaseSensitive(rootfs, "diff_ids");
   if (type == NULL || strcmp(type, "layers") != 0 || !cJSON_IsArray(ids))
-    return cab_error_set(err, EINVAL,
+    return cab_error_set(err, 0,
                          "image config: rootfs must be {\"type\": \"layers\", \"diff_ids\": [...]}");
   int n = cJSON_GetArraySize(ids);
   if (n > MAX_LAYERS)
-    return cab_error_set(err, E2BIG, "image config: %d diff_ids; the limit is %d", n, MAX_LAYERS);
+    return cab_error_set(err, 0, "image config: %d diff_ids; the limit is %d", n, MAX_LAYERS);
   c->diff_ids = calloc(n ? (size_t)n : 1, sizeof *c->diff_ids);
   if (c->diff_ids == NULL)
     return cab_error_sys(err, "allocate diff_ids");
@@ -76,7 +76,7 @@ parse_config(const cJSON *root, cab_image_config *c, cab_error *err)
   cJSON_ArrayForEach(item, ids)
   {
     const char *d = cJSON_IsString(item) ? item->valuestring : NULL;
-    if (cab_digest_check(d, "image config diff_ids", err) < 0)
+    if (cab_digest_require(d, "image config diff_ids", err) < 0)
       return -1;
     memcpy(c->diff_ids[i++], d, CAB_DIGEST_LEN + 1);
   }
@@ -89,7 +89,7 @@ cab_config_parse(const char *data, size_t len, cab_image_config **out, cab_error
 {
   *out = NULL;
   if (len > CAB_CONFIG_MAX)
-    return cab_error_set(err, E2BIG, "image config is %zu bytes; the limit is %d", len,
+    return cab_error_set(err, 0, "image config is %zu bytes; the limit is %d", len,
                          CAB_CONFIG_MAX);
   cJSON *root = cab_json_parse_strict(data, len, "image config", err);
   if (root == NULL)

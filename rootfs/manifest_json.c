@@ -8,14 +8,14 @@ static int
 check_dups(const cJSON *node, int depth, cab_error *err)
 {
   if (depth > 64)
-    return cab_error_set(err, EINVAL, "nested too deeply");
+    return cab_error_set(err, 0, "nested too deeply");
   const cJSON *a;
   cJSON_ArrayForEach(a, node)
   {
     if (cJSON_IsObject(node)) {
       for (const cJSON *b = a->next; b; b = b->next)
         if (a->string && b->string && strcmp(a->string, b->string) == 0)
-          return cab_error_set(err, EINVAL, "duplicate key '%.80s'", a->string);
+          return cab_error_set(err, 0, "duplicate key '%.80s'", a->string);
     }
     if ((cJSON_IsObject(a) || cJSON_IsArray(a)) && check_dups(a, depth + 1, err) < 0)
       return -1;
@@ -30,20 +30,20 @@ cab_json_parse_strict(const char *data, size_t len, const char *what, cab_error 
   cJSON *root = cJSON_ParseWithLengthOpts(data, len, &end, 0);
   if (root == NULL) {
     size_t off = end && end >= data ? (size_t)(end - data) : 0;
-    cab_error_set(err, EINVAL, "%s is not valid JSON (near byte %zu)", what, off);
+    cab_error_set(err, 0, "%s is not valid JSON (near byte %zu)", what, off);
     return NULL;
   }
   for (size_t off = (size_t)(end - data); off < len; off++) {
     char c = data[off];
     if (c != ' ' && c != '\n' && c != '\r' && c != '\t' && c != '\0') {
       cJSON_Delete(root);
-      cab_error_set(err, EINVAL, "%s has trailing data after the JSON value", what);
+      cab_error_set(err, 0, "%s has trailing data after the JSON value", what);
       return NULL;
     }
   }
   if (!cJSON_IsObject(root)) {
     cJSON_Delete(root);
-    cab_error_set(err, EINVAL, "%s is not a JSON object", what);
+    cab_error_set(err, 0, "%s is not a JSON object", what);
     return NULL;
   }
   if (check_dups(root, 0, err) < 0) {
@@ -79,7 +79,7 @@ cab_json_strv(const cJSON *obj, const char *key, char ***out, cab_error *err)
   if (arr == NULL || cJSON_IsNull(arr))
     return 0;
   if (!cJSON_IsArray(arr))
-    return cab_error_set(err, EINVAL, "'%s' is not an array of strings", key);
+    return cab_error_set(err, 0, "'%s' is not an array of strings", key);
   int n = cJSON_GetArraySize(arr);
   char **v = calloc((size_t)n + 1, sizeof *v);
   if (v == NULL)
@@ -90,7 +90,7 @@ cab_json_strv(const cJSON *obj, const char *key, char ***out, cab_error *err)
   {
     if (!cJSON_IsString(item) || (v[i] = strdup(item->valuestring)) == NULL) {
       cab_strv_free(v);
-      return cab_error_set(err, EINVAL, "'%s' is not an array of strings", key);
+      return cab_error_set(err, 0, "'%s' is not an array of strings", key);
     }
     i++;
   }
@@ -117,4 +117,14 @@ cab_json_from_descriptor(const cab_descriptor *d)
     }
   }
   return o;
+}
+
+int
+cab_digest_require(const char *text, const char *where, cab_error *err)
+{
+  if (cab_digest_check(text, where, err) == 0)
+    return 0;
+  if (err)
+    err->errnum = 0;
+  return -1;
 }

@@ -24,6 +24,9 @@ void cab_strv_free(char **v);
 /* Parse one descriptor object; WHERE names it in errors. */
 int cab_json_descriptor(const cJSON *obj, const char *where, cab_descriptor *d, cab_error *err);
 
+/* cab_digest_check, with errnum 0: the message says everything. */
+int cab_digest_require(const char *text, const char *where, cab_error *err);
+
 /* A descriptor as a new JSON object (mediaType, digest, size, platform). */
 cJSON *cab_json_from_descriptor(const cab_descriptor *d);
 

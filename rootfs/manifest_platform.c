@@ -40,25 +40,25 @@ cab_platform_parse(const char *text, cab_platform *p, cab_error *err)
   memset(p, 0, sizeof *p);
   char buf[128];
   if (strlen(text) >= sizeof buf)
-    return cab_error_set(err, EINVAL, "platform '%.60s...' is too long", text);
+    return cab_error_set(err, 0, "platform '%.60s...' is too long", text);
   snprintf(buf, sizeof buf, "%s", text);
   char *parts[4] = {0};
   int n = 0;
   for (char *save = NULL, *t = strtok_r(buf, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
     if (n == 3)
-      return cab_error_set(err, EINVAL, "platform '%s': expected OS/ARCH[/VARIANT]", text);
+      return cab_error_set(err, 0, "platform '%s': expected OS/ARCH[/VARIANT]", text);
     parts[n++] = t;
   }
   if (n < 2)
-    return cab_error_set(err, EINVAL, "platform '%s': expected OS/ARCH[/VARIANT], e.g. linux/amd64",
+    return cab_error_set(err, 0, "platform '%s': expected OS/ARCH[/VARIANT], e.g. linux/amd64",
                          text);
   for (int i = 0; i < n; i++)
     for (const char *c = parts[i]; *c; c++)
       if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
-        return cab_error_set(err, EINVAL, "platform '%s': unexpected character '%c'", text, *c);
+        return cab_error_set(err, 0, "platform '%s': unexpected character '%c'", text, *c);
   if (strlen(parts[0]) >= sizeof p->os || strlen(parts[1]) >= sizeof p->architecture ||
       (parts[2] && strlen(parts[2]) >= sizeof p->variant))
-    return cab_error_set(err, EINVAL, "platform '%s': a part is too long", text);
+    return cab_error_set(err, 0, "platform '%s': a part is too long", text);
   snprintf(p->os, sizeof p->os, "%s", parts[0]);
   snprintf(p->architecture, sizeof p->architecture, "%s", parts[1]);
   snprintf(p->variant, sizeof p->variant, "%s", parts[2] ? parts[2] : "");
@@ -119,6 +119,6 @@ cab_index_select(const cab_manifest *index, const cab_platform *want, const cab_
   }
   char w[100];
   cab_platform_string(want, w, sizeof w);
-  return cab_error_set(err, ENOENT, "no manifest for platform %s in the index (it has: %s)", w,
+  return cab_error_set(err, 0, "no manifest for platform %s in the index (it has: %s)", w,
                        have[0] ? have : "none");
 }

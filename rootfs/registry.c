@@ -253,7 +253,7 @@ cab_xfer_setup(struct xfer *x, cab_error *err)
     curl_easy_setopt(e, CURLOPT_PASSWORD, r->pass);
   }
   if (curl_easy_setopt(e, CURLOPT_URL, x->url) != CURLE_OK)
-    return cab_error_set(err, EINVAL, "%s: bad URL '%.200s'", x->what, x->url);
+    return cab_error_set(err, 0, "%s: bad URL '%.200s'", x->what, x->url);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -531,10 +531,10 @@ cab_registry_blob_mem(cab_registry *r, const char *digest, int64_t size, size_t 
                       char **body, cab_error *err)
 {
   *body = NULL;
-  if (cab_digest_check(digest, "blob", err) < 0)
+  if (cab_digest_require(digest, "blob", err) < 0)
     return -1;
   if (size < 0 || (uint64_t)size > max)
-    return cab_error_set(err, E2BIG, "blob %s: %lld bytes, more than the %zu allowed", digest,
+    return cab_error_set(err, 0, "blob %s: %lld bytes, more than the %zu allowed", digest,
                          (long long)size, max);
   char url[1024], what[200];
   snprintf(url, sizeof url, "%s/v2/%s/blobs/%s", r->origin, r->repo, digest);

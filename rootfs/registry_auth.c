@@ -56,7 +56,7 @@ creds_from_entry(cab_registry *r, const cJSON *entry, const char *path, const ch
   const char *pass = cab_json_str(entry, "password");
   if (auth && *auth) {
     if (decode_auth(auth, r->user, sizeof r->user, r->pass, sizeof r->pass) < 0)
-      return cab_error_set(err, EINVAL, "%s: the \"auth\" of \"%s\" is not base64 of user:password",
+      return cab_error_set(err, 0, "%s: the \"auth\" of \"%s\" is not base64 of user:password",
                            path, key);
   } else if (user && pass && strlen(user) < sizeof r->user && strlen(pass) < sizeof r->pass) {
     snprintf(r->user, sizeof r->user, "%s", user);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "rootfs/manifest_json.h"
 #include "common/fsutil.h"
 #include "rootfs/digest.h"
 #include "rootfs/store_internal.h"
@@ -160,7 +161,7 @@ int
 cab_store_blob_path(const cab_store *s, const char *digest, char *buf, size_t size,
                     cab_error *err)
 {
-  if (cab_digest_check(digest, "blob", err) < 0)
+  if (cab_digest_require(digest, "blob", err) < 0)
     return -1;
   if ((size_t)snprintf(buf, size, "%s/%s", s->blobs, digest + 7) >= size)
     return cab_error_set(err, ENAMETOOLONG, "blob path too long under %s", s->blobs);
@@ -171,7 +172,7 @@ int
 cab_store_rootfs_path(const cab_store *s, const char *manifest_digest, char *buf, size_t size,
                       cab_error *err)
 {
-  if (cab_digest_check(manifest_digest, "manifest", err) < 0)
+  if (cab_digest_require(manifest_digest, "manifest", err) < 0)
     return -1;
   if ((size_t)snprintf(buf, size, "%s/rootfs/%s", s->home, manifest_digest + 7) >= size)
     return cab_error_set(err, ENAMETOOLONG, "rootfs path too long under %s", s->home);
@@ -225,11 +226,11 @@ cab_store_read_blob(const cab_store *s, const char *digest, size_t max, char **o
     return -1;
   }
   if (n > max)
-    return cab_error_set(err, E2BIG, "blob %s is larger than %zu bytes", digest, max);
+    return cab_error_set(err, 0, "blob %s is larger than %zu bytes", digest, max);
   char got[CAB_DIGEST_LEN + 1];
   cab_sha256_buffer(buf, n, got);
   if (strcmp(got, digest) != 0)
-    return cab_error_set(err, EIO,
+    return cab_error_set(err, 0,
                          "blob %s in the store is corrupt (it hashes to %s); remove it and "
                          "pull again",
                          digest, got);

@@ -34,7 +34,7 @@ check_index(const cab_store *s, const cab_store_entry *e, cab_error *err)
       found = 1;
   cab_manifest_free(idx);
   if (!found)
-    return cab_error_set(err, EINVAL, "index %s does not list manifest %s", e->index_digest,
+    return cab_error_set(err, 0, "index %s does not list manifest %s", e->index_digest,
                          e->manifest.digest);
   return 0;
 }
@@ -58,7 +58,7 @@ load(const cab_store *s, const cab_store_entry *e, const char *ref, cab_image *i
     return cab_error_prefix(err, "manifest %s", e->manifest.digest);
   int r = 0;
   if (m->kind != CAB_DOC_MANIFEST)
-    r = cab_error_set(err, ENOTSUP, "%s is an index; cab stores one platform per name",
+    r = cab_error_set(err, 0, "%s is an index; cab stores one platform per name",
                       e->manifest.digest);
   if (r == 0) {
     snprintf(img->manifest_media_type, sizeof img->manifest_media_type, "%s", m->media_type);
@@ -67,13 +67,13 @@ load(const cab_store *s, const cab_store_entry *e, const char *ref, cab_image *i
     size_t clen;
     r = cab_store_read_blob(s, m->config.digest, CAB_CONFIG_MAX, &cbuf, &clen, err);
     if (r == 0 && (int64_t)clen != m->config.size)
-      r = cab_error_set(err, EINVAL, "config %s: %zu bytes, the manifest says %lld",
+      r = cab_error_set(err, 0, "config %s: %zu bytes, the manifest says %lld",
                         m->config.digest, clen, (long long)m->config.size);
     if (r == 0)
       r = cab_config_parse(cbuf, clen, &img->config, err);
   }
   if (r == 0 && img->config->n_diff_ids != m->n_layers)
-    r = cab_error_set(err, EINVAL, "the manifest has %zu layers but the config %zu diff_ids",
+    r = cab_error_set(err, 0, "the manifest has %zu layers but the config %zu diff_ids",
                       m->n_layers, img->config->n_diff_ids);
   if (r == 0) {
     img->layers = calloc(m->n_layers ? m->n_layers : 1, sizeof *img->layers);

@@ -27,7 +27,7 @@ parse_query(const char *ref, struct query *q, cab_error *err)
 {
   memset(q, 0, sizeof *q);
   if (strncmp(ref, "sha256:", 7) == 0) {
-    if (cab_digest_check(ref, "image reference", err) < 0)
+    if (cab_digest_require(ref, "image reference", err) < 0)
       return -1;
     snprintf(q->digest, sizeof q->digest, "%s", ref);
     return 0;
@@ -77,7 +77,7 @@ read_index(const cab_store *s, cJSON **out, cab_error *err)
     m = cJSON_AddArrayToObject(root, "manifests");
   if (!cJSON_IsArray(m)) {
     cJSON_Delete(root);
-    return cab_error_set(err, EINVAL, "%s: 'manifests' is not an array", path);
+    return cab_error_set(err, 0, "%s: 'manifests' is not an array", path);
   }
   *out = root;
   return 0;
@@ -180,7 +180,7 @@ cab_store_lookup(const cab_store *s, const char *ref, cab_store_entry *out, cab_
 int
 cab_store_tag(cab_store *s, const cab_store_entry *e, cab_error *err)
 {
-  if (cab_digest_check(e->manifest.digest, "manifest", err) < 0)
+  if (cab_digest_require(e->manifest.digest, "manifest", err) < 0)
     return -1;
   cleanup_close int lock = cab_store_lock_file(s, "index.lock", LOCK_EX, -1, err);
   if (lock < 0)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "rootfs/manifest_json.h"
 #include "rootfs/digest.h"
 #include "rootfs/store_internal.h"
 
@@ -86,7 +87,7 @@ cab_blob_open(cab_stage *st, const char *expected, int64_t size, cab_blob_writer
               cab_error *err)
 {
   *out = NULL;
-  if (expected && cab_digest_check(expected, "blob", err) < 0)
+  if (expected && cab_digest_require(expected, "blob", err) < 0)
     return -1;
   cab_blob_writer *w = calloc(1, sizeof *w);
   if (w == NULL)
@@ -267,7 +268,7 @@ cab_stage_commit(cab_stage *st, const char *const *digests, size_t n, cab_error 
   const cab_store *s = st->store;
   for (size_t i = 0; i < n; i++) {
     const char *d = digests[i];
-    if (cab_digest_check(d, "blob", err) < 0)
+    if (cab_digest_require(d, "blob", err) < 0)
       return -1;
     char dst[PATH_MAX];
     snprintf(dst, sizeof dst, "%s/%s", s->blobs, d + 7);

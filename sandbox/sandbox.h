@@ -44,6 +44,16 @@ struct cab_sandbox_config {
   const char *const *extra_hosts; /* "IP NAME..." lines added to /etc/hosts */
   size_t n_extra_hosts;
   bool tty;                   /* run under a pty relayed to our stdio */
+  struct {
+    /* With --tty: every chunk the pty prints, as it arrives (for a
+     * terminal recording).  QUIET: do not also copy it to our stdout;
+     * NO_INPUT: do not forward our stdin (headless runs). */
+    void (*on_output)(void *ctx, const char *data, size_t len);
+    void *ctx;
+    bool quiet;
+    bool no_input;
+    unsigned short rows, cols;  /* initial size when our stdin is no tty */
+  } tty_io;
   int kill_grace_ms;          /* after forwarding SIGINT/SIGTERM; default 3000 */
 };
 

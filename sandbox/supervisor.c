@@ -44,6 +44,7 @@ struct watch {
   int sig_fd;
   int pty_master;
   struct cab_tty_relay *relay;
+  struct cab_tty_options tty_opts;
   struct cab_cgroup *cg;
   bool mem_watchdog;
   int64_t mem_limit;
@@ -252,7 +253,7 @@ supervise(struct watch *w)
         if (r < 0)
           sync_open = false;
         if (w->pty_master >= 0 && w->relay == NULL)
-          w->relay = cab_tty_relay_new(w->pty_master);
+          w->relay = cab_tty_relay_new(w->pty_master, &w->tty_opts);
       }
       if (w->relay && relay_first < n)
         cab_tty_relay_service(w->relay, p + relay_first, n - relay_first);
@@ -458,6 +459,9 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   w.cg = cg;
   w.mem_watchdog = rl_mem;
   w.mem_limit = lim->memory_bytes;
+  w.tty_opts = (struct cab_tty_options){
+      .on_output = cfg->tty_io.on_output, .ctx = cfg->tty_io.ctx, .quiet = cfg->tty_io.quiet,
+      .no_input = cfg->tty_io.no_input, .rows = cfg->tty_io.rows, .cols = cfg->tty_io.cols};
   if (lim->timeout_s > 0)
     w.deadline_ns = start + (int64_t)(lim->timeout_s * 1e9);
 

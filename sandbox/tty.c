@@ -10,6 +10,7 @@
 
 struct cab_tty_relay {
   int master;
+  struct cab_tty_options opts;
   bool stdin_open;
   bool master_open;
   bool raw;
@@ -38,16 +39,18 @@ write_all(int fd, const char *buf, ssize_t len)
 }
 
 struct cab_tty_relay *
-cab_tty_relay_new(int master)
+cab_tty_relay_new(int master, const struct cab_tty_options *opts)
 {
   struct cab_tty_relay *r = calloc(1, sizeof *r);
   if (r == NULL)
     return NULL;
   r->master = master;
+  if (opts)
+    r->opts = *opts;
   r->master_open = true;
-  r->stdin_open = true;
+  r->stdin_open = !r->opts.no_input;
   fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
-  if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &r->saved) == 0) {
+  if (r->stdin_open && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &r->saved) == 0) {
     struct termios raw = r->saved;
     cfmakeraw(&raw);
     if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0)
@@ -75,7 +78,10 @@ copy_out(struct cab_tty_relay *r)
   for (;;) {
     ssize_t n = read(r->master, buf, sizeof buf);
     if (n > 0) {
-      write_all(STDOUT_FILENO, buf, n);
+      if (r->opts.on_output)
+        r->opts.on_output(r->opts.ctx, buf, (size_t)n);
+      if (!r->opts.quiet)
+        write_all(STDOUT_FILENO, buf, n);
       continue;
     }
     if (n < 0 && (errno == EINTR))
@@ -106,9 +112,13 @@ cab_tty_relay_service(struct cab_tty_relay *r, struct pollfd *p, int n)
 void
 cab_tty_relay_resize(struct cab_tty_relay *r)
 {
-  struct winsize ws;
-  if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-    ioctl(r->master, TIOCSWINSZ, &ws);
+  struct winsize ws = {.ws_row = r->opts.rows ? r->opts.rows : 24,
+                       .ws_col = r->opts.cols ? r->opts.cols : 80};
+  if (r->opts.no_input || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0) {
+    ws.ws_row = r->opts.rows ? r->opts.rows : 24;
+    ws.ws_col = r->opts.cols ? r->opts.cols : 80;
+  }
+  ioctl(r->master, TIOCSWINSZ, &ws);
 }
 
 void

@@ -3,12 +3,21 @@
 #define CAB_SANDBOX_TTY_H
 
 #include <poll.h>
+#include <stddef.h>
 
 struct cab_tty_relay;
 
 /* Takes a copy of nothing: MASTER stays owned by the caller.  Puts our stdin
  * in raw mode when it is a terminal (restored by cab_tty_relay_free). */
-struct cab_tty_relay *cab_tty_relay_new(int master);
+struct cab_tty_options {
+  void (*on_output)(void *ctx, const char *data, size_t len);
+  void *ctx;
+  int quiet;          /* do not copy output to stdout */
+  int no_input;       /* do not forward stdin */
+  unsigned short rows, cols;
+};
+
+struct cab_tty_relay *cab_tty_relay_new(int master, const struct cab_tty_options *opts);
 
 /* Fill up to 2 pollfds; returns how many. */
 int cab_tty_relay_pollfds(struct cab_tty_relay *r, struct pollfd *p);

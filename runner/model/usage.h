@@ -2,7 +2,15 @@
  * OpenAI: "usage": {prompt_tokens, completion_tokens, total_tokens} in a JSON
  * body or in the final SSE chunk (with stream_options.include_usage).
  * Anthropic Messages: "usage": {input_tokens, output_tokens} in the body, or
- * spread over message_start / message_delta SSE events. */
+ * spread over message_start / message_delta SSE events.
+ * Also the OpenAI Responses API: "usage": {input_tokens, output_tokens,
+ * total_tokens} in the body or in the response.completed event.
+ *
+ * Anthropic's input_tokens leaves out cached input, so prompt_tokens is
+ * input_tokens + cache_creation_input_tokens + cache_read_input_tokens (as
+ * OpenAI's prompt_tokens includes its cached tokens); cached_tokens is
+ * cache_read_input_tokens.  A body without usage (an error, a stream without
+ * include_usage) leaves present false and the counts 0. */
 #ifndef CAB_RUNNER_MODEL_USAGE_H
 #define CAB_RUNNER_MODEL_USAGE_H
 
@@ -17,6 +25,10 @@ struct cab_usage {
   int64_t total_tokens;      /* prompt + completion when not reported */
   char finish_reason[32];    /* "stop", "tool_calls", "length", "end_turn", ... */
   char model[128];           /* the model the endpoint says answered */
+  /* Added by the implementation (zero when not reported): */
+  int64_t cached_tokens;     /* OpenAI prompt_tokens_details.cached_tokens,
+                                Anthropic cache_read_input_tokens */
+  int64_t reasoning_tokens;  /* OpenAI completion_tokens_details.reasoning_tokens */
 };
 
 /* Parse a complete, non-streamed JSON response body. */
@@ -28,5 +40,8 @@ struct cab_sse_usage;
 struct cab_sse_usage *cab_sse_usage_new(void);
 void cab_sse_usage_feed(struct cab_sse_usage *s, const char *data, size_t len);
 void cab_sse_usage_finish(struct cab_sse_usage *s, struct cab_usage *u); /* frees S */
+
+/* A whole SSE stream at once (new + feed + finish). */
+void cab_usage_from_sse(const char *data, size_t len, struct cab_usage *u);
 
 #endif
