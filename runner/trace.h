@@ -1,0 +1,42 @@
+/* A cell's trace: named spans with start and end times, a parent, and a
+ * few string attributes.  Rendered two ways: cab's own "spans" array in
+ * cell.json, and OpenTelemetry's OTLP/JSON (trace.otlp.json), importable
+ * into Jaeger or Tempo. */
+#ifndef CAB_RUNNER_TRACE_H
+#define CAB_RUNNER_TRACE_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+struct cab_trace;
+
+/* SEED (e.g. the cell id) makes trace and span ids deterministic per run
+ * together with the start time. */
+struct cab_trace *cab_trace_new(const char *seed);
+void cab_trace_free(struct cab_trace *t);
+
+/* Open a span of KIND ("image", "task_setup", "model_call", ...) named NAME
+ * under PARENT (-1: the root).  Returns its index.  Times are wall-clock
+ * nanoseconds since the epoch; 0 means now. */
+int cab_trace_begin(struct cab_trace *t, const char *kind, const char *name, int parent,
+                    int64_t start_ns);
+void cab_trace_end(struct cab_trace *t, int span, int64_t end_ns);
+void cab_trace_attr(struct cab_trace *t, int span, const char *key, const char *value);
+void cab_trace_attr_int(struct cab_trace *t, int span, const char *key, int64_t value);
+void cab_trace_status(struct cab_trace *t, int span, int ok, const char *message);
+
+/* Wall clock now, ns since the epoch. */
+int64_t cab_wall_ns(void);
+
+/* cab's array: [{"span_id","parent_id","kind","name","start","end","duration_ms","attributes"}] */
+cJSON *cab_trace_to_json(const struct cab_trace *t);
+
+/* OTLP/JSON: {"resourceSpans":[{"resource":{...},"scopeSpans":[{"scope":{...},"spans":[...]}]}]} */
+cJSON *cab_trace_to_otlp(const struct cab_trace *t, const char *service_name);
+
+/* ISO-8601 UTC with microseconds, e.g. 2026-06-17T06:30:21.091487Z. */
+void cab_iso8601_us(int64_t ns, char *buf, unsigned long size);
+
+#endif
