@@ -80,7 +80,7 @@ prepare_dir(const char *dir, cJSON **index, cab_error *err)
     struct dirent *de;
     while ((de = readdir(d)) != NULL)
       if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-        return cab_error_set(err, ENOTEMPTY,
+        return cab_error_set(err, 0,
                              "%s is not empty and not an OCI layout; give a new directory", dir);
   }
   *index = cJSON_CreateObject();

@@ -133,8 +133,7 @@ cab_src_from_tar(struct cab_src *src, const char *path, cab_stage *st, cab_error
   archive_read_support_filter_all(a);
   int ret = 0;
   if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-    ret = cab_error_set(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "open %s: %s", path,
-                        archive_error_string(a));
+    ret = cab_error_set(err, 0, "%s: %s", path, archive_error_string(a));
     archive_read_free(a);
     return ret;
   }
@@ -229,7 +228,7 @@ cab_src_open(const struct cab_src *src, const char *path, int *fd, cab_error *er
   if (src->dirfd < 0) {
     const struct cab_tar_member *m = find(src, path);
     if (m == NULL)
-      return cab_error_set(err, ENOENT, "%s is not in the archive", path);
+      return cab_error_set(err, 0, "%s is not in the archive (or a link out of it)", path);
     *fd = openat(cab_stage_dirfd(src->stage), m->digest + 7, O_RDONLY | O_CLOEXEC);
     return *fd < 0 ? cab_error_sys(err, "open staged %s", path) : 0;
   }
@@ -242,6 +241,8 @@ cab_src_open(const struct cab_src *src, const char *path, int *fd, cab_error *er
   int r = (int)syscall(SYS_openat2, src->dirfd, p, &how, sizeof how);
   if (r < 0 && errno == ENOSYS)
     r = openat(src->dirfd, p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+  if (r < 0 && (errno == EXDEV || errno == ELOOP))
+    return cab_error_set(err, 0, "%s is a symlink that leaves the directory; refused", path);
   if (r < 0)
     return cab_error_sys(err, "open %s", path);
   struct stat sb;

@@ -2,6 +2,7 @@
  * setup_newroot and crun's do_pivot, with runc's masked paths. */
 #include "sandbox/mounts.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -407,6 +408,59 @@ pivot_into(const char *newroot, cab_error *err)
   return 0;
 }
 
+/* The host's / as the root: a tmpfs holding a read-only bind of each of the
+ * host's top-level entries (bin, etc, usr, ...; symlinks copied as such).
+ * Mount points the host lacks, such as /work, can then be created in the
+ * tmpfs without ever writing to the host's /. */
+static int
+mount_host_scaffold(const struct cab_host_fds *fds, cab_error *err)
+{
+  if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+    return cab_error_sys(err, "mount the root scaffold");
+  cleanup_close int dirfd = openat(fds->rootfs, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int newfd = open(NEWROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0 || newfd < 0)
+    return cab_error_sys(err, "open the host root");
+  cleanup_dir DIR *d = fdopendir(cab_steal_fd(&dirfd));
+  if (d == NULL)
+    return cab_error_sys(err, "list the host root");
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    const char *name = e->d_name;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+      continue;
+    struct stat st;
+    if (fstatat(fds->rootfs, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      continue;
+    if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = readlinkat(fds->rootfs, name, target, sizeof target - 1);
+      if (n < 0)
+        continue;
+      target[n] = '\0';
+      if (symlinkat(target, newfd, name) < 0)
+        return cab_error_sys(err, "recreate /%s", name);
+      continue;
+    }
+    bool is_dir = S_ISDIR(st.st_mode);
+    if (is_dir ? mkdirat(newfd, name, st.st_mode & 07777) < 0
+               : close(openat(newfd, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) < 0)
+      return cab_error_sys(err, "create /%s in the root scaffold", name);
+    /* proc, dev, sys and tmp get fresh mounts later. */
+    if (strcmp(name, "proc") == 0 || strcmp(name, "dev") == 0 || strcmp(name, "sys") == 0 ||
+        strcmp(name, "tmp") == 0)
+      continue;
+    cleanup_close int src = openat(fds->rootfs, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    cleanup_close int dst = openat(newfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    char sp[64], dp[64];
+    fd_path(src, sp, sizeof sp);
+    fd_path(dst, dp, sizeof dp);
+    if (src < 0 || dst < 0 || mount(sp, dp, NULL, MS_BIND | MS_REC, NULL) < 0)
+      return cab_error_sys(err, "bind the host's /%s", name);
+  }
+  return 0;
+}
+
 /* The overlay root: the rootfs is the lower layer, never written; upper/
  * and work/ live in the caller's per-run directory.  In a user namespace the
  * kernel (5.11+) needs "userxattr": overlay then keeps its metadata in
@@ -450,6 +504,9 @@ cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_hos
   if (fds->overlay >= 0) {
     if (mount_overlay_root(fds, err) < 0)
       return -1;
+  } else if (cfg->host_rootfs) {
+    if (mount_host_scaffold(fds, err) < 0)
+      return -1;
   } else {
     char src[64];
     fd_path(fds->rootfs, src, sizeof src);
@@ -463,7 +520,7 @@ cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_hos
   /* Mount points must exist before the root turns read-only.  In a
    * --rootfs tree cab may create missing ones; the host's / is never
    * written. */
-  bool create = !cfg->host_rootfs;
+  bool create = true;
   static const char *const dirs[] = {"/proc", "/dev", "/sys", "/tmp", "/etc"};
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
     cleanup_close int fd = cab_open_in_root(rootfd, dirs[i], create, false, err);

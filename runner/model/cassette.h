@@ -3,7 +3,11 @@
  * (JSONL), appended as calls complete:
  *   {"seq": N, "request": {"method", "path", "body", "sha256"},
  *    "response": {"status", "content_type", "chunks": [{"t_ms", "data"}...]}}
- * "sha256" is the request's identity: sha256 over method, path and body. */
+ * "sha256" is the request's identity: sha256 over method, path and body
+ * (cab_request_sha256).  A body or chunk that is not valid UTF-8 text (or
+ * holds a NUL byte) is stored base64-encoded as "body_b64" / "data_b64"
+ * instead of "body" / "data"; a reader accepts either.  Keys not listed are
+ * ignored, so a line may carry more (the recorder's notes). */
 #ifndef CAB_RUNNER_MODEL_CASSETTE_H
 #define CAB_RUNNER_MODEL_CASSETTE_H
 
@@ -34,6 +38,8 @@ struct cab_cassette_writer;
 int cab_cassette_writer_open(const char *path, struct cab_cassette_writer **out, cab_error *err);
 int cab_cassette_append(struct cab_cassette_writer *w, const struct cab_cassette_entry *e,
                         cab_error *err);
+/* 1, 2, 3...: a seq for the next entry, unique within this writer. */
+int64_t cab_cassette_next_seq(struct cab_cassette_writer *w);
 void cab_cassette_writer_close(struct cab_cassette_writer *w);
 
 /* Replay. */
@@ -48,6 +54,25 @@ const struct cab_cassette_entry *cab_cassette_match(struct cab_cassette *c, cons
                                                     const char *path, const char *body,
                                                     size_t body_len, cab_error *err);
 void cab_cassette_free(struct cab_cassette *c);
+
+/* How a request that is not an exact (hash) match is treated.
+ * HASH (the default): an error naming the first difference.
+ * ORDER: answered with the next unused entry of the same method and path,
+ * whatever its body (for clients whose requests carry volatile fields). */
+enum cab_cassette_mode { CAB_CASSETTE_MATCH_HASH, CAB_CASSETTE_MATCH_ORDER };
+void cab_cassette_set_mode(struct cab_cassette *c, enum cab_cassette_mode mode);
+
+/* In detail: (1) the earliest unused entry with the request's hash; (2) in
+ * ORDER mode, the next unused entry with the same method and path; (3) an
+ * already used entry with the same hash, again (a client that repeats a
+ * request, e.g. GET /v1/models); (4) otherwise a miss.  Thread-safe. */
+
+size_t cab_cassette_count(const struct cab_cassette *c);
+const struct cab_cassette_entry *cab_cassette_entry_at(const struct cab_cassette *c, size_t i);
+
+/* Frees the strings and chunks an entry owns (not E itself); for entries a
+ * caller builds with malloc'd fields. */
+void cab_cassette_entry_clear(struct cab_cassette_entry *e);
 
 /* sha256 identity of a request. */
 void cab_request_sha256(const char *method, const char *path, const char *body, size_t len,

@@ -87,7 +87,7 @@ hostile confusion "$OCI_M" \
 hostile confusion-index "$OCI_I" \
   "{\"schemaVersion\":2,\"mediaType\":\"$OCI_I\",\"config\":$CFG,\"manifests\":[$idx_entry]}" \
   "CVE-2021-41190"
-hostile mediatype-mismatch "$OCI_I" "$(cat "$MANIFEST")" "does not match its Content-Type"
+hostile mediatype-mismatch "$OCI_I" "$(cat "$MANIFEST")" "Content-Type.*CVE-2021-41190"
 hostile schema1 application/vnd.docker.distribution.manifest.v1+prettyjws \
   '{"schemaVersion":1,"name":"cab/busybox","tag":"latest","architecture":"amd64","fsLayers":[],"history":[]}' \
   "schema1"

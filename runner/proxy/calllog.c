@@ -1,0 +1,190 @@
+#include "runner/proxy/calllog.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct cab_calllog {
+  pthread_mutex_t mu;
+  int fd;                       /* -1: totals only */
+  struct cab_proxy_totals totals;
+};
+
+enum cab_call_class
+cab_call_classify(int status, enum cab_call_fault fault)
+{
+  if (fault == CAB_FAULT_UPSTREAM)
+    return CAB_CALL_INFRA;
+  if (fault == CAB_FAULT_CLIENT)
+    return CAB_CALL_CLIENT;
+  if (status == 429 || status >= 500 || status <= 0)
+    return CAB_CALL_INFRA;
+  if (status >= 400)
+    return CAB_CALL_CLIENT;
+  return CAB_CALL_OK;
+}
+
+const char *
+cab_call_class_name(enum cab_call_class c)
+{
+  switch (c) {
+  case CAB_CALL_OK: return "ok";
+  case CAB_CALL_INFRA: return "infra";
+  case CAB_CALL_CLIENT: return "client";
+  }
+  return "?";
+}
+
+int
+cab_calllog_open(const char *path, struct cab_calllog **out, cab_error *err)
+{
+  struct cab_calllog *l = calloc(1, sizeof *l);
+  if (l == NULL)
+    return cab_error_set(err, ENOMEM, "model call log");
+  l->fd = -1;
+  if (path) {
+    l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+    if (l->fd < 0) {
+      int saved = errno;
+      free(l);
+      return cab_error_set(err, saved, "--model-calls %s: cannot open it for appending", path);
+    }
+  }
+  pthread_mutex_init(&l->mu, NULL);
+  *out = l;
+  return 0;
+}
+
+static void
+add_num(cJSON *j, const char *key, bool present, int64_t v)
+{
+  if (present)
+    cJSON_AddNumberToObject(j, key, (double)v);
+  else
+    cJSON_AddNullToObject(j, key);
+}
+
+char *
+cab_call_record_json(const struct cab_call_record *r)
+{
+  char ts[40];
+  struct tm tm;
+  gmtime_r(&r->started.tv_sec, &tm);
+  size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(ts + n, sizeof ts - n, ".%03ldZ", r->started.tv_nsec / 1000000);
+
+  cJSON *j = cJSON_CreateObject();
+  if (j == NULL)
+    return NULL;
+  const struct cab_usage *u = &r->usage;
+  enum cab_call_class cls = cab_call_classify(r->status, r->fault);
+  cJSON_AddStringToObject(j, "timestamp", ts);
+  cJSON_AddStringToObject(j, "request_sha256", r->request_sha256);
+  cJSON_AddStringToObject(j, "method", r->method ? r->method : "");
+  cJSON_AddStringToObject(j, "path", r->path ? r->path : "");
+  cJSON_AddStringToObject(j, "model", r->model ? r->model : "");
+  if (u->model[0])
+    cJSON_AddStringToObject(j, "response_model", u->model);
+  cJSON_AddBoolToObject(j, "stream", r->stream);
+  add_num(j, "prompt_tokens", u->present, u->prompt_tokens);
+  add_num(j, "completion_tokens", u->present, u->completion_tokens);
+  add_num(j, "total_tokens", u->present, u->total_tokens);
+  if (u->present && u->cached_tokens)
+    cJSON_AddNumberToObject(j, "cached_tokens", (double)u->cached_tokens);
+  if (u->present && u->reasoning_tokens)
+    cJSON_AddNumberToObject(j, "reasoning_tokens", (double)u->reasoning_tokens);
+  if (u->finish_reason[0])
+    cJSON_AddStringToObject(j, "finish_reason", u->finish_reason);
+  else
+    cJSON_AddNullToObject(j, "finish_reason");
+  add_num(j, "status", r->status > 0, r->status);
+  add_num(j, "ttfb_ms", r->ttfb_ms >= 0, r->ttfb_ms);
+  cJSON_AddNumberToObject(j, "latency_ms", (double)r->latency_ms);
+  cJSON_AddNumberToObject(j, "attempts", r->attempts);
+  cJSON_AddStringToObject(j, "class", cab_call_class_name(cls));
+  if (r->error)
+    cJSON_AddStringToObject(j, "error", r->error);
+  else
+    cJSON_AddNullToObject(j, "error");
+  if (r->usage_injected)
+    cJSON_AddTrueToObject(j, "usage_injected");
+  if (r->replayed)
+    cJSON_AddTrueToObject(j, "replayed");
+  char *text = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  if (text == NULL)
+    return NULL;
+  size_t len = strlen(text);
+  char *line = realloc(text, len + 2);
+  if (line == NULL) {
+    free(text);
+    return NULL;
+  }
+  line[len] = '\n';
+  line[len + 1] = '\0';
+  return line;
+}
+
+void
+cab_calllog_add(struct cab_calllog *l, const struct cab_call_record *r)
+{
+  char *line = l->fd >= 0 ? cab_call_record_json(r) : NULL;
+  enum cab_call_class cls = cab_call_classify(r->status, r->fault);
+  pthread_mutex_lock(&l->mu);
+  struct cab_proxy_totals *t = &l->totals;
+  t->model_calls++;
+  t->model_call_ms += r->latency_ms;
+  if (r->usage.present) {
+    t->prompt_tokens += r->usage.prompt_tokens;
+    t->completion_tokens += r->usage.completion_tokens;
+    t->total_tokens += r->usage.total_tokens;
+    t->cached_tokens += r->usage.cached_tokens;
+  }
+  if (cls == CAB_CALL_OK) {
+    t->ok++;
+    if (!r->usage.present)
+      t->calls_without_usage++;
+  } else if (cls == CAB_CALL_INFRA) {
+    t->infra_errors++;
+  } else {
+    t->client_errors++;
+  }
+  if (line) {
+    /* One write per line, O_APPEND: lines never interleave. */
+    size_t len = strlen(line), off = 0;
+    while (off < len) {
+      ssize_t w = write(l->fd, line + off, len - off);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        break;
+      off += (size_t)w;
+    }
+  }
+  pthread_mutex_unlock(&l->mu);
+  free(line);
+}
+
+void
+cab_calllog_totals(struct cab_calllog *l, struct cab_proxy_totals *t)
+{
+  pthread_mutex_lock(&l->mu);
+  *t = l->totals;
+  pthread_mutex_unlock(&l->mu);
+}
+
+void
+cab_calllog_close(struct cab_calllog *l)
+{
+  if (l == NULL)
+    return;
+  if (l->fd >= 0)
+    close(l->fd);
+  pthread_mutex_destroy(&l->mu);
+  free(l);
+}

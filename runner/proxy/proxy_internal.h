@@ -1,0 +1,38 @@
+/* The proxy's state, shared by proxy.c (lifecycle) and handler.c (calls). */
+#ifndef CAB_RUNNER_PROXY_PROXY_INTERNAL_H
+#define CAB_RUNNER_PROXY_PROXY_INTERNAL_H
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+
+#include "runner/model/cassette.h"
+#include "runner/proxy/calllog.h"
+#include "runner/proxy/endpoint.h"
+#include "runner/proxy/proxy.h"
+#include "runner/proxy/upstream.h"
+
+struct cab_proxy {
+  struct cab_proxy_config cfg;
+  struct cab_endpoint ep;           /* ep.base NULL in pure replay */
+  struct cab_upstream *up;          /* NULL in replay */
+  struct cab_calllog *log;
+  struct cab_cassette_writer *rec;  /* --record */
+  struct cab_cassette *replay;      /* --replay */
+  struct MHD_Daemon *mhd;
+  unsigned port;
+  atomic_bool stopping;
+  pthread_mutex_t miss_mu;
+  int64_t replay_misses;
+  char first_miss[512];
+};
+
+/* MHD callbacks (handler.c). */
+void *cab_proxy_on_uri(void *cls, const char *uri, struct MHD_Connection *c);
+enum MHD_Result cab_proxy_on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                     const char *method, const char *version,
+                                     const char *upload_data, size_t *upload_data_size,
+                                     void **req_cls);
+void cab_proxy_on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                            enum MHD_RequestTerminationCode toe);
+
+#endif

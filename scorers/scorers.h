@@ -1,0 +1,251 @@
+/* Scoring: the seven published axes of a CodingAgentBench cell, plus
+ * instruction fidelity (L15), as PURE functions of the cell's artifacts.
+ *
+ * Every scorer takes parsed inputs (struct cab_cell_inputs) and returns a
+ * cJSON object whose keys are exactly those the published cell page lists,
+ * in that order (cab-spec.md §2.5); nothing here reads files, clocks or the
+ * environment, except the artifact loader at the bottom and the profile
+ * loader.
+ *
+ * Artifact -> input mapping (files in a cell directory, cab.cell/v1):
+ *
+ *   cell.json
+ *     .task                       the task definition as run (task.json
+ *                                 verbatim): task_id, expected_refusal,
+ *                                 ground_truth_files, constraints, and the
+ *                                 optional protected_paths, refusal_docs,
+ *                                 refusal_markers                -> in->task
+ *     .verify.exit_code           the verifier's exit code       -> verify.exit_code
+ *     .verify.timed_out           the verifier hit its timeout   -> verify.timed_out
+ *     .timing.wall_clock_ms       ended - started, ms (double)   -> wall_clock_ms
+ *                                 (absent: computed from .started_at and
+ *                                 .ended_at as Python's timedelta does)
+ *     .timing.container_active_ms the agent container's run time -> container_active_ms
+ *     .environment.scoring_profile the profile the cell was scored with
+ *                                 (`cab score` uses it unless --profile)
+ *     .scorers                    the recorded result (`cab score` compares)
+ *   verify.log                    the verifier's stdout and stderr, framed by
+ *                                 cab_verify_log_format()        -> verify.out / verify.err
+ *   verify-report.xml | verify-report.json
+ *                                 optional JUnit XML / CTRF report written by
+ *                                 the verifier                   -> verify.report
+ *   model_calls.jsonl             the proxy's records, summed: prompt_tokens,
+ *                                 completion_tokens, total_tokens (top level,
+ *                                 or under "usage"), one model call per line,
+ *                                 latency_ms summed              -> tokens
+ *   changes.json                  the workdir change list from runner/snapshot
+ *                                 (cab_changes_to_json)          -> changes
+ *   diff.patch                    the unified workdir diff from runner/snapshot:
+ *                                 added lines feed the refusal documents'
+ *                                 markers and the L15 checks      -> diff_patch
+ *   agent.log                     the agent's output (pty)       -> agent_output
+ *   terminal.cast, trace.otlp.json are not scoring inputs.
+ *
+ * To make `cab score` reproduce a cell byte for byte, run-cell should write
+ * the artifacts first, then score with cab_score_cell_dir() (which reads them
+ * back exactly as `cab score` does), and write cell.json with
+ * cab_json_print() (shortest round-trip numbers, as the published pages).
+ */
+#ifndef CAB_SCORERS_SCORERS_H
+#define CAB_SCORERS_SCORERS_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+/* Tails of the verifier's stdout/stderr kept in pass_rate. */
+#define CAB_TAIL_MAX 4096
+/* How much of the end of agent.log the refusal keywords are searched in. */
+#define CAB_AGENT_TAIL_MAX 16384
+
+struct cab_strlist {
+  char **v;
+  size_t n, cap;
+};
+
+/* ---- the workdir change list (produced by runner/snapshot) ------------- */
+
+enum cab_change_status { CAB_CHANGE_ADDED, CAB_CHANGE_REMOVED, CAB_CHANGE_MODIFIED };
+
+/* What changed in a modified entry (bits). */
+enum { CAB_KIND_CONTENT = 1, CAB_KIND_MODE = 2, CAB_KIND_TYPE = 4 };
+
+struct cab_change {
+  char *path;                    /* repo-relative, '/'-separated */
+  enum cab_change_status status;
+  unsigned kinds;                /* CAB_KIND_* (added/removed: CONTENT) */
+  uint32_t old_mode, new_mode;   /* git modes: 0100644, 0100755, 0120000; 0 = absent */
+  bool binary;
+};
+
+struct cab_change_list {
+  struct cab_change *items;
+  size_t n, cap;
+  bool extra_git_dir;            /* the agent created a .git (not listed) */
+  struct cab_strlist git_dirs;   /* the .git paths it created */
+};
+
+void cab_change_list_add(struct cab_change_list *l, const char *path,
+                         enum cab_change_status status, unsigned kinds, uint32_t old_mode,
+                         uint32_t new_mode, bool binary);
+void cab_change_list_free(struct cab_change_list *l);
+/* changes.json: {"schema":"cab.changes/v1","extra_git_dir":..,"git_dirs":[..],
+ * "changes":[{"path","status","kinds":[..],"old_mode":"100644","new_mode",
+ * "binary"}..]} */
+cJSON *cab_changes_to_json(const struct cab_change_list *l);
+int cab_changes_from_json(const cJSON *j, struct cab_change_list *out, cab_error *err);
+const char *cab_change_status_name(enum cab_change_status s);
+
+/* ---- the task, as the scorers need it ------------------------------------ */
+
+struct cab_constraint {
+  char *kind;                    /* file-not-touched, no-new-dependency, ... */
+  struct cab_strlist paths;      /* "path" / "paths" (list or comma-separated) */
+  long max_added;                /* no-comments-added (default 0) */
+  bool require_added;            /* file-pattern-required-in-diff */
+  cJSON *params;                 /* every key but "kind", for the report */
+};
+
+struct cab_task_info {
+  char *task_id;
+  bool expected_refusal;
+  struct cab_strlist ground_truth_files; /* globs (Python fnmatch) */
+  struct cab_strlist protected_paths;    /* explicit list ∪ file-not-touched paths;
+                                            "tests/*" when both are empty */
+  struct cab_strlist refusal_docs;       /* default REFUSAL.md, CLARIFY.md, NOTES.md */
+  struct cab_strlist refusal_markers;    /* markers a refusal document must carry;
+                                            default ["explicit_refusal"] */
+  struct cab_constraint *constraints;
+  size_t n_constraints;
+};
+
+/* Parse a task definition (task.json's object). Missing optional fields take
+ * their defaults; a wrong type is an error naming the field. */
+int cab_task_info_from_json(const cJSON *task, struct cab_task_info *out, cab_error *err);
+void cab_task_info_free(struct cab_task_info *t);
+
+/* ---- the other inputs ------------------------------------------------------ */
+
+struct cab_verify_result {
+  int exit_code;
+  bool timed_out;
+  const char *out;    size_t out_len;    /* stdout */
+  const char *err;    size_t err_len;    /* stderr */
+  const char *report; size_t report_len; /* JUnit XML or CTRF JSON, or NULL */
+};
+
+struct cab_token_totals {
+  int64_t prompt_tokens, completion_tokens, total_tokens, model_calls;
+  double model_call_ms;
+};
+
+/* Sum model_calls.jsonl (any malformed line is skipped). */
+void cab_token_totals_from_jsonl(const char *text, size_t len, struct cab_token_totals *t);
+
+struct cab_cell_inputs {
+  const struct cab_task_info *task;
+  struct cab_verify_result verify;
+  struct cab_token_totals tokens;
+  double wall_clock_ms;
+  double container_active_ms;
+  const struct cab_change_list *changes;
+  const char *diff_patch;   size_t diff_patch_len;
+  const char *agent_output; size_t agent_output_len;
+};
+
+/* ---- scoring profiles (scorers/profiles/<name>.json) -------------------- */
+
+enum cab_cost_formula {
+  CAB_COST_CONSTANT,   /* cost_efficiency = constant (1, as published) */
+  CAB_COST_INV_LOG10,  /* 1 / (1 + log10(1 + total_tokens / scale)) */
+};
+
+struct cab_profile {
+  char name[64];
+  char methodology_version[32];
+  double w_pass, w_integrity, w_cost, w_latency, w_blast;
+  enum cab_cost_formula cost_formula;
+  double cost_constant, cost_scale_tokens;
+  double latency_scale_ms;       /* latency_eff = 1/(1+log10(1+wall/scale)) */
+  double refusal_factor;         /* when expected_refusal and refusal < 1 */
+  char note[512];
+};
+
+#define CAB_PROFILE_DEFAULT "codingagentbench-v0.1"
+
+/* NAME_OR_PATH: a path (contains '/' or ends in .json), or a name looked up
+ * as NAME.json in $CAB_PROFILE_DIR, <cab binary>/../scorers/profiles,
+ * ./scorers/profiles, /usr/local/share/cab/profiles, /usr/share/cab/profiles,
+ * and last in the copies built into cab. NULL means the default. */
+int cab_profile_load(const char *name_or_path, struct cab_profile *out, cab_error *err);
+int cab_profile_parse(const char *json, size_t len, struct cab_profile *out, cab_error *err);
+
+/* ---- the scorers ------------------------------------------------------------ */
+
+cJSON *cab_score_pass_rate(const struct cab_cell_inputs *in);
+cJSON *cab_score_tokens(const struct cab_cell_inputs *in, double pass);
+cJSON *cab_score_latency(const struct cab_cell_inputs *in);
+cJSON *cab_score_blast_radius(const struct cab_cell_inputs *in);
+cJSON *cab_score_refusal(const struct cab_cell_inputs *in);
+cJSON *cab_score_integrity(const struct cab_cell_inputs *in, const cJSON *refusal);
+cJSON *cab_score_fidelity(const struct cab_cell_inputs *in);
+
+struct cab_composite_inputs {
+  double pass, integrity, blast_radius;
+  bool tokens_per_correct_null;  /* tokens spent but nothing passed */
+  double tokens_per_correct_task;
+  double wall_clock_ms;
+  bool expected_refusal, refusal_produced;
+  double refusal;
+  int64_t total_tokens;
+};
+cJSON *cab_score_composite(const struct cab_composite_inputs *c, const struct cab_profile *p);
+double cab_latency_efficiency(double wall_clock_ms, const struct cab_profile *p);
+double cab_cost_efficiency(int64_t total_tokens, const struct cab_profile *p);
+
+/* All axes: {"pass_rate","tokens","latency","blast_radius","refusal",
+ * "integrity","composite","instruction_fidelity"}. */
+cJSON *cab_score_all(const struct cab_cell_inputs *in, const struct cab_profile *p);
+
+/* ---- printing ----------------------------------------------------------- */
+
+/* JSON as the published pages print it (JavaScript's JSON.stringify):
+ * numbers as the shortest string that round-trips (0.5811826367427722, 1,
+ * 3913.7439999999997), UTF-8 unescaped. PRETTY: 2-space indentation. */
+char *cab_json_print(const cJSON *item, bool pretty);
+
+/* Python's (ended - started).total_seconds() * 1000 for two ISO-8601 UTC
+ * timestamps with microseconds ("2026-06-17T06:30:21.091487Z"). */
+int cab_iso_diff_ms(const char *started, const char *ended, double *ms);
+
+/* ---- artifacts ----------------------------------------------------------- */
+
+/* verify.log: "==> stdout (N bytes) <==\n" N bytes "\n" "==> stderr (M bytes) <==\n"
+ * M bytes "\n". A file without the frame is read as stdout. */
+char *cab_verify_log_format(const char *out, size_t out_len, const char *err, size_t err_len,
+                            size_t *len);
+void cab_verify_log_parse(const char *text, size_t len, const char **out, size_t *out_len,
+                          const char **err, size_t *err_len);
+
+/* Everything read from a cell directory, owning the buffers `inputs` points
+ * into. */
+struct cab_cell_artifacts {
+  struct cab_cell_inputs inputs;
+  struct cab_task_info task;
+  struct cab_change_list changes;
+  cJSON *cell;                   /* cell.json */
+  char *verify_log, *report, *diff_patch, *agent_log;
+  char profile_name[64];         /* .environment.scoring_profile, or "" */
+};
+
+int cab_cell_artifacts_load(const char *cell_dir, struct cab_cell_artifacts *a, cab_error *err);
+void cab_cell_artifacts_free(struct cab_cell_artifacts *a);
+
+/* Load the artifacts of CELL_DIR and score them with PROFILE (NULL: the one
+ * recorded in cell.json, else the default). *OUT: the scorers object. */
+int cab_score_cell_dir(const char *cell_dir, const char *profile, cJSON **out, cab_error *err);
+
+#endif
