@@ -1,0 +1,70 @@
+/* Adapters: how to drive one agent CLI headless.  They are data files,
+ * runner/adapters/<tui>.json ("cab.adapter/v1"); a new file is a new TUI,
+ * with no code change.  Strings may use these placeholders, filled per cell:
+ *   {endpoint}   the model base URL as the sandbox sees it (…/v1)
+ *   {model}      the model id, e.g. openai/gpt-oss-120b
+ *   {key}        the placeholder key (the real one never enters the sandbox)
+ *   {max_turns}  the task's turn budget
+ *   {prompt}     the prompt text (the workdir's README.md)
+ *   {prompt_file} its path inside the sandbox
+ *   {workdir} {home} {task_id}
+ *   {{ and }} are literal braces. */
+#ifndef CAB_RUNNER_ADAPTER_H
+#define CAB_RUNNER_ADAPTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/error.h"
+
+struct cab_adapter_file {
+  char *path;       /* inside the sandbox; must not be under the workdir */
+  char *content;    /* templated text (a JSON "json" value is rendered here) */
+  unsigned mode;
+};
+
+struct cab_adapter {
+  char *tui;
+  char *description;
+  char *image;          /* default image reference, or NULL */
+  char *wire;           /* chat | responses | anthropic | gemini | none */
+  char *workdir;        /* default /work */
+  char *home;           /* the agent's HOME; config files live here */
+  char *user;           /* "UID:GID" inside, or NULL for 0:0 */
+  char *builtin;        /* oracle | nop | cab-agent, or NULL */
+  char **env;           /* "K=V" templates */
+  size_t n_env;
+  struct cab_adapter_file *files;
+  size_t n_files;
+  char **argv;          /* templates */
+  size_t n_argv;
+  char **max_turns_args; /* appended when the task has max_turns */
+  size_t n_max_turns_args;
+  char **state_paths;
+  size_t n_state_paths;
+  char *tokens_prompt_regex;     /* optional: token counts from stdout */
+  char *tokens_completion_regex;
+  char *source_path;    /* the file it came from */
+};
+
+/* Directories searched, first hit wins: $CAB_ADAPTERS_DIR, then
+ * <cab>/../runner/adapters and <cab>/../share/cab/adapters. */
+int cab_adapter_load(const char *tui, struct cab_adapter **out, cab_error *err);
+int cab_adapter_load_file(const char *path, struct cab_adapter **out, cab_error *err);
+void cab_adapter_free(struct cab_adapter *a);
+
+/* Names of every adapter found, sorted; free with cab_adapter_names_free. */
+int cab_adapter_list(char ***names, size_t *n, cab_error *err);
+void cab_adapter_names_free(char **names, size_t n);
+
+struct cab_template_vars {
+  const char *endpoint, *model, *key, *prompt, *prompt_file, *workdir, *home, *task_id;
+  int max_turns;
+};
+
+/* Expand placeholders in TEMPLATE; malloc'd result.  Unknown placeholders
+ * are an error naming the adapter file. */
+int cab_template_expand(const char *tmpl, const struct cab_template_vars *v, const char *where,
+                        char **out, cab_error *err);
+
+#endif
