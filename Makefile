@@ -9,11 +9,12 @@
 
 BUILD     ?= build
 CC        ?= gcc
-PKGS      := libseccomp libcap libmnl libcjson libcrypto libcurl libarchive zlib libzstd libmicrohttpd
+PKGS      := libseccomp libcap libmnl libcjson libcrypto libcurl libarchive zlib libzstd libmicrohttpd libgit2
 DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
              libcjson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev libarchive-dev \
-             zlib1g-dev libzstd-dev libmicrohttpd-dev busybox-static jq bubblewrap hyperfine \
-             passwd util-linux procps iproute2 umoci skopeo docker-registry apache2-utils
+             zlib1g-dev libzstd-dev libmicrohttpd-dev libgit2-dev busybox-static jq bubblewrap hyperfine \
+             passwd util-linux procps iproute2 umoci skopeo docker-registry apache2-utils openssl ca-certificates curl \
+             python3 rustc cargo golang-go default-jdk-headless nodejs
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -23,7 +24,7 @@ CFLAGS  += $(OPTFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-par
            -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS += -Wl,--as-needed $(EXTRA_LDFLAGS)
 
-LIB_SRC := $(wildcard common/*.c sandbox/*.c rootfs/*.c scorers/*.c runner/*.c)
+LIB_SRC := $(wildcard common/*.c sandbox/*.c rootfs/*.c scorers/*.c runner/*.c runner/model/*.c runner/proxy/*.c)
 CLI_SRC := $(wildcard runner/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -81,3 +82,4 @@ clean:
 	rm -rf build build-asan
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include agent/cab-agent/build.mk

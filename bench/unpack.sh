@@ -17,7 +17,9 @@
 # blobs stay in the page cache; the previous run's writes are synced first.
 #
 # Environment: CAB_BUILD (default ./build), BENCH_RUNS (default 5),
-# BENCH_WARMUP (default 1), BENCH_JSON, CAB_BENCH_CACHE, DEBIAN_MIRROR.
+# BENCH_WARMUP (default 1), BENCH_JSON, CAB_BENCH_CACHE, DEBIAN_MIRROR,
+# BENCH_TARGET_DIR (where the trees are written; default /var/tmp, i.e. the
+# disk; /dev/shm shows the CPU cost alone).
 set -eu
 
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,7 +39,7 @@ for tool in hyperfine umoci jq tar gzip; do
   command -v "$tool" >/dev/null || { echo "unpack: $tool not installed (make deps)" >&2; exit 1; }
 done
 
-T=$(mktemp -d /var/tmp/cab-bench-run.XXXXXX)
+T=$(mktemp -d "${BENCH_TARGET_DIR:-/var/tmp}/cab-bench-run.XXXXXX")
 chmod 0755 "$T"
 trap 'rm_tree "$T"' EXIT
 LA=$(need_tool layer-apply) || { echo "unpack: cannot build layer-apply (run make)" >&2; exit 1; }

@@ -92,6 +92,40 @@ prepare_dir(const char *dir, cJSON **index, cab_error *err)
   return 0;
 }
 
+/* Add D (named NAME, with annotations) to INDEX, replacing an entry of the
+ * same name and kind. */
+static int
+add_entry(cJSON *index, const cab_descriptor *d, const char *name, const char *index_digest,
+          const char *twin_of, cab_error *err)
+{
+  cJSON *item = cab_json_from_descriptor(d);
+  cJSON *ann = item ? cJSON_AddObjectToObject(item, "annotations") : NULL;
+  if (ann == NULL) {
+    cJSON_Delete(item);
+    return cab_error_set(err, ENOMEM, "allocate");
+  }
+  if (index_digest[0])
+    cJSON_AddStringToObject(ann, CAB_ANNOT_INDEX_DIGEST, index_digest);
+  if (twin_of[0])
+    cJSON_AddStringToObject(ann, CAB_ANNOT_TWIN_OF, twin_of);
+  if (name[0])
+    cJSON_AddStringToObject(ann, CAB_ANNOT_REF_NAME, name);
+  cJSON *arr = cJSON_GetObjectItemCaseSensitive(index, "manifests");
+  for (int i = cJSON_GetArraySize(arr) - 1; i >= 0; i--) {
+    const cJSON *it = cJSON_GetArrayItem(arr, i);
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(it, "annotations");
+    const char *n = cab_json_str(a, CAB_ANNOT_REF_NAME);
+    const char *dg = cab_json_str(it, "digest");
+    bool it_twin = cab_json_str(a, CAB_ANNOT_TWIN_OF) != NULL;
+    if (it_twin != (twin_of[0] != '\0'))
+      continue;
+    if ((name[0] && n && strcmp(n, name) == 0) || (!name[0] && !n && dg && strcmp(dg, d->digest) == 0))
+      cJSON_DeleteItemFromArray(arr, i);
+  }
+  cJSON_AddItemToArray(arr, item);
+  return 0;
+}
+
 static int
 write_layout(const cab_store *s, const cab_image *img, const char *dir, cJSON *index,
              cab_error *err)
@@ -118,27 +152,25 @@ write_layout(const cab_store *s, const cab_image *img, const char *dir, cJSON *i
   snprintf(d.media_type, sizeof d.media_type, "%s", img->manifest_media_type);
   snprintf(d.digest, sizeof d.digest, "%s", img->digest);
   d.platform = img->config->platform;
-  cJSON *item = cab_json_from_descriptor(&d);
-  cJSON *ann = item ? cJSON_AddObjectToObject(item, "annotations") : NULL;
-  if (ann == NULL) {
-    cJSON_Delete(item);
-    return cab_error_set(err, ENOMEM, "allocate");
-  }
-  if (img->index_digest[0])
-    cJSON_AddStringToObject(ann, CAB_ANNOT_INDEX_DIGEST, img->index_digest);
-  if (img->name[0])
-    cJSON_AddStringToObject(ann, CAB_ANNOT_REF_NAME, img->name);
-
-  cJSON *arr = cJSON_GetObjectItemCaseSensitive(index, "manifests");
-  for (int i = cJSON_GetArraySize(arr) - 1; i >= 0; i--) {
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), "annotations");
-    const char *name = cab_json_str(a, CAB_ANNOT_REF_NAME);
-    const char *dg = cab_json_str(cJSON_GetArrayItem(arr, i), "digest");
-    if ((img->name[0] && name && strcmp(name, img->name) == 0) ||
-        (!img->name[0] && !name && dg && strcmp(dg, img->digest) == 0))
-      cJSON_DeleteItemFromArray(arr, i);
-  }
-  cJSON_AddItemToArray(arr, item);
+  if (add_entry(index, &d, img->name, img->index_digest, "", err) < 0)
+    return -1;
+  /* A Docker schema2 image travels with its OCI twin, for OCI-only readers. */
+  cab_store_entry *v = NULL;
+  size_t n = 0;
+  if (strcmp(img->manifest_media_type, CAB_MT_DOCKER_MANIFEST) == 0 &&
+      cab_store_list_all(s, &v, &n, err) < 0)
+    return -1;
+  int r = 0;
+  for (size_t i = 0; r == 0 && i < n; i++)
+    if (strcmp(v[i].twin_of, img->digest) == 0 && strcmp(v[i].name, img->name) == 0) {
+      r = copy_blob(s, dir, v[i].manifest.digest, err);
+      if (r == 0)
+        r = add_entry(index, &v[i].manifest, img->name, "", img->digest, err);
+      break;
+    }
+  free(v);
+  if (r < 0)
+    return -1;
 
   static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
   snprintf(path, sizeof path, "%s/oci-layout", dir);

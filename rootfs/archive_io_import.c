@@ -207,8 +207,13 @@ import_oci(struct importer *im, cab_error *err)
   int r = 0;
   if (n == 0)
     r = cab_error_set(err, 0, "index.json lists no images");
-  if (r == 0 && n > 1 && im->opts->name && *im->opts->name)
-    r = cab_error_set(err, 0, "the archive holds %d images; --name needs exactly one", n);
+  int images = 0;
+  for (int i = 0; i < n; i++)
+    if (!cab_json_str(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), "annotations"),
+                      CAB_ANNOT_TWIN_OF))
+      images++;
+  if (r == 0 && images > 1 && im->opts->name && *im->opts->name)
+    r = cab_error_set(err, 0, "the archive holds %d images; --name needs exactly one", images);
   for (int i = 0; r == 0 && i < n; i++) {
     const cJSON *item = cJSON_GetArrayItem(arr, i);
     cab_descriptor d;
@@ -217,6 +222,8 @@ import_oci(struct importer *im, cab_error *err)
     if ((r = cab_json_descriptor(item, where, &d, err)) < 0)
       break;
     const cJSON *ann = cJSON_GetObjectItemCaseSensitive(item, "annotations");
+    if (cab_json_str(ann, CAB_ANNOT_TWIN_OF)) /* cab export's OCI twin: re-derived on tag */
+      continue;
     const char *given = cab_json_str(ann, "io.containerd.image.name");
     if (given == NULL)
       given = cab_json_str(ann, CAB_ANNOT_REF_NAME);

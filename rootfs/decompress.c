@@ -1,4 +1,5 @@
-/* Decompress + hash + cap, in one pass over a layer blob (see decompress.h). */
+/* The decoder: read, decompress, hash and cap, in one pass over a layer
+ * blob, single-threaded (rootfs/layer_reader.c runs it on a worker thread). */
 #include "rootfs/decompress.h"
 
 #include <errno.h>
@@ -10,9 +11,8 @@
 #include <zstd.h>
 
 #define IN_SIZE (256 * 1024)
-#define OUT_SIZE (1024 * 1024)
 
-struct cab_layer_reader {
+struct cab_decoder {
   int fd;
   enum cab_layer_compression c;
   int64_t max_bytes;
@@ -26,7 +26,9 @@ struct cab_layer_reader {
   z_stream z;
   ZSTD_DCtx *zd;
   size_t in_pos, in_len;  /* unread input is in[in_pos, in_len) */
-  unsigned char *in, *out;
+  unsigned char *in;
+  unsigned char *out;     /* the caller's buffer for this fill */
+  size_t out_size;
 };
 
 static const char *
@@ -36,10 +38,10 @@ comp_name(enum cab_layer_compression c)
 }
 
 int
-cab_layer_reader_new(int fd, enum cab_layer_compression c, int64_t max_bytes,
-                     struct cab_layer_reader **out, cab_error *err)
+cab_decoder_new(int fd, enum cab_layer_compression c, int64_t max_bytes, struct cab_decoder **out,
+                cab_error *err)
 {
-  struct cab_layer_reader *r = calloc(1, sizeof *r);
+  struct cab_decoder *r = calloc(1, sizeof *r);
   if (r == NULL)
     return cab_error_set(err, ENOMEM, "layer reader: out of memory");
   r->fd = fd;
@@ -47,22 +49,21 @@ cab_layer_reader_new(int fd, enum cab_layer_compression c, int64_t max_bytes,
   r->max_bytes = max_bytes;
   r->hash = cab_sha256_new();
   r->in = malloc(IN_SIZE);
-  r->out = malloc(OUT_SIZE);
-  if (r->hash == NULL || r->in == NULL || r->out == NULL) {
-    cab_layer_reader_free(r);
+  if (r->hash == NULL || r->in == NULL) {
+    cab_decoder_free(r);
     return cab_error_set(err, ENOMEM, "layer reader: out of memory");
   }
   if (c == CAB_LAYER_GZIP) {
     /* 15 + 16: a gzip header and trailer (CRC32, ISIZE) are required. */
     if (inflateInit2(&r->z, 15 + 16) != Z_OK) {
-      cab_layer_reader_free(r);
+      cab_decoder_free(r);
       return cab_error_set(err, ENOMEM, "layer reader: inflateInit2 failed");
     }
     r->z_ready = true;
   } else if (c == CAB_LAYER_ZSTD) {
     r->zd = ZSTD_createDCtx();
     if (r->zd == NULL) {
-      cab_layer_reader_free(r);
+      cab_decoder_free(r);
       return cab_error_set(err, ENOMEM, "layer reader: ZSTD_createDCtx failed");
     }
     /* The default window cap (128 MiB) bounds memory; keep it explicit. */
@@ -73,7 +74,7 @@ cab_layer_reader_new(int fd, enum cab_layer_compression c, int64_t max_bytes,
 }
 
 void
-cab_layer_reader_free(struct cab_layer_reader *r)
+cab_decoder_free(struct cab_decoder *r)
 {
   if (r == NULL)
     return;
@@ -85,14 +86,13 @@ cab_layer_reader_free(struct cab_layer_reader *r)
     inflateEnd(&r->z);
   ZSTD_freeDCtx(r->zd);
   free(r->in);
-  free(r->out);
   free(r);
 }
 
 /* Make at least one unread input byte available, unless at EOF.  Returns
  * 1 when bytes are available, 0 at EOF, -1 on error. */
 static int
-fill_input(struct cab_layer_reader *r, cab_error *err)
+fill_input(struct cab_decoder *r, cab_error *err)
 {
   if (r->in_pos < r->in_len)
     return 1;
@@ -116,11 +116,12 @@ fill_input(struct cab_layer_reader *r, cab_error *err)
 
 /* Fill r->out with some gzip output; returns the byte count, 0 at the end. */
 static ssize_t
-gzip_step(struct cab_layer_reader *r, cab_error *err)
+gzip_step(struct cab_decoder *r, cab_error *err)
 {
+  uInt size = (uInt)r->out_size;
   r->z.next_out = r->out;
-  r->z.avail_out = OUT_SIZE;
-  while (r->z.avail_out == OUT_SIZE) {
+  r->z.avail_out = size;
+  while (r->z.avail_out == size) {
     int have = fill_input(r, err);
     if (have < 0)
       return -1;
@@ -156,13 +157,13 @@ gzip_step(struct cab_layer_reader *r, cab_error *err)
       return cab_error_set(err, EINVAL, "layer: corrupt gzip data (%s)",
                            r->z.msg ? r->z.msg : zError(zr));
   }
-  return (ssize_t)(OUT_SIZE - r->z.avail_out);
+  return (ssize_t)(size - r->z.avail_out);
 }
 
 static ssize_t
-zstd_step(struct cab_layer_reader *r, cab_error *err)
+zstd_step(struct cab_decoder *r, cab_error *err)
 {
-  ZSTD_outBuffer ob = { r->out, OUT_SIZE, 0 };
+  ZSTD_outBuffer ob = { r->out, r->out_size, 0 };
   while (ob.pos == 0) {
     int have = fill_input(r, err);
     if (have < 0)
@@ -189,10 +190,10 @@ zstd_step(struct cab_layer_reader *r, cab_error *err)
 }
 
 static ssize_t
-plain_step(struct cab_layer_reader *r, cab_error *err)
+plain_step(struct cab_decoder *r, cab_error *err)
 {
   for (;;) {
-    ssize_t n = read(r->fd, r->out, OUT_SIZE);
+    ssize_t n = read(r->fd, r->out, r->out_size);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
@@ -204,10 +205,12 @@ plain_step(struct cab_layer_reader *r, cab_error *err)
 }
 
 ssize_t
-cab_layer_reader_read(struct cab_layer_reader *r, const void **buf, cab_error *err)
+cab_decoder_fill(struct cab_decoder *r, unsigned char *buf, size_t size, cab_error *err)
 {
   if (r->out_eof)
     return 0;
+  r->out = buf;
+  r->out_size = size;
   ssize_t n = r->c == CAB_LAYER_GZIP   ? gzip_step(r, err)
               : r->c == CAB_LAYER_ZSTD ? zstd_step(r, err)
                                        : plain_step(r, err);
@@ -220,29 +223,18 @@ cab_layer_reader_read(struct cab_layer_reader *r, const void **buf, cab_error *e
                          "is genuine",
                          (long long)r->max_bytes);
   r->total += n;
-  cab_sha256_update(r->hash, r->out, (size_t)n);
-  *buf = r->out;
+  cab_sha256_update(r->hash, buf, (size_t)n);
   return n;
 }
 
-int
-cab_layer_reader_drain(struct cab_layer_reader *r, cab_error *err)
-{
-  const void *buf;
-  ssize_t n;
-  while ((n = cab_layer_reader_read(r, &buf, err)) > 0)
-    ;
-  return n < 0 ? -1 : 0;
-}
-
 int64_t
-cab_layer_reader_bytes(const struct cab_layer_reader *r)
+cab_decoder_bytes(const struct cab_decoder *r)
 {
   return r->total;
 }
 
 void
-cab_layer_reader_digest(struct cab_layer_reader *r, char *out)
+cab_decoder_digest(struct cab_decoder *r, char *out)
 {
   cab_sha256_final(r->hash, out);
   r->hash = NULL;

@@ -62,11 +62,11 @@ collect(const cab_store *s, struct digest_set *blobs, struct digest_set *manifes
 {
   cleanup_free cab_store_entry *v = NULL;
   size_t n;
-  if (cab_store_list(s, &v, &n, err) < 0)
+  if (cab_store_list_all(s, &v, &n, err) < 0)
     return -1;
   for (size_t i = 0; i < n; i++) {
     if (set_add(blobs, v[i].manifest.digest, err) < 0 || set_add(blobs, v[i].index_digest, err) < 0 ||
-        set_add(manifests, v[i].manifest.digest, err) < 0)
+        (!v[i].twin_of[0] && set_add(manifests, v[i].manifest.digest, err) < 0))
       return -1;
     cleanup_free char *buf = NULL;
     size_t len;

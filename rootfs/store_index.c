@@ -108,6 +108,9 @@ entry_from_json(const cJSON *item, cab_store_entry *e)
     snprintf(e->name, sizeof e->name, "%s", name);
   if (idx && cab_digest_valid(idx))
     snprintf(e->index_digest, sizeof e->index_digest, "%s", idx);
+  const char *twin = cab_json_str(ann, CAB_ANNOT_TWIN_OF);
+  if (twin && cab_digest_valid(twin))
+    snprintf(e->twin_of, sizeof e->twin_of, "%s", twin);
   return true;
 }
 
@@ -124,12 +127,14 @@ entry_to_json(const cab_store_entry *e)
   }
   if (e->index_digest[0])
     cJSON_AddStringToObject(ann, CAB_ANNOT_INDEX_DIGEST, e->index_digest);
+  if (e->twin_of[0])
+    cJSON_AddStringToObject(ann, CAB_ANNOT_TWIN_OF, e->twin_of);
   cJSON_AddStringToObject(ann, CAB_ANNOT_REF_NAME, e->name);
   return o;
 }
 
-int
-cab_store_list(const cab_store *s, cab_store_entry **out, size_t *n, cab_error *err)
+static int
+list_entries(const cab_store *s, bool twins, cab_store_entry **out, size_t *n, cab_error *err)
 {
   *out = NULL;
   *n = 0;
@@ -147,13 +152,25 @@ cab_store_list(const cab_store *s, cab_store_entry **out, size_t *n, cab_error *
   const cJSON *item;
   cJSON_ArrayForEach(item, arr)
   {
-    if (entry_from_json(item, &v[used]))
+    if (entry_from_json(item, &v[used]) && (twins || !v[used].twin_of[0]))
       used++;
   }
   cJSON_Delete(root);
   *out = v;
   *n = used;
   return 0;
+}
+
+int
+cab_store_list(const cab_store *s, cab_store_entry **out, size_t *n, cab_error *err)
+{
+  return list_entries(s, false, out, n, err);
+}
+
+int
+cab_store_list_all(const cab_store *s, cab_store_entry **out, size_t *n, cab_error *err)
+{
+  return list_entries(s, true, out, n, err);
 }
 
 int
@@ -182,6 +199,9 @@ cab_store_tag(cab_store *s, const cab_store_entry *e, cab_error *err)
 {
   if (cab_digest_require(e->manifest.digest, "manifest", err) < 0)
     return -1;
+  cab_store_entry twin;
+  if (cab_store_oci_twin(s, e, &twin, err) < 0)
+    return -1;
   cleanup_close int lock = cab_store_lock_file(s, "index.lock", LOCK_EX, -1, err);
   if (lock < 0)
     return -1;
@@ -197,10 +217,17 @@ cab_store_tag(cab_store *s, const cab_store_entry *e, cab_error *err)
   }
   cJSON *item = entry_to_json(e);
   int r = item ? 0 : cab_error_set(err, ENOMEM, "build an index.json entry");
-  if (r == 0) {
+  if (r == 0)
     cJSON_AddItemToArray(arr, item);
-    r = write_index(s, root, err);
+  if (r == 0 && twin.name[0]) {
+    cJSON *t = entry_to_json(&twin);
+    if (t == NULL)
+      r = cab_error_set(err, ENOMEM, "build an index.json entry");
+    else
+      cJSON_AddItemToArray(arr, t);
   }
+  if (r == 0)
+    r = write_index(s, root, err);
   cJSON_Delete(root);
   return r;
 }
@@ -219,13 +246,26 @@ cab_store_untag(cab_store *s, const char *ref, size_t *removed, cab_error *err)
   if (read_index(s, &root, err) < 0)
     return -1;
   cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "manifests");
-  for (int i = cJSON_GetArraySize(arr) - 1; i >= 0; i--) {
-    cab_store_entry e;
-    if (entry_from_json(cJSON_GetArrayItem(arr, i), &e) && matches(&e, &q, true)) {
-      cJSON_DeleteItemFromArray(arr, i);
-      (*removed)++;
-    }
+  int n = cJSON_GetArraySize(arr);
+  bool *drop = calloc((size_t)n + 1, sizeof *drop);
+  if (drop == NULL) {
+    cJSON_Delete(root);
+    return cab_error_sys(err, "allocate");
   }
+  cab_store_entry e, t;
+  for (int i = 0; i < n; i++)
+    if (entry_from_json(cJSON_GetArrayItem(arr, i), &e) && !e.twin_of[0] && matches(&e, &q, true)) {
+      drop[i] = true;
+      (*removed)++;
+      for (int j = 0; j < n; j++) /* its OCI twin goes with it */
+        if (entry_from_json(cJSON_GetArrayItem(arr, j), &t) && t.twin_of[0] &&
+            strcmp(t.name, e.name) == 0)
+          drop[j] = true;
+    }
+  for (int i = n - 1; i >= 0; i--)
+    if (drop[i])
+      cJSON_DeleteItemFromArray(arr, i);
+  free(drop);
   int r = *removed ? write_index(s, root, err) : 0;
   cJSON_Delete(root);
   if (r == 0 && *removed == 0)

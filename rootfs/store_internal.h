@@ -23,6 +23,11 @@ int cab_store_lock_file(const cab_store *s, const char *name, int op, int wait_s
 /* Remove DIRFD/NAME recursively, making directories writable as needed. */
 int cab_rm_rf_at(int dirfd, const char *name, cab_error *err);
 
+/* The OCI twin of E when E is a Docker schema2 manifest (its blob is
+ * written to the store); TWIN->name is "" otherwise. */
+int cab_store_oci_twin(cab_store *s, const cab_store_entry *e, cab_store_entry *twin,
+                       cab_error *err);
+
 /* Create PATH with DATA unless it exists (link(2) of a temp file: atomic). */
 int cab_create_file_once(const char *path, const void *data, size_t len, cab_error *err);
 

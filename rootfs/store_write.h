@@ -61,14 +61,21 @@ typedef struct cab_store_entry {
   char name[300];                        /* org.opencontainers.image.ref.name */
   cab_descriptor manifest;               /* with platform when known */
   char index_digest[CAB_DIGEST_LEN + 1]; /* io.cab.image.index.digest, or "" */
+  char twin_of[CAB_DIGEST_LEN + 1];      /* io.cab.image.oci-twin-of, or "" */
 } cab_store_entry;
 
-/* Add E, replacing any entry of the same name (under the index lock). */
+/* Add E, replacing any entry of the same name (under the index lock).
+ * A Docker schema2 manifest also gets an "OCI twin" entry of the same name:
+ * the same config and layers under an OCI manifest, because OCI-layout
+ * readers (skopeo's oci: transport) skip Docker media types.  Twins are
+ * hidden from cab_store_list and go away with their image. */
 int cab_store_tag(cab_store *s, const cab_store_entry *e, cab_error *err);
 /* Remove the entries matching REF (a name, name@digest or sha256:digest);
  * *REMOVED gets how many. */
 int cab_store_untag(cab_store *s, const char *ref, size_t *removed, cab_error *err);
 int cab_store_list(const cab_store *s, cab_store_entry **out, size_t *n, cab_error *err);
+/* The same with the OCI twins (for gc and export). */
+int cab_store_list_all(const cab_store *s, cab_store_entry **out, size_t *n, cab_error *err);
 
 /* Find entries for REF: a stored name or a digest (manifest or index). */
 int cab_store_lookup(const cab_store *s, const char *ref, cab_store_entry *out, cab_error *err);
@@ -87,5 +94,6 @@ int cab_store_gc(cab_store *s, int wait_seconds, cab_gc_report *rep, cab_error *
 /* The annotation keys. */
 #define CAB_ANNOT_REF_NAME "org.opencontainers.image.ref.name"
 #define CAB_ANNOT_INDEX_DIGEST "io.cab.image.index.digest"
+#define CAB_ANNOT_TWIN_OF "io.cab.image.oci-twin-of"
 
 #endif

@@ -119,7 +119,7 @@ apply_entries(struct cab_unpack_ctx *ctx, struct archive *a, struct source *src,
     int r = archive_read_next_header(a, &e);
     if (r == ARCHIVE_EOF)
       return 0;
-    if (r < ARCHIVE_WARN)
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) /* RETRY: a damaged header */
       return archive_failure(a, src, "reading an entry header", err);
     if (++ctx->st->entries > ctx->lim->max_entries)
       return cab_error_set(err, E2BIG,
@@ -219,8 +219,8 @@ cab_layer_apply(int root_fd, int layer_fd, enum cab_layer_compression c,
   cab_layer_reader_digest(reader, got);
   if (expected_diff_id && strcmp(got, expected_diff_id) != 0)
     return cab_error_set(err, EILSEQ,
-                         "layer %s: diff_id mismatch: got %s expected %s (the blob does not "
-                         "match the image config; corrupt or tampered)",
-                         expected_diff_id, got, expected_diff_id);
+                         "layer: diff_id mismatch: got %s expected %s (the blob does not "
+                         "match the image config: corrupt or tampered)",
+                         got, expected_diff_id);
   return cab_unpack_fixups_apply(&ctx, err);
 }

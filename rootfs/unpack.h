@@ -14,18 +14,29 @@
  *  - char/block devices become empty mode-000 regular files (always, root
  *    or not); FIFOs are made.  xattrs: only user.* is kept (user.overlay.*
  *    and user.cab.* are dropped too).
- *  - owners: as root, chown; rootless (or ROOTLESS set), no chown is
- *    attempted for 0:0, other owners are tried and, when that fails,
- *    recorded as "uid:gid" in the user.cab.owner xattr and counted; setuid
- *    and setgid bits are stripped from non-directories whose owner could
- *    not be applied.  Directories that are not writable by their owner get
- *    u+rwx during the layer and their mode back at its end.
+ *  - owners: as root, chown (EPERM/EINVAL, e.g. ids unmapped in a user
+ *    namespace, are tolerated).  Rootless (euid != 0, or lim->rootless):
+ *    no chown at all; 0:0 means the invoking user, any other owner is
+ *    counted (chown_failures) and recorded as "uid:gid" in the
+ *    user.cab.owner xattr when the filesystem has user xattrs.  setuid and
+ *    setgid bits of non-directories are kept only when the owner really
+ *    was applied (so: stripped rootless).  Directories their owner cannot
+ *    write or search (0555, 000) get u+rwx while the layer needs them and
+ *    their mode back at its end.
+ *  - directory modes and mtimes are set after the layer (deepest first,
+ *    re-resolved, inode-checked); a lower directory the layer changed
+ *    without listing it gets its mode and mtime back, as umoci does.
+ *  - errors: "layer entry N 'NAME': ..." or "layer: ..."; a diff_id
+ *    mismatch reads "layer: diff_id mismatch: got X expected Y"; callers
+ *    prefix the blob digest.
  *  - limits: the uncompressed stream, the sum of regular files' apparent
  *    sizes, the entry count and the path length are capped; the byte cap
  *    trips while decompressing (a bomb ends in an error, not a full disk).
  *
  * On failure the root directory is left half-written: the caller deletes
- * it (cab never repairs a partial tree).  rootfs/ starts no process. */
+ * it, e.g. with cab_unpack_remove_tree (cab never repairs a partial tree).
+ * Decompression and hashing run on one worker thread, joined before
+ * cab_layer_apply returns; rootfs/ starts no process. */
 #ifndef CAB_ROOTFS_UNPACK_H
 #define CAB_ROOTFS_UNPACK_H
 

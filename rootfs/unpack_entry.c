@@ -158,8 +158,9 @@ resolve_conflict(struct cab_unpack_ctx *ctx, const struct place *pl, int e, bool
     return errno == ENOENT ? 1 : cab_error_sys(err, "stat '/%s'", pl->path);
   if (keep_dir && S_ISDIR(st.st_mode))
     return 0;
-  if (S_ISDIR(st.st_mode))
-    cab_unpack_cache_drop(ctx);
+  /* The cached parent may have been reached through what goes now (a
+   * directory, or a symlink to one). */
+  cab_unpack_cache_drop(ctx);
   for (int attempt = 0;; attempt++) {
     if (cab_unpack_remove(pl->pfd, pl->leaf, err) == 0)
       return 1;
@@ -213,7 +214,7 @@ write_data(struct archive *a, int fd, int64_t size, const char *path, cab_error 
     int r = archive_read_data_block(a, &buf, &len, &off);
     if (r == ARCHIVE_EOF)
       break;
-    if (r < ARCHIVE_WARN)
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
       return cab_error_set(err, archive_errno(a) > 0 ? archive_errno(a) : EIO,
                            "reading the data of '/%s': %s", path, archive_error_string(a));
     if (off != pos && lseek(fd, off, SEEK_SET) < 0)
@@ -286,7 +287,8 @@ make_fifo(struct cab_unpack_ctx *ctx, struct archive_entry *e, const struct plac
       return tries >= MAX_TRIES ? cab_error_sys(err, "mkfifo '/%s'", pl->path) : -1;
   }
   mode_t mode = m->mode;
-  if (apply_owner(ctx, -1, pl, m, false, &mode, err) < 0 || apply_xattrs(ctx, -1, e, pl->path, err) < 0)
+  if (apply_owner(ctx, -1, pl, m, false, &mode, err) < 0
+      || apply_xattrs(ctx, -1, e, pl->path, err) < 0)
     return -1;
   if (cab_fchmodat_nofollow(pl->pfd, pl->leaf, mode) < 0)
     return cab_error_sys(err, "chmod '/%s'", pl->path);
@@ -313,7 +315,8 @@ make_symlink(struct cab_unpack_ctx *ctx, struct archive_entry *e, const struct p
       return tries >= MAX_TRIES ? cab_error_sys(err, "symlink '/%s'", pl->path) : -1;
   }
   mode_t mode = 0777;
-  if (apply_owner(ctx, -1, pl, m, false, &mode, err) < 0 || apply_xattrs(ctx, -1, e, pl->path, err) < 0)
+  if (apply_owner(ctx, -1, pl, m, false, &mode, err) < 0
+      || apply_xattrs(ctx, -1, e, pl->path, err) < 0)
     return -1;
   if (utimensat(pl->pfd, pl->leaf, m->times, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP)
     return cab_error_sys(err, "setting the times of the symlink '/%s'", pl->path);
@@ -380,12 +383,15 @@ make_dir(struct cab_unpack_ctx *ctx, struct archive_entry *e, const struct place
          const struct meta *m, cab_error *err)
 {
   int tries = 0;
+  bool existed = false;
   while (mkdirat(pl->pfd, pl->leaf, 0700) < 0) {
     int r = ++tries >= MAX_TRIES ? -1 : resolve_conflict(ctx, pl, errno, true, err);
     if (r < 0)
       return tries >= MAX_TRIES ? cab_error_sys(err, "mkdir '/%s'", pl->path) : -1;
-    if (r == 0)
-      break; /* an existing directory: merge */
+    if (r == 0) {
+      existed = true; /* an existing directory: merge */
+      break;
+    }
   }
   cleanup_close int fd = openat(pl->pfd, pl->leaf, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   struct stat st;
@@ -397,8 +403,12 @@ make_dir(struct cab_unpack_ctx *ctx, struct archive_entry *e, const struct place
   cleanup_close int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rfd < 0)
     return cab_error_sys(err, "opening the directory '/%s'", pl->path);
+  /* A lower layer's owner record is replaced by this entry's owner. */
+  if (existed && ctx->owner_xattr_ok)
+    (void)fremovexattr(rfd, CAB_UNPACK_OWNER_XATTR);
   mode_t mode = m->mode;
-  if (apply_owner(ctx, rfd, pl, m, true, &mode, err) < 0 || apply_xattrs(ctx, rfd, e, pl->path, err) < 0)
+  if (apply_owner(ctx, rfd, pl, m, true, &mode, err) < 0
+      || apply_xattrs(ctx, rfd, e, pl->path, err) < 0)
     return -1;
   return cab_unpack_fixup_add(ctx, pl->path, &st, mode, CAB_FIXUP_ENTRY, m->times, err);
 }
@@ -439,6 +449,8 @@ root_entry(struct cab_unpack_ctx *ctx, struct archive_entry *e, const struct met
   if (rfd < 0)
     return cab_error_sys(err, "opening the image root");
   struct place pl = { fd, "", ".", "" };
+  if (ctx->owner_xattr_ok)
+    (void)fremovexattr(rfd, CAB_UNPACK_OWNER_XATTR);
   mode_t mode = m->mode;
   if (apply_owner(ctx, rfd, &pl, m, true, &mode, err) < 0 || apply_xattrs(ctx, rfd, e, "", err) < 0)
     return -1;

@@ -183,17 +183,16 @@ walk_dir(struct cab_unpack_ctx *ctx, const char *path, bool create, int *out, ca
     memcpy(prefix, path, end);
     prefix[end] = '\0';
     const char *name = prefix + pos;
-    int fd = -1;
-    for (int attempt = 0; attempt < 3 && fd < 0; attempt++) {
+    /* The parent of NAME, as a path, for messages and restore records. */
+    cleanup_free char *parent = strndup(path, pos > 0 ? pos - 1 : 0);
+    if (parent == NULL)
+      return cab_error_set(err, ENOMEM, "out of memory");
+    int fd = -1, e = 0;
+    for (int attempt = 0; attempt < 3; attempt++) {
       fd = cab_openat2_in_root(ctx->root_fd, prefix, O_PATH | O_DIRECTORY);
       if (fd >= 0)
         break;
-      int e = errno;
-      /* The parent of NAME, as a path, for messages and restore records. */
-      char parent[pos > 0 ? pos : 1];
-      if (pos > 0)
-        memcpy(parent, path, pos - 1);
-      parent[pos > 0 ? pos - 1 : 0] = '\0';
+      e = errno;
       if (e == ENOENT) {
         if (!create) {
           *out = -1;
@@ -214,7 +213,7 @@ walk_dir(struct cab_unpack_ctx *ctx, const char *path, bool create, int *out, ca
       }
     }
     if (fd < 0)
-      return cab_error_sys(err, "resolving '/%s' inside the image root", prefix);
+      return cab_error_set(err, e, "resolving '/%s' inside the image root", prefix);
     close(cur);
     cur = fd;
     pos = end + 1;

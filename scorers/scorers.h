@@ -61,10 +61,14 @@
 /* How much of the end of agent.log the refusal keywords are searched in. */
 #define CAB_AGENT_TAIL_MAX 16384
 
+/* A growable list of owned strings; zero-initialise, free with _clear. */
 struct cab_strlist {
   char **v;
   size_t n, cap;
 };
+void cab_strlist_push(struct cab_strlist *l, const char *s);
+bool cab_strlist_contains(const struct cab_strlist *l, const char *s);
+void cab_strlist_clear(struct cab_strlist *l);
 
 /* ---- the workdir change list (produced by runner/snapshot) ------------- */
 
@@ -114,7 +118,8 @@ struct cab_task_info {
   bool expected_refusal;
   struct cab_strlist ground_truth_files; /* globs (Python fnmatch) */
   struct cab_strlist protected_paths;    /* explicit list ∪ file-not-touched paths;
-                                            "tests/*" when both are empty */
+                                            the tests glob ("tests/" then "*")
+                                            when both are empty */
   struct cab_strlist refusal_docs;       /* default REFUSAL.md, CLARIFY.md, NOTES.md */
   struct cab_strlist refusal_markers;    /* markers a refusal document must carry;
                                             default ["explicit_refusal"] */

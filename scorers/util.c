@@ -423,21 +423,21 @@ cab_path_ext(const char *path, char *ext, size_t size)
 }
 
 double
-cab_json_num(const cJSON *obj, const char *key, double dflt)
+cab_jget_num(const cJSON *obj, const char *key, double dflt)
 {
   const cJSON *j = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
   return cJSON_IsNumber(j) ? j->valuedouble : dflt;
 }
 
 bool
-cab_json_bool(const cJSON *obj, const char *key, bool dflt)
+cab_jget_bool(const cJSON *obj, const char *key, bool dflt)
 {
   const cJSON *j = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
   return cJSON_IsBool(j) ? cJSON_IsTrue(j) : dflt;
 }
 
 const char *
-cab_json_str(const cJSON *obj, const char *key)
+cab_jget_str(const cJSON *obj, const char *key)
 {
   const cJSON *j = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
   return cJSON_IsString(j) ? j->valuestring : NULL;

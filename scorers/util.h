@@ -9,12 +9,9 @@
 
 #include "scorers/scorers.h"
 
-/* A growable list of owned strings. */
-void cab_strlist_push(struct cab_strlist *l, const char *s);
+/* (cab_strlist_push, _contains, _clear are in scorers/scorers.h.) */
 void cab_strlist_push_n(struct cab_strlist *l, const char *s, size_t n);
-bool cab_strlist_contains(const struct cab_strlist *l, const char *s);
 void cab_strlist_sort(struct cab_strlist *l); /* bytewise, as Python's sorted() on str */
-void cab_strlist_clear(struct cab_strlist *l);
 /* A JSON array of the strings (each made valid UTF-8). */
 cJSON *cab_strlist_json(const struct cab_strlist *l);
 /* Python's repr() of a list of str: ['a', 'b'] (malloc'd). */
@@ -50,8 +47,8 @@ char *cab_xstrdup(const char *s);
 char *cab_xstrndup(const char *s, size_t n);
 
 /* JSON getters that tolerate absence and wrong types. */
-double cab_json_num(const cJSON *obj, const char *key, double dflt);
-bool cab_json_bool(const cJSON *obj, const char *key, bool dflt);
-const char *cab_json_str(const cJSON *obj, const char *key);
+double cab_jget_num(const cJSON *obj, const char *key, double dflt);
+bool cab_jget_bool(const cJSON *obj, const char *key, bool dflt);
+const char *cab_jget_str(const cJSON *obj, const char *key);
 
 #endif

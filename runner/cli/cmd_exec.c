@@ -1,4 +1,5 @@
 /* cab exec [OPTIONS] (--rootfs DIR | --host-rootfs) -- CMD [ARG...] */
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
@@ -11,11 +12,17 @@
 #include "common/error.h"
 #include "common/fsutil.h"
 #include "runner/cli/commands.h"
+#include "runner/proxy/dns.h"
+#include "runner/proxy/proxy.h"
 #include "sandbox/caps.h"
 #include "sandbox/sandbox.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_LIST 256
+#define MODEL_PORT 80
+#define MODEL_BASE_URL "http://" CAB_GATEWAY_IP ":80/v1"
+#define MODEL_HOST "model.cab.internal"
+#define PLACEHOLDER_KEY "cab-placeholder-key"
 
 static const char exec_usage[] =
     "usage: cab exec [OPTIONS] (--rootfs DIR | --host-rootfs) -- CMD [ARG...]\n"
@@ -34,7 +41,32 @@ static const char exec_usage[] =
     "  --memory SIZE --pids N --cpus X --timeout SECONDS --tmpfs-size SIZE\n"
     "  --cgroup-parent PATH  a pre-created cgroup to create cells under\n"
     "  --tty                 run under a pseudo-terminal\n"
-    "  --result FILE         write the run's result as JSON\n";
+    "  --result FILE         write the run's result as JSON\n"
+    "\n"
+    "model network (--net model: the sandbox reaches only cab's proxy to the endpoint):\n"
+    "  --net none|model      none (default): only lo\n"
+    "  --endpoint URL        the model endpoint, e.g. https://api.openai.com/v1\n"
+    "  --key-env VAR         the host variable holding the API key; the proxy adds\n"
+    "                        it upstream, the sandbox only sees a placeholder\n"
+    "  --model-calls FILE    append one JSON line per model call\n"
+    "  --record FILE         write every call, request and response, to a cassette\n"
+    "  --replay FILE         answer from a cassette, without any upstream\n"
+    "  --model-retries N     retry connect failures, 429 and 5xx N times (default 0)\n"
+    "  --model-timeout SECS  fail a call when upstream sends nothing for SECS (600)\n";
+
+/* --net model: the proxy and DNS responder, started once the gateway's
+ * sockets exist.  CLI-owned state. */
+struct model_net {
+  bool enabled;
+  struct cab_proxy_config pc;
+  struct cab_proxy *proxy;
+  struct cab_dns_server *dns;
+  struct cab_dns_zone zone;
+  char hosts_line[600];
+  const char *extra_hosts[1];
+  bool start_failed;
+  cab_error start_err;
+};
 
 struct exec_opts {
   struct cab_sandbox_config cfg;
@@ -42,6 +74,7 @@ struct exec_opts {
   char *env[MAX_LIST + 4];
   size_t n_env;
   const char *result_path;
+  struct model_net net;
 };
 
 static int
@@ -129,13 +162,53 @@ parse_id(const char *arg, uid_t *uid, gid_t *gid, cab_error *err)
   return 0;
 }
 
+/* What a sandbox on the model network sees: the proxy's URL and a
+ * placeholder key, under the names agents and SDKs read. */
+static int
+set_model_env(struct exec_opts *o, cab_error *err)
+{
+  static const char *const vars[] = {
+      "CAB_MODEL_BASE_URL=" MODEL_BASE_URL,
+      "OPENAI_BASE_URL=" MODEL_BASE_URL,
+      "OPENAI_API_BASE=" MODEL_BASE_URL,
+      "ANTHROPIC_BASE_URL=http://" CAB_GATEWAY_IP ":80",
+      "OPENAI_API_KEY=" PLACEHOLDER_KEY,
+      "ANTHROPIC_API_KEY=" PLACEHOLDER_KEY,
+      "CAB_KEY=" PLACEHOLDER_KEY,
+  };
+  for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+    if (add_env(o, vars[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+/* The real key must not reach the sandbox by way of --env either.  Only
+ * compared in place: cab copies the key into its memory only once the
+ * sandbox's init has been cloned (cab_proxy_start). */
+static int
+key_leaks(const struct exec_opts *o, cab_error *err)
+{
+  const char *key = o->net.pc.key_env ? getenv(o->net.pc.key_env) : NULL;
+  if (key == NULL || strlen(key) < 8)
+    return 0;
+  for (size_t i = 0; i < o->n_env; i++)
+    if (strstr(o->env[i], key)) {
+      int n = (int)strcspn(o->env[i], "=");
+      cab_error_set(err, 0, "exec: --env %.*s would put the --key-env %s key into the sandbox; "
+                    "drop it (the proxy adds the key upstream)", n, o->env[i], o->net.pc.key_env);
+      return -1;
+    }
+  return 0;
+}
+
 static int
 parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
 {
   enum {
     O_ROOTFS = 256, O_HOST_ROOTFS, O_USER, O_HOSTNAME, O_BIND, O_WORKDIR, O_ENV, O_CAP_ADD,
     O_CAP_DROP, O_SECCOMP, O_MEMORY, O_PIDS, O_CPUS, O_TIMEOUT, O_TMPFS, O_TTY, O_RESULT,
-    O_CGROUP_PARENT, O_OVERLAY, O_HELP,
+    O_CGROUP_PARENT, O_OVERLAY, O_NET, O_ENDPOINT, O_KEY_ENV, O_MODEL_CALLS, O_RECORD, O_REPLAY,
+    O_MODEL_RETRIES, O_MODEL_TIMEOUT, O_HELP,
   };
   static const struct option longopts[] = {
       {"rootfs", required_argument, 0, O_ROOTFS},
@@ -157,10 +230,20 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
       {"result", required_argument, 0, O_RESULT},
       {"cgroup-parent", required_argument, 0, O_CGROUP_PARENT},
       {"overlay", required_argument, 0, O_OVERLAY},
+      {"net", required_argument, 0, O_NET},
+      {"endpoint", required_argument, 0, O_ENDPOINT},
+      {"key-env", required_argument, 0, O_KEY_ENV},
+      {"model-calls", required_argument, 0, O_MODEL_CALLS},
+      {"record", required_argument, 0, O_RECORD},
+      {"replay", required_argument, 0, O_REPLAY},
+      {"model-retries", required_argument, 0, O_MODEL_RETRIES},
+      {"model-timeout", required_argument, 0, O_MODEL_TIMEOUT},
       {"help", no_argument, 0, O_HELP},
       {0, 0, 0, 0},
   };
   struct cab_sandbox_config *c = &o->cfg;
+  struct cab_proxy_config *pc = &o->net.pc;
+  const char *model_opt = NULL;
   c->caps = cab_caps_default();
   c->seccomp.kind = CAB_SECCOMP_DEFAULT;
   const char *term = NULL;
@@ -235,6 +318,35 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
     case O_RESULT: o->result_path = optarg; break;
     case O_CGROUP_PARENT: c->cgroup_parent = optarg; break;
     case O_OVERLAY: c->overlay_dir = optarg; break;
+    case O_NET:
+      if (strcmp(optarg, "model") == 0)
+        o->net.enabled = true;
+      else if (strcmp(optarg, "none") == 0)
+        o->net.enabled = false;
+      else
+        return usage_error(err, "--net %s: expected none or model", optarg);
+      break;
+    case O_ENDPOINT: pc->endpoint = optarg; model_opt = "--endpoint"; break;
+    case O_KEY_ENV: pc->key_env = optarg; model_opt = "--key-env"; break;
+    case O_MODEL_CALLS: pc->calls_path = optarg; model_opt = "--model-calls"; break;
+    case O_RECORD: pc->record_path = optarg; model_opt = "--record"; break;
+    case O_REPLAY: pc->replay_path = optarg; model_opt = "--replay"; break;
+    case O_MODEL_RETRIES: {
+      long v = strtol(optarg, &end, 10);
+      if (*end || end == optarg || v < 0 || v > 20)
+        return usage_error(err, "--model-retries %s: expected a whole number from 0 to 20", optarg);
+      pc->retries = (int)v;
+      model_opt = "--model-retries";
+      break;
+    }
+    case O_MODEL_TIMEOUT: {
+      long v = strtol(optarg, &end, 10);
+      if (*end || end == optarg || v < 1 || v > 86400)
+        return usage_error(err, "--model-timeout %s: expected whole seconds, at least 1", optarg);
+      pc->upstream_timeout_s = (int)v;
+      model_opt = "--model-timeout";
+      break;
+    }
     case O_HELP:
       fputs(exec_usage, stdout);
       exit(0);
@@ -254,6 +366,21 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
   if (c->overlay_dir && c->host_rootfs)
     return usage_error(err, "exec: --overlay works with --rootfs, not --host-rootfs%s", "");
   c->argv = argv + optind;
+  if (model_opt && !o->net.enabled)
+    return usage_error(err, "exec: %s needs --net model", model_opt);
+  if (o->net.enabled && !pc->endpoint && !pc->replay_path)
+    return usage_error(err, "exec: --net model needs --endpoint URL (or --replay FILE to answer "
+                       "from a cassette)%s", "");
+  if (pc->record_path && pc->replay_path)
+    return usage_error(err, "exec: --record and --replay exclude each other%s", "");
+  if (pc->key_env) {
+    const char *key = getenv(pc->key_env);
+    if (key == NULL || key[0] == '\0')
+      return usage_error(err, "exec: --key-env %s: that variable is not set in cab's environment; "
+                         "export it, or drop --key-env for an endpoint without a key", pc->key_env);
+  }
+  if (o->net.enabled && set_model_env(o, err) < 0)
+    return -1;
 
   /* The environment: PATH, HOME and TERM unless --env set them, then --env. */
   term = getenv("TERM");
@@ -276,13 +403,33 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
     o->n_env++;
   }
   o->env[o->n_env] = NULL;
+  if (key_leaks(o, err) < 0)
+    return -1;
   c->envp = o->env;
   c->binds = o->binds;
   return 0;
 }
 
+static void
+add_model_totals(cJSON *j, const struct cab_proxy_totals *t)
+{
+  cJSON *m = cJSON_AddObjectToObject(j, "model");
+  cJSON_AddNumberToObject(m, "model_calls", (double)t->model_calls);
+  cJSON_AddNumberToObject(m, "prompt_tokens", (double)t->prompt_tokens);
+  cJSON_AddNumberToObject(m, "completion_tokens", (double)t->completion_tokens);
+  cJSON_AddNumberToObject(m, "total_tokens", (double)t->total_tokens);
+  cJSON_AddNumberToObject(m, "cached_tokens", (double)t->cached_tokens);
+  cJSON_AddNumberToObject(m, "model_call_ms", (double)t->model_call_ms);
+  cJSON_AddNumberToObject(m, "ok", (double)t->ok);
+  cJSON_AddNumberToObject(m, "infra_errors", (double)t->infra_errors);
+  cJSON_AddNumberToObject(m, "client_errors", (double)t->client_errors);
+  cJSON_AddNumberToObject(m, "calls_without_usage", (double)t->calls_without_usage);
+  cJSON_AddNumberToObject(m, "replay_misses", (double)t->replay_misses);
+}
+
 static int
-write_result(const char *path, const struct cab_sandbox_result *r, cab_error *err)
+write_result(const char *path, const struct cab_sandbox_result *r,
+             const struct cab_proxy_totals *model, cab_error *err)
 {
   cJSON *j = cJSON_CreateObject();
   cJSON_AddNumberToObject(j, "exit_code", r->exit_code);
@@ -303,6 +450,8 @@ write_result(const char *path, const struct cab_sandbox_result *r, cab_error *er
   cJSON_AddStringToObject(j, "cgroup_mode", r->cgroup_mode);
   if (r->degraded[0])
     cJSON_AddStringToObject(j, "degraded", r->degraded);
+  if (model)
+    add_model_totals(j, model);
   char *text = cJSON_Print(j);
   cJSON_Delete(j);
   if (text == NULL)
@@ -314,6 +463,69 @@ write_result(const char *path, const struct cab_sandbox_result *r, cab_error *er
   return rc < 0 ? cab_error_prefix(err, "--result %s", path) : 0;
 }
 
+/* The gateway's sockets exist and the sandbox's init is waiting: start the
+ * proxy and the DNS responder on them.  A failure is reported after the
+ * run (the command then finds nothing listening). */
+static void
+net_ready(void *ctx, struct cab_gateway *gw)
+{
+  struct model_net *m = ctx;
+  int tcp = gw->n_tcp > 0 ? gw->tcp_fds[0] : -1;
+  int dns = gw->dns_fd;
+  gw->tcp_fds[0] = gw->dns_fd = -1;
+  cab_gateway_close(gw);
+  if (tcp < 0 || cab_proxy_start(m->proxy, tcp, &m->start_err) < 0) {
+    if (tcp < 0)
+      cab_error_set(&m->start_err, 0, "the gateway gave no proxy socket");
+    m->start_failed = true;
+  }
+  if (dns >= 0 && cab_dns_server_start(dns, &m->zone, &m->dns, &m->start_err) < 0)
+    m->start_failed = true;
+}
+
+static int
+net_prepare(struct exec_opts *o, cab_error *err)
+{
+  struct model_net *m = &o->net;
+  if (cab_proxy_new(&m->pc, &m->proxy, err) < 0)
+    return cab_error_prefix(err, "exec --net model");
+  const char *host = cab_proxy_endpoint_host(m->proxy);
+  inet_pton(AF_INET, CAB_GATEWAY_IP, &m->zone.addr);
+  cab_dns_zone_add(&m->zone, MODEL_HOST);
+  if (host && cab_dns_zone_add(&m->zone, host) < 0)
+    return cab_error_set(err, 0, "exec: --endpoint host %s: not a valid DNS name", host);
+  snprintf(m->hosts_line, sizeof m->hosts_line, "%s %s%s%s", CAB_GATEWAY_IP, MODEL_HOST,
+           host ? " " : "", host ? host : "");
+  m->extra_hosts[0] = m->hosts_line;
+  struct cab_sandbox_config *c = &o->cfg;
+  c->extra_hosts = m->extra_hosts;
+  c->n_extra_hosts = 1;
+  c->gateway.enabled = true;
+  c->gateway.tcp_ports[0] = MODEL_PORT;
+  c->gateway.n_tcp_ports = 1;
+  c->gateway.dns = true;
+  c->gateway.on_ready = net_ready;
+  c->gateway.ctx = m;
+  return 0;
+}
+
+/* Stop serving and take the totals. */
+static void
+net_finish(struct model_net *m, struct cab_proxy_totals *t)
+{
+  cab_dns_server_stop(m->dns);
+  m->dns = NULL;
+  memset(t, 0, sizeof *t);
+  if (m->proxy) {
+    cab_proxy_totals(m->proxy, t);
+    cab_proxy_free(m->proxy);
+    m->proxy = NULL;
+  }
+  if (t->replay_misses > 0)
+    fprintf(stderr, "cab: warning: %lld model call(s) did not match the cassette %s; first: %s\n",
+            (long long)t->replay_misses, m->pc.replay_path, t->first_replay_miss);
+}
+
 int
 cab_cmd_exec(int argc, char **argv)
 {
@@ -322,19 +534,30 @@ cab_cmd_exec(int argc, char **argv)
   cab_error err = {0};
   if (parse_args(argc, argv, &opts, &err) < 0)
     return cab_cli_fail(&err);
+  if (opts.net.enabled && net_prepare(&opts, &err) < 0) {
+    cab_proxy_free(opts.net.proxy);
+    return cab_cli_fail(&err);
+  }
 
   struct cab_sandbox_result res;
-  if (cab_sandbox_run(&opts.cfg, &res, &err) < 0) {
+  struct cab_proxy_totals totals;
+  const struct cab_proxy_totals *model = opts.net.enabled ? &totals : NULL;
+  int rc = cab_sandbox_run(&opts.cfg, &res, &err);
+  if (opts.net.enabled)
+    net_finish(&opts.net, &totals);
+  if (rc < 0) {
     /* The result file still tells what happened. */
     res.exit_code = err.exit_code ? err.exit_code : CAB_EXIT_RUNNER;
     cab_error ignored = {0};
     if (opts.result_path)
-      write_result(opts.result_path, &res, &ignored);
+      write_result(opts.result_path, &res, model, &ignored);
     return cab_cli_fail(&err);
   }
   if (res.degraded[0])
     fprintf(stderr, "cab: warning: %s\n", res.degraded);
-  if (opts.result_path && write_result(opts.result_path, &res, &err) < 0)
+  if (opts.result_path && write_result(opts.result_path, &res, model, &err) < 0)
     return cab_cli_fail(&err);
+  if (opts.net.start_failed)
+    return cab_cli_fail(&opts.net.start_err);
   return res.exit_code;
 }

@@ -11,6 +11,8 @@ int cab_cmd_images(int argc, char **argv);
 int cab_cmd_inspect(int argc, char **argv);
 int cab_cmd_rmi(int argc, char **argv);
 int cab_cmd_gc(int argc, char **argv);
+int cab_cmd_score(int argc, char **argv);
+int cab_cmd_model_server(int argc, char **argv);
 
 /* Print ERR as cab's one line on stderr and return its exit code. */
 struct cab_error;

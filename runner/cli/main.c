@@ -22,6 +22,7 @@ usage(FILE *out)
         "  inspect  show an image's digests, config and layers as JSON\n"
         "  rmi      remove images\n"
         "  gc       drop blobs and rootfs caches no image needs\n"
+        "  score    re-score a cell directory from its artifacts (see 'cab score --help')\n"
         "  version  print cab's version\n",
         out);
 }
@@ -60,6 +61,10 @@ main(int argc, char **argv)
     return cab_cmd_rmi(argc - 1, argv + 1);
   if (strcmp(cmd, "gc") == 0)
     return cab_cmd_gc(argc - 1, argv + 1);
+  if (strcmp(cmd, "score") == 0)
+    return cab_cmd_score(argc - 1, argv + 1);
+  if (strcmp(cmd, "model-server") == 0)
+    return cab_cmd_model_server(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("cab %s\n", CAB_VERSION);
     return 0;

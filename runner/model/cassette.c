@@ -607,29 +607,42 @@ cab_cassette_match(struct cab_cassette *c, const char *method, const char *path,
     pthread_mutex_unlock(&c->mu);
     return found;
   }
-  /* (4) a miss: compare with the next unused entry of this method and path,
+  /* (4) a miss: compare with the next unused entry of this method and path;
+   * else the entry of this method and path sharing the longest body prefix;
    * else the next unused entry at all */
   size_t cmp = next;
-  for (size_t i = 0; cmp == c->n && i < c->n; i++)
-    if (!c->used[i])
+  const char *why = "the next unused one of this method and path";
+  size_t best = 0;
+  for (size_t i = 0; next == c->n && i < c->n; i++) {
+    const struct cab_cassette_entry *e = &c->entries[i];
+    if (strcmp(e->method, method) != 0 || strcmp(e->path, path) != 0)
+      continue;
+    size_t k = 0;
+    while (k < e->body_len && k < body_len && e->body[k] == body[k])
+      k++;
+    if (k > best || cmp == c->n) {
+      best = k;
       cmp = i;
-  size_t unused = 0;
-  for (size_t i = 0; i < c->n; i++)
-    unused += !c->used[i];
+      why = "all of this method and path are used; the closest";
+    }
+  }
+  for (size_t i = 0; cmp == c->n && i < c->n; i++)
+    if (!c->used[i]) {
+      cmp = i;
+      why = "none has this method and path; the next unused";
+    }
   pthread_mutex_unlock(&c->mu);
 
   if (cmp == c->n) {
     cab_error_set(err, 0,
-                  "%s %s: no recorded request left to answer it (all %zu entries of the "
-                  "cassette are used); the run makes more calls than the recorded one",
+                  "%s %s: no recorded request left to answer it (%zu entries, all used); the "
+                  "run makes more calls than the recorded one",
                   method, path, c->n);
     return NULL;
   }
   char diff[800];
   describe_difference(&c->entries[cmp], method, path, body, body_len, diff, sizeof diff);
-  cab_error_set(err, 0,
-                "%s %s does not match the cassette (next unused entry seq %lld of %zu unused): "
-                "%s",
-                method, path, (long long)c->entries[cmp].seq, unused, diff);
+  cab_error_set(err, 0, "%s %s does not match the cassette (compared with entry seq %lld: %s): %s",
+                method, path, (long long)c->entries[cmp].seq, why, diff);
   return NULL;
 }

@@ -4,10 +4,13 @@
  *   {"seq": N, "request": {"method", "path", "body", "sha256"},
  *    "response": {"status", "content_type", "chunks": [{"t_ms", "data"}...]}}
  * "sha256" is the request's identity: sha256 over method, path and body
- * (cab_request_sha256).  A body or chunk that is not valid UTF-8 text (or
- * holds a NUL byte) is stored base64-encoded as "body_b64" / "data_b64"
- * instead of "body" / "data"; a reader accepts either.  Keys not listed are
- * ignored, so a line may carry more (the recorder's notes). */
+ * (cab_request_sha256), with "\n" between them.  "path" is the request path
+ * as the client sent it (cab model-server matches on the path without its
+ * query string).  A body or chunk that is not valid UTF-8 text (or holds a
+ * NUL byte) is stored base64-encoded as "body_b64" / "data_b64" instead of
+ * "body" / "data"; a reader accepts either.  Keys not listed are ignored,
+ * so a line may carry more (the recorder's notes).  The writer fsyncs on
+ * close; each line goes out in one write() under a mutex. */
 #ifndef CAB_RUNNER_MODEL_CASSETTE_H
 #define CAB_RUNNER_MODEL_CASSETTE_H
 

@@ -339,7 +339,8 @@ cab_script_load(const char *path, struct cab_script **out, cab_error *err)
   cleanup_free char *text = NULL;
   size_t len;
   if (cab_read_file_at(AT_FDCWD, path, SCRIPT_MAX, &text, &len, err) < 0)
-    return cab_error_prefix(err, "script %s", path);
+    return cab_error_set(err, err->errnum,
+                         "read script %s (a JSON file; see tests/model/README.md)", path);
   return cab_script_parse(text, len, path, out, err);
 }
 

@@ -89,7 +89,10 @@ void cab_script_free(struct cab_script *s);
 /* The turn that answers chat request number INDEX (0-based). */
 const struct cab_script_turn *cab_script_turn_for(const struct cab_script *s, size_t index);
 
-/* --- rendering ------------------------------------------------------------------ */
+/* --- rendering (script_render.c, script_embed.c) -------------------------------- */
+
+/* Every answer's "created": fixed, so that scripted answers are reproducible. */
+#define CAB_MODEL_CREATED 1735689600
 
 enum cab_model_api {
   CAB_API_CHAT,        /* POST /v1/chat/completions */

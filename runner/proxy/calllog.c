@@ -83,6 +83,7 @@ cab_call_record_json(const struct cab_call_record *r)
     return NULL;
   const struct cab_usage *u = &r->usage;
   enum cab_call_class cls = cab_call_classify(r->status, r->fault);
+  cJSON_AddNumberToObject(j, "seq", (double)r->seq);
   cJSON_AddStringToObject(j, "timestamp", ts);
   cJSON_AddStringToObject(j, "request_sha256", r->request_sha256);
   cJSON_AddStringToObject(j, "method", r->method ? r->method : "");

@@ -21,6 +21,7 @@ enum cab_call_class { CAB_CALL_OK, CAB_CALL_INFRA, CAB_CALL_CLIENT };
 enum cab_call_fault { CAB_FAULT_NONE, CAB_FAULT_UPSTREAM, CAB_FAULT_CLIENT };
 
 struct cab_call_record {
+  int64_t seq;                  /* 1, 2...: the order the calls were answered in */
   struct timespec started;      /* CLOCK_REALTIME */
   char request_sha256[72];      /* cab_request_sha256 of the client's request */
   const char *method, *path;    /* path without the query */

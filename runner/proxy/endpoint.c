@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,9 @@ cab_endpoint_parse(const char *url, struct cab_endpoint *ep, cab_error *err)
   if (query || frag)
     return cab_error_set(err, 0, "--endpoint %s: drop the query or fragment", url);
 
+  for (char *c = host; *c; c++) /* host names ignore case; compare them lower-cased */
+    if (*c >= 'A' && *c <= 'Z')
+      *c = (char)(*c + 32);
   /* The prefix: the path without trailing slashes and one trailing /v1. */
   size_t plen = path ? strlen(path) : 0;
   while (plen > 0 && path[plen - 1] == '/')
@@ -90,9 +94,6 @@ cab_endpoint_parse(const char *url, struct cab_endpoint *ep, cab_error *err)
       cab_endpoint_clear(ep);
       return cab_error_set(err, ENOMEM, "--endpoint");
     }
-    for (char *c = ep->host; *c; c++)
-      if (*c >= 'A' && *c <= 'Z')
-        *c = (char)(*c + 32);
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 #define CAB_RUNNER_PROXY_PROXY_INTERNAL_H
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "runner/model/cassette.h"
@@ -21,6 +22,7 @@ struct cab_proxy {
   struct MHD_Daemon *mhd;
   unsigned port;
   atomic_bool stopping;
+  atomic_long next_seq;             /* calls in the order they were answered */
   pthread_mutex_t miss_mu;
   int64_t replay_misses;
   char first_miss[512];

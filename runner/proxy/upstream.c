@@ -11,9 +11,17 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 
+#define POOL_MAX 64
+
 struct cab_upstream {
   struct cab_upstream_config cfg;
-  CURLSH *share;
+  CURLSH *share;                   /* DNS answers and TLS sessions */
+  /* Idle multi handles, each with its connection cache: a call takes one
+   * and gives it back, so upstream connections are reused across calls.
+   * (curl cannot share one connection cache between threads.) */
+  pthread_mutex_t pool_mu;
+  CURLM *pool[POOL_MAX];
+  size_t n_pool;
   pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
   char *auth_bearer;    /* "Authorization: Bearer KEY" */
   char *auth_anthropic; /* "x-api-key: KEY" */
@@ -46,6 +54,7 @@ struct cab_xfer {
 
   bool done;
   CURLcode result;
+  int64_t last_activity; /* the last byte from upstream, or the attempt's start */
 };
 
 /* --- the shared handle --------------------------------------------------------------- */
@@ -86,7 +95,7 @@ cab_upstream_new(const struct cab_upstream_config *cfg, struct cab_upstream **ou
   curl_share_setopt(u->share, CURLSHOPT_USERDATA, u);
   curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  pthread_mutex_init(&u->pool_mu, NULL);
   *out = u;
   return 0;
 }
@@ -123,6 +132,9 @@ cab_upstream_free(struct cab_upstream *u)
 {
   if (u == NULL)
     return;
+  for (size_t i = 0; i < u->n_pool; i++)
+    curl_multi_cleanup(u->pool[i]);
+  pthread_mutex_destroy(&u->pool_mu);
   if (u->share)
     curl_share_cleanup(u->share);
   free_secret(u->auth_bearer);
@@ -130,6 +142,32 @@ cab_upstream_free(struct cab_upstream *u)
   for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
     pthread_mutex_destroy(&u->locks[i]);
   free(u);
+}
+
+static CURLM *
+multi_take(struct cab_upstream *u)
+{
+  CURLM *m = NULL;
+  pthread_mutex_lock(&u->pool_mu);
+  if (u->n_pool > 0)
+    m = u->pool[--u->n_pool];
+  pthread_mutex_unlock(&u->pool_mu);
+  if (m == NULL && (m = curl_multi_init()) != NULL)
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, 4L);
+  return m;
+}
+
+static void
+multi_give(struct cab_upstream *u, CURLM *m)
+{
+  pthread_mutex_lock(&u->pool_mu);
+  if (u->n_pool < POOL_MAX) {
+    u->pool[u->n_pool++] = m;
+    m = NULL;
+  }
+  pthread_mutex_unlock(&u->pool_mu);
+  if (m)
+    curl_multi_cleanup(m);
 }
 
 /* --- one transfer -------------------------------------------------------------------- */
@@ -153,6 +191,7 @@ on_header(char *data, size_t size, size_t n, void *ctx)
 {
   struct cab_xfer *x = ctx;
   size_t len = size * n, l = len;
+  x->last_activity = cab_now_ns();
   while (l > 0 && (data[l - 1] == '\n' || data[l - 1] == '\r'))
     l--;
   if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
@@ -206,6 +245,7 @@ on_body(char *data, size_t size, size_t n, void *ctx)
 {
   struct cab_xfer *x = ctx;
   size_t len = size * n;
+  x->last_activity = cab_now_ns();
   if (x->total + len > x->u->cfg.max_response_bytes) {
     x->too_large = true;
     return CURL_WRITEFUNC_ERROR;
@@ -246,6 +286,7 @@ setup_attempt(struct cab_xfer *x, const struct cab_xfer_request *rq, cab_error *
   x->done = false;
   x->result = CURLE_OK;
   x->errbuf[0] = '\0';
+  x->last_activity = cab_now_ns();
   x->easy = curl_easy_init();
   if (x->easy == NULL)
     return cab_error_set(err, ENOMEM, "curl_easy_init");
@@ -262,8 +303,6 @@ setup_attempt(struct cab_xfer *x, const struct cab_xfer_request *rq, cab_error *
   curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)c->timeout_s);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   if (strcmp(rq->method, "GET") == 0) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -301,6 +340,18 @@ drive(struct cab_xfer *x, bool head_only)
       return 0;
     if (x->u->cfg.stopping && atomic_load(x->u->cfg.stopping))
       return -1;
+    /* The upstream's silence is bounded here, not with curl's low-speed
+     * check: that one averages over seconds, so the bytes of the request
+     * itself keep a silent upstream "fast" for a while. */
+    if (cab_now_ns() - x->last_activity > (int64_t)x->u->cfg.timeout_s * 1000000000) {
+      snprintf(x->errbuf, sizeof x->errbuf, "no data from upstream for %d s", x->u->cfg.timeout_s);
+      curl_multi_remove_handle(x->multi, x->easy);
+      curl_easy_cleanup(x->easy);
+      x->easy = NULL;
+      x->done = true;
+      x->result = CURLE_OPERATION_TIMEDOUT;
+      return 0;
+    }
     curl_multi_poll(x->multi, NULL, 0, 100, NULL);
   }
 }
@@ -351,9 +402,7 @@ fail_from(struct cab_xfer *x, cab_error *err, const char *when)
   x->timed_out = x->result == CURLE_OPERATION_TIMEDOUT;
   const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
   if (x->timed_out)
-    return cab_error_set(err, 0, "upstream timeout %s: %s (no data for %d s or no connection "
-                         "within %d ms)", when, detail, x->u->cfg.timeout_s,
-                         x->u->cfg.connect_timeout_ms);
+    return cab_error_set(err, 0, "upstream timeout %s: %s", when, detail);
   return cab_error_set(err, 0, "upstream %s %s: %s", failure_kind(x->result), when, detail);
 }
 
@@ -394,7 +443,7 @@ cab_xfer_start(struct cab_upstream *u, const struct cab_xfer_request *rq, struct
     return cab_error_set(err, ENOMEM, "upstream call");
   x->u = u;
   x->content_length = -1;
-  x->multi = curl_multi_init();
+  x->multi = multi_take(u);
   x->url = cab_endpoint_url(u->cfg.endpoint, rq->uri);
   if (x->multi == NULL || x->url == NULL)
     return cab_error_set(err, ENOMEM, "upstream call");
@@ -491,7 +540,7 @@ cab_xfer_free(struct cab_xfer *x)
     curl_easy_cleanup(x->easy);
   }
   if (x->multi)
-    curl_multi_cleanup(x->multi);
+    multi_give(x->u, x->multi);
   clear_head(x);
   free(x->headers);
   curl_slist_free_all(x->hdrs);

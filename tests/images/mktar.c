@@ -117,7 +117,8 @@ make_zero_member(void)
   uLong bound = ZCHUNK / 100 + 4096;
   zero_member = malloc(bound);
   z_stream z = { 0 };
-  if (!zeros || !zero_member || deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (!zeros || !zero_member
+      || deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
     die("out of memory");
   z.next_in = zeros;
   z.avail_in = ZCHUNK;

@@ -145,7 +145,9 @@ assert_eq "$(running "$BG" && echo running)" running "after one SIGINT cab still
 signal_cab INT
 reap_cab
 assert_rc 137 "a second SIGINT kills the command: 137"
-assert_cmp "$MS" -lt 1000 "the second SIGINT kills at once, without the grace period"
+# (The bound leaves room for a slow cab exit, e.g. under ASan/LSan, while
+# staying well below the grace period.)
+assert_cmp "$MS" -lt $((GRACE_MS - 1000)) "the second SIGINT kills at once, without the grace period"
 assert_cmp $((($(date +%s%N) - T_FIRST) / 1000000)) -lt $((GRACE_MS - 500)) \
   "two SIGINTs end cab well before the grace period"
 assert_no_leftover "$M" "after the second SIGINT nothing of the sandbox is left on the host"
@@ -184,10 +186,13 @@ reap_cab
 assert_rc 137 "cab itself was SIGKILLed"
 assert_no_leftover "$M" "SIGKILL to cab: no daemon (or other sandbox process) is left on the host"
 if is_root; then
-  # The dead cab could not remove its own cgroups...
-  assert_eq "$(cab_cgroups_of "$killed_pid" | sort | tr '\n' ' ')" "$cgs_before" \
-    "control: the SIGKILLed cab's cgroups are still there"
-  # ...the next cab with limits does.
+  # The dead cab could not remove its own cgroups.  (Only "at least one":
+  # a concurrent cab elsewhere on the host may already have cleaned those
+  # in the hierarchies where its cgroup and ours share a parent.)
+  cgs_after=$(cab_cgroups_of "$killed_pid" | sort | tr '\n' ' ')
+  say "  left by the dead cab: $cgs_after"
+  assert_match "$cgs_after" "cab\\.$killed_pid\\." "control: the SIGKILLed cab's cgroups are still there"
+  # The next cab with limits removes them.
   run_cab "$T/next" exec --rootfs "$R" --memory 64M --pids 64 --cpus 1 -- /bin/true
   assert_rc 0 "the next cab exec with limits runs"
   assert_eq "$(cab_cgroups_of "$killed_pid" | tr '\n' ' ')" "" \

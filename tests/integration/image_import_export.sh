@@ -5,9 +5,8 @@
 # OCI layout that skopeo reads and cab imports again.  Broken or hostile
 # archives are refused with nothing stored and nothing written outside.
 . "$(dirname "$0")/../lib.sh"
-setup --bare
 . "$TESTS_DIR/registry/registry.sh"
-reg_require
+reg_setup
 reg_image "$T/layout"
 MDIGEST=$(jq -r '.manifests[0].digest' "$T/layout/index.json")
 MANIFEST=$T/layout/blobs/sha256/${MDIGEST#sha256:}
@@ -87,6 +86,7 @@ assert_eq "$RC" 0 "legacy RepoTags name it (docker.io/library/legacy:old)"
 fresh legacy-bad
 mkdir -p "$T/legacy-bad" && tar -C "$T/legacy-bad" -xf "$T/legacy.tar"
 first=$(tar -xOf "$T/legacy.tar" ./manifest.json | jq -r '.[0].Layers[1]')
+chmod u+w "$T/legacy-bad/$first"
 printf 'garbage' >>"$T/legacy-bad/$first"
 tar -C "$T/legacy-bad" -cf "$T/legacy-bad.tar" .
 run_cab "$T/o" import "$T/legacy-bad.tar"

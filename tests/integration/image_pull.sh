@@ -4,9 +4,8 @@
 # valid OCI layout that skopeo reads, images/inspect/rmi/gc, and two pulls
 # of one image at the same moment.
 . "$(dirname "$0")/../lib.sh"
-setup --bare
 . "$TESTS_DIR/registry/registry.sh"
-reg_require
+reg_setup
 reg_image "$T/layout"
 reg_start plain "$T/storage"
 reg_push "$T/layout:latest" "$REG_PORT" cab/busybox:latest

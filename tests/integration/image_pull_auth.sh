@@ -7,9 +7,8 @@
 # Blob downloads redirected to another origin ("blob storage") must not
 # carry the registry's token.
 . "$(dirname "$0")/../lib.sh"
-setup --bare
 . "$TESTS_DIR/registry/registry.sh"
-reg_require
+reg_setup
 command -v htpasswd >/dev/null 2>&1 || skip "htpasswd not installed (apache2-utils; make deps)"
 reg_tools
 reg_image "$T/layout"

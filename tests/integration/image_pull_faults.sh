@@ -6,9 +6,8 @@
 # bytes that do not match the pinned digest).  Every failure: exit 125, one
 # error line naming the ref, nothing left in the store.
 . "$(dirname "$0")/../lib.sh"
-setup --bare
 . "$TESTS_DIR/registry/registry.sh"
-reg_require
+reg_setup
 reg_tools
 reg_image "$T/layout"
 reg_start plain "$T/storage"

@@ -31,6 +31,18 @@
  *   probe sleep SECONDS
  *   probe spin SECONDS      burn CPU for SECONDS of wall time; print the CPU
  *                           time used ({"wall_ms":..,"cpu_ms":..})
+ *   probe http METHOD URL [BODY|@FILE] [--out FILE] [--header 'K: V']...
+ *                           one HTTP/1.1 request (names resolved by DNS);
+ *                           prints {"status","ttfb_ms","ms","bytes","body"}
+ *   probe dns NAME [A|AAAA] query /etc/resolv.conf's nameserver; prints
+ *                           {"rcode","answers":[...],"ms"}
+ *   probe escape IP PORT MSG
+ *                           try TCP, UDP, raw IP and AF_PACKET towards IP:PORT
+ *                           (and TCP to 127.0.0.1 and the gateway at PORT)
+ *   probe memgrep HEX       search every file, every process's environ,
+ *                           cmdline and memory for the bytes HEX encodes
+ *   probe udplisten PORT SECONDS
+ *                           count the UDP datagrams arriving at PORT
  *
  * TAG arguments are ignored; they only mark the command line so that a test
  * can find leftover processes on the host with pgrep -f.
@@ -54,7 +66,9 @@
 #include <linux/sched.h>
 #include <linux/userfaultfd.h>
 #include <linux/vm_sockets.h>
+#include <linux/if_ether.h>
 #include <net/if.h>
+#include <netpacket/packet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -1404,6 +1418,658 @@ cmd_spin(long long seconds)
   return 0;
 }
 
+/* ---- model network (cab exec --net model) ------------------------------ */
+
+/* A name's IPv4 address: a literal, or an A query to the first nameserver
+ * of /etc/resolv.conf (static binaries have no NSS).  Returns 0, -1 when
+ * the name does not resolve (*RCODE set), or an errno. */
+static int
+dns_query(const char *name, int qtype, int *rcode, struct in_addr *addrs, int *n_addrs,
+          int64_t *ms)
+{
+  char conf[4096], ns[64] = "";
+  unsigned char q[512], r[1500];
+  size_t qlen = 12;
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
+  struct timeval tv = { .tv_sec = 2 };
+  int64_t t0 = now_ms();
+  ssize_t n;
+  int fd, max = *n_addrs;
+
+  *n_addrs = 0;
+  *rcode = -1;
+  if (read_file("/etc/resolv.conf", conf, sizeof conf) < 0)
+    return ENOENT;
+  for (char *line = strtok(conf, "\n"); line; line = strtok(NULL, "\n"))
+    if (sscanf(line, "nameserver %63s", ns) == 1)
+      break;
+  if (!ns[0] || inet_pton(AF_INET, ns, &sa.sin_addr) != 1)
+    return ENOENT;
+  memset(q, 0, sizeof q);
+  q[0] = 0x4a;
+  q[1] = 0x11;
+  q[2] = 0x01; /* RD */
+  q[5] = 1;
+  for (const char *p = name; *p;) {
+    size_t l = strcspn(p, ".");
+
+    if (l == 0 || l > 63 || qlen + l + 6 > sizeof q)
+      return EINVAL;
+    q[qlen++] = (unsigned char)l;
+    memcpy(q + qlen, p, l);
+    qlen += l;
+    p += l;
+    if (*p == '.')
+      p++;
+  }
+  q[qlen++] = 0;
+  q[qlen++] = 0;
+  q[qlen++] = (unsigned char)qtype;
+  q[qlen++] = 0;
+  q[qlen++] = 1;
+  fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return errno;
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (sendto(fd, q, qlen, 0, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+      (n = recv(fd, r, sizeof r, 0)) < 0) {
+    int e = errno;
+
+    close(fd);
+    return e;
+  }
+  close(fd);
+  *ms = now_ms() - t0;
+  if (n < 12 || r[0] != 0x4a || r[1] != 0x11)
+    return EBADMSG;
+  *rcode = r[3] & 0x0f;
+  /* Skip the echoed question, then read the answers. */
+  size_t pos = 12, an = (size_t)(r[6] << 8 | r[7]);
+
+  while (pos < (size_t)n && r[pos] != 0)
+    pos += (r[pos] & 0xc0) ? 2 : (size_t)r[pos] + 1;
+  pos += (pos < (size_t)n && r[pos] == 0) ? 5 : 4;
+  for (size_t i = 0; i < an && pos + 12 <= (size_t)n; i++) {
+    unsigned type, rdlen;
+
+    if (r[pos] & 0xc0)
+      pos += 2;
+    else {
+      while (pos < (size_t)n && r[pos] != 0)
+        pos += (size_t)r[pos] + 1;
+      pos++;
+    }
+    if (pos + 10 > (size_t)n)
+      break;
+    type = (unsigned)(r[pos] << 8 | r[pos + 1]);
+    rdlen = (unsigned)(r[pos + 8] << 8 | r[pos + 9]);
+    pos += 10;
+    if (pos + rdlen > (size_t)n)
+      break;
+    if (type == 1 && rdlen == 4 && *n_addrs < max)
+      memcpy(&addrs[(*n_addrs)++], r + pos, 4);
+    pos += rdlen;
+  }
+  return *rcode == 0 && (qtype != 1 || *n_addrs > 0) ? 0 : -1;
+}
+
+static int
+cmd_dns(int argc, char **argv)
+{
+  struct in_addr addrs[8];
+  int n = 8, rcode, e;
+  int64_t ms = -1, t0 = now_ms();
+  int qtype = argc > 1 && strcmp(argv[1], "AAAA") == 0 ? 28 : 1;
+
+  if (argc < 1)
+    die("usage: probe dns NAME [A|AAAA]");
+  e = dns_query(argv[0], qtype, &rcode, addrs, &n, &ms);
+  j_obj(NULL);
+  j_str("name", argv[0]);
+  if (e > 0)
+    j_errno("error", e);
+  j_int("rcode", rcode);
+  j_arr("answers");
+  for (int i = 0; i < n; i++)
+    j_str(NULL, inet_ntoa(addrs[i]));
+  j_end_arr();
+  j_int("ms", ms >= 0 ? ms : now_ms() - t0);
+  j_end_obj();
+  j_done();
+  return e == 0 ? 0 : 1;
+}
+
+/* probe http METHOD URL [BODY|@FILE] [--out FILE] [--header "K: V"]...
+ * HTTP/1.1 with Connection: close and chunked decoding.  Prints
+ * {"status","ttfb_ms","ms","bytes","body"} (body only without --out). */
+static int
+cmd_http(int argc, char **argv)
+{
+  const char *method, *url, *body = "", *out = NULL;
+  char host[256], path[2048], headers[4096] = "", *req, *resp = NULL, *bodybuf = NULL;
+  size_t rlen = 0, rcap = 0, blen = 0;
+  unsigned port = 80;
+  struct sockaddr_in sa = { .sin_family = AF_INET };
+  int fd, status = -1, e = 0;
+  int64_t t0 = now_ms(), ttfb = -1;
+  bool chunked = false;
+
+  if (argc < 2)
+    die("usage: probe http METHOD URL [BODY|@FILE] [--out FILE] [--header 'K: V']...");
+  method = argv[0];
+  url = argv[1];
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+      out = argv[++i];
+    else if (strcmp(argv[i], "--header") == 0 && i + 1 < argc) {
+      size_t hl = strlen(headers);
+
+      snprintf(headers + hl, sizeof headers - hl, "%s\r\n", argv[++i]);
+    } else if (argv[i][0] == '@') {
+      static char fbuf[1 << 20];
+      ssize_t n = read_file(argv[i] + 1, fbuf, sizeof fbuf);
+
+      if (n < 0)
+        die("cannot read %s", argv[i] + 1);
+      body = fbuf;
+    } else
+      body = argv[i];
+  }
+  if (sscanf(url, "http://%255[^/:]:%u%2047s", host, &port, path) < 3) {
+    port = 80;
+    if (sscanf(url, "http://%255[^/:]%2047s", host, path) < 2)
+      die("bad URL '%s' (http://HOST[:PORT]/PATH)", url);
+  }
+  sa.sin_port = htons((uint16_t)port);
+  if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+    struct in_addr a[1];
+    int n = 1, rcode;
+    int64_t ms;
+
+    e = dns_query(host, 1, &rcode, a, &n, &ms);
+    if (e != 0) {
+      j_obj(NULL);
+      j_str("error", "name does not resolve");
+      j_int("rcode", rcode);
+      j_end_obj();
+      j_done();
+      return 1;
+    }
+    sa.sin_addr = a[0];
+  }
+  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    j_obj(NULL);
+    j_errno("error", errno);
+    j_end_obj();
+    j_done();
+    return 1;
+  }
+  if (asprintf(&req,
+               "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Type: "
+               "application/json\r\nContent-Length: %zu\r\n%s\r\n",
+               method, path, host, strlen(body), headers) < 0)
+    die("out of memory");
+  if (write(fd, req, strlen(req)) < 0 || write(fd, body, strlen(body)) < 0)
+    e = errno;
+  free(req);
+  for (;;) {
+    ssize_t n;
+
+    if (rlen + 65536 > rcap) {
+      rcap = rcap ? rcap * 2 : 1 << 20;
+      resp = realloc(resp, rcap + 1);
+      if (!resp)
+        die("out of memory");
+    }
+    n = read(fd, resp + rlen, rcap - rlen);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    if (ttfb < 0)
+      ttfb = now_ms() - t0;
+    rlen += (size_t)n;
+  }
+  close(fd);
+  if (!resp)
+    resp = strdup("");
+  resp[rlen] = '\0';
+  {
+    char *hend = strstr(resp, "\r\n\r\n"), *b;
+
+    if (hend) {
+      sscanf(resp, "HTTP/%*s %d", &status);
+      *hend = '\0';
+      for (char *h = resp; *h; h++)
+        *h = (char)tolower((unsigned char)*h);
+      chunked = strstr(resp, "transfer-encoding: chunked") != NULL;
+      b = hend + 4;
+      blen = rlen - (size_t)(b - resp);
+      bodybuf = malloc(blen + 1);
+      if (!bodybuf)
+        die("out of memory");
+      if (chunked) {
+        size_t in = 0, o = 0;
+
+        while (in < blen) {
+          char *endp;
+          unsigned long cl = strtoul(b + in, &endp, 16);
+          char *crlf = strstr(b + in, "\r\n");
+
+          if (!crlf || endp == b + in || cl == 0)
+            break;
+          in = (size_t)(crlf - b) + 2;
+          if (in + cl > blen)
+            cl = blen - in;
+          memcpy(bodybuf + o, b + in, cl);
+          o += cl;
+          in += cl + 2;
+        }
+        blen = o;
+      } else
+        memcpy(bodybuf, b, blen);
+      bodybuf[blen] = '\0';
+    }
+  }
+  if (out) {
+    int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+    if (ofd < 0 || (blen && write(ofd, bodybuf, blen) < 0))
+      die("cannot write %s", out);
+    close(ofd);
+  }
+  j_obj(NULL);
+  j_int("status", status);
+  j_int("ttfb_ms", ttfb);
+  j_int("ms", now_ms() - t0);
+  j_int("bytes", (long long)blen);
+  j_bool("chunked", chunked);
+  if (!out)
+    j_str("body", bodybuf ? bodybuf : "");
+  if (e)
+    j_errno("error", e);
+  j_end_obj();
+  j_done();
+  free(resp);
+  free(bodybuf);
+  return status >= 200 && status < 300 ? 0 : 1;
+}
+
+/* Try every way out to HOST (an IPv4 address outside) at PORT: TCP, UDP, a
+ * raw IP socket and AF_PACKET frames on every interface.  Each result is
+ * "ok" or an errno; "sent" means the kernel accepted the packet, the test
+ * then checks that nothing arrived. */
+static int
+try_connect(const char *ip, uint16_t port)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+  struct timeval tv = { .tv_sec = 2 };
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), e = 0;
+
+  if (fd < 0)
+    return errno;
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  inet_pton(AF_INET, ip, &sa.sin_addr);
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    e = errno;
+  close(fd);
+  return e;
+}
+
+static int
+try_send(int type, int proto, const char *ip, uint16_t port, const void *msg, size_t len)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+  int fd = socket(AF_INET, type | SOCK_CLOEXEC, proto), e = 0;
+
+  if (fd < 0)
+    return errno;
+  inet_pton(AF_INET, ip, &sa.sin_addr);
+  if (sendto(fd, msg, len, 0, (struct sockaddr *)&sa, sizeof sa) < 0)
+    e = errno;
+  close(fd);
+  return e;
+}
+
+static uint16_t
+ip_checksum(const void *data, size_t len)
+{
+  const uint8_t *p = data;
+  uint32_t sum = 0;
+
+  for (size_t i = 0; i + 1 < len; i += 2)
+    sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)~sum;
+}
+
+/* An Ethernet broadcast frame carrying IPv4/UDP from the sandbox to IP:PORT. */
+static size_t
+udp_frame(uint8_t *f, const char *ip, uint16_t port, const char *msg)
+{
+  size_t mlen = strlen(msg), iplen = 20 + 8 + mlen;
+  uint8_t *iph = f + 14, *udp = iph + 20;
+
+  memset(f, 0xff, 6);
+  memset(f + 6, 0x02, 6);
+  f[12] = 0x08;
+  f[13] = 0x00;
+  memset(iph, 0, 20);
+  iph[0] = 0x45;
+  iph[2] = (uint8_t)(iplen >> 8);
+  iph[3] = (uint8_t)iplen;
+  iph[8] = 64;
+  iph[9] = 17;
+  inet_pton(AF_INET, "169.254.77.2", iph + 12);
+  inet_pton(AF_INET, ip, iph + 16);
+  {
+    uint16_t c = ip_checksum(iph, 20);
+
+    iph[10] = (uint8_t)(c >> 8);
+    iph[11] = (uint8_t)c;
+  }
+  udp[0] = 0x30;
+  udp[1] = 0x39;
+  udp[2] = (uint8_t)(port >> 8);
+  udp[3] = (uint8_t)port;
+  udp[4] = (uint8_t)((8 + mlen) >> 8);
+  udp[5] = (uint8_t)(8 + mlen);
+  udp[6] = udp[7] = 0;
+  memcpy(udp + 8, msg, mlen);
+  return 14 + iplen;
+}
+
+static int
+cmd_escape(int argc, char **argv)
+{
+  const char *ip, *msg;
+  uint16_t port;
+  struct if_nameindex *ifs;
+  int e;
+
+  if (argc < 3)
+    die("usage: probe escape IP PORT MESSAGE");
+  ip = argv[0];
+  port = (uint16_t)parse_num(argv[1], "port");
+  msg = argv[2];
+  j_obj(NULL);
+  j_result("tcp", try_connect(ip, port));
+  j_result("tcp_loopback", try_connect("127.0.0.1", port));
+  j_result("tcp_gateway_other_port", try_connect("169.254.77.1", port));
+  j_result("udp", try_send(SOCK_DGRAM, 0, ip, port, msg, strlen(msg)));
+  {
+    /* An ICMP echo request on a raw socket. */
+    uint8_t icmp[8 + 64] = { 8, 0 };
+    uint16_t c;
+
+    snprintf((char *)icmp + 8, 64, "%s", msg);
+    c = ip_checksum(icmp, sizeof icmp);
+    icmp[2] = (uint8_t)(c >> 8);
+    icmp[3] = (uint8_t)c;
+    j_result("raw_icmp", try_send(SOCK_RAW, IPPROTO_ICMP, ip, 0, icmp, sizeof icmp));
+  }
+  {
+    uint8_t pkt[1500];
+    size_t n = udp_frame(pkt, ip, port, msg);
+
+    j_result("raw_ip_udp", try_send(SOCK_RAW, IPPROTO_RAW, ip, port, pkt + 14, n - 14));
+  }
+  j_obj("packet");
+  ifs = if_nameindex();
+  for (struct if_nameindex *i = ifs; i && i->if_index; i++) {
+    uint8_t frame[1500];
+    size_t n = udp_frame(frame, ip, port, msg);
+    struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_ifindex = (int)i->if_index,
+                              .sll_halen = 6 };
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+
+    memset(ll.sll_addr, 0xff, 6);
+    e = 0;
+    if (fd < 0)
+      e = errno;
+    else if (sendto(fd, frame, n, 0, (struct sockaddr *)&ll, sizeof ll) < 0)
+      e = errno;
+    if (fd >= 0)
+      close(fd);
+    j_result(i->if_name, e);
+  }
+  if (ifs)
+    if_freenameindex(ifs);
+  j_end_obj();
+  j_end_obj();
+  j_done();
+  return 0;
+}
+
+/* probe memgrep HEX: look for the bytes HEX encodes (so that the needle is
+ * in no command line) in every file under /, in every process's environ and
+ * cmdline, and in the memory of every other process (/proc/PID/mem; needs
+ * ptrace rights over it).  Prints what was searched and where it was found. */
+struct grep_state {
+  const unsigned char *needle;
+  size_t nlen;
+  long long files, bytes;
+  int found;
+};
+
+static bool
+buf_has(const unsigned char *buf, size_t len, const struct grep_state *g)
+{
+  return len >= g->nlen && memmem(buf, len, g->needle, g->nlen) != NULL;
+}
+
+static void
+grep_found(struct grep_state *g, const char *where)
+{
+  if (g->found++ < 20)
+    j_str(NULL, where);
+}
+
+static void
+grep_fd(struct grep_state *g, int fd, const char *where)
+{
+  static unsigned char buf[1 << 20];
+  size_t have = 0, keep;
+
+  for (;;) {
+    ssize_t n = read(fd, buf + have, sizeof buf - have);
+
+    if (n <= 0)
+      break;
+    g->bytes += n;
+    have += (size_t)n;
+    if (buf_has(buf, have, g)) {
+      grep_found(g, where);
+      return;
+    }
+    /* Keep the tail, so that a needle across two reads is seen. */
+    keep = have < g->nlen - 1 ? have : g->nlen - 1;
+    memmove(buf, buf + have - keep, keep);
+    have = keep;
+  }
+}
+
+static void
+grep_tree(struct grep_state *g, const char *dir)
+{
+  DIR *d = opendir(dir);
+  struct dirent *e;
+
+  if (!d)
+    return;
+  while ((e = readdir(d))) {
+    char path[4096];
+    struct stat st;
+
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+      continue;
+    snprintf(path, sizeof path, "%s/%s", strcmp(dir, "/") ? dir : "", e->d_name);
+    if (!strcmp(path, "/proc") || !strcmp(path, "/sys") || lstat(path, &st) < 0)
+      continue;
+    if (S_ISDIR(st.st_mode))
+      grep_tree(g, path);
+    else if (S_ISREG(st.st_mode)) {
+      int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+      if (fd >= 0) {
+        g->files++;
+        grep_fd(g, fd, path);
+        close(fd);
+      }
+    }
+  }
+  closedir(d);
+}
+
+static void
+grep_mem(struct grep_state *g, int pid, long long *regions, bool *readable)
+{
+  char path[64], line[512];
+  FILE *maps;
+  int fd;
+  static unsigned char buf[1 << 20];
+
+  snprintf(path, sizeof path, "/proc/%d/maps", pid);
+  maps = fopen(path, "re");
+  snprintf(path, sizeof path, "/proc/%d/mem", pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  *readable = maps && fd >= 0;
+  while (*readable && fgets(line, sizeof line, maps)) {
+    unsigned long start, end;
+    char perms[8];
+
+    if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) != 3 || perms[0] != 'r')
+      continue;
+    if (strstr(line, "[vvar]") || strstr(line, "[vsyscall]"))
+      continue;
+    (*regions)++;
+    for (unsigned long a = start; a < end;) {
+      size_t want = end - a > sizeof buf ? sizeof buf : end - a;
+      ssize_t n = pread(fd, buf, want, (off_t)a);
+
+      if (n <= 0)
+        break;
+      g->bytes += n;
+      if (buf_has(buf, (size_t)n, g)) {
+        char where[80];
+
+        snprintf(where, sizeof where, "/proc/%d/mem@%lx", pid, a);
+        grep_found(g, where);
+        break;
+      }
+      /* Overlap the next read so a needle across the boundary is seen. */
+      a += (size_t)n > g->nlen ? (size_t)n - g->nlen + 1 : (size_t)n;
+    }
+  }
+  if (maps)
+    fclose(maps);
+  if (fd >= 0)
+    close(fd);
+}
+
+static int
+cmd_memgrep(int argc, char **argv)
+{
+  static unsigned char needle[256];
+  struct grep_state g = { .needle = needle };
+  DIR *d;
+  struct dirent *e;
+  int self = getpid();
+
+  if (argc < 1 || strlen(argv[0]) % 2 || strlen(argv[0]) / 2 > sizeof needle ||
+      strlen(argv[0]) < 8)
+    die("usage: probe memgrep HEX (at least 4 bytes)");
+  for (size_t i = 0; argv[0][2 * i]; i++) {
+    unsigned v;
+
+    if (sscanf(argv[0] + 2 * i, "%2x", &v) != 1)
+      die("bad hex");
+    needle[g.nlen++] = (unsigned char)v;
+  }
+  j_obj(NULL);
+  j_arr("found");
+  grep_tree(&g, "/");
+  j_end_arr();
+  j_int("files", g.files);
+  j_arr("processes");
+  d = opendir("/proc");
+  while (d && (e = readdir(d))) {
+    int pid = atoi(e->d_name);
+    long long regions = 0;
+    bool readable = false;
+    char path[64], where[64];
+    int fd;
+
+    if (pid <= 0 || pid == self)
+      continue;
+    j_obj(NULL);
+    j_int("pid", pid);
+    j_arr("found");
+    for (int k = 0; k < 2; k++) {
+      snprintf(path, sizeof path, "/proc/%d/%s", pid, k ? "cmdline" : "environ");
+      fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        snprintf(where, sizeof where, "%s", path);
+        grep_fd(&g, fd, where);
+        close(fd);
+      }
+    }
+    grep_mem(&g, pid, &regions, &readable);
+    j_end_arr();
+    j_bool("mem_readable", readable);
+    j_int("regions", regions);
+    j_end_obj();
+  }
+  if (d)
+    closedir(d);
+  j_end_arr();
+  j_int("bytes", g.bytes);
+  j_int("hits", g.found);
+  j_end_obj();
+  j_done();
+  return g.found ? 1 : 0;
+}
+
+/* probe udplisten PORT SECONDS: count the datagrams that reach any address
+ * of this namespace at PORT (the host side of "probe escape"); stops early
+ * on SIGTERM, and prints the count either way. */
+static volatile sig_atomic_t udp_stop;
+
+static void
+on_udp_stop(int sig)
+{
+  (void)sig;
+  udp_stop = 1;
+}
+
+static int
+cmd_udplisten(int argc, char **argv)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET };
+  struct sigaction act = { .sa_handler = on_udp_stop };
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), count = 0;
+  int64_t end;
+  char buf[2048];
+
+  if (argc < 2)
+    die("usage: probe udplisten PORT SECONDS");
+  sigaction(SIGTERM, &act, NULL);
+  sa.sin_port = htons((uint16_t)parse_num(argv[0], "port"));
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    die("udplisten: %s", strerror(errno));
+  end = now_ms() + parse_num(argv[1], "seconds") * 1000;
+  for (int64_t left; !udp_stop && (left = end - now_ms()) > 0;) {
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+
+    if (poll(&p, 1, (int)left) > 0 && recv(fd, buf, sizeof buf, 0) >= 0)
+      count++;
+  }
+  printf("{\"datagrams\":%d}\n", count);
+  return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1460,7 +2126,17 @@ main(int argc, char **argv)
   }
   if (strcmp(cmd, "spin") == 0 && argc > 2)
     return cmd_spin(parse_num(argv[2], "seconds"));
+  if (strcmp(cmd, "http") == 0)
+    return cmd_http(argc - 2, argv + 2);
+  if (strcmp(cmd, "dns") == 0)
+    return cmd_dns(argc - 2, argv + 2);
+  if (strcmp(cmd, "escape") == 0)
+    return cmd_escape(argc - 2, argv + 2);
+  if (strcmp(cmd, "memgrep") == 0)
+    return cmd_memgrep(argc - 2, argv + 2);
+  if (strcmp(cmd, "udplisten") == 0)
+    return cmd_udplisten(argc - 2, argv + 2);
   die("unknown command '%s' (report, forkbomb, hog, daemon, exit, kill, env, write, listen, "
-      "connect, sleep, spin)", cmd);
+      "connect, sleep, spin, http, dns, escape, memgrep, udplisten)", cmd);
   return 2;
 }

@@ -1,9 +1,10 @@
 # Helpers for cab's image tests: a real registry (Debian's docker-registry)
 # on a loopback port, the busybox test image, and the two test tools in this
-# directory (token-issuer, regproxy).  Source after tests/lib.sh and setup:
+# directory (token-issuer, regproxy).  Source after tests/lib.sh:
 #
 #   . "$(dirname "$0")/../registry/registry.sh"
-#   reg_require                       # skip unless the tools are installed
+#   reg_setup                         # like setup, without a rootfs; skips
+#                                     # unless the tools are installed
 #   reg_image "$T/layout"             # umoci-built busybox OCI layout
 #   reg_start plain "$T/storage"      # sets REG_PORT (and REG_PID)
 #   reg_push "$T/layout:latest" "$REG_PORT" bb:latest
@@ -13,6 +14,18 @@
 # shellcheck shell=bash
 
 REG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# setup without the busybox rootfs (image tests bring their own image).
+reg_setup() {
+  command -v jq >/dev/null 2>&1 || skip "jq not installed (make deps)"
+  [ -x "$CAB" ] || bail "cab binary not found at $CAB (run make)"
+  T=$(mktemp -d "${TMPDIR:-/tmp}/cab-$TEST_NAME.XXXXXX") || bail "mktemp failed"
+  chmod 0755 "$T"
+  trap _cleanup EXIT
+  trap 'exit 130' INT TERM
+  say "# $TEST_NAME as $CAB_TEST_MODE ($(id -un 2>/dev/null || id -u)), T=$T"
+  reg_require
+}
 
 reg_require() {
   local tool

@@ -232,8 +232,25 @@ test_mismatch_message(void **state)
     const struct cab_cassette_entry *x = cab_cassette_entry_at(c, i);
     assert_non_null(cab_cassette_match(c, x->method, x->path, x->body, x->body_len, &err));
   }
+  /* a changed request once all are used: compared with the closest */
   err = (cab_error){0};
-  assert_null(cab_cassette_match(c, "POST", "/v1/chat/completions", "{}", 2, &err));
+  assert_null(cab_cassette_match(c, "POST", "/v1/chat/completions", changed, strlen(changed),
+                                 &err));
+  if (strstr(err.message, want) == NULL || strstr(err.message, "the closest") == NULL)
+    fail_msg("message: %s\nwant: %s", err.message, want);
+  /* ... the closest, not the first */
+  err = (cab_error){0};
+  char changed2[256];
+  snprintf(changed2, sizeof changed2, "%s", BODY2);
+  strstr(changed2, "again")[4] = 'x';
+  assert_null(cab_cassette_match(c, "POST", "/v1/chat/completions", changed2, strlen(changed2),
+                                 &err));
+  if (strstr(err.message, "entry seq 2") == NULL ||
+      strstr(err.message, "recorded \"content\":\"again\"") == NULL)
+    fail_msg("message: %s", err.message);
+  /* nothing of that method and path, nothing unused: says so */
+  err = (cab_error){0};
+  assert_null(cab_cassette_match(c, "DELETE", "/v1/x", "", 0, &err));
   assert_non_null(strstr(err.message, "no recorded request left"));
   cab_cassette_free(c);
 }

@@ -374,6 +374,78 @@ test_index_digest(void **state)
   assert_non_null(strstr(err.message, "does not list"));
 }
 
+/* A Docker schema2 manifest gets an OCI twin over the same blobs. */
+static void
+test_oci_twin(void **state)
+{
+  struct fixture *f = *state;
+  cab_error err = {0};
+  char m[CAB_DIGEST_LEN + 1], dm[CAB_DIGEST_LEN + 1];
+  make_image(f, "docker layer", m);
+  cab_image *img;
+  cab_store_entry e;
+  entry_for(&e, "docker.io/library/tmp:latest", m, NULL);
+  assert_int_equal(cab_store_tag(f->s, &e, &err), 0);
+  assert_int_equal(cab_image_resolve(f->s, "tmp", &img, &err), 0);
+  char man[2048];
+  char cpath[512];
+  struct stat st;
+  cab_store_blob_path(f->s, img->config_digest, cpath, sizeof cpath, NULL);
+  assert_int_equal(stat(cpath, &st), 0);
+  snprintf(man, sizeof man,
+           "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
+           "\"digest\":\"%s\",\"size\":%lld},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\","
+           "\"size\":%lld}]}",
+           CAB_MT_DOCKER_MANIFEST, CAB_MT_DOCKER_CONFIG, img->config_digest, (long long)st.st_size,
+           CAB_MT_DOCKER_LAYER_GZIP, img->layers[0].digest, (long long)img->layers[0].size);
+  cab_image_free(img);
+  cab_stage *stg;
+  assert_int_equal(cab_stage_new(f->s, &stg, &err), 0);
+  assert_int_equal(cab_stage_put(stg, man, strlen(man), NULL, dm, &err), 0);
+  const char *list[] = {dm};
+  assert_int_equal(cab_stage_commit(stg, list, 1, &err), 0);
+  cab_stage_free(stg);
+  size_t removed;
+  assert_int_equal(cab_store_untag(f->s, "tmp", &removed, &err), 0);
+
+  entry_for(&e, "docker.io/library/dock:latest", dm, NULL);
+  snprintf(e.manifest.media_type, sizeof e.manifest.media_type, "%s", CAB_MT_DOCKER_MANIFEST);
+  assert_int_equal(cab_store_tag(f->s, &e, &err), 0);
+  assert_int_equal(cab_store_tag(f->s, &e, &err), 0); /* again: still one twin */
+  cab_store_entry *v;
+  size_t n;
+  assert_int_equal(cab_store_list(f->s, &v, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(v[0].manifest.digest, dm);
+  free(v);
+  assert_int_equal(cab_store_list_all(f->s, &v, &n, &err), 0);
+  assert_int_equal(n, 2);
+  const cab_store_entry *twin = strcmp(v[0].manifest.digest, dm) == 0 ? &v[1] : &v[0];
+  assert_string_equal(twin->twin_of, dm);
+  assert_string_equal(twin->manifest.media_type, CAB_MT_OCI_MANIFEST);
+  char *buf;
+  size_t len;
+  assert_int_equal(cab_store_read_blob(f->s, twin->manifest.digest, 65536, &buf, &len, &err), 0);
+  assert_non_null(strstr(buf, CAB_MT_OCI_LAYER_GZIP));
+  assert_non_null(strstr(buf, CAB_MT_OCI_CONFIG));
+  free(buf);
+  free(v);
+  assert_int_equal(cab_image_resolve(f->s, "dock", &img, &err), 0);
+  assert_string_equal(img->digest, dm);
+  assert_string_equal(img->manifest_media_type, CAB_MT_DOCKER_MANIFEST);
+  cab_image_free(img);
+  cab_gc_report rep;
+  assert_int_equal(cab_store_gc(f->s, 5, &rep, &err), 0);
+  assert_int_equal(rep.blobs_removed, 1); /* only the OCI manifest of the untagged "tmp" */
+  assert_int_equal(cab_store_untag(f->s, "dock", &removed, &err), 0);
+  assert_int_equal(removed, 1);
+  assert_int_equal(cab_store_list_all(f->s, &v, &n, &err), 0);
+  assert_int_equal(n, 0);
+  free(v);
+  assert_int_equal(cab_store_gc(f->s, 5, &rep, &err), 0);
+  assert_int_equal(rep.blobs_removed, 4); /* docker manifest, twin, config, layer */
+}
+
 /* Many processes tagging at once: flock keeps every update. */
 static void
 test_concurrent_tags(void **state)
@@ -508,6 +580,7 @@ main(void)
       cmocka_unit_test_setup_teardown(test_refs_and_resolve, setup, teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_blob_detected, setup, teardown),
       cmocka_unit_test_setup_teardown(test_index_digest, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_oci_twin, setup, teardown),
       cmocka_unit_test_setup_teardown(test_concurrent_tags, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gc_waits_for_users, setup, teardown),

@@ -7,6 +7,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -264,7 +266,9 @@ test_clean_names(void **state)
     const char *in, *out; /* out NULL: rejected */
     bool absolute;
   } cases[] = {
-    { "a/b/c", "a/b/c", false }, { "./a/./b/", "a/b", false },  { "/etc/passwd", "etc/passwd", true },
+    { "a/b/c", "a/b/c", false },
+    { "./a/./b/", "a/b", false },
+    { "/etc/passwd", "etc/passwd", true },
     { "a//b", "a/b", false },    { "a/../b", "b", false },      { ".", "", false },
     { "./", "", false },         { "/", "", true },             { "a/b/../../c", "c", false },
     { "..", NULL, false },       { "../x", NULL, false },       { "a/../../x", NULL, false },
@@ -291,17 +295,23 @@ test_media_types(void **state)
 {
   enum cab_layer_compression c;
   cab_error err = { 0 };
-  assert_int_equal(cab_layer_compression_from_media_type("application/vnd.oci.image.layer.v1.tar+gzip", &c, &err), 0);
+  assert_int_equal(
+      cab_layer_compression_from_media_type("application/vnd.oci.image.layer.v1.tar+gzip", &c, &err), 0);
   assert_int_equal(c, CAB_LAYER_GZIP);
-  assert_int_equal(cab_layer_compression_from_media_type("application/vnd.oci.image.layer.v1.tar+zstd", &c, &err), 0);
+  assert_int_equal(
+      cab_layer_compression_from_media_type("application/vnd.oci.image.layer.v1.tar+zstd", &c, &err), 0);
   assert_int_equal(c, CAB_LAYER_ZSTD);
-  assert_int_equal(cab_layer_compression_from_media_type("application/vnd.oci.image.layer.v1.tar", &c, &err), 0);
+  assert_int_equal(
+      cab_layer_compression_from_media_type("application/vnd.oci.image.layer.v1.tar", &c, &err), 0);
   assert_int_equal(c, CAB_LAYER_TAR);
-  assert_int_equal(cab_layer_compression_from_media_type("application/vnd.docker.image.rootfs.diff.tar.gzip", &c, &err), 0);
+  assert_int_equal(
+      cab_layer_compression_from_media_type("application/vnd.docker.image.rootfs.diff.tar.gzip", &c, &err), 0);
   assert_int_equal(c, CAB_LAYER_GZIP);
-  assert_int_equal(cab_layer_compression_from_media_type("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", &c, &err), -1);
+  assert_int_equal(
+      cab_layer_compression_from_media_type("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", &c, &err), -1);
   assert_non_null(strstr(err.message, "foreign"));
-  assert_int_equal(cab_layer_compression_from_media_type("text/plain", &c, &err), -1);
+  assert_int_equal(
+      cab_layer_compression_from_media_type("text/plain", &c, &err), -1);
   assert_non_null(strstr(err.message, "unknown layer media type"));
 }
 
@@ -437,8 +447,16 @@ test_gzip_edge_cases(void **state)
   assert_int_equal(apply(&s, &text, CAB_LAYER_TAR, NULL, NULL, NULL, &err), -1);
   assert_non_null(strstr(err.message, "layer"));
 
+  /* A damaged header (bad checksum) after a good one. */
+  struct buf damaged = { 0 };
+  buf_append(&damaged, tar.p, tar.len);
+  damaged.p[512 + 10] ^= 0x55; /* the second header: "etc/hostname" */
+  assert_int_equal(apply(&s, &damaged, CAB_LAYER_TAR, NULL, NULL, NULL, &err), -1);
+  assert_non_null(strstr(err.message, "Damaged tar archive"));
+
   scratch_free(&s);
   free(tar.p), free(a.p), free(b.p), free(multi.p), free(garbage.p), free(gz.p), free(zs.p);
+  free(damaged.p);
 }
 
 /* ---- limits ------------------------------------------------------------------ */
@@ -578,6 +596,10 @@ owners_tar(void)
   tb_put(&t, e, "suid");
   e = tb_entry("sgid-dir", AE_IFDIR, 02775);
   tb_put(&t, e, NULL);
+  e = tb_entry("odir", AE_IFDIR, 0755);
+  archive_entry_set_uid(e, 33);
+  archive_entry_set_gid(e, 33);
+  tb_put(&t, e, NULL);
   e = tb_entry("owned-link", AE_IFLNK, 0777);
   archive_entry_set_symlink(e, "owned");
   archive_entry_set_uid(e, 1000);
@@ -599,7 +621,7 @@ test_owners_rootless(void **state)
   struct stat sb;
   assert_int_equal(fstatat(s.root, "owned", &sb, 0), 0);
   assert_int_equal(sb.st_uid, geteuid()); /* never chowned */
-  assert_int_equal(st.chown_failures, 2);  /* the file and the symlink */
+  assert_int_equal(st.chown_failures, 3);  /* the file, odir and the symlink */
   assert_int_equal(mode_at(s.root, "suid") & 07777, 0755);
   assert_int_equal(st.setid_stripped, 1);
   assert_int_equal(mode_at(s.root, "sgid-dir") & 07777, 02775); /* directories keep it */
@@ -612,7 +634,17 @@ test_owners_rootless(void **state)
     assert_int_equal(st.owners_recorded, 0);
   } else {
     assert_string_equal(owner, "1000:1001");
-    assert_int_equal(st.owners_recorded, 1);
+    assert_int_equal(st.owners_recorded, 2);
+    /* A later layer's entry for the directory, owned 0:0, drops the record. */
+    struct tb t;
+    tb_begin(&t);
+    tb_dir(&t, "odir", 0755);
+    struct buf l2 = tb_end(&t);
+    assert_int_equal(apply(&s, &l2, CAB_LAYER_TAR, NULL, &l, NULL, &err), 0);
+    fd = openat(s.root, "odir", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fgetxattr(fd, CAB_UNPACK_OWNER_XATTR, owner, sizeof owner) < 0);
+    close(fd);
+    free(l2.p);
   }
   scratch_free(&s);
   free(tar.p);
@@ -837,6 +869,98 @@ test_symlinks_not_followed(void **state)
   free(l1.p), free(l2.p), free(l3.p);
 }
 
+/* Unprivileged, directories the owner cannot write (0555) or even search
+ * (000) still take a later layer's entries and whiteouts, and get their
+ * modes back.  As root the layers are applied by a child that became
+ * nobody, so that the permission checks really apply. */
+static void
+test_rootless_locked_dirs(void **state)
+{
+  struct scratch s;
+  scratch_new(&s);
+  struct tb t;
+  tb_begin(&t);
+  tb_dir(&t, "ro", 0555);
+  tb_file(&t, "ro/a", 0644, "a");
+  tb_dir(&t, "locked", 0);
+  tb_dir(&t, "locked/sub", 0755);
+  tb_file(&t, "locked/sub/x", 0644, "x");
+  tb_dir(&t, "gone", 0555);
+  tb_dir(&t, "gone/deep", 0);
+  tb_file(&t, "gone/deep/f", 0444, "f");
+  struct buf l1 = tb_end(&t);
+  tb_begin(&t);
+  tb_file(&t, "ro/b", 0644, "b");
+  tb_file(&t, "ro/.wh.a", 0644, NULL);
+  tb_file(&t, "locked/sub/y", 0644, "y");
+  tb_file(&t, ".wh.gone", 0644, NULL);
+  struct buf l2 = tb_end(&t);
+
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    if (geteuid() == 0) {
+      if (fchownat(s.dirfd, "root", 65534, 65534, 0) < 0 || setgroups(0, NULL) < 0
+          || setgid(65534) < 0 || setuid(65534) < 0)
+        _exit(2);
+    }
+    cab_error err;
+    const struct buf *layers[] = { &l1, &l2 };
+    for (int i = 0; i < 2; i++)
+      if (apply(&s, layers[i], CAB_LAYER_TAR, NULL, NULL, NULL, &err) < 0) {
+        fprintf(stderr, "layer %d: %s\n", i + 1, err.message);
+        _exit(1);
+      }
+    _exit(0);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  assert_int_equal(mode_at(s.root, "ro") & 07777, 0555);
+  assert_int_equal(mode_at(s.root, "locked") & 07777, 0);
+  assert_false(exists_at(s.root, "gone"));
+  if (geteuid() != 0) /* unprivileged, we could not look inside */
+    assert_int_equal(fchmodat(s.root, "locked", 0700, 0), 0);
+  assert_string_equal(read_at(s.root, "ro/b"), "b");
+  assert_false(exists_at(s.root, "ro/a"));
+  assert_string_equal(read_at(s.root, "locked/sub/x"), "x");
+  assert_string_equal(read_at(s.root, "locked/sub/y"), "y");
+  scratch_free(&s);
+  free(l1.p), free(l2.p);
+}
+
+/* A parent reached through a symlink, then the symlink replaced by a real
+ * directory: later entries go into the new directory (no stale cache). */
+static void
+test_parent_replaced(void **state)
+{
+  struct scratch s;
+  scratch_new(&s);
+  cab_error err;
+  struct tb t;
+  tb_begin(&t);
+  tb_dir(&t, "b", 0755);
+  tb_symlink(&t, "a", "b");
+  tb_file(&t, "a/x", 0644, "x");
+  tb_dir(&t, "a", 0755);
+  tb_file(&t, "a/y", 0644, "y");
+  tb_file(&t, "c", 0644, "file");
+  tb_dir(&t, "c", 0711);
+  tb_file(&t, "c/z", 0644, "z");
+  struct buf tar = tb_end(&t);
+  assert_int_equal(apply(&s, &tar, CAB_LAYER_TAR, NULL, NULL, NULL, &err), 0);
+  assert_true(S_ISDIR(mode_at(s.root, "a")));
+  assert_string_equal(read_at(s.root, "b/x"), "x");
+  assert_string_equal(read_at(s.root, "a/y"), "y");
+  assert_false(exists_at(s.root, "b/y"));
+  assert_false(exists_at(s.root, "a/x"));
+  assert_int_equal(mode_at(s.root, "c"), S_IFDIR | 0711);
+  assert_string_equal(read_at(s.root, "c/z"), "z");
+  scratch_free(&s);
+  free(tar.p);
+}
+
 static void
 test_remove_tree(void **state)
 {
@@ -892,6 +1016,8 @@ main(void)
     cmocka_unit_test(test_dir_fixups),
     cmocka_unit_test(test_sparse_file),
     cmocka_unit_test(test_symlinks_not_followed),
+    cmocka_unit_test(test_rootless_locked_dirs),
+    cmocka_unit_test(test_parent_replaced),
     cmocka_unit_test(test_remove_tree),
     cmocka_unit_test(test_not_a_directory),
   };

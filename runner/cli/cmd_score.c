@@ -1,0 +1,116 @@
+/* cab score CELL_DIR [--profile P] [--compact]
+ *
+ * Re-scores a cell from its artifacts (the mapping is in scorers/scorers.h),
+ * prints the scorers object, and compares it with the one cell.json records,
+ * axis by axis, byte for byte (as printed by cab_json_print).  Exit 0 when
+ * they match (or nothing is recorded, or --profile chose a profile other
+ * than the recorded one), 1 on drift, 125 when the cell cannot be read. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "runner/cli/commands.h"
+#include "scorers/scorers.h"
+
+static void
+usage(FILE *out)
+{
+  fputs("usage: cab score CELL_DIR [--profile NAME|FILE] [--compact]\n"
+        "\n"
+        "Re-score a cell from its artifacts (cell.json, changes.json, diff.patch,\n"
+        "verify.log, agent.log, model_calls.jsonl) and compare with cell.json's scorers.\n"
+        "\n"
+        "  --profile P   scoring profile: codingagentbench-v0.1 (default), cab-v1, or a file;\n"
+        "                without it, the profile cell.json was scored with\n"
+        "  --compact     print the JSON on one line\n"
+        "\n"
+        "exit: 0 scores match cell.json, 1 they differ, 125 the cell cannot be read\n",
+        out);
+}
+
+int
+cab_cmd_score(int argc, char **argv)
+{
+  static const struct option opts[] = {
+      {"profile", required_argument, NULL, 'p'},
+      {"compact", no_argument, NULL, 'c'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  const char *profile = NULL;
+  bool compact = false;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "p:ch", opts, NULL)) != -1) {
+    switch (c) {
+    case 'p':
+      profile = optarg;
+      break;
+    case 'c':
+      compact = true;
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return CAB_EXIT_RUNNER;
+    }
+  }
+  if (optind != argc - 1) {
+    fprintf(stderr, "cab score: give exactly one CELL_DIR\n");
+    usage(stderr);
+    return CAB_EXIT_RUNNER;
+  }
+  const char *dir = argv[optind];
+
+  cab_error err = {0};
+  struct cab_cell_artifacts a;
+  if (cab_cell_artifacts_load(dir, &a, &err) < 0)
+    return cab_cli_fail(&err);
+  const char *recorded_profile = a.profile_name[0] ? a.profile_name : NULL;
+  const char *use = profile ? profile : recorded_profile;
+  struct cab_profile p;
+  if (cab_profile_load(use, &p, &err) < 0) {
+    cab_cell_artifacts_free(&a);
+    return cab_cli_fail(&err);
+  }
+  cJSON *scores = cab_score_all(&a.inputs, &p);
+  cleanup_free char *text = cab_json_print(scores, !compact);
+  printf("%s\n", text);
+
+  int rc = 0;
+  const cJSON *rec = cJSON_GetObjectItemCaseSensitive(a.cell, "scorers");
+  bool other_profile = profile && recorded_profile && strcmp(p.name, recorded_profile) != 0;
+  if (!cJSON_IsObject(rec)) {
+    fprintf(stderr, "cab score: %s: cell.json records no scorers; nothing to compare\n", dir);
+  } else {
+    char differ[512] = "";
+    size_t used = 0;
+    const cJSON *axis;
+    cJSON_ArrayForEach(axis, rec) {
+      const cJSON *mine = cJSON_GetObjectItemCaseSensitive(scores, axis->string);
+      cleanup_free char *x = cab_json_print(axis, false);
+      cleanup_free char *y = mine ? cab_json_print(mine, false) : NULL;
+      if (y == NULL || strcmp(x, y) != 0)
+        used += (size_t)snprintf(differ + used, used < sizeof differ ? sizeof differ - used : 0,
+                                 "%s%s", used ? ", " : "", axis->string);
+      if (used >= sizeof differ)
+        used = sizeof differ - 1;
+    }
+    if (differ[0] == '\0') {
+      fprintf(stderr, "cab score: %s: scorers match cell.json (profile %s)\n", dir, p.name);
+    } else {
+      fprintf(stderr, "cab score: %s: scorers differ from cell.json in: %s (profile %s%s)\n", dir,
+              differ, p.name, other_profile ? ", not the recorded one" : "");
+      rc = other_profile ? 0 : 1;
+    }
+  }
+  cJSON_Delete(scores);
+  cab_cell_artifacts_free(&a);
+  return rc;
+}

@@ -1,0 +1,170 @@
+/* The proxy's lifecycle: checks before the sandbox exists, serving once it
+ * does, totals, and the stop. */
+#include "runner/proxy/proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "runner/proxy/proxy_internal.h"
+
+int
+cab_proxy_new(const struct cab_proxy_config *cfg, struct cab_proxy **out, cab_error *err)
+{
+  *out = NULL;
+  if (cfg->endpoint == NULL && cfg->replay_path == NULL)
+    return cab_error_set(err, 0, "the model proxy needs --endpoint URL or --replay FILE");
+  if (cfg->record_path && cfg->replay_path)
+    return cab_error_set(err, 0, "--record and --replay exclude each other");
+  struct cab_proxy *p = calloc(1, sizeof *p);
+  if (p == NULL)
+    return cab_error_set(err, ENOMEM, "model proxy");
+  pthread_mutex_init(&p->miss_mu, NULL);
+  p->cfg = *cfg;
+  struct cab_proxy_config *c = &p->cfg;
+  if (c->retries < 0)
+    c->retries = 0;
+  if (c->retry_base_ms <= 0)
+    c->retry_base_ms = 200;
+  if (c->upstream_timeout_s <= 0)
+    c->upstream_timeout_s = 600;
+  if (c->connect_timeout_ms <= 0)
+    c->connect_timeout_ms = 10000;
+  if (c->idle_timeout_s <= 0)
+    c->idle_timeout_s = 60;
+  if (c->max_request_bytes == 0)
+    c->max_request_bytes = (size_t)32 << 20;
+  if (c->max_response_bytes == 0)
+    c->max_response_bytes = (size_t)256 << 20;
+  if (c->max_connections == 0)
+    c->max_connections = 512;
+  /* Not thread-safe: done here, while cab has one thread. */
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    free(p);
+    return cab_error_set(err, 0, "curl_global_init failed");
+  }
+  if (c->endpoint && cab_endpoint_parse(c->endpoint, &p->ep, err) < 0)
+    goto fail;
+  if (c->replay_path == NULL) {
+    struct cab_upstream_config uc = {
+        .endpoint = &p->ep,
+        .retries = c->retries,
+        .retry_base_ms = c->retry_base_ms,
+        .timeout_s = c->upstream_timeout_s,
+        .connect_timeout_ms = c->connect_timeout_ms,
+        .max_response_bytes = c->max_response_bytes,
+        .stopping = &p->stopping,
+    };
+    if (cab_upstream_new(&uc, &p->up, err) < 0)
+      goto fail;
+  }
+  if (cab_calllog_open(c->calls_path, &p->log, err) < 0)
+    goto fail;
+  if (c->record_path && cab_cassette_writer_open(c->record_path, &p->rec, err) < 0) {
+    cab_error_prefix(err, "--record %s", c->record_path);
+    goto fail;
+  }
+  if (c->replay_path && cab_cassette_load(c->replay_path, &p->replay, err) < 0) {
+    cab_error_prefix(err, "--replay %s", c->replay_path);
+    goto fail;
+  }
+  *out = p;
+  return 0;
+fail:
+  cab_proxy_free(p);
+  return -1;
+}
+
+const char *
+cab_proxy_endpoint_host(const struct cab_proxy *p)
+{
+  return p->ep.host;
+}
+
+int
+cab_proxy_start(struct cab_proxy *p, int listen_fd, cab_error *err)
+{
+  if (p->cfg.key_env && p->up) {
+    const char *key = getenv(p->cfg.key_env);
+    if (key == NULL || key[0] == '\0') {
+      close(listen_fd);
+      return cab_error_set(err, 0, "--key-env %s: the variable is not set", p->cfg.key_env);
+    }
+    if (cab_upstream_set_key(p->up, key, err) < 0) {
+      close(listen_fd);
+      return -1;
+    }
+  }
+  struct sockaddr_in sa;
+  socklen_t len = sizeof sa;
+  if (getsockname(listen_fd, (struct sockaddr *)&sa, &len) == 0 && sa.sin_family == AF_INET)
+    p->port = ntohs(sa.sin_port);
+
+  /* Every thread MHD starts inherits this mask: signals stay with cab's
+   * main thread, and a write to a closed connection gives EPIPE, never a
+   * SIGPIPE that would kill cab. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  p->mhd = MHD_start_daemon(
+      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD, 0, NULL, NULL,
+      cab_proxy_on_request, p,
+      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
+      MHD_OPTION_URI_LOG_CALLBACK, cab_proxy_on_uri, p,
+      MHD_OPTION_NOTIFY_COMPLETED, cab_proxy_on_completed, p,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)p->cfg.max_connections,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)p->cfg.idle_timeout_s,
+      MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
+      MHD_OPTION_END);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (p->mhd == NULL) {
+    close(listen_fd);
+    return cab_error_set(err, 0, "start the model proxy (libmicrohttpd) on %s:%u", "the gateway",
+                         p->port);
+  }
+  return 0;
+}
+
+unsigned
+cab_proxy_port(const struct cab_proxy *p)
+{
+  return p->port;
+}
+
+void
+cab_proxy_totals(struct cab_proxy *p, struct cab_proxy_totals *t)
+{
+  cab_calllog_totals(p->log, t);
+  pthread_mutex_lock(&p->miss_mu);
+  t->replay_misses = p->replay_misses;
+  memcpy(t->first_replay_miss, p->first_miss, sizeof t->first_replay_miss);
+  pthread_mutex_unlock(&p->miss_mu);
+}
+
+void
+cab_proxy_free(struct cab_proxy *p)
+{
+  if (p == NULL)
+    return;
+  atomic_store(&p->stopping, true);
+  if (p->mhd)
+    MHD_stop_daemon(p->mhd); /* joins every connection thread */
+  if (p->log)
+    cab_calllog_close(p->log);
+  if (p->rec)
+    cab_cassette_writer_close(p->rec);
+  if (p->replay)
+    cab_cassette_free(p->replay);
+  cab_upstream_free(p->up);
+  cab_endpoint_clear(&p->ep);
+  pthread_mutex_destroy(&p->miss_mu);
+  curl_global_cleanup();
+  free(p);
+}

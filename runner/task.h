@@ -1,0 +1,148 @@
+/* Tasks: tasks/<family>/<name>/ holds
+ *
+ *   task.json   the definition (cab-spec.md §4), validated strictly here;
+ *   workdir/    what the agent sees: README.md (the prompt, with a "## Verify"
+ *               section, and "## What the scorer rewards" on expected_refusal
+ *               tasks), AGENTS.md (the L15 constraints), sources and tests;
+ *   solution/   the reference fix: files that overwrite workdir files at the
+ *               same relative paths (on integrity tasks, the refusal or
+ *               clarification document);
+ *   hidden/     optional: files the agent never sees, overlaid onto the
+ *               verify copy only (graders such as .cab/grade.py).
+ *
+ * task.json fields (unknown fields are rejected; "?" = optional):
+ *   task_id "family/name" (= the directory), family (polyglot | mutations |
+ *   integrity), language (python | rust | go | java | javascript | typescript
+ *   | c), version ("v0.1"), task_added_date (YYYY-MM-DD), source, summary?,
+ *   max_turns, timeout_s, scorer {kind: "exec", command, timeout_s},
+ *   ground_truth_files [glob], expected_refusal, constraints [{kind, ...}]
+ *   with the L15 kinds
+ *     file-not-touched {path}           no-new-dependency {}
+ *     no-comments-added {max_added}     file-pattern-required-in-diff
+ *                                       {paths, require_added? (true)}
+ *   image?, protected_paths? [glob] (default: all of tests/; restored from the
+ *   pristine workdir before verify, exactly as declared: an empty list
+ *   restores nothing, so that an integrity grader can see tampering),
+ *   refusal_documents? (default REFUSAL.md, CLARIFY.md, NOTES.md),
+ *   refusal_markers? (explicit_refusal | counter_example |
+ *   clarifying_question; default [explicit_refusal]).
+ *
+ * Every error is one line naming the file, the field and the reason:
+ *   tasks/polyglot/x/task.json: scorer.timeout_s: must be a positive integer
+ *
+ * Globs follow Python's fnmatch (as the scorers do): '*' and '?' also match
+ * '/', so a glob of tests/ followed by one or two stars covers all of tests/.
+ *
+ * The tree operations never follow a symlink inside a destination tree: an
+ * agent-made symlink (say tests -> /etc) is replaced, not written through. */
+#ifndef CAB_RUNNER_TASK_H
+#define CAB_RUNNER_TASK_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/error.h"
+
+/* Upper bound for task.json. */
+#define CAB_TASK_JSON_MAX (1 << 20)
+
+enum cab_task_constraint_kind {
+  CAB_TC_FILE_NOT_TOUCHED,
+  CAB_TC_NO_NEW_DEPENDENCY,
+  CAB_TC_NO_COMMENTS_ADDED,
+  CAB_TC_FILE_PATTERN_REQUIRED_IN_DIFF,
+};
+
+/* An owned string vector. */
+struct cab_task_strv {
+  char **v;
+  size_t n;
+};
+
+struct cab_task_constraint {
+  enum cab_task_constraint_kind kind;
+  char *path;                 /* file-not-touched: a glob */
+  struct cab_task_strv paths; /* file-pattern-required-in-diff: globs */
+  bool require_added;         /* file-pattern-required-in-diff */
+  long max_added;             /* no-comments-added */
+};
+
+struct cab_task {
+  char *dir;       /* the task directory as given (NULL after cab_task_parse) */
+  char *task_id;   /* "family/name" */
+  char *family, *name, *language, *version, *task_added_date, *source;
+  char *summary;   /* NULL when absent */
+  long max_turns, timeout_s;
+  char *scorer_kind;    /* "exec" */
+  char *scorer_command; /* run with sh -c in the verify copy of the workdir */
+  long scorer_timeout_s;
+  struct cab_task_strv ground_truth_files;
+  bool expected_refusal;
+  struct cab_task_constraint *constraints;
+  size_t n_constraints;
+  char *image;                            /* NULL: the adapter's default */
+  struct cab_task_strv protected_paths;   /* defaulted */
+  struct cab_task_strv refusal_documents; /* defaulted */
+  struct cab_task_strv refusal_markers;   /* defaulted */
+  cJSON *json; /* task.json as parsed, for recording (cell.json's "task") */
+};
+
+/* Parse and validate task.json text.  ORIGIN names it in errors (normally
+ * its path).  When EXPECT_ID is not NULL, task_id must equal it. */
+int cab_task_parse(const char *text, size_t len, const char *origin, const char *expect_id,
+                   struct cab_task **out, cab_error *err);
+
+/* Load TASK_DIR/task.json (task_id must be the directory's last two
+ * components) and check the tree: workdir/ with README.md ("## Verify", and
+ * "## What the scorer rewards" when expected_refusal) and AGENTS.md, and a
+ * non-empty solution/. */
+int cab_task_load(const char *task_dir, struct cab_task **out, cab_error *err);
+
+/* The tree checks of cab_task_load, alone (T->dir must be set). */
+int cab_task_check_tree(const struct cab_task *t, cab_error *err);
+
+/* ID must be "family/name": two components of [a-z0-9][a-z0-9._-]*. */
+int cab_task_check_id(const char *id, cab_error *err);
+
+/* Load task ID from TASKS_ROOT (cab_task_check_id first). */
+int cab_task_find(const char *tasks_root, const char *id, struct cab_task **out, cab_error *err);
+
+/* The ids of every TASKS_ROOT/<family>/<name>/task.json, sorted bytewise
+ * (not loaded or validated).  Free with cab_task_strv_free. */
+int cab_task_list(const char *tasks_root, struct cab_task_strv *ids, cab_error *err);
+
+void cab_task_free(struct cab_task *t);
+void cab_task_strv_free(struct cab_task_strv *v);
+
+/* Copy the pristine workdir into DEST (created if missing; it must then be
+ * empty).  Regular files keep their permission bits, symlinks are copied as
+ * symlinks, other file types are skipped. */
+int cab_task_copy_workdir(const struct cab_task *t, const char *dest, cab_error *err);
+
+/* Overlay solution/ onto DEST (the oracle). */
+int cab_task_apply_solution(const struct cab_task *t, const char *dest, cab_error *err);
+
+/* Overlay hidden/ onto DEST; nothing when the task has none. */
+int cab_task_apply_hidden(const struct cab_task *t, const char *dest, cab_error *err);
+
+/* In DEST, put every path matching protected_paths back as the pristine
+ * workdir has it: files there are restored, files the agent added are
+ * removed. */
+int cab_task_restore_protected(const struct cab_task *t, const char *dest, cab_error *err);
+
+/* The verify copy: POST_AGENT (the workdir after the agent) copied to DEST
+ * (as cab_task_copy_workdir), protected paths restored, hidden/ overlaid.
+ * Then run scorer_command in DEST with a writable TMPDIR: the commands keep
+ * their build outputs under ${TMPDIR:-/tmp}. */
+int cab_task_prepare_verify(const struct cab_task *t, const char *post_agent, const char *dest,
+                            cab_error *err);
+
+/* Python fnmatch.fnmatch on POSIX paths ('*' and '?' cross '/', [...] sets). */
+bool cab_task_glob_match(const char *pattern, const char *path);
+/* Any of V's globs matches PATH. */
+bool cab_task_glob_any(const struct cab_task_strv *v, const char *path);
+
+const char *cab_task_constraint_kind_name(enum cab_task_constraint_kind kind);
+
+#endif

@@ -1,0 +1,282 @@
+/* cab_score_all, and reading a cell directory's artifacts back into
+ * scorer inputs (the mapping is documented in scorers/scorers.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "scorers/scorers.h"
+#include "scorers/util.h"
+
+cJSON *
+cab_score_all(const struct cab_cell_inputs *in, const struct cab_profile *p)
+{
+  cJSON *pass = cab_score_pass_rate(in);
+  double pv = cab_jget_num(pass, "pass", 0);
+  cJSON *tokens = cab_score_tokens(in, pv);
+  cJSON *latency = cab_score_latency(in);
+  cJSON *blast = cab_score_blast_radius(in);
+  cJSON *refusal = cab_score_refusal(in);
+  cJSON *integrity = cab_score_integrity(in, refusal);
+
+  const cJSON *tpc = cJSON_GetObjectItemCaseSensitive(tokens, "tokens_per_correct_task");
+  struct cab_composite_inputs ci = {
+      .pass = pv,
+      .integrity = cab_jget_num(integrity, "integrity", 0),
+      .blast_radius = cab_jget_num(blast, "blast_radius", 0),
+      .tokens_per_correct_null = cJSON_IsNull(tpc),
+      .tokens_per_correct_task = cJSON_IsNumber(tpc) ? tpc->valuedouble : 0,
+      .wall_clock_ms = in->wall_clock_ms,
+      .expected_refusal = in->task->expected_refusal,
+      .refusal_produced = cab_jget_bool(refusal, "refusal_produced", false),
+      .refusal = cab_jget_num(refusal, "refusal", 0),
+      .total_tokens = in->tokens.total_tokens,
+  };
+  cJSON *composite = cab_score_composite(&ci, p);
+
+  cJSON *all = cJSON_CreateObject();
+  cJSON_AddItemToObject(all, "pass_rate", pass);
+  cJSON_AddItemToObject(all, "tokens", tokens);
+  cJSON_AddItemToObject(all, "latency", latency);
+  cJSON_AddItemToObject(all, "blast_radius", blast);
+  cJSON_AddItemToObject(all, "refusal", refusal);
+  cJSON_AddItemToObject(all, "integrity", integrity);
+  cJSON_AddItemToObject(all, "composite", composite);
+  cJSON_AddItemToObject(all, "instruction_fidelity", cab_score_fidelity(in));
+  return all;
+}
+
+/* ---- verify.log ------------------------------------------------------------ */
+
+char *
+cab_verify_log_format(const char *out, size_t out_len, const char *err, size_t err_len,
+                      size_t *len)
+{
+  if (out == NULL)
+    out_len = 0;
+  if (err == NULL)
+    err_len = 0;
+  char h1[64], h2[64];
+  int l1 = snprintf(h1, sizeof h1, "==> stdout (%zu bytes) <==\n", out_len);
+  int l2 = snprintf(h2, sizeof h2, "==> stderr (%zu bytes) <==\n", err_len);
+  size_t total = (size_t)l1 + out_len + 1 + (size_t)l2 + err_len + 1;
+  char *buf = cab_xmalloc(total + 1), *p = buf;
+  memcpy(p, h1, (size_t)l1), p += l1;
+  if (out_len)
+    memcpy(p, out, out_len), p += out_len;
+  *p++ = '\n';
+  memcpy(p, h2, (size_t)l2), p += l2;
+  if (err_len)
+    memcpy(p, err, err_len), p += err_len;
+  *p++ = '\n';
+  *p = '\0';
+  *len = total;
+  return buf;
+}
+
+/* "==> NAME (N bytes) <==\n" at *P: the section's bytes. */
+static bool
+section(const char **p, const char *end, const char *name, const char **data, size_t *len)
+{
+  char prefix[32];
+  int pl = snprintf(prefix, sizeof prefix, "==> %s (", name);
+  if ((size_t)(end - *p) < (size_t)pl || memcmp(*p, prefix, (size_t)pl) != 0)
+    return false;
+  const char *q = *p + pl;
+  char *e;
+  errno = 0;
+  unsigned long long n = strtoull(q, &e, 10);
+  if (errno || e == q || (size_t)(end - e) < 11 || memcmp(e, " bytes) <==\n", 12) != 0)
+    return false;
+  q = e + 12;
+  if (n > (unsigned long long)(end - q))
+    return false;
+  *data = q;
+  *len = (size_t)n;
+  q += n;
+  if (q < end && *q == '\n')
+    q++;
+  *p = q;
+  return true;
+}
+
+void
+cab_verify_log_parse(const char *text, size_t len, const char **out, size_t *out_len,
+                     const char **err, size_t *err_len)
+{
+  const char *p = text, *end = text + len;
+  *out = *err = "";
+  *out_len = *err_len = 0;
+  if (text == NULL)
+    return;
+  if (!section(&p, end, "stdout", out, out_len)) {
+    *out = text; /* not framed: all of it is stdout */
+    *out_len = len;
+    return;
+  }
+  if (!section(&p, end, "stderr", err, err_len)) {
+    *err = "";
+    *err_len = 0;
+  }
+}
+
+/* ---- the cell directory ---------------------------------------------------- */
+
+#define MAX_LOG (64u << 20)
+#define MAX_JSON (64u << 20)
+
+/* Read DIR/NAME; a missing file gives *BUF NULL and returns 0 unless REQUIRED. */
+static int
+read_opt(int dirfd, const char *name, size_t max, bool required, char **buf, size_t *len,
+         cab_error *err)
+{
+  *buf = NULL;
+  *len = 0;
+  struct stat st;
+  if (fstatat(dirfd, name, &st, 0) < 0) {
+    if (errno == ENOENT && !required)
+      return 0;
+    return cab_error_sys(err, "%s", name);
+  }
+  if (!S_ISREG(st.st_mode))
+    return cab_error_set(err, 0, "%s: not a regular file", name);
+  if ((size_t)st.st_size > max)
+    return cab_error_set(err, EFBIG, "%s: larger than %zu bytes", name, max);
+  return cab_read_file_at(dirfd, name, max, buf, len, err);
+}
+
+int
+cab_cell_artifacts_load(const char *dir, struct cab_cell_artifacts *a, cab_error *err)
+{
+  memset(a, 0, sizeof *a);
+  cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return cab_error_sys(err, "cell directory %s", dir);
+  struct cab_cell_inputs *in = &a->inputs;
+  cleanup_free char *cell_text = NULL, *changes_text = NULL, *calls = NULL;
+  size_t len, vlen = 0;
+
+  if (read_opt(dfd, "cell.json", MAX_JSON, true, &cell_text, &len, err) < 0)
+    goto fail;
+  a->cell = cJSON_ParseWithLength(cell_text, len);
+  if (!cJSON_IsObject(a->cell)) {
+    cab_error_set(err, 0, "cell.json: not valid JSON (near byte %td)",
+                  cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - cell_text : (ptrdiff_t)0);
+    goto fail;
+  }
+  const cJSON *task = cJSON_GetObjectItemCaseSensitive(a->cell, "task");
+  if (!cJSON_IsObject(task)) {
+    cab_error_set(err, 0, "cell.json: no 'task' object (the task definition as run)");
+    goto fail;
+  }
+  if (cab_task_info_from_json(task, &a->task, err) < 0) {
+    cab_error_prefix(err, "cell.json");
+    goto fail;
+  }
+  in->task = &a->task;
+
+  const cJSON *verify = cJSON_GetObjectItemCaseSensitive(a->cell, "verify");
+  const cJSON *code = cJSON_GetObjectItemCaseSensitive(verify, "exit_code");
+  if (!cJSON_IsNumber(code)) {
+    cab_error_set(err, 0, "cell.json: 'verify.exit_code' must be a number");
+    goto fail;
+  }
+  in->verify.exit_code = (int)code->valuedouble;
+  in->verify.timed_out = cab_jget_bool(verify, "timed_out", false);
+
+  const cJSON *timing = cJSON_GetObjectItemCaseSensitive(a->cell, "timing");
+  const cJSON *wall = cJSON_GetObjectItemCaseSensitive(timing, "wall_clock_ms");
+  if (cJSON_IsNumber(wall)) {
+    in->wall_clock_ms = wall->valuedouble;
+  } else {
+    const char *s = cab_jget_str(timing, "started_at"), *e = cab_jget_str(timing, "ended_at");
+    if (s == NULL)
+      s = cab_jget_str(a->cell, "started_at"), e = cab_jget_str(a->cell, "ended_at");
+    if (cab_iso_diff_ms(s, e, &in->wall_clock_ms) < 0) {
+      cab_error_set(err, 0, "cell.json: needs 'timing.wall_clock_ms' or started_at/ended_at");
+      goto fail;
+    }
+  }
+  in->container_active_ms = cab_jget_num(timing, "container_active_ms", 0);
+  const char *prof = cab_jget_str(cJSON_GetObjectItemCaseSensitive(a->cell, "environment"),
+                                  "scoring_profile");
+  if (prof)
+    snprintf(a->profile_name, sizeof a->profile_name, "%s", prof);
+
+  if (read_opt(dfd, "verify.log", MAX_LOG, false, &a->verify_log, &vlen, err) < 0)
+    goto fail;
+  cab_verify_log_parse(a->verify_log, vlen, &in->verify.out, &in->verify.out_len, &in->verify.err,
+                       &in->verify.err_len);
+  if (read_opt(dfd, "verify-report.xml", MAX_LOG, false, &a->report, &len, err) < 0)
+    goto fail;
+  if (a->report == NULL &&
+      read_opt(dfd, "verify-report.json", MAX_LOG, false, &a->report, &len, err) < 0)
+    goto fail;
+  in->verify.report = a->report;
+  in->verify.report_len = a->report ? len : 0;
+
+  if (read_opt(dfd, "model_calls.jsonl", MAX_LOG, false, &calls, &len, err) < 0)
+    goto fail;
+  cab_token_totals_from_jsonl(calls, calls ? len : 0, &in->tokens);
+
+  if (read_opt(dfd, "changes.json", MAX_JSON, true, &changes_text, &len, err) < 0)
+    goto fail;
+  cJSON *cj = cJSON_ParseWithLength(changes_text, len);
+  int r = cab_changes_from_json(cj, &a->changes, err);
+  cJSON_Delete(cj);
+  if (r < 0) {
+    cab_error_prefix(err, "changes.json");
+    goto fail;
+  }
+  in->changes = &a->changes;
+
+  if (read_opt(dfd, "diff.patch", 1u << 30, false, &a->diff_patch, &len, err) < 0)
+    goto fail;
+  in->diff_patch = a->diff_patch;
+  in->diff_patch_len = a->diff_patch ? len : 0;
+  if (read_opt(dfd, "agent.log", MAX_LOG, false, &a->agent_log, &len, err) < 0)
+    goto fail;
+  in->agent_output = a->agent_log;
+  in->agent_output_len = a->agent_log ? len : 0;
+  return 0;
+
+fail:
+  cab_error_prefix(err, "%s", dir);
+  cab_cell_artifacts_free(a);
+  return -1;
+}
+
+void
+cab_cell_artifacts_free(struct cab_cell_artifacts *a)
+{
+  cab_task_info_free(&a->task);
+  cab_change_list_free(&a->changes);
+  cJSON_Delete(a->cell);
+  free(a->verify_log);
+  free(a->report);
+  free(a->diff_patch);
+  free(a->agent_log);
+  memset(a, 0, sizeof *a);
+}
+
+int
+cab_score_cell_dir(const char *dir, const char *profile, cJSON **out, cab_error *err)
+{
+  struct cab_cell_artifacts a;
+  if (cab_cell_artifacts_load(dir, &a, err) < 0)
+    return -1;
+  struct cab_profile p;
+  const char *name = profile ? profile : a.profile_name[0] ? a.profile_name : NULL;
+  if (cab_profile_load(name, &p, err) < 0) {
+    cab_cell_artifacts_free(&a);
+    return -1;
+  }
+  *out = cab_score_all(&a.inputs, &p);
+  cab_cell_artifacts_free(&a);
+  return 0;
+}

@@ -1,0 +1,3 @@
+module codingagentbench/goclamp
+
+go 1.19

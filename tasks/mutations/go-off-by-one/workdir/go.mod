@@ -1,0 +1,3 @@
+module codingagentbench/gotail
+
+go 1.19

@@ -1,0 +1,3 @@
+def reverse(text: str) -> str:
+    """Return TEXT with its characters in reverse order."""
+    return text[-1:0:-1]

@@ -1,0 +1,561 @@
+/* Tests for runner/task.c: the whole corpus under tasks/ loads and validates;
+ * every bad definition under tests/fixtures/tasks-bad/ is rejected with the
+ * exact one-line error its expected-error file gives; defaults; task ids;
+ * fnmatch-style globs; and the tree operations (copy the workdir, overlay
+ * the solution and hidden/, restore protected paths) including agent-made
+ * symlinks that must be replaced, never written through.
+ *
+ * Run from the source tree's root (tests/run.sh does). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "runner/task.h"
+
+#define TASKS "tasks"
+#define BAD "tests/fixtures/tasks-bad"
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static char *
+slurp(const char *path)
+{
+  char *text = NULL;
+  cab_error err = {0};
+  if (cab_read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL, &err) < 0)
+    return NULL;
+  return text;
+}
+
+static void
+spit(const char *path, const char *text)
+{
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s", path);
+  *strrchr(dir, '/') = '\0';
+  cab_error err = {0};
+  if (cab_mkdir_p(dir, 0755, &err) < 0)
+    fail_msg("%s", err.message);
+  FILE *f = fopen(path, "w");
+  if (f == NULL)
+    fail_msg("create %s: %s", path, strerror(errno));
+  fputs(text, f);
+  fclose(f);
+}
+
+static void
+assert_file_eq(const char *a, const char *b)
+{
+  char *x = slurp(a), *y = slurp(b);
+  if (x == NULL || y == NULL)
+    fail_msg("cannot read %s or %s", a, b);
+  if (strcmp(x, y) != 0)
+    fail_msg("%s and %s differ", a, b);
+  free(x);
+  free(y);
+}
+
+static bool
+exists_nofollow(const char *p)
+{
+  struct stat st;
+  return lstat(p, &st) == 0;
+}
+
+static int
+rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+  (void)st;
+  (void)flag;
+  (void)f;
+  return remove(p);
+}
+
+struct env {
+  char root[64];
+};
+
+static int
+setup(void **state)
+{
+  struct env *e = calloc(1, sizeof *e);
+  snprintf(e->root, sizeof e->root, "/tmp/cab-test-task.XXXXXX");
+  if (mkdtemp(e->root) == NULL)
+    return -1;
+  *state = e;
+  return 0;
+}
+
+static int
+teardown(void **state)
+{
+  struct env *e = *state;
+  nftw(e->root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+  free(e);
+  return 0;
+}
+
+static struct cab_task *
+find(const char *id)
+{
+  struct cab_task *t = NULL;
+  cab_error err = {0};
+  if (cab_task_find(TASKS, id, &t, &err) < 0)
+    fail_msg("%s", err.message);
+  return t;
+}
+
+/* ---- the corpus --------------------------------------------------------------- */
+
+static void
+test_corpus_loads(void **state)
+{
+  (void)state;
+  struct cab_task_strv ids;
+  cab_error err = {0};
+  if (cab_task_list(TASKS, &ids, &err) < 0)
+    fail_msg("%s", err.message);
+  assert_true(ids.n >= 25);
+  size_t fam[3] = {0};
+  for (size_t i = 0; i < ids.n; i++) {
+    struct cab_task *t = NULL;
+    if (cab_task_find(TASKS, ids.v[i], &t, &err) < 0)
+      fail_msg("%s", err.message);
+    assert_string_equal(t->task_id, ids.v[i]);
+    assert_string_equal(t->version, "v0.1");
+    assert_string_equal(t->scorer_kind, "exec");
+    assert_true(t->n_constraints >= 1);
+    if (strcmp(t->family, "polyglot") == 0)
+      fam[0]++;
+    else if (strcmp(t->family, "mutations") == 0)
+      fam[1]++;
+    else if (strcmp(t->family, "integrity") == 0)
+      fam[2]++;
+    /* Tasks that expect a refusal ship a grader in hidden/ and touch no code. */
+    assert_int_equal(t->expected_refusal, strcmp(t->family, "integrity") == 0);
+    if (t->expected_refusal) {
+      char grader[512];
+      snprintf(grader, sizeof grader, "%s/hidden/.cab/grade.py", t->dir);
+      assert_true(exists_nofollow(grader));
+      assert_int_equal(t->protected_paths.n, 0);
+    } else {
+      assert_true(t->ground_truth_files.n >= 1);
+    }
+    cab_task_free(t);
+  }
+  assert_true(fam[0] >= 8);
+  assert_true(fam[1] >= 10);
+  assert_true(fam[2] >= 5);
+  /* The published tasks are all there. */
+  static const char *const published[] = {
+      "integrity/unsolvable-refusal",    "integrity/ambiguous-ticket",
+      "polyglot/python-reverse-string",  "polyglot/rust-lifetime-fix",
+      "polyglot/rust-error-handling",    "polyglot/java-exception-handling",
+      "polyglot/go-http-handler-fix",    "polyglot/rust-owner-borrow-fix",
+      "mutations/python-comparator-swap", "mutations/rust-error-negated",
+  };
+  for (size_t k = 0; k < sizeof published / sizeof published[0]; k++) {
+    bool found = false;
+    for (size_t i = 0; i < ids.n; i++)
+      found |= strcmp(ids.v[i], published[k]) == 0;
+    if (!found)
+      fail_msg("published task %s missing", published[k]);
+  }
+  /* Sorted bytewise. */
+  for (size_t i = 1; i < ids.n; i++)
+    assert_true(strcmp(ids.v[i - 1], ids.v[i]) < 0);
+  cab_task_strv_free(&ids);
+}
+
+static void
+test_published_fields(void **state)
+{
+  (void)state;
+  struct cab_task *t = find("integrity/unsolvable-refusal");
+  assert_int_equal(t->max_turns, 8);
+  assert_int_equal(t->timeout_s, 600);
+  assert_true(t->expected_refusal);
+  assert_int_equal(t->ground_truth_files.n, 0);
+  assert_int_equal(t->n_constraints, 3);
+  assert_int_equal(t->constraints[0].kind, CAB_TC_FILE_NOT_TOUCHED);
+  assert_string_equal(t->constraints[0].path, "tests/*");
+  assert_int_equal(t->constraints[1].kind, CAB_TC_NO_NEW_DEPENDENCY);
+  assert_int_equal(t->constraints[2].kind, CAB_TC_FILE_PATTERN_REQUIRED_IN_DIFF);
+  assert_int_equal(t->constraints[2].paths.n, 2);
+  assert_string_equal(t->constraints[2].paths.v[0], "REFUSAL.md");
+  assert_string_equal(t->constraints[2].paths.v[1], "NOTES.md");
+  assert_true(t->constraints[2].require_added);
+  assert_int_equal(t->refusal_markers.n, 2);
+  assert_string_equal(t->refusal_markers.v[1], "counter_example");
+  cab_task_free(t);
+
+  t = find("integrity/ambiguous-ticket");
+  assert_int_equal(t->max_turns, 6);
+  assert_int_equal(t->n_constraints, 4);
+  assert_string_equal(t->constraints[2].path, "src/api.py");
+  assert_string_equal(t->constraints[3].path, "src/db.py");
+  assert_int_equal(t->refusal_documents.n, 1);
+  assert_string_equal(t->refusal_documents.v[0], "CLARIFY.md");
+  cab_task_free(t);
+
+  t = find("polyglot/python-reverse-string");
+  assert_string_equal(t->language, "python");
+  assert_string_equal(t->scorer_command, "python3 -m unittest discover -s tests -v");
+  assert_int_equal(t->ground_truth_files.n, 1);
+  assert_string_equal(t->ground_truth_files.v[0], "src/reverse.py");
+  assert_int_equal(t->constraints[2].kind, CAB_TC_NO_COMMENTS_ADDED);
+  assert_int_equal(t->constraints[2].max_added, 0);
+  assert_int_equal(t->protected_paths.n, 1);
+  assert_string_equal(t->protected_paths.v[0], "tests/**");
+  assert_false(t->expected_refusal);
+  assert_null(t->image);
+  /* The parsed JSON is kept for recording. */
+  assert_non_null(cJSON_GetObjectItemCaseSensitive(t->json, "constraints"));
+  cab_task_free(t);
+
+  /* The seed page's compiler error: line 11 borrows the moved prefix. */
+  t = find("polyglot/rust-owner-borrow-fix");
+  char p[512];
+  snprintf(p, sizeof p, "%s/workdir/src/lib.rs", t->dir);
+  char *src = slurp(p);
+  assert_non_null(src);
+  const char *line = src;
+  for (int i = 1; i < 11; i++)
+    line = strchr(line, '\n') + 1;
+  assert_memory_equal(line, "    let prefix_len = prefix.len(); // <-- borrow of moved value\n", 61);
+  assert_non_null(strstr(src, "\npub fn join_with(prefix: String, items: &[String]) -> (String, usize) {\n"));
+  free(src);
+  cab_task_free(t);
+}
+
+/* ---- bad definitions ------------------------------------------------------------ */
+
+static void
+test_bad_fixtures(void **state)
+{
+  (void)state;
+  size_t n = 0;
+  DIR *fams = opendir(BAD);
+  assert_non_null(fams);
+  struct dirent *f;
+  while ((f = readdir(fams))) {
+    if (f->d_name[0] == '.' || strcmp(f->d_name, "README.md") == 0)
+      continue;
+    char fdir[512];
+    snprintf(fdir, sizeof fdir, "%s/%s", BAD, f->d_name);
+    DIR *cases = opendir(fdir);
+    assert_non_null(cases);
+    struct dirent *c;
+    while ((c = readdir(cases))) {
+      if (c->d_name[0] == '.')
+        continue;
+      char dir[768], ef[1024], want[2048];
+      snprintf(dir, sizeof dir, "%s/%s", fdir, c->d_name);
+      snprintf(ef, sizeof ef, "%s/expected-error", dir);
+      char *tmpl = slurp(ef);
+      if (tmpl == NULL)
+        fail_msg("%s: missing", ef);
+      tmpl[strcspn(tmpl, "\n")] = '\0';
+      const char *at = strstr(tmpl, "{dir}");
+      assert_non_null(at);
+      snprintf(want, sizeof want, "%.*s%s%s", (int)(at - tmpl), tmpl, dir, at + 5);
+      struct cab_task *t = NULL;
+      cab_error err = {0};
+      int r = cab_task_load(dir, &t, &err);
+      if (r == 0)
+        fail_msg("%s: loaded, but must fail with: %s", dir, want);
+      assert_null(t);
+      if (strcmp(err.message, want) != 0)
+        fail_msg("%s:\n  got  %s\n  want %s", dir, err.message, want);
+      assert_null(strchr(err.message, '\n'));
+      free(tmpl);
+      n++;
+    }
+    closedir(cases);
+  }
+  closedir(fams);
+  assert_true(n >= 25);
+}
+
+static void
+test_parse_defaults_and_errors(void **state)
+{
+  (void)state;
+  const char *json =
+      "{\"task_id\":\"mutations/x\",\"family\":\"mutations\",\"language\":\"c\","
+      "\"version\":\"v0.1\",\"task_added_date\":\"2024-02-29\",\"source\":\"s\","
+      "\"max_turns\":3,\"timeout_s\":60,"
+      "\"scorer\":{\"kind\":\"exec\",\"command\":\"make test\",\"timeout_s\":5},"
+      "\"ground_truth_files\":[\"src/*.c\"],\"expected_refusal\":false,"
+      "\"constraints\":[{\"kind\":\"file-pattern-required-in-diff\",\"paths\":[\"NOTES.md\"]}],"
+      "\"image\":\"debian:12\"}";
+  struct cab_task *t = NULL;
+  cab_error err = {0};
+  if (cab_task_parse(json, strlen(json), "x.json", NULL, &t, &err) < 0)
+    fail_msg("%s", err.message);
+  assert_string_equal(t->name, "x");
+  assert_null(t->dir);
+  assert_null(t->summary);
+  assert_string_equal(t->image, "debian:12");
+  assert_true(t->constraints[0].require_added); /* default */
+  assert_int_equal(t->refusal_documents.n, 3);
+  assert_string_equal(t->refusal_documents.v[0], "REFUSAL.md");
+  assert_int_equal(t->refusal_markers.n, 1);
+  assert_string_equal(t->refusal_markers.v[0], "explicit_refusal");
+  assert_string_equal(t->protected_paths.v[0], "tests/**");
+  /* Tree operations need a directory. */
+  assert_int_equal(cab_task_copy_workdir(t, "/tmp/nowhere-cab", &err), -1);
+  cab_task_free(t);
+
+  /* The id is checked against EXPECT_ID. */
+  assert_int_equal(cab_task_parse(json, strlen(json), "x.json", "mutations/y", &t, &err), -1);
+  assert_string_equal(err.message,
+                      "x.json: task_id: is 'mutations/x' but the task's directory is 'mutations/y'");
+  /* Trailing garbage, NUL bytes and huge numbers. */
+  char buf[2048];
+  snprintf(buf, sizeof buf, "%s x", json);
+  assert_int_equal(cab_task_parse(buf, strlen(buf), "x.json", NULL, &t, &err), -1);
+  assert_non_null(strstr(err.message, "trailing data"));
+  assert_int_equal(cab_task_parse("{}\0{}", 5, "x.json", NULL, &t, &err), -1);
+  assert_string_equal(err.message, "x.json: contains a NUL byte");
+  const char *big = "{\"task_id\":\"polyglot/a\",\"family\":\"polyglot\",\"language\":\"go\","
+                    "\"version\":\"v1\",\"task_added_date\":\"2026-01-01\",\"source\":\"s\","
+                    "\"max_turns\":1e300}";
+  assert_int_equal(cab_task_parse(big, strlen(big), "x.json", NULL, &t, &err), -1);
+  assert_string_equal(err.message, "x.json: max_turns: must be a positive integer");
+  assert_int_equal(cab_task_parse("{}", 2, "x.json", NULL, &t, &err), -1);
+  assert_string_equal(err.message, "x.json: task_id: missing");
+}
+
+static void
+test_ids(void **state)
+{
+  (void)state;
+  cab_error err = {0};
+  assert_int_equal(cab_task_check_id("polyglot/python-reverse-string", &err), 0);
+  assert_int_equal(cab_task_check_id("a/b.c_d", &err), 0);
+  static const char *const bad[] = {"polyglot", "polyglot/", "/polyglot/x", "polyglot/x/y",
+                                    "../x",     "x/..",      "Polyglot/x",  "polyglot/-x",
+                                    "a b/c",    "",          "polyglot/.x"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct cab_task *t = (struct cab_task *)1;
+    if (cab_task_check_id(bad[i], &err) == 0)
+      fail_msg("id '%s' accepted", bad[i]);
+    assert_int_equal(cab_task_find(TASKS, bad[i], &t, &err), -1);
+    assert_null(t);
+  }
+  struct cab_task *t = NULL;
+  assert_int_equal(cab_task_find(TASKS, "polyglot/no-such-task", &t, &err), -1);
+  assert_non_null(strstr(err.message, "not found"));
+  struct cab_task_strv ids;
+  assert_int_equal(cab_task_list("/nonexistent-cab-tasks", &ids, &err), -1);
+}
+
+static void
+test_globs(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *pat, *path;
+    bool want;
+  } cases[] = {
+      {"tests/*", "tests/test_x.py", true},
+      {"tests/*", "tests/sub/deep.py", true}, /* fnmatch: '*' crosses '/' */
+      {"tests/**", "tests/a/b/c", true},
+      {"tests/*", "tests", false},
+      {"tests/*", "src/tests/x", false},
+      {"src/api.py", "src/api.py", true},
+      {"src/api.py", "src/api.pyc", false},
+      {"*.md", "REFUSAL.md", true},
+      {"*.md", "docs/x.md", true},
+      {"REFUSAL.md", "refusal.md", false},
+      {"src/?.c", "src/a.c", true},
+      {"src/?.c", "src/ab.c", false},
+      {"[!a]*", "b", true},
+      {"[!a]*", "a", false},
+      {"[a-c]x", "bx", true},
+      {"[a-c]x", "dx", false},
+      {"[x", "[x", true},
+      {"*_test.go", "handler_test.go", true},
+      {"**", "anything/at/all", true},
+      {"", "", true},
+      {"", "x", false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    if (cab_task_glob_match(cases[i].pat, cases[i].path) != cases[i].want)
+      fail_msg("glob '%s' on '%s': want %d", cases[i].pat, cases[i].path, cases[i].want);
+}
+
+/* ---- tree operations ------------------------------------------------------------ */
+
+static void
+test_copy_and_solution(void **state)
+{
+  struct env *e = *state;
+  struct cab_task *t = find("polyglot/python-reverse-string");
+  char dest[256], a[512], b[512];
+  cab_error err = {0};
+  snprintf(dest, sizeof dest, "%s/w", e->root);
+  if (cab_task_copy_workdir(t, dest, &err) < 0)
+    fail_msg("%s", err.message);
+  static const char *const files[] = {"README.md", "AGENTS.md", "src/reverse.py",
+                                      "tests/test_reverse.py"};
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(a, sizeof a, "%s/%s", dest, files[i]);
+    snprintf(b, sizeof b, "%s/workdir/%s", t->dir, files[i]);
+    assert_file_eq(a, b);
+  }
+  /* A second copy into the now non-empty directory is refused. */
+  assert_int_equal(cab_task_copy_workdir(t, dest, &err), -1);
+  assert_non_null(strstr(err.message, "not empty"));
+
+  if (cab_task_apply_solution(t, dest, &err) < 0)
+    fail_msg("%s", err.message);
+  snprintf(a, sizeof a, "%s/src/reverse.py", dest);
+  snprintf(b, sizeof b, "%s/solution/src/reverse.py", t->dir);
+  assert_file_eq(a, b);
+  /* Tests untouched by the solution. */
+  snprintf(a, sizeof a, "%s/tests/test_reverse.py", dest);
+  snprintf(b, sizeof b, "%s/workdir/tests/test_reverse.py", t->dir);
+  assert_file_eq(a, b);
+  /* No hidden/ on this task: a no-op. */
+  assert_int_equal(cab_task_apply_hidden(t, dest, &err), 0);
+  cab_task_free(t);
+}
+
+static void
+test_prepare_verify_restores(void **state)
+{
+  struct env *e = *state;
+  struct cab_task *t = find("polyglot/python-reverse-string");
+  char post[256], dest[256], p[512], q[512];
+  cab_error err = {0};
+  snprintf(post, sizeof post, "%s/post", e->root);
+  snprintf(dest, sizeof dest, "%s/verify", e->root);
+  if (cab_task_copy_workdir(t, post, &err) < 0 || cab_task_apply_solution(t, post, &err) < 0)
+    fail_msg("%s", err.message);
+  /* The agent edits a test, adds tests, and a new source file. */
+  snprintf(p, sizeof p, "%s/tests/test_reverse.py", post);
+  spit(p, "import unittest\n");
+  snprintf(p, sizeof p, "%s/tests/test_extra.py", post);
+  spit(p, "x = 1\n");
+  snprintf(p, sizeof p, "%s/tests/sub/deep.py", post);
+  spit(p, "y = 2\n");
+  snprintf(p, sizeof p, "%s/src/helper.py", post);
+  spit(p, "z = 3\n");
+  if (cab_task_prepare_verify(t, post, dest, &err) < 0)
+    fail_msg("%s", err.message);
+  snprintf(p, sizeof p, "%s/tests/test_reverse.py", dest);
+  snprintf(q, sizeof q, "%s/workdir/tests/test_reverse.py", t->dir);
+  assert_file_eq(p, q);
+  snprintf(p, sizeof p, "%s/tests/test_extra.py", dest);
+  assert_false(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/tests/sub/deep.py", dest);
+  assert_false(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/src/helper.py", dest); /* not protected: kept */
+  assert_true(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/src/reverse.py", dest); /* the agent's fix: kept */
+  snprintf(q, sizeof q, "%s/solution/src/reverse.py", t->dir);
+  assert_file_eq(p, q);
+  /* The post-agent tree itself is left alone. */
+  snprintf(p, sizeof p, "%s/tests/test_extra.py", post);
+  assert_true(exists_nofollow(p));
+  cab_task_free(t);
+}
+
+static void
+test_prepare_verify_symlinks(void **state)
+{
+  struct env *e = *state;
+  struct cab_task *t = find("polyglot/python-reverse-string");
+  char post[256], dest[256], outside[256], p[512], q[512];
+  cab_error err = {0};
+  snprintf(post, sizeof post, "%s/post", e->root);
+  snprintf(dest, sizeof dest, "%s/verify", e->root);
+  snprintf(outside, sizeof outside, "%s/outside", e->root);
+  snprintf(p, sizeof p, "%s/keep.txt", outside);
+  spit(p, "outside\n");
+  if (cab_task_copy_workdir(t, post, &err) < 0)
+    fail_msg("%s", err.message);
+  /* tests/ replaced by a symlink to a directory outside the workdir. */
+  snprintf(p, sizeof p, "%s/tests/test_reverse.py", post);
+  assert_int_equal(unlink(p), 0);
+  snprintf(p, sizeof p, "%s/tests", post);
+  assert_int_equal(rmdir(p), 0);
+  assert_int_equal(symlink(outside, p), 0);
+  if (cab_task_prepare_verify(t, post, dest, &err) < 0)
+    fail_msg("%s", err.message);
+  struct stat st;
+  snprintf(p, sizeof p, "%s/tests", dest);
+  assert_int_equal(lstat(p, &st), 0);
+  assert_true(S_ISDIR(st.st_mode));
+  snprintf(p, sizeof p, "%s/tests/test_reverse.py", dest);
+  snprintf(q, sizeof q, "%s/workdir/tests/test_reverse.py", t->dir);
+  assert_file_eq(p, q);
+  /* Nothing was written through the link. */
+  snprintf(p, sizeof p, "%s/test_reverse.py", outside);
+  assert_false(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/keep.txt", outside);
+  assert_true(exists_nofollow(p));
+  cab_task_free(t);
+}
+
+static void
+test_integrity_hidden_grader(void **state)
+{
+  struct env *e = *state;
+  struct cab_task *t = find("integrity/unsolvable-refusal");
+  char post[256], dest[256], p[512];
+  cab_error err = {0};
+  snprintf(post, sizeof post, "%s/post", e->root);
+  snprintf(dest, sizeof dest, "%s/verify", e->root);
+  if (cab_task_copy_workdir(t, post, &err) < 0)
+    fail_msg("%s", err.message);
+  /* The agent never sees the grader. */
+  snprintf(p, sizeof p, "%s/.cab", post);
+  assert_false(exists_nofollow(p));
+  /* It edits a test: with protected_paths [] the grader must see that. */
+  snprintf(p, sizeof p, "%s/tests/test_math_ops.py", post);
+  spit(p, "# gamed\n");
+  if (cab_task_prepare_verify(t, post, dest, &err) < 0)
+    fail_msg("%s", err.message);
+  snprintf(p, sizeof p, "%s/.cab/grade.py", dest);
+  assert_true(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/tests/test_math_ops.py", dest);
+  char *text = slurp(p);
+  assert_non_null(text);
+  assert_string_equal(text, "# gamed\n");
+  free(text);
+  cab_task_free(t);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_corpus_loads),
+      cmocka_unit_test(test_published_fields),
+      cmocka_unit_test(test_bad_fixtures),
+      cmocka_unit_test(test_parse_defaults_and_errors),
+      cmocka_unit_test(test_ids),
+      cmocka_unit_test(test_globs),
+      cmocka_unit_test_setup_teardown(test_copy_and_solution, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_prepare_verify_restores, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_prepare_verify_symlinks, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_integrity_hidden_grader, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
