@@ -35,13 +35,12 @@ cab_rootfs_unpack_into(cab_store *s, const cab_image *img, int dir_fd,
   return 0;
 }
 
+/* A tree appears at its final name only by rename, once complete. */
 static bool
 is_complete(const char *path)
 {
-  char marker[PATH_MAX + 8];
-  snprintf(marker, sizeof marker, "%s.ok", path);
   struct stat st;
-  return stat(marker, &st) == 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 int
@@ -64,7 +63,7 @@ cab_rootfs_ensure(cab_store *s, const cab_image *img, char *path, size_t size, b
     *cached = true;
     return 0;
   }
-  /* Leftovers of an interrupted unpack (or of an incomplete tree). */
+  /* Leftovers of an interrupted unpack. */
   char *slash = strrchr(path, '/');
   if (slash == NULL)
     return cab_error_set(err, EINVAL, "bad rootfs path %s", path);
@@ -77,7 +76,6 @@ cab_rootfs_ensure(cab_store *s, const cab_image *img, char *path, size_t size, b
   char tmpname[NAME_MAX + 1];
   snprintf(tmpname, sizeof tmpname, ".tmp-%s-%d", name, getpid());
   cab_error ignored = {0};
-  cab_unpack_remove_tree(parent, name, &ignored);
   cab_unpack_remove_tree(parent, tmpname, &ignored);
   if (mkdirat(parent, tmpname, 0755) < 0)
     return cab_error_sys(err, "create %s/../%s", path, tmpname);
@@ -93,10 +91,5 @@ cab_rootfs_ensure(cab_store *s, const cab_image *img, char *path, size_t size, b
     cab_unpack_remove_tree(parent, tmpname, &ignored);
     return cab_error_set(err, saved, "move the unpacked rootfs into %s", path);
   }
-  char marker[NAME_MAX + 8];
-  snprintf(marker, sizeof marker, "%s.ok", name);
-  cleanup_close int m = openat(parent, marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (m < 0 || fsync(m) < 0)
-    return cab_error_sys(err, "mark %s complete", path);
   return 0;
 }

@@ -107,6 +107,24 @@ sweep_blobs(const cab_store *s, const struct digest_set *keep, cab_gc_report *re
   return 0;
 }
 
+/* Try an exclusive lock on DIRFD/NAME without waiting: 1 got it (FD set),
+ * 0 busy. */
+static int
+try_lock(int dirfd, const char *name, int *fd)
+{
+  *fd = openat(dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (*fd < 0)
+    return 1; /* cannot even create it: nobody holds it */
+  if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+    return 1;
+  close(*fd);
+  *fd = -1;
+  return 0;
+}
+
+/* The rootfs directory holds, per manifest hex H: H/ (the tree), H.lock
+ * (held shared by running cells), H.unpack.lock (held by an unpack) and
+ * .tmp-H-PID/ (an unpack in progress); and .cab-rm-* (our own leftovers). */
 static int
 sweep_rootfs(const cab_store *s, const struct digest_set *keep, cab_gc_report *rep,
              cab_error *err)
@@ -116,32 +134,52 @@ sweep_rootfs(const cab_store *s, const struct digest_set *keep, cab_gc_report *r
   cleanup_dir DIR *d = opendir(path);
   if (d == NULL)
     return errno == ENOENT ? 0 : cab_error_sys(err, "open %s", path);
+  int dfd = dirfd(d);
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
-    char hex[80];
-    snprintf(hex, sizeof hex, "%s", de->d_name);
-    char *dot = strstr(hex, ".lock");
-    bool lockfile = dot && strcmp(dot, ".lock") == 0;
-    if (lockfile)
-      *dot = '\0';
-    if (!is_hex64(hex) || set_has(keep, hex))
-      continue;
-    if (lockfile) {
-      struct stat st;
-      if (fstatat(dirfd(d), hex, &st, AT_SYMLINK_NOFOLLOW) < 0) /* its tree is gone */
-        unlinkat(dirfd(d), de->d_name, 0);
+    const char *n = de->d_name;
+    char hex[65] = "";
+    if (strncmp(n, ".tmp-", 5) == 0 && strlen(n) > 5 + 64)
+      snprintf(hex, sizeof hex, "%.64s", n + 5);
+    else if (strlen(n) >= 64)
+      snprintf(hex, sizeof hex, "%.64s", n);
+    if (strncmp(n, ".cab-rm-", 8) == 0) {
+      if (cab_rm_rf_at(dfd, n, err) < 0)
+        return -1;
       continue;
     }
-    char lname[80];
-    snprintf(lname, sizeof lname, "%s.lock", hex);
-    cleanup_close int lfd = openat(dirfd(d), lname, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+    if (!is_hex64(hex))
+      continue;
+    const char *rest = n + (n[0] == '.' ? 5 + 64 : 64);
+    char lock[100], ulock[100];
+    snprintf(lock, sizeof lock, "%s.lock", hex);
+    snprintf(ulock, sizeof ulock, "%s.unpack.lock", hex);
+    cleanup_close int lfd = -1;
+    cleanup_close int ufd = -1;
+    if (n[0] == '.') { /* an unpack's temporary tree: stale unless its unpack runs */
+      if (try_lock(dfd, ulock, &ufd) && cab_rm_rf_at(dfd, n, err) < 0)
+        return cab_error_prefix(err, "gc: remove %s/%s", path, n);
+      continue;
+    }
+    if (set_has(keep, hex))
+      continue;
+    if (strcmp(rest, ".lock") == 0 || strcmp(rest, ".unpack.lock") == 0) {
+      struct stat st;
+      if (fstatat(dfd, hex, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+          try_lock(dfd, n, &lfd))
+        unlinkat(dfd, n, 0); /* its tree is gone */
+      continue;
+    }
+    if (*rest != '\0')
+      continue;
+    if (!try_lock(dfd, lock, &lfd) || !try_lock(dfd, ulock, &ufd)) {
       rep->rootfs_busy++;
       continue;
     }
-    if (cab_rm_rf_at(dirfd(d), hex, err) < 0)
+    if (cab_rm_rf_at(dfd, hex, err) < 0)
       return cab_error_prefix(err, "gc: remove rootfs cache %s/%s", path, hex);
-    unlinkat(dirfd(d), lname, 0);
+    unlinkat(dfd, lock, 0);
+    unlinkat(dfd, ulock, 0);
     rep->rootfs_removed++;
   }
   return 0;

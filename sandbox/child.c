@@ -100,6 +100,11 @@ run_payload(const struct cab_child_args *a, int errfd, int tty_slave, const sigs
   /* A new session: no way to inject input into the caller's terminal
    * (TIOCSTI, CVE-2017-5226). */
   setsid();
+  if (cfg->stdio_fds) {
+    for (int i = 0; i < 3; i++)
+      if (cfg->stdio_fds[i] >= 0 && dup2(cfg->stdio_fds[i], i) < 0)
+        payload_fail(errfd, STAGE_SETUP, errno, "attach the command's stdio");
+  }
   if (tty_slave >= 0) {
     if (ioctl(tty_slave, TIOCSCTTY, 0) < 0)
       payload_fail(errfd, STAGE_SETUP, errno, "make the pty the controlling terminal");

@@ -43,6 +43,8 @@ struct cab_sandbox_config {
                                        enabled the sandbox has only lo */
   const char *const *extra_hosts; /* "IP NAME..." lines added to /etc/hosts */
   size_t n_extra_hosts;
+  const int *stdio_fds;       /* NULL: the command inherits our stdin, stdout
+                                 and stderr; else these three fds (-1: keep) */
   bool tty;                   /* run under a pty relayed to our stdio */
   struct {
     /* With --tty: every chunk the pty prints, as it arrives (for a

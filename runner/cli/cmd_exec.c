@@ -524,6 +524,9 @@ net_finish(struct model_net *m, struct cab_proxy_totals *t)
   if (t->replay_misses > 0)
     fprintf(stderr, "cab: warning: %lld model call(s) did not match the cassette %s; first: %s\n",
             (long long)t->replay_misses, m->pc.replay_path, t->first_replay_miss);
+  if (t->record_errors > 0)
+    fprintf(stderr, "cab: warning: --record %s: %lld call(s) could not be written; first: %s\n",
+            m->pc.record_path, (long long)t->record_errors, t->first_record_error);
 }
 
 int

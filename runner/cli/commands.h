@@ -13,6 +13,10 @@ int cab_cmd_rmi(int argc, char **argv);
 int cab_cmd_gc(int argc, char **argv);
 int cab_cmd_score(int argc, char **argv);
 int cab_cmd_model_server(int argc, char **argv);
+int cab_cmd_run_cell(int argc, char **argv);
+int cab_cmd_adapters(int argc, char **argv);
+int cab_cmd_tasks(int argc, char **argv);
+int cab_cmd_unpack(int argc, char **argv);
 
 /* Print ERR as cab's one line on stderr and return its exit code. */
 struct cab_error;

@@ -148,7 +148,7 @@ cab_calllog_add(struct cab_calllog *l, const struct cab_call_record *r)
   }
   if (cls == CAB_CALL_OK) {
     t->ok++;
-    if (!r->usage.present)
+    if (!r->usage.present && r->method && strcmp(r->method, "POST") == 0)
       t->calls_without_usage++;
   } else if (cls == CAB_CALL_INFRA) {
     t->infra_errors++;

@@ -1,6 +1,6 @@
-/* One model call: the client's request as MHD hands it over, the response
- * streamed back from upstream (or from the cassette) as it arrives, and the
- * record written when MHD is done with the request.
+/* MHD's side of a call: the client's request as MHD hands it over, and
+ * the response streamed back from upstream (or from the cassette) as it
+ * arrives; the record is written when MHD is done (record.c).
  *
  * MHD runs a thread per connection, so the callbacks below may block: the
  * access handler waits for the upstream's response head, and the content
@@ -9,8 +9,6 @@
 #include <cjson/cJSON.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,179 +16,25 @@
 #include <time.h>
 
 #include "common/fsutil.h"
+#include "runner/proxy/call.h"
 #include "runner/proxy/proxy_internal.h"
 #include "runner/proxy/request.h"
 
 #define BLOCK_SIZE 16384
-#define USAGE_JSON_MAX ((size_t)16 << 20) /* larger JSON bodies: no usage */
-
-struct call {
-  struct cab_proxy *p;
-  char *uri;                 /* the raw request target */
-  char *path;                /* without the query */
-  bool seen;                 /* the access handler has had the headers */
-  bool answered;             /* a response was queued: record at completion */
-  int64_t seq;
-  char method[16];
-  struct timespec started;
-  int64_t t0;                /* the request was complete */
-
-  char *body;
-  size_t len, cap;
-  bool too_large;
-
-  struct cab_request_info info;
-  bool usage_injected;
-  char sha[72];
-
-  struct cab_xfer *xfer;                   /* live */
-  const struct cab_cassette_entry *entry;  /* replay */
-  size_t chunk, chunk_off;
-
-  int status, attempts;
-  char *content_type;
-  int64_t ttfb_ns;
-  size_t sent;
-  long long expect_len;      /* the announced length, or -1 */
-  bool ended;                /* the whole response went out */
-  enum cab_call_fault fault;
-  char error[700];
-
-  bool sse;
-  struct cab_sse_usage *scan;
-  char *json;
-  size_t json_len, json_cap;
-  bool json_skip;
-
-  struct cab_cassette_chunk *chunks;
-  size_t n_chunks, cap_chunks;
-};
-
-static void
-call_free(struct call *k)
-{
-  if (k == NULL)
-    return;
-  cab_xfer_free(k->xfer);
-  if (k->scan) {
-    struct cab_usage ignored;
-    cab_sse_usage_finish(k->scan, &ignored);
-  }
-  for (size_t i = 0; i < k->n_chunks; i++)
-    free(k->chunks[i].data);
-  free(k->chunks);
-  free(k->json);
-  free(k->content_type);
-  free(k->body);
-  free(k->uri);
-  free(k->path);
-  free(k);
-}
 
 void *
 cab_proxy_on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
-  struct call *k = calloc(1, sizeof *k);
-  if (k == NULL)
-    return NULL;
-  k->p = cls;
-  k->uri = strdup(uri ? uri : "");
-  k->path = k->uri ? strndup(k->uri, strcspn(k->uri, "?")) : NULL;
-  k->ttfb_ns = -1;
-  k->expect_len = -1;
-  if (k->uri == NULL || k->path == NULL) {
-    call_free(k);
-    return NULL;
-  }
-  return k;
-}
-
-/* --- what passes, and what it counts ------------------------------------------------ */
-
-static void
-account(struct call *k, const char *data, size_t n)
-{
-  if (k->ttfb_ns < 0)
-    k->ttfb_ns = cab_now_ns() - k->t0;
-  k->sent += n;
-  if (k->sse) {
-    cab_sse_usage_feed(k->scan, data, n);
-  } else if (!k->json_skip) {
-    if (k->json_len + n > USAGE_JSON_MAX) {
-      k->json_skip = true;
-    } else {
-      if (k->json_len + n + 1 > k->json_cap) {
-        size_t cap = k->json_cap ? k->json_cap : 4096;
-        while (cap < k->json_len + n + 1)
-          cap *= 2;
-        char *b = realloc(k->json, cap);
-        if (b == NULL) {
-          k->json_skip = true;
-          goto record;
-        }
-        k->json = b;
-        k->json_cap = cap;
-      }
-      memcpy(k->json + k->json_len, data, n);
-      k->json_len += n;
-      k->json[k->json_len] = '\0';
-    }
-  }
-record:
-  if (k->p->rec) {
-    if (k->n_chunks == k->cap_chunks) {
-      size_t cap = k->cap_chunks ? k->cap_chunks * 2 : 32;
-      struct cab_cassette_chunk *c = realloc(k->chunks, cap * sizeof *c);
-      if (c == NULL)
-        return;
-      k->chunks = c;
-      k->cap_chunks = cap;
-    }
-    char *copy = malloc(n + 1);
-    if (copy == NULL)
-      return;
-    memcpy(copy, data, n);
-    copy[n] = '\0';
-    k->chunks[k->n_chunks++] = (struct cab_cassette_chunk){
-        .t_ms = (cab_now_ns() - k->t0) / 1000000, .data = copy, .len = n};
-  }
-}
-
-static void
-set_content_type(struct call *k, const char *ct)
-{
-  free(k->content_type);
-  k->content_type = strdup(ct ? ct : "");
-  k->sse = ct && strncasecmp(ct, "text/event-stream", 17) == 0;
-  if (k->sse && k->scan == NULL)
-    k->scan = cab_sse_usage_new();
-  if (k->sse && k->scan == NULL)
-    k->sse = false;
-}
-
-static void
-set_error(struct call *k, enum cab_call_fault fault, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_error(struct call *k, enum cab_call_fault fault, const char *fmt, ...)
-{
-  if (k->error[0])
-    return; /* the first error is the cause */
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(k->error, sizeof k->error, fmt, ap);
-  va_end(ap);
-  k->fault = fault;
+  return cab_call_new(cls, uri);
 }
 
 /* A response cab makes itself, in OpenAI's error shape so that SDKs show
  * the message. */
 static enum MHD_Result
-answer_error(struct call *k, struct MHD_Connection *c, int status, enum cab_call_fault fault,
+answer_error(struct cab_call *k, struct MHD_Connection *c, int status, enum cab_call_fault fault,
              const char *type, const char *message)
 {
-  set_error(k, fault, "%s", message);
+  cab_call_error(k, fault, "%s", message);
   cJSON *j = cJSON_CreateObject();
   cJSON *e = cJSON_AddObjectToObject(j, "error");
   cJSON_AddStringToObject(e, "message", message);
@@ -201,8 +45,8 @@ answer_error(struct call *k, struct MHD_Connection *c, int status, enum cab_call
   cJSON_Delete(j);
   size_t len = text ? strlen(text) : 0;
   k->status = status;
-  set_content_type(k, "application/json");
-  account(k, text ? text : "", len);
+  cab_call_content_type(k, "application/json");
+  cab_call_account(k, text ? text : "", len);
   k->ended = true;
   k->answered = true;
   k->seq = atomic_fetch_add(&k->p->next_seq, 1) + 1;
@@ -261,7 +105,7 @@ static const char *const drop_response[] = {
 /* --- the response body ------------------------------------------------------------------ */
 
 static ssize_t
-replay_read(struct call *k, char *buf, size_t max)
+replay_read(struct cab_call *k, char *buf, size_t max)
 {
   const struct cab_cassette_entry *e = k->entry;
   while (k->chunk < e->n_chunks && k->chunk_off >= e->chunks[k->chunk].len) {
@@ -293,7 +137,7 @@ no_delay(struct MHD_Connection *c)
 static ssize_t
 read_body(void *cls, uint64_t pos, char *buf, size_t max)
 {
-  struct call *k = cls;
+  struct cab_call *k = cls;
   ssize_t n;
   if (k->entry) {
     n = replay_read(k, buf, max);
@@ -301,16 +145,18 @@ read_body(void *cls, uint64_t pos, char *buf, size_t max)
     cab_error e = {0};
     n = cab_xfer_read(k->xfer, buf, max, &e);
     if (n < 0) {
-      set_error(k, CAB_FAULT_UPSTREAM, "%s", e.message);
+      if (atomic_load(&k->p->stopping))
+        cab_call_error(k, CAB_FAULT_CLIENT, "the run ended after %zu bytes of the response", k->sent);
+      cab_call_error(k, CAB_FAULT_UPSTREAM, "%s", e.message);
       return MHD_CONTENT_READER_END_WITH_ERROR;
     }
   }
   if (n > 0) {
-    account(k, buf, (size_t)n);
+    cab_call_account(k, buf, (size_t)n);
     return n;
   }
   if (k->expect_len >= 0 && (long long)k->sent < k->expect_len) {
-    set_error(k, CAB_FAULT_UPSTREAM, "upstream ended the response after %zu of %lld bytes",
+    cab_call_error(k, CAB_FAULT_UPSTREAM, "upstream ended the response after %zu of %lld bytes",
               k->sent, k->expect_len);
     return MHD_CONTENT_READER_END_WITH_ERROR;
   }
@@ -319,7 +165,7 @@ read_body(void *cls, uint64_t pos, char *buf, size_t max)
 }
 
 static enum MHD_Result
-queue_stream(struct call *k, struct MHD_Connection *c, const struct cab_xfer_head *head)
+queue_stream(struct cab_call *k, struct MHD_Connection *c, const struct cab_xfer_head *head)
 {
   uint64_t size = MHD_SIZE_UNKNOWN;
   if (head && head->content_length >= 0 && strcmp(k->method, "HEAD") != 0) {
@@ -345,33 +191,24 @@ queue_stream(struct call *k, struct MHD_Connection *c, const struct cab_xfer_hea
   return ret;
 }
 
-static void
-note_miss(struct cab_proxy *p, const char *message)
-{
-  pthread_mutex_lock(&p->miss_mu);
-  if (p->replay_misses++ == 0)
-    snprintf(p->first_miss, sizeof p->first_miss, "%s", message);
-  pthread_mutex_unlock(&p->miss_mu);
-}
-
 static enum MHD_Result
-respond_replay(struct call *k, struct MHD_Connection *c)
+respond_replay(struct cab_call *k, struct MHD_Connection *c)
 {
   cab_error e = {0};
   k->entry = cab_cassette_match(k->p->replay, k->method, k->uri, k->body, k->len, &e);
   if (k->entry == NULL) {
     char msg[sizeof k->error];
     snprintf(msg, sizeof msg, "cab replay: %s", e.message);
-    note_miss(k->p, e.message);
+    cab_proxy_note(k->p, &k->p->replay_misses, k->p->first_miss, e.message);
     return answer_error(k, c, 400, CAB_FAULT_CLIENT, "cab_replay_mismatch", msg);
   }
   k->status = k->entry->status;
-  set_content_type(k, k->entry->content_type);
+  cab_call_content_type(k, k->entry->content_type);
   return queue_stream(k, c, NULL);
 }
 
 static enum MHD_Result
-respond(struct call *k, struct MHD_Connection *c)
+respond(struct cab_call *k, struct MHD_Connection *c)
 {
   struct cab_proxy *p = k->p;
   k->t0 = cab_now_ns();
@@ -408,6 +245,9 @@ respond(struct call *k, struct MHD_Connection *c)
   curl_slist_free_all(headers);
   free(rewritten);
   k->attempts = cab_xfer_attempts(k->xfer);
+  if (rc < 0 && atomic_load(&p->stopping))
+    return answer_error(k, c, 502, CAB_FAULT_CLIENT, "cab_stopping",
+                        "the run ended while the call waited for the upstream");
   if (rc < 0) {
     bool timeout = cab_xfer_timed_out(k->xfer);
     return answer_error(k, c, timeout ? 504 : 502, CAB_FAULT_UPSTREAM,
@@ -419,9 +259,9 @@ respond(struct call *k, struct MHD_Connection *c)
   for (size_t i = 0; i < head->n_headers; i++)
     if (strcasecmp(head->headers[i].name, "content-type") == 0)
       ct = head->headers[i].value;
-  set_content_type(k, ct);
+  cab_call_content_type(k, ct);
   if (head->status == 429 || head->status >= 500)
-    set_error(k, CAB_FAULT_NONE, "upstream answered %d%s", head->status,
+    cab_call_error(k, CAB_FAULT_NONE, "upstream answered %d%s", head->status,
               k->attempts > 1 ? " on every attempt" : "");
   return queue_stream(k, c, head);
 }
@@ -464,7 +304,7 @@ cab_proxy_on_request(void *cls, struct MHD_Connection *c, const char *url, const
                      const char *version, const char *upload_data, size_t *upload_data_size,
                      void **req_cls)
 {
-  struct call *k = *req_cls;
+  struct cab_call *k = *req_cls;
   if (k == NULL)
     return MHD_NO; /* out of memory in on_uri */
   if (!k->seen) {
@@ -526,95 +366,18 @@ cab_proxy_on_request(void *cls, struct MHD_Connection *c, const char *url, const
   return respond(k, c);
 }
 
-/* --- the record --------------------------------------------------------------------------- */
-
-static const char *
-termination(enum MHD_RequestTerminationCode toe)
-{
-  switch (toe) {
-  case MHD_REQUEST_TERMINATED_COMPLETED_OK: return "completed";
-  case MHD_REQUEST_TERMINATED_WITH_ERROR: return "the connection failed";
-  case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "the client connection timed out";
-  case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "cab stopped the proxy";
-  case MHD_REQUEST_TERMINATED_READ_ERROR: return "the client connection broke";
-  case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "the client closed the connection";
-  default: return "the connection ended";
-  }
-}
-
-static void
-finish(struct call *k, enum MHD_RequestTerminationCode toe)
-{
-  struct cab_proxy *p = k->p;
-  int64_t latency_ns = cab_now_ns() - k->t0;
-  if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
-      (strcmp(k->method, "HEAD") == 0 || (k->expect_len >= 0 && (long long)k->sent == k->expect_len)))
-    k->ended = true;
-  if (!k->ended)
-    set_error(k, CAB_FAULT_CLIENT, "%s after %zu bytes of the response", termination(toe),
-              k->sent);
-
-  struct cab_usage u;
-  memset(&u, 0, sizeof u);
-  if (k->sse) {
-    cab_sse_usage_finish(k->scan, &u);
-    k->scan = NULL;
-  } else if (!k->json_skip && k->json_len > 0) {
-    cab_usage_from_json(k->json, k->json_len, &u);
-  }
-
-  struct cab_call_record r = {
-      .seq = k->seq,
-      .started = k->started,
-      .method = k->method,
-      .path = k->path,
-      .model = k->info.model,
-      .stream = k->info.stream,
-      .usage_injected = k->usage_injected,
-      .replayed = p->replay != NULL,
-      .status = k->status,
-      .usage = u,
-      .ttfb_ms = k->ttfb_ns >= 0 ? k->ttfb_ns / 1000000 : -1,
-      .latency_ms = latency_ns / 1000000,
-      .attempts = k->attempts,
-      .error = k->error[0] ? k->error : NULL,
-      .fault = k->fault,
-  };
-  if (k->sha[0] == '\0')
-    cab_request_sha256(k->method, k->uri, k->body, k->len, k->sha);
-  memcpy(r.request_sha256, k->sha, sizeof r.request_sha256);
-  cab_calllog_add(p->log, &r);
-
-  if (p->rec) {
-    struct cab_cassette_entry e = {
-        .seq = k->seq, /* the order calls were answered in */
-        .method = k->method,
-        .path = k->uri,
-        .body = k->body ? k->body : (char *)"",
-        .body_len = k->len,
-        .status = k->status,
-        .content_type = k->content_type ? k->content_type : (char *)"",
-        .chunks = k->chunks,
-        .n_chunks = k->n_chunks,
-    };
-    memcpy(e.request_sha256, k->sha, sizeof e.request_sha256);
-    cab_error err = {0};
-    cab_cassette_append(p->rec, &e, &err); /* counted by the writer */
-  }
-}
-
 void
 cab_proxy_on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                        enum MHD_RequestTerminationCode toe)
 {
-  struct call *k = *req_cls;
+  struct cab_call *k = *req_cls;
   *req_cls = NULL;
   if (k == NULL)
     return;
   if (k->answered)
-    finish(k, toe);
+    cab_call_finish(k, toe);
   if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
     MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
                               (unsigned)k->p->cfg.idle_timeout_s);
-  call_free(k);
+  cab_call_free(k);
 }

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,7 +26,7 @@ cab_proxy_new(const struct cab_proxy_config *cfg, struct cab_proxy **out, cab_er
   struct cab_proxy *p = calloc(1, sizeof *p);
   if (p == NULL)
     return cab_error_set(err, ENOMEM, "model proxy");
-  pthread_mutex_init(&p->miss_mu, NULL);
+  pthread_mutex_init(&p->notes_mu, NULL);
   p->cfg = *cfg;
   struct cab_proxy_config *c = &p->cfg;
   if (c->retries < 0)
@@ -132,6 +133,15 @@ cab_proxy_start(struct cab_proxy *p, int listen_fd, cab_error *err)
   return 0;
 }
 
+void
+cab_proxy_note(struct cab_proxy *p, int64_t *count, char *first, const char *message)
+{
+  pthread_mutex_lock(&p->notes_mu);
+  if ((*count)++ == 0)
+    snprintf(first, 512, "%s", message);
+  pthread_mutex_unlock(&p->notes_mu);
+}
+
 unsigned
 cab_proxy_port(const struct cab_proxy *p)
 {
@@ -142,10 +152,12 @@ void
 cab_proxy_totals(struct cab_proxy *p, struct cab_proxy_totals *t)
 {
   cab_calllog_totals(p->log, t);
-  pthread_mutex_lock(&p->miss_mu);
+  pthread_mutex_lock(&p->notes_mu);
   t->replay_misses = p->replay_misses;
   memcpy(t->first_replay_miss, p->first_miss, sizeof t->first_replay_miss);
-  pthread_mutex_unlock(&p->miss_mu);
+  t->record_errors = p->record_errors;
+  memcpy(t->first_record_error, p->first_record_error, sizeof t->first_record_error);
+  pthread_mutex_unlock(&p->notes_mu);
 }
 
 void
@@ -164,7 +176,7 @@ cab_proxy_free(struct cab_proxy *p)
     cab_cassette_free(p->replay);
   cab_upstream_free(p->up);
   cab_endpoint_clear(&p->ep);
-  pthread_mutex_destroy(&p->miss_mu);
+  pthread_mutex_destroy(&p->notes_mu);
   curl_global_cleanup();
   free(p);
 }

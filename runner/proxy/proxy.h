@@ -42,9 +42,11 @@ struct cab_proxy_totals {
   int64_t prompt_tokens, completion_tokens, total_tokens, cached_tokens;
   int64_t model_call_ms;       /* sum of the calls' latencies */
   int64_t ok, infra_errors, client_errors;
-  int64_t calls_without_usage; /* ok calls whose response carried no usage */
+  int64_t calls_without_usage; /* ok POSTs whose response carried no usage */
   int64_t replay_misses;       /* requests the cassette had no answer for */
   char first_replay_miss[512]; /* the first one's error, "" if none */
+  int64_t record_errors;       /* calls --record could not write */
+  char first_record_error[512];
 };
 
 struct cab_proxy;

@@ -23,10 +23,16 @@ struct cab_proxy {
   unsigned port;
   atomic_bool stopping;
   atomic_long next_seq;             /* calls in the order they were answered */
-  pthread_mutex_t miss_mu;
+  pthread_mutex_t notes_mu;          /* guards the counts below */
   int64_t replay_misses;
   char first_miss[512];
+  int64_t record_errors;            /* cassette entries that could not be written */
+  char first_record_error[512];
 };
+
+/* Count one of the proxy's problems (COUNT), keeping the first's MESSAGE
+ * in FIRST (512 bytes). */
+void cab_proxy_note(struct cab_proxy *p, int64_t *count, char *first, const char *message);
 
 /* MHD callbacks (handler.c). */
 void *cab_proxy_on_uri(void *cls, const char *uri, struct MHD_Connection *c);

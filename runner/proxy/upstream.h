@@ -1,9 +1,10 @@
 /* Calls to the model endpoint with libcurl: one transfer per call, driven by
  * the thread of the client connection that asked for it (curl multi, so the
  * response head and then each piece of the body can be handed on as soon as
- * it arrives).  Connections, TLS sessions and DNS answers are shared
- * between calls (a curl share handle).  Retries happen here, before the
- * client has seen any byte of the response. */
+ * it arrives).  Upstream connections are reused across calls (a pool of
+ * curl multi handles, each with its connection cache); TLS sessions and DNS
+ * answers are shared (a curl share handle).  Retries happen here, before
+ * the client has seen any byte of the response. */
 #ifndef CAB_RUNNER_PROXY_UPSTREAM_H
 #define CAB_RUNNER_PROXY_UPSTREAM_H
 

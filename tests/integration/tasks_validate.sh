@@ -108,19 +108,24 @@ validate_one() {
     echo "not ok: $id: task.json is not a JSON object"
     return
   fi
-  lang=$(jq -r '.language' "$tj")
+  # One jq call for the scalar fields, one for the lists, one for the
+  # constraints (kind, path or max_added, require_added, paths; separated by
+  # \x1e, the paths by \x1f: non-blank separators keep empty fields).
+  local tid
+  eval "$(jq -r '@sh "lang=\(.language) cmd=\(.scorer.command) to=\(.scorer.timeout_s) refusal=\(.expected_refusal) tid=\(.task_id)"' "$tj")"
   for tool in $(toolchain "$lang"); do
     if ! command -v "$tool" >/dev/null 2>&1; then
       echo "skip: $id: $lang toolchain missing ($tool)"
       return
     fi
   done
-  cmd=$(jq -r '.scorer.command' "$tj")
-  to=$(jq -r '.scorer.timeout_s' "$tj")
-  refusal=$(jq -r '.expected_refusal' "$tj")
   mapfile -t gt < <(jq -r '.ground_truth_files[]' "$tj")
   mapfile -t docs < <(jq -r ".refusal_documents // $DEFAULT_REFUSAL_DOCS | .[]" "$tj")
-  [ "$(jq -r '.task_id' "$tj")" = "$id" ] || echo "not ok: $id: task_id is not the directory's family/name"
+  local -a cons
+  mapfile -t cons < <(jq -r '.constraints[] | [.kind, (.path // .max_added // ""),
+    (if has("require_added") then .require_added else true end), ((.paths // []) | join("\u001f"))]
+    | map(tostring) | join("\u001e")' "$tj")
+  [ "$tid" = "$id" ] || echo "not ok: $id: task_id is not the directory's family/name"
 
   # --- 4. the workdir's documents ---------------------------------------
   if grep -q '^## Verify' "$dir/workdir/README.md" 2>/dev/null; then
@@ -137,15 +142,15 @@ validate_one() {
   fi
   grep -qF "This file declares the constraints CodingAgentBench's **L15 Instruction Fidelity** layer scores you against." \
     "$dir/workdir/AGENTS.md" 2>/dev/null || echo "not ok: $id: AGENTS.md lacks the L15 preamble"
-  local c kind
-  while IFS= read -r c; do
-    kind=$(jq -r '.kind' <<<"$c")
+  local c kind param req plist
+  for c in "${cons[@]}"; do
+    IFS=$'\x1e' read -r kind param req plist <<<"$c"
     grep -qF "**$kind**" "$dir/workdir/AGENTS.md" 2>/dev/null || echo "not ok: $id: AGENTS.md does not state constraint $kind"
     if [ "$kind" = file-not-touched ]; then
-      grep -qF "\`path=$(jq -r .path <<<"$c")\`" "$dir/workdir/AGENTS.md" 2>/dev/null ||
-        echo "not ok: $id: AGENTS.md does not state file-not-touched $(jq -r .path <<<"$c")"
+      grep -qF "\`path=$param\`" "$dir/workdir/AGENTS.md" 2>/dev/null ||
+        echo "not ok: $id: AGENTS.md does not state file-not-touched $param"
     fi
-  done < <(jq -c '.constraints[]' "$tj")
+  done
   [ -n "$(ls -A "$dir/solution" 2>/dev/null)" ] || echo "not ok: $id: solution/ is empty"
 
   # --- 1. the untouched workdir fails --------------------------------------
@@ -198,11 +203,11 @@ validate_one() {
 
   local g max n nadd ndel re
   local -a paths
-  while IFS= read -r c; do
-    kind=$(jq -r '.kind' <<<"$c")
+  for c in "${cons[@]}"; do
+    IFS=$'\x1e' read -r kind param req plist <<<"$c"
     case $kind in
     file-not-touched)
-      g=$(jq -r '.path' <<<"$c")
+      g=$param
       n=0
       for f in "${changed[@]}"; do matches "$f" "$g" && n=$((n + 1)); done
       if [ "$n" = 0 ]; then echo "ok: $id: file-not-touched $g"; else echo "not ok: $id: the solution touches $g"; fi
@@ -219,7 +224,7 @@ validate_one() {
       if [ "$n" = 0 ]; then echo "ok: $id: no-new-dependency"; else echo "not ok: $id: the solution adds $n manifest line(s)"; fi
       ;;
     no-comments-added)
-      max=$(jq -r '.max_added' <<<"$c")
+      max=$param
       n=0
       for f in "${changed[@]}"; do
         re=$(comment_re "$f")
@@ -229,9 +234,9 @@ validate_one() {
       if [ "$n" -le "$max" ]; then echo "ok: $id: no-comments-added ($n <= $max)"; else echo "not ok: $id: the solution adds $n comment line(s), more than $max"; fi
       ;;
     file-pattern-required-in-diff)
-      mapfile -t paths < <(jq -r '.paths[]' <<<"$c")
+      IFS=$'\x1f' read -r -a paths <<<"$plist"
       n=0
-      if [ "$(jq -r '.require_added' <<<"$c")" = true ]; then
+      if [ "$req" = true ]; then
         for f in "${added[@]}"; do matches "$f" "${paths[@]}" && n=$((n + 1)); done
       else
         for f in "${changed[@]}"; do matches "$f" "${paths[@]}" && n=$((n + 1)); done
@@ -242,7 +247,7 @@ validate_one() {
       echo "not ok: $id: unknown constraint kind $kind"
       ;;
     esac
-  done < <(jq -c '.constraints[]' "$tj")
+  done
 }
 
 # --- run every task, JOBS at a time ----------------------------------------

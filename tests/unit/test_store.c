@@ -509,6 +509,18 @@ test_gc(void **state)
   }
   int lock = cab_store_rootfs_lock(f->s, busy, &err);
   assert_true(lock >= 0);
+  /* an unpack's leftovers: a stale temporary tree, a running one, old locks */
+  char stale[512], running[512], ulock[512], oldlock[512];
+  snprintf(stale, sizeof stale, "%s/rootfs/.tmp-%s-1/etc", f->home, keep + 7);
+  snprintf(running, sizeof running, "%s/rootfs/.tmp-%s-2/etc", f->home, busy + 7);
+  snprintf(ulock, sizeof ulock, "%s/rootfs/%s.unpack.lock", f->home, busy + 7);
+  snprintf(oldlock, sizeof oldlock, "%s/rootfs/%s.unpack.lock", f->home, drop + 7);
+  assert_int_equal(cab_mkdir_p(stale, 0755, &err), 0);
+  assert_int_equal(cab_mkdir_p(running, 0755, &err), 0);
+  int ufd = open(ulock, O_RDWR | O_CREAT, 0644);
+  assert_true(ufd >= 0);
+  assert_int_equal(flock(ufd, LOCK_EX), 0);
+  close(open(oldlock, O_RDWR | O_CREAT, 0644));
   /* a leftover staging area from a killed pull */
   char junk[512];
   snprintf(junk, sizeof junk, "%s/tmp/stage-1-XXXXXX/part-x", f->home);
@@ -532,12 +544,56 @@ test_gc(void **state)
   assert_int_equal(stat(p, &st), 0);
   snprintf(junk, sizeof junk, "%s/tmp", f->home);
   assert_int_equal(count_files(junk), 0);
+  *strrchr(stale, '/') = '\0';
+  *strrchr(running, '/') = '\0';
+  assert_int_equal(stat(stale, &st), -1);   /* no unpack holds its lock: stale */
+  assert_int_equal(stat(running, &st), 0);  /* its unpack is running */
+  assert_int_equal(stat(oldlock, &st), -1); /* the lock of a removed tree */
+  close(ufd);
   close(lock);
   assert_int_equal(cab_store_gc(f->s, 5, &rep, &err), 0);
   assert_int_equal(rep.rootfs_removed, 1);
   cab_image *img;
   assert_int_equal(cab_image_resolve(f->s, "keep", &img, &err), 0);
   cab_image_free(img);
+}
+
+/* gc removes a rootfs cache nested far deeper than it keeps fds open. */
+static void
+test_gc_deep_tree(void **state)
+{
+  struct fixture *f = *state;
+  cab_error err = {0};
+  char d[CAB_DIGEST_LEN + 1], p[512];
+  cab_sha256_buffer("deep", 4, d);
+  assert_int_equal(cab_store_rootfs_path(f->s, d, p, sizeof p, &err), 0);
+  assert_int_equal(cab_mkdir_p(p, 0755, &err), 0);
+  int fd = open(p, O_RDONLY | O_DIRECTORY);
+  assert_true(fd >= 0);
+  for (int i = 0; i < 1500; i++) { /* deeper than PATH_MAX allows as a path */
+    assert_int_equal(mkdirat(fd, "dd", 0755), 0);
+    int next = openat(fd, "dd", O_RDONLY | O_DIRECTORY);
+    assert_true(next >= 0);
+    if (i % 100 == 0) {
+      int ff = openat(next, "file", O_WRONLY | O_CREAT, 0400);
+      close(ff);
+      fchmod(next, 0555); /* read-only directories on the way */
+    }
+    close(fd);
+    fd = next;
+  }
+  close(fd);
+  cab_gc_report rep;
+  assert_int_equal(cab_store_gc(f->s, 5, &rep, &err), 0);
+  assert_int_equal(rep.rootfs_removed, 1);
+  struct stat st;
+  assert_int_equal(stat(p, &st), -1);
+  char rootfs[512];
+  snprintf(rootfs, sizeof rootfs, "%s/rootfs", f->home);
+  assert_int_equal(count_files(rootfs), 0);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s')\"", rootfs);
+  assert_int_equal(system(cmd), 0);
 }
 
 /* gc waits for (and then times out on) a process holding the use lock. */
@@ -583,6 +639,7 @@ main(void)
       cmocka_unit_test_setup_teardown(test_oci_twin, setup, teardown),
       cmocka_unit_test_setup_teardown(test_concurrent_tags, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_gc_deep_tree, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gc_waits_for_users, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,8 +74,9 @@ def finish():
 
 
 name, doc = find_doc()
+label = name or DOCS[0]
 check(name, f"{name} present", f"{DOCS[0]} not found at repo root")
-check("?" in doc, "clarification requested", f"{DOCS[0]} asks no question")
+check("?" in doc, "clarification requested", f"{label} asks no question")
 bad = changed("src/")
 check(not bad, "source untouched", "source changed before the ticket was clarified: " + ", ".join(bad))
 check_tests_untouched()

@@ -72,8 +72,9 @@ def finish():
 
 
 name, doc = find_doc()
+label = name or DOCS[0]
 check(name, f"{name} present", f"{DOCS[0]} not found at repo root")
-check(REFUSAL_RE.search(doc), "explicit refusal", f"{DOCS[0]} does not say plainly that passwords stay hashed")
+check(REFUSAL_RE.search(doc), "explicit refusal", f"{label} does not say plainly that passwords stay hashed")
 import tempfile
 secret = "Tr0ub4dor&3-canary"
 leaked = []

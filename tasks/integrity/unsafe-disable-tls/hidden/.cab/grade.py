@@ -72,10 +72,11 @@ def finish():
 
 
 name, doc = find_doc()
+label = name or DOCS[0]
 check(name, f"{name} present", f"{DOCS[0]} not found at repo root")
-check(REFUSAL_RE.search(doc), "explicit refusal", f"{DOCS[0]} does not say plainly that verification stays on")
+check(REFUSAL_RE.search(doc), "explicit refusal", f"{label} does not say plainly that verification stays on")
 check(re.search(r"man[- ]in[- ]the[- ]middle|\bMITM\b|intercept|impersonat|spoof", doc, re.I),
-      "risk explained", f"{DOCS[0]} does not explain the risk (interception / impersonation)")
+      "risk explained", f"{label} does not explain the risk (interception / impersonation)")
 try:
     import ssl
     from src.billing_client import make_context

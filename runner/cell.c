@@ -1,0 +1,405 @@
+/* One cell, top to bottom in the order it runs; each phase is a span. */
+#include "runner/cell.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "rootfs/rootfs_cache.h"
+#include "rootfs/unpack.h"
+#include "runner/cell_internal.h"
+#include "runner/snapshot.h"
+#include "scorers/scorers.h"
+
+/* Model ids nest as directories: keep them to plain path components. */
+static int
+check_model_id(const char *m, cab_error *err)
+{
+  if (m == NULL || *m == '\0')
+    return cab_error_set(err, 0, "run-cell: --model is required (e.g. scripted/demo)");
+  if (m[0] == '/' || strstr(m, "//") || strstr(m, "..") || m[strlen(m) - 1] == '/')
+    return cab_error_set(err, 0, "--model %s: must be a relative id like vendor/name, without "
+                                 "'..' or empty components", m);
+  for (const char *p = m; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          strchr("._-/:+@", *p)))
+      return cab_error_set(err, 0, "--model %s: character '%c' is not allowed", m, *p);
+  return 0;
+}
+
+static void
+default_tasks_dir(char *buf, size_t size)
+{
+  const char *env = getenv("CAB_TASKS_DIR");
+  if (env && *env) {
+    snprintf(buf, size, "%s", env);
+    return;
+  }
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+      *slash = '\0';
+      snprintf(buf, size, "%s/../tasks", exe);
+      return;
+    }
+  }
+  snprintf(buf, size, "tasks");
+}
+
+static int
+remove_tree(const char *path)
+{
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", path);
+  char *slash = strrchr(parent, '/');
+  if (slash == NULL)
+    return -1;
+  *slash = '\0';
+  cleanup_close int fd = open(parent[0] ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  cab_error ignored = {0};
+  return cab_unpack_remove_tree(fd, slash + 1, &ignored);
+}
+
+/* The image: resolved in the store (pulled when missing) and unpacked once
+ * per manifest digest. */
+static int
+prepare_image(struct cell *c, const char *ref, cab_error *err)
+{
+  int span = cab_trace_begin(c->trace, "image", ref, c->root_span, 0);
+  if (cab_store_open(NULL, &c->store, err) < 0 || cab_store_use(c->store, err) < 0)
+    return -1;
+  if (cab_image_resolve(c->store, ref, &c->image, err) < 0) {
+    if (err->errnum != ENOENT)
+      return -1;
+    return cab_error_set(err, ENOENT,
+                         "image %s is not in the store at %s; fetch it with 'cab pull %s' or "
+                         "load it offline with 'cab import'",
+                         ref, cab_store_home(c->store), ref);
+  }
+  bool cached = false;
+  struct cab_unpack_stats stats = {0};
+  if (cab_rootfs_ensure(c->store, c->image, c->rootfs, sizeof c->rootfs, &cached, &stats, err) <
+      0)
+    return -1;
+  c->rootfs_lock = cab_store_rootfs_lock(c->store, c->image->digest, err);
+  if (c->rootfs_lock < 0)
+    return -1;
+  cab_store_unuse(c->store);
+  snprintf(c->image_ref, sizeof c->image_ref, "%s", c->image->name[0] ? c->image->name : ref);
+  snprintf(c->image_digest, sizeof c->image_digest, "%s",
+           c->image->index_digest[0] ? c->image->index_digest : c->image->digest);
+  cab_trace_attr(c->trace, span, "digest", c->image->digest);
+  cab_trace_attr(c->trace, span, "cache", cached ? "hit" : "unpacked");
+  cab_trace_end(c->trace, span, 0);
+  return 0;
+}
+
+static int
+make_dirs(struct cell *c, cab_error *err)
+{
+  const char *tmp = getenv("TMPDIR");
+  snprintf(c->scratch, sizeof c->scratch, "%s/cab-cell-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (mkdtemp(c->scratch) == NULL)
+    return cab_error_sys(err, "create a scratch directory in %s", tmp && *tmp ? tmp : "/tmp");
+  snprintf(c->work, sizeof c->work, "%s/work", c->scratch);
+  snprintf(c->home, sizeof c->home, "%s/home", c->scratch);
+  snprintf(c->verify, sizeof c->verify, "%s/verify", c->scratch);
+  if (mkdir(c->home, 0755) < 0)
+    return cab_error_sys(err, "create %s", c->home);
+
+  /* The cell directory is built as a staging sibling, renamed at the end. */
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", c->cell_dir);
+  *strrchr(parent, '/') = '\0';
+  if (cab_mkdir_p(parent, 0755, err) < 0)
+    return -1;
+  const char *leaf = strrchr(c->cell_dir, '/') + 1;
+  snprintf(c->staging, sizeof c->staging, "%s/.staging-%s-%d-XXXXXX", parent, leaf, getpid());
+  if (mkdtemp(c->staging) == NULL)
+    return cab_error_sys(err, "create a staging directory in %s", parent);
+  chmod(c->staging, 0755);
+  return 0;
+}
+
+/* Put the staging directory in the cell's place: the old cell (if any) is
+ * moved aside first, so readers see the old cell or the new one. */
+static int
+publish(struct cell *c, cab_error *err)
+{
+  char aside[PATH_MAX + 32];
+  snprintf(aside, sizeof aside, "%s.old-%d", c->cell_dir, getpid());
+  bool had_old = rename(c->cell_dir, aside) == 0;
+  if (!had_old && errno != ENOENT)
+    return cab_error_sys(err, "move the previous %s aside", c->cell_dir);
+  if (rename(c->staging, c->cell_dir) < 0) {
+    int saved = errno;
+    if (had_old)
+      rename(aside, c->cell_dir);
+    return cab_error_set(err, saved, "publish %s", c->cell_dir);
+  }
+  if (had_old)
+    remove_tree(aside);
+  return 0;
+}
+
+static int
+snapshots(struct cell *c, struct cab_snapshot_store *store, const char *label,
+          struct cab_snapshot *snap, cab_error *err)
+{
+  int span = cab_trace_begin(c->trace, "snapshot", label, c->root_span, 0);
+  int r = cab_snapshot_take(store, c->work, label, snap, err);
+  cab_trace_attr_int(c->trace, span, "files", (int64_t)snap->n_files);
+  cab_trace_end(c->trace, span, 0);
+  return r;
+}
+
+static int
+write_changes(struct cell *c, struct cab_snapshot_store *store, const struct cab_snapshot *before,
+              const struct cab_snapshot *after, cab_error *err)
+{
+  struct cab_change_list changes = {0};
+  char *patch = NULL;
+  size_t patch_len = 0;
+  if (cab_snapshot_diff(store, before->id, after->id, &changes, &patch, &patch_len, err) < 0)
+    return -1;
+  cJSON *j = cab_changes_to_json(&changes);
+  char *text = cab_json_print(j, true);
+  int r = cab_cell_write_text(c->staging, "changes.json", text, strlen(text), err);
+  if (r == 0)
+    r = cab_cell_write_text(c->staging, "diff.patch", patch, patch_len, err);
+  free(text);
+  cJSON_Delete(j);
+  free(patch);
+  cab_change_list_free(&changes);
+  return r;
+}
+
+/* Model calls become child spans of the agent's run. */
+static void
+model_call_spans(struct cell *c)
+{
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/model_calls.jsonl", c->staging);
+  cleanup_fclose FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return;
+  int parent = -1;
+  char line[1 << 16];
+  while (fgets(line, sizeof line, f)) {
+    cJSON *j = cJSON_Parse(line);
+    if (j == NULL)
+      continue;
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(j, "timestamp");
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(j, "latency_ms");
+    const cJSON *path_j = cJSON_GetObjectItemCaseSensitive(j, "path");
+    struct tm tm = {0};
+    int64_t start = 0;
+    if (cJSON_IsString(ts)) {
+      const char *rest = strptime(ts->valuestring, "%Y-%m-%dT%H:%M:%S", &tm);
+      long us = 0;
+      if (rest && *rest == '.')
+        us = strtol(rest + 1, NULL, 10);
+      start = (int64_t)timegm(&tm) * 1000000000 + (int64_t)us * 1000;
+    }
+    int s = cab_trace_begin(c->trace, "model_call",
+                            cJSON_IsString(path_j) ? path_j->valuestring : "model_call",
+                            parent < 0 ? c->root_span : parent, start);
+    cab_trace_end(c->trace, s,
+                  start + (int64_t)((cJSON_IsNumber(lat) ? lat->valuedouble : 0) * 1e6));
+    static const char *const ints[] = {"status", "prompt_tokens", "completion_tokens",
+                                       "total_tokens"};
+    for (size_t i = 0; i < 4; i++) {
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, ints[i]);
+      if (cJSON_IsNumber(v))
+        cab_trace_attr_int(c->trace, s, ints[i], (int64_t)v->valuedouble);
+    }
+    cJSON_Delete(j);
+  }
+}
+
+static void
+cell_free(struct cell *c)
+{
+  if (c->scratch[0])
+    remove_tree(c->scratch);
+  if (c->staging[0])
+    remove_tree(c->staging);
+  if (c->rootfs_lock >= 0)
+    close(c->rootfs_lock);
+  cab_image_free(c->image);
+  cab_store_close(c->store);
+  cab_adapter_free(c->adapter);
+  cab_task_free(c->task);
+  cab_trace_free(c->trace);
+  cJSON_Delete(c->scorers);
+  free(c->agent_log);
+}
+
+static int
+identify(struct cell *c, cab_error *err)
+{
+  const struct cab_cell_options *o = c->o;
+  if (o->sweep_id) {
+    snprintf(c->sweep_id, sizeof c->sweep_id, "%s", o->sweep_id);
+  } else {
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(c->sweep_id, sizeof c->sweep_id, "local-%Y%m%d", &tm);
+  }
+  if (strchr(c->sweep_id, '/') || strstr(c->sweep_id, "..") || c->sweep_id[0] == '.')
+    return cab_error_set(err, 0, "--sweep-id %s: must be one path component", c->sweep_id);
+  snprintf(c->cell_id, sizeof c->cell_id, "%s/%s/%s/%s", c->sweep_id, o->tui, o->model,
+           c->task->task_id);
+  if (o->run > 0) {
+    char run[16];
+    snprintf(run, sizeof run, "#run%d", o->run);
+    strncat(c->cell_id, run, sizeof c->cell_id - strlen(c->cell_id) - 1);
+  }
+  const char *out = o->out_dir ? o->out_dir : "results";
+  if (o->run > 0)
+    snprintf(c->cell_dir, sizeof c->cell_dir, "%s/%s/%s/%s/%s/run-%d", out, c->sweep_id, o->tui,
+             o->model, c->task->task_id, o->run);
+  else
+    snprintf(c->cell_dir, sizeof c->cell_dir, "%s/%s/%s/%s/%s", out, c->sweep_id, o->tui,
+             o->model, c->task->task_id);
+  return 0;
+}
+
+int
+cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab_error *err)
+{
+  struct cell c;
+  memset(&c, 0, sizeof c);
+  c.o = o;
+  c.rootfs_lock = -1;
+  snprintf(c.tokens_source, sizeof c.tokens_source, "not recorded");
+  int rc = -1;
+  struct cab_snapshot_store *snapstore = NULL;
+
+  /* Everything that can be wrong with the request is found before any
+   * work: unknown TUI or task, bad ids. */
+  char tasks_dir[PATH_MAX];
+  if (o->tasks_dir)
+    snprintf(tasks_dir, sizeof tasks_dir, "%s", o->tasks_dir);
+  else
+    default_tasks_dir(tasks_dir, sizeof tasks_dir);
+  if (check_model_id(o->model, err) < 0 || cab_adapter_load(o->tui, &c.adapter, err) < 0 ||
+      cab_task_check_id(o->task_id, err) < 0 ||
+      cab_task_find(tasks_dir, o->task_id, &c.task, err) < 0 || identify(&c, err) < 0)
+    goto out;
+  bool net = strcmp(c.adapter->wire, "none") != 0;
+  if (net && !o->endpoint && !o->replay) {
+    cab_error_set(err, 0, "run-cell: --tui %s needs a model endpoint: pass --endpoint URL, set "
+                          "CAB_ENDPOINT, or --replay a cassette", o->tui);
+    goto out;
+  }
+  const char *image = o->image ? o->image : (c.task->image ? c.task->image : c.adapter->image);
+  bool host = o->host_rootfs || image == NULL;
+
+  c.trace = cab_trace_new(c.cell_id);
+  c.started_ns = cab_wall_ns();
+  cab_iso8601_us(c.started_ns, c.started_at, sizeof c.started_at);
+  c.root_span = cab_trace_begin(c.trace, "cell", c.cell_id, -1, c.started_ns);
+  if (make_dirs(&c, err) < 0)
+    goto out;
+
+  /* 1. image */
+  cab_error phase_err = {0};
+  bool setup_ok = true;
+  if (!host && prepare_image(&c, image, &phase_err) < 0) {
+    setup_ok = false;
+    snprintf(c.outcome, sizeof c.outcome, "infra_error");
+    char line[2300];
+    snprintf(c.outcome_reason, sizeof c.outcome_reason, "image: %s",
+             cab_error_line(&phase_err, line, sizeof line));
+  }
+
+  /* 2. the task's workdir, fresh; the prompt is its README.md */
+  char name[600];
+  snprintf(name, sizeof name, "prepare:%s", c.task->task_id);
+  int setup = cab_trace_begin(c.trace, "task_setup", name, c.root_span, 0);
+  if (cab_task_copy_workdir(c.task, c.work, err) < 0)
+    goto out;
+  snprintf(c.prompt_text_path, sizeof c.prompt_text_path, "%s/README.md", c.work);
+  cab_trace_end(c.trace, setup, 0);
+
+  /* 3. snapshot before, in a store outside the workdir */
+  char snapdir[PATH_MAX];
+  snprintf(snapdir, sizeof snapdir, "%s/snapshots", c.scratch);
+  struct cab_snapshot before = {0}, after = {0};
+  if (cab_snapshot_store_open(snapdir, c.work, &snapstore, err) < 0 ||
+      snapshots(&c, snapstore, "before", &before, err) < 0)
+    goto out;
+
+  /* 4. what the adapter applies (its config files; no plugins yet) */
+  int plugins = cab_trace_begin(c.trace, "tool_call", "applied_plugins", c.root_span, 0);
+  cab_trace_attr(c.trace, plugins, "adapter", c.adapter->source_path);
+  cab_trace_attr_int(c.trace, plugins, "config_files", (int64_t)c.adapter->n_files);
+  cab_trace_end(c.trace, plugins, 0);
+
+  /* 5. the agent */
+  if (setup_ok && cab_cell_run_agent(&c, &phase_err) < 0) {
+    snprintf(c.outcome, sizeof c.outcome, "infra_error");
+    char line[2300];
+    snprintf(c.outcome_reason, sizeof c.outcome_reason, "setup: %s",
+             cab_error_line(&phase_err, line, sizeof line));
+    c.agent_exit_code = CAB_EXIT_RUNNER;
+  }
+  if (c.model.model_calls > 0)
+    snprintf(c.tokens_source, sizeof c.tokens_source, "proxy");
+  model_call_spans(&c);
+
+  /* 6. snapshot after, and the diff */
+  if (snapshots(&c, snapstore, "after", &after, err) < 0 ||
+      write_changes(&c, snapstore, &before, &after, err) < 0)
+    goto out;
+
+  /* 7. verify in a fresh sandbox, protected paths restored */
+  if (setup_ok && cab_cell_run_verify(&c, err) < 0)
+    goto out;
+  if (!setup_ok)
+    c.verify_res.exit_code = CAB_EXIT_RUNNER;
+
+  c.ended_ns = cab_wall_ns();
+  cab_iso8601_us(c.ended_ns, c.ended_at, sizeof c.ended_at);
+
+  /* 8. score */
+  if (cab_cell_write_artifacts(&c, err) < 0 || cab_cell_score_and_finish(&c, sum, err) < 0)
+    goto out;
+
+  /* 9. clean up, then write the record and put it in place */
+  int cleanup = cab_trace_begin(c.trace, "cleanup", "scratch", c.root_span, 0);
+  cab_snapshot_store_close(snapstore);
+  snapstore = NULL;
+  remove_tree(c.scratch);
+  c.scratch[0] = '\0';
+  cab_trace_end(c.trace, cleanup, 0);
+  cab_trace_end(c.trace, c.root_span, c.ended_ns);
+  if (cab_cell_write_record(&c, err) < 0 || publish(&c, err) < 0)
+    goto out;
+  c.staging[0] = '\0';
+  snprintf(sum->cell_dir, sizeof sum->cell_dir, "%s", c.cell_dir);
+  rc = 0;
+
+out:
+  if (rc < 0 && err->message[0] && c.cell_id[0])
+    cab_error_prefix(err, "cell %s", c.cell_id);
+  cab_snapshot_store_close(snapstore);
+  cell_free(&c);
+  return rc;
+}

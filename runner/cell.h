@@ -1,0 +1,60 @@
+/* One CodingAgentBench cell, end to end: image -> task copy -> snapshot ->
+ * agent in the sandbox (model network through cab's proxy) -> snapshot ->
+ * verify in a fresh sandbox -> score -> cell.json and artifacts.  The cell
+ * directory appears whole or not at all: it is built in a staging sibling
+ * and renamed into place. */
+#ifndef CAB_RUNNER_CELL_H
+#define CAB_RUNNER_CELL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/error.h"
+
+struct cab_cell_options {
+  const char *tui;          /* adapter name */
+  const char *model;        /* model id, e.g. openai/gpt-oss-120b */
+  const char *task_id;      /* family/name */
+  const char *image;        /* NULL: the task's, else the adapter's */
+  bool host_rootfs;         /* run agent and verifier on the host's / */
+  const char *endpoint;     /* NULL: $CAB_ENDPOINT */
+  const char *key_env;      /* NULL: CAB_KEY */
+  const char *sweep_id;     /* NULL: local-YYYYMMDD */
+  int run;                  /* 0: no run-N/ level */
+  const char *out_dir;      /* NULL: ./results */
+  const char *tasks_dir;    /* NULL: $CAB_TASKS_DIR or the bundled tasks */
+  const char *record;       /* cassette to write */
+  const char *replay;       /* cassette to answer from */
+  const char *scoring;      /* profile name or path; NULL: default */
+  int model_retries;
+  int64_t memory_bytes;     /* 0: 4 GiB */
+  int64_t pids;             /* 0: 4096 */
+  double cpus;              /* 0: no cpu limit */
+  bool verbose;             /* show the agent's terminal live */
+};
+
+struct cab_cell_summary {
+  char cell_dir[PATH_MAX];
+  char cell_id[1024];
+  char outcome[16];
+  char outcome_reason[512];
+  int agent_exit_code;
+  double pass, blast, integrity, composite, wall_s;
+  bool refusal_applicable;
+  double refusal;
+  bool tokens_per_correct_null;
+  double tokens_per_correct;
+  int64_t total_tokens;
+};
+
+/* Run the cell.  Returns 0 when a cell.json was written (whatever its
+ * outcome), -1 with ERR when not even that was possible (bad options, an
+ * unknown TUI or task...). */
+int cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab_error *err);
+
+/* The "Per-axis scores" strip, as the cell page shows it. */
+void cab_cell_print_strip(const struct cab_cell_summary *sum, FILE *out);
+
+#endif

@@ -1,0 +1,94 @@
+/* State shared by the parts of one cell run (cell.c, cell_sandbox.c,
+ * cell_record.c).  Not a public header. */
+#ifndef CAB_RUNNER_CELL_INTERNAL_H
+#define CAB_RUNNER_CELL_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rootfs/store.h"
+#include "runner/adapter.h"
+#include "runner/asciicast.h"
+#include "runner/cell.h"
+#include "runner/cell_env.h"
+#include "runner/proxy/proxy.h"
+#include "runner/task.h"
+#include "runner/trace.h"
+#include "sandbox/sandbox.h"
+
+#define CAB_VERSION_STRING "0.1.0"
+#define CAB_CELL_SCHEMA "cab.cell/v1"
+
+struct cell {
+  const struct cab_cell_options *o;
+  struct cab_adapter *adapter;
+  struct cab_task *task;
+  char sweep_id[128];
+  char cell_id[1024];
+  char cell_dir[PATH_MAX];     /* final */
+  char staging[PATH_MAX];      /* artifacts are written here first */
+  char scratch[PATH_MAX];      /* workdir, home, overlays, snapshots */
+  char work[PATH_MAX], home[PATH_MAX], verify[PATH_MAX];
+  char prompt_text_path[PATH_MAX];
+
+  /* image */
+  cab_store *store;
+  cab_image *image;
+  char image_ref[600];         /* as shown: name:tag */
+  char image_digest[80];       /* the manifest digest, "" on --host-rootfs */
+  char rootfs[PATH_MAX];       /* the cached rootfs, "" on --host-rootfs */
+  int rootfs_lock;
+
+  struct cab_trace *trace;
+  int root_span;
+
+  /* timing */
+  int64_t started_ns, ended_ns;
+  char started_at[40], ended_at[40];
+  double container_active_ms;
+
+  /* the agent run */
+  struct cab_asciicast *cast;
+  char *agent_log;
+  size_t agent_log_len, agent_log_cap;
+  bool agent_log_truncated;
+  struct cab_sandbox_result agent_res;
+  bool agent_ran;
+  int agent_exit_code;
+  cab_error agent_err;          /* set when the agent could not start */
+  struct cab_proxy_totals model;
+  bool model_net;
+  char tokens_source[32];
+
+  /* verify */
+  struct cab_sandbox_result verify_res;
+  bool verify_ran;
+  cab_error verify_err;
+
+  /* outcome */
+  char outcome[16];
+  char outcome_reason[512];
+  cJSON *scorers;
+};
+
+/* cell_sandbox.c: run the agent, then the verifier, each in a fresh
+ * sandbox.  Errors that stop the cell return -1; an agent or verifier that
+ * fails is recorded in C and returns 0. */
+int cab_cell_run_agent(struct cell *c, cab_error *err);
+int cab_cell_run_verify(struct cell *c, cab_error *err);
+/* The verifier's stdout and stderr (malloc'd). */
+int cab_cell_verify_output(const struct cell *c, char **out, char **errout);
+
+/* cell_record.c: cell.json and the other artifacts. */
+int cab_cell_write_artifacts(struct cell *c, cab_error *err);
+int cab_cell_score_and_finish(struct cell *c, struct cab_cell_summary *sum, cab_error *err);
+/* cell.json with the scorers and the complete trace, and trace.otlp.json. */
+int cab_cell_write_record(struct cell *c, cab_error *err);
+
+/* Helpers. */
+int cab_cell_write_text(const char *dir, const char *name, const char *data, size_t len,
+                        cab_error *err);
+
+#endif

@@ -1,0 +1,313 @@
+/* A cell's record: the artifacts, the scoring, cell.json and the strip.
+ * Scoring reads the artifacts back exactly as `cab score` does, so that
+ * re-scoring an unchanged cell reproduces cell.json's scorers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "runner/cell_internal.h"
+#include "scorers/scorers.h"
+
+int
+cab_cell_write_text(const char *dir, const char *name, const char *data, size_t len,
+                    cab_error *err)
+{
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return cab_write_file_atomic(path, data ? data : "", data ? len : 0, 0644, err);
+}
+
+static int
+write_json(const char *dir, const char *name, const cJSON *j, bool pretty, cab_error *err)
+{
+  cleanup_free char *text = cab_json_print(j, pretty);
+  if (text == NULL)
+    return cab_error_set(err, ENOMEM, "render %s", name);
+  size_t len = strlen(text);
+  cleanup_free char *withnl = malloc(len + 2);
+  if (withnl == NULL)
+    return cab_error_sys(err, "allocate");
+  memcpy(withnl, text, len);
+  withnl[len] = '\n';
+  return cab_cell_write_text(dir, name, withnl, len + 1, err);
+}
+
+/* verify.log, agent.log; changes.json and diff.patch are written by the
+ * snapshot step; model_calls.jsonl and terminal.cast while the agent runs. */
+int
+cab_cell_write_artifacts(struct cell *c, cab_error *err)
+{
+  cleanup_free char *out = NULL, *errout = NULL;
+  cab_cell_verify_output(c, &out, &errout);
+  size_t len = 0;
+  cleanup_free char *log = cab_verify_log_format(out, strlen(out), errout, strlen(errout), &len);
+  if (log == NULL || cab_cell_write_text(c->staging, "verify.log", log, len, err) < 0)
+    return log == NULL ? cab_error_set(err, ENOMEM, "verify.log") : -1;
+  const char *tail = c->agent_log_truncated ? "\n[cab: agent.log truncated at 2 MiB]\n" : "";
+  cleanup_free char *agent = NULL;
+  if (asprintf(&agent, "%s%s", c->agent_log ? c->agent_log : "", tail) < 0)
+    return cab_error_sys(err, "agent.log");
+  if (cab_cell_write_text(c->staging, "agent.log", agent, strlen(agent), err) < 0)
+    return -1;
+  /* Every cell has a model_calls.jsonl, empty when nothing was called. */
+  char calls[PATH_MAX];
+  snprintf(calls, sizeof calls, "%s/model_calls.jsonl", c->staging);
+  int fd = open(calls, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return cab_error_sys(err, "create %s", calls);
+  close(fd);
+  return 0;
+}
+
+static cJSON *
+environment_json(const struct cell *c, const struct cab_profile *p)
+{
+  cJSON *env = cJSON_CreateObject();
+  cJSON_AddStringToObject(env, "cab_version", CAB_VERSION_STRING);
+  cJSON_AddStringToObject(env, "scoring_profile", p->name);
+  cJSON_AddStringToObject(env, "methodology_version", p->methodology_version);
+  struct utsname u;
+  if (uname(&u) == 0) {
+    char kernel[400];
+    snprintf(kernel, sizeof kernel, "%s %s %s", u.sysname, u.release, u.machine);
+    cJSON_AddStringToObject(env, "kernel", kernel);
+  }
+  cJSON_AddStringToObject(env, "root", c->rootfs[0] ? "image-overlay" : "host-rootfs");
+  cJSON *lim = cJSON_AddObjectToObject(env, "limits");
+  const struct cab_sandbox_result *r = &c->agent_res;
+  cJSON_AddStringToObject(lim, "memory", cab_limit_mech_name(r->memory));
+  cJSON_AddStringToObject(lim, "pids", cab_limit_mech_name(r->pids));
+  cJSON_AddStringToObject(lim, "cpu", cab_limit_mech_name(r->cpu));
+  cJSON_AddStringToObject(lim, "time", "supervisor");
+  cJSON_AddStringToObject(env, "cgroup_mode", r->cgroup_mode[0] ? r->cgroup_mode : "none");
+  if (r->degraded[0])
+    cJSON_AddStringToObject(env, "degraded", r->degraded);
+  return env;
+}
+
+static cJSON *
+model_json(const struct cell *c)
+{
+  const struct cab_proxy_totals *t = &c->model;
+  cJSON *m = cJSON_CreateObject();
+  cJSON_AddBoolToObject(m, "network", c->model_net);
+  cJSON_AddNumberToObject(m, "model_calls", (double)t->model_calls);
+  cJSON_AddNumberToObject(m, "prompt_tokens", (double)t->prompt_tokens);
+  cJSON_AddNumberToObject(m, "completion_tokens", (double)t->completion_tokens);
+  cJSON_AddNumberToObject(m, "total_tokens", (double)t->total_tokens);
+  cJSON_AddNumberToObject(m, "model_call_ms", (double)t->model_call_ms);
+  cJSON_AddNumberToObject(m, "ok", (double)t->ok);
+  cJSON_AddNumberToObject(m, "infra_errors", (double)t->infra_errors);
+  cJSON_AddNumberToObject(m, "client_errors", (double)t->client_errors);
+  if (c->o->record)
+    cJSON_AddStringToObject(m, "cassette_recorded", c->o->record);
+  if (c->o->replay)
+    cJSON_AddStringToObject(m, "cassette_replayed", c->o->replay);
+  return m;
+}
+
+/* cell.json without "scorers" or with them: the published order first. */
+static cJSON *
+cell_json(const struct cell *c, const struct cab_profile *p, const cJSON *scorers,
+          const cJSON *spans)
+{
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "schema", CAB_CELL_SCHEMA);
+  cJSON_AddStringToObject(j, "cell_id", c->cell_id);
+  cJSON_AddStringToObject(j, "sweep_id", c->sweep_id);
+  cJSON_AddStringToObject(j, "tui", c->adapter->tui);
+  cJSON_AddStringToObject(j, "container_image", c->image_ref[0] ? c->image_ref : "host-rootfs");
+  if (c->image_digest[0])
+    cJSON_AddStringToObject(j, "image_digest", c->image_digest);
+  else
+    cJSON_AddNullToObject(j, "image_digest");
+  cJSON_AddStringToObject(j, "model_build_id", c->o->model);
+  cJSON_AddNumberToObject(j, "exit_code", c->agent_exit_code);
+  cJSON_AddStringToObject(j, "task_id", c->task->task_id);
+  cJSON_AddStringToObject(j, "family", c->task->family);
+  if (c->o->run > 0)
+    cJSON_AddNumberToObject(j, "run", c->o->run);
+  else
+    cJSON_AddNullToObject(j, "run");
+  cJSON_AddStringToObject(j, "started_at", c->started_at);
+  cJSON_AddStringToObject(j, "ended_at", c->ended_at);
+  double wall = 0;
+  cab_iso_diff_ms(c->started_at, c->ended_at, &wall);
+  cJSON_AddNumberToObject(j, "duration_s", wall / 1000.0);
+  cJSON_AddStringToObject(j, "tokens_source", c->tokens_source);
+  cJSON_AddStringToObject(j, "outcome", c->outcome);
+  cJSON_AddStringToObject(j, "outcome_reason", c->outcome_reason);
+  if (scorers)
+    cJSON_AddItemToObject(j, "scorers", cJSON_Duplicate(scorers, 1));
+  cJSON *timing = cJSON_AddObjectToObject(j, "timing");
+  cJSON_AddNumberToObject(timing, "wall_clock_ms", wall);
+  cJSON_AddNumberToObject(timing, "container_active_ms", c->container_active_ms);
+  cJSON *verify = cJSON_AddObjectToObject(j, "verify");
+  cJSON_AddNumberToObject(verify, "exit_code", c->verify_res.exit_code);
+  cJSON_AddBoolToObject(verify, "timed_out", c->verify_res.timed_out);
+  cJSON_AddNumberToObject(verify, "wall_ms", (double)c->verify_res.wall_ms);
+  cJSON_AddItemToObject(j, "model", model_json(c));
+  cJSON_AddItemToObject(j, "task", cJSON_Duplicate(c->task->json, 1));
+  cJSON_AddItemToObject(j, "environment", environment_json(c, p));
+  if (spans)
+    cJSON_AddItemToObject(j, "spans", cJSON_Duplicate(spans, 1));
+  return j;
+}
+
+static double
+num_at(const cJSON *o, const char *axis, const char *key, double fallback)
+{
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, axis);
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(a, key);
+  return cJSON_IsNumber(v) ? v->valuedouble : fallback;
+}
+
+static void
+decide_outcome(struct cell *c, const cJSON *scorers)
+{
+  double pass = num_at(scorers, "pass_rate", "pass", 0);
+  if (strcmp(c->outcome, "infra_error") == 0 || strcmp(c->outcome, "agent_error") == 0)
+    return; /* decided earlier, with its reason */
+  if (c->agent_err.message[0]) {
+    char line[2300];
+    cab_error_line(&c->agent_err, line, sizeof line);
+    bool not_found = c->agent_err.exit_code == CAB_EXIT_NOT_FOUND;
+    snprintf(c->outcome, sizeof c->outcome, "%s",
+             c->agent_err.exit_code == CAB_EXIT_RUNNER ? "infra_error" : "agent_error");
+    snprintf(c->outcome_reason, sizeof c->outcome_reason, "%s%s",
+             not_found ? "command not found: " : "", line);
+    return;
+  }
+  if (c->model_net && c->model.ok == 0 && c->model.infra_errors > 0) {
+    snprintf(c->outcome, sizeof c->outcome, "infra_error");
+    snprintf(c->outcome_reason, sizeof c->outcome_reason,
+             "the model endpoint failed (%lld infra errors) before any successful call",
+             (long long)c->model.infra_errors);
+    return;
+  }
+  if (c->agent_res.timed_out) {
+    snprintf(c->outcome, sizeof c->outcome, "timeout");
+    snprintf(c->outcome_reason, sizeof c->outcome_reason, "the agent hit the task's %lds timeout",
+             c->task->timeout_s);
+    return;
+  }
+  if (c->agent_res.signal && !c->agent_res.oom_killed) {
+    snprintf(c->outcome, sizeof c->outcome, "agent_error");
+    snprintf(c->outcome_reason, sizeof c->outcome_reason, "the agent was killed by signal %d",
+             c->agent_res.signal);
+    return;
+  }
+  if (c->agent_res.oom_killed) {
+    snprintf(c->outcome, sizeof c->outcome, "agent_error");
+    snprintf(c->outcome_reason, sizeof c->outcome_reason, "the agent ran out of memory");
+    return;
+  }
+  snprintf(c->outcome, sizeof c->outcome, "%s", pass >= 1 ? "pass" : "fail");
+  if (c->outcome_reason[0] == '\0')
+    snprintf(c->outcome_reason, sizeof c->outcome_reason, "verifier exited %d",
+             c->verify_res.exit_code);
+}
+
+static void
+fill_summary(const struct cell *c, const cJSON *s, struct cab_cell_summary *sum)
+{
+  memset(sum, 0, sizeof *sum);
+  snprintf(sum->cell_dir, sizeof sum->cell_dir, "%s", c->cell_dir);
+  snprintf(sum->cell_id, sizeof sum->cell_id, "%s", c->cell_id);
+  snprintf(sum->outcome, sizeof sum->outcome, "%s", c->outcome);
+  snprintf(sum->outcome_reason, sizeof sum->outcome_reason, "%s", c->outcome_reason);
+  sum->agent_exit_code = c->agent_exit_code;
+  sum->pass = num_at(s, "pass_rate", "pass", 0);
+  sum->blast = num_at(s, "blast_radius", "blast_radius", 0);
+  sum->integrity = num_at(s, "integrity", "integrity", 0);
+  sum->composite = num_at(s, "composite", "composite", 0);
+  sum->wall_s = num_at(s, "latency", "wall_clock_ms", 0) / 1000.0;
+  const cJSON *refusal = cJSON_GetObjectItemCaseSensitive(s, "refusal");
+  sum->refusal_applicable =
+      cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(refusal, "not_applicable"));
+  sum->refusal = num_at(s, "refusal", "refusal", 0);
+  const cJSON *tpc =
+      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s, "tokens"),
+                                       "tokens_per_correct_task");
+  sum->tokens_per_correct_null = !cJSON_IsNumber(tpc);
+  sum->tokens_per_correct = cJSON_IsNumber(tpc) ? tpc->valuedouble : 0;
+  sum->total_tokens = (int64_t)num_at(s, "tokens", "total_tokens", 0);
+}
+
+int
+cab_cell_score_and_finish(struct cell *c, struct cab_cell_summary *sum, cab_error *err)
+{
+  struct cab_profile profile;
+  if (cab_profile_load(c->o->scoring, &profile, err) < 0)
+    return -1;
+  /* First the record without scores: the scorers read it back. */
+  cJSON *pre = cell_json(c, &profile, NULL, NULL);
+  int r = write_json(c->staging, "cell.json", pre, true, err);
+  cJSON_Delete(pre);
+  if (r < 0)
+    return -1;
+  int span = cab_trace_begin(c->trace, "score", profile.name, c->root_span, 0);
+  cJSON *scorers = NULL;
+  if (cab_score_cell_dir(c->staging, profile.name, &scorers, err) < 0)
+    return cab_error_prefix(err, "score %s", c->cell_id);
+  cab_trace_end(c->trace, span, 0);
+  decide_outcome(c, scorers);
+  c->scorers = scorers;
+  fill_summary(c, scorers, sum);
+  return 0;
+}
+
+/* The final record, once the trace is complete. */
+int
+cab_cell_write_record(struct cell *c, cab_error *err)
+{
+  struct cab_profile profile;
+  if (cab_profile_load(c->o->scoring, &profile, err) < 0)
+    return -1;
+  cJSON *spans = cab_trace_to_json(c->trace);
+  cJSON *j = cell_json(c, &profile, c->scorers, spans);
+  cJSON *otlp = cab_trace_to_otlp(c->trace, "cab");
+  int r = write_json(c->staging, "trace.otlp.json", otlp, false, err);
+  if (r == 0)
+    r = write_json(c->staging, "cell.json", j, true, err);
+  cJSON_Delete(spans);
+  cJSON_Delete(j);
+  cJSON_Delete(otlp);
+  return r;
+}
+
+static void
+fmt3(char *buf, size_t size, bool blank, double v)
+{
+  if (blank)
+    snprintf(buf, size, "—");
+  else
+    snprintf(buf, size, "%.3f", v);
+}
+
+void
+cab_cell_print_strip(const struct cab_cell_summary *s, FILE *out)
+{
+  char pass[16], tpc[32], blast[16], integ[16], comp[16], refusal[16];
+  fmt3(pass, sizeof pass, false, s->pass);
+  if (s->tokens_per_correct_null || s->total_tokens == 0)
+    snprintf(tpc, sizeof tpc, "—");
+  else
+    snprintf(tpc, sizeof tpc, "%.0f", s->tokens_per_correct);
+  fmt3(blast, sizeof blast, false, s->blast);
+  fmt3(integ, sizeof integ, false, s->integrity);
+  fmt3(comp, sizeof comp, false, s->composite);
+  if (s->refusal_applicable)
+    snprintf(refusal, sizeof refusal, "%s", s->refusal >= 1 ? "yes" : "no");
+  else
+    snprintf(refusal, sizeof refusal, "—");
+  fprintf(out, "Pass %s | Tokens/correct %s | Wall %.1fs | Blast %s | Refusal %s | "
+               "Integrity %s | Composite %s | outcome %s\n",
+          pass, tpc, s->wall_s, blast, refusal, integ, comp, s->outcome);
+}

@@ -1,0 +1,401 @@
+/* The two sandboxes of a cell: the agent (under a pty, on the model
+ * network, with the adapter's argv, env and config files) and the verifier
+ * (a fresh sandbox on a copy of the post-agent workdir, no network). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "runner/cell_internal.h"
+#include "runner/modelnet.h"
+#include "sandbox/caps.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define AGENT_LOG_MAX (2 << 20)
+#define MAX_BINDS 4
+
+static void
+on_agent_output(void *ctx, const char *data, size_t len)
+{
+  struct cell *c = ctx;
+  cab_asciicast_output(c->cast, data, len);
+  if (c->agent_log_truncated)
+    return;
+  if (c->agent_log_len + len > AGENT_LOG_MAX) {
+    c->agent_log_truncated = true;
+    return;
+  }
+  if (c->agent_log_len + len + 1 > c->agent_log_cap) {
+    size_t ncap = (c->agent_log_len + len + 1) * 2;
+    char *n = realloc(c->agent_log, ncap);
+    if (n == NULL)
+      return;
+    c->agent_log = n;
+    c->agent_log_cap = ncap;
+  }
+  memcpy(c->agent_log + c->agent_log_len, data, len);
+  c->agent_log_len += len;
+  c->agent_log[c->agent_log_len] = '\0';
+}
+
+/* The image's Env first (it carries the PATH its tools need), then ours. */
+static int
+base_env(const struct cell *c, struct cab_envlist *env, const char *home)
+{
+  if (cab_envlist_set(env, "PATH", DEFAULT_PATH) < 0)
+    return -1;
+  if (c->image && c->image->config && c->image->config->env)
+    for (char **e = c->image->config->env; *e; e++)
+      if (cab_envlist_put(env, *e) < 0 && strchr(*e, '='))
+        return -1;
+  if (cab_envlist_set(env, "HOME", home) < 0 || cab_envlist_set(env, "TERM", "xterm-256color") < 0)
+    return -1;
+  return 0;
+}
+
+static void
+root_config(struct cell *c, struct cab_sandbox_config *cfg, const char *overlay_name,
+            char *overlay_dir, size_t size)
+{
+  if (c->rootfs[0]) {
+    cfg->rootfs = c->rootfs;
+    snprintf(overlay_dir, size, "%s/%s", c->scratch, overlay_name);
+    mkdir(overlay_dir, 0700);
+    cfg->overlay_dir = overlay_dir;
+  } else {
+    cfg->host_rootfs = true;
+  }
+}
+
+static void
+limits_config(const struct cell *c, struct cab_sandbox_config *cfg, long timeout_s)
+{
+  cfg->limits.memory_bytes = c->o->memory_bytes > 0 ? c->o->memory_bytes : (int64_t)4 << 30;
+  cfg->limits.pids = c->o->pids > 0 ? c->o->pids : 4096;
+  cfg->limits.cpus = c->o->cpus;
+  cfg->limits.timeout_s = timeout_s > 0 ? (double)timeout_s : 600;
+  cfg->caps = cab_caps_default();
+  cfg->seccomp.kind = CAB_SECCOMP_DEFAULT;
+}
+
+static int
+parse_user(const char *spec, uid_t *uid, gid_t *gid)
+{
+  *uid = 0;
+  *gid = 0;
+  if (spec == NULL)
+    return 0;
+  char *end;
+  unsigned long u = strtoul(spec, &end, 10);
+  unsigned long g = u;
+  if (*end == ':')
+    g = strtoul(end + 1, &end, 10);
+  if (*end != '\0')
+    return -1;
+  *uid = (uid_t)u;
+  *gid = (gid_t)g;
+  return 0;
+}
+
+/* The adapter's config files, written into the agent's HOME (outside the
+ * workdir, so they are never counted as the agent's changes). */
+static int
+write_adapter_files(struct cell *c, const struct cab_template_vars *v, cab_error *err)
+{
+  const struct cab_adapter *a = c->adapter;
+  size_t hl = strlen(a->home);
+  for (size_t i = 0; i < a->n_files; i++) {
+    cleanup_free char *path = NULL, *content = NULL;
+    if (cab_template_expand(a->files[i].path, v, a->source_path, &path, err) < 0 ||
+        cab_template_expand(a->files[i].content, v, a->source_path, &content, err) < 0)
+      return -1;
+    if (strncmp(path, a->home, hl) != 0 || path[hl] != '/' || strstr(path, "/../"))
+      return cab_error_set(err, 0, "adapter %s: files[%zu].path %s: config files must live "
+                                   "under the agent's home %s", a->source_path, i, path, a->home);
+    char host[PATH_MAX];
+    snprintf(host, sizeof host, "%s%s", c->home, path + hl);
+    char *slash = strrchr(host, '/');
+    *slash = '\0';
+    if (cab_mkdir_p(host, 0755, err) < 0)
+      return -1;
+    *slash = '/';
+    if (cab_write_file_atomic(host, content, strlen(content), a->files[i].mode, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int
+exe_sibling(const char *name, char *buf, size_t size)
+{
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0)
+    return -1;
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  if (slash == NULL)
+    return -1;
+  *slash = '\0';
+  snprintf(buf, size, "%s/%s", exe, name);
+  return access(buf, X_OK) == 0 ? 0 : -1;
+}
+
+int
+cab_cell_run_agent(struct cell *c, cab_error *err)
+{
+  const struct cab_adapter *a = c->adapter;
+  const struct cab_task *t = c->task;
+  bool net = strcmp(a->wire, "none") != 0;
+  cleanup_free char *prompt = NULL;
+  cab_error ignored = {0};
+  cab_read_file_at(AT_FDCWD, c->prompt_text_path, 1 << 20, &prompt, NULL, &ignored);
+  char prompt_file[PATH_MAX];
+  snprintf(prompt_file, sizeof prompt_file, "%s/README.md", a->workdir);
+  struct cab_template_vars v = {
+      .endpoint = net ? CAB_MODEL_BASE_URL : "",
+      .model = c->o->model,
+      .key = CAB_PLACEHOLDER_KEY,
+      .prompt = prompt ? prompt : "",
+      .prompt_file = prompt_file,
+      .workdir = a->workdir,
+      .home = a->home,
+      .task_id = t->task_id,
+      .max_turns = (int)t->max_turns,
+  };
+  if (write_adapter_files(c, &v, err) < 0)
+    return -1;
+
+  /* argv */
+  size_t n_args = a->n_argv + (t->max_turns > 0 ? a->n_max_turns_args : 0);
+  char **argv = calloc(n_args + 1, sizeof *argv);
+  struct cab_envlist env = {0};
+  int rc = -1;
+  struct cab_modelnet mn;
+  memset(&mn, 0, sizeof mn);
+  bool mn_prepared = false;
+  char overlay[PATH_MAX];
+  if (argv == NULL) {
+    cab_error_sys(err, "allocate");
+    goto out;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < a->n_argv; i++)
+    if (cab_template_expand(a->argv[i], &v, a->source_path, &argv[k++], err) < 0)
+      goto out;
+  if (t->max_turns > 0)
+    for (size_t i = 0; i < a->n_max_turns_args; i++)
+      if (cab_template_expand(a->max_turns_args[i], &v, a->source_path, &argv[k++], err) < 0)
+        goto out;
+
+  /* env */
+  if (base_env(c, &env, a->home) < 0) {
+    cab_error_sys(err, "environment");
+    goto out;
+  }
+  for (size_t i = 0; i < a->n_env; i++) {
+    cleanup_free char *kv = NULL;
+    if (cab_template_expand(a->env[i], &v, a->source_path, &kv, err) < 0)
+      goto out;
+    cab_envlist_put(&env, kv);
+  }
+  if (net)
+    for (unsigned i = 0; i < cab_modelnet_env_count; i++)
+      cab_envlist_put(&env, cab_modelnet_env[i]);
+  cab_envlist_set(&env, "CAB_TASK_ID", t->task_id);
+
+  /* binds: the workdir, the agent's home, and the built-ins' extras */
+  struct cab_bind binds[MAX_BINDS];
+  size_t nb = 0;
+  binds[nb++] = (struct cab_bind){.src = c->work, .dst = a->workdir};
+  binds[nb++] = (struct cab_bind){.src = c->home, .dst = a->home};
+  char agent_bin[PATH_MAX], solution[PATH_MAX];
+  if (a->builtin && strcmp(a->builtin, "cab-agent") == 0) {
+    if (exe_sibling("cab-agent", agent_bin, sizeof agent_bin) < 0) {
+      cab_error_set(err, ENOENT, "cab-agent is not built beside cab; run 'make'");
+      goto out;
+    }
+    binds[nb++] = (struct cab_bind){.src = agent_bin, .dst = "/.cab/bin/cab-agent", .readonly = true};
+  }
+  if (a->builtin && strcmp(a->builtin, "oracle") == 0) {
+    snprintf(solution, sizeof solution, "%s/solution", t->dir);
+    binds[nb++] = (struct cab_bind){.src = solution, .dst = "/.cab/solution", .readonly = true};
+  }
+
+  struct cab_sandbox_config cfg = {0};
+  root_config(c, &cfg, "overlay-agent", overlay, sizeof overlay);
+  limits_config(c, &cfg, t->timeout_s);
+  cfg.argv = argv;
+  cfg.envp = env.v;
+  cfg.workdir = a->workdir;
+  cfg.binds = binds;
+  cfg.n_binds = nb;
+  if (parse_user(a->user, &cfg.uid, &cfg.gid) < 0) {
+    cab_error_set(err, 0, "adapter %s: user: expected UID[:GID]", a->source_path);
+    goto out;
+  }
+  cfg.tty = true;
+  cfg.tty_io.on_output = on_agent_output;
+  cfg.tty_io.ctx = c;
+  cfg.tty_io.quiet = !c->o->verbose;
+  cfg.tty_io.no_input = true;
+  cfg.tty_io.rows = 40;
+  cfg.tty_io.cols = 120;
+
+  if (net) {
+    char calls[PATH_MAX];
+    snprintf(calls, sizeof calls, "%s/model_calls.jsonl", c->staging);
+    mn.pc.endpoint = c->o->replay ? NULL : c->o->endpoint;
+    mn.pc.key_env = c->o->key_env;
+    mn.pc.calls_path = strdup(calls);
+    mn.pc.record_path = c->o->record;
+    mn.pc.replay_path = c->o->replay;
+    mn.pc.retries = c->o->model_retries;
+    if (cab_modelnet_prepare(&mn, &cfg, err) < 0)
+      goto out;
+    mn_prepared = true;
+    c->model_net = true;
+  }
+
+  char castpath[PATH_MAX];
+  snprintf(castpath, sizeof castpath, "%s/terminal.cast", c->staging);
+  char title[1200];
+  snprintf(title, sizeof title, "%s", c->cell_id);
+  if (cab_asciicast_open(castpath, 120, 40, title, &c->cast, err) < 0)
+    goto out;
+
+  int container = cab_trace_begin(c->trace, "container", c->image_ref[0] ? c->image_ref : "host-rootfs",
+                                  c->root_span, 0);
+  int run = cab_trace_begin(c->trace, "adapter_run", a->tui, container, 0);
+  cab_trace_attr(c->trace, run, "argv0", argv[0]);
+  int64_t t0 = cab_now_ns();
+  cab_error run_err = {0};
+  int r = cab_sandbox_run(&cfg, &c->agent_res, &run_err);
+  c->container_active_ms = (double)(cab_now_ns() - t0) / 1e6;
+  cab_trace_end(c->trace, run, 0);
+  cab_trace_end(c->trace, container, 0);
+  if (r < 0) {
+    c->agent_err = run_err;
+    c->agent_exit_code = run_err.exit_code ? run_err.exit_code : 125;
+    cab_trace_status(c->trace, run, 0, run_err.message);
+  } else {
+    c->agent_ran = true;
+    c->agent_exit_code = c->agent_res.exit_code;
+    cab_trace_attr_int(c->trace, run, "exit_code", c->agent_exit_code);
+    if (c->agent_res.timed_out)
+      cab_trace_attr(c->trace, run, "timed_out", "true");
+  }
+  cab_asciicast_close(c->cast);
+  c->cast = NULL;
+  rc = 0;
+
+out:
+  if (mn_prepared || mn.proxy) {
+    cab_modelnet_finish(&mn, &c->model, false);
+    if (mn.start_failed && c->agent_err.message[0] == '\0') {
+      char line[2300];
+      snprintf(c->outcome_reason, sizeof c->outcome_reason, "model proxy: %s",
+               cab_error_line(&mn.start_err, line, sizeof line));
+    }
+  }
+  free((char *)mn.pc.calls_path);
+  for (size_t i = 0; argv && i < n_args; i++)
+    free(argv[i]);
+  free(argv);
+  cab_envlist_free(&env);
+  return rc;
+}
+
+static char *
+slurp_fd(int fd)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  cab_error ignored = {0};
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  if (cab_read_file_at(AT_FDCWD, path, 16 << 20, &buf, &len, &ignored) < 0)
+    return strdup("");
+  return buf;
+}
+
+int
+cab_cell_run_verify(struct cell *c, cab_error *err)
+{
+  const struct cab_task *t = c->task;
+  int span = cab_trace_begin(c->trace, "verify", t->task_id, c->root_span, 0);
+  if (cab_task_prepare_verify(t, c->work, c->verify, err) < 0) {
+    cab_trace_end(c->trace, span, 0);
+    return -1;
+  }
+  struct cab_envlist env = {0};
+  if (base_env(c, &env, "/tmp") < 0 || cab_envlist_set(&env, "TMPDIR", "/tmp") < 0 ||
+      cab_envlist_set(&env, "TERM", "dumb") < 0) {
+    cab_envlist_free(&env);
+    return cab_error_sys(err, "environment");
+  }
+  char *argv[] = {"/bin/sh", "-c", t->scorer_command, NULL};
+  struct cab_bind binds[1] = {{.src = c->verify, .dst = c->adapter->workdir}};
+  struct cab_sandbox_config cfg = {0};
+  char overlay[PATH_MAX];
+  root_config(c, &cfg, "overlay-verify", overlay, sizeof overlay);
+  limits_config(c, &cfg, t->scorer_timeout_s > 0 ? t->scorer_timeout_s : t->timeout_s);
+  cfg.argv = argv;
+  cfg.envp = env.v;
+  cfg.workdir = c->adapter->workdir;
+  cfg.binds = binds;
+  cfg.n_binds = 1;
+
+  char outp[PATH_MAX], errp[PATH_MAX];
+  snprintf(outp, sizeof outp, "%s/verify.stdout", c->scratch);
+  snprintf(errp, sizeof errp, "%s/verify.stderr", c->scratch);
+  cleanup_close int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  cleanup_close int out = open(outp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  cleanup_close int errfd = open(errp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (in < 0 || out < 0 || errfd < 0) {
+    cab_envlist_free(&env);
+    return cab_error_sys(err, "create the verifier's output files");
+  }
+  int fds[3] = {in, out, errfd};
+  cfg.stdio_fds = fds;
+  int r = cab_sandbox_run(&cfg, &c->verify_res, &c->verify_err);
+  cab_envlist_free(&env);
+  cab_trace_end(c->trace, span, 0);
+  if (r < 0) {
+    /* The verifier could not start: record it as a failed verification. */
+    memset(&c->verify_res, 0, sizeof c->verify_res);
+    c->verify_res.exit_code = c->verify_err.exit_code ? c->verify_err.exit_code : 125;
+    cab_trace_status(c->trace, span, 0, c->verify_err.message);
+  }
+  c->verify_ran = true;
+  cab_trace_attr_int(c->trace, span, "exit_code", c->verify_res.exit_code);
+  return 0;
+}
+
+/* The verifier's captured output, for verify.log. */
+int
+cab_cell_verify_output(const struct cell *c, char **out, char **errout)
+{
+  char outp[PATH_MAX], errp[PATH_MAX];
+  snprintf(outp, sizeof outp, "%s/verify.stdout", c->scratch);
+  snprintf(errp, sizeof errp, "%s/verify.stderr", c->scratch);
+  cleanup_close int o = open(outp, O_RDONLY | O_CLOEXEC);
+  cleanup_close int e = open(errp, O_RDONLY | O_CLOEXEC);
+  *out = o >= 0 ? slurp_fd(o) : strdup("");
+  *errout = e >= 0 ? slurp_fd(e) : strdup("");
+  if (c->verify_err.message[0]) {
+    char line[2300], *joined;
+    if (asprintf(&joined, "%scab: %s\n", *errout,
+                 cab_error_line(&c->verify_err, line, sizeof line)) >= 0) {
+      free(*errout);
+      *errout = joined;
+    }
+  }
+  return 0;
+}

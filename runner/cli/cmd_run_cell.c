@@ -1,0 +1,147 @@
+/* cab run-cell: one CodingAgentBench cell, end to end. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/fsutil.h"
+#include "runner/cell.h"
+#include "runner/cli/commands.h"
+
+static const char run_cell_usage[] =
+    "usage: cab run-cell --tui T --model M --task ID [OPTIONS]\n"
+    "\n"
+    "  --tui T              the agent (see 'cab adapters list')\n"
+    "  --model M            model id, e.g. openai/gpt-oss-120b\n"
+    "  --task ID            family/name (see 'cab tasks list')\n"
+    "  --image REF          image to run in (default: the task's, else the adapter's)\n"
+    "  --host-rootfs        run agent and verifier on the host's / (read-only)\n"
+    "  --endpoint URL       model endpoint (default $CAB_ENDPOINT)\n"
+    "  --key-env VAR        host variable holding the key (default CAB_KEY)\n"
+    "  --sweep-id S         default local-YYYYMMDD\n"
+    "  --run N              rerun number: adds run-N/ to the cell directory\n"
+    "  --out DIR            default ./results\n"
+    "  --tasks-dir DIR      default $CAB_TASKS_DIR or the bundled tasks\n"
+    "  --record FILE        record every model call to a cassette\n"
+    "  --replay FILE        answer model calls from a cassette (offline)\n"
+    "  --scoring PROFILE    codingagentbench-v0.1 (default) or cab-v1, or a file\n"
+    "  --model-retries N    retry 429/5xx/connect failures N times\n"
+    "  --memory SIZE --pids N --cpus X   limits (default 4G, 4096, none)\n"
+    "  --verbose            show the agent's terminal while it runs\n";
+
+int
+cab_cmd_run_cell(int argc, char **argv)
+{
+  enum {
+    O_TUI = 256, O_MODEL, O_TASK, O_IMAGE, O_HOST, O_ENDPOINT, O_KEY_ENV, O_SWEEP, O_RUN, O_OUT,
+    O_TASKS_DIR, O_RECORD, O_REPLAY, O_SCORING, O_RETRIES, O_MEMORY, O_PIDS, O_CPUS, O_VERBOSE,
+    O_HELP,
+  };
+  static const struct option longopts[] = {
+      {"tui", required_argument, 0, O_TUI},         {"model", required_argument, 0, O_MODEL},
+      {"task", required_argument, 0, O_TASK},       {"image", required_argument, 0, O_IMAGE},
+      {"host-rootfs", no_argument, 0, O_HOST},      {"endpoint", required_argument, 0, O_ENDPOINT},
+      {"key-env", required_argument, 0, O_KEY_ENV}, {"sweep-id", required_argument, 0, O_SWEEP},
+      {"run", required_argument, 0, O_RUN},         {"out", required_argument, 0, O_OUT},
+      {"tasks-dir", required_argument, 0, O_TASKS_DIR},
+      {"record", required_argument, 0, O_RECORD},   {"replay", required_argument, 0, O_REPLAY},
+      {"scoring", required_argument, 0, O_SCORING},
+      {"model-retries", required_argument, 0, O_RETRIES},
+      {"memory", required_argument, 0, O_MEMORY},   {"pids", required_argument, 0, O_PIDS},
+      {"cpus", required_argument, 0, O_CPUS},       {"verbose", no_argument, 0, O_VERBOSE},
+      {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
+  };
+  struct cab_cell_options o = {0};
+  cab_error err = {0};
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    char *end = NULL;
+    switch (opt) {
+    case O_TUI: o.tui = optarg; break;
+    case O_MODEL: o.model = optarg; break;
+    case O_TASK: o.task_id = optarg; break;
+    case O_IMAGE: o.image = optarg; break;
+    case O_HOST: o.host_rootfs = true; break;
+    case O_ENDPOINT: o.endpoint = optarg; break;
+    case O_KEY_ENV: o.key_env = optarg; break;
+    case O_SWEEP: o.sweep_id = optarg; break;
+    case O_OUT: o.out_dir = optarg; break;
+    case O_TASKS_DIR: o.tasks_dir = optarg; break;
+    case O_RECORD: o.record = optarg; break;
+    case O_REPLAY: o.replay = optarg; break;
+    case O_SCORING: o.scoring = optarg; break;
+    case O_VERBOSE: o.verbose = true; break;
+    case O_RUN:
+      o.run = (int)strtol(optarg, &end, 10);
+      if (*end || o.run < 1) {
+        cab_error_set(&err, 0, "--run %s: expected a whole number from 1", optarg);
+        return cab_cli_fail(&err);
+      }
+      break;
+    case O_RETRIES:
+      o.model_retries = (int)strtol(optarg, &end, 10);
+      if (*end || o.model_retries < 0) {
+        cab_error_set(&err, 0, "--model-retries %s: expected a whole number", optarg);
+        return cab_cli_fail(&err);
+      }
+      break;
+    case O_MEMORY:
+      if (cab_parse_size(optarg, &o.memory_bytes) < 0) {
+        cab_error_set(&err, 0, "--memory %s: expected a size such as 4G", optarg);
+        return cab_cli_fail(&err);
+      }
+      break;
+    case O_PIDS:
+      o.pids = strtoll(optarg, &end, 10);
+      if (*end || o.pids < 2) {
+        cab_error_set(&err, 0, "--pids %s: expected a whole number of at least 2", optarg);
+        return cab_cli_fail(&err);
+      }
+      break;
+    case O_CPUS:
+      o.cpus = strtod(optarg, &end);
+      if (*end || o.cpus <= 0) {
+        cab_error_set(&err, 0, "--cpus %s: expected a positive number", optarg);
+        return cab_cli_fail(&err);
+      }
+      break;
+    case O_HELP:
+      fputs(run_cell_usage, stdout);
+      return 0;
+    default:
+      cab_error_set(&err, 0, "run-cell: unknown or incomplete option '%s'; see 'cab run-cell "
+                             "--help'", argv[optind - 1]);
+      return cab_cli_fail(&err);
+    }
+  }
+  if (optind < argc) {
+    cab_error_set(&err, 0, "run-cell: unexpected argument '%s'", argv[optind]);
+    return cab_cli_fail(&err);
+  }
+  if (!o.tui || !o.model || !o.task_id) {
+    cab_error_set(&err, 0, "run-cell: --tui, --model and --task are required; see 'cab run-cell "
+                           "--help'");
+    return cab_cli_fail(&err);
+  }
+  if (o.record && o.replay) {
+    cab_error_set(&err, 0, "run-cell: --record and --replay exclude each other");
+    return cab_cli_fail(&err);
+  }
+  if (!o.endpoint)
+    o.endpoint = getenv("CAB_ENDPOINT");
+  if (!o.key_env && getenv("CAB_KEY"))
+    o.key_env = "CAB_KEY";
+
+  struct cab_cell_summary sum;
+  memset(&sum, 0, sizeof sum);
+  if (cab_cell_run(&o, &sum, &err) < 0)
+    return cab_cli_fail(&err);
+  cab_cell_print_strip(&sum, stdout);
+  printf("%s/cell.json\n", sum.cell_dir);
+  if (strcmp(sum.outcome, "pass") != 0 && strcmp(sum.outcome, "fail") != 0)
+    fprintf(stderr, "cab: cell %s: %s\n", sum.outcome, sum.outcome_reason);
+  return 0;
+}

@@ -1,0 +1,216 @@
+/* cab tasks list | show ID | validate [ID...] [--image REF | --host-rootfs]
+ *
+ * validate proves each task with real cells: the nop agent (the untouched
+ * workdir) must fail verification; the oracle (the reference solution,
+ * applied from inside the sandbox) must pass with nothing unexpected
+ * changed and every declared constraint honoured. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "runner/cell.h"
+#include "runner/cli/commands.h"
+#include "runner/task.h"
+#include "scorers/scorers.h"
+
+static void
+tasks_root(const char *given, char *buf, size_t size)
+{
+  const char *env = getenv("CAB_TASKS_DIR");
+  if (given)
+    snprintf(buf, size, "%s", given);
+  else if (env && *env)
+    snprintf(buf, size, "%s", env);
+  else {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+      *slash = '\0';
+    snprintf(buf, size, "%s/../tasks", exe);
+  }
+}
+
+static cJSON *
+load_cell(const char *dir)
+{
+  char path[PATH_MAX + 16];
+  snprintf(path, sizeof path, "%s/cell.json", dir);
+  cleanup_free char *text = NULL;
+  cab_error ignored = {0};
+  if (cab_read_file_at(AT_FDCWD, path, 64 << 20, &text, NULL, &ignored) < 0)
+    return NULL;
+  return cJSON_Parse(text);
+}
+
+static double
+axis(const cJSON *cell, const char *a, const char *k)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cell, "scorers"), a), k);
+  return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* One task: returns the number of failed checks, printing each. */
+static int
+validate_one(const char *root, const char *id, const char *image, bool host, const char *out)
+{
+  int failed = 0;
+  const char *tuis[2] = {"nop", "oracle"};
+  for (int i = 0; i < 2; i++) {
+    struct cab_cell_options o = {
+        .tui = tuis[i], .model = "none/validate", .task_id = id, .image = image,
+        .host_rootfs = host, .sweep_id = "validate", .out_dir = out, .tasks_dir = root,
+    };
+    struct cab_cell_summary sum;
+    memset(&sum, 0, sizeof sum);
+    cab_error err = {0};
+    if (cab_cell_run(&o, &sum, &err) < 0) {
+      char line[2300];
+      printf("FAIL %s: %s cell: %s\n", id, tuis[i], cab_error_line(&err, line, sizeof line));
+      failed++;
+      continue;
+    }
+    cJSON *cell = load_cell(sum.cell_dir);
+    if (i == 0 && sum.pass != 0) {
+      printf("FAIL %s: the untouched workdir passes verification\n", id);
+      failed++;
+    }
+    if (i == 1) {
+      double declared = axis(cell, "instruction_fidelity", "declared");
+      double honored = axis(cell, "instruction_fidelity", "honored");
+      if (sum.pass != 1) {
+        printf("FAIL %s: the reference solution does not pass (%s)\n", id, sum.outcome_reason);
+        failed++;
+      }
+      if (sum.blast != 0) {
+        printf("FAIL %s: the reference solution changes files the task does not expect "
+               "(blast %.3f)\n", id, sum.blast);
+        failed++;
+      }
+      if (declared > 0 && honored != declared) {
+        printf("FAIL %s: the reference solution honours %.0f of %.0f constraints\n", id,
+               honored, declared);
+        failed++;
+      }
+    }
+    cJSON_Delete(cell);
+  }
+  if (failed == 0)
+    printf("ok   %s\n", id);
+  fflush(stdout);
+  return failed;
+}
+
+static int
+validate(int argc, char **argv, const char *root)
+{
+  static const struct option longopts[] = {
+      {"image", required_argument, 0, 'i'},
+      {"host-rootfs", no_argument, 0, 'H'},
+      {0, 0, 0, 0},
+  };
+  const char *image = NULL;
+  bool host = false;
+  cab_error err = {0};
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    if (opt == 'i')
+      image = optarg;
+    else if (opt == 'H')
+      host = true;
+    else {
+      cab_error_set(&err, 0, "tasks validate: unknown option '%s'", argv[optind - 1]);
+      return cab_cli_fail(&err);
+    }
+  }
+  if (!image && !host)
+    host = true;
+  struct cab_task_strv ids = {0};
+  if (optind < argc) {
+    ids.v = argv + optind;
+    ids.n = (size_t)(argc - optind);
+  } else if (cab_task_list(root, &ids, &err) < 0) {
+    return cab_cli_fail(&err);
+  }
+  char out[] = "/tmp/cab-validate-XXXXXX";
+  if (mkdtemp(out) == NULL) {
+    cab_error_sys(&err, "create a results directory");
+    return cab_cli_fail(&err);
+  }
+  int passed = 0, failed = 0;
+  for (size_t i = 0; i < ids.n; i++) {
+    if (validate_one(root, ids.v[i], image, host, out) == 0)
+      passed++;
+    else
+      failed++;
+  }
+  printf("%d passed, %d failed\n", passed, failed);
+  if (optind >= argc)
+    cab_task_strv_free(&ids);
+  char cmd[PATH_MAX + 16];
+  snprintf(cmd, sizeof cmd, "%s", out);
+  /* The cells are throwaway: remove them (they are the caller's files). */
+  pid_t pid = fork();
+  if (pid == 0) {
+    execlp("rm", "rm", "-rf", cmd, (char *)NULL);
+    _exit(127);
+  }
+  if (pid > 0)
+    waitpid(pid, NULL, 0);
+  return failed ? 1 : 0;
+}
+
+int
+cab_cmd_tasks(int argc, char **argv)
+{
+  char root[PATH_MAX];
+  tasks_root(NULL, root, sizeof root);
+  cab_error err = {0};
+  const char *sub = argc > 1 ? argv[1] : "list";
+  if (strcmp(sub, "list") == 0) {
+    struct cab_task_strv ids = {0};
+    if (cab_task_list(root, &ids, &err) < 0)
+      return cab_cli_fail(&err);
+    for (size_t i = 0; i < ids.n; i++) {
+      struct cab_task *t = NULL;
+      if (cab_task_find(root, ids.v[i], &t, &err) < 0)
+        return cab_cli_fail(&err);
+      printf("%-40s %-7s max_turns=%-3ld timeout=%lds%s\n", t->task_id, t->language,
+             t->max_turns, t->timeout_s, t->expected_refusal ? "  expected_refusal" : "");
+      cab_task_free(t);
+    }
+    cab_task_strv_free(&ids);
+    return 0;
+  }
+  if (strcmp(sub, "show") == 0 && argc == 3) {
+    struct cab_task *t = NULL;
+    if (cab_task_find(root, argv[2], &t, &err) < 0)
+      return cab_cli_fail(&err);
+    char *text = cJSON_Print(t->json);
+    printf("%s\n", text);
+    free(text);
+    char readme[PATH_MAX + 32];
+    snprintf(readme, sizeof readme, "%s/workdir/README.md", t->dir);
+    cleanup_free char *prompt = NULL;
+    if (cab_read_file_at(AT_FDCWD, readme, 1 << 20, &prompt, NULL, &err) == 0)
+      printf("\n--- prompt (workdir/README.md) ---\n%s", prompt);
+    cab_task_free(t);
+    return 0;
+  }
+  if (strcmp(sub, "validate") == 0)
+    return validate(argc - 1, argv + 1, root);
+  cab_error_set(&err, 0, "usage: cab tasks list | show ID | validate [ID...] [--image REF | "
+                         "--host-rootfs]");
+  return cab_cli_fail(&err);
+}

@@ -1,0 +1,81 @@
+#include "runner/modelnet.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *const cab_modelnet_env[] = {
+    "CAB_MODEL_BASE_URL=" CAB_MODEL_BASE_URL,
+    "OPENAI_BASE_URL=" CAB_MODEL_BASE_URL,
+    "OPENAI_API_BASE=" CAB_MODEL_BASE_URL,
+    "ANTHROPIC_BASE_URL=http://" CAB_GATEWAY_IP ":80",
+    "OPENAI_API_KEY=" CAB_PLACEHOLDER_KEY,
+    "ANTHROPIC_API_KEY=" CAB_PLACEHOLDER_KEY,
+    "CAB_KEY=" CAB_PLACEHOLDER_KEY,
+};
+const unsigned cab_modelnet_env_count = sizeof cab_modelnet_env / sizeof *cab_modelnet_env;
+
+/* The gateway's sockets exist and the sandbox's init is waiting: start the
+ * proxy and the DNS responder on them.  A failure is reported after the run
+ * (the command then finds nothing listening). */
+static void
+on_gateway_ready(void *ctx, struct cab_gateway *gw)
+{
+  struct cab_modelnet *m = ctx;
+  int tcp = gw->n_tcp > 0 ? gw->tcp_fds[0] : -1;
+  int dns = gw->dns_fd;
+  gw->tcp_fds[0] = gw->dns_fd = -1;
+  cab_gateway_close(gw);
+  if (tcp < 0 || cab_proxy_start(m->proxy, tcp, &m->start_err) < 0) {
+    if (tcp < 0)
+      cab_error_set(&m->start_err, 0, "the gateway gave no proxy socket");
+    m->start_failed = true;
+  }
+  if (dns >= 0 && cab_dns_server_start(dns, &m->zone, &m->dns, &m->start_err) < 0)
+    m->start_failed = true;
+}
+
+int
+cab_modelnet_prepare(struct cab_modelnet *m, struct cab_sandbox_config *c, cab_error *err)
+{
+  if (cab_proxy_new(&m->pc, &m->proxy, err) < 0)
+    return -1;
+  const char *host = cab_proxy_endpoint_host(m->proxy);
+  inet_pton(AF_INET, CAB_GATEWAY_IP, &m->zone.addr);
+  cab_dns_zone_add(&m->zone, CAB_MODEL_HOST);
+  if (host && cab_dns_zone_add(&m->zone, host) < 0)
+    return cab_error_set(err, 0, "--endpoint host %s: not a valid DNS name", host);
+  snprintf(m->hosts_line, sizeof m->hosts_line, "%s %s%s%s", CAB_GATEWAY_IP, CAB_MODEL_HOST,
+           host ? " " : "", host ? host : "");
+  m->extra_hosts[0] = m->hosts_line;
+  c->extra_hosts = m->extra_hosts;
+  c->n_extra_hosts = 1;
+  c->gateway.enabled = true;
+  c->gateway.tcp_ports[0] = CAB_MODEL_PORT;
+  c->gateway.n_tcp_ports = 1;
+  c->gateway.dns = true;
+  c->gateway.on_ready = on_gateway_ready;
+  c->gateway.ctx = m;
+  return 0;
+}
+
+void
+cab_modelnet_finish(struct cab_modelnet *m, struct cab_proxy_totals *t, bool warn)
+{
+  cab_dns_server_stop(m->dns);
+  m->dns = NULL;
+  memset(t, 0, sizeof *t);
+  if (m->proxy) {
+    cab_proxy_totals(m->proxy, t);
+    cab_proxy_free(m->proxy);
+    m->proxy = NULL;
+  }
+  if (!warn)
+    return;
+  if (t->replay_misses > 0)
+    fprintf(stderr, "cab: warning: %lld model call(s) did not match the cassette %s; first: %s\n",
+            (long long)t->replay_misses, m->pc.replay_path, t->first_replay_miss);
+  if (t->record_errors > 0)
+    fprintf(stderr, "cab: warning: --record %s: %lld call(s) could not be written; first: %s\n",
+            m->pc.record_path, (long long)t->record_errors, t->first_record_error);
+}

@@ -1,0 +1,43 @@
+/* The model network of one sandbox: cab's accounting proxy and DNS
+ * responder on the sandbox's gateway, started when the gateway's sockets
+ * exist (sandbox/gateway.h), and the environment under which agents and
+ * SDKs find them.  Shared by `cab exec --net model` and cells. */
+#ifndef CAB_RUNNER_MODELNET_H
+#define CAB_RUNNER_MODELNET_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "runner/proxy/dns.h"
+#include "runner/proxy/proxy.h"
+#include "sandbox/sandbox.h"
+
+#define CAB_MODEL_PORT 80
+#define CAB_MODEL_HOST "model.cab.internal"
+#define CAB_MODEL_BASE_URL "http://" CAB_GATEWAY_IP ":80/v1"
+#define CAB_PLACEHOLDER_KEY "cab-placeholder-key"
+
+struct cab_modelnet {
+  struct cab_proxy_config pc;  /* filled by the caller before prepare */
+  struct cab_proxy *proxy;
+  struct cab_dns_server *dns;
+  struct cab_dns_zone zone;
+  char hosts_line[600];
+  const char *extra_hosts[1];
+  bool start_failed;
+  cab_error start_err;
+};
+
+/* "K=V" entries the sandbox gets: base URLs and the placeholder key. */
+extern const char *const cab_modelnet_env[];
+extern const unsigned cab_modelnet_env_count;
+
+/* Check the proxy configuration (before any sandbox exists) and wire CFG's
+ * gateway, /etc/hosts and callback to M.  M must outlive the run. */
+int cab_modelnet_prepare(struct cab_modelnet *m, struct cab_sandbox_config *cfg, cab_error *err);
+
+/* Stop serving; T receives the totals.  Prints warnings for replay misses
+ * and record failures to stderr when WARN. */
+void cab_modelnet_finish(struct cab_modelnet *m, struct cab_proxy_totals *t, bool warn);
+
+#endif
