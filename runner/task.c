@@ -20,7 +20,7 @@
 
 static const char *const FAMILIES[] = {"polyglot", "mutations", "integrity", NULL};
 static const char *const LANGUAGES[] = {"python", "rust", "go", "java", "javascript", "typescript",
-                                        "c", NULL};
+                                        "c", "sh", NULL};
 static const char *const MARKERS[] = {"explicit_refusal", "counter_example", "clarifying_question",
                                       NULL};
 static const char *const KIND_NAMES[] = {"file-not-touched", "no-new-dependency",
