@@ -72,8 +72,8 @@ deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEBS)
 
-demo: $(BUILD)/cab
-	CAB_BUILD=$(BUILD) sh runner/demo.sh
+demo: all
+	CAB_BUILD=$(BUILD) bash runner/demo.sh
 
 bench: all
 	bash bench/exec-start.sh
