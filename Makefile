@@ -1,11 +1,15 @@
 # cab: CodingAgentBench cells on one Linux host, without Docker.
 #
-#   make            build build/cab
+#   make            build build/cab, build/cab-agent, the unit tests and the probe
 #   make test       build, then run every unit and integration test
 #   make asan       the same with AddressSanitizer and UBSan (build-asan/)
-#   make deps       install the Debian packages the build and tests need
-#   make demo       the main job: one real sandboxed run on a busybox rootfs
+#   make deps       install the Debian packages the build, the tests and the
+#                   tasks' toolchains need (as root)
+#   make demo       the main job: one full cell with cab-agent in a busybox image
 #   make bench      run the benchmarks under bench/
+#
+# pkg-config is consulted when compiling, not when this file is read, so
+# "make deps test" works on a machine that has none of the libraries yet.
 
 BUILD     ?= build
 CC        ?= gcc
@@ -16,8 +20,8 @@ DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
              passwd util-linux procps iproute2 umoci skopeo docker-registry apache2-utils openssl ca-certificates curl \
              python3 rustc cargo golang-go default-jdk-headless nodejs
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 OPTFLAGS ?= -O2 -g
 CFLAGS  += $(OPTFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation \
@@ -76,7 +80,7 @@ demo: all
 	CAB_BUILD=$(BUILD) bash runner/demo.sh
 
 bench: all
-	bash bench/exec-start.sh
+	for b in bench/*.sh; do CAB_BUILD=$(abspath $(BUILD)) bash $$b || exit 1; done
 
 clean:
 	rm -rf build build-asan

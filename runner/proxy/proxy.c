@@ -44,7 +44,7 @@ cab_proxy_new(const struct cab_proxy_config *cfg, struct cab_proxy **out, cab_er
   if (c->max_response_bytes == 0)
     c->max_response_bytes = (size_t)256 << 20;
   if (c->max_connections == 0)
-    c->max_connections = 512;
+    c->max_connections = 256;
   /* Not thread-safe: done here, while cab has one thread. */
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     free(p);

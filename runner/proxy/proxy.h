@@ -34,7 +34,7 @@ struct cab_proxy_config {
   int idle_timeout_s;          /* an idle or stalled client connection (default 60) */
   size_t max_request_bytes;    /* default 32 MiB */
   size_t max_response_bytes;   /* default 256 MiB */
-  unsigned max_connections;    /* default 512 */
+  unsigned max_connections;    /* default 256 (each also holds an upstream socket) */
 };
 
 struct cab_proxy_totals {
