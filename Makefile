@@ -87,3 +87,4 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 -include agent/cab-agent/build.mk
+-include tests/tools/tools.mk

@@ -21,9 +21,10 @@ command -v busybox >/dev/null || { echo "bench/proxy.sh: busybox-static needed (
 
 T=$(mktemp -d /tmp/cab-bench-proxy.XXXXXX)
 chmod 0755 "$T"
-MS_PID=""
+MS_PIDS=""
 cleanup() {
-  [ -n "$MS_PID" ] && kill "$MS_PID" 2>/dev/null
+  local p
+  for p in $MS_PIDS; do kill "$p" 2>/dev/null; done
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -118,19 +119,29 @@ EOF
 cc -O2 -D_GNU_SOURCE -Wall -static -o "$T/client" "$T/client.c"
 
 # --- the server and the sandbox ------------------------------------------------------
-cat >"$T/script.json" <<'EOF'
-{"model": "scripted/bench", "after_last": "repeat",
+# Two servers: one answers at once (a stream then leaves in one piece), one
+# paces its stream's events 2 ms apart, as a model emitting tokens would.
+start_server() { # NAME DELAY_MS; sets SERVER_PORT
+  cat >"$T/$1.json" <<EOS
+{"model": "scripted/bench", "after_last": "repeat", "stream_chunk_delay_ms": $2,
  "turns": [{"content": "The quick brown fox jumps over the lazy dog, twice over.",
             "usage": {"prompt_tokens": 12, "completion_tokens": 12}}]}
-EOF
-"$CAB" model-server --script "$T/script.json" >"$T/ms.out" 2>"$T/ms.err" </dev/null &
-MS_PID=$!
-for _ in $(seq 100); do
-  PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\)/v1.*|\1|p' "$T/ms.out")
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-[ -n "${PORT:-}" ] || { echo "bench/proxy.sh: cab model-server did not start" >&2; exit 1; }
+EOS
+  "$CAB" model-server --script "$T/$1.json" >"$T/$1.out" 2>"$T/$1.err" </dev/null &
+  MS_PIDS="$MS_PIDS $!"
+  SERVER_PORT=""
+  for _ in $(seq 100); do
+    SERVER_PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\)/v1.*|\1|p' "$T/$1.out")
+    [ -n "$SERVER_PORT" ] && break
+    sleep 0.05
+  done
+  [ -n "$SERVER_PORT" ] || { echo "bench/proxy.sh: cab model-server did not start" >&2; exit 1; }
+}
+start_server fast 0
+PORT=$SERVER_PORT
+start_server paced 2
+PACED=$SERVER_PORT
+PACED_CALLS=$((CALLS / 10 > 20 ? CALLS / 10 : 20))
 
 R=$T/rootfs
 mkdir -p "$R/bin" "$R/proc" "$R/dev" "$R/tmp" "$R/etc" "$R/bench"
@@ -143,13 +154,17 @@ PLAIN='{"model":"m","messages":[{"role":"user","content":"hi"}]}'
 STREAM='{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}'
 PATH_CHAT=/v1/chat/completions
 
-echo "cab model-server on 127.0.0.1:$PORT; $CALLS calls per case over one keep-alive connection"
+echo "cab model-server on 127.0.0.1; $CALLS calls per case ($PACED_CALLS paced) over one keep-alive connection"
 direct_plain=$("$T/client" 127.0.0.1 "$PORT" "$PATH_CHAT" "$PLAIN" "$CALLS")
 direct_stream=$("$T/client" 127.0.0.1 "$PORT" "$PATH_CHAT" "$STREAM" "$CALLS")
-both=$("$CAB" exec --rootfs "$R" --net model --endpoint "http://127.0.0.1:$PORT/v1" -- /bin/sh -c \
+direct_paced=$("$T/client" 127.0.0.1 "$PACED" "$PATH_CHAT" "$STREAM" "$PACED_CALLS")
+# A sandbox reaches one endpoint: one run per server.
+proxied=$("$CAB" exec --rootfs "$R" --net model --endpoint "http://127.0.0.1:$PORT/v1" -- /bin/sh -c \
   "/bench/client 169.254.77.1 80 $PATH_CHAT '$PLAIN' $CALLS && /bench/client 169.254.77.1 80 $PATH_CHAT '$STREAM' $CALLS")
-proxy_plain=$(echo "$both" | sed -n 1p)
-proxy_stream=$(echo "$both" | sed -n 2p)
+proxy_plain=$(echo "$proxied" | sed -n 1p)
+proxy_stream=$(echo "$proxied" | sed -n 2p)
+proxy_paced=$("$CAB" exec --rootfs "$R" --net model --endpoint "http://127.0.0.1:$PACED/v1" -- \
+  /bench/client 169.254.77.1 80 "$PATH_CHAT" "$STREAM" "$PACED_CALLS")
 
 # row LABEL DIRECT PROXY FIELD-OFFSET
 row() {
@@ -171,3 +186,7 @@ printf '%-28s %29s | %29s | %9s\n' "ms per call" "direct: p50 p90 p99" "through 
 row "plain, whole response" "$direct_plain" "$proxy_plain" 1
 row "streamed, first chunk" "$direct_stream" "$proxy_stream" 4
 row "streamed, whole stream" "$direct_stream" "$proxy_stream" 1
+row "paced stream, first chunk" "$direct_paced" "$proxy_paced" 4
+row "paced stream, whole stream" "$direct_paced" "$proxy_paced" 1
+echo "(a stream served at once leaves the server in one piece, so through the proxy"
+echo " its first chunk comes with the rest; the paced rows show chunk-by-chunk relay)"
