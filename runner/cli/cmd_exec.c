@@ -1,7 +1,9 @@
-/* cab exec [OPTIONS] (--rootfs DIR | --host-rootfs) -- CMD [ARG...] */
+/* cab exec [OPTIONS] (IMAGE | --rootfs DIR | --host-rootfs) [OPTIONS] -- CMD [ARG...] */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,19 +15,23 @@
 #include "common/fsutil.h"
 #include "runner/cli/commands.h"
 #include "runner/proxy/dns.h"
+#include "rootfs/rootfs_cache.h"
+#include "rootfs/store.h"
+#include "rootfs/unpack.h"
+#include "runner/modelnet.h"
 #include "runner/proxy/proxy.h"
 #include "sandbox/caps.h"
 #include "sandbox/sandbox.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_LIST 256
-#define MODEL_PORT 80
-#define MODEL_BASE_URL "http://" CAB_GATEWAY_IP ":80/v1"
-#define MODEL_HOST "model.cab.internal"
-#define PLACEHOLDER_KEY "cab-placeholder-key"
 
 static const char exec_usage[] =
-    "usage: cab exec [OPTIONS] (--rootfs DIR | --host-rootfs) -- CMD [ARG...]\n"
+    "usage: cab exec [OPTIONS] (IMAGE | --rootfs DIR | --host-rootfs) [OPTIONS] -- CMD [ARG...]\n"
+    "\n"
+    "  IMAGE                 a stored image (name, name@sha256:..., sha256:...): its rootfs\n"
+    "                        under a fresh overlay, with its Env, WorkingDir, User and\n"
+    "                        Entrypoint; a command after -- replaces its Cmd\n"
     "\n"
     "  --rootfs DIR          use DIR, read-only, as the sandbox's /\n"
     "  --host-rootfs         use the host's /, read-only\n"
@@ -54,28 +60,94 @@ static const char exec_usage[] =
     "  --model-retries N     retry connect failures, 429 and 5xx N times (default 0)\n"
     "  --model-timeout SECS  fail a call when upstream sends nothing for SECS (600)\n";
 
-/* --net model: the proxy and DNS responder, started once the gateway's
- * sockets exist.  CLI-owned state. */
-struct model_net {
-  bool enabled;
-  struct cab_proxy_config pc;
-  struct cab_proxy *proxy;
-  struct cab_dns_server *dns;
-  struct cab_dns_zone zone;
-  char hosts_line[600];
-  const char *extra_hosts[1];
-  bool start_failed;
-  cab_error start_err;
-};
-
 struct exec_opts {
   struct cab_sandbox_config cfg;
   struct cab_bind binds[MAX_LIST];
   char *env[MAX_LIST + 4];
   size_t n_env;
   const char *result_path;
-  struct model_net net;
+  bool net_enabled;
+  struct cab_modelnet net;    /* --net model: proxy and DNS on the gateway */
+  const char *image;          /* cab exec IMAGE: a stored image's overlay */
+  bool workdir_given, user_given;
+  char **image_argv;
+  cab_store *store;
+  cab_image *img;
+  int rootfs_lock;
+  char rootfs[PATH_MAX];
+  char overlay[PATH_MAX];     /* per-run upper layer, removed afterwards */
 };
+
+static int parse_id(const char *arg, uid_t *uid, gid_t *gid, cab_error *err);
+
+/* cab exec IMAGE: the image's rootfs (unpacked once per manifest digest)
+ * under a fresh overlay, with its Env, WorkingDir, User, Entrypoint and
+ * Cmd as Docker applies them: a command after the image replaces Cmd. */
+static int
+apply_image(struct exec_opts *o, char **rest, int n_rest, cab_error *err)
+{
+  struct cab_sandbox_config *c = &o->cfg;
+  bool cached = false;
+  if (cab_store_open(NULL, &o->store, err) < 0 || cab_store_use(o->store, err) < 0)
+    return -1;
+  if (cab_image_resolve(o->store, o->image, &o->img, err) < 0)
+    return err->errnum == ENOENT
+               ? cab_error_set(err, ENOENT, "exec: image %s is not in the store; run 'cab pull "
+                               "%s' or 'cab import'", o->image, o->image)
+               : -1;
+  if (cab_rootfs_ensure(o->store, o->img, o->rootfs, sizeof o->rootfs, &cached, NULL, err) < 0)
+    return -1;
+  o->rootfs_lock = cab_store_rootfs_lock(o->store, o->img->digest, err);
+  if (o->rootfs_lock < 0)
+    return -1;
+  cab_store_unuse(o->store);
+  const char *tmp = getenv("TMPDIR");
+  snprintf(o->overlay, sizeof o->overlay, "%s/cab-exec-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (mkdtemp(o->overlay) == NULL)
+    return cab_error_sys(err, "exec: create the overlay directory");
+  c->rootfs = o->rootfs;
+  c->overlay_dir = o->overlay;
+
+  const cab_image_config *cfg = o->img->config;
+  if (cfg && cfg->env)
+    for (char **e = cfg->env; *e; e++) {
+      size_t klen = strcspn(*e, "=");
+      bool set = false;
+      for (size_t i = 0; i < o->n_env; i++)
+        set = set || (strncmp(o->env[i], *e, klen) == 0 && o->env[i][klen] == '=');
+      if (!set && o->n_env < MAX_LIST)
+        o->env[o->n_env++] = strdup(*e);
+    }
+  if (!o->workdir_given && cfg && cfg->working_dir && cfg->working_dir[0] == '/')
+    c->workdir = cfg->working_dir;
+  if (!o->user_given && cfg && cfg->user && cfg->user[0]) {
+    cab_error uerr = {0};
+    if (parse_id(cfg->user, &c->uid, &c->gid, &uerr) < 0)
+      return cab_error_set(err, 0, "exec: image %s runs as user \"%s\"; cab maps numeric ids "
+                           "only: pass --user UID[:GID]", o->image, cfg->user);
+  }
+  size_t n_entry = 0, n_cmd = 0;
+  while (cfg && cfg->entrypoint && cfg->entrypoint[n_entry])
+    n_entry++;
+  while (cfg && n_rest == 0 && cfg->cmd && cfg->cmd[n_cmd])
+    n_cmd++;
+  size_t total = n_entry + (n_rest > 0 ? (size_t)n_rest : n_cmd);
+  if (total == 0)
+    return cab_error_set(err, 0, "exec: image %s has no Entrypoint or Cmd; give a command "
+                         "after --", o->image);
+  o->image_argv = calloc(total + 1, sizeof *o->image_argv);
+  if (o->image_argv == NULL)
+    return cab_error_sys(err, "allocate");
+  size_t k = 0;
+  for (size_t i = 0; i < n_entry; i++)
+    o->image_argv[k++] = cfg->entrypoint[i];
+  for (int i = 0; i < n_rest; i++)
+    o->image_argv[k++] = rest[i];
+  for (size_t i = 0; i < n_cmd; i++)
+    o->image_argv[k++] = cfg->cmd[i];
+  c->argv = o->image_argv;
+  return 0;
+}
 
 static int
 usage_error(cab_error *err, const char *fmt, const char *arg)
@@ -167,17 +239,8 @@ parse_id(const char *arg, uid_t *uid, gid_t *gid, cab_error *err)
 static int
 set_model_env(struct exec_opts *o, cab_error *err)
 {
-  static const char *const vars[] = {
-      "CAB_MODEL_BASE_URL=" MODEL_BASE_URL,
-      "OPENAI_BASE_URL=" MODEL_BASE_URL,
-      "OPENAI_API_BASE=" MODEL_BASE_URL,
-      "ANTHROPIC_BASE_URL=http://" CAB_GATEWAY_IP ":80",
-      "OPENAI_API_KEY=" PLACEHOLDER_KEY,
-      "ANTHROPIC_API_KEY=" PLACEHOLDER_KEY,
-      "CAB_KEY=" PLACEHOLDER_KEY,
-  };
-  for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
-    if (add_env(o, vars[i], err) < 0)
+  for (unsigned i = 0; i < cab_modelnet_env_count; i++)
+    if (add_env(o, cab_modelnet_env[i], err) < 0)
       return -1;
   return 0;
 }
@@ -250,12 +313,15 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
   opterr = 0;
   optind = 1;
   int opt;
+  /* cab exec [OPTIONS] IMAGE [OPTIONS] -- CMD: options may follow IMAGE. */
+again:
   while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
     char *end;
     switch (opt) {
     case O_ROOTFS: c->rootfs = optarg; break;
     case O_HOST_ROOTFS: c->host_rootfs = true; break;
     case O_USER:
+      o->user_given = true;
       if (parse_id(optarg, &c->uid, &c->gid, err) < 0)
         return -1;
       break;
@@ -268,6 +334,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
       c->n_binds++;
       break;
     case O_WORKDIR:
+      o->workdir_given = true;
       if (optarg[0] != '/')
         return usage_error(err, "--workdir %s: must be an absolute path", optarg);
       c->workdir = optarg;
@@ -320,9 +387,9 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
     case O_OVERLAY: c->overlay_dir = optarg; break;
     case O_NET:
       if (strcmp(optarg, "model") == 0)
-        o->net.enabled = true;
+        o->net_enabled = true;
       else if (strcmp(optarg, "none") == 0)
-        o->net.enabled = false;
+        o->net_enabled = false;
       else
         return usage_error(err, "--net %s: expected none or model", optarg);
       break;
@@ -356,19 +423,29 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
                          argv[optind - 1]);
     }
   }
-  if (optind >= argc)
+  if (o->image == NULL && !c->rootfs && !c->host_rootfs && optind < argc &&
+      strcmp(argv[optind - 1], "--") != 0) {
+    o->image = argv[optind++];
+    goto again;
+  }
+  if (optind >= argc && o->image == NULL)
     return usage_error(err, "exec: no command given; usage: cab exec %s -- CMD [ARG...]",
-                       "(--rootfs DIR | --host-rootfs)");
-  if (!c->rootfs && !c->host_rootfs)
-    return usage_error(err, "exec: no root given; pass --rootfs DIR or --host-rootfs%s", "");
+                       "(IMAGE | --rootfs DIR | --host-rootfs)");
+  if (!c->rootfs && !c->host_rootfs && !o->image)
+    return usage_error(err, "exec: no root given; name an IMAGE, or pass --rootfs DIR or "
+                       "--host-rootfs%s", "");
+  if (o->image && (c->rootfs || c->host_rootfs))
+    return usage_error(err, "exec: an IMAGE excludes --rootfs and --host-rootfs%s", "");
   if (c->rootfs && c->host_rootfs)
     return usage_error(err, "exec: --rootfs and --host-rootfs exclude each other%s", "");
   if (c->overlay_dir && c->host_rootfs)
     return usage_error(err, "exec: --overlay works with --rootfs, not --host-rootfs%s", "");
   c->argv = argv + optind;
-  if (model_opt && !o->net.enabled)
+  if (o->image && apply_image(o, argv + optind, argc - optind, err) < 0)
+    return -1;
+  if (model_opt && !o->net_enabled)
     return usage_error(err, "exec: %s needs --net model", model_opt);
-  if (o->net.enabled && !pc->endpoint && !pc->replay_path)
+  if (o->net_enabled && !pc->endpoint && !pc->replay_path)
     return usage_error(err, "exec: --net model needs --endpoint URL (or --replay FILE to answer "
                        "from a cassette)%s", "");
   if (pc->record_path && pc->replay_path)
@@ -379,7 +456,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
       return usage_error(err, "exec: --key-env %s: that variable is not set in cab's environment; "
                          "export it, or drop --key-env for an endpoint without a key", pc->key_env);
   }
-  if (o->net.enabled && set_model_env(o, err) < 0)
+  if (o->net_enabled && set_model_env(o, err) < 0)
     return -1;
 
   /* The environment: PATH, HOME and TERM unless --env set them, then --env. */
@@ -463,91 +540,38 @@ write_result(const char *path, const struct cab_sandbox_result *r,
   return rc < 0 ? cab_error_prefix(err, "--result %s", path) : 0;
 }
 
-/* The gateway's sockets exist and the sandbox's init is waiting: start the
- * proxy and the DNS responder on them.  A failure is reported after the
- * run (the command then finds nothing listening). */
-static void
-net_ready(void *ctx, struct cab_gateway *gw)
-{
-  struct model_net *m = ctx;
-  int tcp = gw->n_tcp > 0 ? gw->tcp_fds[0] : -1;
-  int dns = gw->dns_fd;
-  gw->tcp_fds[0] = gw->dns_fd = -1;
-  cab_gateway_close(gw);
-  if (tcp < 0 || cab_proxy_start(m->proxy, tcp, &m->start_err) < 0) {
-    if (tcp < 0)
-      cab_error_set(&m->start_err, 0, "the gateway gave no proxy socket");
-    m->start_failed = true;
-  }
-  if (dns >= 0 && cab_dns_server_start(dns, &m->zone, &m->dns, &m->start_err) < 0)
-    m->start_failed = true;
-}
-
-static int
-net_prepare(struct exec_opts *o, cab_error *err)
-{
-  struct model_net *m = &o->net;
-  if (cab_proxy_new(&m->pc, &m->proxy, err) < 0)
-    return cab_error_prefix(err, "exec --net model");
-  const char *host = cab_proxy_endpoint_host(m->proxy);
-  inet_pton(AF_INET, CAB_GATEWAY_IP, &m->zone.addr);
-  cab_dns_zone_add(&m->zone, MODEL_HOST);
-  if (host && cab_dns_zone_add(&m->zone, host) < 0)
-    return cab_error_set(err, 0, "exec: --endpoint host %s: not a valid DNS name", host);
-  snprintf(m->hosts_line, sizeof m->hosts_line, "%s %s%s%s", CAB_GATEWAY_IP, MODEL_HOST,
-           host ? " " : "", host ? host : "");
-  m->extra_hosts[0] = m->hosts_line;
-  struct cab_sandbox_config *c = &o->cfg;
-  c->extra_hosts = m->extra_hosts;
-  c->n_extra_hosts = 1;
-  c->gateway.enabled = true;
-  c->gateway.tcp_ports[0] = MODEL_PORT;
-  c->gateway.n_tcp_ports = 1;
-  c->gateway.dns = true;
-  c->gateway.on_ready = net_ready;
-  c->gateway.ctx = m;
-  return 0;
-}
-
-/* Stop serving and take the totals. */
-static void
-net_finish(struct model_net *m, struct cab_proxy_totals *t)
-{
-  cab_dns_server_stop(m->dns);
-  m->dns = NULL;
-  memset(t, 0, sizeof *t);
-  if (m->proxy) {
-    cab_proxy_totals(m->proxy, t);
-    cab_proxy_free(m->proxy);
-    m->proxy = NULL;
-  }
-  if (t->replay_misses > 0)
-    fprintf(stderr, "cab: warning: %lld model call(s) did not match the cassette %s; first: %s\n",
-            (long long)t->replay_misses, m->pc.replay_path, t->first_replay_miss);
-  if (t->record_errors > 0)
-    fprintf(stderr, "cab: warning: --record %s: %lld call(s) could not be written; first: %s\n",
-            m->pc.record_path, (long long)t->record_errors, t->first_record_error);
-}
-
 int
 cab_cmd_exec(int argc, char **argv)
 {
   static struct exec_opts opts; /* CLI-owned state: large arrays */
   memset(&opts, 0, sizeof opts);
+  opts.rootfs_lock = -1;
   cab_error err = {0};
   if (parse_args(argc, argv, &opts, &err) < 0)
     return cab_cli_fail(&err);
-  if (opts.net.enabled && net_prepare(&opts, &err) < 0) {
+  if (opts.net_enabled && cab_modelnet_prepare(&opts.net, &opts.cfg, &err) < 0) {
     cab_proxy_free(opts.net.proxy);
+    cab_error_prefix(&err, "exec --net model");
     return cab_cli_fail(&err);
   }
 
   struct cab_sandbox_result res;
   struct cab_proxy_totals totals;
-  const struct cab_proxy_totals *model = opts.net.enabled ? &totals : NULL;
+  const struct cab_proxy_totals *model = opts.net_enabled ? &totals : NULL;
   int rc = cab_sandbox_run(&opts.cfg, &res, &err);
-  if (opts.net.enabled)
-    net_finish(&opts.net, &totals);
+  if (opts.overlay[0]) {
+    /* The run's upper layer: its changes are not kept. */
+    char *slash = strrchr(opts.overlay, '/');
+    *slash = '\0';
+    int dfd = open(opts.overlay, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cab_error ignored = {0};
+    if (dfd >= 0) {
+      cab_unpack_remove_tree(dfd, slash + 1, &ignored);
+      close(dfd);
+    }
+  }
+  if (opts.net_enabled)
+    cab_modelnet_finish(&opts.net, &totals, true);
   if (rc < 0) {
     /* The result file still tells what happened. */
     res.exit_code = err.exit_code ? err.exit_code : CAB_EXIT_RUNNER;

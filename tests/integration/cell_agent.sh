@@ -260,7 +260,8 @@ assert_jq '.scorers.latency.container_active_ms >= 4500 and .exit_code != 0' "$f
   "cell-hang: the container was active about 5 s and the agent did not exit 0 (exit $(jget .exit_code "$f"))"
 assert_json '[.spans[] | select(.kind == "adapter_run") | .attributes.timed_out | tostring]' '["true"]' "$f" \
   "cell-hang: the adapter_run span says timed_out"
-assert_json '[.scorers.pass_rate.pass, .scorers.tokens.model_calls]' '[0,1]' "$f" "cell-hang: pass 0; the one answered call is counted"
+assert_json '[.scorers.pass_rate.pass, .scorers.tokens.prompt_tokens, .scorers.tokens.completion_tokens]' '[0,300,20]' "$f" \
+  "cell-hang: pass 0; the answered call's tokens are counted"
 assert_match "$(cat "$T/cell-hang.out.err")" '^cab: cell timeout: ' "cell-hang: one stderr line names the timeout"
 rescore cell-hang
 

@@ -1,0 +1,167 @@
+#!/bin/bash
+# cab run-cell on bad input, and a killed runner:
+#   * bad task files (a temp --tasks-dir: not JSON, a missing field, a wrong
+#     type, an unknown field or constraint kind, a task_id that is not the
+#     directory, no task.json), an unknown task, a missing image, an unknown
+#     TUI, a bad model id, --record with --replay, a wire agent without an
+#     endpoint: exit 125, exactly one line on stderr (naming the field where
+#     there is one), nothing on stdout, no cell written;
+#   * SIGKILL of `cab run-cell` while cab-agent waits on a model call that
+#     never answers (tests/model/cell-hang.json): no cell.json at the cell
+#     path (absent, or the complete previous cell, byte for byte), no
+#     cell.json anywhere else under --out (a .staging-* directory may stay),
+#     and no agent process left behind.
+# shellcheck disable=SC2016 # jq programs are quoted on purpose
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
+command -v jq >/dev/null 2>&1 || skip "jq not installed (make deps)"
+[ -x "$CAB" ] || bail "cab binary not found at $CAB (run make)"
+"$CAB" run-cell --help >/dev/null 2>&1 || skip "this cab has no run-cell command yet"
+if command -v unshare >/dev/null 2>&1 && ! unshare -Ur true 2>/dev/null; then
+  skip "user namespaces are not available (unshare -Ur fails)"
+fi
+T=$(mktemp -d "${TMPDIR:-/tmp}/cab-$TEST_NAME.XXXXXX") || bail "mktemp failed"
+chmod 0755 "$T"
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+say "# $TEST_NAME as $CAB_TEST_MODE ($(id -un 2>/dev/null || id -u)), T=$T"
+export CAB_HOME=$T/home TMPDIR=$T/tmp
+mkdir -p "$TMPDIR"
+unset CAB_ENDPOINT CAB_KEY CAB_TASKS_DIR
+SWC=$SRC_DIR/tasks/polyglot/shell-word-count
+
+# rejected LABEL STDERR-REGEX ARGS...: cab run-cell ARGS (with a fresh --out)
+# exits 125 with one stderr line matching the regex and writes no cell.
+n=0
+rejected() {
+  local label=$1 re=$2 out
+  shift 2
+  n=$((n + 1))
+  out=$T/out-$n
+  run_cab "$T/rej-$n" run-cell --out "$out" "$@"
+  assert_rc 125 "$label: exit 125"
+  assert_eq "$(wc -l <"$T/rej-$n.err")" 1 "$label: exactly one line on stderr"
+  assert_match "$(cat "$T/rej-$n.err")" "^cab: .*$re" "$label: stderr says what is wrong"
+  assert_eq "$(wc -c <"$T/rej-$n")" 0 "$label: nothing on stdout"
+  assert_eq "$(find "$out" -name cell.json 2>/dev/null | wc -l)" 0 "$label: no cell.json written"
+}
+
+# --- bad task files ------------------------------------------------------------------
+# bad_task NAME JQ: a tasks dir whose polyglot/shell-word-count has task.json
+# rewritten by JQ ("" = not JSON at all, "-" = no task.json).
+bad_task() {
+  local d=$T/tasks-$1
+  mkdir -p "$d/polyglot"
+  cp -a "$SWC" "$d/polyglot/"
+  case $2 in
+  "") printf '{"task_id": "polyglot/shell-word-count",\n' >"$d/polyglot/shell-word-count/task.json" ;;
+  -) rm -f "$d/polyglot/shell-word-count/task.json" ;;
+  *) jq "$2" "$SWC/task.json" >"$d/polyglot/shell-word-count/task.json" ;;
+  esac
+  BAD=$d
+}
+ORACLE=(--tui oracle --model cab/none --task polyglot/shell-word-count --host-rootfs)
+bad_task notjson ""
+rejected "task.json that is not JSON" 'task\.json: not valid JSON' "${ORACLE[@]}" --tasks-dir "$BAD"
+bad_task nofield 'del(.timeout_s)'
+rejected "task.json without timeout_s" 'task\.json: timeout_s: missing' "${ORACLE[@]}" --tasks-dir "$BAD"
+bad_task badtype '.timeout_s = "soon"'
+rejected "task.json with a string timeout_s" 'task\.json: timeout_s: ' "${ORACLE[@]}" --tasks-dir "$BAD"
+bad_task unknown '.colour = "blue"'
+rejected "task.json with an unknown field" 'task\.json: colour: ' "${ORACLE[@]}" --tasks-dir "$BAD"
+bad_task kind '.constraints = [{"kind": "no-such-kind"}]'
+rejected "task.json with an unknown constraint kind" 'task\.json: constraints\[0\]\.kind: ' "${ORACLE[@]}" --tasks-dir "$BAD"
+bad_task id '.task_id = "polyglot/other"'
+rejected "task.json whose task_id is not its directory" 'task\.json: task_id: ' "${ORACLE[@]}" --tasks-dir "$BAD"
+bad_task missing -
+rejected "a task directory without task.json" 'task\.json' "${ORACLE[@]}" --tasks-dir "$BAD"
+rejected "an unknown task" 'polyglot/no-such-task' --tui oracle --model cab/none --task polyglot/no-such-task --host-rootfs
+
+# --- a missing image, an unknown TUI, bad options ------------------------------------------
+rejected "a missing image" 'no-such/image:1' --tui oracle --model cab/none --task polyglot/shell-word-count \
+  --image no-such/image:1
+rejected "an unknown TUI" 'no-such-tui' --tui no-such-tui --model cab/none --task polyglot/shell-word-count --host-rootfs
+rejected "a model id with '..'" 'model' --tui oracle --model ../escape --task polyglot/shell-word-count --host-rootfs
+rejected "--record with --replay" 'record.*replay' --tui cab-agent --model cab/none --task polyglot/shell-word-count \
+  --host-rootfs --record "$T/a.jsonl" --replay "$T/b.jsonl"
+rejected "cab-agent without an endpoint" 'endpoint' --tui cab-agent --model cab/none --task polyglot/shell-word-count --host-rootfs
+
+# --- a killed runner --------------------------------------------------------------------------
+"$CAB" model-server --script "$TESTS_DIR/model/cell-hang.json" --listen 127.0.0.1:0 \
+  >"$T/srv" 2>"$T/srv.err" </dev/null &
+SRV_PID=$!
+at_exit "kill $SRV_PID"
+URL=
+for _ in $(seq 100); do
+  URL=$(sed -n '1s/^listening on //p' "$T/srv")
+  [ -n "$URL" ] && break
+  sleep 0.05
+done
+[ -n "$URL" ] || bail "cab model-server did not start: $(head -c 400 "$T/srv.err")"
+
+# The model id carries a marker: it is on the agent's command line, so a
+# leftover agent shows up on the host.
+M=$(marker agent)
+at_exit "kill_marker $M"
+MODEL=scripted/$M
+OUT=$T/killed
+CELL=$OUT/s/cab-agent/$MODEL/polyglot/shell-word-count
+AGENT=(run-cell --tui cab-agent --model "$MODEL" --task polyglot/shell-word-count --host-rootfs
+  --sweep-id s --out "$OUT")
+
+# kill_mid_agent LABEL: start the cell, wait until the agent's first model
+# call was answered (the second one hangs), SIGKILL cab.
+kill_mid_agent() {
+  say "+ cab ${AGENT[*]} --endpoint $URL &   (then SIGKILL)"
+  "$CAB" "${AGENT[@]}" --endpoint "$URL" >"$T/kill.out" 2>"$T/kill.err" </dev/null &
+  local pid=$! i staged=""
+  for i in $(seq 300); do
+    staged=$(find "$OUT" -path '*/.staging-*/model_calls.jsonl' -size +0 2>/dev/null | head -n1)
+    [ -n "$staged" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [ -n "$staged" ]; then
+    pass "$1: the agent is mid-run (a model call answered, the next one hangs) after $((i * 50)) ms"
+  else
+    fail "$1: the agent never got a model answer (stderr: $(head -c 300 "$T/kill.err" | tr '\n' '|'))"
+  fi
+  sleep 0.3
+  kill -0 "$pid" 2>/dev/null && pass "$1: cab run-cell is still running" || fail "$1: cab run-cell ended before the kill"
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  assert_eq "$?" 137 "$1: cab run-cell died of SIGKILL"
+  sleep 0.5
+  assert_eq "$(pids_with_marker "$M" | tr '\n' ' ')" "" "$1: no agent process is left on the host"
+}
+
+# 1. No previous cell: the cell path must stay absent.
+kill_mid_agent "first run"
+if [ -e "$CELL" ]; then
+  fail "first run: the cell path exists after the kill ($(ls -A "$CELL" | tr '\n' ' '))"
+else
+  pass "first run: the cell path does not exist after the kill"
+fi
+assert_eq "$(find "$OUT" -name cell.json | wc -l)" 0 "first run: no cell.json anywhere under --out"
+say "# leftovers: $(find "$OUT" -mindepth 1 -maxdepth 6 -name '.staging-*' -printf '%P ' 2>/dev/null)"
+
+# 2. A complete previous cell at the same path (the endpoint is dead, so it
+# is quick: infra_error) must survive a killed rerun untouched.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 9)
+run_cab "$T/prev" "${AGENT[@]}" --endpoint "http://127.0.0.1:$port/v1"
+assert_rc 0 "a previous cell at the same path is written"
+[ -f "$CELL/cell.json" ] || bail "no previous cell.json at $CELL"
+(cd "$CELL" && find . -type f -exec sha256sum {} + | sort -k2) >"$T/prev.sums"
+kill_mid_agent "rerun over a complete cell"
+(cd "$CELL" 2>/dev/null && find . -type f -exec sha256sum {} + | sort -k2) >"$T/after.sums"
+if cmp -s "$T/prev.sums" "$T/after.sums"; then
+  pass "rerun: the previous cell is still in place, every file byte for byte"
+else
+  fail "rerun: the cell path changed: $(diff "$T/prev.sums" "$T/after.sums" | head -8 | tr '\n' '|')"
+fi
+assert_json '.outcome' infra_error "$CELL/cell.json" "rerun: the cell path holds the previous, complete cell.json"
+assert_eq "$(find "$OUT" -name cell.json | wc -l)" 1 "rerun: no other cell.json under --out"
+
+finish
