@@ -36,7 +36,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROBE    := $(BUILD)/tests/probe
 
-.PHONY: all test asan deps bench clean check-deps demo
+.PHONY: all test asan deps bench clean check-deps demo test-images
 
 all: $(BUILD)/cab $(UNIT_BIN) $(PROBE)
 
@@ -81,6 +81,19 @@ demo: all
 
 bench: all
 	for b in bench/*.sh; do CAB_BUILD=$(abspath $(BUILD)) bash $$b || exit 1; done
+
+# make test-images (root): build the Debian toolchain image with debootstrap and
+# umoci (tests/images/toolchain-image.sh, cached under $CAB_IMAGE_CACHE), import
+# it into a CAB_HOME kept in $(BUILD), and validate every task inside it.
+test-images: all
+	@t0=$$(date +%s); out=$(abspath $(BUILD))/toolchain-image; \
+	export CAB_HOME=$(abspath $(BUILD))/test-images-home; \
+	rc=0; bash tests/images/toolchain-image.sh "$$out" bookworm || rc=$$?; \
+	if [ $$rc = 77 ]; then exit 0; elif [ $$rc != 0 ]; then exit $$rc; fi; t1=$$(date +%s); \
+	$(BUILD)/cab import "$$out" --name cab/toolchain:bookworm || exit 1; t2=$$(date +%s); \
+	rc=0; $(BUILD)/cab tasks validate --image cab/toolchain:bookworm || rc=$$?; t3=$$(date +%s); \
+	echo "test-images: image $$((t1 - t0))s, import $$((t2 - t1))s, validate $$((t3 - t2))s, total $$((t3 - t0))s"; \
+	exit $$rc
 
 clean:
 	rm -rf build build-asan

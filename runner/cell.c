@@ -18,6 +18,7 @@
 #include "rootfs/unpack.h"
 #include "runner/cell_internal.h"
 #include "runner/snapshot.h"
+#include "sandbox/preflight.h"
 #include "scorers/scorers.h"
 
 /* Model ids nest as directories: keep them to plain path components. */
@@ -99,6 +100,8 @@ prepare_image(struct cell *c, const char *ref, cab_error *err)
   if (c->rootfs_lock < 0)
     return -1;
   cab_store_unuse(c->store);
+  c->overlay_ok = cab_probe_overlay();
+  cab_trace_attr(c->trace, span, "writable_root", c->overlay_ok ? "overlay" : "copy");
   snprintf(c->image_ref, sizeof c->image_ref, "%s", c->image->name[0] ? c->image->name : ref);
   snprintf(c->image_digest, sizeof c->image_digest, "%s",
            c->image->index_digest[0] ? c->image->index_digest : c->image->digest);

@@ -39,6 +39,7 @@ struct cell {
   char image_ref[600];         /* as shown: name:tag */
   char image_digest[80];       /* the manifest digest, "" on --host-rootfs */
   char rootfs[PATH_MAX];       /* the cached rootfs, "" on --host-rootfs */
+  bool overlay_ok;             /* overlayfs mounts in a user namespace here */
   int rootfs_lock;
 
   struct cab_trace *trace;

@@ -14,6 +14,7 @@
 #include "common/fsutil.h"
 #include "runner/cell_internal.h"
 #include "runner/modelnet.h"
+#include "runner/writable_root.h"
 #include "sandbox/caps.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -59,18 +60,18 @@ base_env(const struct cell *c, struct cab_envlist *env, const char *home)
   return 0;
 }
 
-static void
+/* The image's rootfs under a per-run writable layer, or the host's /. */
+static int
 root_config(struct cell *c, struct cab_sandbox_config *cfg, const char *overlay_name,
-            char *overlay_dir, size_t size)
+            char *overlay_dir, size_t size, char *copy_root, size_t copy_size, cab_error *err)
 {
-  if (c->rootfs[0]) {
-    cfg->rootfs = c->rootfs;
-    snprintf(overlay_dir, size, "%s/%s", c->scratch, overlay_name);
-    mkdir(overlay_dir, 0700);
-    cfg->overlay_dir = overlay_dir;
-  } else {
+  if (c->rootfs[0] == '\0') {
     cfg->host_rootfs = true;
+    return 0;
   }
+  snprintf(overlay_dir, size, "%s/%s", c->scratch, overlay_name);
+  mkdir(overlay_dir, 0700);
+  return cab_writable_root(c->rootfs, overlay_dir, c->overlay_ok, cfg, copy_root, copy_size, err);
 }
 
 static void
@@ -229,7 +230,10 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   }
 
   struct cab_sandbox_config cfg = {0};
-  root_config(c, &cfg, "overlay-agent", overlay, sizeof overlay);
+  char copy_root[PATH_MAX + 8];
+  if (root_config(c, &cfg, "overlay-agent", overlay, sizeof overlay, copy_root, sizeof copy_root,
+                  err) < 0)
+    goto out;
   limits_config(c, &cfg, t->timeout_s);
   cfg.argv = argv;
   cfg.envp = env.v;
@@ -343,8 +347,13 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   char *argv[] = {"/bin/sh", "-c", t->scorer_command, NULL};
   struct cab_bind binds[1] = {{.src = c->verify, .dst = c->adapter->workdir}};
   struct cab_sandbox_config cfg = {0};
-  char overlay[PATH_MAX];
-  root_config(c, &cfg, "overlay-verify", overlay, sizeof overlay);
+  char overlay[PATH_MAX], copy_root[PATH_MAX + 8];
+  if (root_config(c, &cfg, "overlay-verify", overlay, sizeof overlay, copy_root,
+                  sizeof copy_root, err) < 0) {
+    cab_envlist_free(&env);
+    cab_trace_end(c->trace, span, 0);
+    return -1;
+  }
   limits_config(c, &cfg, t->scorer_timeout_s > 0 ? t->scorer_timeout_s : t->timeout_s);
   cfg.argv = argv;
   cfg.envp = env.v;

@@ -548,7 +548,7 @@ cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_hos
 
   /* The root is read-only, nosuid and nodev, all the way down; an overlay
    * root stays writable, its writes landing in the per-run upper layer. */
-  if (fds->overlay < 0 && make_readonly(NEWROOT, true, err) < 0)
+  if (fds->overlay < 0 && !cfg->root_writable && make_readonly(NEWROOT, true, err) < 0)
     return -1;
 
   if (setup_proc(rootfd, false, fds->dev[0], err) < 0)

@@ -1,6 +1,12 @@
 #include "sandbox/preflight.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,4 +67,65 @@ cab_userns_explain(int errnum, cab_error *err)
   return cab_error_set(err, errnum,
                        "cannot create the sandbox's namespaces (user, mount, pid, net, uts, "
                        "ipc); run 'cab doctor' to see what this host supports");
+}
+
+static int
+map_self(uid_t uid, gid_t gid)
+{
+  char m[64];
+  cab_error e = {0};
+  snprintf(m, sizeof m, "0 %u 1", uid);
+  if (cab_write_file_at(AT_FDCWD, "/proc/self/uid_map", m, &e) < 0)
+    return -1;
+  cab_write_file_at(AT_FDCWD, "/proc/self/setgroups", "deny", &e);
+  snprintf(m, sizeof m, "0 %u 1", gid);
+  return cab_write_file_at(AT_FDCWD, "/proc/self/gid_map", m, &e);
+}
+
+/* Run PROBE in a forked child inside fresh user and mount namespaces;
+ * returns its exit code. */
+static int
+in_userns(int (*probe)(void))
+{
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  pid_t pid = fork();
+  if (pid < 0)
+    return -errno;
+  if (pid == 0) {
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+      _exit(10);
+    if (map_self(uid, gid) < 0)
+      _exit(11);
+    _exit(probe ? probe() : 0);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+}
+
+static int
+overlay_probe(void)
+{
+  /* Everything on a private tmpfs: nothing on the host is touched. */
+  if (mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m") < 0)
+    return 20;
+  const char *dirs[4] = {"/tmp/l", "/tmp/u", "/tmp/w", "/tmp/m"};
+  for (int i = 0; i < 4; i++)
+    if (mkdir(dirs[i], 0755) < 0)
+      return 21;
+  return mount("overlay", "/tmp/m", "overlay", 0,
+               "lowerdir=/tmp/l,upperdir=/tmp/u,workdir=/tmp/w,userxattr") == 0 ? 0 : 22;
+}
+
+int
+cab_probe_userns(void)
+{
+  return in_userns(NULL);
+}
+
+bool
+cab_probe_overlay(void)
+{
+  return in_userns(overlay_probe) == 0;
 }

@@ -23,6 +23,7 @@ struct cab_bind {
 struct cab_sandbox_config {
   const char *rootfs;         /* directory to use as / (NULL with host_rootfs) */
   bool host_rootfs;           /* use the host's / read-only */
+  bool root_writable;         /* ROOTFS is a private copy: leave it writable */
   const char *overlay_dir;    /* when set, the root is an overlay: ROOTFS is
                                  the read-only lower layer, and OVERLAY_DIR
                                  (empty, writable) holds upper/ and work/, so

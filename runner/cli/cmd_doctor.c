@@ -25,57 +25,6 @@
 #endif
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
 
-static int
-map_self(uid_t uid, gid_t gid)
-{
-  char m[64];
-  cab_error e = {0};
-  snprintf(m, sizeof m, "0 %u 1", uid);
-  if (cab_write_file_at(AT_FDCWD, "/proc/self/uid_map", m, &e) < 0)
-    return -1;
-  cab_write_file_at(AT_FDCWD, "/proc/self/setgroups", "deny", &e);
-  snprintf(m, sizeof m, "0 %u 1", gid);
-  return cab_write_file_at(AT_FDCWD, "/proc/self/gid_map", m, &e);
-}
-
-/* Run PROBE in a forked child inside fresh user+mount namespaces. */
-static int
-in_userns(int (*probe)(void))
-{
-  uid_t uid = geteuid();
-  gid_t gid = getegid();
-  pid_t pid = fork();
-  if (pid < 0)
-    return -errno;
-  if (pid == 0) {
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
-      _exit(10);
-    if (map_self(uid, gid) < 0)
-      _exit(11);
-    _exit(probe ? probe() : 0);
-  }
-  int st;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
-}
-
-static int
-probe_overlay(void)
-{
-  char base[] = "/tmp/cab-doctor-XXXXXX";
-  if (mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m") < 0 || mkdtemp(base) == NULL)
-    return 20;
-  char d[4][300];
-  const char *names[4] = {"lower", "upper", "work", "merged"};
-  for (int i = 0; i < 4; i++) {
-    snprintf(d[i], sizeof d[i], "%s/%s", base, names[i]);
-    mkdir(d[i], 0755);
-  }
-  char opts[1400];
-  snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,userxattr", d[0], d[1], d[2]);
-  return mount("overlay", d[3], "overlay", 0, opts) == 0 ? 0 : 21;
-}
-
 static const char *
 yes_no(int ok)
 {
@@ -90,7 +39,7 @@ cab_cmd_doctor(int argc, char **argv)
   int problems = 0;
   printf("cab doctor: what this host supports\n");
 
-  int userns = in_userns(NULL);
+  int userns = cab_probe_userns();
   printf("  user namespaces:       %s", yes_no(userns == 0));
   if (userns != 0) {
     cab_error e = {0};
@@ -100,7 +49,7 @@ cab_cmd_doctor(int argc, char **argv)
     problems++;
   }
   printf("\n");
-  printf("  overlay in userns:     %s\n", userns == 0 ? yes_no(in_userns(probe_overlay) == 0) : "no");
+  printf("  overlay in userns:     %s\n", userns == 0 ? yes_no(cab_probe_overlay()) : "no");
 
   struct cab_cgroup_host host;
   struct cab_cgroup_paths paths = {0};

@@ -19,6 +19,8 @@
 #include "rootfs/store.h"
 #include "rootfs/unpack.h"
 #include "runner/modelnet.h"
+#include "runner/writable_root.h"
+#include "sandbox/preflight.h"
 #include "runner/proxy/proxy.h"
 #include "sandbox/caps.h"
 #include "sandbox/sandbox.h"
@@ -76,6 +78,7 @@ struct exec_opts {
   int rootfs_lock;
   char rootfs[PATH_MAX];
   char overlay[PATH_MAX];     /* per-run upper layer, removed afterwards */
+  char copy_root[PATH_MAX + 8]; /* without overlay: a private copy */
 };
 
 static int parse_id(const char *arg, uid_t *uid, gid_t *gid, cab_error *err);
@@ -105,8 +108,9 @@ apply_image(struct exec_opts *o, char **rest, int n_rest, cab_error *err)
   snprintf(o->overlay, sizeof o->overlay, "%s/cab-exec-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   if (mkdtemp(o->overlay) == NULL)
     return cab_error_sys(err, "exec: create the overlay directory");
-  c->rootfs = o->rootfs;
-  c->overlay_dir = o->overlay;
+  if (cab_writable_root(o->rootfs, o->overlay, cab_probe_overlay(), c, o->copy_root,
+                        sizeof o->copy_root, err) < 0)
+    return -1;
 
   const cab_image_config *cfg = o->img->config;
   if (cfg && cfg->env)

@@ -1,0 +1,33 @@
+#include "runner/writable_root.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "rootfs/tree_copy.h"
+
+int
+cab_writable_root(const char *rootfs, const char *dir, bool overlay_ok,
+                  struct cab_sandbox_config *cfg, char *root_buf, size_t size, cab_error *err)
+{
+  /* CAB_NO_OVERLAY=1 takes the fallback on purpose (tests, odd kernels). */
+  const char *no = getenv("CAB_NO_OVERLAY");
+  if (overlay_ok && !(no && *no && *no != '0')) {
+    cfg->rootfs = rootfs;
+    cfg->overlay_dir = dir;
+    return 0;
+  }
+  snprintf(root_buf, size, "%s/root", dir);
+  if (mkdir(root_buf, 0755) < 0 && errno != EEXIST)
+    return cab_error_sys(err, "create %s", root_buf);
+  fprintf(stderr, "cab: warning: %s; copying the image's rootfs for this run instead\n",
+          overlay_ok ? "CAB_NO_OVERLAY is set"
+                     : "overlayfs cannot be mounted in a user namespace here (kernel 5.11+ "
+                       "needed)");
+  if (cab_tree_copy(rootfs, root_buf, err) < 0)
+    return cab_error_prefix(err, "copy the rootfs");
+  cfg->rootfs = root_buf;
+  cfg->root_writable = true;
+  return 0;
+}
