@@ -1,0 +1,47 @@
+#!/bin/bash
+# cab exec IMAGE: a stored image's cached rootfs under a fresh per-run layer
+# (overlay, or a private copy with CAB_NO_OVERLAY=1), with the image config's
+# Env, WorkingDir and Cmd; the cache is never written; unpacked once.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+setup --bare
+command -v umoci >/dev/null 2>&1 || skip "umoci not installed (make deps)"
+
+export CAB_HOME=$T/home
+"$TESTS_DIR/images/busybox-image.sh" "$T/layout" t1 >/dev/null 2>&1 || bail "busybox-image.sh failed"
+run_cab "$T/import" import "$T/layout" --name exec-test/bb:1
+assert_rc 0 "the test image imports"
+
+run_cab "$T/a" exec exec-test/bb:1 -- /bin/sh -c 'pwd; echo changed > /etc/x; cat /etc/x; echo "PATH=$PATH"'
+assert_rc 0 "cab exec IMAGE runs a command"
+assert_eq "$(sed -n 1p "$T/a")" /work "the image's WorkingDir is the working directory"
+assert_eq "$(sed -n 2p "$T/a")" changed "the root is writable for the run"
+assert_match "$(cat "$T/a")" "PATH=/" "the image's Env reaches the command"
+roots=$(find "$CAB_HOME/rootfs" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | wc -l)
+assert_eq "$roots" 1 "the image is unpacked once into the rootfs cache"
+cache=$(find "$CAB_HOME/rootfs" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | head -1)
+assert_eq "$(ls "$cache/etc/x" 2>/dev/null)" "" "the run's write did not reach the cache"
+
+run_cab "$T/b" exec exec-test/bb:1 -- /bin/cat /etc/x
+assert_ne "$RC" 0 "a second run starts from the image, not from the first run's changes"
+assert_eq "$(find "$CAB_HOME/rootfs" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | wc -l)" 1 \
+  "the second run reuses the cached rootfs"
+
+run_cab "$T/c" exec --workdir / exec-test/bb:1 --env FOO=bar -- /bin/sh -c 'pwd; echo "$FOO"'
+assert_rc 0 "options may come before and after IMAGE"
+assert_eq "$(tr '\n' ' ' <"$T/c")" "/ bar " "--workdir and --env override the image config"
+
+CAB_NO_OVERLAY=1 run_cab "$T/d" exec exec-test/bb:1 -- /bin/sh -c 'echo copy > /etc/y; cat /etc/y'
+assert_rc 0 "without overlay, the run gets a private copy of the rootfs"
+assert_eq "$(cat "$T/d")" copy "the copied root is writable"
+assert_match "$(cat "$T/d.err")" "copying the image's rootfs" "the copy fallback is said out loud"
+assert_eq "$(ls "$cache/etc/y" 2>/dev/null)" "" "the copy fallback leaves the cache untouched"
+
+run_cab "$T/e" exec no-such/image:1 -- /bin/true
+assert_rc 125 "a missing image is a cab error"
+assert_eq "$(wc -l <"$T/e.err")" 1 "a missing image gives one line"
+assert_match "$(cat "$T/e.err")" "cab pull" "the line says how to get the image"
+
+leftover=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'cab-exec-*' -user "$(id -u)" -newer "$T/import" 2>/dev/null | wc -l)
+assert_eq "$leftover" 0 "no per-run overlay directory is left behind"
+finish
