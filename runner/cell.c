@@ -77,10 +77,11 @@ remove_tree(const char *path)
 
 /* The image: resolved in the store (pulled when missing) and unpacked once
  * per manifest digest. */
+/* Resolve the image before any work: a missing image is the caller's
+ * error (exit 125), not an infra cell. */
 static int
-prepare_image(struct cell *c, const char *ref, cab_error *err)
+resolve_image(struct cell *c, const char *ref, cab_error *err)
 {
-  int span = cab_trace_begin(c->trace, "image", ref, c->root_span, 0);
   if (cab_store_open(NULL, &c->store, err) < 0 || cab_store_use(c->store, err) < 0)
     return -1;
   if (cab_image_resolve(c->store, ref, &c->image, err) < 0) {
@@ -91,6 +92,13 @@ prepare_image(struct cell *c, const char *ref, cab_error *err)
                          "load it offline with 'cab import'",
                          ref, cab_store_home(c->store), ref);
   }
+  return 0;
+}
+
+static int
+prepare_image(struct cell *c, const char *ref, cab_error *err)
+{
+  int span = cab_trace_begin(c->trace, "image", ref, c->root_span, 0);
   bool cached = false;
   struct cab_unpack_stats stats = {0};
   if (cab_rootfs_ensure(c->store, c->image, c->rootfs, sizeof c->rootfs, &cached, &stats, err) <
@@ -200,7 +208,7 @@ model_call_spans(struct cell *c)
   cleanup_fclose FILE *f = fopen(path, "re");
   if (f == NULL)
     return;
-  int parent = -1;
+  int parent = c->agent_span >= 0 ? c->agent_span : c->root_span;
   char line[1 << 16];
   while (fgets(line, sizeof line, f)) {
     cJSON *j = cJSON_Parse(line);
@@ -213,14 +221,18 @@ model_call_spans(struct cell *c)
     int64_t start = 0;
     if (cJSON_IsString(ts)) {
       const char *rest = strptime(ts->valuestring, "%Y-%m-%dT%H:%M:%S", &tm);
-      long us = 0;
-      if (rest && *rest == '.')
-        us = strtol(rest + 1, NULL, 10);
-      start = (int64_t)timegm(&tm) * 1000000000 + (int64_t)us * 1000;
+      int64_t frac_ns = 0;
+      if (rest && *rest == '.') {
+        /* ".368" is 368 ms: scale by the number of digits given. */
+        int64_t scale = 100000000;
+        for (const char *d = rest + 1; *d >= '0' && *d <= '9' && scale > 0; d++, scale /= 10)
+          frac_ns += (*d - '0') * scale;
+      }
+      start = (int64_t)timegm(&tm) * 1000000000 + frac_ns;
     }
     int s = cab_trace_begin(c->trace, "model_call",
-                            cJSON_IsString(path_j) ? path_j->valuestring : "model_call",
-                            parent < 0 ? c->root_span : parent, start);
+                            cJSON_IsString(path_j) ? path_j->valuestring : "model_call", parent,
+                            start);
     cab_trace_end(c->trace, s,
                   start + (int64_t)((cJSON_IsNumber(lat) ? lat->valuedouble : 0) * 1e6));
     static const char *const ints[] = {"status", "prompt_tokens", "completion_tokens",
@@ -290,6 +302,7 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   memset(&c, 0, sizeof c);
   c.o = o;
   c.rootfs_lock = -1;
+  c.agent_span = -1;
   snprintf(c.tokens_source, sizeof c.tokens_source, "not recorded");
   int rc = -1;
   struct cab_snapshot_store *snapstore = NULL;
@@ -313,6 +326,9 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   }
   const char *image = o->image ? o->image : (c.task->image ? c.task->image : c.adapter->image);
   bool host = o->host_rootfs || image == NULL;
+
+  if (!host && resolve_image(&c, image, err) < 0)
+    goto out;
 
   c.trace = cab_trace_new(c.cell_id);
   c.started_ns = cab_wall_ns();

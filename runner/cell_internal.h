@@ -44,6 +44,7 @@ struct cell {
 
   struct cab_trace *trace;
   int root_span;
+  int agent_span;              /* adapter_run: model calls are its children */
 
   /* timing */
   int64_t started_ns, ended_ns;

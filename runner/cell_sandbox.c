@@ -277,6 +277,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   int container = cab_trace_begin(c->trace, "container", c->image_ref[0] ? c->image_ref : "host-rootfs",
                                   c->root_span, 0);
   int run = cab_trace_begin(c->trace, "adapter_run", a->tui, container, 0);
+  c->agent_span = run;
   cab_trace_attr(c->trace, run, "argv0", argv[0]);
   int64_t t0 = cab_now_ns();
   cab_error run_err = {0};

@@ -121,7 +121,7 @@ assert_jq '.scorers.latency.model_call_ms >= 0 and .scorers.latency.container_ac
 
 # The artifacts.
 for a in cell.json trace.otlp.json terminal.cast agent.log model_calls.jsonl diff.patch verify.log changes.json; do
-  [ -s "$SOLVE/$a" ] && pass "cell-solve: artifact $a exists and is not empty" || fail "cell-solve: artifact $a missing or empty"
+  if [ -s "$SOLVE/$a" ]; then pass "cell-solve: artifact $a exists and is not empty"; else fail "cell-solve: artifact $a missing or empty"; fi
 done
 assert_json .schema cab.cell/v1 "$f" "cell.json schema cab.cell/v1"
 assert_jq '(.scorers | keys_unsorted) == ["pass_rate","tokens","latency","blast_radius","refusal","integrity","composite","instruction_fidelity"]' \
@@ -166,13 +166,15 @@ assert_jq '(.spans | map({key: .span_id, value: .}) | from_entries) as $by
   | $by[$run.parent_id].kind == "container"
   and all(.spans[] | select(.kind == "model_call"); .parent_id == $run.span_id)' \
   "$f" "adapter_run is a child of container, and every model_call a child of adapter_run"
-assert_jq '([.spans[] | select(.kind == "adapter_run")][0]) as $run
-  | all(.spans[] | select(.kind == "model_call"); .start >= $run.start[0:23] and .start <= $run.end)' \
-  "$f" "model_call spans start inside the agent's run ($(jq -r -c '[.spans[] | select(.kind == "adapter_run" or .kind == "model_call") | .start[11:26]]' "$f"))"
+# model_calls.jsonl stamps each call to the millisecond; its span must start then.
+jq -r '.timestamp[0:23]' "$SOLVE/model_calls.jsonl" >"$T/call.stamps"
+jq -r '.spans[] | select(.kind == "model_call") | .start[0:23]' "$f" >"$T/span.stamps"
+assert_eq "$(tr '\n' ' ' <"$T/span.stamps")" "$(tr '\n' ' ' <"$T/call.stamps")" \
+  "model_call spans start when model_calls.jsonl says each call started"
 rescore cell-solve
 
 # --- the same cell replayed from the cassette, offline ------------------------------------
-[ -s "$T/solve.cassette" ] && pass "--record wrote a cassette" || fail "--record wrote no cassette at $T/solve.cassette"
+if [ -s "$T/solve.cassette" ]; then pass "--record wrote a cassette"; else fail "--record wrote no cassette at $T/solve.cassette"; fi
 mv "$SOLVE" "$T/solve.recorded"
 agent_cell cell-solve polyglot/shell-word-count --image "$IMAGE" --replay "$T/solve.cassette"
 assert_rc 0 "cell-solve --replay (no endpoint): cab run-cell exits 0"

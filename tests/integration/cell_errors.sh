@@ -129,7 +129,7 @@ kill_mid_agent() {
     fail "$1: the agent never got a model answer (stderr: $(head -c 300 "$T/kill.err" | tr '\n' '|'))"
   fi
   sleep 0.3
-  kill -0 "$pid" 2>/dev/null && pass "$1: cab run-cell is still running" || fail "$1: cab run-cell ended before the kill"
+  if kill -0 "$pid" 2>/dev/null; then pass "$1: cab run-cell is still running"; else fail "$1: cab run-cell ended before the kill"; fi
   kill -KILL "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   assert_eq "$?" 137 "$1: cab run-cell died of SIGKILL"
@@ -140,7 +140,7 @@ kill_mid_agent() {
 # 1. No previous cell: the cell path must stay absent.
 kill_mid_agent "first run"
 if [ -e "$CELL" ]; then
-  fail "first run: the cell path exists after the kill ($(ls -A "$CELL" | tr '\n' ' '))"
+  fail "first run: the cell path exists after the kill ($(find "$CELL" -mindepth 1 -maxdepth 1 -printf '%f ' 2>/dev/null))"
 else
   pass "first run: the cell path does not exist after the kill"
 fi
@@ -163,5 +163,7 @@ else
 fi
 assert_json '.outcome' infra_error "$CELL/cell.json" "rerun: the cell path holds the previous, complete cell.json"
 assert_eq "$(find "$OUT" -name cell.json | wc -l)" 1 "rerun: no other cell.json under --out"
+run_cab "$T/score" score "$CELL"
+assert_rc 0 "rerun: cab score reproduces the surviving cell"
 
 finish

@@ -119,7 +119,7 @@ assert_match "$(jget .scorers.pass_rate.stderr_tail "$f")" 'Ran 6 tests' "the ve
 # --- the artifacts of one oracle cell ----------------------------------------------------
 D=$OUT/$SWEEP/oracle/cab/none/polyglot/python-reverse-string
 for a in cell.json trace.otlp.json terminal.cast agent.log model_calls.jsonl diff.patch verify.log changes.json; do
-  [ -f "$D/$a" ] && pass "artifact $a exists" || fail "artifact $a is missing in $D ($(ls "$D" | tr '\n' ' '))"
+  if [ -f "$D/$a" ]; then pass "artifact $a exists"; else fail "artifact $a is missing in $D ($(find "$D" -mindepth 1 -maxdepth 1 -printf '%f ' 2>/dev/null))"; fi
 done
 assert_match "$(cat "$D/diff.patch" 2>/dev/null)" '^diff --git a/src/reverse.py b/src/reverse.py' "diff.patch is the workdir's git diff"
 assert_json '[.schema, [.changes[].path], [.changes[].status]]' '["cab.changes/v1",["src/reverse.py"],["modified"]]' \

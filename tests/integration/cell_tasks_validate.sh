@@ -36,6 +36,7 @@ for fam in polyglot mutations integrity; do
   assert_cmp "$(grep -c "^$fam/" "$T/ids")" -ge 1 "the corpus has $fam tasks"
 done
 
+# shellcheck disable=SC2034 # read by lib.sh's run_cab
 CAB_TEST_TIMEOUT=${CAB_VALIDATE_TIMEOUT:-170}
 run_cab "$T/validate" tasks validate --host-rootfs
 say "# cab tasks validate --host-rootfs: ${MS} ms for $ntasks tasks"
