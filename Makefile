@@ -1,6 +1,7 @@
 # cab: CodingAgentBench cells on one Linux host, without Docker.
 #
-#   make            build build/cab, build/cab-agent, the unit tests and the probe
+#   make            build build/cab (and build/cab-full), build/cab-agent, the
+#                   unit tests and the probe
 #   make test       build, then run every unit and integration test
 #   make asan       the same with AddressSanitizer and UBSan (build-asan/)
 #   make deps       install the Debian packages the build, the tests and the
@@ -32,13 +33,19 @@ LIB_SRC := $(wildcard common/*.c sandbox/*.c rootfs/*.c scorers/*.c runner/*.c r
 CLI_SRC := $(wildcard runner/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+# build/cab is the core (runner/cli/core.h): exec, doctor, version and help,
+# built with -DCAB_CORE and linked with only the libcab.a objects and shared
+# libraries the sandbox needs, so that "cab exec" starts fast.  It runs
+# build/cab-full, every command and every library, for the rest.
+CORE_SRC := runner/cli/main.c runner/cli/cmd_exec.c runner/cli/cmd_doctor.c
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj-core/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROBE    := $(BUILD)/tests/probe
 
 .PHONY: all test asan deps bench clean check-deps demo test-images
 
-all: $(BUILD)/cab $(UNIT_BIN) $(PROBE)
+all: $(BUILD)/cab $(BUILD)/cab-full $(UNIT_BIN) $(PROBE)
 
 check-deps:
 	@pkg-config --exists $(PKGS) cmocka || { \
@@ -48,12 +55,20 @@ $(BUILD)/obj/%.o: %.c | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/obj-core/%.o: %.c | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DCAB_CORE -MMD -MP -c $< -o $@
+
 $(BUILD)/libcab.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/cab: $(CLI_OBJ) $(BUILD)/libcab.a
+$(BUILD)/cab-full: $(CLI_OBJ) $(BUILD)/libcab.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcab.a $(PKG_LIBS)
+
+# --as-needed (in LDFLAGS) drops every library the core's objects never call.
+$(BUILD)/cab: $(CORE_OBJ) $(BUILD)/libcab.a | $(BUILD)/cab-full
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CORE_OBJ) $(BUILD)/libcab.a $(PKG_LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libcab.a
 	@mkdir -p $(dir $@)
@@ -98,6 +113,6 @@ test-images: all
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(CORE_OBJ:.o=.d)
 -include agent/cab-agent/build.mk
 -include tests/tools/tools.mk

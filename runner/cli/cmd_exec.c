@@ -1,4 +1,9 @@
-/* cab exec [OPTIONS] (IMAGE | --rootfs DIR | --host-rootfs) [OPTIONS] -- CMD [ARG...] */
+/* cab exec [OPTIONS] (IMAGE | --rootfs DIR | --host-rootfs) [OPTIONS] -- CMD [ARG...]
+ *
+ * Also built into the core cab (-DCAB_CORE, runner/cli/core.h), which links
+ * only the sandbox's libraries: it runs --rootfs and --host-rootfs itself and
+ * hands an IMAGE (rootfs/, the store) or --net model (the proxy) to cab-full,
+ * so the parts for those are compiled into cab-full alone (#ifndef CAB_CORE). */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -14,16 +19,18 @@
 #include "common/error.h"
 #include "common/fsutil.h"
 #include "runner/cli/commands.h"
-#include "runner/proxy/dns.h"
-#include "rootfs/rootfs_cache.h"
+#include "runner/cli/core.h"
 #include "rootfs/store.h"
-#include "rootfs/unpack.h"
 #include "runner/modelnet.h"
-#include "runner/writable_root.h"
-#include "sandbox/preflight.h"
 #include "runner/proxy/proxy.h"
 #include "sandbox/caps.h"
 #include "sandbox/sandbox.h"
+#ifndef CAB_CORE
+#include "rootfs/rootfs_cache.h"
+#include "rootfs/unpack.h"
+#include "runner/writable_root.h"
+#include "sandbox/preflight.h"
+#endif
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_LIST 256
@@ -68,10 +75,12 @@ struct exec_opts {
   char *env[MAX_LIST + 4];
   size_t n_env;
   const char *result_path;
+  const char *model_opt;      /* the last model option given, for the check */
   bool net_enabled;
   struct cab_modelnet net;    /* --net model: proxy and DNS on the gateway */
   const char *image;          /* cab exec IMAGE: a stored image's overlay */
   bool workdir_given, user_given;
+  int n_args;                 /* the words after the options (cfg.argv) */
   char **image_argv;
   cab_store *store;
   cab_image *img;
@@ -80,78 +89,6 @@ struct exec_opts {
   char overlay[PATH_MAX];     /* per-run upper layer, removed afterwards */
   char copy_root[PATH_MAX + 8]; /* without overlay: a private copy */
 };
-
-static int parse_id(const char *arg, uid_t *uid, gid_t *gid, cab_error *err);
-
-/* cab exec IMAGE: the image's rootfs (unpacked once per manifest digest)
- * under a fresh overlay, with its Env, WorkingDir, User, Entrypoint and
- * Cmd as Docker applies them: a command after the image replaces Cmd. */
-static int
-apply_image(struct exec_opts *o, char **rest, int n_rest, cab_error *err)
-{
-  struct cab_sandbox_config *c = &o->cfg;
-  bool cached = false;
-  if (cab_store_open(NULL, &o->store, err) < 0 || cab_store_use(o->store, err) < 0)
-    return -1;
-  if (cab_image_resolve(o->store, o->image, &o->img, err) < 0)
-    return err->errnum == ENOENT
-               ? cab_error_set(err, ENOENT, "exec: image %s is not in the store; run 'cab pull "
-                               "%s' or 'cab import'", o->image, o->image)
-               : -1;
-  if (cab_rootfs_ensure(o->store, o->img, o->rootfs, sizeof o->rootfs, &cached, NULL, err) < 0)
-    return -1;
-  o->rootfs_lock = cab_store_rootfs_lock(o->store, o->img->digest, err);
-  if (o->rootfs_lock < 0)
-    return -1;
-  cab_store_unuse(o->store);
-  const char *tmp = getenv("TMPDIR");
-  snprintf(o->overlay, sizeof o->overlay, "%s/cab-exec-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (mkdtemp(o->overlay) == NULL)
-    return cab_error_sys(err, "exec: create the overlay directory");
-  if (cab_writable_root(o->rootfs, o->overlay, cab_probe_overlay(), c, o->copy_root,
-                        sizeof o->copy_root, err) < 0)
-    return -1;
-
-  const cab_image_config *cfg = o->img->config;
-  if (cfg && cfg->env)
-    for (char **e = cfg->env; *e; e++) {
-      size_t klen = strcspn(*e, "=");
-      bool set = false;
-      for (size_t i = 0; i < o->n_env; i++)
-        set = set || (strncmp(o->env[i], *e, klen) == 0 && o->env[i][klen] == '=');
-      if (!set && o->n_env < MAX_LIST)
-        o->env[o->n_env++] = strdup(*e);
-    }
-  if (!o->workdir_given && cfg && cfg->working_dir && cfg->working_dir[0] == '/')
-    c->workdir = cfg->working_dir;
-  if (!o->user_given && cfg && cfg->user && cfg->user[0]) {
-    cab_error uerr = {0};
-    if (parse_id(cfg->user, &c->uid, &c->gid, &uerr) < 0)
-      return cab_error_set(err, 0, "exec: image %s runs as user \"%s\"; cab maps numeric ids "
-                           "only: pass --user UID[:GID]", o->image, cfg->user);
-  }
-  size_t n_entry = 0, n_cmd = 0;
-  while (cfg && cfg->entrypoint && cfg->entrypoint[n_entry])
-    n_entry++;
-  while (cfg && n_rest == 0 && cfg->cmd && cfg->cmd[n_cmd])
-    n_cmd++;
-  size_t total = n_entry + (n_rest > 0 ? (size_t)n_rest : n_cmd);
-  if (total == 0)
-    return cab_error_set(err, 0, "exec: image %s has no Entrypoint or Cmd; give a command "
-                         "after --", o->image);
-  o->image_argv = calloc(total + 1, sizeof *o->image_argv);
-  if (o->image_argv == NULL)
-    return cab_error_sys(err, "allocate");
-  size_t k = 0;
-  for (size_t i = 0; i < n_entry; i++)
-    o->image_argv[k++] = cfg->entrypoint[i];
-  for (int i = 0; i < n_rest; i++)
-    o->image_argv[k++] = rest[i];
-  for (size_t i = 0; i < n_cmd; i++)
-    o->image_argv[k++] = cfg->cmd[i];
-  c->argv = o->image_argv;
-  return 0;
-}
 
 static int
 usage_error(cab_error *err, const char *fmt, const char *arg)
@@ -238,6 +175,81 @@ parse_id(const char *arg, uid_t *uid, gid_t *gid, cab_error *err)
   return 0;
 }
 
+#ifndef CAB_CORE
+/* cab-full only: images and the model network. */
+
+/* cab exec IMAGE: the image's rootfs (unpacked once per manifest digest)
+ * under a fresh overlay, with its Env, WorkingDir, User, Entrypoint and
+ * Cmd as Docker applies them: a command after the image replaces Cmd. */
+static int
+apply_image(struct exec_opts *o, cab_error *err)
+{
+  char *const *rest = o->cfg.argv;
+  int n_rest = o->n_args;
+  struct cab_sandbox_config *c = &o->cfg;
+  bool cached = false;
+  if (cab_store_open(NULL, &o->store, err) < 0 || cab_store_use(o->store, err) < 0)
+    return -1;
+  if (cab_image_resolve(o->store, o->image, &o->img, err) < 0)
+    return err->errnum == ENOENT
+               ? cab_error_set(err, ENOENT, "exec: image %s is not in the store; run 'cab pull "
+                               "%s' or 'cab import'", o->image, o->image)
+               : -1;
+  if (cab_rootfs_ensure(o->store, o->img, o->rootfs, sizeof o->rootfs, &cached, NULL, err) < 0)
+    return -1;
+  o->rootfs_lock = cab_store_rootfs_lock(o->store, o->img->digest, err);
+  if (o->rootfs_lock < 0)
+    return -1;
+  cab_store_unuse(o->store);
+  const char *tmp = getenv("TMPDIR");
+  snprintf(o->overlay, sizeof o->overlay, "%s/cab-exec-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (mkdtemp(o->overlay) == NULL)
+    return cab_error_sys(err, "exec: create the overlay directory");
+  if (cab_writable_root(o->rootfs, o->overlay, cab_probe_overlay(), c, o->copy_root,
+                        sizeof o->copy_root, err) < 0)
+    return -1;
+
+  const cab_image_config *cfg = o->img->config;
+  if (cfg && cfg->env)
+    for (char **e = cfg->env; *e; e++) {
+      size_t klen = strcspn(*e, "=");
+      bool set = false;
+      for (size_t i = 0; i < o->n_env; i++)
+        set = set || (strncmp(o->env[i], *e, klen) == 0 && o->env[i][klen] == '=');
+      if (!set && o->n_env < MAX_LIST)
+        o->env[o->n_env++] = strdup(*e);
+    }
+  if (!o->workdir_given && cfg && cfg->working_dir && cfg->working_dir[0] == '/')
+    c->workdir = cfg->working_dir;
+  if (!o->user_given && cfg && cfg->user && cfg->user[0]) {
+    cab_error uerr = {0};
+    if (parse_id(cfg->user, &c->uid, &c->gid, &uerr) < 0)
+      return cab_error_set(err, 0, "exec: image %s runs as user \"%s\"; cab maps numeric ids "
+                           "only: pass --user UID[:GID]", o->image, cfg->user);
+  }
+  size_t n_entry = 0, n_cmd = 0;
+  while (cfg && cfg->entrypoint && cfg->entrypoint[n_entry])
+    n_entry++;
+  while (cfg && n_rest == 0 && cfg->cmd && cfg->cmd[n_cmd])
+    n_cmd++;
+  size_t total = n_entry + (n_rest > 0 ? (size_t)n_rest : n_cmd);
+  if (total == 0)
+    return cab_error_set(err, 0, "exec: image %s has no Entrypoint or Cmd; give a command "
+                         "after --", o->image);
+  o->image_argv = calloc(total + 1, sizeof *o->image_argv);
+  if (o->image_argv == NULL)
+    return cab_error_sys(err, "allocate");
+  size_t k = 0;
+  for (size_t i = 0; i < n_entry; i++)
+    o->image_argv[k++] = cfg->entrypoint[i];
+  for (int i = 0; i < n_rest; i++)
+    o->image_argv[k++] = rest[i];
+  for (size_t i = 0; i < n_cmd; i++)
+    o->image_argv[k++] = cfg->cmd[i];
+  c->argv = o->image_argv;
+  return 0;
+}
+
 /* What a sandbox on the model network sees: the proxy's URL and a
  * placeholder key, under the names agents and SDKs read. */
 static int
@@ -248,6 +260,30 @@ set_model_env(struct exec_opts *o, cab_error *err)
       return -1;
   return 0;
 }
+
+/* cab exec IMAGE: the run's upper layer; its changes are not kept. */
+static void
+remove_run_layer(struct exec_opts *o)
+{
+  if (!o->overlay[0])
+    return;
+  char *slash = strrchr(o->overlay, '/');
+  *slash = '\0';
+  int dfd = open(o->overlay, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cab_error ignored = {0};
+  if (dfd >= 0) {
+    cab_unpack_remove_tree(dfd, slash + 1, &ignored);
+    close(dfd);
+  }
+}
+#else
+/* The core cab: what it cannot run itself, cab-full runs from the same argv. */
+static bool
+exec_needs_full(const struct exec_opts *o)
+{
+  return o->image != NULL || o->net_enabled;
+}
+#endif
 
 /* The real key must not reach the sandbox by way of --env either.  Only
  * compared in place: cab copies the key into its memory only once the
@@ -310,10 +346,8 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
   };
   struct cab_sandbox_config *c = &o->cfg;
   struct cab_proxy_config *pc = &o->net.pc;
-  const char *model_opt = NULL;
   c->caps = cab_caps_default();
   c->seccomp.kind = CAB_SECCOMP_DEFAULT;
-  const char *term = NULL;
   opterr = 0;
   optind = 1;
   int opt;
@@ -397,17 +431,17 @@ again:
       else
         return usage_error(err, "--net %s: expected none or model", optarg);
       break;
-    case O_ENDPOINT: pc->endpoint = optarg; model_opt = "--endpoint"; break;
-    case O_KEY_ENV: pc->key_env = optarg; model_opt = "--key-env"; break;
-    case O_MODEL_CALLS: pc->calls_path = optarg; model_opt = "--model-calls"; break;
-    case O_RECORD: pc->record_path = optarg; model_opt = "--record"; break;
-    case O_REPLAY: pc->replay_path = optarg; model_opt = "--replay"; break;
+    case O_ENDPOINT: pc->endpoint = optarg; o->model_opt = "--endpoint"; break;
+    case O_KEY_ENV: pc->key_env = optarg; o->model_opt = "--key-env"; break;
+    case O_MODEL_CALLS: pc->calls_path = optarg; o->model_opt = "--model-calls"; break;
+    case O_RECORD: pc->record_path = optarg; o->model_opt = "--record"; break;
+    case O_REPLAY: pc->replay_path = optarg; o->model_opt = "--replay"; break;
     case O_MODEL_RETRIES: {
       long v = strtol(optarg, &end, 10);
       if (*end || end == optarg || v < 0 || v > 20)
         return usage_error(err, "--model-retries %s: expected a whole number from 0 to 20", optarg);
       pc->retries = (int)v;
-      model_opt = "--model-retries";
+      o->model_opt = "--model-retries";
       break;
     }
     case O_MODEL_TIMEOUT: {
@@ -415,7 +449,7 @@ again:
       if (*end || end == optarg || v < 1 || v > 86400)
         return usage_error(err, "--model-timeout %s: expected whole seconds, at least 1", optarg);
       pc->upstream_timeout_s = (int)v;
-      model_opt = "--model-timeout";
+      o->model_opt = "--model-timeout";
       break;
     }
     case O_HELP:
@@ -445,10 +479,18 @@ again:
   if (c->overlay_dir && c->host_rootfs)
     return usage_error(err, "exec: --overlay works with --rootfs, not --host-rootfs%s", "");
   c->argv = argv + optind;
-  if (o->image && apply_image(o, argv + optind, argc - optind, err) < 0)
-    return -1;
-  if (model_opt && !o->net_enabled)
-    return usage_error(err, "exec: %s needs --net model", model_opt);
+  o->n_args = argc - optind;
+  return 0;
+}
+
+/* After the image (if any): the model network's options and the environment. */
+static int
+finish_config(struct exec_opts *o, cab_error *err)
+{
+  struct cab_sandbox_config *c = &o->cfg;
+  struct cab_proxy_config *pc = &o->net.pc;
+  if (o->model_opt && !o->net_enabled)
+    return usage_error(err, "exec: %s needs --net model", o->model_opt);
   if (o->net_enabled && !pc->endpoint && !pc->replay_path)
     return usage_error(err, "exec: --net model needs --endpoint URL (or --replay FILE to answer "
                        "from a cassette)%s", "");
@@ -460,11 +502,13 @@ again:
       return usage_error(err, "exec: --key-env %s: that variable is not set in cab's environment; "
                          "export it, or drop --key-env for an endpoint without a key", pc->key_env);
   }
+#ifndef CAB_CORE
   if (o->net_enabled && set_model_env(o, err) < 0)
     return -1;
+#endif
 
   /* The environment: PATH, HOME and TERM unless --env set them, then --env. */
-  term = getenv("TERM");
+  const char *term = getenv("TERM");
   const char *defaults[3][2] = {
       {"PATH", DEFAULT_PATH},
       {"HOME", c->uid == 0 ? "/root" : "/"},
@@ -553,29 +597,32 @@ cab_cmd_exec(int argc, char **argv)
   cab_error err = {0};
   if (parse_args(argc, argv, &opts, &err) < 0)
     return cab_cli_fail(&err);
+#ifdef CAB_CORE
+  if (exec_needs_full(&opts))
+    return cab_core_run_full();
+#else
+  if (opts.image && apply_image(&opts, &err) < 0)
+    return cab_cli_fail(&err);
+#endif
+  if (finish_config(&opts, &err) < 0)
+    return cab_cli_fail(&err);
+#ifndef CAB_CORE
   if (opts.net_enabled && cab_modelnet_prepare(&opts.net, &opts.cfg, &err) < 0) {
     cab_proxy_free(opts.net.proxy);
     cab_error_prefix(&err, "exec --net model");
     return cab_cli_fail(&err);
   }
+#endif
 
   struct cab_sandbox_result res;
   struct cab_proxy_totals totals;
   const struct cab_proxy_totals *model = opts.net_enabled ? &totals : NULL;
   int rc = cab_sandbox_run(&opts.cfg, &res, &err);
-  if (opts.overlay[0]) {
-    /* The run's upper layer: its changes are not kept. */
-    char *slash = strrchr(opts.overlay, '/');
-    *slash = '\0';
-    int dfd = open(opts.overlay, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    cab_error ignored = {0};
-    if (dfd >= 0) {
-      cab_unpack_remove_tree(dfd, slash + 1, &ignored);
-      close(dfd);
-    }
-  }
+#ifndef CAB_CORE
+  remove_run_layer(&opts);
   if (opts.net_enabled)
     cab_modelnet_finish(&opts.net, &totals, true);
+#endif
   if (rc < 0) {
     /* The result file still tells what happened. */
     res.exit_code = err.exit_code ? err.exit_code : CAB_EXIT_RUNNER;

@@ -1,10 +1,21 @@
-/* cab: run CodingAgentBench cells on one Linux host, without Docker. */
-#include <curl/curl.h>
+/* cab: run CodingAgentBench cells on one Linux host, without Docker.
+ *
+ * Built twice (runner/cli/core.h): cab-full with every command, and, with
+ * -DCAB_CORE, the core cab that runs exec and doctor itself and hands every
+ * other command to cab-full. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#ifndef CAB_CORE
+#include <curl/curl.h>
+#endif
 
 #include "common/error.h"
 #include "runner/cli/commands.h"
+#include "runner/cli/core.h"
 
 #define CAB_VERSION "0.1.0"
 
@@ -14,23 +25,53 @@ struct command {
   const char *summary;
 };
 
+/* FULL(f): a command only cab-full has; the core runs cab-full for it. */
+#ifdef CAB_CORE
+#define FULL(f) NULL
+#else
+#define FULL(f) f
+#endif
+
 static const struct command commands[] = {
-    {"run-cell", cab_cmd_run_cell, "run one cell end to end and write its record"},
-    {"score", cab_cmd_score, "re-score a cell directory from its artifacts"},
+    {"run-cell", FULL(cab_cmd_run_cell), "run one cell end to end and write its record"},
+    {"score", FULL(cab_cmd_score), "re-score a cell directory from its artifacts"},
     {"exec", cab_cmd_exec, "run a command in a rootless sandbox"},
-    {"adapters", cab_cmd_adapters, "list or show the agent adapters"},
-    {"tasks", cab_cmd_tasks, "list, show or validate tasks"},
-    {"model-server", cab_cmd_model_server, "serve a scripted or recorded model endpoint"},
-    {"pull", cab_cmd_pull, "fetch an image from a registry, verified by digest"},
-    {"import", cab_cmd_import, "load an image offline (OCI layout or docker save tar)"},
-    {"export", cab_cmd_export, "write an image as an OCI layout directory"},
-    {"unpack", cab_cmd_unpack, "write an image's flattened rootfs to a directory"},
-    {"images", cab_cmd_images, "list stored images"},
-    {"inspect", cab_cmd_inspect, "show an image as JSON"},
-    {"rmi", cab_cmd_rmi, "remove an image reference"},
-    {"gc", cab_cmd_gc, "drop unreferenced blobs and rootfs caches"},
+    {"adapters", FULL(cab_cmd_adapters), "list or show the agent adapters"},
+    {"tasks", FULL(cab_cmd_tasks), "list, show or validate tasks"},
+    {"model-server", FULL(cab_cmd_model_server), "serve a scripted or recorded model endpoint"},
+    {"pull", FULL(cab_cmd_pull), "fetch an image from a registry, verified by digest"},
+    {"import", FULL(cab_cmd_import), "load an image offline (OCI layout or docker save tar)"},
+    {"export", FULL(cab_cmd_export), "write an image as an OCI layout directory"},
+    {"unpack", FULL(cab_cmd_unpack), "write an image's flattened rootfs to a directory"},
+    {"images", FULL(cab_cmd_images), "list stored images"},
+    {"inspect", FULL(cab_cmd_inspect), "show an image as JSON"},
+    {"rmi", FULL(cab_cmd_rmi), "remove an image reference"},
+    {"gc", FULL(cab_cmd_gc), "drop unreferenced blobs and rootfs caches"},
     {"doctor", cab_cmd_doctor, "show what this host supports"},
 };
+
+#ifdef CAB_CORE
+static char **main_argv;
+
+int
+cab_core_run_full(void)
+{
+  char full[PATH_MAX + 16];
+  ssize_t n = readlink("/proc/self/exe", full, PATH_MAX);
+  char *slash = n > 0 ? memrchr(full, '/', (size_t)n) : NULL;
+  if (slash == NULL) {
+    fprintf(stderr, "cab: %s needs cab-full, but /proc/self/exe does not say where cab is: %s\n",
+            main_argv[1], n < 0 ? strerror(errno) : "not a path");
+    return CAB_EXIT_RUNNER;
+  }
+  strcpy(slash, "/cab-full");
+  fflush(NULL);
+  execv(full, main_argv);
+  fprintf(stderr, "cab: %s needs %s, which cannot be run: %s (run make)\n", main_argv[1], full,
+          strerror(errno));
+  return CAB_EXIT_RUNNER;
+}
+#endif
 
 static void
 usage(FILE *out)
@@ -56,6 +97,9 @@ main(int argc, char **argv)
     usage(stderr);
     return CAB_EXIT_RUNNER;
   }
+#ifdef CAB_CORE
+  main_argv = argv;
+#endif
   const char *cmd = argv[1];
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("cab %s\n", CAB_VERSION);
@@ -67,11 +111,17 @@ main(int argc, char **argv)
   }
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
     if (strcmp(cmd, commands[i].name) == 0) {
+#ifdef CAB_CORE
+      if (commands[i].run == NULL)
+        return cab_core_run_full();
+      return commands[i].run(argc - 1, argv + 1);
+#else
       /* libcurl's global state, once, before any thread (pull, proxy). */
       curl_global_init(CURL_GLOBAL_DEFAULT);
       int rc = commands[i].run(argc - 1, argv + 1);
       curl_global_cleanup();
       return rc;
+#endif
     }
   fprintf(stderr, "cab: unknown command '%s'; run 'cab help' for the list\n", cmd);
   return CAB_EXIT_RUNNER;
