@@ -162,3 +162,19 @@ cab_now_ns(void)
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+int
+cab_exe_dir(char *buf, size_t size)
+{
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0)
+    return -1;
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  if (slash == NULL)
+    return -1;
+  *slash = '\0';
+  snprintf(buf, size, "%s", exe[0] ? exe : "/");
+  return 0;
+}

@@ -27,6 +27,10 @@ int cab_parse_size(const char *text, int64_t *bytes);
 /* mkdir -p, with MODE for each created directory. */
 int cab_mkdir_p(const char *path, mode_t mode, cab_error *err);
 
+/* The directory holding the running executable (for files installed
+ * beside it).  Returns -1 when /proc/self/exe cannot be read. */
+int cab_exe_dir(char *buf, size_t size);
+
 /* Monotonic clock in nanoseconds. */
 int64_t cab_now_ns(void);
 

@@ -23,15 +23,9 @@ search_dirs(char dirs[3][PATH_MAX])
   if (env && *env)
     snprintf(dirs[n++], PATH_MAX, "%s", env);
   char exe[PATH_MAX];
-  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (len > 0) {
-    exe[len] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) {
-      *slash = '\0';
-      snprintf(dirs[n++], PATH_MAX, "%s/../runner/adapters", exe);
-      snprintf(dirs[n++], PATH_MAX, "%s/../share/cab/adapters", exe);
-    }
+  if (cab_exe_dir(exe, sizeof exe) == 0) {
+    snprintf(dirs[n++], PATH_MAX, "%s/../runner/adapters", exe);
+    snprintf(dirs[n++], PATH_MAX, "%s/../share/cab/adapters", exe);
   }
   return n;
 }

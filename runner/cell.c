@@ -37,28 +37,6 @@ check_model_id(const char *m, cab_error *err)
   return 0;
 }
 
-static void
-default_tasks_dir(char *buf, size_t size)
-{
-  const char *env = getenv("CAB_TASKS_DIR");
-  if (env && *env) {
-    snprintf(buf, size, "%s", env);
-    return;
-  }
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) {
-      *slash = '\0';
-      snprintf(buf, size, "%s/../tasks", exe);
-      return;
-    }
-  }
-  snprintf(buf, size, "tasks");
-}
-
 static int
 remove_tree(const char *path)
 {
@@ -313,7 +291,7 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   if (o->tasks_dir)
     snprintf(tasks_dir, sizeof tasks_dir, "%s", o->tasks_dir);
   else
-    default_tasks_dir(tasks_dir, sizeof tasks_dir);
+    cab_task_default_root(tasks_dir, sizeof tasks_dir);
   if (check_model_id(o->model, err) < 0 || cab_adapter_load(o->tui, &c.adapter, err) < 0 ||
       cab_task_check_id(o->task_id, err) < 0 ||
       cab_task_find(tasks_dir, o->task_id, &c.task, err) < 0 || identify(&c, err) < 0)

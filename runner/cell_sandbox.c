@@ -135,16 +135,10 @@ write_adapter_files(struct cell *c, const struct cab_template_vars *v, cab_error
 static int
 exe_sibling(const char *name, char *buf, size_t size)
 {
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0)
+  char dir[PATH_MAX];
+  if (cab_exe_dir(dir, sizeof dir) < 0)
     return -1;
-  exe[n] = '\0';
-  char *slash = strrchr(exe, '/');
-  if (slash == NULL)
-    return -1;
-  *slash = '\0';
-  snprintf(buf, size, "%s/%s", exe, name);
+  snprintf(buf, size, "%s/%s", dir, name);
   return access(buf, X_OK) == 0 ? 0 : -1;
 }
 

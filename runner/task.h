@@ -113,6 +113,10 @@ int cab_task_find(const char *tasks_root, const char *id, struct cab_task **out,
 int cab_task_list(const char *tasks_root, struct cab_task_strv *ids, cab_error *err);
 
 void cab_task_free(struct cab_task *t);
+
+/* Where tasks live unless told: $CAB_TASKS_DIR, else tasks/ beside cab's
+ * build directory (<cab>/../tasks). */
+void cab_task_default_root(char *buf, size_t size);
 void cab_task_strv_free(struct cab_task_strv *v);
 
 /* Copy the pristine workdir into DEST (created if missing; it must then be

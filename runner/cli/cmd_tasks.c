@@ -20,25 +20,6 @@
 #include "runner/task.h"
 #include "scorers/scorers.h"
 
-static void
-tasks_root(const char *given, char *buf, size_t size)
-{
-  const char *env = getenv("CAB_TASKS_DIR");
-  if (given)
-    snprintf(buf, size, "%s", given);
-  else if (env && *env)
-    snprintf(buf, size, "%s", env);
-  else {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash)
-      *slash = '\0';
-    snprintf(buf, size, "%s/../tasks", exe);
-  }
-}
-
 static cJSON *
 load_cell(const char *dir)
 {
@@ -175,7 +156,7 @@ int
 cab_cmd_tasks(int argc, char **argv)
 {
   char root[PATH_MAX];
-  tasks_root(NULL, root, sizeof root);
+  cab_task_default_root(root, sizeof root);
   cab_error err = {0};
   const char *sub = argc > 1 ? argv[1] : "list";
   if (strcmp(sub, "list") == 0) {
