@@ -89,17 +89,21 @@ rejected "--record with --replay" 'record.*replay' --tui cab-agent --model cab/n
 rejected "cab-agent without an endpoint" 'endpoint' --tui cab-agent --model cab/none --task polyglot/shell-word-count --host-rootfs
 
 # --- a killed runner --------------------------------------------------------------------------
-"$CAB" model-server --script "$TESTS_DIR/model/cell-hang.json" --listen 127.0.0.1:0 \
-  >"$T/srv" 2>"$T/srv.err" </dev/null &
-SRV_PID=$!
-at_exit "kill $SRV_PID"
-URL=
-for _ in $(seq 100); do
-  URL=$(sed -n '1s/^listening on //p' "$T/srv")
-  [ -n "$URL" ] && break
-  sleep 0.05
-done
-[ -n "$URL" ] || bail "cab model-server did not start: $(head -c 400 "$T/srv.err")"
+# start_hang_server: a fresh scripted endpoint for each killed run (the
+# script's turns are consumed per server: one answered call, then a hang).
+start_hang_server() {
+  "$CAB" model-server --script "$TESTS_DIR/model/cell-hang.json" --listen 127.0.0.1:0 \
+    >"$T/srv" 2>"$T/srv.err" </dev/null &
+  local srv=$!
+  at_exit "kill $srv"
+  URL=
+  for _ in $(seq 100); do
+    URL=$(sed -n '1s/^listening on //p' "$T/srv")
+    [ -n "$URL" ] && break
+    sleep 0.05
+  done
+  [ -n "$URL" ] || bail "cab model-server did not start: $(head -c 400 "$T/srv.err")"
+}
 
 # The model id carries a marker: it is on the agent's command line, so a
 # leftover agent shows up on the host.
@@ -114,6 +118,7 @@ AGENT=(run-cell --tui cab-agent --model "$MODEL" --task polyglot/shell-word-coun
 # kill_mid_agent LABEL: start the cell, wait until the agent's first model
 # call was answered (the second one hangs), SIGKILL cab.
 kill_mid_agent() {
+  start_hang_server
   say "+ cab ${AGENT[*]} --endpoint $URL &   (then SIGKILL)"
   "$CAB" "${AGENT[@]}" --endpoint "$URL" >"$T/kill.out" 2>"$T/kill.err" </dev/null &
   local pid=$! i staged=""
