@@ -1,5 +1,6 @@
 /* Token usage from model responses: JSON bodies and SSE streams, OpenAI
- * (Chat Completions, Completions, Responses) and Anthropic Messages shapes. */
+ * (Chat Completions, Completions, Responses), Anthropic Messages and Gemini
+ * (generateContent) shapes. */
 #include "runner/model/usage.h"
 
 #include <cjson/cJSON.h>
@@ -109,6 +110,8 @@ take_choices(const cJSON *root, struct cab_usage *u)
   }
 }
 
+static void take_gemini(const cJSON *root, struct acc *a);
+
 /* One JSON object: a whole body, or one SSE event's data. */
 static void
 take_object(const cJSON *root, struct acc *a)
@@ -144,6 +147,51 @@ take_object(const cJSON *root, struct acc *a)
     set_string(u->finish_reason, sizeof u->finish_reason,
                cJSON_GetObjectItemCaseSensitive(response, "status"));
     take_usage(cJSON_GetObjectItemCaseSensitive(response, "usage"), a);
+  }
+  take_gemini(root, a);
+}
+
+/* Gemini: "usageMetadata" {promptTokenCount, candidatesTokenCount,
+ * totalTokenCount, cachedContentTokenCount, thoughtsTokenCount} and
+ * candidates[].finishReason; a stream repeats them, the last figures win.
+ * Thoughts are output the model was billed for, so they count as
+ * completion tokens (as OpenAI's reasoning tokens do). */
+static void
+take_gemini(const cJSON *root, struct acc *a)
+{
+  struct cab_usage *u = &a->u;
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "usageMetadata");
+  int64_t v, thoughts = 0;
+  if (cJSON_IsObject(m)) {
+    bool any = false;
+    if (get_int(m, "promptTokenCount", &v)) {
+      u->prompt_tokens = v;
+      any = true;
+    }
+    if (get_int(m, "thoughtsTokenCount", &v)) {
+      thoughts = v;
+      u->reasoning_tokens = v;
+    }
+    if (get_int(m, "candidatesTokenCount", &v)) {
+      u->completion_tokens = v + thoughts;
+      any = true;
+    }
+    if (get_int(m, "totalTokenCount", &v))
+      u->total_tokens = v;
+    if (get_int(m, "cachedContentTokenCount", &v))
+      u->cached_tokens = v;
+    if (any)
+      u->present = true;
+  }
+  set_string(u->model, sizeof u->model, cJSON_GetObjectItemCaseSensitive(root, "modelVersion"));
+  const cJSON *c;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(root, "candidates"))
+  {
+    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(c, "finishReason");
+    if (cJSON_IsString(fr)) {
+      set_string(u->finish_reason, sizeof u->finish_reason, fr);
+      return;
+    }
   }
 }
 

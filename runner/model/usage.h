@@ -3,6 +3,8 @@
  * body or in the final SSE chunk (with stream_options.include_usage).
  * Anthropic Messages: "usage": {input_tokens, output_tokens} in the body, or
  * spread over message_start / message_delta SSE events.
+ * Gemini: "usageMetadata" {promptTokenCount, candidatesTokenCount (plus
+ * thoughtsTokenCount), totalTokenCount} in the body or each SSE chunk.
  * Also the OpenAI Responses API: "usage": {input_tokens, output_tokens,
  * total_tokens} in the body or in the response.completed event.
  *

@@ -41,6 +41,9 @@ static const struct expect cases[] = {
      "claude-3-5-haiku-20241022"},
     {"anthropic_messages_stream_tools_crlf.sse", true, 1624, 89, 1713, 1024, 0, "tool_use",
      "claude-sonnet-4-20250514"},
+    /* Gemini: thoughts are billed output, so completion = candidates + thoughts. */
+    {"gemini_generate.json", true, 1450, 80, 1530, 1024, 38, "STOP", "gemini-2.5-flash"},
+    {"gemini_stream_crlf.sse", true, 12, 3, 15, 0, 0, "STOP", "gemini-2.5-flash"},
 };
 
 static char *
