@@ -13,11 +13,15 @@ at_exit "rm -f '$HOSTTMP'"
 # a write must fail: next to the probe, which we know exists.
 PROBE_DIR=$(dirname "$PROBE")
 WRITE_PATH=$PROBE_DIR/.cab-host-write-test-$$
+# A checkout under /tmp (a CI clone) is hidden by the sandbox's own /tmp:
+# bind the probe's directory back, read-only, at the same path.
+PROBE_BIND=()
+case $PROBE_DIR in /tmp/* | "${TMPDIR:-/tmp}"/*) PROBE_BIND=(--bind "$PROBE_DIR:$PROBE_DIR:ro") ;; esac
 at_exit "rm -f '$WRITE_PATH'"
 
 # The bind goes under /tmp: that is the sandbox's own tmpfs, so its mount
 # point can be made without touching the host.
-run_cab "$T/r.json" exec --host-rootfs --bind "$W:/tmp/work-rw" -- \
+run_cab "$T/r.json" exec --host-rootfs "${PROBE_BIND[@]}" --bind "$W:/tmp/work-rw" -- \
   "$PROBE" report --rootfs-path "$WRITE_PATH" --workdir-path /tmp/work-rw
 assert_rc 0 "probe report under --host-rootfs exits 0"
 assert_json_valid "$T/r.json" "probe report is JSON"
@@ -59,7 +63,7 @@ assert_no_match "$(cat "$T/ls")" "$(basename "$HOSTTMP")" "the host's /tmp is re
 run_cab "$T/os" exec --host-rootfs -- /bin/cat /etc/os-release
 assert_rc 0 "reading a host file exits 0"
 assert_eq "$(cat "$T/os")" "$(cat /etc/os-release)" "host files are visible"
-run_cab "$T/w" exec --host-rootfs -- "$PROBE" write /etc/cab-write-test
+run_cab "$T/w" exec --host-rootfs "${PROBE_BIND[@]}" -- "$PROBE" write /etc/cab-write-test
 assert_errno '.result' EROFS "$T/w" "writing to host /etc fails with EROFS"
 [ -e /etc/cab-write-test ] && { fail "a file appeared in the host's /etc"; rm -f /etc/cab-write-test; }
 
