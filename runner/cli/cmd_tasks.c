@@ -40,6 +40,35 @@ axis(const cJSON *cell, const char *a, const char *k)
   return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
+/* The last non-empty line of the cell's verify.log, for a failure line. */
+static void
+verify_tail(const char *cell_dir, char *out, size_t size)
+{
+  char path[PATH_MAX + 16];
+  snprintf(path, sizeof path, "%s/verify.log", cell_dir);
+  FILE *f = fopen(path, "re");
+  if (f == NULL) {
+    snprintf(out, size, "(no verify.log)");
+    return;
+  }
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = '\0';
+    if (line[0])
+      snprintf(out, size, "%s", line);
+  }
+  fclose(f);
+}
+
+static size_t
+changed_files(const cJSON *cell)
+{
+  const cJSON *b = cJSON_GetObjectItemCaseSensitive(
+      cJSON_GetObjectItemCaseSensitive(cell, "scorers"), "blast_radius");
+  const cJSON *n = cJSON_GetObjectItemCaseSensitive(b, "total_changes");
+  return cJSON_IsNumber(n) ? (size_t)n->valuedouble : 0;
+}
+
 /* One task: returns the number of failed checks, printing each. */
 static int
 validate_one(const char *root, const char *id, const char *image, bool host, const char *out)
@@ -69,7 +98,14 @@ validate_one(const char *root, const char *id, const char *image, bool host, con
       double declared = axis(cell, "instruction_fidelity", "declared");
       double honored = axis(cell, "instruction_fidelity", "honored");
       if (sum.pass != 1) {
-        printf("FAIL %s: the reference solution does not pass (%s)\n", id, sum.outcome_reason);
+        /* Enough to diagnose from the log alone: what the oracle agent
+         * did, and how the verifier ended. */
+        char tail[240] = "";
+        verify_tail(sum.cell_dir, tail, sizeof tail);
+        printf("FAIL %s: the reference solution does not pass (%s; oracle exit %d; %zu files "
+               "changed; verify.log ends: %s) [%s]\n",
+               id, sum.outcome_reason, sum.agent_exit_code, changed_files(cell), tail,
+               sum.cell_dir);
         failed++;
       }
       if (sum.blast != 0) {
@@ -141,7 +177,12 @@ validate(int argc, char **argv, const char *root)
     cab_task_strv_free(&ids);
   char cmd[PATH_MAX + 16];
   snprintf(cmd, sizeof cmd, "%s", out);
-  /* The cells are throwaway: remove them (they are the caller's files). */
+  /* The cells are throwaway when every task passed: remove them (they
+   * are the caller's files).  A failure keeps them for a look. */
+  if (failed) {
+    fprintf(stderr, "cab tasks validate: the cells are kept in %s\n", out);
+    return 1;
+  }
   pid_t pid = fork();
   if (pid == 0) {
     execlp("rm", "rm", "-rf", cmd, (char *)NULL);
