@@ -21,6 +21,7 @@ struct cab_cell_options {
   bool host_rootfs;         /* run agent and verifier on the host's / */
   const char *endpoint;     /* NULL: $CAB_ENDPOINT */
   const char *key_env;      /* NULL: CAB_KEY */
+  int endpoint_wire;        /* enum cab_wire the endpoint speaks (0: chat) */
   const char *sweep_id;     /* NULL: local-YYYYMMDD */
   int run;                  /* 0: no run-N/ level */
   const char *out_dir;      /* NULL: ./results */

@@ -63,6 +63,8 @@ static const char exec_usage[] =
     "  --endpoint URL        the model endpoint, e.g. https://api.openai.com/v1\n"
     "  --key-env VAR         the host variable holding the API key; the proxy adds\n"
     "                        it upstream, the sandbox only sees a placeholder\n"
+    "  --endpoint-wire W     what the endpoint speaks: chat (default), responses or\n"
+    "                        anthropic; clients of another wire are translated to chat\n"
     "  --model-calls FILE    append one JSON line per model call\n"
     "  --record FILE         write every call, request and response, to a cassette\n"
     "  --replay FILE         answer from a cassette, without any upstream\n"
@@ -310,7 +312,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
   enum {
     O_ROOTFS = 256, O_HOST_ROOTFS, O_USER, O_HOSTNAME, O_BIND, O_WORKDIR, O_ENV, O_CAP_ADD,
     O_CAP_DROP, O_SECCOMP, O_MEMORY, O_PIDS, O_CPUS, O_TIMEOUT, O_TMPFS, O_TTY, O_RESULT,
-    O_CGROUP_PARENT, O_OVERLAY, O_NET, O_ENDPOINT, O_KEY_ENV, O_MODEL_CALLS, O_RECORD, O_REPLAY,
+    O_CGROUP_PARENT, O_OVERLAY, O_NET, O_ENDPOINT, O_ENDPOINT_WIRE, O_KEY_ENV, O_MODEL_CALLS, O_RECORD, O_REPLAY,
     O_MODEL_RETRIES, O_MODEL_TIMEOUT, O_HELP,
   };
   static const struct option longopts[] = {
@@ -336,6 +338,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
       {"net", required_argument, 0, O_NET},
       {"endpoint", required_argument, 0, O_ENDPOINT},
       {"key-env", required_argument, 0, O_KEY_ENV},
+      {"endpoint-wire", required_argument, 0, O_ENDPOINT_WIRE},
       {"model-calls", required_argument, 0, O_MODEL_CALLS},
       {"record", required_argument, 0, O_RECORD},
       {"replay", required_argument, 0, O_REPLAY},
@@ -433,6 +436,11 @@ again:
       break;
     case O_ENDPOINT: pc->endpoint = optarg; o->model_opt = "--endpoint"; break;
     case O_KEY_ENV: pc->key_env = optarg; o->model_opt = "--key-env"; break;
+    case O_ENDPOINT_WIRE:
+      if (cab_wire_parse(optarg, &pc->endpoint_wire, err) < 0 || pc->endpoint_wire == CAB_WIRE_GEMINI)
+        return usage_error(err, "--endpoint-wire %s: expected chat, responses or anthropic", optarg);
+      o->model_opt = "--endpoint-wire";
+      break;
     case O_MODEL_CALLS: pc->calls_path = optarg; o->model_opt = "--model-calls"; break;
     case O_RECORD: pc->record_path = optarg; o->model_opt = "--record"; break;
     case O_REPLAY: pc->replay_path = optarg; o->model_opt = "--replay"; break;

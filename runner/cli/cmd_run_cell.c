@@ -8,6 +8,7 @@
 #include "common/fsutil.h"
 #include "runner/cell.h"
 #include "runner/cli/commands.h"
+#include "runner/proxy/wire.h"
 
 static const char run_cell_usage[] =
     "usage: cab run-cell --tui T --model M --task ID [OPTIONS]\n"
@@ -19,6 +20,8 @@ static const char run_cell_usage[] =
     "  --host-rootfs        run agent and verifier on the host's / (read-only)\n"
     "  --endpoint URL       model endpoint (default $CAB_ENDPOINT)\n"
     "  --key-env VAR        host variable holding the key (default CAB_KEY)\n"
+    "  --endpoint-wire W    what the endpoint speaks: chat (default), responses or\n"
+    "                       anthropic; agents of another wire are translated to chat\n"
     "  --sweep-id S         default local-YYYYMMDD\n"
     "  --run N              rerun number: adds run-N/ to the cell directory\n"
     "  --out DIR            default ./results\n"
@@ -36,7 +39,7 @@ cab_cmd_run_cell(int argc, char **argv)
   enum {
     O_TUI = 256, O_MODEL, O_TASK, O_IMAGE, O_HOST, O_ENDPOINT, O_KEY_ENV, O_SWEEP, O_RUN, O_OUT,
     O_TASKS_DIR, O_RECORD, O_REPLAY, O_SCORING, O_RETRIES, O_MEMORY, O_PIDS, O_CPUS, O_VERBOSE,
-    O_HELP,
+    O_HELP, O_ENDPOINT_WIRE,
   };
   static const struct option longopts[] = {
       {"tui", required_argument, 0, O_TUI},         {"model", required_argument, 0, O_MODEL},
@@ -50,6 +53,7 @@ cab_cmd_run_cell(int argc, char **argv)
       {"model-retries", required_argument, 0, O_RETRIES},
       {"memory", required_argument, 0, O_MEMORY},   {"pids", required_argument, 0, O_PIDS},
       {"cpus", required_argument, 0, O_CPUS},       {"verbose", no_argument, 0, O_VERBOSE},
+      {"endpoint-wire", required_argument, 0, O_ENDPOINT_WIRE},
       {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
   };
   struct cab_cell_options o = {0};
@@ -67,6 +71,15 @@ cab_cmd_run_cell(int argc, char **argv)
     case O_HOST: o.host_rootfs = true; break;
     case O_ENDPOINT: o.endpoint = optarg; break;
     case O_KEY_ENV: o.key_env = optarg; break;
+    case O_ENDPOINT_WIRE: {
+      enum cab_wire w;
+      if (cab_wire_parse(optarg, &w, &err) < 0 || w == CAB_WIRE_GEMINI) {
+        cab_error_set(&err, 0, "--endpoint-wire %s: expected chat, responses or anthropic", optarg);
+        return cab_cli_fail(&err);
+      }
+      o.endpoint_wire = (int)w;
+      break;
+    }
     case O_SWEEP: o.sweep_id = optarg; break;
     case O_OUT: o.out_dir = optarg; break;
     case O_TASKS_DIR: o.tasks_dir = optarg; break;

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "common/fsutil.h"
+#include "runner/proxy/bridge.h"
 #include "runner/proxy/proxy_internal.h"
 
 #define USAGE_JSON_MAX ((size_t)16 << 20) /* larger JSON bodies: no usage */
@@ -36,6 +37,7 @@ cab_call_free(struct cab_call *k)
   if (k == NULL)
     return;
   cab_xfer_free(k->xfer);
+  cab_bridge_free(k->bridge);
   if (k->scan) {
     struct cab_usage ignored;
     cab_sse_usage_finish(k->scan, &ignored);

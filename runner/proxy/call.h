@@ -16,6 +16,7 @@
 #include "runner/proxy/upstream.h"
 
 struct cab_proxy;
+struct cab_bridge;
 
 struct cab_call {
   struct cab_proxy *p;
@@ -33,6 +34,8 @@ struct cab_call {
   bool too_large;
 
   struct cab_request_info info;
+  struct cab_bridge *bridge;  /* the client speaks another wire (bridge.h) */
+  bool local;                 /* answered by cab itself (a token count) */
   bool usage_injected;
   char sha[72];
 

@@ -116,6 +116,10 @@ cab_call_record_json(const struct cab_call_record *r)
     cJSON_AddTrueToObject(j, "usage_injected");
   if (r->replayed)
     cJSON_AddTrueToObject(j, "replayed");
+  if (r->translated_from)
+    cJSON_AddStringToObject(j, "translated_from", r->translated_from);
+  if (r->local)
+    cJSON_AddStringToObject(j, "answered_by", "cab");
   char *text = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
   if (text == NULL)
@@ -138,6 +142,8 @@ cab_calllog_add(struct cab_calllog *l, const struct cab_call_record *r)
   enum cab_call_class cls = cab_call_classify(r->status, r->fault);
   pthread_mutex_lock(&l->mu);
   struct cab_proxy_totals *t = &l->totals;
+  if (r->local) /* not a model call: recorded, not counted */
+    goto write;
   t->model_calls++;
   t->model_call_ms += r->latency_ms;
   if (r->usage.present) {
@@ -155,6 +161,7 @@ cab_calllog_add(struct cab_calllog *l, const struct cab_call_record *r)
   } else {
     t->client_errors++;
   }
+write:
   if (line) {
     /* One write per line, O_APPEND: lines never interleave. */
     size_t len = strlen(line), off = 0;

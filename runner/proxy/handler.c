@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "common/fsutil.h"
+#include "runner/proxy/bridge.h"
 #include "runner/proxy/call.h"
 #include "runner/proxy/proxy_internal.h"
 #include "runner/proxy/request.h"
@@ -28,36 +29,53 @@ cab_proxy_on_uri(void *cls, const char *uri, struct MHD_Connection *c)
   return cab_call_new(cls, uri);
 }
 
-/* A response cab makes itself, in OpenAI's error shape so that SDKs show
- * the message. */
+/* A response cab makes itself: BODY[0..LEN) with STATUS, as JSON.  FAULT
+ * and MESSAGE go to the call's record (no MESSAGE: not an error). */
 static enum MHD_Result
-answer_error(struct cab_call *k, struct MHD_Connection *c, int status, enum cab_call_fault fault,
-             const char *type, const char *message)
+answer_body(struct cab_call *k, struct MHD_Connection *c, int status, enum cab_call_fault fault,
+            const char *message, const char *body, size_t len)
 {
-  cab_call_error(k, fault, "%s", message);
-  cJSON *j = cJSON_CreateObject();
-  cJSON *e = cJSON_AddObjectToObject(j, "error");
-  cJSON_AddStringToObject(e, "message", message);
-  cJSON_AddStringToObject(e, "type", type);
-  cJSON_AddNullToObject(e, "param");
-  cJSON_AddStringToObject(e, "code", type);
-  char *text = cJSON_PrintUnformatted(j);
-  cJSON_Delete(j);
-  size_t len = text ? strlen(text) : 0;
+  if (message)
+    cab_call_error(k, fault, "%s", message);
   k->status = status;
   cab_call_content_type(k, "application/json");
-  cab_call_account(k, text ? text : "", len);
+  cab_call_account(k, body ? body : "", body ? len : 0);
   k->ended = true;
   k->answered = true;
   k->seq = atomic_fetch_add(&k->p->next_seq, 1) + 1;
-  struct MHD_Response *r =
-      MHD_create_response_from_buffer(len, text ? text : (char *)"", MHD_RESPMEM_MUST_COPY);
-  free(text);
+  struct MHD_Response *r = MHD_create_response_from_buffer(body ? len : 0, body ? (void *)body : "",
+                                                           MHD_RESPMEM_MUST_COPY);
   if (r == NULL)
     return MHD_NO;
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
   enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
   MHD_destroy_response(r);
+  return ret;
+}
+
+/* cab's own error, in OpenAI's error shape so that SDKs show the message
+ * (a translated call's client gets its own wire's shape instead). */
+static enum MHD_Result
+answer_error(struct cab_call *k, struct MHD_Connection *c, int status, enum cab_call_fault fault,
+             const char *type, const char *message)
+{
+  char *text = NULL;
+  size_t len = 0;
+  if (k->bridge) {
+    cab_translate_error(cab_bridge_route(k->bridge), status, message, strlen(message), &text, &len);
+  } else {
+    cJSON *j = cJSON_CreateObject();
+    cJSON *e = cJSON_AddObjectToObject(j, "error");
+    cJSON_AddStringToObject(e, "message", message);
+    cJSON_AddStringToObject(e, "type", type);
+    cJSON_AddNullToObject(e, "param");
+    cJSON_AddStringToObject(e, "code", type);
+    text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    len = text ? strlen(text) : 0;
+  }
+  enum MHD_Result ret = answer_body(k, c, status, fault, message, text, len);
+  free(text);
   return ret;
 }
 
@@ -77,7 +95,7 @@ in_list(const char *name, const char *const *list)
 static const char *const drop_request[] = {
     "host", "content-length", "connection", "keep-alive", "proxy-connection",
     "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect",
-    "authorization", "x-api-key", "api-key", "accept-encoding", NULL};
+    "authorization", "x-api-key", "api-key", "x-goog-api-key", "accept-encoding", NULL};
 
 static enum MHD_Result
 collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -134,11 +152,51 @@ no_delay(struct MHD_Connection *c)
     setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* The upstream's chat answer, turned into the client's wire as it comes:
+ * client bytes go out as soon as the translator has any. */
+static ssize_t
+read_bridged(struct cab_call *k, char *buf, size_t max)
+{
+  for (;;) {
+    size_t n = cab_bridge_take(k->bridge, buf, max);
+    if (n > 0) {
+      cab_call_account(k, buf, n);
+      return (ssize_t)n;
+    }
+    if (cab_bridge_ended(k->bridge)) {
+      k->ended = true;
+      return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    char up[BLOCK_SIZE];
+    cab_error e = {0};
+    ssize_t got = cab_xfer_read(k->xfer, up, sizeof up, &e);
+    if (got < 0) {
+      if (atomic_load(&k->p->stopping))
+        cab_call_error(k, CAB_FAULT_CLIENT, "the run ended after %zu bytes of the response", k->sent);
+      cab_call_error(k, CAB_FAULT_UPSTREAM, "%s", e.message);
+      return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    if (got == 0) {
+      if (cab_bridge_end(k->bridge, &e) < 0)
+        cab_call_error(k, CAB_FAULT_UPSTREAM, "cab proxy: translating the answer to %s: %s",
+                       cab_bridge_wire_name(k->bridge), e.message);
+      continue;
+    }
+    if (cab_bridge_feed(k->bridge, up, (size_t)got, k->p->cfg.max_response_bytes, &e) < 0) {
+      cab_call_error(k, CAB_FAULT_UPSTREAM, "cab proxy: translating the answer to %s: %s",
+                     cab_bridge_wire_name(k->bridge), e.message);
+      return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+  }
+}
+
 static ssize_t
 read_body(void *cls, uint64_t pos, char *buf, size_t max)
 {
   struct cab_call *k = cls;
   ssize_t n;
+  if (k->bridge && k->entry == NULL)
+    return read_bridged(k, buf, max);
   if (k->entry) {
     n = replay_read(k, buf, max);
   } else {
@@ -230,11 +288,56 @@ respond(struct cab_call *k, struct MHD_Connection *c)
   }
   k->usage_injected = rewritten != NULL;
 
+  /* A client of another wire than the endpoint's: its request goes up as
+   * a chat request (bridge.h); the cassette, if any, keeps what the
+   * client saw, so a replay needs no translation. */
+  const char *query = strchr(k->uri, '?');
+  int refuse_status = 0;
+  char *refusal = NULL;
+  size_t refusal_len = 0;
+  cab_error be = {0};
+  switch (cab_bridge_open(p->cfg.endpoint_wire, k->path, query ? query + 1 : NULL,
+                          k->body ? k->body : "", k->len, &k->bridge, &rewritten, &rlen,
+                          &refuse_status, &refusal, &refusal_len, &be)) {
+  case CAB_BRIDGE_REFUSE: {
+    free(rewritten);
+    enum MHD_Result ret =
+        answer_body(k, c, refuse_status, CAB_FAULT_CLIENT, be.message, refusal, refusal_len);
+    free(refusal);
+    return ret;
+  }
+  case CAB_BRIDGE_TRANSLATE: {
+    const struct cab_translate_ctx *tx = cab_bridge_ctx(k->bridge);
+    k->usage_injected = false;
+    k->info.stream = tx->stream;
+    k->info.anthropic = false; /* a chat endpoint takes a Bearer key */
+    if (k->info.model[0] == '\0')
+      snprintf(k->info.model, sizeof k->info.model, "%s", tx->model);
+    size_t local_len = 0;
+    char *local = cab_bridge_local_answer(k->bridge, rlen, &local_len);
+    if (local) { /* a token count: cab's estimate, no upstream call */
+      k->local = true;
+      free(rewritten);
+      enum MHD_Result ret = answer_body(k, c, 200, CAB_FAULT_NONE, NULL, local, local_len);
+      free(local);
+      return ret;
+    }
+    break;
+  }
+  case CAB_BRIDGE_PASS:
+    break;
+  }
+
   struct curl_slist *headers = NULL;
-  MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &headers);
+  if (k->bridge) {
+    /* The client's headers belong to its own API, not to chat's. */
+    headers = curl_slist_append(NULL, "Content-Type: application/json");
+  } else {
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &headers);
+  }
   struct cab_xfer_request rq = {
       .method = k->method,
-      .uri = k->uri,
+      .uri = k->bridge ? "/v1/chat/completions" : k->uri,
       .body = rewritten ? rewritten : k->body,
       .body_len = rewritten ? rlen : k->len,
       .headers = headers,
@@ -259,10 +362,16 @@ respond(struct cab_call *k, struct MHD_Connection *c)
   for (size_t i = 0; i < head->n_headers; i++)
     if (strcasecmp(head->headers[i].name, "content-type") == 0)
       ct = head->headers[i].value;
-  cab_call_content_type(k, ct);
   if (head->status == 429 || head->status >= 500)
     cab_call_error(k, CAB_FAULT_NONE, "upstream answered %d%s", head->status,
               k->attempts > 1 ? " on every attempt" : "");
+  if (k->bridge) {
+    /* Translated: cab's own head (no upstream length or headers). */
+    cab_bridge_begin(k->bridge, head->status, ct);
+    cab_call_content_type(k, cab_bridge_content_type(k->bridge));
+    return queue_stream(k, c, NULL);
+  }
+  cab_call_content_type(k, ct);
   return queue_stream(k, c, head);
 }
 

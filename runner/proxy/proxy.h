@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "runner/proxy/wire.h"
 
 struct cab_proxy_config {
   const char *endpoint;        /* upstream base URL; may be NULL with replay */
@@ -35,6 +36,8 @@ struct cab_proxy_config {
   size_t max_request_bytes;    /* default 32 MiB */
   size_t max_response_bytes;   /* default 256 MiB */
   unsigned max_connections;    /* default 256 (each also holds an upstream socket) */
+  enum cab_wire endpoint_wire; /* what the endpoint speaks (default chat): clients of
+                                  another wire are translated to chat (bridge.h) */
 };
 
 struct cab_proxy_totals {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/fsutil.h"
+#include "runner/proxy/bridge.h"
 #include "runner/proxy/call.h"
 #include "runner/proxy/proxy_internal.h"
 
@@ -58,6 +59,8 @@ cab_call_finish(struct cab_call *k, enum MHD_RequestTerminationCode toe)
       .attempts = k->attempts,
       .error = k->error[0] ? k->error : NULL,
       .fault = k->fault,
+      .translated_from = k->bridge ? cab_bridge_wire_name(k->bridge) : NULL,
+      .local = k->local,
   };
   if (k->sha[0] == '\0')
     cab_request_sha256(k->method, k->uri, k->body, k->len, k->sha);

@@ -54,9 +54,9 @@ echo "wget=\$?" >wget.rc
 probe http POST http://$ENDPOINT_HOST/v1/chat/completions \
   '{"model":"m","stream":true,"messages":[]}' >http.json
 probe http POST http://model.cab.internal/v1/messages \
-  '{"model":"claude","max_tokens":64,"messages":[]}' --header 'anthropic-version: 2023-06-01' >msg.json
+  '{"model":"claude","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}' --header 'anthropic-version: 2023-06-01' >msg.json
 probe http POST http://model.cab.internal/v1/messages \
-  '{"model":"claude","max_tokens":64,"stream":true,"messages":[]}' \
+  '{"model":"claude","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}' \
   --header 'anthropic-version: 2023-06-01' >msg-stream.json
 probe http POST http://model.cab.internal/v1/completions '{"model":"m","prompt":"x"}' >compl.json
 probe dns model.cab.internal >dns-model.json
@@ -144,10 +144,12 @@ assert_eq "$(record 1 "$T/calls.jsonl" | jq -c '[.prompt_tokens, .completion_tok
   '[123,45,168,false,"ok"]' "the plain call's tokens are the script's"
 assert_eq "$(record 2 "$T/calls.jsonl" | jq -c '[.prompt_tokens, .completion_tokens, .total_tokens, .stream, .usage_injected]')" \
   '[7,9,16,true,true]' "the streamed call's tokens are the script's (usage injected)"
-assert_eq "$(record 3 "$T/calls.jsonl" | jq -c '[.path, .prompt_tokens, .completion_tokens, .total_tokens, .cached_tokens, .finish_reason]')" \
-  '["/v1/messages",50,20,70,10,"end_turn"]' "Anthropic's plain call: exact, cache reads counted in the prompt"
+# The endpoint speaks chat (the default --endpoint-wire), so cab translated
+# the Anthropic calls; the client still sees its own wire's exact figures.
+assert_eq "$(record 3 "$T/calls.jsonl" | jq -c '[.path, .prompt_tokens, .completion_tokens, .total_tokens, .cached_tokens, .finish_reason, .translated_from]')" \
+  '["/v1/messages",50,20,70,10,"end_turn","anthropic"]' "Anthropic's plain call (translated to chat): exact, cache reads counted in the prompt"
 assert_eq "$(record 4 "$T/calls.jsonl" | jq -c '[.prompt_tokens, .completion_tokens, .total_tokens, .stream, .usage_injected]')" \
-  '[33,11,44,true,null]' "Anthropic's stream: exact, nothing injected"
+  '[33,11,44,true,null]' "Anthropic's stream (translated): exact, nothing injected"
 assert_eq "$(record 5 "$T/calls.jsonl" | jq -c '[.path, .prompt_tokens, .completion_tokens]')" \
   '["/v1/completions",5,6]' "legacy completions: exact"
 assert_json '.model | [.model_calls, .prompt_tokens, .completion_tokens, .total_tokens]' '[5,218,91,309]' \

@@ -45,12 +45,17 @@ test_accounting_exact(void **state)
   /* The injected usage event reaches the client too. */
   assert_non_null(strstr(r.body, "\"usage\":{\"prompt_tokens\":7"));
   h_resp_free(&r);
+  /* Anthropic clients of a chat endpoint are translated (bridge.h); the
+   * figures stay exact. */
   h_call(hp.port, "POST", "/v1/messages", ANTHROPIC_HDR,
-         "{\"model\":\"claude\",\"max_tokens\":10,\"messages\":[]}", 5000, &r);
+         "{\"model\":\"claude\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+         5000, &r);
   assert_int_equal(r.status, 200);
   h_resp_free(&r);
   h_call(hp.port, "POST", "/v1/messages", ANTHROPIC_HDR,
-         "{\"model\":\"claude\",\"max_tokens\":10,\"stream\":true,\"messages\":[]}", 5000, &r);
+         "{\"model\":\"claude\",\"max_tokens\":10,\"stream\":true,"
+         "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+         5000, &r);
   assert_int_equal(r.status, 200);
   h_resp_free(&r);
   h_call(hp.port, "POST", CHAT, NULL,
@@ -79,6 +84,8 @@ test_accounting_exact(void **state)
   assert_string_equal(h_str(r0, "class"), "ok");
   assert_string_equal(h_str(r0, "model"), "m");
   assert_string_equal(h_str(r2, "path"), "/v1/messages");
+  assert_string_equal(h_str(r2, "translated_from"), "anthropic");
+  assert_null(cJSON_GetObjectItem(r0, "translated_from"));
   assert_int_equal((int)h_num(r0, "status"), 200);
   assert_true(h_num(r1, "ttfb_ms") >= 0 && h_num(r1, "latency_ms") >= h_num(r1, "ttfb_ms"));
   assert_int_equal(strncmp(h_str(r0, "request_sha256"), "sha256:", 7), 0);
@@ -235,6 +242,11 @@ test_key_and_headers(void **state)
   cJSON_Delete(j);
   h_resp_free(&r);
 
+  /* A client of the endpoint's own wire passes through: an Anthropic
+   * endpoint gets its key in x-api-key. */
+  h_proxy_stop(&hp);
+  h_proxy_start(&hp, (struct cab_proxy_config){.endpoint = url, .key_env = "CAB_TEST_PROXY_KEY",
+                                                .endpoint_wire = CAB_WIRE_ANTHROPIC});
   h_call(hp.port, "POST", "/v1/messages", ANTHROPIC_HDR "x-api-key: cab-placeholder-key\r\n",
          "{\"model\":\"claude\"}", 5000, &r);
   j = cJSON_Parse(r.body);
@@ -243,6 +255,12 @@ test_key_and_headers(void **state)
   assert_null(h_str(h, "Authorization"));
   assert_string_equal(h_str(h, "anthropic-version"), "2023-06-01");
   cJSON_Delete(j);
+  h_resp_free(&r);
+  /* cab translates only to chat: a Responses client of an Anthropic
+   * endpoint is refused in its own wire's error shape, with the way out. */
+  h_call(hp.port, "POST", "/v1/responses", NULL, "{\"model\":\"m\",\"input\":\"hi\"}", 5000, &r);
+  assert_int_equal(r.status, 501);
+  assert_non_null(strstr(r.body, "--endpoint-wire chat"));
   h_resp_free(&r);
 
   /* A target that is not a path never leaves for another host. */

@@ -1,0 +1,187 @@
+/* Upstream errors (and cab's own) in the client wire's error shape. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner/proxy/translate_internal.h"
+
+/* A message longer than this is cut: it is for a human to read. */
+#define MESSAGE_MAX 4000
+
+static const char *
+anthropic_type(int status)
+{
+  switch (status) {
+  case 400:
+    return "invalid_request_error";
+  case 401:
+    return "authentication_error";
+  case 403:
+    return "permission_error";
+  case 404:
+    return "not_found_error";
+  case 413:
+    return "request_too_large";
+  case 429:
+    return "rate_limit_error";
+  case 529:
+    return "overloaded_error";
+  default:
+    return status >= 400 && status < 500 ? "invalid_request_error" : "api_error";
+  }
+}
+
+static const char *
+gemini_status(int status)
+{
+  switch (status) {
+  case 400:
+    return "INVALID_ARGUMENT";
+  case 401:
+    return "UNAUTHENTICATED";
+  case 403:
+    return "PERMISSION_DENIED";
+  case 404:
+    return "NOT_FOUND";
+  case 409:
+    return "ABORTED";
+  case 429:
+    return "RESOURCE_EXHAUSTED";
+  case 499:
+    return "CANCELLED";
+  case 501:
+    return "UNIMPLEMENTED";
+  case 503:
+    return "UNAVAILABLE";
+  case 504:
+    return "DEADLINE_EXCEEDED";
+  default:
+    return status >= 400 && status < 500 ? "FAILED_PRECONDITION" : "INTERNAL";
+  }
+}
+
+static const char *
+openai_type(int status)
+{
+  switch (status) {
+  case 401:
+    return "authentication_error";
+  case 403:
+    return "permission_error";
+  case 404:
+    return "not_found_error";
+  case 429:
+    return "rate_limit_error";
+  default:
+    return status >= 400 && status < 500 ? "invalid_request_error" : "server_error";
+  }
+}
+
+cJSON *
+tr_error_object(enum cab_wire wire, int status, const char *message, const char *type,
+                const char *code)
+{
+  cJSON *r = cJSON_CreateObject();
+  if (wire == CAB_WIRE_ANTHROPIC) {
+    cJSON_AddStringToObject(r, "type", "error");
+    cJSON *e = cJSON_AddObjectToObject(r, "error");
+    cJSON_AddStringToObject(e, "type", anthropic_type(status));
+    cJSON_AddStringToObject(e, "message", message);
+  } else if (wire == CAB_WIRE_GEMINI) {
+    cJSON *e = cJSON_AddObjectToObject(r, "error");
+    cJSON_AddNumberToObject(e, "code", status);
+    cJSON_AddStringToObject(e, "message", message);
+    cJSON_AddStringToObject(e, "status", gemini_status(status));
+  } else {
+    cJSON *e = cJSON_AddObjectToObject(r, "error");
+    cJSON_AddStringToObject(e, "message", message);
+    cJSON_AddStringToObject(e, "type", type ? type : openai_type(status));
+    cJSON_AddNullToObject(e, "param");
+    if (code)
+      cJSON_AddStringToObject(e, "code", code);
+    else
+      cJSON_AddNullToObject(e, "code");
+  }
+  return r;
+}
+
+/* The message, type and code an upstream error body carries: OpenAI's
+ * {"error":{...}}, {"error":"text"}, {"message"}, {"detail"} (FastAPI
+ * servers), a Gemini-style array of one, or plain text. */
+struct upstream_error {
+  char message[MESSAGE_MAX + 1];
+  char type[64], code[64];
+};
+
+static void
+from_json(const cJSON *j, struct upstream_error *u)
+{
+  if (cJSON_IsArray(j))
+    j = cJSON_GetArrayItem(j, 0);
+  const cJSON *e = tr_get(j, "error");
+  const char *msg = cJSON_IsString(e) ? e->valuestring : tr_str(e, "message");
+  if (msg == NULL)
+    msg = tr_str(j, "message");
+  if (msg == NULL)
+    msg = tr_str(j, "detail");
+  if (msg)
+    snprintf(u->message, sizeof u->message, "%s", msg);
+  const char *type = tr_str(e, "type");
+  if (type)
+    snprintf(u->type, sizeof u->type, "%s", type);
+  const cJSON *code = tr_get(e, "code");
+  if (cJSON_IsString(code))
+    snprintf(u->code, sizeof u->code, "%s", code->valuestring);
+}
+
+static void
+read_error(int status, const char *body, size_t len, struct upstream_error *u)
+{
+  memset(u, 0, sizeof *u);
+  cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
+  if (j)
+    from_json(j, u);
+  cJSON_Delete(j);
+  if (u->message[0] == '\0' && !j && body) {
+    while (len && (body[len - 1] == '\n' || body[len - 1] == '\r' || body[len - 1] == ' '))
+      len--;
+    if (len > MESSAGE_MAX)
+      len = MESSAGE_MAX;
+    memcpy(u->message, body, len);
+    u->message[len] = '\0';
+  }
+  if (u->message[0] == '\0')
+    snprintf(u->message, sizeof u->message, "upstream model endpoint answered HTTP %d", status);
+}
+
+int
+cab_translate_error(const struct cab_wire_route *route, int http_status,
+                    const char *upstream_body, size_t len, char **out, size_t *out_len)
+{
+  cab_error err = {0};
+  *out = NULL;
+  *out_len = 0;
+  if (route->wire == CAB_WIRE_CHAT && upstream_body && len) {
+    /* A chat client reads the upstream's own error as it is. */
+    cJSON *j = cJSON_ParseWithLength(upstream_body, len);
+    bool is_json = j != NULL;
+    cJSON_Delete(j);
+    if (is_json) {
+      *out = malloc(len + 1);
+      if (*out == NULL)
+        return -1;
+      memcpy(*out, upstream_body, len);
+      (*out)[len] = '\0';
+      *out_len = len;
+      return 0;
+    }
+  }
+  struct upstream_error *u = malloc(sizeof *u);
+  if (u == NULL)
+    return -1;
+  read_error(http_status, upstream_body, len, u);
+  cJSON *r = tr_error_object(route->wire, http_status, u->message, u->type[0] ? u->type : NULL,
+                             u->code[0] ? u->code : NULL);
+  free(u);
+  return tr_print(r, out, out_len, &err);
+}

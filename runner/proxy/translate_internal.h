@@ -1,0 +1,211 @@
+/* Helpers shared by translate_*.c; not part of the proxy's API. */
+#ifndef CAB_RUNNER_PROXY_TRANSLATE_INTERNAL_H
+#define CAB_RUNNER_PROXY_TRANSLATE_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "runner/proxy/translate.h"
+
+/* --- JSON ---------------------------------------------------------------- */
+
+static inline const cJSON *
+tr_get(const cJSON *o, const char *key)
+{
+  return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+}
+
+/* The string at KEY, or NULL. */
+static inline const char *
+tr_str(const cJSON *o, const char *key)
+{
+  const cJSON *v = tr_get(o, key);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static inline void
+tr_json_freep(cJSON **p)
+{
+  cJSON_Delete(*p);
+}
+#define cleanup_json __attribute__((cleanup(tr_json_freep)))
+
+/* Print ROOT unformatted into *OUT (length *OUT_LEN) and delete it. */
+int tr_print(cJSON *root, char **out, size_t *out_len, cab_error *err);
+
+/* Copy SRC[SKEY] to DST[DKEY] when present and not null.  It must have the
+ * cJSON type TYPE (cJSON_Number, cJSON_True|cJSON_False, cJSON_Array, ...;
+ * 0 = any) or ERR says "SKEY: expected WHAT" and -1 is returned. */
+int tr_copy(cJSON *dst, const char *dkey, const cJSON *src, const char *skey, int type,
+            const char *what, cab_error *err);
+
+/* "[image omitted]"-style placeholders for content cab does not pass on. */
+#define TR_NOTE_IMAGE "[image omitted: cab's model proxy passes text only]"
+#define TR_NOTE_FILE "[file omitted: cab's model proxy passes text only]"
+#define TR_NOTE_AUDIO "[audio omitted: cab's model proxy passes text only]"
+
+/* --- the message builder (translate_request.c) ---------------------------- */
+
+/* Chat messages as they are appended; see translate.h for the merging. */
+struct tr_msgs {
+  cJSON *arr;
+};
+
+void tr_msgs_system(struct tr_msgs *m, const char *text);
+void tr_msgs_text(struct tr_msgs *m, const char *role, const char *text);
+void tr_msgs_tool_call(struct tr_msgs *m, const char *id, const char *name, const char *args);
+void tr_msgs_tool_result(struct tr_msgs *m, const char *id, const char *text);
+
+/* A tools entry {"type":"function","function":{...}}; takes PARAMS (may be
+ * NULL: an empty object schema). */
+cJSON *tr_function_tool(const char *name, const char *description, cJSON *params);
+
+/* Per-wire request translation into ROOT (the chat request being built,
+ * with "messages" filled by M).  CTX gets stream/custom tool names. */
+int tr_request_responses(const cJSON *in, cJSON *root, struct tr_msgs *m,
+                         struct cab_translate_ctx *ctx, cab_error *err);
+int tr_request_anthropic(const cJSON *in, cJSON *root, struct tr_msgs *m,
+                         struct cab_translate_ctx *ctx, cab_error *err);
+int tr_request_gemini(const cJSON *in, cJSON *root, struct tr_msgs *m,
+                      struct cab_translate_ctx *ctx, cab_error *err);
+
+/* Text of a growing string (translate_stream.c uses it too). */
+struct tr_buf {
+  char *s;
+  size_t len, cap;
+  bool oom;
+};
+void tr_buf_add(struct tr_buf *b, const char *s, size_t n);
+void tr_buf_adds(struct tr_buf *b, const char *s);
+void tr_buf_free(struct tr_buf *b);
+
+/* --- the answer's shapes (translate_shapes.c) ------------------------------ */
+
+enum tr_finish { TR_FINISH_NONE, TR_FINISH_STOP, TR_FINISH_LENGTH, TR_FINISH_TOOLS,
+                 TR_FINISH_FILTER };
+
+/* A chat finish_reason; HAS_TOOLS upgrades stop/none to tool calls (some
+ * servers say "stop" after calling tools). */
+enum tr_finish tr_finish_of(const char *reason, bool has_tools);
+
+/* Chat usage, as numbers. */
+struct tr_usage {
+  bool present;
+  double prompt, completion, total, cached, reasoning;
+};
+void tr_usage_read(const cJSON *usage, struct tr_usage *u);
+cJSON *tr_usage_responses(const struct tr_usage *u); /* cJSON null when absent */
+cJSON *tr_usage_anthropic(const struct tr_usage *u);
+cJSON *tr_usage_gemini(const struct tr_usage *u);     /* NULL when absent */
+
+bool tr_is_custom(const struct cab_translate_ctx *ctx, const char *name);
+
+/* Responses: a custom tool's input from the chat arguments {"input": "..."}
+ * (the raw arguments when they are not that).  Malloc'd. */
+char *tr_custom_input(const char *args);
+
+/* Anthropic tool_use.input / Gemini functionCall.args from the arguments
+ * string (see translate.h). */
+cJSON *tr_args_object(const char *args);
+
+/* Responses objects. */
+cJSON *tr_responses_object(const char *id, double created, const char *model, const char *status,
+                           enum tr_finish finish, cJSON *output, const struct tr_usage *u);
+cJSON *tr_responses_message_item(const char *id, const char *status, const char *text);
+cJSON *tr_responses_call_item(const struct cab_translate_ctx *ctx, const char *id,
+                              const char *call_id, const char *name, const char *args,
+                              const char *status);
+
+/* A Gemini part {"functionCall":{"id","name","args"}}. */
+cJSON *tr_gemini_call_part(const char *id, const char *name, const char *args);
+
+/* Anthropic stop_reason / Gemini finishReason. */
+const char *tr_anthropic_stop(enum tr_finish f, const char *stop_sequence);
+const char *tr_gemini_finish(enum tr_finish f);
+
+/* A stream chunk's {"error": ...} in the wire's shape (translate_error.c). */
+cJSON *tr_error_object(enum cab_wire wire, int http_status, const char *message,
+                       const char *type, const char *code);
+
+/* --- the stream (translate_stream*.c) -------------------------------------- */
+
+enum tr_call_state { TR_CALL_HELD, TR_CALL_OPEN, TR_CALL_CLOSED };
+
+/* One tool call of the chat stream, by its tool_calls[].index. */
+struct tr_call {
+  int index;
+  char *id, *name;
+  struct tr_buf args;
+  size_t checked;     /* args.len when last found incomplete */
+  enum tr_call_state state;
+  int out_index;      /* Responses output_index / Anthropic block index */
+};
+
+struct cab_sse_translator {
+  const struct cab_translate_ctx *ctx;
+  const struct tr_emitter *emit;
+  /* SSE input: the unfinished line and the event's data lines */
+  struct tr_buf line, data;
+  bool skip_lf, has_data;
+  /* client bytes produced by this feed/finish call */
+  struct tr_buf out;
+  /* what upstream said */
+  char *id, *model;
+  double created;
+  char finish[32];
+  char *stop_sequence;
+  struct tr_usage usage;
+  /* progress: start events sent, blocks closed, final events sent */
+  bool started, closed, ended;
+  bool text_open;
+  struct tr_buf text;      /* the open text block's text so far */
+  struct tr_buf late_text; /* text that came while a call was open */
+  struct tr_call **calls;  /* in order of arrival */
+  size_t n_calls;
+  struct tr_call *live;    /* the call being streamed */
+  int next_index;
+  int text_index;
+  /* per wire */
+  double seq;              /* Responses sequence_number */
+  cJSON *output;           /* Responses: finished items */
+  cJSON *parts;            /* Gemini: function call parts for the final chunk */
+  struct tr_buf held;      /* Gemini: the last text delta, not yet sent */
+  bool has_held;
+  int chunks;              /* Gemini: chunks sent (for the JSON array form) */
+};
+
+/* One wire's stream: what it writes (into t->out) at each step of the
+ * sequencer (translate_stream.c).  A NULL step writes nothing.  t->id and
+ * t->model are set before start. */
+struct tr_emitter {
+  void (*start)(struct cab_sse_translator *t);
+  void (*text_open)(struct cab_sse_translator *t);   /* block t->text_index */
+  void (*text_delta)(struct cab_sse_translator *t, const char *s);
+  void (*text_close)(struct cab_sse_translator *t);  /* whole text in t->text */
+  void (*call_open)(struct cab_sse_translator *t, struct tr_call *c);
+  void (*call_delta)(struct cab_sse_translator *t, struct tr_call *c, const char *s);
+  void (*call_close)(struct cab_sse_translator *t, struct tr_call *c);
+  void (*final)(struct cab_sse_translator *t);       /* usage, finish known */
+  void (*error)(struct cab_sse_translator *t, int status, const char *message,
+                const char *code);
+};
+
+extern const struct tr_emitter tr_emit_responses;  /* translate_stream_responses.c */
+extern const struct tr_emitter tr_emit_anthropic;  /* translate_stream_anthropic.c */
+extern const struct tr_emitter tr_emit_gemini;     /* translate_stream_gemini.c */
+
+/* Append "event: EVENT\n" (when not NULL), PREFIX, DATA's JSON (deleted)
+ * and SUFFIX to t->out. */
+void tr_stream_send(struct cab_sse_translator *t, const char *event, const char *prefix,
+                    cJSON *data, const char *suffix);
+
+/* The sequencer's input: one chat chunk, and the end of the stream
+ * ([DONE] or finish(); sends the final events once). */
+void tr_stream_chunk(struct cab_sse_translator *t, const cJSON *chunk);
+void tr_stream_end(struct cab_sse_translator *t);
+
+/* The stream's finish, calls made counting as tool calls. */
+enum tr_finish tr_stream_finish(const struct cab_sse_translator *t);
+
+#endif

@@ -1,0 +1,100 @@
+/* The Gemini stream (gemini-cli): GenerateContentResponse chunks, as SSE
+ * (alt=sse) or as one JSON array.  Text parts go out as they come (each
+ * held back until the next, so that the final chunk has content); function
+ * calls go whole in the final chunk, with finishReason and usageMetadata. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner/proxy/translate_internal.h"
+
+static void
+gem_send(struct cab_sse_translator *t, cJSON *chunk)
+{
+  if (t->ctx->gemini_array)
+    tr_stream_send(t, NULL, t->chunks ? ",\r\n" : "[", chunk, "");
+  else
+    tr_stream_send(t, NULL, "data: ", chunk, "\n\n");
+  t->chunks++;
+}
+
+static cJSON *
+gem_chunk(struct cab_sse_translator *t, cJSON *parts, const char *finish)
+{
+  cJSON *r = cJSON_CreateObject();
+  cJSON *cand = cJSON_CreateObject();
+  cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "candidates"), cand);
+  cJSON *content = cJSON_AddObjectToObject(cand, "content");
+  cJSON_AddStringToObject(content, "role", "model");
+  cJSON_AddItemToObject(content, "parts", parts);
+  if (finish)
+    cJSON_AddStringToObject(cand, "finishReason", finish);
+  cJSON_AddNumberToObject(cand, "index", 0);
+  if (finish) {
+    cJSON *u = tr_usage_gemini(&t->usage);
+    if (u)
+      cJSON_AddItemToObject(r, "usageMetadata", u);
+  }
+  cJSON_AddStringToObject(r, "modelVersion", t->model);
+  cJSON_AddStringToObject(r, "responseId", t->id);
+  return r;
+}
+
+static cJSON *
+gem_text_part(const char *s)
+{
+  cJSON *p = cJSON_CreateObject();
+  cJSON_AddStringToObject(p, "text", s);
+  return p;
+}
+
+/* Each delta is sent when the next one comes, so that the final chunk
+ * carries text (clients check that the last chunk has content). */
+static void
+gem_text_delta(struct cab_sse_translator *t, const char *s)
+{
+  if (t->has_held) {
+    cJSON *parts = cJSON_CreateArray();
+    cJSON_AddItemToArray(parts, gem_text_part(t->held.s));
+    gem_send(t, gem_chunk(t, parts, NULL));
+  }
+  t->held.len = 0;
+  tr_buf_adds(&t->held, s);
+  t->has_held = true;
+}
+
+static void
+gem_final(struct cab_sse_translator *t)
+{
+  cJSON *parts = cJSON_CreateArray();
+  if (t->has_held)
+    cJSON_AddItemToArray(parts, gem_text_part(t->held.s));
+  t->has_held = false;
+  cJSON *p;
+  while ((p = cJSON_DetachItemFromArray(t->parts, 0)) != NULL)
+    cJSON_AddItemToArray(parts, p);
+  gem_send(t, gem_chunk(t, parts, tr_gemini_finish(tr_stream_finish(t))));
+  if (t->ctx->gemini_array)
+    tr_buf_adds(&t->out, "]");
+}
+
+static void
+gem_call_close(struct cab_sse_translator *t, struct tr_call *c)
+{
+  cJSON_AddItemToArray(t->parts, tr_gemini_call_part(c->id, c->name, c->args.s));
+}
+
+static void
+gem_error(struct cab_sse_translator *t, int status, const char *message, const char *code)
+{
+  gem_send(t, tr_error_object(CAB_WIRE_GEMINI, status, message, NULL, NULL));
+  if (t->ctx->gemini_array)
+    tr_buf_adds(&t->out, "]");
+}
+
+const struct tr_emitter tr_emit_gemini = {
+    .text_delta = gem_text_delta,
+    .call_close = gem_call_close,
+    .final = gem_final,
+    .error = gem_error,
+};

@@ -1,0 +1,66 @@
+/* The API a client speaks ("wire"), and which request of it a path is.
+ *
+ * The model endpoint behind the proxy speaks OpenAI Chat Completions only;
+ * agents may speak the OpenAI Responses API (codex), Anthropic Messages
+ * (claude-code) or the Gemini API (gemini-cli).  translate.h turns their
+ * requests into chat requests and the answers back; this header only names
+ * the wires and classifies request paths. */
+#ifndef CAB_RUNNER_PROXY_WIRE_H
+#define CAB_RUNNER_PROXY_WIRE_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+
+enum cab_wire {
+  CAB_WIRE_CHAT,      /* POST .../chat/completions */
+  CAB_WIRE_RESPONSES, /* POST /v1/responses */
+  CAB_WIRE_ANTHROPIC, /* POST /v1/messages, /v1/messages/count_tokens */
+  CAB_WIRE_GEMINI,    /* POST /v1beta/models/M:generateContent, ... */
+};
+
+enum cab_route_kind {
+  CAB_ROUTE_GENERATE,     /* a model call: translate it */
+  CAB_ROUTE_COUNT_TOKENS, /* Anthropic count_tokens, Gemini :countTokens */
+  CAB_ROUTE_OTHER,        /* the wire's namespace, but nothing cab translates
+                             (e.g. GET /v1/responses/ID, :embedContent, a
+                             Gemini model name that fails validation): answer
+                             with an error in the wire's shape */
+};
+
+struct cab_wire_route {
+  enum cab_wire wire;
+  enum cab_route_kind kind;
+  bool stream;       /* gemini: :streamGenerateContent (other wires say it
+                        in the body; see cab_translate_ctx.stream) */
+  bool gemini_array; /* gemini stream without alt=sse: the answer is one JSON
+                        array of GenerateContentResponse, not SSE */
+  char model[256];   /* gemini: the model from the path, URL-decoded and
+                        validated; "" for the other wires */
+};
+
+/* "chat", "responses", "anthropic", "gemini". */
+int cab_wire_parse(const char *name, enum cab_wire *out, cab_error *err);
+const char *cab_wire_name(enum cab_wire wire);
+
+/* Classify a request target.  PATH has no query; QUERY is what followed
+ * '?' (NULL or "" when none).  Recognised:
+ *   .../chat/completions                         chat, generate
+ *   /v1/responses                                responses, generate
+ *   /v1/responses/...                            responses, other
+ *   /v1/messages                                 anthropic, generate
+ *   /v1/messages/count_tokens                    anthropic, count
+ *   /v1/messages/...                             anthropic, other
+ *   .../{v1beta,v1,v1alpha}/models/M:generateContent        gemini, generate
+ *   .../{v1beta,v1,v1alpha}/models/M:streamGenerateContent  gemini, generate, stream
+ *   .../{v1beta,v1,v1alpha}/models/M:countTokens            gemini, count
+ *   .../{v1beta,v1,v1alpha}/models/M:anything-else          gemini, other
+ * The /v1/responses and /v1/messages forms may have a prefix too
+ * ("/openai/v1/responses").  Gemini model names may hold '/', ':' (the
+ * method is after the last ':') and percent-escapes; after decoding they
+ * must be 1-255 bytes of [A-Za-z0-9._~:/@+-], not starting with '/'.
+ * Returns false for anything else (the proxy passes it through). */
+bool cab_wire_of_request(const char *path_without_query, const char *query,
+                         struct cab_wire_route *out);
+
+#endif
