@@ -34,7 +34,8 @@ struct cab_call_record {
   int attempts;                 /* upstream attempts (retries + 1); 0 in replay */
   const char *error;            /* NULL, or what went wrong */
   enum cab_call_fault fault;
-  const char *translated_from;  /* the client's wire when cab translated to chat, or NULL */
+  const char *translated_from;  /* the client's wire when it is not the endpoint's (the
+                                   call was translated to chat, or refused), or NULL */
   bool local;                   /* answered by cab (a token-count estimate): no model call */
 };
 

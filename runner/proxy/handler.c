@@ -300,6 +300,9 @@ respond(struct cab_call *k, struct MHD_Connection *c)
                           k->body ? k->body : "", k->len, &k->bridge, &rewritten, &rlen,
                           &refuse_status, &refusal, &refusal_len, &be)) {
   case CAB_BRIDGE_REFUSE: {
+    struct cab_wire_route route;
+    if (cab_wire_of_request(k->path, query ? query + 1 : NULL, &route))
+      k->wire = cab_wire_name(route.wire);
     free(rewritten);
     enum MHD_Result ret =
         answer_body(k, c, refuse_status, CAB_FAULT_CLIENT, be.message, refusal, refusal_len);
@@ -308,6 +311,7 @@ respond(struct cab_call *k, struct MHD_Connection *c)
   }
   case CAB_BRIDGE_TRANSLATE: {
     const struct cab_translate_ctx *tx = cab_bridge_ctx(k->bridge);
+    k->wire = cab_bridge_wire_name(k->bridge);
     k->usage_injected = false;
     k->info.stream = tx->stream;
     k->info.anthropic = false; /* a chat endpoint takes a Bearer key */

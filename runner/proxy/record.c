@@ -59,7 +59,7 @@ cab_call_finish(struct cab_call *k, enum MHD_RequestTerminationCode toe)
       .attempts = k->attempts,
       .error = k->error[0] ? k->error : NULL,
       .fault = k->fault,
-      .translated_from = k->bridge ? cab_bridge_wire_name(k->bridge) : NULL,
+      .translated_from = k->wire,
       .local = k->local,
   };
   if (k->sha[0] == '\0')
