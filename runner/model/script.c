@@ -221,6 +221,9 @@ cab_script_free(struct cab_script *s)
   for (size_t i = 0; i < s->n_turns; i++)
     turn_clear(&s->turns[i]);
   turn_clear(&s->done);
+  if (s->without_tools)
+    turn_clear(s->without_tools);
+  free(s->without_tools);
   free(s->turns);
   free(s->model);
   free(s);
@@ -246,7 +249,7 @@ static int
 parse_root(const cJSON *root, const char *name, struct cab_script *s, cab_error *err)
 {
   static const char *const keys[] = {"model", "turns", "usage", "stream_chunk_delay_ms",
-                                     "after_last", NULL};
+                                     "after_last", "without_tools", NULL};
   char where[512];
   snprintf(where, sizeof where, "script %s", name);
   if (!cJSON_IsObject(root))
@@ -297,6 +300,17 @@ parse_root(const cJSON *root, const char *name, struct cab_script *s, cab_error 
       if (parse_usage(ui, &s->turns[i], w, err) < 0)
         return -1;
     }
+  }
+  const cJSON *side = cJSON_GetObjectItemCaseSensitive(root, "without_tools");
+  if (side) {
+    s->without_tools = calloc(1, sizeof *s->without_tools);
+    if (s->without_tools == NULL)
+      return cab_error_set(err, ENOMEM, "%s", where);
+    char w[600];
+    snprintf(w, sizeof w, "%s: without_tools", where);
+    turn_defaults(s->without_tools, chunk_delay);
+    if (parse_turn(side, s->without_tools, NULL, w, err) < 0)
+      return -1;
   }
   turn_defaults(&s->done, chunk_delay);
   s->done.content = strdup("done");

@@ -39,7 +39,12 @@
  * endpoint.  After the last turn: "done" answers every further request with
  * the content "done", finish_reason "stop" and usage prompt 10, completion 5;
  * "repeat" answers with the last turn again.  Unknown keys are errors, so a
- * typo is caught at load time. */
+ * typo is caught at load time.
+ *
+ * "without_tools": a turn (optional) that answers every request offering no
+ * tools (an empty or absent "tools"), such as the title or summary calls
+ * some agents make beside their main loop, without using up a turn: the
+ * main loop's turns then stay in order whenever those side calls come. */
 #ifndef CAB_RUNNER_MODEL_SCRIPT_H
 #define CAB_RUNNER_MODEL_SCRIPT_H
 
@@ -76,6 +81,9 @@ struct cab_script {
   struct cab_script_turn *turns;
   size_t n_turns;
   bool repeat_last; /* after_last: "repeat" */
+  struct cab_script_turn *without_tools; /* answers requests offering no tools
+                                            (an agent's title or summary calls)
+                                            without using up a turn; NULL: none */
   struct cab_script_turn done; /* the answer after the last turn */
 };
 

@@ -304,8 +304,13 @@ chat_turn(struct cab_model_server *s, enum cab_model_api api, const struct reque
     return cab_model_reply_error(reply, anthropic, 400, "invalid_json",
                                  "the request body is not a JSON object");
   }
+  /* A side call without tools (a title, a summary) gets the script's
+   * without_tools turn, if it has one, and leaves the main turns alone. */
+  const cJSON *tools = cJSON_GetObjectItemCaseSensitive(req, "tools");
+  bool side = s->cfg.script->without_tools && cJSON_GetArraySize(tools) == 0;
   pthread_mutex_lock(&s->mu);
-  const struct cab_script_turn *t = cab_script_turn_for(s->cfg.script, s->next_turn++);
+  const struct cab_script_turn *t =
+      side ? s->cfg.script->without_tools : cab_script_turn_for(s->cfg.script, s->next_turn++);
   int64_t seq = ++s->seq;
   pthread_mutex_unlock(&s->mu);
   atomic_fetch_add(&s->answered, 1);

@@ -98,6 +98,28 @@ test_validation(void **state)
   assert_non_null(strstr(err.message, "/nonexistent/s.json"));
 }
 
+/* without_tools: parsed as a turn, validated like one, kept apart from the
+ * main turns (the server answers tool-less requests with it). */
+static void
+test_without_tools(void **state)
+{
+  struct cab_script *s = parse_ok(
+      "{\"model\":\"m\",\"without_tools\":{\"content\":\"Title\",\"usage\":"
+      "{\"prompt_tokens\":7,\"completion_tokens\":3}},\"turns\":[{\"content\":\"a\"}]}");
+  assert_non_null(s->without_tools);
+  assert_string_equal(s->without_tools->content, "Title");
+  assert_int_equal(s->without_tools->prompt_tokens, 7);
+  assert_int_equal(s->without_tools->completion_tokens, 3);
+  assert_int_equal(s->n_turns, 1);
+  assert_string_equal(cab_script_turn_for(s, 0)->content, "a");
+  cab_script_free(s);
+  s = parse_ok("{\"model\":\"m\",\"turns\":[{\"content\":\"a\"}]}");
+  assert_null(s->without_tools);
+  cab_script_free(s);
+  expect_error("{\"model\":\"m\",\"without_tools\":{\"contnet\":\"x\"},\"turns\":[{\"content\":\"a\"}]}",
+               "script t.json: without_tools: unknown key \"contnet\" (a typo?)");
+}
+
 static void
 test_turns_and_defaults(void **state)
 {
@@ -529,6 +551,7 @@ main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_validation),
       cmocka_unit_test(test_turns_and_defaults),
+      cmocka_unit_test(test_without_tools),
       cmocka_unit_test(test_render_exact_usage),
       cmocka_unit_test(test_render_tool_calls),
       cmocka_unit_test(test_render_errors_and_hang),
