@@ -13,6 +13,7 @@
 #include "runner/asciicast.h"
 #include "runner/cell.h"
 #include "runner/cell_env.h"
+#include "runner/proxy/dns.h"
 #include "runner/proxy/proxy.h"
 #include "runner/task.h"
 #include "runner/trace.h"
@@ -61,6 +62,9 @@ struct cell {
   int agent_exit_code;
   cab_error agent_err;          /* set when the agent could not start */
   struct cab_proxy_totals model;
+  struct cab_dns_refusal refused[CAB_DNS_MAX_REFUSALS]; /* names the agent was refused */
+  size_t n_refused;
+  unsigned more_refused;
   bool model_net;
   char tokens_source[32];
 

@@ -109,6 +109,16 @@ model_json(const struct cell *c)
     cJSON_AddStringToObject(m, "cassette_recorded", c->o->record);
   if (c->o->replay)
     cJSON_AddStringToObject(m, "cassette_replayed", c->o->replay);
+  /* Everything else the agent tried to reach, refused at once by cab's DNS. */
+  cJSON *refused = cJSON_AddArrayToObject(m, "refused_hosts");
+  for (size_t i = 0; i < c->n_refused; i++) {
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "host", c->refused[i].name);
+    cJSON_AddNumberToObject(r, "queries", c->refused[i].count);
+    cJSON_AddItemToArray(refused, r);
+  }
+  if (c->more_refused)
+    cJSON_AddNumberToObject(m, "refused_hosts_more", c->more_refused);
   return m;
 }
 

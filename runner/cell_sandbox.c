@@ -298,6 +298,22 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
 out:
   if (mn_prepared || mn.proxy) {
     cab_modelnet_finish(&mn, &c->model, false);
+    /* What else the agent tried to reach: every refused name becomes an
+     * instant span under the agent's run (a refusal, not a hang). */
+    memcpy(c->refused, mn.refused, mn.n_refused * sizeof *mn.refused);
+    c->n_refused = mn.n_refused;
+    c->more_refused = mn.more_refused;
+    for (size_t i = 0; i < mn.n_refused; i++) {
+      char name[300];
+      snprintf(name, sizeof name, "refused %s", mn.refused[i].name);
+      int s = cab_trace_begin(c->trace, "network", name,
+                              c->agent_span >= 0 ? c->agent_span : c->root_span,
+                              mn.refused[i].first_ns);
+      cab_trace_attr(c->trace, s, "host", mn.refused[i].name);
+      cab_trace_attr(c->trace, s, "answer", "NXDOMAIN");
+      cab_trace_attr_int(c->trace, s, "queries", mn.refused[i].count);
+      cab_trace_end(c->trace, s, mn.refused[i].first_ns);
+    }
     if (mn.start_failed && c->agent_err.message[0] == '\0') {
       char line[2300];
       snprintf(c->outcome_reason, sizeof c->outcome_reason, "model proxy: %s",

@@ -62,6 +62,8 @@ cab_modelnet_prepare(struct cab_modelnet *m, struct cab_sandbox_config *c, cab_e
 void
 cab_modelnet_finish(struct cab_modelnet *m, struct cab_proxy_totals *t, bool warn)
 {
+  m->n_refused = cab_dns_server_refusals(m->dns, m->refused, CAB_DNS_MAX_REFUSALS,
+                                         &m->more_refused);
   cab_dns_server_stop(m->dns);
   m->dns = NULL;
   memset(t, 0, sizeof *t);

@@ -24,6 +24,9 @@ struct cab_modelnet {
   struct cab_dns_zone zone;
   char hosts_line[600];
   const char *extra_hosts[1];
+  struct cab_dns_refusal refused[CAB_DNS_MAX_REFUSALS]; /* by finish: names the */
+  size_t n_refused;                                      /* sandbox was refused */
+  unsigned more_refused;
   bool start_failed;
   cab_error start_err;
 };

@@ -46,6 +46,55 @@ put16(uint8_t *p, unsigned v)
   p[1] = (uint8_t)v;
 }
 
+/* The question's name at offset 12: labels of 1..63 bytes, 255 bytes in
+ * all, no compression pointer (a question has nothing before it to point
+ * to).  Lower-cased into NAME; *END is the offset after it; *PRINTABLE says
+ * whether every byte is a plain name character. */
+static int
+read_qname(const uint8_t *q, size_t qlen, char name[256], size_t *end, int *printable)
+{
+  size_t pos = HDR, nlen = 0, wire = 0;
+  *printable = 1;
+  for (;;) {
+    if (pos >= qlen)
+      return -1;
+    size_t l = q[pos];
+    if (l == 0) {
+      pos++;
+      break;
+    }
+    if (l > 63 || pos + 1 + l > qlen)
+      return -1;
+    wire += 1 + l;
+    if (wire + 1 > 255)
+      return -1;
+    if (nlen > 0)
+      name[nlen++] = '.';
+    for (size_t i = 0; i < l; i++) {
+      uint8_t c = q[pos + 1 + i];
+      if (c <= ' ' || c == '.' || c >= 0x7f)
+        *printable = 0;
+      name[nlen++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    pos += 1 + l;
+  }
+  name[nlen] = '\0';
+  *end = pos;
+  return 0;
+}
+
+int
+cab_dns_refused_name(const uint8_t *reply, size_t len, char name[256])
+{
+  size_t end;
+  int printable;
+  if (len < HDR || (reply[3] & 0x0f) != RCODE_NXDOMAIN || reply[4] != 0 || reply[5] != 1)
+    return 0;
+  if (read_qname(reply, len, name, &end, &printable) < 0 || !printable || name[0] == '\0')
+    return 0;
+  return 1;
+}
+
 size_t
 cab_dns_answer(const struct cab_dns_zone *z, const uint8_t *q, size_t qlen, uint8_t *out)
 {
@@ -58,36 +107,12 @@ cab_dns_answer(const struct cab_dns_zone *z, const uint8_t *q, size_t qlen, uint
   if (q[4] != 0 || q[5] != 1)
     return header_only(q, out, RCODE_FORMERR);
 
-  /* The question's name: labels of 1..63 bytes, 255 bytes in all, no
-   * compression pointer (a question has nothing before it to point to). */
   char name[256];
-  size_t pos = HDR, nlen = 0, wire = 0;
-  int printable = 1;
-  for (;;) {
-    if (pos >= qlen)
-      return header_only(q, out, RCODE_FORMERR);
-    size_t l = q[pos];
-    if (l == 0) {
-      pos++;
-      wire++;
-      break;
-    }
-    if (l > 63 || pos + 1 + l > qlen)
-      return header_only(q, out, RCODE_FORMERR);
-    wire += 1 + l;
-    if (wire + 1 > 255)
-      return header_only(q, out, RCODE_FORMERR);
-    if (nlen > 0)
-      name[nlen++] = '.';
-    for (size_t i = 0; i < l; i++) {
-      uint8_t c = q[pos + 1 + i];
-      if (c <= ' ' || c == '.' || c >= 0x7f)
-        printable = 0;
-      name[nlen++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    }
-    pos += 1 + l;
-  }
-  name[nlen] = '\0';
+  size_t pos;
+  int printable;
+  if (read_qname(q, qlen, name, &pos, &printable) < 0)
+    return header_only(q, out, RCODE_FORMERR);
+  size_t nlen = strlen(name);
   if (pos + 4 > qlen)
     return header_only(q, out, RCODE_FORMERR);
   unsigned qtype = (unsigned)q[pos] << 8 | q[pos + 1];

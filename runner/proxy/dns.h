@@ -36,11 +36,28 @@ int cab_dns_zone_add(struct cab_dns_zone *z, const char *name);
  * packet gets no reply (too short to carry an ID, or itself a response). */
 size_t cab_dns_answer(const struct cab_dns_zone *z, const uint8_t *q, size_t qlen, uint8_t *out);
 
+/* Whether REPLY (LEN bytes, from cab_dns_answer) says NXDOMAIN; if so the
+ * question's name, lower case, goes to NAME (256 bytes). */
+int cab_dns_refused_name(const uint8_t *reply, size_t len, char name[256]);
+
+/* A name the sandbox asked for and was refused: what an agent tried to
+ * reach besides the model (update checks, telemetry...). */
+#define CAB_DNS_MAX_REFUSALS 32
+struct cab_dns_refusal {
+  char name[256];
+  int64_t first_ns;   /* wall clock of the first query, ns since the epoch */
+  unsigned count;     /* queries for it (every type and retry) */
+};
+
 /* The responder: a thread serving FD (a bound UDP socket; owned from now on,
  * also on failure). */
 struct cab_dns_server;
 int cab_dns_server_start(int fd, const struct cab_dns_zone *z, struct cab_dns_server **out,
                          cab_error *err);
+/* The distinct names refused so far, in the order first asked (at most
+ * CAB_DNS_MAX_REFUSALS; more are counted in *MORE).  Thread-safe. */
+size_t cab_dns_server_refusals(struct cab_dns_server *s, struct cab_dns_refusal *out, size_t max,
+                               unsigned *more);
 void cab_dns_server_stop(struct cab_dns_server *s);
 
 #endif
