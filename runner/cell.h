@@ -28,6 +28,7 @@ struct cab_cell_options {
   const char *tasks_dir;    /* NULL: $CAB_TASKS_DIR or the bundled tasks */
   const char *record;       /* cassette to write */
   const char *replay;       /* cassette to answer from */
+  bool replay_exact;        /* --replay-match hash: a differing request is a miss */
   const char *scoring;      /* profile name or path; NULL: default */
   int model_retries;
   int64_t memory_bytes;     /* 0: 4 GiB */

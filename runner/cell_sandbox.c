@@ -254,6 +254,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
     mn.pc.calls_path = strdup(calls);
     mn.pc.record_path = c->o->record;
     mn.pc.replay_path = c->o->replay;
+    mn.pc.replay_order = !c->o->replay_exact;
     mn.pc.retries = c->o->model_retries;
     mn.pc.endpoint_wire = (enum cab_wire)c->o->endpoint_wire;
     if (cab_modelnet_prepare(&mn, &cfg, err) < 0)

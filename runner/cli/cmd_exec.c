@@ -68,6 +68,8 @@ static const char exec_usage[] =
     "  --model-calls FILE    append one JSON line per model call\n"
     "  --record FILE         write every call, request and response, to a cassette\n"
     "  --replay FILE         answer from a cassette, without any upstream\n"
+    "  --replay-match M      hash (default: a request must be byte-identical) or\n"
+    "                        order (the Nth call of a path gets the Nth answer)\n"
     "  --model-retries N     retry connect failures, 429 and 5xx N times (default 0)\n"
     "  --model-timeout SECS  fail a call when upstream sends nothing for SECS (600)\n";
 
@@ -312,7 +314,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
   enum {
     O_ROOTFS = 256, O_HOST_ROOTFS, O_USER, O_HOSTNAME, O_BIND, O_WORKDIR, O_ENV, O_CAP_ADD,
     O_CAP_DROP, O_SECCOMP, O_MEMORY, O_PIDS, O_CPUS, O_TIMEOUT, O_TMPFS, O_TTY, O_RESULT,
-    O_CGROUP_PARENT, O_OVERLAY, O_NET, O_ENDPOINT, O_ENDPOINT_WIRE, O_KEY_ENV, O_MODEL_CALLS, O_RECORD, O_REPLAY,
+    O_CGROUP_PARENT, O_OVERLAY, O_NET, O_ENDPOINT, O_ENDPOINT_WIRE, O_REPLAY_MATCH, O_KEY_ENV, O_MODEL_CALLS, O_RECORD, O_REPLAY,
     O_MODEL_RETRIES, O_MODEL_TIMEOUT, O_HELP,
   };
   static const struct option longopts[] = {
@@ -339,6 +341,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
       {"endpoint", required_argument, 0, O_ENDPOINT},
       {"key-env", required_argument, 0, O_KEY_ENV},
       {"endpoint-wire", required_argument, 0, O_ENDPOINT_WIRE},
+      {"replay-match", required_argument, 0, O_REPLAY_MATCH},
       {"model-calls", required_argument, 0, O_MODEL_CALLS},
       {"record", required_argument, 0, O_RECORD},
       {"replay", required_argument, 0, O_REPLAY},
@@ -436,6 +439,12 @@ again:
       break;
     case O_ENDPOINT: pc->endpoint = optarg; o->model_opt = "--endpoint"; break;
     case O_KEY_ENV: pc->key_env = optarg; o->model_opt = "--key-env"; break;
+    case O_REPLAY_MATCH:
+      if (strcmp(optarg, "hash") != 0 && strcmp(optarg, "order") != 0)
+        return usage_error(err, "--replay-match %s: expected hash or order", optarg);
+      pc->replay_order = strcmp(optarg, "order") == 0;
+      o->model_opt = "--replay-match";
+      break;
     case O_ENDPOINT_WIRE:
       if (cab_wire_parse(optarg, &pc->endpoint_wire, err) < 0 || pc->endpoint_wire == CAB_WIRE_GEMINI)
         return usage_error(err, "--endpoint-wire %s: expected chat, responses or anthropic", optarg);

@@ -28,6 +28,9 @@ static const char run_cell_usage[] =
     "  --tasks-dir DIR      default $CAB_TASKS_DIR or the bundled tasks\n"
     "  --record FILE        record every model call to a cassette\n"
     "  --replay FILE        answer model calls from a cassette (offline)\n"
+    "  --replay-match M     order (default: the Nth call of a path gets the Nth\n"
+    "                       answer; agents' requests carry session ids and dates)\n"
+    "                       or hash (a request must be byte-identical)\n"
     "  --scoring PROFILE    codingagentbench-v0.1 (default) or cab-v1, or a file\n"
     "  --model-retries N    retry 429/5xx/connect failures N times\n"
     "  --memory SIZE --pids N --cpus X   limits (default 4G, 4096, none)\n"
@@ -39,7 +42,7 @@ cab_cmd_run_cell(int argc, char **argv)
   enum {
     O_TUI = 256, O_MODEL, O_TASK, O_IMAGE, O_HOST, O_ENDPOINT, O_KEY_ENV, O_SWEEP, O_RUN, O_OUT,
     O_TASKS_DIR, O_RECORD, O_REPLAY, O_SCORING, O_RETRIES, O_MEMORY, O_PIDS, O_CPUS, O_VERBOSE,
-    O_HELP, O_ENDPOINT_WIRE,
+    O_HELP, O_ENDPOINT_WIRE, O_REPLAY_MATCH,
   };
   static const struct option longopts[] = {
       {"tui", required_argument, 0, O_TUI},         {"model", required_argument, 0, O_MODEL},
@@ -54,6 +57,7 @@ cab_cmd_run_cell(int argc, char **argv)
       {"memory", required_argument, 0, O_MEMORY},   {"pids", required_argument, 0, O_PIDS},
       {"cpus", required_argument, 0, O_CPUS},       {"verbose", no_argument, 0, O_VERBOSE},
       {"endpoint-wire", required_argument, 0, O_ENDPOINT_WIRE},
+      {"replay-match", required_argument, 0, O_REPLAY_MATCH},
       {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
   };
   struct cab_cell_options o = {0};
@@ -71,6 +75,13 @@ cab_cmd_run_cell(int argc, char **argv)
     case O_HOST: o.host_rootfs = true; break;
     case O_ENDPOINT: o.endpoint = optarg; break;
     case O_KEY_ENV: o.key_env = optarg; break;
+    case O_REPLAY_MATCH:
+      if (strcmp(optarg, "hash") != 0 && strcmp(optarg, "order") != 0) {
+        cab_error_set(&err, 0, "--replay-match %s: expected order or hash", optarg);
+        return cab_cli_fail(&err);
+      }
+      o.replay_exact = strcmp(optarg, "hash") == 0;
+      break;
     case O_ENDPOINT_WIRE: {
       enum cab_wire w;
       if (cab_wire_parse(optarg, &w, &err) < 0 || w == CAB_WIRE_GEMINI) {

@@ -598,6 +598,12 @@ cab_cassette_match(struct cab_cassette *c, const char *method, const char *path,
   if (!found && next < c->n && c->mode == CAB_CASSETTE_MATCH_ORDER) {
     c->used[next] = true;
     found = &c->entries[next];
+    /* Served, but say how it differs: the caller notes it. */
+    char diff[800];
+    describe_difference(found, method, path, body, body_len, diff, sizeof diff);
+    cab_error_set(err, 0, "answered in order by entry seq %lld; %s", (long long)found->seq, diff);
+    pthread_mutex_unlock(&c->mu);
+    return found;
   }
   /* (3) a repeated request: the last used entry with this hash */
   for (size_t i = c->n; !found && i > 0; i--)

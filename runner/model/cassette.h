@@ -49,8 +49,10 @@ void cab_cassette_writer_close(struct cab_cassette_writer *w);
 struct cab_cassette;
 int cab_cassette_load(const char *path, struct cab_cassette **out, cab_error *err);
 
-/* Find the answer for a request: by request hash first, else the next
- * unused entry in order whose method and path match.  On a miss, fills ERR
+/* Find the answer for a request: by request hash first, else (ORDER mode)
+ * the next unused entry in order whose method and path match; that answer
+ * comes with ERR holding how the request differs from the recorded one, as
+ * a note for the caller (the call still succeeds).  On a miss, fills ERR
  * with the first difference from the recorded request it was compared with
  * (e.g. `body: at byte 113: recorded "temperature":0.2, got "temperature":0.7`). */
 const struct cab_cassette_entry *cab_cassette_match(struct cab_cassette *c, const char *method,

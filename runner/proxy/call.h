@@ -36,6 +36,7 @@ struct cab_call {
   struct cab_request_info info;
   struct cab_bridge *bridge;  /* the client speaks another wire (bridge.h) */
   bool local;                 /* answered by cab itself (a token count) */
+  char replay_note[400];      /* replayed in order: how the request differed */
   const char *wire;           /* the client's wire when not the endpoint's
                                  (translated or refused), else NULL */
   bool usage_injected;

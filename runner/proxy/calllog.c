@@ -120,6 +120,8 @@ cab_call_record_json(const struct cab_call_record *r)
     cJSON_AddStringToObject(j, "translated_from", r->translated_from);
   if (r->local)
     cJSON_AddStringToObject(j, "answered_by", "cab");
+  if (r->replay_note && r->replay_note[0])
+    cJSON_AddStringToObject(j, "replay_note", r->replay_note);
   char *text = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
   if (text == NULL)

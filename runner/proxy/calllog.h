@@ -37,6 +37,7 @@ struct cab_call_record {
   const char *translated_from;  /* the client's wire when it is not the endpoint's (the
                                    call was translated to chat, or refused), or NULL */
   bool local;                   /* answered by cab (a token-count estimate): no model call */
+  const char *replay_note;      /* replayed in order although the request differed: how */
 };
 
 enum cab_call_class cab_call_classify(int status, enum cab_call_fault fault);

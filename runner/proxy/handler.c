@@ -254,6 +254,8 @@ respond_replay(struct cab_call *k, struct MHD_Connection *c)
 {
   cab_error e = {0};
   k->entry = cab_cassette_match(k->p->replay, k->method, k->uri, k->body, k->len, &e);
+  if (k->entry && e.message[0])
+    snprintf(k->replay_note, sizeof k->replay_note, "%s", e.message);
   if (k->entry == NULL) {
     char msg[sizeof k->error];
     snprintf(msg, sizeof msg, "cab replay: %s", e.message);

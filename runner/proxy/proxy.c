@@ -74,7 +74,9 @@ cab_proxy_new(const struct cab_proxy_config *cfg, struct cab_proxy **out, cab_er
   if (c->replay_path && cab_cassette_load(c->replay_path, &p->replay, err) < 0) {
     cab_error_prefix(err, "--replay %s", c->replay_path);
     goto fail;
-  }
+  }  if (p->replay && c->replay_order)
+    cab_cassette_set_mode(p->replay, CAB_CASSETTE_MATCH_ORDER);
+
   *out = p;
   return 0;
 fail:

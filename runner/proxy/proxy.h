@@ -28,6 +28,9 @@ struct cab_proxy_config {
   const char *calls_path;      /* model_calls.jsonl to append to, or NULL */
   const char *record_path;     /* cassette to write, or NULL */
   const char *replay_path;     /* cassette to answer from, or NULL */
+  bool replay_order;           /* answer a request that differs from the recording
+                                  with the next entry of its method and path (real
+                                  agents' requests carry session ids, dates...) */
   int retries;                 /* retries of connect failures, 429 and 5xx */
   int retry_base_ms;           /* first backoff, doubled each time (default 200) */
   int upstream_timeout_s;      /* no byte from upstream for this long (default 600) */

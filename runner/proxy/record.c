@@ -61,6 +61,7 @@ cab_call_finish(struct cab_call *k, enum MHD_RequestTerminationCode toe)
       .fault = k->fault,
       .translated_from = k->wire,
       .local = k->local,
+      .replay_note = k->replay_note,
   };
   if (k->sha[0] == '\0')
     cab_request_sha256(k->method, k->uri, k->body, k->len, k->sha);
