@@ -115,6 +115,8 @@ run_as() {
     "CAB=${CAB:-$CAB_BUILD/cab}"
     "PROBE=$CAB_BUILD/tests/probe"
     "LC_ALL=C"
+    "CAB_TEST_AGENTS=${CAB_TEST_AGENTS:-}"
+    "CAB_AGENTS_PREFIX=${CAB_AGENTS_PREFIX:-}"
   )
   if [ "$mode" = user ]; then
     env -i "${envv[@]}" HOME="$USER_HOME" USER="$TEST_USER" LOGNAME="$TEST_USER" TMPDIR=/tmp \

