@@ -128,8 +128,12 @@ parse_files(const cJSON *o, struct cab_adapter *a, const char *path, cab_error *
     af->mode = cJSON_IsString(mode) ? (unsigned)strtoul(mode->valuestring, NULL, 8) : 0644;
     if (cJSON_IsString(text))
       af->content = strdup(text->valuestring);
-    else if (json)
-      af->content = cJSON_Print(json);
+    else if (json) {
+      /* Kept as JSON: placeholders are filled in its strings (keys too) at
+       * render time, so that values are JSON-escaped (adapter_render.c). */
+      af->content = cJSON_PrintUnformatted(json);
+      af->json = true;
+    }
     else
       return cab_error_set(err, 0, "adapter %s: files[%zu]: give \"content\" or \"json\"", path,
                            i);
@@ -363,6 +367,7 @@ cab_template_expand(const char *tmpl, const struct cab_template_vars *v, const c
       if (0)
         ;
       VAR("endpoint", v->endpoint);
+      VAR("endpoint_root", v->endpoint_root);
       VAR("model", v->model);
       VAR("key", v->key);
       VAR("prompt", v->prompt);
@@ -377,8 +382,8 @@ cab_template_expand(const char *tmpl, const struct cab_template_vars *v, const c
 #undef VAR
       else {
         free(buf);
-        return cab_error_set(err, 0, "%s: unknown placeholder {%.*s}; known: endpoint, model, "
-                                     "key, max_turns, prompt, prompt_file, workdir, home, task_id",
+        return cab_error_set(err, 0, "%s: unknown placeholder {%.*s}; known: endpoint, "
+                                     "endpoint_root, model, key, max_turns, prompt, prompt_file, workdir, home, task_id",
                              where, (int)nlen, name);
       }
       plen = strlen(piece);

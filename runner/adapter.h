@@ -2,6 +2,8 @@
  * runner/adapters/<tui>.json ("cab.adapter/v1"); a new file is a new TUI,
  * with no code change.  Strings may use these placeholders, filled per cell:
  *   {endpoint}   the model base URL as the sandbox sees it (…/v1)
+ *   {endpoint_root} the same without /v1 (for clients that add their own
+ *                path: gemini-cli's GOOGLE_GEMINI_BASE_URL, goose's OPENAI_HOST)
  *   {model}      the model id, e.g. openai/gpt-oss-120b
  *   {key}        the placeholder key (the real one never enters the sandbox)
  *   {max_turns}  the task's turn budget
@@ -19,7 +21,8 @@
 
 struct cab_adapter_file {
   char *path;       /* inside the sandbox; must not be under the workdir */
-  char *content;    /* templated text (a JSON "json" value is rendered here) */
+  char *content;    /* templated text; for a "json" value, its JSON text */
+  bool json;        /* CONTENT is JSON: placeholders are filled in its strings */
   unsigned mode;
 };
 
@@ -58,7 +61,8 @@ int cab_adapter_list(char ***names, size_t *n, cab_error *err);
 void cab_adapter_names_free(char **names, size_t n);
 
 struct cab_template_vars {
-  const char *endpoint, *model, *key, *prompt, *prompt_file, *workdir, *home, *task_id;
+  const char *endpoint, *endpoint_root, *model, *key, *prompt, *prompt_file, *workdir, *home,
+      *task_id;
   int max_turns;
 };
 
@@ -66,5 +70,22 @@ struct cab_template_vars {
  * are an error naming the adapter file. */
 int cab_template_expand(const char *tmpl, const struct cab_template_vars *v, const char *where,
                         char **out, cab_error *err);
+
+/* An adapter with every placeholder filled: what a cell runs and writes. */
+struct cab_adapter_rendered {
+  char **argv;          /* NULL-terminated; the max_turns args included */
+  size_t n_argv;
+  char **env;           /* "K=V", the adapter's own */
+  size_t n_env;
+  struct cab_adapter_file *files; /* path (inside the sandbox, under home), content */
+  size_t n_files;
+};
+
+/* Fill A's templates with V (adapter_render.c).  MAX_TURNS > 0 adds the
+ * max_turns args.  Every file path must lie under A's home.  Errors name the
+ * adapter file. */
+int cab_adapter_render(const struct cab_adapter *a, const struct cab_template_vars *v,
+                       struct cab_adapter_rendered *out, cab_error *err);
+void cab_adapter_rendered_free(struct cab_adapter_rendered *r);
 
 #endif

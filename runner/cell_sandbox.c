@@ -104,29 +104,22 @@ parse_user(const char *spec, uid_t *uid, gid_t *gid)
   return 0;
 }
 
-/* The adapter's config files, written into the agent's HOME (outside the
- * workdir, so they are never counted as the agent's changes). */
+/* The adapter's config files, rendered, written into the agent's HOME
+ * (outside the workdir, so they are never counted as the agent's changes). */
 static int
-write_adapter_files(struct cell *c, const struct cab_template_vars *v, cab_error *err)
+write_adapter_files(struct cell *c, const struct cab_adapter_rendered *r, cab_error *err)
 {
-  const struct cab_adapter *a = c->adapter;
-  size_t hl = strlen(a->home);
-  for (size_t i = 0; i < a->n_files; i++) {
-    cleanup_free char *path = NULL, *content = NULL;
-    if (cab_template_expand(a->files[i].path, v, a->source_path, &path, err) < 0 ||
-        cab_template_expand(a->files[i].content, v, a->source_path, &content, err) < 0)
-      return -1;
-    if (strncmp(path, a->home, hl) != 0 || path[hl] != '/' || strstr(path, "/../"))
-      return cab_error_set(err, 0, "adapter %s: files[%zu].path %s: config files must live "
-                                   "under the agent's home %s", a->source_path, i, path, a->home);
+  size_t hl = strlen(c->adapter->home);
+  for (size_t i = 0; i < r->n_files; i++) {
+    const struct cab_adapter_file *f = &r->files[i];
     char host[PATH_MAX];
-    snprintf(host, sizeof host, "%s%s", c->home, path + hl);
+    snprintf(host, sizeof host, "%s%s", c->home, f->path + hl);
     char *slash = strrchr(host, '/');
     *slash = '\0';
     if (cab_mkdir_p(host, 0755, err) < 0)
       return -1;
     *slash = '/';
-    if (cab_write_file_atomic(host, content, strlen(content), a->files[i].mode, err) < 0)
+    if (cab_write_file_atomic(host, f->content, strlen(f->content), f->mode, err) < 0)
       return -1;
   }
   return 0;
@@ -155,6 +148,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   snprintf(prompt_file, sizeof prompt_file, "%s/README.md", a->workdir);
   struct cab_template_vars v = {
       .endpoint = net ? CAB_MODEL_BASE_URL : "",
+      .endpoint_root = net ? CAB_MODEL_ROOT_URL : "",
       .model = c->o->model,
       .key = CAB_PLACEHOLDER_KEY,
       .prompt = prompt ? prompt : "",
@@ -164,42 +158,26 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
       .task_id = t->task_id,
       .max_turns = (int)t->max_turns,
   };
-  if (write_adapter_files(c, &v, err) < 0)
+  struct cab_adapter_rendered rendered;
+  if (cab_adapter_render(a, &v, &rendered, err) < 0)
     return -1;
-
-  /* argv */
-  size_t n_args = a->n_argv + (t->max_turns > 0 ? a->n_max_turns_args : 0);
-  char **argv = calloc(n_args + 1, sizeof *argv);
+  char **argv = rendered.argv;
   struct cab_envlist env = {0};
   int rc = -1;
   struct cab_modelnet mn;
   memset(&mn, 0, sizeof mn);
   bool mn_prepared = false;
   char overlay[PATH_MAX];
-  if (argv == NULL) {
-    cab_error_sys(err, "allocate");
+  if (write_adapter_files(c, &rendered, err) < 0)
     goto out;
-  }
-  size_t k = 0;
-  for (size_t i = 0; i < a->n_argv; i++)
-    if (cab_template_expand(a->argv[i], &v, a->source_path, &argv[k++], err) < 0)
-      goto out;
-  if (t->max_turns > 0)
-    for (size_t i = 0; i < a->n_max_turns_args; i++)
-      if (cab_template_expand(a->max_turns_args[i], &v, a->source_path, &argv[k++], err) < 0)
-        goto out;
 
   /* env */
   if (base_env(c, &env, a->home) < 0) {
     cab_error_sys(err, "environment");
     goto out;
   }
-  for (size_t i = 0; i < a->n_env; i++) {
-    cleanup_free char *kv = NULL;
-    if (cab_template_expand(a->env[i], &v, a->source_path, &kv, err) < 0)
-      goto out;
-    cab_envlist_put(&env, kv);
-  }
+  for (size_t i = 0; i < rendered.n_env; i++)
+    cab_envlist_put(&env, rendered.env[i]);
   if (net)
     for (unsigned i = 0; i < cab_modelnet_env_count; i++)
       cab_envlist_put(&env, cab_modelnet_env[i]);
@@ -322,9 +300,7 @@ out:
     }
   }
   free((char *)mn.pc.calls_path);
-  for (size_t i = 0; argv && i < n_args; i++)
-    free(argv[i]);
-  free(argv);
+  cab_adapter_rendered_free(&rendered);
   cab_envlist_free(&env);
   return rc;
 }

@@ -14,7 +14,8 @@
 
 #define CAB_MODEL_PORT 80
 #define CAB_MODEL_HOST "model.cab.internal"
-#define CAB_MODEL_BASE_URL "http://" CAB_GATEWAY_IP ":80/v1"
+#define CAB_MODEL_ROOT_URL "http://" CAB_GATEWAY_IP ":80"
+#define CAB_MODEL_BASE_URL CAB_MODEL_ROOT_URL "/v1"
 #define CAB_PLACEHOLDER_KEY "cab-placeholder-key"
 
 struct cab_modelnet {

@@ -1,10 +1,94 @@
-/* cab adapters list | show TUI */
+/* cab adapters list | show TUI | render TUI [--model M] [--max-turns N] [--prompt TEXT] */
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "runner/adapter.h"
 #include "runner/cli/commands.h"
+#include "runner/modelnet.h"
+
+/* What a cell would run and write for TUI, every placeholder filled (the
+ * model network's addresses, the placeholder key), as JSON: the way to check
+ * an adapter without its agent. */
+static int
+render(int argc, char **argv)
+{
+  cab_error err = {0};
+  const char *model = "openai/gpt-oss-120b", *prompt = "Fix the failing tests.";
+  int max_turns = 0;
+  for (int i = 3; i < argc; i++) {
+    if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
+      model = argv[++i];
+    else if (strcmp(argv[i], "--prompt") == 0 && i + 1 < argc)
+      prompt = argv[++i];
+    else if (strcmp(argv[i], "--max-turns") == 0 && i + 1 < argc)
+      max_turns = atoi(argv[++i]);
+    else {
+      cab_error_set(&err, 0, "adapters render: unknown or incomplete option '%s'; usage: cab "
+                             "adapters render TUI [--model M] [--max-turns N] [--prompt TEXT]",
+                    argv[i]);
+      return cab_cli_fail(&err);
+    }
+  }
+  struct cab_adapter *a = NULL;
+  if (cab_adapter_load(argv[2], &a, &err) < 0)
+    return cab_cli_fail(&err);
+  char prompt_file[4200];
+  snprintf(prompt_file, sizeof prompt_file, "%s/README.md", a->workdir);
+  bool net = strcmp(a->wire, "none") != 0;
+  struct cab_template_vars v = {
+      .endpoint = net ? CAB_MODEL_BASE_URL : "",
+      .endpoint_root = net ? CAB_MODEL_ROOT_URL : "",
+      .model = model,
+      .key = CAB_PLACEHOLDER_KEY,
+      .prompt = prompt,
+      .prompt_file = prompt_file,
+      .workdir = a->workdir,
+      .home = a->home,
+      .task_id = "polyglot/example",
+      .max_turns = max_turns,
+  };
+  struct cab_adapter_rendered r;
+  if (cab_adapter_render(a, &v, &r, &err) < 0) {
+    cab_adapter_free(a);
+    return cab_cli_fail(&err);
+  }
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "tui", a->tui);
+  cJSON_AddStringToObject(j, "wire", a->wire);
+  cJSON_AddStringToObject(j, "workdir", a->workdir);
+  cJSON_AddStringToObject(j, "home", a->home);
+  cJSON_AddItemToObject(j, "argv", cJSON_CreateStringArray((const char *const *)r.argv, (int)r.n_argv));
+  cJSON *env = cJSON_AddObjectToObject(j, "env");
+  for (size_t i = 0; i < r.n_env; i++) {
+    char *eq = strchr(r.env[i], '=');
+    if (eq) {
+      *eq = '\0';
+      cJSON_AddStringToObject(env, r.env[i], eq + 1);
+      *eq = '=';
+    }
+  }
+  cJSON *files = cJSON_AddArrayToObject(j, "files");
+  for (size_t i = 0; i < r.n_files; i++) {
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "path", r.files[i].path);
+    char mode[8];
+    snprintf(mode, sizeof mode, "%04o", r.files[i].mode);
+    cJSON_AddStringToObject(f, "mode", mode);
+    cJSON_AddStringToObject(f, "content", r.files[i].content);
+    cJSON_AddItemToArray(files, f);
+  }
+  char *text = cJSON_Print(j);
+  if (text)
+    puts(text);
+  free(text);
+  cJSON_Delete(j);
+  cab_adapter_rendered_free(&r);
+  cab_adapter_free(a);
+  return 0;
+}
 
 static void
 print_list(const char *label, char **items, size_t n)
@@ -63,6 +147,9 @@ cab_cmd_adapters(int argc, char **argv)
     cab_adapter_free(a);
     return 0;
   }
-  cab_error_set(&err, 0, "usage: cab adapters list | cab adapters show TUI");
+  if (strcmp(sub, "render") == 0 && argc >= 3)
+    return render(argc, argv);
+  cab_error_set(&err, 0, "usage: cab adapters list | cab adapters show TUI | cab adapters render "
+                         "TUI [--model M] [--max-turns N] [--prompt TEXT]");
   return cab_cli_fail(&err);
 }

@@ -1,0 +1,104 @@
+#!/bin/bash
+# Adapters are data: every runner/adapters/*.json loads and renders (argv,
+# env, config files) with the model network's addresses and the placeholder
+# key, JSON config files parse, nothing is written under the workdir; the
+# adapters not run against their real binary here (aider, goose, openhands,
+# plandex, crush) write the config and argv their documentation asks for; a
+# "json" config value is JSON-escaped; a new data file is a new TUI with no
+# code change; an agent missing from the image is an agent_error saying
+# "command not found", never a silent fail.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+setup --bare
+SRC_DIR=$(dirname "$TESTS_DIR")
+"$CAB" adapters list >"$T/list" 2>&1 || bail "cab adapters list failed: $(head -c 300 "$T/list")"
+GW=http://169.254.77.1:80/v1
+M=openai/gpt-oss-120b
+
+for f in "$SRC_DIR"/runner/adapters/*.json; do
+  tui=$(basename "$f" .json)
+  run_cab "$T/$tui.json" adapters render "$tui" --model "$M" --max-turns 7
+  [ "$RC" = 0 ] || { fail "$tui: cab adapters render failed: $(head -c 300 "$T/$tui.json.err")"; continue; }
+  R=$T/$tui.json
+  wire=$(jq -r .wire "$R")
+  bad=$(jq -r '.files[] | select(.path | endswith(".json")) | .content' "$R" | jq -e . >/dev/null 2>&1 || echo bad)
+  if [ -n "$bad" ]; then fail "$tui: a rendered .json config file does not parse"; fi
+  assert_eq "$(jq -r --arg w "$(jq -r .workdir "$R")/" '[.files[] | select(.path | startswith($w))] | length' "$R")" 0 \
+    "$tui: no config file under the workdir"
+  if [ "$wire" != none ]; then
+    # Every URL it gives the agent is cab's gateway (a "$schema" is not a
+    # destination); none leaves the sandbox's own base-URL variables
+    # (OPENAI_BASE_URL, ANTHROPIC_BASE_URL...) pointing elsewhere.
+    urls=$(jq -r '.argv[], (.env | to_entries[].value), (.files[].content)' "$R" | grep -v '"\$schema"' |
+      grep -oE 'https?://[^"[:space:],}]+' | sort -u | tr '\n' ' ')
+    assert_no_match "$urls" 'https?://([^1m]|1[^6]|m[^o])' "$tui: every URL it is given is the gateway ($urls)"
+    assert_no_match "$(jq -c . "$R")" 'sk-[A-Za-z0-9]{20}' "$tui: holds no real-looking key"
+  fi
+done
+assert_eq "$(grep -c broken "$T/list")" 0 "cab adapters list: no adapter is broken"
+for t in opencode aider codex claude-code goose crush qwen-code gemini-cli copilot pi openhands plandex oracle nop cab-agent; do
+  assert_match "$(cat "$T/list")" "^$t " "cab adapters list names $t"
+done
+
+# Not yet run against their real binaries here: their config and argv, as
+# their documentation asks.
+A=$T/aider.json
+assert_eq "$(jq -c '[.argv[0], (.argv | index("--openai-api-base")) as $i | .argv[$i + 1], (.argv | index("--model")) as $j | .argv[$j + 1]]' "$A")" \
+  "[\"aider\",\"$GW\",\"openai/$M\"]" "aider: --openai-api-base is the gateway, the model through litellm's openai/ provider"
+for flag in --yes-always --no-check-update --analytics-disable --no-auto-commits --message-file; do
+  assert_match "$(jq -r '.argv | join(" ")' "$A")" "(^| )$flag( |$)" "aider: $flag"
+done
+assert_match "$(jq -r '.argv | join(" ")' "$A")" '--chat-history-file /home/agent/' "aider: its history outside the workdir"
+G=$T/goose.json
+assert_eq "$(jq -c '[.argv[0], .argv[1], .env.GOOSE_PROVIDER, .env.GOOSE_MODEL, .env.GOOSE_MODE, .env.OPENAI_BASE_PATH, .env.GOOSE_DISABLE_KEYRING]' "$G")" \
+  "[\"goose\",\"run\",\"openai\",\"$M\",\"auto\",\"v1/chat/completions\",\"1\"]" "goose: openai provider, auto mode, chat path, no keyring"
+assert_match "$(jq -r '.env.OPENAI_HOST' "$G")" '^http://(169\.254\.77\.1|model\.cab\.internal)' "goose: OPENAI_HOST is the gateway"
+assert_match "$(jq -r '.files[0].path' "$G")" '^/home/agent/.config/goose/config.yaml$' "goose: config.yaml in its home"
+O=$T/openhands.json
+assert_eq "$(jq -c '[.argv[0], (.argv | index("--headless") != null), .env.LLM_BASE_URL, .env.LLM_MODEL, .env.LLM_API_KEY]' "$O")" \
+  "[\"openhands\",true,\"$GW\",\"openai/$M\",\"cab-placeholder-key\"]" "openhands: headless, LLM_* at the gateway with the placeholder key"
+P=$T/plandex.json
+assert_match "$(jq -r '.argv | join(" ")' "$P")" 'plandex tell --apply --auto-exec' "plandex: tell --apply --auto-exec"
+C=$T/crush.json
+assert_eq "$(jq -r '.files[] | select(.path | endswith("crush.json")) | .content' "$C" | jq -c --arg m "$M" '[.providers.cab.type, .providers.cab.base_url, (.providers.cab.models | map(.id) | index($m) != null)]')" \
+  "[\"openai-compat\",\"$GW\",true]" "crush: an openai-compat provider at the gateway holding the model"
+assert_eq "$(jq -r '.env.CRUSH_DISABLE_PROVIDER_AUTO_UPDATE' "$C")" 1 "crush: no provider catalogue fetch"
+for t in aider goose openhands plandex crush; do
+  assert_eq "$(jq -r '.verified' "$SRC_DIR/runner/adapters/$t.json")" false "$t: marked not yet verified against its binary"
+done
+
+# A new data file is a new TUI.  Its "json" config value is JSON-escaped
+# (a model id with a quote stays valid JSON).
+AD=$T/adapters
+mkdir -p "$AD"
+cat >"$AD/shell-agent.json" <<'EOF'
+{
+  "schema": "cab.adapter/v1",
+  "tui": "shell-agent",
+  "description": "test: writes its config and one file with the shell",
+  "wire": "none",
+  "files": [{"path": "{home}/.config/agent.json", "json": {"model": "{model}", "{model}": {"turns": "{max_turns}"}}}],
+  "argv": ["/bin/sh", "-c", "cat {home}/.config/agent.json > /tmp/seen.json; echo done > {workdir}/agent-was-here.txt"]
+}
+EOF
+cat >"$AD/ghost.json" <<'EOF'
+{"schema": "cab.adapter/v1", "tui": "ghost", "description": "test: its binary is not installed", "wire": "none",
+ "argv": ["no-such-agent-cli", "--yolo"]}
+EOF
+export CAB_ADAPTERS_DIR=$AD
+run_cab "$T/sa.json" adapters render shell-agent --model 'we"ird/model' --max-turns 3
+assert_rc 0 "a new adapter file renders"
+assert_eq "$(jq -r '.files[0].content' "$T/sa.json" | jq -c .)" '{"model":"we\"ird/model","we\"ird/model":{"turns":"3"}}' \
+  "a json config value: placeholders filled in keys and values, JSON-escaped"
+run_cab "$T/sa.run" run-cell --tui shell-agent --model none/x --task polyglot/shell-word-count --host-rootfs \
+  --sweep-id s --out "$T/out"
+assert_rc 0 "cab run-cell --tui shell-agent runs the new TUI"
+assert_eq "$(jq -c '.scorers.blast_radius.added' "$T/out/s/shell-agent/none/x/polyglot/shell-word-count/cell.json")" \
+  '["agent-was-here.txt"]' "the new TUI's change is scored (its config file in HOME is not)"
+run_cab "$T/gh.run" run-cell --tui ghost --model none/x --task polyglot/shell-word-count --host-rootfs \
+  --sweep-id s --out "$T/out"
+GJ=$T/out/s/ghost/none/x/polyglot/shell-word-count/cell.json
+assert_json '.outcome' agent_error "$GJ" "a missing agent binary: outcome agent_error"
+assert_match "$(jq -r .outcome_reason "$GJ")" 'command not found' "a missing agent binary: the reason says command not found"
+assert_json '.exit_code' 127 "$GJ" "a missing agent binary: exit code 127"
+finish
