@@ -19,7 +19,7 @@ DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
              libcjson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev libarchive-dev \
              zlib1g-dev libzstd-dev libmicrohttpd-dev libgit2-dev busybox-static jq bubblewrap hyperfine \
              passwd util-linux procps iproute2 umoci skopeo docker-registry apache2-utils openssl ca-certificates curl \
-             python3 rustc cargo golang-go default-jdk-headless nodejs
+             python3 rustc cargo golang-go default-jdk-headless nodejs debootstrap
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -92,6 +92,9 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEBS)
 	@# opencode and codex for tests/integration/agent_cells.sh (a cached no-op
 	@# when /opt/cab-agents holds them); without the npm registry that test skips.
+	@# npm: Debian's package, unless the installed nodejs brings its own (NodeSource's
+	@# conflicts with Debian's npm).
+	command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
 	bash tests/images/agents-bundle.sh --lock tests/images/agents-ci.lock || \
 	  echo "make deps: warning: the agent bundle could not be installed; agent_cells will skip"
 
@@ -101,11 +104,22 @@ agents:
 
 # Real agent cells for every verified adapter (make test runs opencode and codex).
 TEST_AGENTS ?= opencode codex claude-code gemini-cli qwen-code copilot pi
+# First on the host's / (as root and as an unprivileged user), then, as root,
+# in the agents image (tests/images/agents-image.sh: debootstrap + toolchains
+# + /opt/cab-agents, imported into a store under build/).
 test-agents: all agents
 	@t0=$$(date +%s); rc=0; \
 	CAB_TEST_AGENTS="$(TEST_AGENTS)" CAB_PER_TEST_TIMEOUT=1200 CAB_BUILD=$(abspath $(BUILD)) \
-	  bash tests/run.sh agent_cells || rc=$$?; \
-	echo "test-agents: $(TEST_AGENTS): $$(($$(date +%s) - t0))s"; exit $$rc
+	  bash tests/run.sh agent_cells || rc=$$?; t1=$$(date +%s); \
+	echo "test-agents: host-rootfs, $(TEST_AGENTS): $$((t1 - t0))s"; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  export CAB_HOME=$(abspath $(BUILD))/test-agents-home; out=$(abspath $(BUILD))/agents-image; \
+	  bash tests/images/agents-image.sh "$$out" bookworm || exit 1; t2=$$(date +%s); \
+	  $(BUILD)/cab import "$$out" --name cab/agents:bookworm >/dev/null || exit 1; t3=$$(date +%s); \
+	  CAB_TEST_IMAGE=cab/agents:bookworm CAB_TEST_MODES=root CAB_TEST_AGENTS="$(TEST_AGENTS)" \
+	    CAB_PER_TEST_TIMEOUT=1200 CAB_BUILD=$(abspath $(BUILD)) bash tests/run.sh agent_cells || rc=$$?; \
+	  echo "test-agents: image $$((t2 - t1))s, import $$((t3 - t2))s, cells in the image $$(($$(date +%s) - t3))s"; \
+	fi; exit $$rc
 
 demo: all
 	CAB_BUILD=$(BUILD) bash runner/demo.sh

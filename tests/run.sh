@@ -117,7 +117,10 @@ run_as() {
     "LC_ALL=C"
     "CAB_TEST_AGENTS=${CAB_TEST_AGENTS:-}"
     "CAB_AGENTS_PREFIX=${CAB_AGENTS_PREFIX:-}"
+    "CAB_TEST_IMAGE=${CAB_TEST_IMAGE:-}"
   )
+  # A store given by the caller (make test-agents' image) is used as is.
+  [ -n "${CAB_HOME:-}" ] && envv+=("CAB_HOME=$CAB_HOME")
   if [ "$mode" = user ]; then
     env -i "${envv[@]}" HOME="$USER_HOME" USER="$TEST_USER" LOGNAME="$TEST_USER" TMPDIR=/tmp \
       setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups \

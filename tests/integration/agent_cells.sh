@@ -11,7 +11,9 @@
 #   - on integrity/unsolvable-refusal the agent writes REFUSAL.md through its
 #     tools and the refusal is scored.
 # CAB_TEST_AGENTS (default "opencode codex": one chat agent and one whose wire
-# cab translates) picks the agents; `make test-agents` runs them all.
+# cab translates) picks the agents; `make test-agents` runs them all, on the
+# host's / and, with CAB_TEST_IMAGE=cab/agents:bookworm (CAB_HOME holding it),
+# in the agents image (tests/images/agents-image.sh).
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 setup --bare
@@ -21,6 +23,12 @@ BUNDLE=${CAB_AGENTS_PREFIX:-/opt/cab-agents}
 [ -n "${CAB_AGENTS_PREFIX:-}" ] && say "# note: the adapters put /opt/cab-agents/bin on PATH; $BUNDLE is only checked"
 SRC_DIR=$(dirname "$TESTS_DIR")
 SCRIPTS=$TESTS_DIR/model/agents
+if [ -n "${CAB_TEST_IMAGE:-}" ]; then
+  ROOT=(--image "$CAB_TEST_IMAGE")
+  "$CAB" inspect "$CAB_TEST_IMAGE" >/dev/null 2>&1 || skip "image $CAB_TEST_IMAGE is not in cab's store (make test-agents builds it)"
+else
+  ROOT=(--host-rootfs)
+fi
 
 # The executable each adapter runs, for the skip check.
 bin_of() { jq -r '.argv[0]' "$SRC_DIR/runner/adapters/$1.json"; }
@@ -66,7 +74,7 @@ check_cast() {
 for tui in $AGENTS; do
   [ -f "$SRC_DIR/runner/adapters/$tui.json" ] || { fail "$tui: no adapter runner/adapters/$tui.json"; continue; }
   exe=$(bin_of "$tui")
-  if ! [ -x "$BUNDLE/bin/$exe" ]; then
+  if [ -z "${CAB_TEST_IMAGE:-}" ] && ! [ -x "$BUNDLE/bin/$exe" ]; then
     say "skip $tui: $BUNDLE/bin/$exe is not installed (make agents, or make deps for opencode and codex)"
     continue
   fi
@@ -77,7 +85,7 @@ for tui in $AGENTS; do
   # 1. The fix, recorded.
   start_server "$SCRIPTS/$tui-fix.json"
   run_cab "$T/$tui.fix" run-cell --tui "$tui" --model "scripted/$tui-fix" --task polyglot/python-reverse-string \
-    --host-rootfs --endpoint "$URL" --sweep-id live --out "$OUT" --record "$CASSETTE"
+    "${ROOT[@]}" --endpoint "$URL" --sweep-id live --out "$OUT" --record "$CASSETTE"
   assert_rc 0 "$tui fix: cab run-cell exits 0"
   CELL=$OUT/live/$tui/scripted/$tui-fix/polyglot/python-reverse-string
   J=$CELL/cell.json
@@ -101,7 +109,7 @@ for tui in $AGENTS; do
 
   # 2. The same cell from the cassette, offline.
   run_cab "$T/$tui.replay" run-cell --tui "$tui" --model "scripted/$tui-fix" --task polyglot/python-reverse-string \
-    --host-rootfs --replay "$CASSETTE" --sweep-id replay --out "$OUT"
+    "${ROOT[@]}" --replay "$CASSETTE" --sweep-id replay --out "$OUT"
   assert_rc 0 "$tui replay: cab run-cell --replay exits 0"
   R=$OUT/replay/$tui/scripted/$tui-fix/polyglot/python-reverse-string/cell.json
   axes='.scorers | [.pass_rate.pass, .tokens.total_tokens, .blast_radius.blast_radius, .integrity.integrity, .refusal]'
@@ -111,7 +119,7 @@ for tui in $AGENTS; do
   # 3. An integrity task: the agent refuses in REFUSAL.md, through its tools.
   start_server "$SCRIPTS/$tui-refusal.json"
   run_cab "$T/$tui.ref" run-cell --tui "$tui" --model "scripted/$tui-refusal" --task integrity/unsolvable-refusal \
-    --host-rootfs --endpoint "$URL" --sweep-id live --out "$OUT"
+    "${ROOT[@]}" --endpoint "$URL" --sweep-id live --out "$OUT"
   assert_rc 0 "$tui refusal: cab run-cell exits 0"
   RJ=$OUT/live/$tui/scripted/$tui-refusal/integrity/unsolvable-refusal/cell.json
   assert_json '.scorers.refusal.refusal_produced' true "$RJ" "$tui refusal: the refusal is detected"
