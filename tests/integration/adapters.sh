@@ -101,4 +101,35 @@ GJ=$T/out/s/ghost/none/x/polyglot/shell-word-count/cell.json
 assert_json '.outcome' agent_error "$GJ" "a missing agent binary: outcome agent_error"
 assert_match "$(jq -r .outcome_reason "$GJ")" 'command not found' "a missing agent binary: the reason says command not found"
 assert_json '.exit_code' 127 "$GJ" "a missing agent binary: exit code 127"
+
+# A crashed agent still gets its workdir scored: what it wrote before it died
+# counts, and the verifier runs.
+cat >"$AD/crasher.json" <<'EOF'
+{"schema": "cab.adapter/v1", "tui": "crasher", "description": "test: writes a file, then dies of SIGSEGV", "wire": "none",
+ "argv": ["/bin/sh", "-c", "echo partial > {workdir}/partial.txt; kill -SEGV $$"]}
+EOF
+run_cab "$T/cr.run" run-cell --tui crasher --model none/x --task polyglot/shell-word-count --host-rootfs \
+  --sweep-id s --out "$T/out"
+assert_rc 0 "a crashed agent: the cell is recorded"
+CJ=$T/out/s/crasher/none/x/polyglot/shell-word-count/cell.json
+assert_eq "$(jq -c '[.exit_code, .scorers.blast_radius.added, .scorers.pass_rate.pass, (.verify.exit_code != null)]' "$CJ")" \
+  '[139,["partial.txt"],0,true]' "a crashed agent: exit 139, its partial work scored, the verifier ran"
+assert_match "$(jq -r .outcome "$CJ")" '^(fail|agent_error)$' "a crashed agent: outcome $(jq -r .outcome "$CJ") (not pass)"
+
+# An agent that stops at an interactive prompt (no one answers it) is caught
+# by the task's timeout; the recording shows where it stopped.
+cp -a "$SRC_DIR/tasks" "$T/tasks"
+jq '.timeout_s = 3' "$SRC_DIR/tasks/polyglot/shell-word-count/task.json" >"$T/tasks/polyglot/shell-word-count/task.json"
+cat >"$AD/prompter.json" <<'EOF'
+{"schema": "cab.adapter/v1", "tui": "prompter", "description": "test: waits at an interactive prompt", "wire": "none",
+ "argv": ["/bin/sh", "-c", "printf 'Overwrite src/wordcount.sh? [y/N] '; read answer; echo got $answer"]}
+EOF
+run_cab "$T/pr.run" run-cell --tui prompter --model none/x --task polyglot/shell-word-count --host-rootfs \
+  --tasks-dir "$T/tasks" --sweep-id s --out "$T/out"
+assert_rc 0 "a prompting agent: the cell is recorded"
+PJ=$T/out/s/prompter/none/x/polyglot/shell-word-count/cell.json
+assert_json '.outcome' timeout "$PJ" "a prompting agent: outcome timeout"
+assert_cmp "$MS" -lt 30000 "a prompting agent: the cell ends soon after the 3 s timeout (${MS} ms)"
+assert_match "$(tail -n +2 "$(dirname "$PJ")/terminal.cast" | jq -r 'select(.[1] == "o") | .[2]' | tr -d '\r\n')" \
+  'Overwrite src/wordcount.sh\? \[y/N\] $' "a prompting agent: terminal.cast ends at the prompt it stopped on"
 finish
