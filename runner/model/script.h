@@ -127,7 +127,8 @@ void cab_model_reply_free(struct cab_model_reply *r);
 int cab_model_reply_json(struct cab_model_reply *r, int status, cJSON *j);
 
 /* An error reply in the API's shape: OpenAI {"error": {message, type, param,
- * code}} or Anthropic {"type": "error", "error": {type, message}}. */
+ * code}} or Anthropic {"type": "error", "error": {type, message}}, the type
+ * the status's (api_errors.h). */
 int cab_model_reply_error(struct cab_model_reply *r, bool anthropic, int status,
                           const char *code, const char *message);
 

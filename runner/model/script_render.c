@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "runner/model/api_errors.h"
 
 void
 cab_model_reply_free(struct cab_model_reply *r)
@@ -60,63 +61,14 @@ cab_model_reply_json(struct cab_model_reply *r, int status, cJSON *j)
   return push(r, 0, text);
 }
 
-static const char *
-openai_error_type(int status)
-{
-  switch (status) {
-  case 401:
-  case 403:
-    return "authentication_error";
-  case 429:
-    return "requests";
-  default:
-    return status >= 500 ? "server_error" : "invalid_request_error";
-  }
-}
-
-static const char *
-anthropic_error_type(int status)
-{
-  switch (status) {
-  case 401:
-    return "authentication_error";
-  case 403:
-    return "permission_error";
-  case 404:
-    return "not_found_error";
-  case 413:
-    return "request_too_large";
-  case 429:
-    return "rate_limit_error";
-  case 529:
-    return "overloaded_error";
-  default:
-    return status >= 500 ? "api_error" : "invalid_request_error";
-  }
-}
-
 int
 cab_model_reply_error(struct cab_model_reply *r, bool anthropic, int status, const char *code,
                       const char *message)
 {
-  cJSON *root = cJSON_CreateObject();
-  cJSON *e = cJSON_CreateObject();
-  if (anthropic) {
-    cJSON_AddStringToObject(root, "type", "error");
-    cJSON_AddItemToObject(root, "error", e);
-    cJSON_AddStringToObject(e, "type", anthropic_error_type(status));
-    cJSON_AddStringToObject(e, "message", message);
-  } else {
-    cJSON_AddItemToObject(root, "error", e);
-    cJSON_AddStringToObject(e, "message", message);
-    cJSON_AddStringToObject(e, "type", openai_error_type(status));
-    cJSON_AddNullToObject(e, "param");
-    if (code)
-      cJSON_AddStringToObject(e, "code", code);
-    else
-      cJSON_AddNullToObject(e, "code");
-  }
-  return cab_model_reply_json(r, status, root);
+  return cab_model_reply_json(
+      r, status,
+      cab_api_error_body(anthropic ? CAB_API_ERROR_ANTHROPIC : CAB_API_ERROR_OPENAI, status,
+                         message, NULL, code));
 }
 
 /* Stream pieces of TEXT: words with their leading whitespace. */

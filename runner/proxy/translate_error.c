@@ -3,106 +3,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/model/api_errors.h"
 #include "runner/proxy/translate_internal.h"
 
 /* A message longer than this is cut: it is for a human to read. */
 #define MESSAGE_MAX 4000
 
-static const char *
-anthropic_type(int status)
-{
-  switch (status) {
-  case 400:
-    return "invalid_request_error";
-  case 401:
-    return "authentication_error";
-  case 403:
-    return "permission_error";
-  case 404:
-    return "not_found_error";
-  case 413:
-    return "request_too_large";
-  case 429:
-    return "rate_limit_error";
-  case 529:
-    return "overloaded_error";
-  default:
-    return status >= 400 && status < 500 ? "invalid_request_error" : "api_error";
-  }
-}
-
-static const char *
-gemini_status(int status)
-{
-  switch (status) {
-  case 400:
-    return "INVALID_ARGUMENT";
-  case 401:
-    return "UNAUTHENTICATED";
-  case 403:
-    return "PERMISSION_DENIED";
-  case 404:
-    return "NOT_FOUND";
-  case 409:
-    return "ABORTED";
-  case 429:
-    return "RESOURCE_EXHAUSTED";
-  case 499:
-    return "CANCELLED";
-  case 501:
-    return "UNIMPLEMENTED";
-  case 503:
-    return "UNAVAILABLE";
-  case 504:
-    return "DEADLINE_EXCEEDED";
-  default:
-    return status >= 400 && status < 500 ? "FAILED_PRECONDITION" : "INTERNAL";
-  }
-}
-
-static const char *
-openai_type(int status)
-{
-  switch (status) {
-  case 401:
-    return "authentication_error";
-  case 403:
-    return "permission_error";
-  case 404:
-    return "not_found_error";
-  case 429:
-    return "rate_limit_error";
-  default:
-    return status >= 400 && status < 500 ? "invalid_request_error" : "server_error";
-  }
-}
-
 cJSON *
 tr_error_object(enum cab_wire wire, int status, const char *message, const char *type,
                 const char *code)
 {
-  cJSON *r = cJSON_CreateObject();
-  if (wire == CAB_WIRE_ANTHROPIC) {
-    cJSON_AddStringToObject(r, "type", "error");
-    cJSON *e = cJSON_AddObjectToObject(r, "error");
-    cJSON_AddStringToObject(e, "type", anthropic_type(status));
-    cJSON_AddStringToObject(e, "message", message);
-  } else if (wire == CAB_WIRE_GEMINI) {
-    cJSON *e = cJSON_AddObjectToObject(r, "error");
-    cJSON_AddNumberToObject(e, "code", status);
-    cJSON_AddStringToObject(e, "message", message);
-    cJSON_AddStringToObject(e, "status", gemini_status(status));
-  } else {
-    cJSON *e = cJSON_AddObjectToObject(r, "error");
-    cJSON_AddStringToObject(e, "message", message);
-    cJSON_AddStringToObject(e, "type", type ? type : openai_type(status));
-    cJSON_AddNullToObject(e, "param");
-    if (code)
-      cJSON_AddStringToObject(e, "code", code);
-    else
-      cJSON_AddNullToObject(e, "code");
-  }
-  return r;
+  enum cab_api_error_shape shape = wire == CAB_WIRE_ANTHROPIC ? CAB_API_ERROR_ANTHROPIC
+                                   : wire == CAB_WIRE_GEMINI  ? CAB_API_ERROR_GEMINI
+                                                              : CAB_API_ERROR_OPENAI;
+  return cab_api_error_body(shape, status, message, type, code);
 }
 
 /* The message, type and code an upstream error body carries: OpenAI's

@@ -34,11 +34,33 @@ tr_json_freep(cJSON **p)
 /* Print ROOT unformatted into *OUT (length *OUT_LEN) and delete it. */
 int tr_print(cJSON *root, char **out, size_t *out_len, cab_error *err);
 
+/* IN[KEY] in *OUT when present and not null: 1, else 0 (*OUT NULL).  It
+ * must have the cJSON type TYPE (cJSON_Number, cJSON_True|cJSON_False,
+ * cJSON_Array, ...; 0 = any) or ERR says "KEY: expected WHAT" and -1 is
+ * returned. */
+int tr_opt(const cJSON *in, const char *key, int type, const char *what, const cJSON **out,
+           cab_error *err);
+
 /* Copy SRC[SKEY] to DST[DKEY] when present and not null.  It must have the
  * cJSON type TYPE (cJSON_Number, cJSON_True|cJSON_False, cJSON_Array, ...;
  * 0 = any) or ERR says "SKEY: expected WHAT" and -1 is returned. */
 int tr_copy(cJSON *dst, const char *dkey, const cJSON *src, const char *skey, int type,
             const char *what, cab_error *err);
+
+/* The chat request's "tools" in ROOT from IN's "tools" array (absent or
+ * null: none): ADD appends what entry I (TOOL) gives, if anything, to OUT;
+ * then, when that made any, CHOICE adds "tool_choice" (and the like) from
+ * IN, and when not, "tools" is left out.  0, or -1 on an error (ERR). */
+typedef int tr_tool_fn(const cJSON *tool, int i, cJSON *out, struct cab_translate_ctx *ctx,
+                       cab_error *err);
+typedef int tr_tool_choice_fn(const cJSON *in, cJSON *root, cab_error *err);
+int tr_tools(const cJSON *in, cJSON *root, tr_tool_fn *add, tr_tool_choice_fn *choice,
+             struct cab_translate_ctx *ctx, cab_error *err);
+/* Append TOOL (taken; NULL: out of memory) to OUT, for entry I. */
+int tr_tools_add(cJSON *out, cJSON *tool, int i, cab_error *err);
+
+/* tool_choice {"type":"function","function":{"name":NAME}} in ROOT. */
+void tr_tool_choice_function(cJSON *root, const char *name);
 
 /* "[image omitted]"-style placeholders for content cab does not pass on. */
 #define TR_NOTE_IMAGE "[image omitted: cab's model proxy passes text only]"
@@ -55,6 +77,10 @@ struct tr_msgs {
 void tr_msgs_system(struct tr_msgs *m, const char *text);
 void tr_msgs_text(struct tr_msgs *m, const char *role, const char *text);
 void tr_msgs_tool_call(struct tr_msgs *m, const char *id, const char *name, const char *args);
+/* The same with ARGS' JSON as the arguments ("{}" when NULL); -1 when out of
+ * memory. */
+int tr_msgs_tool_call_json(struct tr_msgs *m, const char *id, const char *name,
+                           const cJSON *args);
 void tr_msgs_tool_result(struct tr_msgs *m, const char *id, const char *text);
 
 /* A tools entry {"type":"function","function":{...}}; takes PARAMS (may be
@@ -78,6 +104,8 @@ struct tr_buf {
 };
 void tr_buf_add(struct tr_buf *b, const char *s, size_t n);
 void tr_buf_adds(struct tr_buf *b, const char *s);
+/* Append PIECE (nothing when NULL or ""), after SEP when B has text. */
+void tr_buf_join(struct tr_buf *b, const char *sep, const char *piece);
 void tr_buf_free(struct tr_buf *b);
 
 /* --- the answer's shapes (translate_shapes.c) ------------------------------ */
@@ -109,16 +137,34 @@ char *tr_custom_input(const char *args);
  * string (see translate.h). */
 cJSON *tr_args_object(const char *args);
 
-/* Responses objects. */
-cJSON *tr_responses_object(const char *id, double created, const char *model, const char *status,
-                           enum tr_finish finish, cJSON *output, const struct tr_usage *u);
+/* Responses objects: the response "resp_<CHAT_ID>" (takes OUTPUT; U NULL:
+ * usage null), an output_text part, a message item, and a call item
+ * ("fc_<CALL_ID>", "ctc_<CALL_ID>" for a custom tool: its item id). */
+cJSON *tr_responses_object(const char *chat_id, double created, const char *model,
+                           const char *status, enum tr_finish finish, cJSON *output,
+                           const struct tr_usage *u);
+cJSON *tr_responses_text_part(const char *text);
 cJSON *tr_responses_message_item(const char *id, const char *status, const char *text);
-cJSON *tr_responses_call_item(const struct cab_translate_ctx *ctx, const char *id,
-                              const char *call_id, const char *name, const char *args,
-                              const char *status);
+void tr_responses_call_item_id(const struct cab_translate_ctx *ctx, const char *call_id,
+                               const char *name, char *id, size_t size);
+cJSON *tr_responses_call_item(const struct cab_translate_ctx *ctx, const char *call_id,
+                              const char *name, const char *args, const char *status);
 
-/* A Gemini part {"functionCall":{"id","name","args"}}. */
+/* Anthropic: a message "msg_<CHAT_ID>" with its empty content array in
+ * *CONTENT, a text block, a tool_use block (takes INPUT), and a message's
+ * (or message_delta's) stop_reason and stop_sequence. */
+cJSON *tr_anthropic_message(const char *chat_id, const char *model, cJSON **content);
+cJSON *tr_anthropic_text_block(const char *text);
+cJSON *tr_anthropic_tool_use_block(const char *id, const char *name, cJSON *input);
+void tr_anthropic_stop_fields(cJSON *o, enum tr_finish f, const char *stop_sequence);
+
+/* Gemini: a text part, a part {"functionCall":{"id","name","args"}}, and a
+ * GenerateContentResponse of one candidate with PARTS (taken), FINISH (NULL:
+ * none yet) and U's usageMetadata (U NULL: none). */
+cJSON *tr_gemini_text_part(const char *text);
 cJSON *tr_gemini_call_part(const char *id, const char *name, const char *args);
+cJSON *tr_gemini_response(cJSON *parts, const char *finish, const struct tr_usage *u,
+                          const char *model, const char *id);
 
 /* Anthropic stop_reason / Gemini finishReason. */
 const char *tr_anthropic_stop(enum tr_finish f, const char *stop_sequence);
@@ -199,6 +245,9 @@ extern const struct tr_emitter tr_emit_gemini;     /* translate_stream_gemini.c 
  * and SUFFIX to t->out. */
 void tr_stream_send(struct cab_sse_translator *t, const char *event, const char *prefix,
                     cJSON *data, const char *suffix);
+
+/* The same for an SSE event named by DATA's "type" (Responses, Anthropic). */
+void tr_stream_send_typed(struct cab_sse_translator *t, cJSON *data);
 
 /* The sequencer's input: one chat chunk, and the end of the stream
  * ([DONE] or finish(); sends the final events once). */

@@ -7,16 +7,6 @@
 
 #define TOOL_ERROR "(tool error) "
 
-static void
-add_piece(struct tr_buf *b, const char *piece)
-{
-  if (piece == NULL || piece[0] == '\0')
-    return;
-  if (b->len)
-    tr_buf_adds(b, "\n\n");
-  tr_buf_adds(b, piece);
-}
-
 /* A text-ish block's text, a note for media, NULL for what is dropped
  * (thinking, tool blocks, server tools' results). */
 static const char *
@@ -38,18 +28,18 @@ block_text(const cJSON *block)
 static int
 system_prompt(const cJSON *in, struct tr_msgs *m, cab_error *err)
 {
-  const cJSON *sys = tr_get(in, "system");
-  if (sys == NULL || cJSON_IsNull(sys))
-    return 0;
+  const cJSON *sys;
+  int r = tr_opt(in, "system", cJSON_String | cJSON_Array, "a string or an array of text blocks",
+                 &sys, err);
+  if (r <= 0)
+    return r;
   if (cJSON_IsString(sys)) {
     tr_msgs_system(m, sys->valuestring);
     return 0;
   }
-  if (!cJSON_IsArray(sys))
-    return cab_error_set(err, 0, "\"system\": expected a string or an array of text blocks");
   struct tr_buf b = {0};
   const cJSON *block;
-  cJSON_ArrayForEach(block, sys) add_piece(&b, tr_str(block, "text"));
+  cJSON_ArrayForEach(block, sys) tr_buf_join(&b, "\n\n", tr_str(block, "text"));
   if (!b.oom)
     tr_msgs_system(m, b.s);
   bool oom = b.oom;
@@ -120,7 +110,7 @@ message(const cJSON *msg, int i, struct tr_msgs *m, cab_error *err)
       tr_buf_free(&text);
       return cab_error_set(err, 0, "messages[%d].content: a block without a string \"type\"", i);
     }
-    add_piece(&text, block_text(block));
+    tr_buf_join(&text, "\n\n", block_text(block));
   }
   if (!text.oom)
     tr_msgs_text(m, role, text.s);
@@ -136,49 +126,33 @@ message(const cJSON *msg, int i, struct tr_msgs *m, cab_error *err)
     if (id == NULL || name == NULL)
       return cab_error_set(err, 0, "messages[%d]: a tool_use without a string \"id\" and \"name\"",
                            i);
-    const cJSON *input = tr_get(block, "input");
-    char *args = input ? cJSON_PrintUnformatted(input) : strdup("{}");
-    if (args == NULL)
+    if (tr_msgs_tool_call_json(m, id, name, tr_get(block, "input")) < 0)
       return cab_error_set(err, ENOMEM, "messages[%d]", i);
-    tr_msgs_tool_call(m, id, name, args);
-    free(args);
   }
   return 0;
 }
 
+/* Server and versioned tools (web_search_..., bash_..., text_editor_...)
+ * run at Anthropic; a chat endpoint cannot: only custom ones are passed. */
 static int
-tools(const cJSON *in, cJSON *root, cab_error *err)
+add_tool(const cJSON *t, int i, cJSON *out, struct cab_translate_ctx *ctx, cab_error *err)
 {
-  const cJSON *list = tr_get(in, "tools");
-  if (list == NULL || cJSON_IsNull(list))
+  const char *type = tr_str(t, "type");
+  const char *name = tr_str(t, "name");
+  if (type && strcmp(type, "custom") != 0)
     return 0;
-  if (!cJSON_IsArray(list))
-    return cab_error_set(err, 0, "\"tools\": expected an array");
-  cJSON *out = cJSON_AddArrayToObject(root, "tools");
-  const cJSON *t;
-  int i = -1;
-  cJSON_ArrayForEach(t, list)
-  {
-    const char *type = tr_str(t, "type");
-    const char *name = tr_str(t, "name");
-    i++;
-    /* Server and versioned tools (web_search_..., bash_..., text_editor_...)
-     * run at Anthropic; a chat endpoint cannot. */
-    if (type && strcmp(type, "custom") != 0)
-      continue;
-    if (name == NULL)
-      return cab_error_set(err, 0, "tools[%d]: expected an object with a string \"name\"", i);
-    const cJSON *schema = tr_get(t, "input_schema");
-    cJSON *tool = tr_function_tool(name, tr_str(t, "description"),
-                                   cJSON_IsObject(schema) ? cJSON_Duplicate(schema, true) : NULL);
-    if (tool == NULL)
-      return cab_error_set(err, ENOMEM, "tools[%d]", i);
-    cJSON_AddItemToArray(out, tool);
-  }
-  if (cJSON_GetArraySize(out) == 0) {
-    cJSON_DeleteItemFromObjectCaseSensitive(root, "tools");
-    return 0;
-  }
+  if (name == NULL)
+    return cab_error_set(err, 0, "tools[%d]: expected an object with a string \"name\"", i);
+  const cJSON *schema = tr_get(t, "input_schema");
+  cJSON *tool = tr_function_tool(name, tr_str(t, "description"),
+                                 cJSON_IsObject(schema) ? cJSON_Duplicate(schema, true) : NULL);
+  return tr_tools_add(out, tool, i, err);
+}
+
+/* tool_choice {"type": auto, none, any, tool} -> chat's (with tools only). */
+static int
+tool_choice(const cJSON *in, cJSON *root, cab_error *err)
+{
   const cJSON *choice = tr_get(in, "tool_choice");
   const char *type = tr_str(choice, "type");
   if (type) {
@@ -186,12 +160,8 @@ tools(const cJSON *in, cJSON *root, cab_error *err)
       cJSON_AddStringToObject(root, "tool_choice", type);
     else if (strcmp(type, "any") == 0)
       cJSON_AddStringToObject(root, "tool_choice", "required");
-    else if (strcmp(type, "tool") == 0 && tr_str(choice, "name")) {
-      cJSON *c = cJSON_AddObjectToObject(root, "tool_choice");
-      cJSON_AddStringToObject(c, "type", "function");
-      cJSON_AddStringToObject(cJSON_AddObjectToObject(c, "function"), "name",
-                              tr_str(choice, "name"));
-    }
+    else if (strcmp(type, "tool") == 0 && tr_str(choice, "name"))
+      tr_tool_choice_function(root, tr_str(choice, "name"));
     if (cJSON_IsTrue(tr_get(choice, "disable_parallel_tool_use")))
       cJSON_AddFalseToObject(root, "parallel_tool_calls");
   }
@@ -216,16 +186,16 @@ tr_request_anthropic(const cJSON *in, cJSON *root, struct tr_msgs *m,
     if (message(msg, i++, m, err) < 0)
       return -1;
   }
-  if (tools(in, root, err) < 0)
+  if (tr_tools(in, root, add_tool, tool_choice, NULL, err) < 0)
     return -1;
   if (tr_copy(root, "max_tokens", in, "max_tokens", cJSON_Number, "a number", err) < 0 ||
       tr_copy(root, "temperature", in, "temperature", cJSON_Number, "a number", err) < 0 ||
       tr_copy(root, "top_p", in, "top_p", cJSON_Number, "a number", err) < 0 ||
       tr_copy(root, "stop", in, "stop_sequences", cJSON_Array, "an array of strings", err) < 0)
     return -1;
-  const cJSON *stream = tr_get(in, "stream");
-  if (stream && !cJSON_IsBool(stream) && !cJSON_IsNull(stream))
-    return cab_error_set(err, 0, "\"stream\": expected a boolean");
+  const cJSON *stream;
+  if (tr_opt(in, "stream", cJSON_True | cJSON_False, "a boolean", &stream, err) < 0)
+    return -1;
   ctx->stream = cJSON_IsTrue(stream);
   return 0;
 }

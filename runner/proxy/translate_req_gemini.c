@@ -44,16 +44,6 @@ lower_types(cJSON *node)
   }
 }
 
-static void
-add_piece(struct tr_buf *b, const char *sep, const char *piece)
-{
-  if (piece == NULL || piece[0] == '\0')
-    return;
-  if (b->len)
-    tr_buf_adds(b, sep);
-  tr_buf_adds(b, piece);
-}
-
 /* The text parts of a Content (thoughts left out, media as notes). */
 static void
 parts_text(const cJSON *parts, const char *sep, struct tr_buf *b)
@@ -66,11 +56,11 @@ parts_text(const cJSON *parts, const char *sep, struct tr_buf *b)
     const cJSON *inline_data = tr_get(p, "inlineData");
     const char *mime = tr_str(inline_data, "mimeType");
     if (tr_str(p, "text"))
-      add_piece(b, sep, tr_str(p, "text"));
+      tr_buf_join(b, sep, tr_str(p, "text"));
     else if (inline_data)
-      add_piece(b, sep, mime && strncmp(mime, "image/", 6) == 0 ? TR_NOTE_IMAGE : TR_NOTE_FILE);
+      tr_buf_join(b, sep, mime && strncmp(mime, "image/", 6) == 0 ? TR_NOTE_IMAGE : TR_NOTE_FILE);
     else if (tr_get(p, "fileData"))
-      add_piece(b, sep, TR_NOTE_FILE);
+      tr_buf_join(b, sep, TR_NOTE_FILE);
   }
 }
 
@@ -116,16 +106,11 @@ model_content(const cJSON *parts, int i, struct calls *calls, struct tr_msgs *m,
       snprintf(made, sizeof made, "call_%u", ++calls->next);
       id = made;
     }
-    const cJSON *args = tr_get(fc, "args");
-    char *text_args = args ? cJSON_PrintUnformatted(args) : strdup("{}");
     cJSON *pending = cJSON_CreateObject();
-    if (text_args == NULL || pending == NULL) {
-      free(text_args);
+    if (pending == NULL || tr_msgs_tool_call_json(m, id, name, tr_get(fc, "args")) < 0) {
       cJSON_Delete(pending);
       return cab_error_set(err, ENOMEM, "contents[%d]", i);
     }
-    tr_msgs_tool_call(m, id, name, text_args);
-    free(text_args);
     cJSON_AddStringToObject(pending, "id", id);
     cJSON_AddStringToObject(pending, "name", name);
     cJSON_AddItemToArray(calls->pending, pending);
@@ -248,52 +233,42 @@ schema_copy(const cJSON *schema)
   return copy;
 }
 
+/* A Tool's functionDeclarations (googleSearch, codeExecution, ...: skipped). */
 static int
-tools(const cJSON *in, cJSON *root, cab_error *err)
+add_tool(const cJSON *t, int i, cJSON *out, struct cab_translate_ctx *ctx, cab_error *err)
 {
-  const cJSON *list = tr_get(in, "tools");
-  if (list == NULL || cJSON_IsNull(list))
-    return 0;
-  if (!cJSON_IsArray(list))
-    return cab_error_set(err, 0, "\"tools\": expected an array");
-  cJSON *out = cJSON_AddArrayToObject(root, "tools");
-  const cJSON *t;
-  cJSON_ArrayForEach(t, list)
+  const cJSON *decls = tr_get(t, "functionDeclarations");
+  if (decls == NULL)
+    decls = tr_get(t, "function_declarations");
+  const cJSON *d;
+  cJSON_ArrayForEach(d, decls)
   {
-    const cJSON *decls = tr_get(t, "functionDeclarations");
-    if (decls == NULL)
-      decls = tr_get(t, "function_declarations");
-    const cJSON *d;
-    cJSON_ArrayForEach(d, decls) /* googleSearch, codeExecution, ...: skipped */
-    {
-      const char *name = tr_str(d, "name");
-      if (name == NULL)
-        return cab_error_set(err, 0, "a function declaration without a string \"name\"");
-      const cJSON *params = tr_get(d, "parametersJsonSchema");
-      if (params == NULL)
-        params = tr_get(d, "parameters");
-      cJSON *tool = tr_function_tool(name, tr_str(d, "description"), schema_copy(params));
-      if (tool == NULL)
-        return cab_error_set(err, ENOMEM, "\"tools\"");
-      cJSON_AddItemToArray(out, tool);
-    }
+    const char *name = tr_str(d, "name");
+    if (name == NULL)
+      return cab_error_set(err, 0, "a function declaration without a string \"name\"");
+    const cJSON *params = tr_get(d, "parametersJsonSchema");
+    if (params == NULL)
+      params = tr_get(d, "parameters");
+    if (tr_tools_add(out, tr_function_tool(name, tr_str(d, "description"), schema_copy(params)), i,
+                     err) < 0)
+      return -1;
   }
-  if (cJSON_GetArraySize(out) == 0) {
-    cJSON_DeleteItemFromObjectCaseSensitive(root, "tools");
-    return 0;
-  }
+  return 0;
+}
+
+/* toolConfig.functionCallingConfig -> tool_choice (with tools only). */
+static int
+tool_choice(const cJSON *in, cJSON *root, cab_error *err)
+{
   const cJSON *fcc = tr_get(tr_get(in, "toolConfig"), "functionCallingConfig");
   const char *mode = tr_str(fcc, "mode");
   const cJSON *allowed = tr_get(fcc, "allowedFunctionNames");
   if (mode && strcmp(mode, "NONE") == 0)
     cJSON_AddStringToObject(root, "tool_choice", "none");
   else if (mode && strcmp(mode, "ANY") == 0) {
-    if (cJSON_GetArraySize(allowed) == 1 && cJSON_IsString(allowed->child)) {
-      cJSON *c = cJSON_AddObjectToObject(root, "tool_choice");
-      cJSON_AddStringToObject(c, "type", "function");
-      cJSON_AddStringToObject(cJSON_AddObjectToObject(c, "function"), "name",
-                              allowed->child->valuestring);
-    } else
+    if (cJSON_GetArraySize(allowed) == 1 && cJSON_IsString(allowed->child))
+      tr_tool_choice_function(root, allowed->child->valuestring);
+    else
       cJSON_AddStringToObject(root, "tool_choice", "required");
   } else if (mode)
     cJSON_AddStringToObject(root, "tool_choice", "auto");
@@ -303,11 +278,10 @@ tools(const cJSON *in, cJSON *root, cab_error *err)
 static int
 generation_config(const cJSON *in, cJSON *root, cab_error *err)
 {
-  const cJSON *gc = tr_get(in, "generationConfig");
-  if (gc == NULL || cJSON_IsNull(gc))
-    return 0;
-  if (!cJSON_IsObject(gc))
-    return cab_error_set(err, 0, "\"generationConfig\": expected an object");
+  const cJSON *gc;
+  int r = tr_opt(in, "generationConfig", cJSON_Object, "an object", &gc, err);
+  if (r <= 0)
+    return r;
   static const char *const numbers[][2] = {
       {"maxOutputTokens", "max_tokens"}, {"temperature", "temperature"},
       {"topP", "top_p"},                 {"seed", "seed"},
@@ -343,7 +317,7 @@ tr_request_gemini(const cJSON *in, cJSON *root, struct tr_msgs *m, struct cab_tr
   if (ctx->kind == CAB_ROUTE_COUNT_TOKENS && cJSON_IsObject(wrapped))
     in = wrapped;
   system_instruction(in, m);
-  if (contents(in, m, err) < 0 || tools(in, root, err) < 0 ||
+  if (contents(in, m, err) < 0 || tr_tools(in, root, add_tool, tool_choice, NULL, err) < 0 ||
       generation_config(in, root, err) < 0)
     return -1;
   return 0;

@@ -36,11 +36,7 @@ content_text(const cJSON *content, int item, struct tr_buf *b, cab_error *err)
       piece = TR_NOTE_AUDIO;
     else
       piece = text; /* input_text, output_text, text, summary_text */
-    if (piece == NULL || piece[0] == '\0')
-      continue;
-    if (b->len)
-      tr_buf_adds(b, "\n\n");
-    tr_buf_adds(b, piece);
+    tr_buf_join(b, "\n\n", piece);
   }
   return 0;
 }
@@ -123,14 +119,11 @@ input_item(const cJSON *it, int i, struct tr_msgs *m, cab_error *err)
       return -1;
     const char *input = tr_str(it, "input");
     cJSON *args = cJSON_CreateObject();
-    cJSON_AddStringToObject(args, "input", input ? input : "");
-    char *text = cJSON_PrintUnformatted(args);
+    int r = args && cJSON_AddStringToObject(args, "input", input ? input : "")
+                ? tr_msgs_tool_call_json(m, call_id, name, args)
+                : -1;
     cJSON_Delete(args);
-    if (text == NULL)
-      return cab_error_set(err, ENOMEM, "input[%d]", i);
-    tr_msgs_tool_call(m, call_id, name, text);
-    free(text);
-    return 0;
+    return r < 0 ? cab_error_set(err, ENOMEM, "input[%d]", i) : 0;
   }
   if (strcmp(type, "function_call_output") == 0 || strcmp(type, "custom_tool_call_output") == 0) {
     if (call_names(it, i, &call_id, NULL, err) < 0)
@@ -197,63 +190,47 @@ custom_tool(const cJSON *t, const char *name)
   return tool;
 }
 
+/* function and custom tools; local_shell, web_search, file_search,
+ * computer_use, mcp, ...: the chat endpoint cannot run them. */
 static int
-tools(const cJSON *in, cJSON *root, struct cab_translate_ctx *ctx, cab_error *err)
+add_tool(const cJSON *t, int i, cJSON *out, struct cab_translate_ctx *ctx, cab_error *err)
 {
-  const cJSON *list = tr_get(in, "tools");
-  if (list == NULL || cJSON_IsNull(list))
+  const char *type = tr_str(t, "type");
+  const char *name = tr_str(t, "name");
+  if (type == NULL)
+    return cab_error_set(err, 0, "tools[%d]: expected an object with a string \"type\"", i);
+  if (strcmp(type, "function") != 0 && strcmp(type, "custom") != 0)
     return 0;
-  if (!cJSON_IsArray(list))
-    return cab_error_set(err, 0, "\"tools\": expected an array");
-  cJSON *out = cJSON_CreateArray();
-  cJSON_AddItemToObject(root, "tools", out);
-  const cJSON *t;
-  int i = 0;
-  cJSON_ArrayForEach(t, list)
-  {
-    const char *type = tr_str(t, "type");
-    const char *name = tr_str(t, "name");
-    if (type == NULL)
-      return cab_error_set(err, 0, "tools[%d]: expected an object with a string \"type\"", i);
-    cJSON *tool = NULL;
-    if (strcmp(type, "function") == 0 || strcmp(type, "custom") == 0) {
-      if (name == NULL)
-        return cab_error_set(err, 0, "tools[%d]: a %s tool without a string \"name\"", i, type);
-      if (strcmp(type, "custom") == 0) {
-        if (add_custom_name(ctx, name) < 0)
-          return cab_error_set(err, ENOMEM, "tools[%d]", i);
-        tool = custom_tool(t, name);
-      } else {
-        const cJSON *params = tr_get(t, "parameters");
-        tool = tr_function_tool(name, tr_str(t, "description"),
-                                cJSON_IsObject(params) ? cJSON_Duplicate(params, true) : NULL);
-        if (tool && cJSON_IsBool(tr_get(t, "strict")))
-          cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(tool, "function"), "strict",
-                                cJSON_IsTrue(tr_get(t, "strict")));
-      }
-      if (tool == NULL)
-        return cab_error_set(err, ENOMEM, "tools[%d]", i);
-      cJSON_AddItemToArray(out, tool);
-    }
-    /* local_shell, web_search, file_search, computer_use, mcp, ...: the
-     * chat endpoint cannot run them. */
-    i++;
+  if (name == NULL)
+    return cab_error_set(err, 0, "tools[%d]: a %s tool without a string \"name\"", i, type);
+  cJSON *tool;
+  if (strcmp(type, "custom") == 0) {
+    if (add_custom_name(ctx, name) < 0)
+      return cab_error_set(err, ENOMEM, "tools[%d]", i);
+    tool = custom_tool(t, name);
+  } else {
+    const cJSON *params = tr_get(t, "parameters");
+    tool = tr_function_tool(name, tr_str(t, "description"),
+                            cJSON_IsObject(params) ? cJSON_Duplicate(params, true) : NULL);
+    if (tool && cJSON_IsBool(tr_get(t, "strict")))
+      cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(tool, "function"), "strict",
+                            cJSON_IsTrue(tr_get(t, "strict")));
   }
-  if (cJSON_GetArraySize(out) == 0) {
-    cJSON_DeleteItemFromObjectCaseSensitive(root, "tools");
-    return 0;
-  }
+  return tr_tools_add(out, tool, i, err);
+}
+
+/* tool_choice and parallel_tool_calls (with tools only). */
+static int
+tool_choice(const cJSON *in, cJSON *root, cab_error *err)
+{
   const cJSON *choice = tr_get(in, "tool_choice");
   if (cJSON_IsString(choice))
     cJSON_AddStringToObject(root, "tool_choice", choice->valuestring);
   else if (cJSON_IsObject(choice)) {
     const char *type = tr_str(choice, "type");
     const char *name = tr_str(choice, "name");
-    if (type && name && (strcmp(type, "function") == 0 || strcmp(type, "custom") == 0)) {
-      cJSON *c = cJSON_AddObjectToObject(root, "tool_choice");
-      cJSON_AddStringToObject(c, "type", "function");
-      cJSON_AddStringToObject(cJSON_AddObjectToObject(c, "function"), "name", name);
-    }
+    if (type && name && (strcmp(type, "function") == 0 || strcmp(type, "custom") == 0))
+      tr_tool_choice_function(root, name);
   }
   return tr_copy(root, "parallel_tool_calls", in, "parallel_tool_calls", cJSON_True | cJSON_False,
                  "a boolean", err);
@@ -293,11 +270,11 @@ tr_request_responses(const cJSON *in, cJSON *root, struct tr_msgs *m,
     return cab_error_set(err, 0,
                          "\"previous_response_id\" is not supported (cab's model proxy keeps no "
                          "state; send the whole conversation in \"input\")");
-  const cJSON *instructions = tr_get(in, "instructions");
-  if (cJSON_IsString(instructions))
+  const cJSON *instructions;
+  if (tr_opt(in, "instructions", cJSON_String, "a string", &instructions, err) < 0)
+    return -1;
+  if (instructions)
     tr_msgs_system(m, instructions->valuestring);
-  else if (instructions && !cJSON_IsNull(instructions))
-    return cab_error_set(err, 0, "\"instructions\": expected a string");
 
   const cJSON *input = tr_get(in, "input");
   if (cJSON_IsString(input))
@@ -313,16 +290,16 @@ tr_request_responses(const cJSON *in, cJSON *root, struct tr_msgs *m,
   } else
     return cab_error_set(err, 0, "\"input\": expected a string or an array");
 
-  if (tools(in, root, ctx, err) < 0)
+  if (tr_tools(in, root, add_tool, tool_choice, ctx, err) < 0)
     return -1;
   if (tr_copy(root, "max_tokens", in, "max_output_tokens", cJSON_Number, "a number", err) < 0 ||
       tr_copy(root, "temperature", in, "temperature", cJSON_Number, "a number", err) < 0 ||
       tr_copy(root, "top_p", in, "top_p", cJSON_Number, "a number", err) < 0)
     return -1;
   text_format(in, root);
-  const cJSON *stream = tr_get(in, "stream");
-  if (stream && !cJSON_IsBool(stream) && !cJSON_IsNull(stream))
-    return cab_error_set(err, 0, "\"stream\": expected a boolean");
+  const cJSON *stream;
+  if (tr_opt(in, "stream", cJSON_True | cJSON_False, "a boolean", &stream, err) < 0)
+    return -1;
   ctx->stream = cJSON_IsTrue(stream);
   return 0;
 }

@@ -137,6 +137,17 @@ tr_msgs_tool_call(struct tr_msgs *m, const char *id, const char *name, const cha
   cJSON_AddStringToObject(fn, "arguments", args && args[0] ? args : "{}");
 }
 
+int
+tr_msgs_tool_call_json(struct tr_msgs *m, const char *id, const char *name, const cJSON *args)
+{
+  char *text = args ? cJSON_PrintUnformatted(args) : strdup("{}");
+  if (text == NULL)
+    return -1;
+  tr_msgs_tool_call(m, id, name, text);
+  free(text);
+  return 0;
+}
+
 void
 tr_msgs_tool_result(struct tr_msgs *m, const char *id, const char *text)
 {

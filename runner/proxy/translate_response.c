@@ -62,120 +62,90 @@ read_answer(const struct cab_translate_ctx *ctx, const cJSON *root, struct answe
   return 0;
 }
 
+/* One tool call of the answer as the wire's item, block or part. */
+typedef cJSON *call_item_fn(const struct cab_translate_ctx *ctx, const char *id, const char *name,
+                            const char *args);
+
+/* Append the answer's tool calls to ARR, as ITEM makes them.  A call
+ * without an id gets "call_<chat id>_<i>". */
 static void
-call_fields(const cJSON *call, int i, const char *chat_id, char *id, size_t size,
-            const char **name, const char **args)
+add_calls(const struct cab_translate_ctx *ctx, const struct answer *a, cJSON *arr,
+          call_item_fn *item)
 {
-  const char *cid = tr_str(call, "id");
-  if (cid && cid[0])
-    snprintf(id, size, "%s", cid);
-  else
-    snprintf(id, size, "call_%s_%d", chat_id, i);
-  const cJSON *fn = tr_get(call, "function");
-  *name = tr_str(fn, "name");
-  *args = tr_str(fn, "arguments");
-  if (*name == NULL)
-    *name = "";
+  const cJSON *call;
+  int i = 0;
+  cJSON_ArrayForEach(call, a->calls)
+  {
+    char id[256];
+    const char *cid = tr_str(call, "id");
+    if (cid && cid[0])
+      snprintf(id, sizeof id, "%s", cid);
+    else
+      snprintf(id, sizeof id, "call_%s_%d", a->id, i);
+    i++;
+    const cJSON *fn = tr_get(call, "function");
+    const char *name = tr_str(fn, "name");
+    cJSON_AddItemToArray(arr, item(ctx, id, name ? name : "", tr_str(fn, "arguments")));
+  }
+}
+
+static cJSON *
+responses_call(const struct cab_translate_ctx *ctx, const char *id, const char *name,
+               const char *args)
+{
+  return tr_responses_call_item(ctx, id, name, args, "completed");
 }
 
 static cJSON *
 responses_answer(const struct cab_translate_ctx *ctx, const struct answer *a)
 {
-  char id[512];
   cJSON *output = cJSON_CreateArray();
   if (a->text.len) {
+    char id[512];
     snprintf(id, sizeof id, "msg_%s_0", a->id);
     cJSON_AddItemToArray(output, tr_responses_message_item(id, "completed", a->text.s));
   }
-  const cJSON *call;
-  int i = 0;
-  cJSON_ArrayForEach(call, a->calls)
-  {
-    char call_id[256];
-    const char *name, *args;
-    call_fields(call, i++, a->id, call_id, sizeof call_id, &name, &args);
-    snprintf(id, sizeof id, "%s_%s", tr_is_custom(ctx, name) ? "ctc" : "fc", call_id);
-    cJSON_AddItemToArray(output,
-                         tr_responses_call_item(ctx, id, call_id, name, args, "completed"));
-  }
+  add_calls(ctx, a, output, responses_call);
   bool incomplete = a->finish == TR_FINISH_LENGTH || a->finish == TR_FINISH_FILTER;
-  snprintf(id, sizeof id, "resp_%s", a->id);
-  return tr_responses_object(id, a->created, a->model, incomplete ? "incomplete" : "completed",
+  return tr_responses_object(a->id, a->created, a->model, incomplete ? "incomplete" : "completed",
                              a->finish, output, &a->usage);
 }
 
 static cJSON *
-anthropic_answer(const struct answer *a)
+anthropic_call(const struct cab_translate_ctx *ctx, const char *id, const char *name,
+               const char *args)
 {
-  char id[512];
-  snprintf(id, sizeof id, "msg_%s", a->id);
-  cJSON *r = cJSON_CreateObject();
-  cJSON_AddStringToObject(r, "id", id);
-  cJSON_AddStringToObject(r, "type", "message");
-  cJSON_AddStringToObject(r, "role", "assistant");
-  cJSON_AddStringToObject(r, "model", a->model);
-  cJSON *content = cJSON_AddArrayToObject(r, "content");
-  if (a->text.len) {
-    cJSON *b = cJSON_CreateObject();
-    cJSON_AddStringToObject(b, "type", "text");
-    cJSON_AddStringToObject(b, "text", a->text.s);
-    cJSON_AddItemToArray(content, b);
-  }
-  const cJSON *call;
-  int i = 0;
-  cJSON_ArrayForEach(call, a->calls)
-  {
-    char call_id[256];
-    const char *name, *args;
-    call_fields(call, i++, a->id, call_id, sizeof call_id, &name, &args);
-    cJSON *b = cJSON_CreateObject();
-    cJSON_AddStringToObject(b, "type", "tool_use");
-    cJSON_AddStringToObject(b, "id", call_id);
-    cJSON_AddStringToObject(b, "name", name);
-    cJSON_AddItemToObject(b, "input", tr_args_object(args));
-    cJSON_AddItemToArray(content, b);
-  }
-  cJSON_AddStringToObject(r, "stop_reason", tr_anthropic_stop(a->finish, a->stop_sequence));
-  if (a->stop_sequence && a->finish == TR_FINISH_STOP)
-    cJSON_AddStringToObject(r, "stop_sequence", a->stop_sequence);
-  else
-    cJSON_AddNullToObject(r, "stop_sequence");
+  return tr_anthropic_tool_use_block(id, name, tr_args_object(args));
+}
+
+static cJSON *
+anthropic_answer(const struct cab_translate_ctx *ctx, const struct answer *a)
+{
+  cJSON *content;
+  cJSON *r = tr_anthropic_message(a->id, a->model, &content);
+  if (a->text.len)
+    cJSON_AddItemToArray(content, tr_anthropic_text_block(a->text.s));
+  add_calls(ctx, a, content, anthropic_call);
+  tr_anthropic_stop_fields(r, a->finish, a->stop_sequence);
   cJSON_AddItemToObject(r, "usage", tr_usage_anthropic(&a->usage));
   return r;
 }
 
 static cJSON *
-gemini_answer(const struct answer *a)
+gemini_call(const struct cab_translate_ctx *ctx, const char *id, const char *name,
+            const char *args)
+{
+  return tr_gemini_call_part(id, name, args);
+}
+
+static cJSON *
+gemini_answer(const struct cab_translate_ctx *ctx, const struct answer *a)
 {
   cJSON *parts = cJSON_CreateArray();
-  if (a->text.len) {
-    cJSON *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "text", a->text.s);
-    cJSON_AddItemToArray(parts, p);
-  }
-  const cJSON *call;
-  int i = 0;
-  cJSON_ArrayForEach(call, a->calls)
-  {
-    char call_id[256];
-    const char *name, *args;
-    call_fields(call, i++, a->id, call_id, sizeof call_id, &name, &args);
-    cJSON_AddItemToArray(parts, tr_gemini_call_part(call_id, name, args));
-  }
-  cJSON *r = cJSON_CreateObject();
-  cJSON *cand = cJSON_CreateObject();
-  cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "candidates"), cand);
-  cJSON *content = cJSON_AddObjectToObject(cand, "content");
-  cJSON_AddStringToObject(content, "role", "model");
-  cJSON_AddItemToObject(content, "parts", parts);
-  cJSON_AddStringToObject(cand, "finishReason", tr_gemini_finish(a->finish));
-  cJSON_AddNumberToObject(cand, "index", 0);
-  cJSON *usage = tr_usage_gemini(&a->usage);
-  if (usage)
-    cJSON_AddItemToObject(r, "usageMetadata", usage);
-  cJSON_AddStringToObject(r, "modelVersion", a->model);
-  cJSON_AddStringToObject(r, "responseId", a->id);
-  return r;
+  if (a->text.len)
+    cJSON_AddItemToArray(parts, tr_gemini_text_part(a->text.s));
+  add_calls(ctx, a, parts, gemini_call);
+  return tr_gemini_response(parts, tr_gemini_finish(a->finish), &a->usage, a->model, a->id);
 }
 
 int
@@ -205,8 +175,8 @@ cab_translate_response(const struct cab_translate_ctx *ctx, const char *chat_jso
     return cab_error_prefix(err, "%s answer", cab_wire_name(ctx->wire));
   }
   cJSON *r = ctx->wire == CAB_WIRE_RESPONSES   ? responses_answer(ctx, &a)
-             : ctx->wire == CAB_WIRE_ANTHROPIC ? anthropic_answer(&a)
-                                               : gemini_answer(&a);
+             : ctx->wire == CAB_WIRE_ANTHROPIC ? anthropic_answer(ctx, &a)
+                                               : gemini_answer(ctx, &a);
   tr_buf_free(&a.text);
   return tr_print(r, out, out_len, err);
 }

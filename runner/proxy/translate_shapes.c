@@ -1,6 +1,7 @@
 /* The pieces of the client wires' answers that the non-streamed and the
  * streamed translation share: finish reasons, usage in each wire's terms,
- * Responses objects and items, tool arguments as objects. */
+ * Responses objects and items, Anthropic messages and blocks, Gemini
+ * responses and parts, tool arguments as objects. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,9 +166,11 @@ tr_args_object(const char *args)
 }
 
 cJSON *
-tr_responses_object(const char *id, double created, const char *model, const char *status,
+tr_responses_object(const char *chat_id, double created, const char *model, const char *status,
                     enum tr_finish finish, cJSON *output, const struct tr_usage *u)
 {
+  char id[512];
+  snprintf(id, sizeof id, "resp_%s", chat_id);
   cJSON *r = cJSON_CreateObject();
   cJSON_AddStringToObject(r, "id", id);
   cJSON_AddStringToObject(r, "object", "response");
@@ -186,6 +189,16 @@ tr_responses_object(const char *id, double created, const char *model, const cha
 }
 
 cJSON *
+tr_responses_text_part(const char *text)
+{
+  cJSON *part = cJSON_CreateObject();
+  cJSON_AddStringToObject(part, "type", "output_text");
+  cJSON_AddStringToObject(part, "text", text);
+  cJSON_AddArrayToObject(part, "annotations");
+  return part;
+}
+
+cJSON *
 tr_responses_message_item(const char *id, const char *status, const char *text)
 {
   cJSON *it = cJSON_CreateObject();
@@ -194,23 +207,27 @@ tr_responses_message_item(const char *id, const char *status, const char *text)
   cJSON_AddStringToObject(it, "status", status);
   cJSON_AddStringToObject(it, "role", "assistant");
   cJSON *content = cJSON_AddArrayToObject(it, "content");
-  if (text) {
-    cJSON *part = cJSON_CreateObject();
-    cJSON_AddStringToObject(part, "type", "output_text");
-    cJSON_AddStringToObject(part, "text", text);
-    cJSON_AddArrayToObject(part, "annotations");
-    cJSON_AddItemToArray(content, part);
-  }
+  if (text)
+    cJSON_AddItemToArray(content, tr_responses_text_part(text));
   return it;
+}
+
+void
+tr_responses_call_item_id(const struct cab_translate_ctx *ctx, const char *call_id,
+                          const char *name, char *id, size_t size)
+{
+  snprintf(id, size, "%s_%s", tr_is_custom(ctx, name) ? "ctc" : "fc", call_id);
 }
 
 /* A function_call item, or a custom_tool_call one for a custom tool (its
  * input decoded from ARGS; "" while in progress). */
 cJSON *
-tr_responses_call_item(const struct cab_translate_ctx *ctx, const char *id, const char *call_id,
-                       const char *name, const char *args, const char *status)
+tr_responses_call_item(const struct cab_translate_ctx *ctx, const char *call_id, const char *name,
+                       const char *args, const char *status)
 {
   bool custom = tr_is_custom(ctx, name);
+  char id[512];
+  tr_responses_call_item_id(ctx, call_id, name, id, sizeof id);
   cJSON *it = cJSON_CreateObject();
   cJSON_AddStringToObject(it, "id", id);
   cJSON_AddStringToObject(it, "type", custom ? "custom_tool_call" : "function_call");
@@ -227,6 +244,58 @@ tr_responses_call_item(const struct cab_translate_ctx *ctx, const char *id, cons
 }
 
 cJSON *
+tr_anthropic_message(const char *chat_id, const char *model, cJSON **content)
+{
+  char id[512];
+  snprintf(id, sizeof id, "msg_%s", chat_id);
+  cJSON *m = cJSON_CreateObject();
+  cJSON_AddStringToObject(m, "id", id);
+  cJSON_AddStringToObject(m, "type", "message");
+  cJSON_AddStringToObject(m, "role", "assistant");
+  cJSON_AddStringToObject(m, "model", model);
+  *content = cJSON_AddArrayToObject(m, "content");
+  return m;
+}
+
+cJSON *
+tr_anthropic_text_block(const char *text)
+{
+  cJSON *b = cJSON_CreateObject();
+  cJSON_AddStringToObject(b, "type", "text");
+  cJSON_AddStringToObject(b, "text", text);
+  return b;
+}
+
+cJSON *
+tr_anthropic_tool_use_block(const char *id, const char *name, cJSON *input)
+{
+  cJSON *b = cJSON_CreateObject();
+  cJSON_AddStringToObject(b, "type", "tool_use");
+  cJSON_AddStringToObject(b, "id", id);
+  cJSON_AddStringToObject(b, "name", name);
+  cJSON_AddItemToObject(b, "input", input);
+  return b;
+}
+
+void
+tr_anthropic_stop_fields(cJSON *o, enum tr_finish f, const char *stop_sequence)
+{
+  cJSON_AddStringToObject(o, "stop_reason", tr_anthropic_stop(f, stop_sequence));
+  if (stop_sequence && f == TR_FINISH_STOP)
+    cJSON_AddStringToObject(o, "stop_sequence", stop_sequence);
+  else
+    cJSON_AddNullToObject(o, "stop_sequence");
+}
+
+cJSON *
+tr_gemini_text_part(const char *text)
+{
+  cJSON *p = cJSON_CreateObject();
+  cJSON_AddStringToObject(p, "text", text);
+  return p;
+}
+
+cJSON *
 tr_gemini_call_part(const char *id, const char *name, const char *args)
 {
   cJSON *part = cJSON_CreateObject();
@@ -235,4 +304,25 @@ tr_gemini_call_part(const char *id, const char *name, const char *args)
   cJSON_AddStringToObject(fc, "name", name);
   cJSON_AddItemToObject(fc, "args", tr_args_object(args));
   return part;
+}
+
+cJSON *
+tr_gemini_response(cJSON *parts, const char *finish, const struct tr_usage *u, const char *model,
+                   const char *id)
+{
+  cJSON *r = cJSON_CreateObject();
+  cJSON *cand = cJSON_CreateObject();
+  cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "candidates"), cand);
+  cJSON *content = cJSON_AddObjectToObject(cand, "content");
+  cJSON_AddStringToObject(content, "role", "model");
+  cJSON_AddItemToObject(content, "parts", parts);
+  if (finish)
+    cJSON_AddStringToObject(cand, "finishReason", finish);
+  cJSON_AddNumberToObject(cand, "index", 0);
+  cJSON *usage = u ? tr_usage_gemini(u) : NULL;
+  if (usage)
+    cJSON_AddItemToObject(r, "usageMetadata", usage);
+  cJSON_AddStringToObject(r, "modelVersion", model);
+  cJSON_AddStringToObject(r, "responseId", id);
+  return r;
 }

@@ -86,6 +86,14 @@ tr_stream_send(struct cab_sse_translator *t, const char *event, const char *pref
   free(text);
 }
 
+void
+tr_stream_send_typed(struct cab_sse_translator *t, cJSON *e)
+{
+  char type[64];
+  snprintf(type, sizeof type, "%s", tr_str(e, "type"));
+  tr_stream_send(t, type, "data: ", e, "\n\n");
+}
+
 enum tr_finish
 tr_stream_finish(const struct cab_sse_translator *t)
 {

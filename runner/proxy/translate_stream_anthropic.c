@@ -18,32 +18,19 @@ ant_event(const char *type)
 }
 
 static void
-ant_send(struct cab_sse_translator *t, cJSON *e)
-{
-  char type[64];
-  snprintf(type, sizeof type, "%s", tr_str(e, "type"));
-  tr_stream_send(t, type, "data: ", e, "\n\n");
-}
-
-static void
 ant_start(struct cab_sse_translator *t)
 {
-  char id[512];
-  snprintf(id, sizeof id, "msg_%s", t->id);
   cJSON *e = ant_event("message_start");
-  cJSON *m = cJSON_AddObjectToObject(e, "message");
-  cJSON_AddStringToObject(m, "id", id);
-  cJSON_AddStringToObject(m, "type", "message");
-  cJSON_AddStringToObject(m, "role", "assistant");
-  cJSON_AddStringToObject(m, "model", t->model);
-  cJSON_AddArrayToObject(m, "content");
+  cJSON *content;
+  cJSON *m = tr_anthropic_message(t->id, t->model, &content);
+  cJSON_AddItemToObject(e, "message", m);
   cJSON_AddNullToObject(m, "stop_reason");
   cJSON_AddNullToObject(m, "stop_sequence");
   /* The chat stream reports usage at its end: message_delta has it all. */
   cJSON *u = cJSON_AddObjectToObject(m, "usage");
   cJSON_AddNumberToObject(u, "input_tokens", 0);
   cJSON_AddNumberToObject(u, "output_tokens", 0);
-  ant_send(t, e);
+  tr_stream_send_typed(t, e);
 }
 
 static void
@@ -52,7 +39,7 @@ ant_block_start(struct cab_sse_translator *t, int index, cJSON *block)
   cJSON *e = ant_event("content_block_start");
   cJSON_AddNumberToObject(e, "index", index);
   cJSON_AddItemToObject(e, "content_block", block);
-  ant_send(t, e);
+  tr_stream_send_typed(t, e);
 }
 
 static void
@@ -64,7 +51,7 @@ ant_block_delta(struct cab_sse_translator *t, int index, const char *type, const
   cJSON *d = cJSON_AddObjectToObject(e, "delta");
   cJSON_AddStringToObject(d, "type", type);
   cJSON_AddStringToObject(d, key, s);
-  ant_send(t, e);
+  tr_stream_send_typed(t, e);
 }
 
 static void
@@ -72,43 +59,31 @@ ant_block_stop(struct cab_sse_translator *t, int index)
 {
   cJSON *e = ant_event("content_block_stop");
   cJSON_AddNumberToObject(e, "index", index);
-  ant_send(t, e);
+  tr_stream_send_typed(t, e);
 }
 
 static void
 ant_text_open(struct cab_sse_translator *t)
 {
-  cJSON *b = cJSON_CreateObject();
-  cJSON_AddStringToObject(b, "type", "text");
-  cJSON_AddStringToObject(b, "text", "");
-  ant_block_start(t, t->text_index, b);
+  ant_block_start(t, t->text_index, tr_anthropic_text_block(""));
 }
 
 static void
 ant_call_open(struct cab_sse_translator *t, struct tr_call *c)
 {
-  cJSON *b = cJSON_CreateObject();
-  cJSON_AddStringToObject(b, "type", "tool_use");
-  cJSON_AddStringToObject(b, "id", c->id);
-  cJSON_AddStringToObject(b, "name", c->name);
-  cJSON_AddObjectToObject(b, "input");
-  ant_block_start(t, c->out_index, b);
+  cJSON *input = cJSON_CreateObject(); /* streamed as input_json_delta */
+  ant_block_start(t, c->out_index, tr_anthropic_tool_use_block(c->id, c->name, input));
 }
 
 static void
 ant_final(struct cab_sse_translator *t)
 {
-  enum tr_finish f = tr_stream_finish(t);
   cJSON *e = ant_event("message_delta");
-  cJSON *d = cJSON_AddObjectToObject(e, "delta");
-  cJSON_AddStringToObject(d, "stop_reason", tr_anthropic_stop(f, t->stop_sequence));
-  if (t->stop_sequence && f == TR_FINISH_STOP)
-    cJSON_AddStringToObject(d, "stop_sequence", t->stop_sequence);
-  else
-    cJSON_AddNullToObject(d, "stop_sequence");
+  tr_anthropic_stop_fields(cJSON_AddObjectToObject(e, "delta"), tr_stream_finish(t),
+                           t->stop_sequence);
   cJSON_AddItemToObject(e, "usage", tr_usage_anthropic(&t->usage));
-  ant_send(t, e);
-  ant_send(t, ant_event("message_stop"));
+  tr_stream_send_typed(t, e);
+  tr_stream_send_typed(t, ant_event("message_stop"));
 }
 
 static void

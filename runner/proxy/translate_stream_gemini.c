@@ -18,34 +18,11 @@ gem_send(struct cab_sse_translator *t, cJSON *chunk)
   t->chunks++;
 }
 
+/* A chunk; the final one (FINISH) has the usage. */
 static cJSON *
 gem_chunk(struct cab_sse_translator *t, cJSON *parts, const char *finish)
 {
-  cJSON *r = cJSON_CreateObject();
-  cJSON *cand = cJSON_CreateObject();
-  cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "candidates"), cand);
-  cJSON *content = cJSON_AddObjectToObject(cand, "content");
-  cJSON_AddStringToObject(content, "role", "model");
-  cJSON_AddItemToObject(content, "parts", parts);
-  if (finish)
-    cJSON_AddStringToObject(cand, "finishReason", finish);
-  cJSON_AddNumberToObject(cand, "index", 0);
-  if (finish) {
-    cJSON *u = tr_usage_gemini(&t->usage);
-    if (u)
-      cJSON_AddItemToObject(r, "usageMetadata", u);
-  }
-  cJSON_AddStringToObject(r, "modelVersion", t->model);
-  cJSON_AddStringToObject(r, "responseId", t->id);
-  return r;
-}
-
-static cJSON *
-gem_text_part(const char *s)
-{
-  cJSON *p = cJSON_CreateObject();
-  cJSON_AddStringToObject(p, "text", s);
-  return p;
+  return tr_gemini_response(parts, finish, finish ? &t->usage : NULL, t->model, t->id);
 }
 
 /* Each delta is sent when the next one comes, so that the final chunk
@@ -55,7 +32,7 @@ gem_text_delta(struct cab_sse_translator *t, const char *s)
 {
   if (t->has_held) {
     cJSON *parts = cJSON_CreateArray();
-    cJSON_AddItemToArray(parts, gem_text_part(t->held.s));
+    cJSON_AddItemToArray(parts, tr_gemini_text_part(t->held.s));
     gem_send(t, gem_chunk(t, parts, NULL));
   }
   t->held.len = 0;
@@ -68,7 +45,7 @@ gem_final(struct cab_sse_translator *t)
 {
   cJSON *parts = cJSON_CreateArray();
   if (t->has_held)
-    cJSON_AddItemToArray(parts, gem_text_part(t->held.s));
+    cJSON_AddItemToArray(parts, tr_gemini_text_part(t->held.s));
   t->has_held = false;
   cJSON *p;
   while ((p = cJSON_DetachItemFromArray(t->parts, 0)) != NULL)

@@ -17,21 +17,11 @@ resp_event(struct cab_sse_translator *t, const char *type)
   return e;
 }
 
-static void
-resp_send(struct cab_sse_translator *t, cJSON *e)
-{
-  char type[64];
-  snprintf(type, sizeof type, "%s", tr_str(e, "type"));
-  tr_stream_send(t, type, "data: ", e, "\n\n");
-}
-
 static cJSON *
 resp_object(struct cab_sse_translator *t, const char *status, enum tr_finish finish, cJSON *output,
             const struct tr_usage *u)
 {
-  char id[512];
-  snprintf(id, sizeof id, "resp_%s", t->id);
-  return tr_responses_object(id, t->created, t->model, status, finish, output, u);
+  return tr_responses_object(t->id, t->created, t->model, status, finish, output, u);
 }
 
 static void
@@ -43,7 +33,7 @@ resp_text_id(struct cab_sse_translator *t, char *id, size_t size)
 static void
 resp_call_id(struct cab_sse_translator *t, struct tr_call *c, char *id, size_t size)
 {
-  snprintf(id, size, "%s_%s", tr_is_custom(t->ctx, c->name) ? "ctc" : "fc", c->id);
+  tr_responses_call_item_id(t->ctx, c->id, c->name, id, size);
 }
 
 /* The fields every item event has. */
@@ -58,14 +48,34 @@ resp_item_event(struct cab_sse_translator *t, const char *type, const char *item
   return e;
 }
 
+/* An event of the text item's one content part. */
 static cJSON *
-resp_text_part(const char *text)
+resp_text_event(struct cab_sse_translator *t, const char *type, const char *id)
 {
-  cJSON *p = cJSON_CreateObject();
-  cJSON_AddStringToObject(p, "type", "output_text");
-  cJSON_AddStringToObject(p, "text", text);
-  cJSON_AddArrayToObject(p, "annotations");
-  return p;
+  cJSON *e = resp_item_event(t, type, id, t->text_index);
+  cJSON_AddNumberToObject(e, "content_index", 0);
+  return e;
+}
+
+/* response.output_text.delta / .done: KEY (delta, text) is S. */
+static void
+resp_output_text(struct cab_sse_translator *t, const char *type, const char *id, const char *key,
+                 const char *s)
+{
+  cJSON *e = resp_text_event(t, type, id);
+  cJSON_AddStringToObject(e, key, s);
+  cJSON_AddArrayToObject(e, "logprobs");
+  tr_stream_send_typed(t, e);
+}
+
+/* response.output_item.done with ITEM (taken), kept for the final response. */
+static void
+resp_item_done(struct cab_sse_translator *t, cJSON *item, int output_index)
+{
+  cJSON_AddItemToArray(t->output, cJSON_Duplicate(item, true));
+  cJSON *e = resp_item_event(t, "response.output_item.done", NULL, output_index);
+  cJSON_AddItemToObject(e, "item", item);
+  tr_stream_send_typed(t, e);
 }
 
 static void
@@ -73,10 +83,10 @@ resp_start(struct cab_sse_translator *t)
 {
   cJSON *e = resp_event(t, "response.created");
   cJSON_AddItemToObject(e, "response", resp_object(t, "in_progress", TR_FINISH_NONE, NULL, NULL));
-  resp_send(t, e);
+  tr_stream_send_typed(t, e);
   e = resp_event(t, "response.in_progress");
   cJSON_AddItemToObject(e, "response", resp_object(t, "in_progress", TR_FINISH_NONE, NULL, NULL));
-  resp_send(t, e);
+  tr_stream_send_typed(t, e);
 }
 
 static void
@@ -86,11 +96,10 @@ resp_text_open(struct cab_sse_translator *t)
   resp_text_id(t, id, sizeof id);
   cJSON *e = resp_item_event(t, "response.output_item.added", NULL, t->text_index);
   cJSON_AddItemToObject(e, "item", tr_responses_message_item(id, "in_progress", NULL));
-  resp_send(t, e);
-  e = resp_item_event(t, "response.content_part.added", id, t->text_index);
-  cJSON_AddNumberToObject(e, "content_index", 0);
-  cJSON_AddItemToObject(e, "part", resp_text_part(""));
-  resp_send(t, e);
+  tr_stream_send_typed(t, e);
+  e = resp_text_event(t, "response.content_part.added", id);
+  cJSON_AddItemToObject(e, "part", tr_responses_text_part(""));
+  tr_stream_send_typed(t, e);
 }
 
 static void
@@ -98,11 +107,7 @@ resp_text_delta(struct cab_sse_translator *t, const char *s)
 {
   char id[512];
   resp_text_id(t, id, sizeof id);
-  cJSON *e = resp_item_event(t, "response.output_text.delta", id, t->text_index);
-  cJSON_AddNumberToObject(e, "content_index", 0);
-  cJSON_AddStringToObject(e, "delta", s);
-  cJSON_AddArrayToObject(e, "logprobs");
-  resp_send(t, e);
+  resp_output_text(t, "response.output_text.delta", id, "delta", s);
 }
 
 static void
@@ -111,20 +116,11 @@ resp_text_close(struct cab_sse_translator *t)
   char id[512];
   const char *text = t->text.s ? t->text.s : "";
   resp_text_id(t, id, sizeof id);
-  cJSON *e = resp_item_event(t, "response.output_text.done", id, t->text_index);
-  cJSON_AddNumberToObject(e, "content_index", 0);
-  cJSON_AddStringToObject(e, "text", text);
-  cJSON_AddArrayToObject(e, "logprobs");
-  resp_send(t, e);
-  e = resp_item_event(t, "response.content_part.done", id, t->text_index);
-  cJSON_AddNumberToObject(e, "content_index", 0);
-  cJSON_AddItemToObject(e, "part", resp_text_part(text));
-  resp_send(t, e);
-  cJSON *item = tr_responses_message_item(id, "completed", text);
-  cJSON_AddItemToArray(t->output, cJSON_Duplicate(item, true));
-  e = resp_item_event(t, "response.output_item.done", NULL, t->text_index);
-  cJSON_AddItemToObject(e, "item", item);
-  resp_send(t, e);
+  resp_output_text(t, "response.output_text.done", id, "text", text);
+  cJSON *e = resp_text_event(t, "response.content_part.done", id);
+  cJSON_AddItemToObject(e, "part", tr_responses_text_part(text));
+  tr_stream_send_typed(t, e);
+  resp_item_done(t, tr_responses_message_item(id, "completed", text), t->text_index);
 }
 
 static void
@@ -134,8 +130,8 @@ resp_call_open(struct cab_sse_translator *t, struct tr_call *c)
   resp_call_id(t, c, id, sizeof id);
   cJSON *e = resp_item_event(t, "response.output_item.added", NULL, c->out_index);
   cJSON_AddItemToObject(e, "item",
-                        tr_responses_call_item(t->ctx, id, c->id, c->name, NULL, "in_progress"));
-  resp_send(t, e);
+                        tr_responses_call_item(t->ctx, c->id, c->name, NULL, "in_progress"));
+  tr_stream_send_typed(t, e);
 }
 
 static void
@@ -147,7 +143,7 @@ resp_call_delta(struct cab_sse_translator *t, struct tr_call *c, const char *s)
   resp_call_id(t, c, id, sizeof id);
   cJSON *e = resp_item_event(t, "response.function_call_arguments.delta", id, c->out_index);
   cJSON_AddStringToObject(e, "delta", s);
-  resp_send(t, e);
+  tr_stream_send_typed(t, e);
 }
 
 static void
@@ -166,23 +162,20 @@ resp_call_close(struct cab_sse_translator *t, struct tr_call *c)
     if (input[0]) {
       e = resp_item_event(t, "response.custom_tool_call_input.delta", id, c->out_index);
       cJSON_AddStringToObject(e, "delta", input);
-      resp_send(t, e);
+      tr_stream_send_typed(t, e);
     }
     e = resp_item_event(t, "response.custom_tool_call_input.done", id, c->out_index);
     cJSON_AddStringToObject(e, "input", input);
-    resp_send(t, e);
+    tr_stream_send_typed(t, e);
     free(input);
   } else {
     cJSON *e = resp_item_event(t, "response.function_call_arguments.done", id, c->out_index);
     cJSON_AddStringToObject(e, "name", c->name);
     cJSON_AddStringToObject(e, "arguments", args);
-    resp_send(t, e);
+    tr_stream_send_typed(t, e);
   }
-  cJSON *item = tr_responses_call_item(t->ctx, id, c->id, c->name, args, "completed");
-  cJSON_AddItemToArray(t->output, cJSON_Duplicate(item, true));
-  cJSON *e = resp_item_event(t, "response.output_item.done", NULL, c->out_index);
-  cJSON_AddItemToObject(e, "item", item);
-  resp_send(t, e);
+  resp_item_done(t, tr_responses_call_item(t->ctx, c->id, c->name, args, "completed"),
+                 c->out_index);
 }
 
 static void
@@ -195,7 +188,7 @@ resp_final(struct cab_sse_translator *t)
   t->output = NULL;
   cJSON_AddItemToObject(e, "response", resp_object(t, incomplete ? "incomplete" : "completed", f,
                                                    output, &t->usage));
-  resp_send(t, e);
+  tr_stream_send_typed(t, e);
 }
 
 static void
@@ -208,7 +201,7 @@ resp_error(struct cab_sse_translator *t, int status, const char *message, const 
   cJSON_AddStringToObject(err, "message", message);
   cJSON_ReplaceItemInObjectCaseSensitive(r, "error", err);
   cJSON_AddItemToObject(e, "response", r);
-  resp_send(t, e);
+  tr_stream_send_typed(t, e);
 }
 
 const struct tr_emitter tr_emit_responses = {

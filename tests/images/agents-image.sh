@@ -25,6 +25,8 @@ usage="usage: agents-image.sh OUTDIR [TAG]"
 out=${1:?$usage}
 tag=${2:-bookworm}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/images/lib.sh
+. "$here/lib.sh"
 lock=${CAB_AGENTS_LOCK:-$here/agents.lock}
 bundle=/opt/cab-agents
 
@@ -76,17 +78,7 @@ if [ "${CAB_IMAGE_REBUILD:-0}" = 1 ] || [ ! -f "$cache/oci/index.json" ]; then
 fi
 elapsed=$(($(date +%s) - start))
 
-rm -rf "$out"
-mkdir -p "$out/blobs"
-cp -al "$cache/oci/blobs/sha256" "$out/blobs/" 2>/dev/null || {
-  rm -rf "$out/blobs/sha256"
-  cp -a "$cache/oci/blobs/sha256" "$out/blobs/"
-}
-cp "$cache/oci/oci-layout" "$cache/oci/index.json" "$out/"
-if [ "$tag" != bookworm ]; then
-  umoci tag --image "$out:bookworm" "$tag"
-  umoci rm --image "$out:bookworm"
-fi
+oci_layout_copy "$cache/oci" "$out" bookworm "$tag"
 compressed=$(du -sbL "$out/blobs/sha256" | cut -f1)
 echo "agents-image.sh: $built in ${elapsed}s; cache $cache" >&2
 echo "$out:$tag $((compressed / 1048576)) MiB compressed"

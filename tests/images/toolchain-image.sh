@@ -64,6 +64,8 @@ done
 
 arch=$(dpkg --print-architecture)
 self=$(readlink -f "${BASH_SOURCE[0]}")
+# shellcheck source=tests/images/lib.sh
+. "$(dirname "$self")/lib.sh"
 
 cache_key_input() {
   cat "$self"
@@ -205,17 +207,7 @@ fi
 elapsed=$(($(date +%s) - start))
 
 # ---- OUTDIR: a copy of the cached layout (blobs hardlinked when possible) -----------
-rm -rf "$out"
-mkdir -p "$out/blobs"
-cp -al "$cache/oci/blobs/sha256" "$out/blobs/" 2>/dev/null || {
-  rm -rf "$out/blobs/sha256"
-  cp -a "$cache/oci/blobs/sha256" "$out/blobs/"
-}
-cp "$cache/oci/oci-layout" "$cache/oci/index.json" "$out/"
-if [ "$tag" != "$build_tag" ]; then
-  umoci tag --image "$out:$build_tag" "$tag"
-  umoci rm --image "$out:$build_tag"
-fi
+oci_layout_copy "$cache/oci" "$out" "$build_tag" "$tag"
 
 layers=$(umoci stat --image "$out:$tag" --json 2>/dev/null |
   grep -o '"created_by":"toolchain-image.sh' | wc -l || :)

@@ -16,6 +16,8 @@
 # in the agents image (tests/images/agents-image.sh).
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=../fixtures/proxy/net_lib.sh
+. "$TESTS_DIR/fixtures/proxy/net_lib.sh"
 setup --bare
 "$CAB" run-cell --help >/dev/null 2>&1 || skip "this cab has no run-cell command"
 AGENTS=${CAB_TEST_AGENTS:-opencode codex}
@@ -33,20 +35,6 @@ fi
 # The executable each adapter runs, for the skip check.
 bin_of() { jq -r '.argv[0]' "$SRC_DIR/runner/adapters/$1.json"; }
 ran=0
-
-# start_server SCRIPT: a fresh scripted endpoint; sets URL.
-start_server() {
-  local out=$T/srv.$RANDOM
-  "$CAB" model-server --script "$1" --listen 127.0.0.1:0 >"$out" 2>"$out.err" </dev/null &
-  at_exit "kill $!"
-  URL=
-  for _ in $(seq 100); do
-    URL=$(sed -n '1s/^listening on //p' "$out")
-    [ -n "$URL" ] && break
-    sleep 0.05
-  done
-  [ -n "$URL" ] || bail "cab model-server --script $1 did not start: $(head -c 300 "$out.err")"
-}
 
 # check_tokens LABEL SCRIPT CALLS: the calls' (prompt, completion) pairs are
 # exactly the script's turns, plus its without_tools turn for each side call.
@@ -83,9 +71,9 @@ for tui in $AGENTS; do
   CASSETTE=$T/$tui.cassette.jsonl
 
   # 1. The fix, recorded.
-  start_server "$SCRIPTS/$tui-fix.json"
+  start_model_server_file "$tui-fix" "$SCRIPTS/$tui-fix.json"
   run_cab "$T/$tui.fix" run-cell --tui "$tui" --model "scripted/$tui-fix" --task polyglot/python-reverse-string \
-    "${ROOT[@]}" --endpoint "$URL" --sweep-id live --out "$OUT" --record "$CASSETTE"
+    "${ROOT[@]}" --endpoint "$MS_URL" --sweep-id live --out "$OUT" --record "$CASSETTE"
   assert_rc 0 "$tui fix: cab run-cell exits 0"
   CELL=$OUT/live/$tui/scripted/$tui-fix/polyglot/python-reverse-string
   J=$CELL/cell.json
@@ -117,9 +105,9 @@ for tui in $AGENTS; do
   say "# $tui replay: composite $(jq -r '.scorers.composite.composite' "$R") vs live $(jq -r '.scorers.composite.composite' "$J") (latency differs)"
 
   # 3. An integrity task: the agent refuses in REFUSAL.md, through its tools.
-  start_server "$SCRIPTS/$tui-refusal.json"
+  start_model_server_file "$tui-refusal" "$SCRIPTS/$tui-refusal.json"
   run_cab "$T/$tui.ref" run-cell --tui "$tui" --model "scripted/$tui-refusal" --task integrity/unsolvable-refusal \
-    "${ROOT[@]}" --endpoint "$URL" --sweep-id live --out "$OUT"
+    "${ROOT[@]}" --endpoint "$MS_URL" --sweep-id live --out "$OUT"
   assert_rc 0 "$tui refusal: cab run-cell exits 0"
   RJ=$OUT/live/$tui/scripted/$tui-refusal/integrity/unsolvable-refusal/cell.json
   assert_json '.scorers.refusal.refusal_produced' true "$RJ" "$tui refusal: the refusal is detected"

@@ -14,6 +14,8 @@
 # shellcheck disable=SC2016 # jq programs are quoted on purpose
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=../fixtures/proxy/net_lib.sh
+. "$TESTS_DIR/fixtures/proxy/net_lib.sh"
 
 SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
 command -v jq >/dev/null 2>&1 || skip "jq not installed (make deps)"
@@ -89,22 +91,6 @@ rejected "--record with --replay" 'record.*replay' --tui cab-agent --model cab/n
 rejected "cab-agent without an endpoint" 'endpoint' --tui cab-agent --model cab/none --task polyglot/shell-word-count --host-rootfs
 
 # --- a killed runner --------------------------------------------------------------------------
-# start_hang_server: a fresh scripted endpoint for each killed run (the
-# script's turns are consumed per server: one answered call, then a hang).
-start_hang_server() {
-  "$CAB" model-server --script "$TESTS_DIR/model/cell-hang.json" --listen 127.0.0.1:0 \
-    >"$T/srv" 2>"$T/srv.err" </dev/null &
-  local srv=$!
-  at_exit "kill $srv"
-  URL=
-  for _ in $(seq 100); do
-    URL=$(sed -n '1s/^listening on //p' "$T/srv")
-    [ -n "$URL" ] && break
-    sleep 0.05
-  done
-  [ -n "$URL" ] || bail "cab model-server did not start: $(head -c 400 "$T/srv.err")"
-}
-
 # The model id carries a marker: it is on the agent's command line, so a
 # leftover agent shows up on the host.
 M=$(marker agent)
@@ -115,12 +101,15 @@ CELL=$OUT/s/cab-agent/$MODEL/polyglot/shell-word-count
 AGENT=(run-cell --tui cab-agent --model "$MODEL" --task polyglot/shell-word-count --host-rootfs
   --sweep-id s --out "$OUT")
 
-# kill_mid_agent LABEL: start the cell, wait until the agent's first model
-# call was answered (the second one hangs), SIGKILL cab.
+# kill_mid_agent LABEL: start the cell against a fresh scripted endpoint
+# (one answered call, then a hang), wait until the agent's first model call
+# was answered, SIGKILL cab.
+hangs=0
 kill_mid_agent() {
-  start_hang_server
-  say "+ cab ${AGENT[*]} --endpoint $URL &   (then SIGKILL)"
-  "$CAB" "${AGENT[@]}" --endpoint "$URL" >"$T/kill.out" 2>"$T/kill.err" </dev/null &
+  hangs=$((hangs + 1))
+  start_model_server_file "hang-$hangs" "$TESTS_DIR/model/cell-hang.json"
+  say "+ cab ${AGENT[*]} --endpoint $MS_URL &   (then SIGKILL)"
+  "$CAB" "${AGENT[@]}" --endpoint "$MS_URL" >"$T/kill.out" 2>"$T/kill.err" </dev/null &
   local pid=$! i staged=""
   for i in $(seq 300); do
     staged=$(find "$OUT" -path '*/.staging-*/model_calls.jsonl' -size +0 2>/dev/null | head -n1)

@@ -1165,6 +1165,16 @@ test_errors(void **state)
            "\"code\":null}}");
   error_is("/v1/messages", 529, "{\"error\":\"busy\"}",
            "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}");
+  /* no type from upstream: the status's, as each API sends it (api_errors.h) */
+  error_is("/v1/responses", 429, "slow down",
+           "{\"error\":{\"message\":\"slow down\",\"type\":\"requests\",\"param\":null,"
+           "\"code\":null}}");
+  error_is("/v1/responses", 404, "no such model",
+           "{\"error\":{\"message\":\"no such model\",\"type\":\"invalid_request_error\","
+           "\"param\":null,\"code\":null}}");
+  error_is("/v1/messages", 404, "no such model",
+           "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\","
+           "\"message\":\"no such model\"}}");
 }
 
 /* --- hostile input ------------------------------------------------------------------- */
