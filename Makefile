@@ -116,7 +116,7 @@ test-agents: all agents
 	  export CAB_HOME=$(abspath $(BUILD))/test-agents-home; out=$(abspath $(BUILD))/agents-image; \
 	  bash tests/images/agents-image.sh "$$out" bookworm || exit 1; t2=$$(date +%s); \
 	  $(BUILD)/cab import "$$out" --name cab/agents:bookworm >/dev/null || exit 1; t3=$$(date +%s); \
-	  CAB_TEST_IMAGE=cab/agents:bookworm CAB_TEST_MODES=root CAB_TEST_AGENTS="$(TEST_AGENTS)" \
+	  CAB_TEST_IMAGE=cab/agents:bookworm CAB_TEST_MODES=root CAB_TEST_AGENTS="$(TEST_AGENTS)" CAB_TEST_TIMEOUT=900 \
 	    CAB_PER_TEST_TIMEOUT=1200 CAB_BUILD=$(abspath $(BUILD)) bash tests/run.sh agent_cells || rc=$$?; \
 	  echo "test-agents: image $$((t2 - t1))s, import $$((t3 - t2))s, cells in the image $$(($$(date +%s) - t3))s"; \
 	fi; exit $$rc

@@ -119,6 +119,9 @@ run_as() {
     "CAB_AGENTS_PREFIX=${CAB_AGENTS_PREFIX:-}"
     "CAB_TEST_IMAGE=${CAB_TEST_IMAGE:-}"
   )
+  # A longer per-command limit from the caller (make test-agents' first cell
+  # unpacks a 1.4 GiB image).
+  [ -n "${CAB_TEST_TIMEOUT:-}" ] && envv+=("CAB_TEST_TIMEOUT=$CAB_TEST_TIMEOUT")
   # A store given by the caller (make test-agents' image) is used as is.
   [ -n "${CAB_HOME:-}" ] && envv+=("CAB_HOME=$CAB_HOME")
   if [ "$mode" = user ]; then

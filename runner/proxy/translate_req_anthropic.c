@@ -78,9 +78,14 @@ tool_result(const cJSON *block, struct tr_msgs *m)
 static int
 message(const cJSON *msg, int i, struct tr_msgs *m, cab_error *err)
 {
+  /* "system" is not in Anthropic's documented API, but claude-code sends
+   * its environment context that way mid-conversation (2.1.x, for a model
+   * it does not know): a chat system message where it stands. */
   const char *role = tr_str(msg, "role");
-  if (role == NULL || (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0))
-    return cab_error_set(err, 0, "messages[%d]: \"role\" must be \"user\" or \"assistant\"", i);
+  if (role == NULL || (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0 &&
+                       strcmp(role, "system") != 0))
+    return cab_error_set(err, 0, "messages[%d]: \"role\" must be \"user\", \"assistant\" or "
+                                 "\"system\"", i);
   const cJSON *content = tr_get(msg, "content");
   if (cJSON_IsString(content)) {
     tr_msgs_text(m, role, content->valuestring);
@@ -115,7 +120,7 @@ message(const cJSON *msg, int i, struct tr_msgs *m, cab_error *err)
   if (!text.oom)
     tr_msgs_text(m, role, text.s);
   tr_buf_free(&text);
-  if (user)
+  if (user || strcmp(role, "system") == 0)
     return 0;
   cJSON_ArrayForEach(block, content)
   {

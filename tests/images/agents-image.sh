@@ -12,7 +12,8 @@
 # /opt): as another user it prints "skip: ..." and exits 77.
 #
 # Layers: 1 base, 2 toolchains (toolchain-image.sh's, cached there), 3 agents
-# (umoci insert of /opt/cab-agents, no unpack of the layers below).  Config:
+# (/opt/cab-agents as a tar appended with umoci raw add-layer, no unpack of
+# the layers below).  Config:
 # PATH starts with /opt/cab-agents/bin, WorkingDir /work.
 #
 # Cache: ${CAB_IMAGE_CACHE:-/var/tmp/cab-images}/agents-KEY/oci, KEY hashing
@@ -60,9 +61,16 @@ if [ "${CAB_IMAGE_REBUILD:-0}" = 1 ] || [ ! -f "$cache/oci/index.json" ]; then
   cp -a "$base/oci" "$work/oci"
   img=$work/oci:bookworm
   # Layer 3: the bundle as it is on the host (world-readable, Node 22 and
-  # every agent at its pinned version).
-  umoci insert --image "$img" --history.created_by \
-    "agents-image.sh: /opt/cab-agents ($(tr '\n' ' ' <"$bundle/.lock-packages"))" "$bundle" "$bundle" >/dev/null
+  # every agent at its pinned version), archived by GNU tar and appended
+  # verbatim.  (umoci 0.4.7's `insert` of this 23,000-file tree wrote a layer
+  # whose tar stream stopped inside its last entry; tar and libarchive both
+  # reject it.)
+  tar --create --file "$work/agents.tar" --directory / --numeric-owner --owner=0 --group=0 \
+    --sort=name --format=pax --pax-option=delete=atime,delete=ctime "${bundle#/}"
+  tar --list --file "$work/agents.tar" >/dev/null || { echo "agents-image.sh: the layer tar does not read back" >&2; exit 1; }
+  umoci raw add-layer --image "$img" --history.created_by \
+    "agents-image.sh: /opt/cab-agents ($(tr '\n' ' ' <"$bundle/.lock-packages"))" "$work/agents.tar" >/dev/null
+  rm -f "$work/agents.tar"
   umoci config --image "$img" \
     --config.env "PATH=$bundle/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     --config.env LANG=C.UTF-8 --config.workingdir /work \

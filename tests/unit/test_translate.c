@@ -403,6 +403,22 @@ static void
 test_request_anthropic(void **state)
 {
   check_request_fixture("/v1/messages", "beta=true", "anthropic_request");
+  /* claude-code 2.1.x sends its environment context as a "system" message
+   * inside messages[] (tests/fixtures/agents/claude-code-first-request.json):
+   * a chat system message where it stands. */
+  struct cab_wire_route r = route_of("/v1/messages", "beta=true");
+  struct cab_translate_ctx *ctx = NULL;
+  cJSON *got = request(&r,
+                       "{\"model\":\"m\",\"max_tokens\":9,\"system\":\"S\",\"messages\":["
+                       "{\"role\":\"user\",\"content\":\"fix it\"},"
+                       "{\"role\":\"system\",\"content\":[{\"type\":\"text\",\"text\":\"cwd: /work\"}]}]}",
+                       &ctx);
+  cJSON *want = cJSON_Parse("[{\"role\":\"system\",\"content\":\"S\"},{\"role\":\"user\",\"content\":"
+                            "\"fix it\"},{\"role\":\"system\",\"content\":\"cwd: /work\"}]");
+  assert_json_eq(cJSON_GetObjectItemCaseSensitive(got, "messages"), want, "a mid-conversation system message");
+  cJSON_Delete(want);
+  cJSON_Delete(got);
+  cab_translate_ctx_free(ctx);
 }
 
 static void
@@ -502,7 +518,7 @@ test_request_bad(void **state)
   request_fails(&resp, "{\"model\":\"m\",\"input\":[]}", "no messages to send");
   request_fails(&ant, "{\"model\":\"m\",\"messages\":\"hi\"}", "\"messages\": expected an array");
   request_fails(&ant, "{\"model\":\"m\",\"messages\":[{\"role\":\"bot\",\"content\":\"x\"}]}",
-                "messages[0]: \"role\" must be \"user\" or \"assistant\"");
+                "messages[0]: \"role\" must be \"user\", \"assistant\" or \"system\"");
   request_fails(&ant, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":5}]}",
                 "messages[0].content: expected a string or an array");
   request_fails(&ant, "{\"model\":\"m\",\"system\":5,\"messages\":[]}", "\"system\": expected");
