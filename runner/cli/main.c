@@ -48,6 +48,7 @@ static const struct command commands[] = {
     {"rmi", FULL(cab_cmd_rmi), "remove an image reference"},
     {"gc", FULL(cab_cmd_gc), "drop unreferenced blobs and rootfs caches"},
     {"doctor", cab_cmd_doctor, "show what this host supports"},
+    {"slurm", FULL(cab_cmd_slurm), "write (and submit) a Slurm job array running a sweep's shards"},
 };
 
 #ifdef CAB_CORE

@@ -1,0 +1,300 @@
+/* cab slurm PLAN.json --shards N [--partition P] [--time T] [--mem M]
+ *                      [--cpus C] [--out DIR] [--submit]
+ *
+ * Scale-out on an existing Slurm cluster rather than a home-made one: write
+ * an sbatch job array whose task K runs `cab sweep PLAN --shard K/N` on some
+ * node (no Docker, no root: the jobs run as the submitting user, in cab's
+ * own rootless sandboxes), and a job that depends on the whole array and
+ * merges the shards and writes the leaderboard.  Files, under OUT/slurm/:
+ *   sweep.sbatch   the array (one shard per task; --resume, so a requeued
+ *                  task carries on where it stopped)
+ *   merge.sbatch   cab merge of every shard, then cab leaderboard
+ *   submit.sh      sbatch the array, then the merge with afterok on it
+ * --submit runs submit.sh and prints the two job ids. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fsutil.h"
+#include "runner/cli/commands.h"
+
+static const char slurm_usage[] =
+    "usage: cab slurm PLAN.json --shards N [OPTIONS]\n"
+    "\n"
+    "  --shards N        array tasks, each running 'cab sweep --shard K/N'\n"
+    "  --partition P     sbatch --partition\n"
+    "  --time T          sbatch --time for each shard (e.g. 4:00:00)\n"
+    "  --mem M           sbatch --mem for each shard (e.g. 16G)\n"
+    "  --cpus C          sbatch --cpus-per-task (also the shard's -j)\n"
+    "  --out DIR         where the shards, the merge and the scripts go (default ./results)\n"
+    "  --submit          sbatch the array and the merge now (needs sbatch on PATH)\n";
+
+/* S in single quotes for sh: ' becomes '\''. */
+static void
+put_quoted(FILE *f, const char *s)
+{
+  fputc('\'', f);
+  for (; *s; s++) {
+    if (*s == '\'')
+      fputs("'\\''", f);
+    else
+      fputc(*s, f);
+  }
+  fputc('\'', f);
+}
+
+/* Slurm options take no newlines or quotes: refuse them early. */
+static int
+check_value(const char *opt, const char *v, cab_error *err)
+{
+  for (const char *p = v; *p; p++)
+    if (*p == '\n' || *p == '\'' || *p == '"' || *p == ' ')
+      return cab_error_set(err, 0, "slurm: %s '%s': spaces and quotes are not allowed", opt, v);
+  return 0;
+}
+
+struct slurm_opts {
+  const char *plan, *partition, *time, *mem, *out;
+  long shards, cpus;
+  bool submit;
+  char cab[PATH_MAX + 8], plan_abs[PATH_MAX], out_abs[PATH_MAX], sweep_id[256];
+};
+
+static void
+sbatch_common(FILE *f, const struct slurm_opts *o)
+{
+  if (o->partition)
+    fprintf(f, "#SBATCH --partition=%s\n", o->partition);
+  if (o->time)
+    fprintf(f, "#SBATCH --time=%s\n", o->time);
+  if (o->mem)
+    fprintf(f, "#SBATCH --mem=%s\n", o->mem);
+}
+
+static int
+write_script(const char *dir, const char *name, const char *text, size_t len, cab_error *err)
+{
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return cab_write_file_atomic(path, text, len, 0755, err);
+}
+
+static int
+write_scripts(const struct slurm_opts *o, const char *dir, cab_error *err)
+{
+  char *buf = NULL;
+  size_t len = 0;
+
+  /* the array */
+  FILE *f = open_memstream(&buf, &len);
+  if (f == NULL)
+    return cab_error_sys(err, "slurm: memory");
+  fprintf(f, "#!/bin/bash\n# Written by cab slurm: shard K of %ld of sweep %s, one per array task.\n",
+          o->shards, o->sweep_id);
+  fprintf(f, "#SBATCH --job-name=cab-%s\n#SBATCH --array=1-%ld\n", o->sweep_id, o->shards);
+  if (o->cpus > 0)
+    fprintf(f, "#SBATCH --cpus-per-task=%ld\n", o->cpus);
+  sbatch_common(f, o);
+  fputs("set -euo pipefail\n", f);
+  fputs("# cab needs unprivileged user namespaces on the node (see 'cab doctor').\n", f);
+  fputs("exec ", f);
+  put_quoted(f, o->cab);
+  fputs(" sweep ", f);
+  put_quoted(f, o->plan_abs);
+  fprintf(f, " --shard \"$SLURM_ARRAY_TASK_ID/%ld\" --resume \\\n  --out ", o->shards);
+  put_quoted(f, o->out_abs);
+  fputs("\"/shards/shard-$SLURM_ARRAY_TASK_ID\" ${SLURM_CPUS_PER_TASK:+-j \"$SLURM_CPUS_PER_TASK\"}\n", f);
+  fclose(f);
+  int r = write_script(dir, "sweep.sbatch", buf, len, err);
+  free(buf);
+  if (r < 0)
+    return -1;
+
+  /* the merge, after every shard */
+  buf = NULL;
+  f = open_memstream(&buf, &len);
+  if (f == NULL)
+    return cab_error_sys(err, "slurm: memory");
+  fprintf(f, "#!/bin/bash\n# Written by cab slurm: merge the %ld shards of sweep %s and rank them.\n",
+          o->shards, o->sweep_id);
+  fprintf(f, "#SBATCH --job-name=cab-%s-merge\n", o->sweep_id);
+  sbatch_common(f, o);
+  fputs("set -euo pipefail\nCAB=", f);
+  put_quoted(f, o->cab);
+  fputs("\nOUT=", f);
+  put_quoted(f, o->out_abs);
+  fputs("\n\"$CAB\" merge \"$OUT\"/shards/shard-* --out \"$OUT/merged\"\n", f);
+  fputs("if \"$CAB\" leaderboard --help >/dev/null 2>&1; then\n"
+        "  \"$CAB\" leaderboard \"$OUT/merged\" >\"$OUT/leaderboard.txt\"\nfi\n",
+        f);
+  fputs("if \"$CAB\" report --help >/dev/null 2>&1; then\n"
+        "  \"$CAB\" report \"$OUT/merged\" --out \"$OUT/site\"\nfi\n",
+        f);
+  fclose(f);
+  r = write_script(dir, "merge.sbatch", buf, len, err);
+  free(buf);
+  if (r < 0)
+    return -1;
+
+  /* submission: the merge waits for the whole array to succeed */
+  buf = NULL;
+  f = open_memstream(&buf, &len);
+  if (f == NULL)
+    return cab_error_sys(err, "slurm: memory");
+  fputs("#!/bin/bash\n# Written by cab slurm: submit the shards, then the merge.\nset -euo pipefail\n"
+        "D=$(cd \"$(dirname \"$0\")\" && pwd)\n"
+        "mkdir -p \"$D/logs\"\n"
+        "# --output here, not in #SBATCH lines: the path may hold spaces.\n"
+        "array=$(sbatch --parsable --output=\"$D/logs/shard-%a.log\" \"$D/sweep.sbatch\")\n"
+        "array=${array%%;*}\n"
+        "merge=$(sbatch --parsable --output=\"$D/logs/merge.log\" --dependency=afterok:\"$array\" \\\n"
+        "  \"$D/merge.sbatch\")\n"
+        "echo \"$array ${merge%%;*}\"\n",
+        f);
+  fclose(f);
+  r = write_script(dir, "submit.sh", buf, len, err);
+  free(buf);
+  return r;
+}
+
+/* The plan's sweep_id: just enough of the plan to name the jobs; cab sweep
+ * validates the rest on the node (and --dry-run checks it here). */
+static int
+read_sweep_id(struct slurm_opts *o, cab_error *err)
+{
+  cleanup_free char *text = NULL;
+  if (cab_read_file_at(AT_FDCWD, o->plan, 16 << 20, &text, NULL, err) < 0)
+    return cab_error_prefix(err, "slurm: plan %s", o->plan);
+  cJSON *j = cJSON_Parse(text);
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "sweep_id");
+  int r = 0;
+  if (!cJSON_IsString(id) || id->valuestring[0] == '\0' ||
+      strspn(id->valuestring, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+          strlen(id->valuestring))
+    r = cab_error_set(err, 0, "slurm: %s: sweep_id: expected a name of letters, digits, '.', '_' "
+                              "and '-'", o->plan);
+  else
+    snprintf(o->sweep_id, sizeof o->sweep_id, "%s", id->valuestring);
+  cJSON_Delete(j);
+  return r;
+}
+
+static int
+submit(const char *dir, cab_error *err)
+{
+  char script[PATH_MAX + 16];
+  snprintf(script, sizeof script, "%s/submit.sh", dir);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0)
+    return cab_error_sys(err, "slurm: fork");
+  if (pid == 0) {
+    execl("/bin/bash", "bash", script, (char *)NULL);
+    _exit(127);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    return cab_error_set(err, 0, "slurm: %s failed (is sbatch on PATH and the cluster up?)", script);
+  return 0;
+}
+
+int
+cab_cmd_slurm(int argc, char **argv)
+{
+  enum { O_SHARDS = 256, O_PARTITION, O_TIME, O_MEM, O_CPUS, O_OUT, O_SUBMIT, O_HELP };
+  static const struct option longopts[] = {
+      {"shards", required_argument, 0, O_SHARDS}, {"partition", required_argument, 0, O_PARTITION},
+      {"time", required_argument, 0, O_TIME},     {"mem", required_argument, 0, O_MEM},
+      {"cpus", required_argument, 0, O_CPUS},     {"out", required_argument, 0, O_OUT},
+      {"submit", no_argument, 0, O_SUBMIT},       {"help", no_argument, 0, O_HELP},
+      {0, 0, 0, 0},
+  };
+  struct slurm_opts o = {.out = "results"};
+  cab_error err = {0};
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    char *end = NULL;
+    switch (opt) {
+    case O_SHARDS:
+      o.shards = strtol(optarg, &end, 10);
+      if (*end || o.shards < 1 || o.shards > 100000) {
+        cab_error_set(&err, 0, "slurm: --shards %s: expected a whole number from 1", optarg);
+        return cab_cli_fail(&err);
+      }
+      break;
+    case O_CPUS:
+      o.cpus = strtol(optarg, &end, 10);
+      if (*end || o.cpus < 1) {
+        cab_error_set(&err, 0, "slurm: --cpus %s: expected a whole number from 1", optarg);
+        return cab_cli_fail(&err);
+      }
+      break;
+    case O_PARTITION: o.partition = optarg; break;
+    case O_TIME: o.time = optarg; break;
+    case O_MEM: o.mem = optarg; break;
+    case O_OUT: o.out = optarg; break;
+    case O_SUBMIT: o.submit = true; break;
+    case O_HELP: fputs(slurm_usage, stdout); return 0;
+    default:
+      cab_error_set(&err, 0, "slurm: unknown or incomplete option '%s'; see 'cab slurm --help'",
+                    argv[optind - 1]);
+      return cab_cli_fail(&err);
+    }
+  }
+  if (optind + 1 != argc || o.shards == 0) {
+    cab_error_set(&err, 0, "slurm: usage: cab slurm PLAN.json --shards N [OPTIONS]; see 'cab "
+                           "slurm --help'");
+    return cab_cli_fail(&err);
+  }
+  o.plan = argv[optind];
+  if ((o.partition && check_value("--partition", o.partition, &err) < 0) ||
+      (o.time && check_value("--time", o.time, &err) < 0) ||
+      (o.mem && check_value("--mem", o.mem, &err) < 0) || read_sweep_id(&o, &err) < 0)
+    return cab_cli_fail(&err);
+  /* Absolute paths: the jobs start in Slurm's working directory on
+   * another node (a shared filesystem is assumed, as for any array). */
+  if (realpath(o.plan, o.plan_abs) == NULL) {
+    cab_error_sys(&err, "slurm: plan %s", o.plan);
+    return cab_cli_fail(&err);
+  }
+  char dir[PATH_MAX + 16];
+  if (cab_mkdir_p(o.out, 0755, &err) < 0 || realpath(o.out, o.out_abs) == NULL) {
+    if (err.message[0] == '\0')
+      cab_error_sys(&err, "slurm: --out %s", o.out);
+    return cab_cli_fail(&err);
+  }
+  char exe_dir[PATH_MAX];
+  if (cab_exe_dir(exe_dir, sizeof exe_dir) < 0) {
+    cab_error_set(&err, 0, "slurm: cannot tell where cab is (/proc/self/exe)");
+    return cab_cli_fail(&err);
+  }
+  snprintf(o.cab, sizeof o.cab, "%s/cab", exe_dir);
+  snprintf(dir, sizeof dir, "%s/slurm", o.out_abs);
+  char logs[PATH_MAX + 32];
+  snprintf(logs, sizeof logs, "%s/logs", dir);
+  if (cab_mkdir_p(logs, 0755, &err) < 0 || write_scripts(&o, dir, &err) < 0)
+    return cab_cli_fail(&err);
+  if (!o.submit) {
+    printf("%s/sweep.sbatch\n%s/merge.sbatch\n%s/submit.sh\n", dir, dir, dir);
+    return 0;
+  }
+  if (submit(dir, &err) < 0)
+    return cab_cli_fail(&err);
+  return 0;
+}
