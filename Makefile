@@ -19,7 +19,8 @@ DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
              libcjson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev libarchive-dev \
              zlib1g-dev libzstd-dev libmicrohttpd-dev libgit2-dev busybox-static jq bubblewrap hyperfine \
              passwd util-linux procps iproute2 umoci skopeo docker-registry apache2-utils openssl ca-certificates curl \
-             python3 rustc cargo golang-go default-jdk-headless nodejs debootstrap
+             python3 rustc cargo golang-go default-jdk-headless nodejs debootstrap \
+             slurm-wlm munge
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
