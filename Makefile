@@ -14,10 +14,10 @@
 
 BUILD     ?= build
 CC        ?= gcc
-PKGS      := libseccomp libcap libmnl libcjson libcrypto libcurl libarchive zlib libzstd libmicrohttpd libgit2
+PKGS      := libseccomp libcap libmnl libcjson libcrypto libcurl libarchive zlib libzstd libmicrohttpd libgit2 sqlite3
 DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
              libcjson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev libarchive-dev \
-             zlib1g-dev libzstd-dev libmicrohttpd-dev libgit2-dev busybox-static jq bubblewrap hyperfine \
+             zlib1g-dev libzstd-dev libmicrohttpd-dev libgit2-dev libsqlite3-dev busybox-static jq bubblewrap hyperfine \
              passwd util-linux procps iproute2 umoci skopeo docker-registry apache2-utils openssl ca-certificates curl \
              python3 rustc cargo golang-go default-jdk-headless nodejs debootstrap \
              slurm-wlm munge
@@ -30,7 +30,7 @@ CFLAGS  += $(OPTFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-par
            -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS += -Wl,--as-needed $(EXTRA_LDFLAGS)
 
-LIB_SRC := $(wildcard common/*.c sandbox/*.c rootfs/*.c scorers/*.c runner/*.c runner/model/*.c runner/proxy/*.c)
+LIB_SRC := $(wildcard common/*.c sandbox/*.c rootfs/*.c scorers/*.c runner/*.c runner/model/*.c runner/proxy/*.c runner/results/*.c)
 CLI_SRC := $(wildcard runner/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)

@@ -14,6 +14,7 @@
 #endif
 
 #include "common/error.h"
+#include "runner/cli/cmd_results.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/core.h"
 
@@ -49,6 +50,9 @@ static const struct command commands[] = {
     {"gc", FULL(cab_cmd_gc), "drop unreferenced blobs and rootfs caches"},
     {"doctor", cab_cmd_doctor, "show what this host supports"},
     {"slurm", FULL(cab_cmd_slurm), "write (and submit) a Slurm job array running a sweep's shards"},
+    {"index", FULL(cab_cmd_index), "(re)build DIR/results.db from the cell.json files below DIR"},
+    {"leaderboard", FULL(cab_cmd_leaderboard), "rank TUI x model: pass@1, composite +/- CI, Ships, Stays, Costs"},
+    {"results", FULL(cab_cmd_results), "results index|export|leaderboard: the cell store (JSONL/CSV)"},
 };
 
 #ifdef CAB_CORE

@@ -1,0 +1,73 @@
+/* cab leaderboard DIR [--json] [--sweep S]  (also: cab results leaderboard) */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "runner/cli/cmd_results.h"
+#include "runner/cli/commands.h"
+#include "runner/results/results.h"
+
+static const char leaderboard_usage[] =
+    "usage: cab leaderboard DIR [--json] [--sweep S] [--tasks-dir D]\n"
+    "\n"
+    "Rank the cells below DIR (or a results.db) per TUI x model: cells and infra_error\n"
+    "cells (counted, never in a mean), pass@1, mean composite with a 95% Student t\n"
+    "interval over per-task means, Ships, Stays, Costs (mean tokens, wall time and\n"
+    "off-plan files), and the Pareto frontier of composite against tokens and wall\n"
+    "time. The output ends with how each column is computed. DIR/results.db is\n"
+    "(re)built first when it is missing or older than the cells.\n"
+    "\n"
+    "  --json          one JSON object (schema cab.leaderboard/v1) instead of the table\n"
+    "  --sweep S       only the cells of sweep S\n"
+    "  --tasks-dir D   for a rebuild of the index (see 'cab index --help')\n";
+
+int
+cab_cmd_leaderboard(int argc, char **argv)
+{
+  enum { O_JSON = 256, O_SWEEP, O_TASKS_DIR, O_HELP };
+  static const struct option longopts[] = {
+      {"json", no_argument, 0, O_JSON},
+      {"sweep", required_argument, 0, O_SWEEP},
+      {"tasks-dir", required_argument, 0, O_TASKS_DIR},
+      {"help", no_argument, 0, O_HELP},
+      {0, 0, 0, 0},
+  };
+  struct cab_results_opts o = {.warn = stderr};
+  struct cab_leaderboard_opts lo = {0};
+  cab_error err = {0};
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    switch (opt) {
+    case O_JSON: lo.json = true; break;
+    case O_SWEEP: lo.sweep = optarg; break;
+    case O_TASKS_DIR: o.tasks_dir = optarg; break;
+    case O_HELP: fputs(leaderboard_usage, stdout); return 0;
+    default:
+      cab_error_set(&err, 0,
+                    "leaderboard: unknown or incomplete option '%s'; see 'cab leaderboard --help'",
+                    argv[optind - 1]);
+      return cab_cli_fail(&err);
+    }
+  }
+  if (optind != argc - 1) {
+    cab_error_set(&err, 0,
+                  "leaderboard: give exactly one results directory; see 'cab leaderboard --help'");
+    return cab_cli_fail(&err);
+  }
+  struct cab_results_summary sum;
+  struct sqlite3 *db;
+  if (cab_results_open(argv[optind], &o, &db, &sum, &err) < 0) {
+    cab_error_prefix(&err, "leaderboard");
+    return cab_cli_fail(&err);
+  }
+  int r = cab_results_leaderboard(db, &lo, stdout, &err);
+  cab_results_close(db);
+  if (r < 0) {
+    cab_error_prefix(&err, "leaderboard");
+    return cab_cli_fail(&err);
+  }
+  return 0;
+}

@@ -1,0 +1,110 @@
+/* Private to runner/results/: the walk, one row, the columns, SQLite helpers. */
+#ifndef CAB_RUNNER_RESULTS_INTERNAL_H
+#define CAB_RUNNER_RESULTS_INTERNAL_H
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "runner/results/results.h"
+
+/* ---- the walk (walk.c) ----------------------------------------------------- */
+
+struct cab_results_found {
+  char *rel;        /* the cell's directory relative to the root ("." for the root) */
+  long attempt;     /* 0 for a cell, N for an ".attempt-N" directory */
+  char *attempt_of; /* attempts: rel without the ".attempt-N" */
+  int64_t size, mtime_ns;
+};
+
+struct cab_results_found_list {
+  struct cab_results_found *v;
+  size_t n, cap;
+};
+
+/* Every cell.json below ROOT (symlinks not followed), sorted by rel, and a
+ * fingerprint (hex sha256 of every rel, size and mtime) that changes when a
+ * cell is added, removed or rewritten. */
+int cab_results_find(const char *root, struct cab_results_found_list *l, char fingerprint[65],
+                     cab_error *err);
+void cab_results_found_free(struct cab_results_found_list *l);
+
+/* "X.attempt-N" or ".attempt-N": N (> 0) and the length of X; else 0. */
+long cab_results_attempt_suffix(const char *name, size_t *stem_len);
+
+/* ---- one row (record.c) ------------------------------------------------------ */
+
+#define CAB_RESULTS_NULL_INT INT64_MIN /* an integer column's NULL; a real's is NaN */
+
+struct cab_results_row {
+  char *cell_id, *sweep_id, *tui, *model_build_id, *family, *task_id;
+  int64_t run, attempt;
+  char *cell_path, *attempt_of;
+  char *container_image, *image_digest;
+  int64_t exit_code;
+  char *started_at, *ended_at;
+  double duration_s;
+  char *outcome, *outcome_reason;
+  double pass, composite;
+  int64_t verify_exit_code;
+  int64_t prompt_tokens, completion_tokens, total_tokens;
+  char *tokens_source;
+  int64_t model_calls;
+  double wall_clock_ms, blast_radius;
+  int64_t unexpected_changes, total_changes;
+  double refusal;
+  int64_t refusal_applicable;
+  double integrity, instruction_fidelity;
+  char *scoring_profile, *methodology_version;
+  char *prompt_sha256, *prompt_source, *agent_log_sha256, *verify_log_sha256, *cell_json_sha256;
+};
+
+/* Read ROOT/F->rel/cell.json and its logs into ROW.  -1 with ERR saying why
+ * the cell cannot be indexed (the caller warns and skips it). */
+int cab_results_read_row(const char *root, const struct cab_results_found *f,
+                         const char *tasks_dir, struct cab_results_row *row, cab_error *err);
+void cab_results_row_free(struct cab_results_row *row);
+
+/* Hex sha256 of a file (malloc'd), NULL with errno set when it cannot be read. */
+char *cab_results_sha256_file(const char *path);
+
+/* ---- the columns (columns.c) ------------------------------------------------ */
+
+enum cab_results_col_type { CAB_COL_TEXT, CAB_COL_INT, CAB_COL_REAL };
+
+struct cab_results_column {
+  const char *name;
+  enum cab_results_col_type type;
+  size_t offset; /* in struct cab_results_row */
+};
+
+extern const struct cab_results_column cab_results_columns[];
+extern const size_t cab_results_n_columns;
+
+/* CREATE TABLE NAME (...) from the column table (malloc'd SQL). */
+char *cab_results_create_sql(const char *table, bool primary_key);
+/* INSERT INTO TABLE VALUES (?, ...) (malloc'd SQL), and binding ROW to it. */
+char *cab_results_insert_sql(const char *table);
+int cab_results_bind_row(sqlite3_stmt *st, const struct cab_results_row *row);
+
+/* ---- SQLite ---------------------------------------------------------------- */
+
+/* Run SQL (no result rows); -1 with "WHAT: sqlite's message". */
+int cab_results_exec(sqlite3 *db, const char *sql, const char *what, cab_error *err);
+int cab_results_sqlerr(sqlite3 *db, const char *what, cab_error *err);
+
+static inline void
+cab_results_finalizep(sqlite3_stmt **st)
+{
+  if (*st)
+    sqlite3_finalize(*st);
+}
+#define cleanup_stmt __attribute__((cleanup(cab_results_finalizep)))
+
+/* Shortest "%.Ng" (15..17) that reads back as X: what a JSON encoder prints. */
+void cab_results_fmt_double(double x, char *buf, size_t size);
+
+#endif
