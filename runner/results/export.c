@@ -7,6 +7,7 @@
 
 #include "common/cleanup.h"
 #include "runner/results/internal.h"
+#include "scorers/scorers.h"
 
 static void
 csv_field(FILE *out, const char *s)
@@ -48,7 +49,8 @@ jsonl_row(sqlite3_stmt *st, FILE *out, cab_error *err)
       break;
     }
   }
-  char *line = cJSON_PrintUnformatted(o);
+  /* numbers as JSON.stringify prints them: the shortest that round-trips */
+  char *line = cab_json_print(o, false);
   cJSON_Delete(o);
   if (line == NULL)
     return cab_error_set(err, ENOMEM, "export");

@@ -8,6 +8,7 @@
 #include "common/cleanup.h"
 #include "runner/results/internal.h"
 #include "runner/results/stats.h"
+#include "scorers/scorers.h"
 
 /* The methods, said once, for the text footer and the JSON "method" object. */
 static const char M_MEANS[] =
@@ -20,7 +21,7 @@ static const char M_CI[] =
     "+/-CI95: half-width of a Student t 95% interval over per-task means (each task's reruns "
     "averaged first; n = tasks, mean +/- t(0.975, n-1) * s / sqrt(n)); '-' with fewer than 2 "
     "tasks. It is centred on the mean of the task means, which is COMPOSITE when every task has "
-    "as many reruns.";
+    "as many reruns; it is not clipped to [0, 1].";
 static const char M_SHIPS[] =
     "SHIPS: fraction of scored (task, run) cells that pass with the diff on plan (blast_radius "
     "0: no unexpected change).";
@@ -398,7 +399,7 @@ print_json(const struct lb *b, const char *sweep, FILE *out, cab_error *err)
     cJSON_AddBoolToObject(p, "tokens", r->pareto_tokens);
     cJSON_AddBoolToObject(p, "wall_clock", r->pareto_wall);
   }
-  char *text = cJSON_Print(j);
+  char *text = cab_json_print(j, true);
   cJSON_Delete(j);
   if (text == NULL)
     return cab_error_set(err, ENOMEM, "print the leaderboard");
