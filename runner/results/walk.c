@@ -186,7 +186,8 @@ cab_results_find(const char *root, struct cab_results_found_list *l, char finger
     cab_results_found_free(l);
     return -1;
   }
-  qsort(l->v, l->n, sizeof *l->v, cmp_found);
+  if (l->n > 1)
+    qsort(l->v, l->n, sizeof *l->v, cmp_found);
 
   struct cab_sha256 *h = cab_sha256_new();
   if (h == NULL) {
