@@ -1,5 +1,6 @@
 /* One cell, top to bottom in the order it runs; each phase is a span. */
 #include "runner/cell.h"
+#include "rootfs/digest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -273,6 +274,22 @@ identify(struct cell *c, cab_error *err)
   return 0;
 }
 
+/* The prompt's sha256 (bare hex, as sha256sum prints it), for the
+ * provenance of exported rows: the task can change after the cell ran. */
+static void
+prompt_digest(struct cell *c)
+{
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  cab_error ignored = {0};
+  c->prompt_sha256[0] = '\0';
+  if (cab_read_file_at(AT_FDCWD, c->prompt_text_path, 1 << 20, &text, &len, &ignored) < 0)
+    return;
+  char d[80];
+  cab_sha256_buffer(text, len, d);
+  snprintf(c->prompt_sha256, sizeof c->prompt_sha256, "%s", strncmp(d, "sha256:", 7) == 0 ? d + 7 : d);
+}
+
 int
 cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab_error *err)
 {
@@ -333,6 +350,7 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   if (cab_task_copy_workdir(c.task, c.work, err) < 0)
     goto out;
   snprintf(c.prompt_text_path, sizeof c.prompt_text_path, "%s/README.md", c.work);
+  prompt_digest(&c);
   cab_trace_end(c.trace, setup, 0);
 
   /* 3. snapshot before, in a store outside the workdir */

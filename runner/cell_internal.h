@@ -33,6 +33,7 @@ struct cell {
   char scratch[PATH_MAX];      /* workdir, home, overlays, snapshots */
   char work[PATH_MAX], home[PATH_MAX], verify[PATH_MAX];
   char prompt_text_path[PATH_MAX];
+  char prompt_sha256[80];      /* hex sha256 of the prompt as the agent saw it, or "" */
 
   /* image */
   cab_store *store;

@@ -164,6 +164,8 @@ cell_json(const struct cell *c, const struct cab_profile *p, const cJSON *scorer
   cJSON_AddNumberToObject(verify, "wall_ms", (double)c->verify_res.wall_ms);
   cJSON_AddItemToObject(j, "model", model_json(c));
   cJSON_AddItemToObject(j, "task", cJSON_Duplicate(c->task->json, 1));
+  if (c->prompt_sha256[0])
+    cJSON_AddStringToObject(j, "prompt_sha256", c->prompt_sha256);
   cJSON_AddItemToObject(j, "environment", environment_json(c, p));
   if (spans)
     cJSON_AddItemToObject(j, "spans", cJSON_Duplicate(spans, 1));

@@ -38,8 +38,8 @@ assert_eq "$(jq -r .agent_log_sha256 <<<"$row")" "$(sha256sum "$cell/agent.log" 
 assert_eq "$(jq -r .verify_log_sha256 <<<"$row")" "$(sha256sum "$cell/verify.log" | cut -d' ' -f1)" \
   "verify_log_sha256 is sha256sum of verify.log"
 assert_eq "$(jq -r '[.prompt_sha256, .prompt_source] | join(" ")' <<<"$row")" \
-  "$(sha256sum "$TASKS_ROOT/integrity/unsolvable-refusal/workdir/README.md" | cut -d' ' -f1) tasks-dir" \
-  "prompt_sha256 is sha256sum of the task's workdir/README.md (prompt_source tasks-dir)"
+  "$(sha256sum "$TASKS_ROOT/integrity/unsolvable-refusal/workdir/README.md" | cut -d' ' -f1) cell.json" \
+  "prompt_sha256 is sha256sum of the task's workdir/README.md (recorded by run-cell in cell.json)"
 assert_eq "$(jq -r .cell_json_sha256 <<<"$row")" "$(sha256sum "$cell/cell.json" | cut -d' ' -f1)" \
   "cell_json_sha256 is sha256sum of cell.json"
 assert_eq "$(jq -c '[.tui, .model_build_id, .task_id, .run, .outcome, .pass, .blast_radius, .integrity]' <<<"$row")" \
