@@ -20,7 +20,7 @@ DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
              zlib1g-dev libzstd-dev libmicrohttpd-dev libgit2-dev libsqlite3-dev busybox-static jq bubblewrap hyperfine \
              passwd util-linux procps iproute2 umoci skopeo docker-registry apache2-utils openssl ca-certificates curl \
              python3 rustc cargo golang-go default-jdk-headless nodejs debootstrap \
-             slurm-wlm munge
+             slurm-wlm munge chromium
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -30,7 +30,7 @@ CFLAGS  += $(OPTFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-par
            -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS += -Wl,--as-needed $(EXTRA_LDFLAGS)
 
-LIB_SRC := $(wildcard common/*.c sandbox/*.c rootfs/*.c scorers/*.c runner/*.c runner/model/*.c runner/proxy/*.c runner/results/*.c runner/sweep/*.c)
+LIB_SRC := $(wildcard common/*.c sandbox/*.c rootfs/*.c scorers/*.c runner/*.c runner/model/*.c runner/proxy/*.c runner/results/*.c runner/sweep/*.c runner/report/*.c)
 CLI_SRC := $(wildcard runner/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -59,6 +59,9 @@ $(BUILD)/obj/%.o: %.c | check-deps
 $(BUILD)/obj-core/%.o: %.c | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DCAB_CORE -MMD -MP -c $< -o $@
+
+# cab report's CSS and JS are embedded with .incbin (runner/report/assets.c).
+$(BUILD)/obj/runner/report/assets.o: $(wildcard runner/report/assets/*)
 
 $(BUILD)/libcab.a: $(LIB_OBJ)
 	@rm -f $@

@@ -50,6 +50,7 @@ static const struct command commands[] = {
     {"gc", FULL(cab_cmd_gc), "drop unreferenced blobs and rootfs caches"},
     {"doctor", cab_cmd_doctor, "show what this host supports"},
     {"slurm", FULL(cab_cmd_slurm), "write (and submit) a Slurm job array running a sweep's shards"},
+    {"report", FULL(cab_cmd_report), "write a static site (leaderboard, cells, badges) from results"},
     {"index", FULL(cab_cmd_index), "(re)build DIR/results.db from the cell.json files below DIR"},
     {"leaderboard", FULL(cab_cmd_leaderboard), "rank TUI x model: pass@1, composite +/- CI, Ships, Stays, Costs"},
     {"results", FULL(cab_cmd_results), "results index|export|leaderboard: the cell store (JSONL/CSV)"},

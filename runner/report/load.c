@@ -1,0 +1,540 @@
+/* The results tree as the report sees it: every cell.json below the root,
+ * grouped by TUI x model and by task, each with a page path in the site. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "runner/report/internal.h"
+#include "runner/task.h"
+
+#define CELL_JSON_MAX (64u << 20)
+#define TASK_FILE_MAX (1u << 20)
+#define WALK_DEPTH_MAX 32
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+int
+report_read_file(int dirfd, const char *name, size_t max, char **out, size_t *len,
+                 bool *truncated, cab_error *err)
+{
+  cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return cab_error_sys(err, "open %s", name);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return cab_error_sys(err, "stat %s", name);
+  if (!S_ISREG(st.st_mode)) {
+    errno = EINVAL;
+    return cab_error_set(err, EINVAL, "%s is not a regular file", name);
+  }
+  size_t cap = (size_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
+  cleanup_free char *buf = malloc(cap + 1);
+  if (buf == NULL)
+    return cab_error_sys(err, "read %s", name);
+  size_t used = 0;
+  for (;;) {
+    if (used == cap) {
+      if (cap > max)
+        break;
+      size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+      char *nbuf = realloc(buf, ncap + 1);
+      if (nbuf == NULL)
+        return cab_error_sys(err, "read %s", name);
+      buf = nbuf;
+      cap = ncap;
+    }
+    ssize_t n = read(fd, buf + used, cap - used);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return cab_error_sys(err, "read %s", name);
+    if (n == 0)
+      break;
+    used += (size_t)n;
+  }
+  if (truncated)
+    *truncated = used > max;
+  if (used > max)
+    used = max;
+  buf[used] = '\0';
+  if (len)
+    *len = used;
+  *out = cab_steal_ptr(&buf);
+  return 0;
+}
+
+void
+report_slug(char *buf, size_t size, const char *s, size_t len)
+{
+  size_t used = strlen(buf), start = used;
+  for (size_t i = 0; i < len && used + 1 < size && used - start < 80; i++) {
+    char ch = s[i];
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              (ch != '\0' && strchr("._+@=-", ch) != NULL);
+    buf[used++] = ok ? ch : '_';
+  }
+  if (used == start && used + 1 < size)
+    buf[used++] = '_';
+  if (buf[start] == '.')
+    buf[start] = '_';
+  buf[used] = '\0';
+}
+
+void
+report_slug_path(char *buf, size_t size, const char *prefix, const char *path)
+{
+  snprintf(buf, size, "%s", prefix);
+  const char *p = path;
+  do {
+    const char *slash = strchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : strlen(p);
+    if (n > 0 || slash == NULL) {
+      size_t used = strlen(buf);
+      if (used > 0 && used + 1 < size) {
+        buf[used] = '/';
+        buf[used + 1] = '\0';
+      }
+      report_slug(buf, size, p, n);
+    }
+    p = slash ? slash + 1 : NULL;
+  } while (p);
+}
+
+const char *
+report_jstr(const cJSON *obj, const char *key)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+struct rnum
+report_jnum(const cJSON *obj, const char *key)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  if (cJSON_IsNumber(v))
+    return (struct rnum){true, v->valuedouble};
+  if (cJSON_IsBool(v))
+    return (struct rnum){true, cJSON_IsTrue(v) ? 1 : 0};
+  return (struct rnum){false, 0};
+}
+
+const cJSON *
+report_jpath(const cJSON *obj, const char *dotted)
+{
+  char key[128];
+  const char *p = dotted;
+  while (obj && p && *p) {
+    const char *dot = strchr(p, '.');
+    size_t n = dot ? (size_t)(dot - p) : strlen(p);
+    if (n >= sizeof key)
+      return NULL;
+    memcpy(key, p, n);
+    key[n] = '\0';
+    obj = cJSON_GetObjectItemCaseSensitive(obj, key);
+    p = dot ? dot + 1 : NULL;
+  }
+  return obj;
+}
+
+static struct rnum
+jnum_at(const cJSON *root, const char *obj_path, const char *key)
+{
+  return report_jnum(report_jpath(root, obj_path), key);
+}
+
+static const char *
+str_or_empty(const cJSON *obj, const char *key)
+{
+  const char *s = report_jstr(obj, key);
+  return s ? s : "";
+}
+
+static void
+warn(const struct report *r, const char *rel, const char *why)
+{
+  if (r->o->warn)
+    fprintf(r->o->warn, "cab: warning: %s/%s/cell.json: %s; skipped\n", r->root, rel, why);
+}
+
+/* ---- the walk ---------------------------------------------------------------- */
+
+struct found {
+  char **v;
+  size_t n, cap;
+};
+
+/* Names that are not cells: staging and hidden directories, a cell being
+ * replaced ("*.old-PID") and an earlier attempt ("*.attempt-N"). */
+static bool
+skip_name(const char *name)
+{
+  if (name[0] == '.')
+    return true;
+  static const char *const suffixes[] = {".old-", ".attempt-"};
+  for (size_t i = 0; i < 2; i++) {
+    const char *s = strstr(name, suffixes[i]);
+    if (s && s[strlen(suffixes[i])] != '\0' &&
+        strspn(s + strlen(suffixes[i]), "0123456789") == strlen(s + strlen(suffixes[i])))
+      return true;
+  }
+  return false;
+}
+
+static int
+found_add(struct found *l, const char *rel, cab_error *err)
+{
+  if (l->n == l->cap) {
+    size_t ncap = l->cap ? l->cap * 2 : 64;
+    char **nv = realloc(l->v, ncap * sizeof *nv);
+    if (nv == NULL)
+      return cab_error_sys(err, "out of memory");
+    l->v = nv;
+    l->cap = ncap;
+  }
+  if ((l->v[l->n] = strdup(rel)) == NULL)
+    return cab_error_sys(err, "out of memory");
+  l->n++;
+  return 0;
+}
+
+static int
+walk(int dirfd, const char *rel, int depth, struct found *l, cab_error *err)
+{
+  struct stat st;
+  if (fstatat(dirfd, "cell.json", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+      found_add(l, *rel ? rel : ".", err) < 0)
+    return -1;
+  if (depth >= WALK_DEPTH_MAX)
+    return 0;
+  int fd = dup(dirfd);
+  if (fd < 0)
+    return cab_error_sys(err, "dup");
+  cleanup_dir DIR *d = fdopendir(fd);
+  if (d == NULL) {
+    close(fd);
+    return cab_error_sys(err, "read directory %s", *rel ? rel : ".");
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (skip_name(e->d_name))
+      continue;
+    if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+      continue;
+    cleanup_close int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0)
+      continue; /* unreadable: not ours to report */
+    cleanup_free char *subrel = NULL;
+    if (asprintf(&subrel, "%s%s%s", rel, *rel ? "/" : "", e->d_name) < 0)
+      return cab_error_sys(err, "out of memory");
+    if (walk(sub, subrel, depth + 1, l, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* ---- cells, groups, tasks ---------------------------------------------------------- */
+
+/* Make BUF unique among the N strings of PAGES[i] (appending -2, -3...). */
+static int
+unique(char *buf, size_t size, char *const *pages, size_t stride, size_t n)
+{
+  char base[4096];
+  snprintf(base, sizeof base, "%s", buf);
+  for (int k = 2;; k++) {
+    bool taken = false;
+    for (size_t i = 0; i < n && !taken; i++) {
+      const char *p = *(char *const *)((const char *)pages + i * stride);
+      taken = p && strcmp(p, buf) == 0;
+    }
+    if (!taken)
+      return 0;
+    if (k > 1000)
+      return -1;
+    snprintf(buf, size, "%s-%d", base, k);
+  }
+}
+
+static int
+read_cell(struct report *r, int rootfd, const char *rel, bool *kept, cab_error *err)
+{
+  *kept = false;
+  char path[4200];
+  snprintf(path, sizeof path, "%s/cell.json", rel);
+  cleanup_free char *text = NULL;
+  bool truncated = false;
+  cab_error e2 = {0};
+  if (report_read_file(rootfd, path, CELL_JSON_MAX, &text, NULL, &truncated, &e2) < 0) {
+    char line[2300];
+    warn(r, rel, cab_error_line(&e2, line, sizeof line));
+    r->skipped++;
+    return 0;
+  }
+  cJSON *j = truncated ? NULL : cJSON_Parse(text);
+  const char *schema = report_jstr(j, "schema");
+  if (j == NULL || !cJSON_IsObject(j) || schema == NULL || strcmp(schema, "cab.cell/v1") != 0) {
+    warn(r, rel, j == NULL ? "not JSON" : "not a cab cell (schema is not cab.cell/v1)");
+    cJSON_Delete(j);
+    r->skipped++;
+    return 0;
+  }
+  if (r->o->sweep && strcmp(str_or_empty(j, "sweep_id"), r->o->sweep) != 0) {
+    cJSON_Delete(j);
+    return 0;
+  }
+  struct rcell *c = &r->cells[r->ncells];
+  memset(c, 0, sizeof *c);
+  c->j = j;
+  if ((c->rel = strdup(rel)) == NULL)
+    return cab_error_sys(err, "out of memory");
+  c->tui = str_or_empty(j, "tui");
+  c->model = str_or_empty(j, "model_build_id");
+  c->family = str_or_empty(j, "family");
+  c->task_id = str_or_empty(j, "task_id");
+  c->sweep = str_or_empty(j, "sweep_id");
+  c->outcome = str_or_empty(j, "outcome");
+  c->language = str_or_empty(cJSON_GetObjectItemCaseSensitive(j, "task"), "language");
+  struct rnum run = report_jnum(j, "run");
+  c->run = run.has ? (long)run.v : 0;
+  c->composite = jnum_at(j, "scorers.composite", "composite");
+  c->pass = jnum_at(j, "scorers.pass_rate", "pass");
+  c->wall_ms = jnum_at(j, "scorers.latency", "wall_clock_ms");
+  if (!c->wall_ms.has)
+    c->wall_ms = jnum_at(j, "timing", "wall_clock_ms");
+  c->blast = jnum_at(j, "scorers.blast_radius", "blast_radius");
+  c->integrity = jnum_at(j, "scorers.integrity", "integrity");
+  c->refusal = jnum_at(j, "scorers.refusal", "refusal");
+  struct rnum na = jnum_at(j, "scorers.refusal", "not_applicable");
+  c->refusal_applicable = c->refusal.has && !(na.has && na.v != 0);
+  struct rnum total = jnum_at(j, "scorers.tokens", "total_tokens");
+  if (!total.has)
+    total = jnum_at(j, "model", "total_tokens");
+  c->total_tokens = total.has ? total.v : 0;
+  /* as runner/results/record.c: a published cell's "not recorded" zeros are unknown */
+  const char *source = report_jstr(j, "tokens_source");
+  c->tokens_known = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "model")) ||
+                    (source && strcmp(source, "not recorded") != 0);
+  c->tokens_per_correct = jnum_at(j, "scorers.tokens", "tokens_per_correct_task");
+  if (c->total_tokens == 0)
+    c->tokens_per_correct.has = false; /* as the published pages: blank without tokens */
+  const cJSON *unexpected = report_jpath(j, "scorers.blast_radius.unexpected_changes");
+  c->unexpected = cJSON_IsArray(unexpected) ? (size_t)cJSON_GetArraySize(unexpected) : 0;
+  c->infra = strcmp(c->outcome, "infra_error") == 0;
+
+  char page[4200];
+  report_slug_path(page, sizeof page, "cell", rel);
+  if (unique(page, sizeof page, &r->cells[0].page, sizeof *r->cells, r->ncells) < 0 ||
+      (c->page = strdup(page)) == NULL)
+    return cab_error_set(err, ENOMEM, "%s: no unique page name", rel);
+  r->ncells++;
+  *kept = true;
+  return 0;
+}
+
+static int
+add_index(size_t **v, size_t *n, size_t i, cab_error *err)
+{
+  size_t *nv = realloc(*v, (*n + 1) * sizeof *nv);
+  if (nv == NULL)
+    return cab_error_sys(err, "out of memory");
+  nv[(*n)++] = i;
+  *v = nv;
+  return 0;
+}
+
+static int
+group_of(struct report *r, size_t ci, cab_error *err)
+{
+  struct rcell *c = &r->cells[ci];
+  size_t g;
+  for (g = 0; g < r->ngroups; g++)
+    if (strcmp(r->groups[g].tui, c->tui) == 0 && strcmp(r->groups[g].model, c->model) == 0)
+      break;
+  if (g == r->ngroups) {
+    struct rgroup *ng = realloc(r->groups, (r->ngroups + 1) * sizeof *ng);
+    if (ng == NULL)
+      return cab_error_sys(err, "out of memory");
+    r->groups = ng;
+    struct rgroup *x = &r->groups[r->ngroups];
+    memset(x, 0, sizeof *x);
+    x->tui = c->tui;
+    x->model = c->model;
+    char page[4200], tm[4200];
+    snprintf(tm, sizeof tm, "%s/%s", c->tui, c->model);
+    report_slug_path(page, sizeof page, "tm", tm);
+    if (unique(page, sizeof page, &r->groups[0].page, sizeof *r->groups, r->ngroups) < 0 ||
+        (x->page = strdup(page)) == NULL || asprintf(&x->badge, "badge/%s.svg", page + 3) < 0)
+      return cab_error_set(err, ENOMEM, "%s: no page name", tm);
+    r->ngroups++;
+  }
+  /* groups may have moved: point the cells at them afterwards */
+  return add_index(&r->groups[g].cells, &r->groups[g].n, ci, err);
+}
+
+static char *
+read_task_file(const struct report *r, const char *id, const char *name)
+{
+  char path[8400];
+  snprintf(path, sizeof path, "%s/%s/%s", r->tasks_dir, id, name);
+  char *text = NULL;
+  cab_error e2 = {0};
+  if (report_read_file(AT_FDCWD, path, TASK_FILE_MAX, &text, NULL, NULL, &e2) < 0)
+    return NULL;
+  return text;
+}
+
+static int
+task_of(struct report *r, size_t ci, cab_error *err)
+{
+  struct rcell *c = &r->cells[ci];
+  size_t t;
+  for (t = 0; t < r->ntasks; t++)
+    if (strcmp(r->tasks[t].task_id, c->task_id) == 0)
+      break;
+  if (t == r->ntasks) {
+    struct rtask *nt = realloc(r->tasks, (r->ntasks + 1) * sizeof *nt);
+    if (nt == NULL)
+      return cab_error_sys(err, "out of memory");
+    r->tasks = nt;
+    struct rtask *x = &r->tasks[r->ntasks];
+    memset(x, 0, sizeof *x);
+    x->task_id = c->task_id;
+    cab_error e2 = {0};
+    /* Only a well-formed id is looked up: no path from a cell leaves the tasks directory. */
+    if (cab_task_check_id(c->task_id, &e2) == 0) {
+      cleanup_free char *def = read_task_file(r, c->task_id, "task.json");
+      x->def = def ? cJSON_Parse(def) : NULL;
+      x->from_tasks_dir = cJSON_IsObject(x->def);
+      x->readme = read_task_file(r, c->task_id, "workdir/README.md");
+      x->agents = read_task_file(r, c->task_id, "workdir/AGENTS.md");
+    }
+    if (!cJSON_IsObject(x->def)) {
+      cJSON_Delete(x->def);
+      x->def = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(c->j, "task"), true);
+    }
+    x->family = str_or_empty(x->def, "family");
+    if (!*x->family)
+      x->family = c->family;
+    x->language = str_or_empty(x->def, "language");
+    if (!*x->language)
+      x->language = c->language;
+    char page[4200];
+    report_slug_path(page, sizeof page, "task", *c->task_id ? c->task_id : "unknown");
+    if (unique(page, sizeof page, &r->tasks[0].page, sizeof *r->tasks, r->ntasks) < 0 ||
+        (x->page = strdup(page)) == NULL)
+      return cab_error_set(err, ENOMEM, "%s: no page name", c->task_id);
+    r->ntasks++;
+  }
+  return add_index(&r->tasks[t].cells, &r->tasks[t].n, ci, err);
+}
+
+static int
+add_distinct(char ***v, size_t *n, const char *s, cab_error *err)
+{
+  if (*s == '\0')
+    return 0;
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp((*v)[i], s) == 0)
+      return 0;
+  char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+  if (nv == NULL)
+    return cab_error_sys(err, "out of memory");
+  *v = nv;
+  if ((nv[*n] = strdup(s)) == NULL)
+    return cab_error_sys(err, "out of memory");
+  (*n)++;
+  qsort(*v, *n, sizeof **v, cmp_str);
+  return 0;
+}
+
+int
+report_load(struct report *r, cab_error *err)
+{
+  if (r->o->tasks_dir)
+    snprintf(r->tasks_dir, sizeof r->tasks_dir, "%s", r->o->tasks_dir);
+  else
+    cab_task_default_root(r->tasks_dir, sizeof r->tasks_dir);
+
+  cleanup_close int rootfd = open(r->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return cab_error_sys(err, "report: open %s (a results directory, as cab run-cell --out writes)",
+                         r->root);
+  struct found l = {0};
+  int rc = walk(rootfd, "", 0, &l, err);
+  if (rc == 0 && l.n > 0)
+    qsort(l.v, l.n, sizeof *l.v, cmp_str);
+  if (rc == 0 && l.n > 0 && (r->cells = calloc(l.n, sizeof *r->cells)) == NULL)
+    rc = cab_error_sys(err, "out of memory");
+  for (size_t i = 0; rc == 0 && i < l.n; i++) {
+    bool kept;
+    rc = read_cell(r, rootfd, l.v[i], &kept, err);
+  }
+  for (size_t i = 0; i < l.n; i++)
+    free(l.v[i]);
+  free(l.v);
+  if (rc < 0)
+    return -1;
+  if (r->ncells == 0)
+    return cab_error_set(err, 0, "report: no cab cell below %s%s%s (cab run-cell --out %s writes them)",
+                         r->root, r->o->sweep ? " in sweep " : "", r->o->sweep ? r->o->sweep : "",
+                         r->root);
+  for (size_t i = 0; i < r->ncells; i++)
+    if (group_of(r, i, err) < 0 || task_of(r, i, err) < 0)
+      return -1;
+  for (size_t g = 0; g < r->ngroups; g++)
+    for (size_t k = 0; k < r->groups[g].n; k++)
+      r->cells[r->groups[g].cells[k]].group = &r->groups[g];
+  for (size_t t = 0; t < r->ntasks; t++)
+    for (size_t k = 0; k < r->tasks[t].n; k++) {
+      struct rcell *c = &r->cells[r->tasks[t].cells[k]];
+      c->task = &r->tasks[t];
+      if (!*c->language)
+        c->language = r->tasks[t].language;
+    }
+  for (size_t i = 0; i < r->ncells; i++)
+    if (add_distinct(&r->families, &r->nfamilies, r->cells[i].family, err) < 0 ||
+        add_distinct(&r->languages, &r->nlanguages, r->cells[i].language, err) < 0)
+      return -1;
+  return 0;
+}
+
+void
+report_free(struct report *r)
+{
+  for (size_t i = 0; i < r->ncells; i++) {
+    free(r->cells[i].rel);
+    free(r->cells[i].page);
+    cJSON_Delete(r->cells[i].j);
+  }
+  free(r->cells);
+  for (size_t g = 0; g < r->ngroups; g++) {
+    free(r->groups[g].page);
+    free(r->groups[g].badge);
+    free(r->groups[g].cells);
+  }
+  free(r->groups);
+  for (size_t t = 0; t < r->ntasks; t++) {
+    free(r->tasks[t].page);
+    free(r->tasks[t].cells);
+    free(r->tasks[t].readme);
+    free(r->tasks[t].agents);
+    cJSON_Delete(r->tasks[t].def);
+  }
+  free(r->tasks);
+  for (size_t i = 0; i < r->nfamilies; i++)
+    free(r->families[i]);
+  free(r->families);
+  for (size_t i = 0; i < r->nlanguages; i++)
+    free(r->languages[i]);
+  free(r->languages);
+}
