@@ -33,6 +33,9 @@ struct command {
 #define FULL(f) f
 #endif
 
+int cab_cmd_sweep(int argc, char **argv); /* runner/cli/cmd_sweep.c */
+int cab_cmd_merge(int argc, char **argv);
+
 static const struct command commands[] = {
     {"run-cell", FULL(cab_cmd_run_cell), "run one cell end to end and write its record"},
     {"score", FULL(cab_cmd_score), "re-score a cell directory from its artifacts"},
@@ -51,6 +54,8 @@ static const struct command commands[] = {
     {"doctor", cab_cmd_doctor, "show what this host supports"},
     {"slurm", FULL(cab_cmd_slurm), "write (and submit) a Slurm job array running a sweep's shards"},
     {"report", FULL(cab_cmd_report), "write a static site (leaderboard, cells, badges) from results"},
+    {"sweep", FULL(cab_cmd_sweep), "run a plan's cells concurrently, resumably, sharded"},
+    {"merge", FULL(cab_cmd_merge), "combine sweep outputs (shards) into one results tree"},
     {"index", FULL(cab_cmd_index), "(re)build DIR/results.db from the cell.json files below DIR"},
     {"leaderboard", FULL(cab_cmd_leaderboard), "rank TUI x model: pass@1, composite +/- CI, Ships, Stays, Costs"},
     {"results", FULL(cab_cmd_results), "results index|export|leaderboard: the cell store (JSONL/CSV)"},

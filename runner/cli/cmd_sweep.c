@@ -1,0 +1,136 @@
+/* cab sweep PLAN.json and cab merge DIR... --out DIR. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "runner/cli/commands.h"
+#include "runner/sweep/shard.h"
+#include "runner/sweep/sweep.h"
+
+int cab_cmd_sweep(int argc, char **argv);
+int cab_cmd_merge(int argc, char **argv);
+
+static const char sweep_usage[] =
+    "usage: cab sweep PLAN.json [-j N] [--shard K/N] [--out DIR] [--resume] [--dry-run]\n"
+    "\n"
+    "Run every cell of a plan (tuis x models x tasks x reruns), each as its own\n"
+    "'cab run-cell', into OUT/<sweep_id>/.\n"
+    "\n"
+    "  -j, --jobs N      cells at once (default: from cores and memory; the plan's\n"
+    "                    max_concurrency and host memory cap it)\n"
+    "  --shard K/N       run only shard K of N (balanced by the tasks' timeouts)\n"
+    "  --out DIR         default ./results\n"
+    "  --resume          carry on: skip the cells already done under the same plan\n"
+    "  --dry-run         list the cells and the images they need; run nothing\n"
+    "\n"
+    "The plan (JSON): sweep_id, tuis [{tui, image?}], models [{model, endpoint?,\n"
+    "key_env?, endpoint_wire?, replay?, model_retries?, max_concurrency?}], tasks\n"
+    "[id or glob], and optionally scoring, reruns, host_rootfs, image,\n"
+    "max_concurrency, endpoint_max_concurrency, retries {infra, backoff_s}, memory,\n"
+    "cpus, tasks_dir, ramp_up_s.\n";
+
+int
+cab_cmd_sweep(int argc, char **argv)
+{
+  enum { O_SHARD = 256, O_OUT, O_RESUME, O_DRY, O_HELP, O_PROGRESS };
+  static const struct option longopts[] = {
+      {"jobs", required_argument, 0, 'j'},      {"shard", required_argument, 0, O_SHARD},
+      {"out", required_argument, 0, O_OUT},     {"resume", no_argument, 0, O_RESUME},
+      {"dry-run", no_argument, 0, O_DRY},       {"help", no_argument, 0, O_HELP},
+      {"progress-every", required_argument, 0, O_PROGRESS}, {0, 0, 0, 0},
+  };
+  struct cab_sweep_opts o = {.out = stdout, .progress = stderr};
+  cab_error err = {0};
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "j:", longopts, NULL)) != -1) {
+    char *end = NULL;
+    switch (opt) {
+    case 'j':
+      o.jobs = strtol(optarg, &end, 10);
+      if (*end || end == optarg || o.jobs < 1 || o.jobs > 100000) {
+        cab_error_set(&err, 0, "sweep: -j %s: expected a whole number from 1", optarg);
+        return cab_cli_fail(&err);
+      }
+      break;
+    case O_SHARD:
+      if (cab_sweep_parse_shard(optarg, &o.shard_k, &o.shard_n, &err) < 0)
+        return cab_cli_fail(&err);
+      break;
+    case O_PROGRESS:
+      o.progress_every_s = strtod(optarg, &end);
+      if (*end || end == optarg || o.progress_every_s <= 0) {
+        cab_error_set(&err, 0, "sweep: --progress-every %s: expected seconds", optarg);
+        return cab_cli_fail(&err);
+      }
+      break;
+    case O_OUT: o.out_dir = optarg; break;
+    case O_RESUME: o.resume = true; break;
+    case O_DRY: o.dry_run = true; break;
+    case O_HELP: fputs(sweep_usage, stdout); return 0;
+    default:
+      cab_error_set(&err, 0, "sweep: unknown or incomplete option '%s'; see 'cab sweep --help'",
+                    argv[optind - 1]);
+      return cab_cli_fail(&err);
+    }
+  }
+  if (optind + 1 != argc) {
+    cab_error_set(&err, 0, "sweep: usage: cab sweep PLAN.json [OPTIONS]; see 'cab sweep --help'");
+    return cab_cli_fail(&err);
+  }
+  o.plan_path = argv[optind];
+  o.progress_tty = isatty(STDERR_FILENO);
+  if (cab_sweep_run(&o, &err) < 0) {
+    if (o.progress_tty)
+      fputs("\n", stderr);
+    return cab_cli_fail(&err);
+  }
+  return 0;
+}
+
+static const char merge_usage[] =
+    "usage: cab merge DIR... --out DIR\n"
+    "\n"
+    "Combine sweep outputs (e.g. the shards of 'cab sweep --shard K/N') into one\n"
+    "results tree: every cell directory is hard-linked (or copied) to the same path\n"
+    "under --out.  A cell found twice must have identical cell.json files; a\n"
+    "conflict is refused before anything is written.\n";
+
+int
+cab_cmd_merge(int argc, char **argv)
+{
+  enum { O_OUT = 256, O_HELP };
+  static const struct option longopts[] = {
+      {"out", required_argument, 0, O_OUT}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
+  const char *out = NULL;
+  cab_error err = {0};
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    switch (opt) {
+    case O_OUT: out = optarg; break;
+    case O_HELP: fputs(merge_usage, stdout); return 0;
+    default:
+      cab_error_set(&err, 0, "merge: unknown or incomplete option '%s'; see 'cab merge --help'",
+                    argv[optind - 1]);
+      return cab_cli_fail(&err);
+    }
+  }
+  if (out == NULL || optind >= argc) {
+    cab_error_set(&err, 0, "merge: usage: cab merge DIR... --out DIR");
+    return cab_cli_fail(&err);
+  }
+  struct cab_merge_summary sum;
+  if (cab_sweep_merge(argv + optind, (size_t)(argc - optind), out, &sum, &err) < 0)
+    return cab_cli_fail(&err);
+  printf("merged %lu cells into %s (%lu already there or duplicated; %lu files linked, %lu "
+         "copied)\n",
+         sum.cells, out, sum.duplicates, sum.linked_files, sum.copied_files);
+  return 0;
+}

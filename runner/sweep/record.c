@@ -1,0 +1,147 @@
+/* A cell's directory as the sweep sees it: its cell.json, earlier
+ * attempts, and what killed run-cells leave beside it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "rootfs/unpack.h"
+#include "runner/sweep/internal.h"
+
+void
+cab_sweep_cell_dir(const struct sweep *s, const struct cab_sweep_cell *c, int attempt, char *buf,
+                   size_t size)
+{
+  if (attempt > 0)
+    snprintf(buf, size, "%s/%s.attempt-%d", s->sweep_dir, c->key, attempt);
+  else
+    snprintf(buf, size, "%s/%s", s->sweep_dir, c->key);
+}
+
+static bool
+str_is(const cJSON *o, const char *k, const char *want)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
+}
+
+void
+cab_sweep_read_record(const struct sweep *s, const struct cab_sweep_cell *c, const char *dir,
+                      struct sweep_record *r)
+{
+  memset(r, 0, sizeof *r);
+  r->composite = NAN;
+  char path[PATH_MAX + 16];
+  snprintf(path, sizeof path, "%s/cell.json", dir);
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  cab_error ignored = {0};
+  if (cab_read_file_at(AT_FDCWD, path, 64 << 20, &text, &len, &ignored) < 0)
+    return;
+  cJSON *j = cJSON_ParseWithLength(text, len);
+  if (j == NULL)
+    return;
+  const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(j, "outcome");
+  const cJSON *scorers = cJSON_GetObjectItemCaseSensitive(j, "scorers");
+  if (cJSON_IsString(outcome) && cJSON_IsObject(scorers)) {
+    r->complete = true;
+    snprintf(r->outcome, sizeof r->outcome, "%s", outcome->valuestring);
+    const cJSON *comp = cJSON_GetObjectItemCaseSensitive(scorers, "composite");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(comp, "composite");
+    if (cJSON_IsNumber(v))
+      r->composite = v->valuedouble;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "started_at");
+    if (cJSON_IsString(st))
+      snprintf(r->started_at, sizeof r->started_at, "%s", st->valuestring);
+    const cJSON *run = cJSON_GetObjectItemCaseSensitive(j, "run");
+    const struct cab_sweep_plan *p = s->plan;
+    r->same_identity = str_is(j, "sweep_id", p->sweep_id) && str_is(j, "tui", p->tuis[c->tui].tui) &&
+                       str_is(j, "model_build_id", p->models[c->model].model) &&
+                       str_is(j, "task_id", p->tasks[c->task].id) && cJSON_IsNumber(run) &&
+                       run->valuedouble == c->run;
+  }
+  cJSON_Delete(j);
+}
+
+/* Split SWEEP_DIR/KEY into an open parent directory and the leaf. */
+static int
+open_parent(const struct sweep *s, const struct cab_sweep_cell *c, const char **leaf)
+{
+  char dir[PATH_MAX];
+  cab_sweep_cell_dir(s, c, 0, dir, sizeof dir);
+  char *slash = strrchr(dir, '/');
+  *slash = '\0';
+  *leaf = strrchr(c->key, '/') + 1;
+  return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int
+cab_sweep_keep_attempt(const struct sweep *s, const struct cab_sweep_cell *c, int attempt,
+                       cab_error *err)
+{
+  const char *leaf;
+  cleanup_close int dfd = open_parent(s, c, &leaf);
+  if (dfd < 0)
+    return cab_error_sys(err, "keep attempt %d of %s", attempt, c->key);
+  char name[256];
+  snprintf(name, sizeof name, "%s.attempt-%d", leaf, attempt);
+  if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+      cab_unpack_remove_tree(dfd, name, err) < 0)
+    return cab_error_prefix(err, "replace %s/%s.attempt-%d", s->sweep_dir, c->key, attempt);
+  if (renameat(dfd, leaf, dfd, name) < 0)
+    return cab_error_sys(err, "move %s/%s to %s", s->sweep_dir, c->key, name);
+  return 0;
+}
+
+static bool
+has_prefix(const char *s, const char *prefix)
+{
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+void
+cab_sweep_clean_stale(const struct sweep *s, const struct cab_sweep_cell *c, bool attempts)
+{
+  const char *leaf;
+  int fd = open_parent(s, c, &leaf);
+  if (fd < 0)
+    return;
+  cleanup_dir DIR *d = fdopendir(fd);
+  if (d == NULL) {
+    close(fd);
+    return;
+  }
+  char staging[256], old[256], attempt[256];
+  snprintf(staging, sizeof staging, ".staging-%s-", leaf);
+  snprintf(old, sizeof old, "%s.old-", leaf);
+  snprintf(attempt, sizeof attempt, "%s.attempt-", leaf);
+  /* Collect first: removing while reading a directory may skip entries. */
+  char **names = NULL;
+  size_t n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (!has_prefix(e->d_name, staging) && !has_prefix(e->d_name, old) &&
+        !(attempts && has_prefix(e->d_name, attempt)))
+      continue;
+    char **nv = realloc(names, (n + 1) * sizeof *names);
+    if (nv == NULL)
+      break;
+    names = nv;
+    if ((names[n] = strdup(e->d_name)) != NULL)
+      n++;
+  }
+  for (size_t i = 0; i < n; i++) {
+    cab_error ignored = {0};
+    cab_unpack_remove_tree(dirfd(d), names[i], &ignored);
+    free(names[i]);
+  }
+  free(names);
+}

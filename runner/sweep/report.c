@@ -1,0 +1,184 @@
+/* What a sweep shows: the progress line, the summary table, the dry-run
+ * listing. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "runner/sweep/internal.h"
+
+static bool
+is_fail(const char *o)
+{
+  return strcmp(o, "fail") == 0 || strcmp(o, "timeout") == 0 || strcmp(o, "agent_error") == 0;
+}
+
+void
+cab_sweep_count_done(struct sweep *s, const char *outcome)
+{
+  s->n_done++;
+  if (strcmp(outcome, "pass") == 0)
+    s->n_pass++;
+  else if (is_fail(outcome))
+    s->n_fail++;
+  else
+    s->n_error++;
+}
+
+static void
+duration(double secs, char *buf, size_t size)
+{
+  long t = (long)(secs + 0.5);
+  if (t >= 3600)
+    snprintf(buf, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
+  else if (t >= 60)
+    snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
+  else
+    snprintf(buf, size, "%lds", t);
+}
+
+void
+cab_sweep_progress(struct sweep *s, bool final)
+{
+  FILE *f = s->o->progress;
+  double elapsed = (double)(cab_now_ns() - s->t0_ns) / 1e9;
+  double per_min = elapsed > 0 ? (double)s->finished_now / elapsed * 60 : 0;
+  char rate[64] = "", eta[64] = "", wait[48] = "";
+  if (s->finished_now > 0)
+    snprintf(rate, sizeof rate, ", %.1f cells/min", per_min);
+  size_t left = s->n - s->n_done;
+  if (!final && s->finished_now > 0 && left > 0) {
+    char d[32];
+    duration((double)left / per_min * 60, d, sizeof d);
+    snprintf(eta, sizeof eta, ", ETA %s", d);
+  } else if (final) {
+    char d[32];
+    duration(elapsed, d, sizeof d);
+    snprintf(eta, sizeof eta, " in %s", d);
+  }
+  if (s->n_waiting)
+    snprintf(wait, sizeof wait, ", %zu waiting to retry", s->n_waiting);
+  fprintf(f, "%scab: sweep %s: %zu/%zu done (%zu pass, %zu fail, %zu error), %zu running%s%s%s%s",
+          s->o->progress_tty ? "\r\033[K" : "", s->plan->sweep_id, s->n_done, s->n, s->n_pass,
+          s->n_fail, s->n_error, s->n_running, wait, rate, eta,
+          s->o->progress_tty && !final ? "" : "\n");
+  fflush(f);
+}
+
+struct row {
+  size_t cells, pass, fail, timeout, agent_error, infra_error, none, scored;
+  double composite_sum;
+};
+
+void
+cab_sweep_summary(struct sweep *s)
+{
+  const struct cab_sweep_plan *p = s->plan;
+  size_t nm = p->n_models, nrows = p->n_tuis * nm;
+  cleanup_free struct row *rows = calloc(nrows ? nrows : 1, sizeof *rows);
+  if (rows == NULL)
+    return;
+  for (size_t i = 0; i < s->n; i++) {
+    const struct sweep_cell *sc = &s->sc[i];
+    struct row *r = &rows[sc->c->tui * nm + sc->c->model];
+    r->cells++;
+    const char *o = sc->st == SC_DONE ? sc->outcome : "";
+    if (strcmp(o, "pass") == 0)
+      r->pass++;
+    else if (strcmp(o, "fail") == 0)
+      r->fail++;
+    else if (strcmp(o, "timeout") == 0)
+      r->timeout++;
+    else if (strcmp(o, "agent_error") == 0)
+      r->agent_error++;
+    else if (strcmp(o, "infra_error") == 0)
+      r->infra_error++;
+    else
+      r->none++;
+    if (!isnan(sc->composite)) {
+      r->scored++;
+      r->composite_sum += sc->composite;
+    }
+  }
+  int wt = 3, wm = 5;
+  for (size_t t = 0; t < p->n_tuis; t++)
+    if ((int)strlen(p->tuis[t].tui) > wt)
+      wt = (int)strlen(p->tuis[t].tui);
+  for (size_t m = 0; m < nm; m++)
+    if ((int)strlen(p->models[m].model) > wm)
+      wm = (int)strlen(p->models[m].model);
+  FILE *f = s->o->out;
+  bool any_none = false;
+  fprintf(f, "%-*s  %-*s  %5s  %5s  %5s  %7s  %11s  %11s  %9s\n", wt, "tui", wm, "model", "cells",
+          "pass", "fail", "timeout", "agent_error", "infra_error", "composite");
+  for (size_t t = 0; t < p->n_tuis; t++)
+    for (size_t m = 0; m < nm; m++) {
+      const struct row *r = &rows[t * nm + m];
+      if (r->cells == 0)
+        continue;
+      any_none |= r->none > 0;
+      char comp[32] = "-";
+      if (r->scored)
+        snprintf(comp, sizeof comp, "%.3f", r->composite_sum / (double)r->scored);
+      fprintf(f, "%-*s  %-*s  %5zu  %5zu  %5zu  %7zu  %11zu  %11zu  %9s\n", wt, p->tuis[t].tui, wm,
+              p->models[m].model, r->cells, r->pass, r->fail, r->timeout, r->agent_error,
+              r->infra_error, comp);
+    }
+  if (any_none)
+    fprintf(f, "(cells without a record are counted in \"cells\" only)\n");
+  fflush(f);
+}
+
+static const char *
+status_word(const struct sweep_cell *sc)
+{
+  if (sc->st == SC_DONE)
+    return "done";
+  return sc->attempt > 1 ? "retry" : "run";
+}
+
+int
+cab_sweep_dry_run(struct sweep *s, cab_error *err)
+{
+  FILE *f = s->o->out;
+  size_t width = 0, todo = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (strlen(s->sc[i].c->key) > width)
+      width = strlen(s->sc[i].c->key);
+  for (size_t i = 0; i < s->n; i++) {
+    const struct sweep_cell *sc = &s->sc[i];
+    todo += sc->st != SC_DONE;
+    if (s->o->resume)
+      fprintf(f, "%-*s  %-5s  %s\n", (int)width, sc->c->key, status_word(sc), sc->c->shown_image);
+    else
+      fprintf(f, "%-*s  %s\n", (int)width, sc->c->key, sc->c->shown_image);
+  }
+  /* The images, each once, in first-use order. */
+  cleanup_free const char **seen = calloc(s->n ? s->n : 1, sizeof *seen);
+  cleanup_free size_t *count = calloc(s->n ? s->n : 1, sizeof *count);
+  if (seen == NULL || count == NULL)
+    return cab_error_sys(err, "sweep: memory");
+  size_t n_seen = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    const char *img = s->sc[i].c->shown_image;
+    size_t k = 0;
+    while (k < n_seen && strcmp(seen[k], img) != 0)
+      k++;
+    if (k == n_seen)
+      seen[n_seen++] = img;
+    count[k]++;
+  }
+  fprintf(f, "images:\n");
+  for (size_t k = 0; k < n_seen; k++)
+    fprintf(f, "  %s  (%zu cells)\n", seen[k], count[k]);
+  fprintf(f, "%zu cells", s->n);
+  if (s->o->shard_n)
+    fprintf(f, " (shard %u/%u of %zu)", s->o->shard_k, s->o->shard_n, s->cells.n);
+  if (s->o->resume)
+    fprintf(f, ", %zu to run", todo);
+  fprintf(f, "\n");
+  return 0;
+}
