@@ -180,12 +180,14 @@ rh_head(FILE *f, const struct report *r, const char *up, const char *title)
         "<a class=\"skip\" href=\"#main\">Skip to main content</a>\n<header class=\"site\">",
         f);
   rh_link(f, up, "index.html", site);
+  static const char *const nav[][2] = {
+      {"leaderboard", "Leaderboard"}, {"charts", "Charts"}, {"tasks", "Tasks"}};
   fputs(" <nav>", f);
-  rh_link(f, up, "index.html#leaderboard", "Leaderboard");
-  fputs(" · ", f);
-  rh_link(f, up, "index.html#charts", "Charts");
-  fputs(" · ", f);
-  rh_link(f, up, "index.html#tasks", "Tasks");
+  for (size_t i = 0; i < 3; i++) {
+    fprintf(f, "%s<a href=\"", i ? " · " : "");
+    rh_url(f, up);
+    fprintf(f, "index.html#%s\">%s</a>", nav[i][0], nav[i][1]);
+  }
   fputs("</nav></header>\n<main id=\"main\">\n", f);
 }
 
