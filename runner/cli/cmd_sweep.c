@@ -26,12 +26,18 @@ static const char sweep_usage[] =
     "  --out DIR         default ./results\n"
     "  --resume          carry on: skip the cells already done under the same plan\n"
     "  --dry-run         list the cells and the images they need; run nothing\n"
+    "  --progress-every S  seconds between progress lines when stderr is not a\n"
+    "                    terminal (default 10; on a terminal one line is redrawn)\n"
     "\n"
     "The plan (JSON): sweep_id, tuis [{tui, image?}], models [{model, endpoint?,\n"
     "key_env?, endpoint_wire?, replay?, model_retries?, max_concurrency?}], tasks\n"
     "[id or glob], and optionally scoring, reruns, host_rootfs, image,\n"
     "max_concurrency, endpoint_max_concurrency, retries {infra, backoff_s}, memory,\n"
-    "cpus, tasks_dir, ramp_up_s.\n";
+    "cpus, tasks_dir, ramp_up_s.\n"
+    "\n"
+    "Exit status: 0 when every cell has its cell.json (whatever its outcome); 125\n"
+    "when the plan is bad or some cell could not be run; 128+N after signal N\n"
+    "(carry on with --resume).\n";
 
 int
 cab_cmd_sweep(int argc, char **argv)
@@ -85,11 +91,8 @@ cab_cmd_sweep(int argc, char **argv)
   }
   o.plan_path = argv[optind];
   o.progress_tty = isatty(STDERR_FILENO);
-  if (cab_sweep_run(&o, &err) < 0) {
-    if (o.progress_tty)
-      fputs("\n", stderr);
+  if (cab_sweep_run(&o, &err) < 0)
     return cab_cli_fail(&err);
-  }
   return 0;
 }
 

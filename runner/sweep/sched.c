@@ -429,9 +429,10 @@ cab_sweep_schedule(struct sweep *s, cab_error *err)
   kill_all(&q);
   if (signo) {
     size_t done = s->n_done;
-    cab_error_set(err, 0, "sweep %s interrupted by %s: %zu of %zu cells done; carry on with 'cab "
-                          "sweep %s --resume%s%s'",
-                  s->plan->sweep_id, strsignal(signo), done, s->n, s->o->plan_path,
+    const char *name = sigabbrev_np(signo);
+    cab_error_set(err, 0, "sweep %s interrupted by SIG%s: %zu of %zu cells done; carry on with "
+                          "'cab sweep %s --resume%s%s'",
+                  s->plan->sweep_id, name ? name : "?", done, s->n, s->o->plan_path,
                   s->o->out_dir ? " --out " : "", s->o->out_dir ? s->o->out_dir : "");
     err->exit_code = 128 + signo;
     rc = -1;

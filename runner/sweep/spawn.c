@@ -105,6 +105,7 @@ cab_sweep_spawn(struct sweep *s, struct sweep_cell *sc, cab_error *err)
     dprintf(2, "cab sweep: cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(127);
   }
+  setpgid(pid, pid); /* as the child does: whichever runs first */
   sc->pid = pid;
   return 0;
 }

@@ -94,6 +94,31 @@ assert_cmp "$(journal_max_running "$J")" -le 3 "the plan's max_concurrency 3 cap
 assert_cmp "$(journal_max_running "$J" lim/one)" -eq 1 "models[0].max_concurrency 1: never two of its cells at once"
 assert_match "$(head -n1 "$T/lim.err")" "up to 3 at once \(by the plan's max_concurrency;" "the first line names the plan's limit"
 
+# An endpoint's limit holds across the models that share it.
+cat >"$T/endpoint.json" <<EOF
+{
+  "sweep_id": "endpoint",
+  "tuis": [{"tui": "oracle"}],
+  "models": [{"model": "e/a", "endpoint": "http://127.0.0.1:9/v1"},
+             {"model": "e/b", "endpoint": "http://127.0.0.1:9/v1"},
+             {"model": "e/c", "endpoint": "http://127.0.0.2:9/v1"}],
+  "tasks": [$QUICK_TASKS],
+  "host_rootfs": true,
+  "memory": "256M",
+  "ramp_up_s": 0,
+  "endpoint_max_concurrency": {"http://127.0.0.1:9/v1": 1}
+}
+EOF
+run_cab "$T/ep" sweep "$T/endpoint.json" -j 4 --out "$T/out"
+assert_rc 0 "a sweep of three models on two endpoints exits 0"
+J=$T/out/endpoint/.sweep/journal.jsonl
+shared=$(jq -s '[.[] | select(.cell | test("^oracle/e/[ab]/"))]
+  | reduce .[] as $e ({r: 0, m: 0};
+      if $e.event == "start" then .r += 1 | .m = ([.m, .r] | max) elif $e.event == "done" then .r -= 1 else . end)
+  | .m' "$J")
+assert_cmp "$shared" -eq 1 "endpoint_max_concurrency 1: the two models on that endpoint never run two cells at once"
+assert_cmp "$(journal_max_running "$J")" -ge 2 "... while the model on another endpoint runs beside them"
+
 # Memory: each cell may use 60% of what is available, so one at a time.
 avail=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
 mem=$((avail * 6 / 10 / 1024))M

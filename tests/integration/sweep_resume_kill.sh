@@ -126,6 +126,23 @@ assert_eq "$(cmp -s "$T/adopted.json" "$S/$C/cell.json" && echo same)" same "...
 assert_eq "$(jq -R 'fromjson? // "TORN"' "$S/.sweep/journal.jsonl" | grep -c '^"TORN"$')" 1 \
   "the torn line stays alone on its line; every other line parses"
 
+# SIGTERM (and ^C) stop a sweep cleanly: its cells are killed (a killed
+# run-cell writes no cell), one line says how to carry on, exit 128+15.
+sed 's/"killed"/"termed"/' "$T/plan.json" >"$T/term.json"
+"$CAB" sweep "$T/term.json" --out "$O" -j 2 >"$T/term.out" 2>"$T/term.err" </dev/null &
+pid=$!
+sleep 0.7
+kill -TERM "$pid"
+wait "$pid"
+assert_eq "$?" 143 "SIGTERM: exit 143"
+assert_match "$(tail -n1 "$T/term.err")" "^cab: sweep termed interrupted by SIGTERM: [0-9]+ of 36 cells done; carry on with 'cab sweep $T/term.json --resume --out $O'\$" \
+  "SIGTERM: one line says how far it got and how to carry on"
+sleep 0.3
+assert_eq "$(pids_with_marker "$O")" "" "SIGTERM: no run-cell outlives the sweep"
+run_cab "$T/term2" sweep "$T/term.json" --out "$O" -j 2 --resume
+assert_rc 0 "SIGTERM: --resume finishes the sweep"
+assert_eq "$(cells_in "$O/termed")" "$(expected_keys "oracle nop cab-agent" m "$QUICK_TASK_IDS" 3)" "SIGTERM: then every cell is there, once"
+
 # A changed plan reruns only what changed: one more rerun adds run-4s only.
 sed 's/"reruns": 3/"reruns": 4/' "$T/plan.json" >"$T/plan4.json"
 run_cab "$T/more" sweep "$T/plan4.json" --out "$O" --resume --dry-run
