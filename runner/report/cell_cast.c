@@ -47,7 +47,7 @@ report_cast_parse(const char *text, size_t len, size_t max_bytes)
     const cJSON *t = cJSON_GetArrayItem(ev, 0), *type = cJSON_GetArrayItem(ev, 1),
                 *data = cJSON_GetArrayItem(ev, 2);
     if (!cJSON_IsArray(ev) || !cJSON_IsNumber(t) || !cJSON_IsString(type) || !cJSON_IsString(data) ||
-        !isfinite(t->valuedouble) || t->valuedouble < 0) {
+        !isfinite(t->valuedouble) || t->valuedouble < 0 || t->valuedouble > 1e7) {
       skipped++;
       cJSON_Delete(ev);
       continue;

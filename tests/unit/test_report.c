@@ -567,6 +567,63 @@ test_site_refusals(void **state)
   rm_rf(root);
 }
 
+static void
+spit(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* cell.json files of the right schema and the wrong shapes, a symlinked
+ * agent.log, a cast with absurd times: the site is still written, and no
+ * file outside the cell is read into it. */
+static void
+test_site_weird(void **state)
+{
+  (void)state;
+  char root[64], dir[256], site[256];
+  snprintf(root, sizeof root, "/tmp/cab-test-report.XXXXXX");
+  assert_non_null(mkdtemp(root));
+  static const char *const cells[][2] = {
+      {"a", "{\"schema\":\"cab.cell/v1\",\"tui\":5,\"scorers\":[1,{\"x\":null}],\"spans\":\"no\","
+            "\"run\":\"x\",\"model\":[],\"task\":7}"},
+      {"b", "{\"schema\":\"cab.cell/v1\",\"task_id\":\"../../etc\",\"scorers\":{\"composite\":"
+            "{\"composite\":\"high\"}},\"spans\":[{\"start\":\"bad\"},{\"span_id\":\"1\","
+            "\"parent_id\":\"1\",\"start\":\"2026-01-01T00:00:00Z\",\"end\":\"2025-01-01T00:00:00Z\","
+            "\"attributes\":[1,2]}]}"},
+  };
+  for (size_t i = 0; i < 2; i++) {
+    snprintf(dir, sizeof dir, "%s/r/%s", root, cells[i][0]);
+    cab_error err = {0};
+    assert_int_equal(cab_mkdir_p(dir, 0755, &err), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/cell.json", dir);
+    spit(path, cells[i][1]);
+    snprintf(path, sizeof path, "%s/terminal.cast", dir);
+    spit(path, "{\"version\":2}\n[1e308,\"o\",\"absurd-event\"]\n[0.5,\"o\",\"near\"]\n");
+    snprintf(path, sizeof path, "%s/agent.log", dir);
+    assert_int_equal(symlink("/etc/passwd", path), 0);
+  }
+  snprintf(dir, sizeof dir, "%s/r", root);
+  snprintf(site, sizeof site, "%s/site", root);
+  struct cab_report_opts o = {.tasks_dir = "tasks"};
+  struct cab_report_summary sum = {0};
+  cab_error err = {0};
+  if (cab_report_build(dir, site, &o, &sum, &err) < 0)
+    fail_msg("%s", err.message);
+  assert_int_equal(sum.cells, 2);
+  char path[512], *html = NULL;
+  snprintf(path, sizeof path, "%s/cell/b/index.html", site);
+  assert_int_equal(cab_read_file_at(AT_FDCWD, path, 1 << 22, &html, NULL, &err), 0);
+  assert_null(strstr(html, "root:x:0:0"));
+  assert_null(strstr(html, "absurd-event"));
+  assert_non_null(strstr(html, "near"));
+  free(html);
+  rm_rf(root);
+}
+
 int
 main(void)
 {
@@ -577,7 +634,7 @@ main(void)
       cmocka_unit_test(test_slugs_and_paths),  cmocka_unit_test(test_parse_iso),
       cmocka_unit_test(test_cast_parse),       cmocka_unit_test(test_badges),
       cmocka_unit_test(test_stats),            cmocka_unit_test(test_site_hostile),
-      cmocka_unit_test(test_site_refusals),
+      cmocka_unit_test(test_site_refusals),   cmocka_unit_test(test_site_weird),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
