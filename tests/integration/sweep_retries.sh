@@ -36,6 +36,15 @@ for c in oracle/m/polyglot/shell-word-count/run-1 nop/m/polyglot/python-reverse-
 done
 assert_eq "$(find "$S/oracle" "$S/nop" -type d -name '*.attempt-*' | wc -l)" 0 "pass and fail are never retried"
 for c in cab-agent/m/polyglot/shell-word-count/run-1 cab-agent/m/polyglot/python-reverse-string/run-1; do
+  if run_cell_race "$S/$c/cell.json"; then
+    # run-cell scored an attempt as if its failed model call had not
+    # happened (tests/fixtures/sweep/lib.sh): that attempt is a capability
+    # outcome, rightly not retried; the attempts before it were.
+    seq=$(jq -c --arg c "$c" 'select(.cell == $c and .event == "done") | .outcome' "$J" | tr -d '\n')
+    say "# note: $c hit run-cell's uncounted-502 race: $seq"
+    assert_match "$seq" '^("infra_error")*"(fail|agent_error|timeout)"$' "$c: infra errors retried until a non-infra outcome"
+    continue
+  fi
   assert_eq "$(jq -c --arg c "$c" 'select(.cell == $c and .event == "done") | [.attempt, .outcome]' "$J" | tr -d '\n')" \
     '[1,"infra_error"][2,"infra_error"][3,"infra_error"]' "$c: three attempts, each infra_error"
   for k in 1 2; do
@@ -60,9 +69,11 @@ for c in cab-agent/m/polyglot/shell-word-count/run-1 cab-agent/m/polyglot/python
   assert_cmp "$g2" -ge 80 "$c: backoff before attempt 3 >= 2 x backoff_s (0.8 s; waited ${g2}0 ms)"
   assert_cmp "$g2" -lt 400 "$c: ... and not much more"
 done
-assert_match "$(grep '^cab-agent ' "$T/run" | tr -s ' ')" '^cab-agent m 2 0 0 0 0 2 ' "the summary counts the cells (not the attempts): 2 infra_error"
+race=0
+for c in "$S"/cab-agent/m/polyglot/*/run-1/cell.json; do run_cell_race "$c" && race=$((race + 1)); done
+assert_match "$(grep '^cab-agent ' "$T/run" | tr -s ' ')" "^cab-agent m 2 0 $race 0 0 $((2 - race)) " "the summary counts the cells (not the attempts): 2 infra_error"
 assert_match "$(grep '^oracle ' "$T/run" | tr -s ' ')" '^oracle m 2 2 0 0 0 0 ' "the summary: oracle 2 pass"
-assert_eq "$(grep -c 'warning: sweep retry: 2 cells ended in infra_error after 2 retries each' "$T/run.err")" 1 \
+assert_eq "$(grep -c "warning: sweep retry: $((2 - race)) cells ended in infra_error after 2 retries each" "$T/run.err")" $((race < 2)) \
   "a warning line says how many cells stayed infra_error"
 
 # retries.infra 0: once.
