@@ -392,6 +392,7 @@ cab_sweep_schedule(struct sweep *s, cab_error *err)
   q.next_report_ns = cab_now_ns() + every;
   if (s->o->progress_tty)
     cab_sweep_progress(s, false);
+  bool redraw = false;
   for (;;) {
     int64_t now = cab_now_ns();
     if (start_some(&q, now, err) < 0)
@@ -400,6 +401,14 @@ cab_sweep_schedule(struct sweep *s, cab_error *err)
       rc = 0;
       break;
     }
+    /* Drawn after the starts, so that "running" counts them. */
+    if (redraw || now >= q.next_report_ns) {
+      if (s->o->progress_tty || now >= q.next_report_ns)
+        cab_sweep_progress(s, false);
+      if (now >= q.next_report_ns)
+        q.next_report_ns = now + every;
+      redraw = false;
+    }
     struct pollfd pfd = {.fd = sfd, .events = POLLIN};
     int n = poll(&pfd, 1, poll_timeout(&q, now));
     if (n < 0 && errno != EINTR) {
@@ -407,24 +416,16 @@ cab_sweep_schedule(struct sweep *s, cab_error *err)
       break;
     }
     struct signalfd_siginfo si;
-    bool changed = false;
     while (read(sfd, &si, sizeof si) == sizeof si) {
       if (si.ssi_signo == SIGCHLD)
-        changed = true;
+        redraw = true;
       else
         signo = (int)si.ssi_signo;
     }
     if (signo)
       break;
-    if (changed && reap(&q, err) < 0)
+    if (redraw && reap(&q, err) < 0)
       break;
-    now = cab_now_ns();
-    if (changed || now >= q.next_report_ns) {
-      if (s->o->progress_tty || now >= q.next_report_ns)
-        cab_sweep_progress(s, false);
-      if (now >= q.next_report_ns)
-        q.next_report_ns = now + every;
-    }
   }
   kill_all(&q);
   if (signo) {
