@@ -68,6 +68,9 @@ cab_modelnet_finish(struct cab_modelnet *m, struct cab_proxy_totals *t, bool war
   m->dns = NULL;
   memset(t, 0, sizeof *t);
   if (m->proxy) {
+    /* A call answered just before the agent exited may still be in MHD's
+     * completion path: stop first, so that its record is counted. */
+    cab_proxy_stop(m->proxy);
     cab_proxy_totals(m->proxy, t);
     cab_proxy_free(m->proxy);
     m->proxy = NULL;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "runner/cli/cmd_results.h"
+#include "runner/cli/commands.h"
 #include "runner/cli/commands.h"
 #include "runner/results/results.h"
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "runner/cli/cmd_results.h"
+#include "runner/cli/commands.h"
 #include "runner/cli/commands.h"
 #include "runner/results/results.h"
 

@@ -18,6 +18,11 @@ int cab_cmd_adapters(int argc, char **argv);
 int cab_cmd_tasks(int argc, char **argv);
 int cab_cmd_unpack(int argc, char **argv);
 int cab_cmd_slurm(int argc, char **argv);
+int cab_cmd_sweep(int argc, char **argv);
+int cab_cmd_merge(int argc, char **argv);
+int cab_cmd_index(int argc, char **argv);
+int cab_cmd_leaderboard(int argc, char **argv);
+int cab_cmd_results(int argc, char **argv);
 int cab_cmd_report(int argc, char **argv);
 
 /* Print ERR as cab's one line on stderr and return its exit code. */

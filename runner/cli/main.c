@@ -14,7 +14,6 @@
 #endif
 
 #include "common/error.h"
-#include "runner/cli/cmd_results.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/core.h"
 
@@ -33,8 +32,6 @@ struct command {
 #define FULL(f) f
 #endif
 
-int cab_cmd_sweep(int argc, char **argv); /* runner/cli/cmd_sweep.c */
-int cab_cmd_merge(int argc, char **argv);
 
 static const struct command commands[] = {
     {"run-cell", FULL(cab_cmd_run_cell), "run one cell end to end and write its record"},

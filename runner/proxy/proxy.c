@@ -163,13 +163,23 @@ cab_proxy_totals(struct cab_proxy *p, struct cab_proxy_totals *t)
 }
 
 void
-cab_proxy_free(struct cab_proxy *p)
+cab_proxy_stop(struct cab_proxy *p)
 {
   if (p == NULL)
     return;
   atomic_store(&p->stopping, true);
   if (p->mhd)
-    MHD_stop_daemon(p->mhd); /* joins every connection thread */
+    MHD_stop_daemon(p->mhd); /* joins every connection thread: every call's
+                                completion (its record) has run */
+  p->mhd = NULL;
+}
+
+void
+cab_proxy_free(struct cab_proxy *p)
+{
+  if (p == NULL)
+    return;
+  cab_proxy_stop(p);
   if (p->log)
     cab_calllog_close(p->log);
   if (p->rec)

@@ -70,6 +70,11 @@ int cab_proxy_start(struct cab_proxy *p, int listen_fd, cab_error *err);
 /* Port of the listening socket (after start); for tests. */
 unsigned cab_proxy_port(const struct cab_proxy *p);
 
+/* Stop serving: open calls are cut, and every call's record is written by
+ * the time it returns (so that the totals after it count them all).
+ * Idempotent; cab_proxy_free() does it too. */
+void cab_proxy_stop(struct cab_proxy *p);
+
 /* A consistent snapshot of the totals so far. */
 void cab_proxy_totals(struct cab_proxy *p, struct cab_proxy_totals *t);
 
