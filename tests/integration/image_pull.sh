@@ -155,4 +155,20 @@ assert_eq "$RC" 125 "inspect after rmi: 125"
 assert_match "$(cat "$T/o.err")" "not in the store" "  ...not in the store"
 run_cab "$T/o" rmi "$R0:latest"
 assert_eq "$RC" 125 "rmi of a missing image: 125"
+# --- pull --all: every image a sweep plan's cells need, for an offline host ----------------
+export CAB_HOME=$T/home-plan
+cat >"$T/plan.json" <<EOF
+{"sweep_id": "pull-all", "tuis": [{"tui": "cab-agent", "image": "$R0:latest"}, {"tui": "oracle", "image": "$R0:latest"}],
+ "models": [{"model": "m", "endpoint": "http://127.0.0.1:9/v1"}],
+ "tasks": ["polyglot/shell-word-count", "polyglot/python-reverse-string"]}
+EOF
+run_cab "$T/o" pull --insecure --all "$T/plan.json"
+assert_eq "$RC" 0 "pull --all PLAN"
+assert_eq "$(cat "$T/o")" "$R0@$MDIGEST" "pull --all pulls each image the plan's cells need once and pins it"
+run_cab "$T/o" inspect "$R0:latest"
+assert_eq "$RC" 0 "the plan's image is in the store"
+echo '{"sweep_id": "bad"}' >"$T/bad-plan.json"
+run_cab "$T/o" pull --insecure --all "$T/bad-plan.json"
+assert_eq "$RC" 125 "pull --all with a bad plan: 125"
+assert_match "$(cat "$T/o.err")" 'bad-plan.json: ' "  ...one line naming the plan"
 finish
