@@ -1,4 +1,6 @@
-/* cab export REF DIR */
+/* cab export REF DIR                          an image, as an OCI layout
+ * cab export DIR --format jsonl|csv [...]     a results tree, one row per
+ *                                             cell (cab results export) */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,7 +12,12 @@ static const char export_usage[] =
     "usage: cab export REF DIR\n"
     "\n"
     "Write image REF as an OCI image layout in DIR (new, empty, or an existing\n"
-    "layout to add to).  Carry DIR to an offline host and 'cab import DIR'.\n";
+    "layout to add to).  Carry DIR to an offline host and 'cab import DIR'.\n"
+    "\n"
+    "       cab export DIR --format jsonl|csv [--out FILE] [--attempts]\n"
+    "\n"
+    "With --format: the cells of results tree DIR, one row each (the same as\n"
+    "'cab results export').\n";
 
 int
 cab_cmd_export(int argc, char **argv)
@@ -19,6 +26,17 @@ cab_cmd_export(int argc, char **argv)
     fputs(export_usage, stdout);
     return 0;
   }
+  /* --format anywhere: the results export, not an image. */
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--format") == 0 || strncmp(argv[i], "--format=", 9) == 0) {
+      char *rargv[argc + 2];
+      rargv[0] = (char *)"results";
+      rargv[1] = (char *)"export";
+      for (int k = 1; k < argc; k++)
+        rargv[k + 1] = argv[k];
+      rargv[argc + 1] = NULL;
+      return cab_cmd_results(argc + 1, rargv);
+    }
   if (argc != 3 || argv[1][0] == '-') {
     fputs(export_usage, stderr);
     return CAB_EXIT_RUNNER;

@@ -96,5 +96,13 @@ assert_match "$(cat "$T/bad3.out.err")" '^cab: --out .*/no/such/dir/x.jsonl: cre
   "one line naming the file"
 run_cab "$T/img.out" export --help
 assert_match "$(cat "$T/img.out")" 'OCI image layout' "cab export is still the image export"
+# ...and with --format, the issue's spelling of the results export.
+run_cab "$T/via-export.csv" export "$OUT" --format csv
+assert_rc 0 "cab export DIR --format csv exits 0"
+if cmp -s "$T/via-export.csv" "$T/cells.csv"; then
+  pass "cab export DIR --format csv is cab results export DIR --format csv"
+else
+  fail "cab export DIR --format csv differs from cab results export DIR --format csv"
+fi
 
 finish
