@@ -260,6 +260,22 @@ setup() {
   say "# $TEST_NAME as $CAB_TEST_MODE ($(id -un 2>/dev/null || id -u)), T=$T"
 }
 
+# setup_cab_home: what setup() does without the rootfs, for tests that run
+# real cells: skip without user namespaces, then $T (removed at exit) with a
+# private CAB_HOME and TMPDIR inside it.  The caller unsets what it must.
+setup_cab_home() {
+  if command -v unshare >/dev/null 2>&1 && ! unshare -Ur true 2>/dev/null; then
+    skip "user namespaces are not available (unshare -Ur fails)"
+  fi
+  T=$(mktemp -d "${TMPDIR:-/tmp}/cab-$TEST_NAME.XXXXXX") || bail "mktemp failed"
+  chmod 0755 "$T"
+  trap _cleanup EXIT
+  trap 'exit 130' INT TERM
+  say "# $TEST_NAME as $CAB_TEST_MODE ($(id -un 2>/dev/null || id -u)), T=$T"
+  export CAB_HOME=$T/home TMPDIR=$T/tmp
+  mkdir -p "$TMPDIR"
+}
+
 # A unique marker for command lines, so leftovers can be found on the host.
 marker() { printf 'cabmark-%s-%s-%s' "$TEST_NAME" "$$" "$1"; }
 

@@ -83,24 +83,10 @@ sbatch_common(FILE *f, const struct slurm_opts *o)
     fprintf(f, "#SBATCH --mem=%s\n", o->mem);
 }
 
-static int
-write_script(const char *dir, const char *name, const char *text, size_t len, cab_error *err)
+/* the array */
+static void
+put_sweep(FILE *f, const struct slurm_opts *o)
 {
-  char path[PATH_MAX + 32];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  return cab_write_file_atomic(path, text, len, 0755, err);
-}
-
-static int
-write_scripts(const struct slurm_opts *o, const char *dir, cab_error *err)
-{
-  char *buf = NULL;
-  size_t len = 0;
-
-  /* the array */
-  FILE *f = open_memstream(&buf, &len);
-  if (f == NULL)
-    return cab_error_sys(err, "slurm: memory");
   fprintf(f, "#!/bin/bash\n# Written by cab slurm: shard K of %ld of sweep %s, one per array task.\n",
           o->shards, o->sweep_id);
   fprintf(f, "#SBATCH --job-name=cab-%s\n#SBATCH --array=1-%ld\n", o->sweep_id, o->shards);
@@ -116,17 +102,12 @@ write_scripts(const struct slurm_opts *o, const char *dir, cab_error *err)
   fprintf(f, " --shard \"$SLURM_ARRAY_TASK_ID/%ld\" --resume \\\n  --out ", o->shards);
   put_quoted(f, o->out_abs);
   fputs("\"/shards/shard-$SLURM_ARRAY_TASK_ID\" ${SLURM_CPUS_PER_TASK:+-j \"$SLURM_CPUS_PER_TASK\"}\n", f);
-  fclose(f);
-  int r = write_script(dir, "sweep.sbatch", buf, len, err);
-  free(buf);
-  if (r < 0)
-    return -1;
+}
 
-  /* the merge, after every shard */
-  buf = NULL;
-  f = open_memstream(&buf, &len);
-  if (f == NULL)
-    return cab_error_sys(err, "slurm: memory");
+/* the merge, after every shard */
+static void
+put_merge(FILE *f, const struct slurm_opts *o)
+{
   fprintf(f, "#!/bin/bash\n# Written by cab slurm: merge the %ld shards of sweep %s and rank them.\n",
           o->shards, o->sweep_id);
   fprintf(f, "#SBATCH --job-name=cab-%s-merge\n", o->sweep_id);
@@ -142,17 +123,13 @@ write_scripts(const struct slurm_opts *o, const char *dir, cab_error *err)
   fputs("if \"$CAB\" report --help >/dev/null 2>&1; then\n"
         "  \"$CAB\" report \"$OUT/merged\" --out \"$OUT/site\"\nfi\n",
         f);
-  fclose(f);
-  r = write_script(dir, "merge.sbatch", buf, len, err);
-  free(buf);
-  if (r < 0)
-    return -1;
+}
 
-  /* submission: the merge waits for the whole array to succeed */
-  buf = NULL;
-  f = open_memstream(&buf, &len);
-  if (f == NULL)
-    return cab_error_sys(err, "slurm: memory");
+/* submission: the merge waits for the whole array to succeed */
+static void
+put_submit(FILE *f, const struct slurm_opts *o)
+{
+  (void) o;
   fputs("#!/bin/bash\n# Written by cab slurm: submit the shards, then the merge.\nset -euo pipefail\n"
         "D=$(cd \"$(dirname \"$0\")\" && pwd)\n"
         "mkdir -p \"$D/logs\"\n"
@@ -163,10 +140,35 @@ write_scripts(const struct slurm_opts *o, const char *dir, cab_error *err)
         "  \"$D/merge.sbatch\")\n"
         "echo \"$array ${merge%%;*}\"\n",
         f);
+}
+
+/* DIR/NAME (mode 0755), its text what PUT prints. */
+static int
+write_script(const char *dir, const char *name, void (*put)(FILE *, const struct slurm_opts *),
+             const struct slurm_opts *o, cab_error *err)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (f == NULL)
+    return cab_error_sys(err, "slurm: memory");
+  put(f, o);
   fclose(f);
-  r = write_script(dir, "submit.sh", buf, len, err);
+
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  int r = cab_write_file_atomic(path, buf, len, 0755, err);
   free(buf);
   return r;
+}
+
+static int
+write_scripts(const struct slurm_opts *o, const char *dir, cab_error *err)
+{
+  if (write_script(dir, "sweep.sbatch", put_sweep, o, err) < 0
+      || write_script(dir, "merge.sbatch", put_merge, o, err) < 0)
+    return -1;
+  return write_script(dir, "submit.sh", put_submit, o, err);
 }
 
 /* The plan's sweep_id: just enough of the plan to name the jobs; cab sweep

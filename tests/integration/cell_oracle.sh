@@ -16,16 +16,7 @@ command -v jq >/dev/null 2>&1 || skip "jq not installed (make deps)"
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed (the tasks' toolchain)"
 [ -x "$CAB" ] || bail "cab binary not found at $CAB (run make)"
 "$CAB" run-cell --help >/dev/null 2>&1 || skip "this cab has no run-cell command yet"
-if command -v unshare >/dev/null 2>&1 && ! unshare -Ur true 2>/dev/null; then
-  skip "user namespaces are not available (unshare -Ur fails)"
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/cab-$TEST_NAME.XXXXXX") || bail "mktemp failed"
-chmod 0755 "$T"
-trap _cleanup EXIT
-trap 'exit 130' INT TERM
-say "# $TEST_NAME as $CAB_TEST_MODE ($(id -un 2>/dev/null || id -u)), T=$T"
-export CAB_HOME=$T/home TMPDIR=$T/tmp
-mkdir -p "$TMPDIR"
+setup_cab_home
 unset CAB_ENDPOINT CAB_KEY CAB_TASKS_DIR
 OUT=$T/out
 SWEEP=cell-oracle-test

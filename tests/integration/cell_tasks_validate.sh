@@ -16,16 +16,7 @@
 
 [ -x "$CAB" ] || bail "cab binary not found at $CAB (run make)"
 "$CAB" tasks list >/dev/null 2>&1 || skip "this cab has no 'tasks' command yet"
-if command -v unshare >/dev/null 2>&1 && ! unshare -Ur true 2>/dev/null; then
-  skip "user namespaces are not available (unshare -Ur fails)"
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/cab-$TEST_NAME.XXXXXX") || bail "mktemp failed"
-chmod 0755 "$T"
-trap _cleanup EXIT
-trap 'exit 130' INT TERM
-say "# $TEST_NAME as $CAB_TEST_MODE ($(id -un 2>/dev/null || id -u)), T=$T"
-export CAB_HOME=$T/home TMPDIR=$T/tmp
-mkdir -p "$TMPDIR"
+setup_cab_home
 unset CAB_TASKS_DIR
 
 "$CAB" tasks list >"$T/list" 2>"$T/list.err" || bail "cab tasks list failed: $(head -c 300 "$T/list.err")"

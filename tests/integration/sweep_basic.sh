@@ -13,19 +13,7 @@
 # shellcheck source=../fixtures/sweep/lib.sh
 . "$TESTS_DIR/fixtures/sweep/lib.sh"
 sweep_setup
-
-cat >"$T/plan.json" <<EOF
-{
-  "sweep_id": "basic",
-  "reruns": 2,
-  "tuis": [{"tui": "oracle"}, {"tui": "nop"}],
-  "models": [{"model": "cab/none"}],
-  "tasks": [$QUICK_TASKS],
-  "host_rootfs": true,
-  "memory": "256M",
-  "ramp_up_s": 0
-}
-EOF
+quick_plan basic 2
 
 # --- dry run -------------------------------------------------------------------
 run_cab "$T/dry" sweep "$T/plan.json" --dry-run --out "$T/out"

@@ -13,19 +13,7 @@
 # shellcheck source=../fixtures/sweep/lib.sh
 . "$TESTS_DIR/fixtures/sweep/lib.sh"
 sweep_setup
-
-cat >"$T/plan.json" <<EOF
-{
-  "sweep_id": "sharded",
-  "reruns": 3,
-  "tuis": [{"tui": "oracle"}, {"tui": "nop"}],
-  "models": [{"model": "cab/none"}],
-  "tasks": [$QUICK_TASKS],
-  "host_rootfs": true,
-  "memory": "256M",
-  "ramp_up_s": 0
-}
-EOF
+quick_plan sharded 3
 ALL=$(expected_keys "oracle nop" cab/none "$QUICK_TASK_IDS" 3)
 
 run_cab "$T/full" sweep "$T/plan.json" --out "$T/full-out" -j 2
