@@ -162,7 +162,7 @@ report_badge_embed(FILE *f, const struct report *r, const char *up, const char *
   rh_esc(f, alt);
   fputs("\"></p>\n<h3>README / Markdown</h3>\n<pre class=\"snippet\" id=\"embed-md\"><code>", f);
   rh_esc(f, md);
-  fputs("</code></pre>\n<h3>HTML</h3>\n<pre class=\"snippet\" id=\"embed-html\"><code>", f);
+  fputs("</code></pre>\n<h3>HTML / iframe</h3>\n<pre class=\"snippet\" id=\"embed-html\"><code>", f);
   rh_esc(f, html);
   fputs("</code></pre>\n", f);
   if (!based)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "rootfs/unpack.h"
 #include "runner/report/internal.h"
 
@@ -168,20 +169,31 @@ write_site(struct report *r, cab_error *err)
 /* Put TMP (a name in PARENT_FD) at SITE's name; the old site, if any, ends
  * up at TMP's name. */
 static int
-swap_into_place(int parent_fd, const char *tmp, const char *base, bool exists, cab_error *err)
+swap_into_place(int parent_fd, const char *tmp, const char *base, bool *exists, cab_error *err)
 {
-  if (renameat2(parent_fd, tmp, parent_fd, base, exists ? RENAME_EXCHANGE : RENAME_NOREPLACE) == 0)
+  if (renameat2(parent_fd, tmp, parent_fd, base, *exists ? RENAME_EXCHANGE : RENAME_NOREPLACE) == 0)
     return 0;
+  if (!*exists && errno == EEXIST) {
+    /* another cab report got there first: its site is replaced like any earlier one */
+    char marker[4400];
+    snprintf(marker, sizeof marker, "%s/" CAB_REPORT_MARKER, base);
+    if (faccessat(parent_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+        renameat2(parent_fd, tmp, parent_fd, base, RENAME_EXCHANGE) == 0) {
+      *exists = true;
+      return 0;
+    }
+    return cab_error_set(err, EEXIST, "report: --out %s appeared while the site was built", base);
+  }
   if (errno != EINVAL && errno != ENOSYS)
     return cab_error_sys(err, "report: rename %s to %s", tmp, base);
   /* No renameat2 on this file system: the old site moves aside first. */
   char old[4400];
   snprintf(old, sizeof old, "%s.old", tmp);
-  if (exists && renameat(parent_fd, base, parent_fd, old) < 0)
+  if (*exists && renameat(parent_fd, base, parent_fd, old) < 0)
     return cab_error_sys(err, "report: rename %s aside", base);
   if (renameat(parent_fd, tmp, parent_fd, base) < 0)
     return cab_error_sys(err, "report: rename %s to %s", tmp, base);
-  if (exists && renameat(parent_fd, old, parent_fd, tmp) < 0)
+  if (*exists && renameat(parent_fd, old, parent_fd, tmp) < 0)
     return cab_error_sys(err, "report: rename %s", old);
   return 0;
 }
@@ -210,6 +222,8 @@ cab_report_build(const char *results, const char *site, const struct cab_report_
   int rc = report_load(&r, err);
   cleanup_close int parent_fd = -1;
   char tmp[4400] = "";
+  if (rc == 0 && cab_mkdir_p(parent, 0755, err) < 0)
+    rc = cab_error_prefix(err, "report: --out %s", site);
   if (rc == 0) {
     parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (parent_fd < 0)
@@ -232,7 +246,7 @@ cab_report_build(const char *results, const char *site, const struct cab_report_
   if (r.site_fd >= 0)
     close(r.site_fd);
   if (rc == 0)
-    rc = swap_into_place(parent_fd, tmp, base, exists, err);
+    rc = swap_into_place(parent_fd, tmp, base, &exists, err);
   if (*tmp && (rc < 0 || exists)) {
     cab_error e2 = {0};
     cab_unpack_remove_tree(parent_fd, tmp, &e2); /* the failed build, or the old site */

@@ -114,4 +114,18 @@ done
 wait "$reader"
 assert_eq "$(grep -c torn "$T/reader.out")" 0 "a reader always found a complete site during rebuilds"
 assert_eq "$(ls -A "$T" | grep -c '^\.site\.tmp-')" 0 "no temp directory left beside the site"
+
+# ---- --out below missing directories; two reports racing for a new SITE ------------------------------------
+run_cab "$T/deep.out" report "$RES" --out "$T/new/deeper/site"
+assert_rc 0 "--out below missing directories: they are created"
+[ -f "$T/new/deeper/site/index.html" ] && pass "the site is there" || fail "no $T/new/deeper/site/index.html"
+"$CAB" report "$RES" --out "$T/race" >"$T/race1.out" 2>&1 &
+r1=$!
+"$CAB" report "$RES" --out "$T/race" >"$T/race2.out" 2>&1 &
+r2=$!
+wait "$r1"; rc1=$?
+wait "$r2"; rc2=$?
+assert_eq "$rc1 $rc2" "0 0" "two reports racing for the same new SITE both succeed ($(cat "$T/race1.out" "$T/race2.out" | tr '\n' '|'))"
+[ -f "$T/race/index.html" ] && pass "one complete site is left" || fail "no $T/race/index.html"
+assert_eq "$(ls -A "$T" | grep -c '\.tmp-')" 0 "and no temp directory"
 finish

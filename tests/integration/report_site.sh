@@ -173,6 +173,8 @@ PLAN=$(jq -n --arg index "file://$SITE/index.html" --arg player "file://$PLAYER_
   {eval: "var s=document.getElementById(\"filter-family\"); s.value=\"polyglot\"; s.dispatchEvent(new Event(\"change\")); document.querySelectorAll(\"#board tbody tr:not([hidden])\").length", name: "rows_polyglot"},
   {eval: "var s=document.getElementById(\"filter-language\"); s.value=\"sh\"; s.dispatchEvent(new Event(\"change\")); document.querySelectorAll(\"#board tbody tr:not([hidden])\").length", name: "rows_polyglot_sh"},
   {open: ($player + "?autoplay=1&speed=4")}, {eval: $term, name: "auto0"}, {sleep: 1.5}, {eval: $term, name: "auto1"},
+  {eval: "var k=document.getElementById(\"term-seek\"); k.value=k.max; k.dispatchEvent(new Event(\"input\")); document.getElementById(\"term\").textContent.length", name: "seek_end"},
+  {eval: "var k=document.getElementById(\"term-seek\"); k.value=0; k.dispatchEvent(new Event(\"input\")); document.getElementById(\"term\").textContent.length", name: "seek_start"},
   {open: $player}, {eval: $term, name: "click0"}, {click: "#term-play"}, {sleep: 1.5}, {eval: $term, name: "click1"},
   {eval: "document.querySelector(\".wf-row.current\").id", name: "wf0"},
   {click: "#wf-next"}, {click: "#wf-next"},
@@ -200,6 +202,8 @@ if cdp site "$PLAN"; then
   assert_json '.values.rows_polyglot_sh' 2 "$S" "filter language=sh: only oracle and nop ran shell-word-count"
   assert_json '.values.auto0 < .values.auto1' true "$S" \
     "player: ?autoplay text grows ($(jq -c '[.values.auto0, .values.auto1]' "$S"))"
+  assert_json '.values.seek_end >= .values.auto1 and .values.seek_start == 0' true "$S" \
+    "player: seeking to the end shows the whole output, back to 0 clears it ($(jq -c '[.values.seek_end, .values.seek_start]' "$S"))"
   assert_json '.values.click0 == 0 and .values.click1 > 0' true "$S" \
     "player: empty until play is clicked, then text ($(jq -c '[.values.click0, .values.click1]' "$S"))"
   assert_json '.values.wf0' wf-row-0 "$S" "waterfall: the first span is highlighted at first"
