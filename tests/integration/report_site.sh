@@ -175,7 +175,7 @@ PLAN=$(jq -n --arg index "file://$SITE/index.html" --arg player "file://$PLAYER_
   {open: ($player + "?autoplay=1&speed=4")}, {eval: $term, name: "auto0"}, {sleep: 1.5}, {eval: $term, name: "auto1"},
   {eval: "var k=document.getElementById(\"term-seek\"); k.value=k.max; k.dispatchEvent(new Event(\"input\")); document.getElementById(\"term\").textContent.length", name: "seek_end"},
   {eval: "var k=document.getElementById(\"term-seek\"); k.value=0; k.dispatchEvent(new Event(\"input\")); document.getElementById(\"term\").textContent.length", name: "seek_start"},
-  {open: $player}, {eval: $term, name: "click0"}, {click: "#term-play"}, {sleep: 1.5}, {eval: $term, name: "click1"},
+  {open: ($player + "?speed=10")}, {eval: $term, name: "click0"}, {click: "#term-play"}, {sleep: 2}, {eval: $term, name: "click1"},
   {eval: "document.querySelector(\".wf-row.current\").id", name: "wf0"},
   {click: "#wf-next"}, {click: "#wf-next"},
   {eval: "document.querySelector(\".wf-row.current\").id + \" \" + document.querySelectorAll(\".span-detail:not([hidden])\").length + \" \" + document.getElementById(\"span-detail-2\").hidden", name: "wf2"},
