@@ -26,6 +26,11 @@
 #
 #   bash bench/cell-overhead.sh
 #   BENCH_RUNS=30 BENCH_JSON=out.json bash bench/cell-overhead.sh
+#   BENCH_BASELINE=/path/to/other/build/cab bash bench/cell-overhead.sh
+#
+# With BENCH_BASELINE (another build's cab, e.g. the last release's), the
+# same oracle cells run with it too, in the same hyperfine run, and the
+# difference in cell time (this build minus the baseline) is printed.
 #
 # Environment: CAB_BUILD (default ./build), BENCH_RUNS (default 20),
 # BENCH_WARMUP (default 3), BENCH_JSON (keep hyperfine's JSON export there).
@@ -92,6 +97,11 @@ for task in "${TASKS[@]}"; do
     exit 1
   }
   args+=(-n "cell-$name" --prepare "sh -c 'if [ -d $celldir ]; then mv $celldir $T/kept-$name/\$(date +%s%N); fi'" "$cell")
+  if [ -n "${BENCH_BASELINE:-}" ]; then
+    base="${cell/#$CAB /$BENCH_BASELINE }"
+    base=${base/--out $T\/cell-$name/--out $T/base-$name}
+    args+=(-n "baseline-$name" --prepare "rm -rf $T/base-$name" "$base")
+  fi
   args+=(-n "direct-$name" --prepare "find $w -name __pycache__ -prune -exec rm -rf {} +" "$direct")
 done
 
@@ -130,6 +140,16 @@ for task in "${TASKS[@]}"; do
   nspans=$n
   worst=$(jq -n --argjson a "$worst" --argjson b "$over" 'if $b > $a then $b else $a end')
 done
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  for task in "${TASKS[@]}"; do
+    name=${task#*/}
+    jq -r --arg c "cell-$name" --arg b "baseline-$name" --arg task "$task" '
+      (.results | map({(.command): .}) | add) as $r
+      | def f: . * 10 | round / 10;
+      "\($task): this build \($r[$c].mean * 1000 | f) ms, baseline \($r[$b].mean * 1000 | f) ms, difference \(($r[$c].mean - $r[$b].mean) * 1000 | f) ms (cpu \((($r[$c].user + $r[$c].system) - ($r[$b].user + $r[$b].system)) * 1000 | f) ms)"' \
+      "$T/hyperfine.json"
+  done
+fi
 echo "(ms, means; cpu-over: user+sys of the cell minus the direct run's; the breakdown from the spans of $nspans cells per task)"
 echo
 if jq -e -n --argjson w "$worst" '$w <= 100' >/dev/null; then
