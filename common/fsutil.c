@@ -155,6 +155,24 @@ cab_mkdir_p(const char *path, mode_t mode, cab_error *err)
   return 0;
 }
 
+int
+cab_mkdir_private(const char *path, cab_error *err)
+{
+  if (cab_mkdir_p(path, 0700, err) < 0)
+    return -1;
+  /* Opened without following a symlink: we tighten this very directory. */
+  cleanup_close int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0)
+    return cab_error_sys(err, "open %s", path);
+  /* Someone else's directory (a store shared on purpose) is left alone. */
+  if (st.st_uid != geteuid() || (st.st_mode & 077) == 0)
+    return 0;
+  if (fchmod(fd, st.st_mode & 07700) < 0)
+    return cab_error_sys(err, "chmod go-rwx %s", path);
+  return 0;
+}
+
 int64_t
 cab_now_ns(void)
 {

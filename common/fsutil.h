@@ -27,6 +27,12 @@ int cab_parse_size(const char *text, int64_t *bytes);
 /* mkdir -p, with MODE for each created directory. */
 int cab_mkdir_p(const char *path, mode_t mode, cab_error *err);
 
+/* mkdir -p PATH with 0700 for each directory created, then make sure PATH
+ * itself is 0700: an existing one we own loses its group and other bits
+ * (as containerd and Docker keep their state).  For stores and caches
+ * whose content must stay out of other local users' reach. */
+int cab_mkdir_private(const char *path, cab_error *err);
+
 /* The directory holding the running executable (for files installed
  * beside it).  Returns -1 when /proc/self/exe cannot be read. */
 int cab_exe_dir(char *buf, size_t size);

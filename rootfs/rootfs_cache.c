@@ -13,11 +13,12 @@
 #include "common/fsutil.h"
 
 int
-cab_rootfs_unpack_into(cab_store *s, const cab_image *img, int dir_fd,
+cab_rootfs_unpack_into(cab_store *s, const cab_image *img, int dir_fd, bool strip_setid,
                        struct cab_unpack_stats *stats, cab_error *err)
 {
   struct cab_unpack_limits lim;
   cab_unpack_limits_default(&lim);
+  lim.strip_setid = strip_setid;
   for (size_t i = 0; i < img->n_layers; i++) {
     const cab_layer *l = &img->layers[i];
     char blob[PATH_MAX];
@@ -82,7 +83,9 @@ cab_rootfs_ensure(cab_store *s, const cab_image *img, char *path, size_t size, b
   cleanup_close int dir = openat(parent, tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0)
     return cab_error_sys(err, "open %s", tmpname);
-  if (cab_rootfs_unpack_into(s, img, dir, stats, err) < 0) {
+  /* The cache keeps the image's setuid bits (its directories are 0700, and
+   * the sandbox mounts the tree nosuid). */
+  if (cab_rootfs_unpack_into(s, img, dir, false, stats, err) < 0) {
     cab_unpack_remove_tree(parent, tmpname, &ignored);
     return -1;
   }

@@ -18,8 +18,9 @@
 int cab_rootfs_ensure(cab_store *s, const cab_image *img, char *path, size_t size, bool *cached,
                       struct cab_unpack_stats *stats, cab_error *err);
 
-/* Apply IMG's layers in order onto the empty directory DIR_FD. */
-int cab_rootfs_unpack_into(cab_store *s, const cab_image *img, int dir_fd,
+/* Apply IMG's layers in order onto the empty directory DIR_FD.  STRIP_SETID:
+ * no file keeps a setuid or setgid bit (a tree outside the private store). */
+int cab_rootfs_unpack_into(cab_store *s, const cab_image *img, int dir_fd, bool strip_setid,
                            struct cab_unpack_stats *stats, cab_error *err);
 
 #endif

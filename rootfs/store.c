@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,30 +19,6 @@
 static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 static const char empty_index[] = "{\"schemaVersion\":2,\"mediaType\":\"" CAB_MT_OCI_INDEX
                                   "\",\"manifests\":[]}";
-
-static int
-default_home(char *buf, size_t size, cab_error *err)
-{
-  const char *h = getenv("CAB_HOME");
-  if (h && *h) {
-    snprintf(buf, size, "%s", h);
-    return 0;
-  }
-  const char *xdg = getenv("XDG_DATA_HOME");
-  if (xdg && xdg[0] == '/') {
-    snprintf(buf, size, "%s/cab", xdg);
-    return 0;
-  }
-  const char *home = getenv("HOME");
-  if (home == NULL || *home == '\0') {
-    struct passwd *pw = getpwuid(geteuid());
-    home = pw ? pw->pw_dir : NULL;
-  }
-  if (home == NULL || *home == '\0')
-    return cab_error_set(err, ENOENT, "no image store: set CAB_HOME (HOME is not set either)");
-  snprintf(buf, size, "%s/.local/share/cab", home);
-  return 0;
-}
 
 int
 cab_create_file_once(const char *path, const void *data, size_t len, cab_error *err)
@@ -73,7 +48,7 @@ cab_store_open(const char *home, cab_store **out, cab_error *err)
   s->use_fd = -1;
   if (home && *home)
     snprintf(s->home, sizeof s->home, "%s", home);
-  else if (default_home(s->home, sizeof s->home, err) < 0) {
+  else if (cab_store_default_home(s->home, sizeof s->home, err) < 0) {
     free(s);
     return -1;
   }
@@ -85,8 +60,15 @@ cab_store_open(const char *home, cab_store **out, cab_error *err)
   snprintf(rootfs, sizeof rootfs, "%s/rootfs", s->home);
   snprintf(layout, sizeof layout, "%s/oci-layout", s->oci);
   snprintf(index, sizeof index, "%s/index.json", s->oci);
-  if (cab_mkdir_p(s->blobs, 0755, err) < 0 || cab_mkdir_p(s->tmp, 0755, err) < 0 ||
-      cab_mkdir_p(s->locks, 0755, err) < 0 || cab_mkdir_p(rootfs, 0755, err) < 0 ||
+  /* Every directory of the store is 0700, and an older, looser store is
+   * tightened here: as root, the unpacked trees keep their owners and
+   * setuid bits, and a local user must not reach them (nor the blobs). */
+  char blobs_parent[PATH_MAX];
+  snprintf(blobs_parent, sizeof blobs_parent, "%s/oci/blobs", s->home);
+  if (cab_mkdir_private(s->home, err) < 0 || cab_mkdir_private(s->oci, err) < 0 ||
+      cab_mkdir_private(blobs_parent, err) < 0 || cab_mkdir_private(s->blobs, err) < 0 ||
+      cab_mkdir_private(s->tmp, err) < 0 || cab_mkdir_private(s->locks, err) < 0 ||
+      cab_mkdir_private(rootfs, err) < 0 ||
       cab_create_file_once(layout, oci_layout, strlen(oci_layout), err) < 0 ||
       cab_create_file_once(index, empty_index, strlen(empty_index), err) < 0) {
     free(s);

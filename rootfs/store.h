@@ -6,6 +6,8 @@
  *   rootfs/<manifest hex>/  unpacked rootfs caches (gc drops unreferenced ones)
  *   locks/, tmp/            flock files; staging for pulls and imports
  *
+ * Every directory of the layout is 0700 (tightened when an older store is
+ * opened): as root the rootfs trees keep their owners and setuid bits.
  * Blobs only ever enter the store complete and verified.  Everything that
  * reads, pulls or unpacks an image holds the store's shared "use" lock, and
  * cab gc takes it exclusively; a running cell holds its rootfs lock instead. */
@@ -19,6 +21,10 @@
 #include "rootfs/manifest.h"
 
 typedef struct cab_store cab_store;
+
+/* The store's directory when none is given: $CAB_HOME, else
+ * $XDG_DATA_HOME/cab, else ~/.local/share/cab (BUF; -1 when unknowable). */
+int cab_store_default_home(char *buf, size_t size, cab_error *err);
 
 /* HOME NULL: $CAB_HOME or the default.  Creates the layout when missing. */
 int cab_store_open(const char *home, cab_store **out, cab_error *err);

@@ -24,6 +24,7 @@ cab_unpack_limits_default(struct cab_unpack_limits *lim)
   lim->max_entries = CAB_UNPACK_DEFAULT_MAX_ENTRIES;
   lim->max_path_len = CAB_UNPACK_DEFAULT_MAX_PATH;
   lim->rootless = geteuid() != 0;
+  lim->strip_setid = false;
 }
 
 int

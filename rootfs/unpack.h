@@ -20,7 +20,7 @@
  *    counted (chown_failures) and recorded as "uid:gid" in the
  *    user.cab.owner xattr when the filesystem has user xattrs.  setuid and
  *    setgid bits of non-directories are kept only when the owner really
- *    was applied (so: stripped rootless).  Directories their owner cannot
+ *    was applied (so: stripped rootless), and never with lim->strip_setid.  Directories their owner cannot
  *    write or search (0555, 000) get u+rwx while the layer needs them and
  *    their mode back at its end.
  *  - directory modes and mtimes are set after the layer (deepest first,
@@ -54,6 +54,8 @@ struct cab_unpack_limits {
   int64_t max_entries;     /* tar entries, whiteouts included */
   int max_path_len;        /* bytes of an entry name or link target */
   bool rootless;           /* behave as unprivileged even when euid is 0 */
+  bool strip_setid;        /* drop setuid/setgid of every non-directory, even
+                              as root (cab unpack without --keep-setuid) */
 };
 
 struct cab_unpack_stats {
@@ -66,7 +68,8 @@ struct cab_unpack_stats {
   int64_t chown_failures;        /* owners not applied (recorded if possible) */
   int64_t owners_recorded;       /* user.cab.owner xattrs written */
   int64_t xattrs_dropped;        /* filtered or refused xattrs */
-  int64_t setid_stripped;        /* setuid/setgid bits removed (rootless) */
+  int64_t setid_stripped;        /* setuid/setgid bits removed (rootless, or
+                                    lim->strip_setid) */
   int64_t names_neutralised;     /* absolute names made relative */
 };
 

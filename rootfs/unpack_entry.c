@@ -131,7 +131,8 @@ apply_owner(struct cab_unpack_ctx *ctx, int fd, const struct place *pl, const st
         ctx->owner_xattr_ok = false; /* this filesystem has no user xattrs */
     }
   }
-  if (!is_dir && (*mode & (S_ISUID | S_ISGID)) && (!ctx->privileged || !applied)) {
+  if (!is_dir && (*mode & (S_ISUID | S_ISGID)) &&
+      (!ctx->privileged || !applied || ctx->lim->strip_setid)) {
     *mode &= ~(mode_t)(S_ISUID | S_ISGID);
     ctx->st->setid_stripped++;
   }

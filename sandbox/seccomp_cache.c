@@ -129,7 +129,7 @@ cab_seccomp_cache_put(const char *key, size_t key_len, const struct sock_filter 
 {
   char dir[PATH_MAX], path[PATH_MAX + 32];
   cab_error ignored = {0};
-  if (cache_dir(dir, sizeof dir) < 0 || cab_mkdir_p(dir, 0700, &ignored) < 0)
+  if (cache_dir(dir, sizeof dir) < 0 || cab_mkdir_private(dir, &ignored) < 0)
     return;
   entry_path(dir, key, key_len, path, sizeof path);
   size_t len = sizeof MAGIC + 8 + key_len + n_insns * sizeof *insns;
