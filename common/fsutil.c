@@ -1,5 +1,6 @@
 #include "common/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -171,6 +172,44 @@ cab_mkdir_private(const char *path, cab_error *err)
   if (fchmod(fd, st.st_mode & 07700) < 0)
     return cab_error_sys(err, "chmod go-rwx %s", path);
   return 0;
+}
+
+/* DIRFD/NAME and, for a directory, its entries; DEPTH bounds the
+ * recursion (a workdir is never that deep). */
+static int
+chown_at(int parent, const char *name, uid_t uid, gid_t gid, int depth, cab_error *err)
+{
+  struct stat st;
+  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return cab_error_sys(err, "stat %s", name);
+  if (fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return cab_error_sys(err, "chown %s to %u:%u", name, (unsigned)uid, (unsigned)gid);
+  if (!S_ISDIR(st.st_mode))
+    return 0;
+  if (depth > 512)
+    return cab_error_set(err, ELOOP, "chown %s: the tree is too deep", name);
+  int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return cab_error_sys(err, "open %s", name);
+  cleanup_dir DIR *d = fdopendir(fd);
+  if (d == NULL) {
+    close(fd);
+    return cab_error_sys(err, "list %s", name);
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    if (chown_at(dirfd(d), e->d_name, uid, gid, depth + 1, err) < 0)
+      return cab_error_prefix(err, "%s", name);
+  }
+  return 0;
+}
+
+int
+cab_chown_tree(const char *path, uid_t uid, gid_t gid, cab_error *err)
+{
+  return chown_at(AT_FDCWD, path, uid, gid, 0, err);
 }
 
 int64_t

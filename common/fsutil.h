@@ -33,6 +33,11 @@ int cab_mkdir_p(const char *path, mode_t mode, cab_error *err);
  * whose content must stay out of other local users' reach. */
 int cab_mkdir_private(const char *path, cab_error *err);
 
+/* chown PATH and everything below it to UID:GID, following no symlink
+ * (lchown semantics).  For trees cab hands to a sandbox that runs as
+ * another host id. */
+int cab_chown_tree(const char *path, uid_t uid, gid_t gid, cab_error *err);
+
 /* The directory holding the running executable (for files installed
  * beside it).  Returns -1 when /proc/self/exe cannot be read. */
 int cab_exe_dir(char *buf, size_t size);

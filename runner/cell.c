@@ -225,6 +225,28 @@ model_call_spans(struct cell *c)
   }
 }
 
+/* On the host's /, the sandboxes must not see the task tree (its
+ * solutions), cab's store, the results (other cells, this cell's own
+ * artifacts as they are written), the cell's scratch (snapshots, the
+ * verifier's copy) or anyone's home.  The cell's own binds (workdir, HOME,
+ * cab-agent) are mounted after the masks and still appear. */
+static int
+collect_masks(struct cell *c, const char *tasks_dir, cab_error *err)
+{
+  char store[PATH_MAX];
+  cab_error ignored = {0};
+  struct cab_host_masks *m = &c->masks;
+  if (cab_host_masks_add(m, tasks_dir, err) < 0 || cab_host_masks_add(m, c->task->dir, err) < 0)
+    return -1;
+  if (cab_store_default_home(store, sizeof store, &ignored) == 0 &&
+      cab_host_masks_add(m, store, err) < 0)
+    return -1;
+  if (cab_host_masks_add(m, c->o->out_dir ? c->o->out_dir : "results", err) < 0 ||
+      cab_host_masks_add(m, c->scratch, err) < 0)
+    return -1;
+  return cab_host_masks_add_homes(m, err);
+}
+
 static void
 cell_free(struct cell *c)
 {
@@ -237,6 +259,7 @@ cell_free(struct cell *c)
   cab_image_free(c->image);
   cab_store_close(c->store);
   cab_adapter_free(c->adapter);
+  cab_host_masks_free(&c->masks);
   cab_task_free(c->task);
   cab_trace_free(c->trace);
   cJSON_Delete(c->scorers);
@@ -329,7 +352,7 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   c.started_ns = cab_wall_ns();
   cab_iso8601_us(c.started_ns, c.started_at, sizeof c.started_at);
   c.root_span = cab_trace_begin(c.trace, "cell", c.cell_id, -1, c.started_ns);
-  if (make_dirs(&c, err) < 0)
+  if (make_dirs(&c, err) < 0 || (host && collect_masks(&c, tasks_dir, err) < 0))
     goto out;
 
   /* 1. image */

@@ -17,6 +17,7 @@
 #include "runner/proxy/proxy.h"
 #include "runner/task.h"
 #include "runner/trace.h"
+#include "sandbox/host_masks.h"
 #include "sandbox/sandbox.h"
 
 #define CAB_VERSION_STRING "0.1.0"
@@ -43,6 +44,7 @@ struct cell {
   char rootfs[PATH_MAX];       /* the cached rootfs, "" on --host-rootfs */
   bool overlay_ok;             /* overlayfs mounts in a user namespace here */
   int rootfs_lock;
+  struct cab_host_masks masks; /* --host-rootfs: what the sandboxes do not see */
 
   struct cab_trace *trace;
   int root_span;

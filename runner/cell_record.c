@@ -79,6 +79,20 @@ environment_json(const struct cell *c, const struct cab_profile *p)
     cJSON_AddStringToObject(env, "kernel", kernel);
   }
   cJSON_AddStringToObject(env, "root", c->rootfs[0] ? "image-overlay" : "host-rootfs");
+  cJSON_AddStringToObject(env, "rootfs", c->rootfs[0] ? "image" : "host");
+  if (!c->rootfs[0]) {
+    /* What the agent and the verifier could not see of the host, and the
+     * host ids they ran as (65534 when cab ran as root). */
+    cJSON *masked = cJSON_AddArrayToObject(env, "masked_paths");
+    for (size_t i = 0; i < c->masks.n; i++)
+      cJSON_AddItemToArray(masked, cJSON_CreateString(c->masks.paths[i]));
+    struct cab_sandbox_config probe = {.host_rootfs = true};
+    uid_t uid;
+    gid_t gid;
+    cab_sandbox_host_ids(&probe, &uid, &gid, NULL);
+    cJSON_AddNumberToObject(env, "sandbox_host_uid", uid);
+    cJSON_AddNumberToObject(env, "sandbox_host_gid", gid);
+  }
   cJSON *lim = cJSON_AddObjectToObject(env, "limits");
   const struct cab_sandbox_result *r = &c->agent_res;
   cJSON_AddStringToObject(lim, "memory", cab_limit_mech_name(r->memory));

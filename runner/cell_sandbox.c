@@ -60,13 +60,27 @@ base_env(const struct cell *c, struct cab_envlist *env, const char *home)
   return 0;
 }
 
-/* The image's rootfs under a per-run writable layer, or the host's /. */
+/* The image's rootfs under a per-run writable layer, or the host's / with
+ * the cell's masks.  On the host's /, a sandbox of root's runs as an
+ * unprivileged host id: WRITABLE (the trees the sandbox must write) are
+ * handed to it. */
 static int
 root_config(struct cell *c, struct cab_sandbox_config *cfg, const char *overlay_name,
-            char *overlay_dir, size_t size, char *copy_root, size_t copy_size, cab_error *err)
+            char *overlay_dir, size_t size, char *copy_root, size_t copy_size,
+            const char *const *writable, size_t n_writable, cab_error *err)
 {
   if (c->rootfs[0] == '\0') {
     cfg->host_rootfs = true;
+    cfg->masks = (const char *const *)c->masks.paths;
+    cfg->n_masks = c->masks.n;
+    uid_t uid;
+    gid_t gid;
+    bool away;
+    cab_sandbox_host_ids(cfg, &uid, &gid, &away);
+    for (size_t i = 0; away && i < n_writable; i++)
+      if (cab_chown_tree(writable[i], uid, gid, err) < 0)
+        return cab_error_prefix(err, "hand %s to the sandbox's host id %u", writable[i],
+                                (unsigned)uid);
     return 0;
   }
   snprintf(overlay_dir, size, "%s/%s", c->scratch, overlay_name);
@@ -203,8 +217,9 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
 
   struct cab_sandbox_config cfg = {0};
   char copy_root[PATH_MAX + 8];
+  const char *writable[] = {c->work, c->home};
   if (root_config(c, &cfg, "overlay-agent", overlay, sizeof overlay, copy_root, sizeof copy_root,
-                  err) < 0)
+                  writable, 2, err) < 0)
     goto out;
   limits_config(c, &cfg, t->timeout_s);
   cfg.argv = argv;
@@ -337,8 +352,9 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   struct cab_bind binds[1] = {{.src = c->verify, .dst = c->adapter->workdir}};
   struct cab_sandbox_config cfg = {0};
   char overlay[PATH_MAX], copy_root[PATH_MAX + 8];
+  const char *writable[] = {c->verify};
   if (root_config(c, &cfg, "overlay-verify", overlay, sizeof overlay, copy_root,
-                  sizeof copy_root, err) < 0) {
+                  sizeof copy_root, writable, 1, err) < 0) {
     cab_envlist_free(&env);
     cab_trace_end(c->trace, span, 0);
     return -1;

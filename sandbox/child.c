@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -162,6 +164,30 @@ run_payload(const struct cab_child_args *a, int errfd, int tty_slave, const sigs
   payload_fail(errfd, STAGE_EXEC, errno, cfg->argv[0]);
 }
 
+/* Become the sandbox's own uid and gid, whose host ids are not cab's (the
+ * supervisor mapped them to an unprivileged host id).  Capabilities in our
+ * user namespace survive the switch (the namespace's root, or a uid that
+ * was never its root, capabilities(7)); root's supplementary groups go
+ * first, or a file readable by host group 0 would stay readable. */
+static int
+take_mapped_ids(const struct cab_sandbox_config *cfg, int sync_fd, cab_error *err)
+{
+  if (setgroups(0, NULL) < 0)
+    return cab_error_sys(err, "drop the supplementary groups");
+  if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0)
+    return cab_error_sys(err, "take the sandbox's gid %u", cfg->gid);
+  if (setresuid(cfg->uid, cfg->uid, cfg->uid) < 0)
+    return cab_error_sys(err, "take the sandbox's uid %u", cfg->uid);
+  /* A change of credentials clears the parent-death signal: set it again,
+   * then make sure the supervisor did not die in between (its end of the
+   * socket would be closed). */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  struct pollfd p = {.fd = sync_fd, .events = POLLRDHUP};
+  if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+    _exit(CAB_EXIT_RUNNER);
+  return 0;
+}
+
 static void
 forward_noop(int sig)
 {
@@ -229,8 +255,15 @@ cab_child_main(const struct cab_child_args *a)
     cab_error_sys(&err, "unshare the cgroup namespace");
     setup_failed(sync_fd, &err);
   }
+  /* The host objects are opened with cab's own host ids (as root, a
+   * workdir under a 0700 scratch directory is reachable), then, when the
+   * sandbox maps to other ids, we become those before building the root:
+   * every mount point, mask and file made from here on, and everything
+   * the command does, is done as that unprivileged host id. */
   struct cab_host_fds *fds = a->fds;
-  if (cab_host_fds_open(cfg, fds, &err) < 0 || cab_mounts_build_root(cfg, fds, &err) < 0)
+  if (cab_host_fds_open(cfg, fds, &err) < 0 ||
+      (a->take_mapped_ids && take_mapped_ids(cfg, sync_fd, &err) < 0) ||
+      cab_mounts_build_root(cfg, fds, &err) < 0)
     setup_failed(sync_fd, &err);
   const char *hostname = cfg->hostname ? cfg->hostname : "cab";
   if (sethostname(hostname, strlen(hostname)) < 0) {

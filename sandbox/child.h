@@ -16,6 +16,10 @@ struct cab_child_args {
   const struct cab_seccomp_filter *filter; /* NULL: unconfined */
   bool rlimit_pids;                      /* cap processes with RLIMIT_NPROC */
   bool rlimit_memory;                    /* backstop RLIMIT_DATA */
+  bool take_mapped_ids;                  /* our host ids are not the mapped
+                                            ones (root's host-rootfs sandbox):
+                                            switch to them once the host fds
+                                            are open */
 };
 
 /* Never returns. */

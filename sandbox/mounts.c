@@ -457,6 +457,36 @@ mount_host_scaffold(const struct cab_host_fds *fds, cab_error *err)
     fd_path(dst, dp, sizeof dp);
     if (src < 0 || dst < 0 || mount(sp, dp, NULL, MS_BIND | MS_REC, NULL) < 0)
       return cab_error_sys(err, "bind the host's /%s", name);
+    /* Read-only at once: the mount points made next can then only land in
+     * cab's own tmpfs mounts, never in the host's tree. */
+    cleanup_close int mnt = openat(newfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    fd_path(mnt, dp, sizeof dp);
+    if (mnt < 0 || make_readonly(dp, true, err) < 0)
+      return cab_error_prefix(err, "the host's /%s", name);
+  }
+  return 0;
+}
+
+/* Hide each of CFG's masks under an empty tmpfs.  It stays writable until
+ * the root turns read-only, so the mount points of binds below a masked
+ * tree can still be made in it.  A path we cannot reach is skipped: we
+ * already hold the sandbox's own ids, so the command could not reach it
+ * either. */
+static int
+mask_host_paths(const struct cab_sandbox_config *cfg, int rootfd, cab_error *err)
+{
+  for (size_t i = 0; i < cfg->n_masks; i++) {
+    cleanup_close int fd = openat2_in_root(rootfd, cfg->masks[i], O_PATH | O_DIRECTORY);
+    if (fd < 0) {
+      if (errno == ENOENT || errno == EACCES || errno == ENOTDIR || errno == ELOOP)
+        continue;
+      return cab_error_sys(err, "mask %s", cfg->masks[i]);
+    }
+    char p[64];
+    fd_path(fd, p, sizeof p);
+    if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "mode=0755,size=64k,nr_inodes=256") < 0)
+      return cab_error_sys(err, "mask %s", cfg->masks[i]);
   }
   return 0;
 }
@@ -516,10 +546,15 @@ cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_hos
   cleanup_close int rootfd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return cab_error_sys(err, "open " NEWROOT);
+  /* On the host's /, what the agent must not see (the tasks' solutions,
+   * cab's store and results, every home) goes under empty tmpfs mounts. */
+  if (cfg->host_rootfs && mask_host_paths(cfg, rootfd, err) < 0)
+    return -1;
 
   /* Mount points must exist before the root turns read-only.  In a
    * --rootfs tree cab may create missing ones; the host's / is never
-   * written. */
+   * written (its binds are read-only already: only the scaffold's tmpfs
+   * and the masks' take new mount points). */
   bool create = true;
   static const char *const dirs[] = {"/proc", "/dev", "/sys", "/tmp", "/etc"};
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {

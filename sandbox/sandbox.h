@@ -22,7 +22,13 @@ struct cab_bind {
 
 struct cab_sandbox_config {
   const char *rootfs;         /* directory to use as / (NULL with host_rootfs) */
-  bool host_rootfs;           /* use the host's / read-only */
+  bool host_rootfs;           /* use the host's / read-only; as root, the
+                                 sandbox's ids then map to CAB_SANDBOX_NOBODY
+                                 (see cab_sandbox_host_ids) */
+  const char *const *masks;   /* host_rootfs: directories hidden under an
+                                 empty read-only tmpfs (sandbox/host_masks.h),
+                                 mounted before BINDS, which still appear */
+  size_t n_masks;
   bool root_writable;         /* ROOTFS is a private copy: leave it writable */
   const char *overlay_dir;    /* when set, the root is an overlay: ROOTFS is
                                  the read-only lower layer, and OVERLAY_DIR
@@ -34,7 +40,7 @@ struct cab_sandbox_config {
   const char *workdir;        /* default "/" */
   const struct cab_bind *binds;
   size_t n_binds;
-  uid_t uid;                  /* identity inside; the caller's ids map to it */
+  uid_t uid;                  /* identity inside; cab_sandbox_host_ids map to it */
   gid_t gid;
   uint64_t caps;              /* capability mask kept by the command */
   struct cab_seccomp_config seccomp;
@@ -71,6 +77,18 @@ struct cab_sandbox_result {
   char cgroup_mode[16];      /* host cgroup mode, for reports */
   char degraded[512];        /* why limits were degraded, "" if not */
 };
+
+/* The unprivileged host id root's host-rootfs sandboxes run as: the
+ * kernel's overflow id, "nobody". */
+#define CAB_SANDBOX_NOBODY 65534
+
+/* The host ids the sandbox's one uid and gid map to: the caller's, except
+ * that when cab runs as root a host-rootfs sandbox maps to
+ * CAB_SANDBOX_NOBODY, so no host file that is root's alone is readable or
+ * writable from inside.  What the sandbox must write (a workdir, a HOME, a
+ * rw bind) has to be owned by these ids; MAPPED_AWAY tells the caller so. */
+void cab_sandbox_host_ids(const struct cab_sandbox_config *cfg, uid_t *uid, gid_t *gid,
+                          bool *mapped_away);
 
 /* Run CFG.  Returns 0 once the command has run (whatever its exit code, see
  * RES), or -1 with ERR filled when the sandbox could not be set up or the

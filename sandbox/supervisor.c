@@ -84,22 +84,30 @@ clone_sandbox(int cgroup_fd)
   return (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
+/* One id inside, mapped to HOST_UID/HOST_GID (cab_sandbox_host_ids).  When
+ * those are not our own ids (root mapping a host-rootfs sandbox to nobody),
+ * setgroups stays allowed: the child drops root's supplementary groups
+ * before it takes the mapped ids. */
 static int
-write_id_maps(pid_t pid, uid_t inside_uid, gid_t inside_gid, cab_error *err)
+write_id_maps(pid_t pid, const struct cab_sandbox_config *cfg, bool mapped_away,
+              cab_error *err)
 {
+  uid_t host_uid;
+  gid_t host_gid;
+  cab_sandbox_host_ids(cfg, &host_uid, &host_gid, NULL);
   char path[64], map[64];
   snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
-  snprintf(map, sizeof map, "%u %u 1\n", inside_uid, geteuid());
+  snprintf(map, sizeof map, "%u %u 1\n", cfg->uid, host_uid);
   if (cab_write_file_at(AT_FDCWD, path, map, err) < 0)
-    return cab_error_prefix(err, "map uid %u", inside_uid);
+    return cab_error_prefix(err, "map uid %u", cfg->uid);
   /* setgroups must be denied before an unprivileged gid_map write. */
   snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
-  if (cab_write_file_at(AT_FDCWD, path, "deny", err) < 0)
+  if (!mapped_away && cab_write_file_at(AT_FDCWD, path, "deny", err) < 0)
     return -1;
   snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
-  snprintf(map, sizeof map, "%u %u 1\n", inside_gid, getegid());
+  snprintf(map, sizeof map, "%u %u 1\n", cfg->gid, host_gid);
   if (cab_write_file_at(AT_FDCWD, path, map, err) < 0)
-    return cab_error_prefix(err, "map gid %u", inside_gid);
+    return cab_error_prefix(err, "map gid %u", cfg->gid);
   return 0;
 }
 
@@ -435,6 +443,11 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     goto out;
   }
 
+  uid_t host_uid;
+  gid_t host_gid;
+  bool mapped_away = false;
+  cab_sandbox_host_ids(cfg, &host_uid, &host_gid, &mapped_away);
+
   int64_t start = cab_now_ns();
   pid_t pid = clone_sandbox(cg ? cab_cgroup_clone_fd(cg) : -1);
   if (pid < 0) {
@@ -446,7 +459,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     close(sig_fd);
     struct cab_child_args args = {
         .cfg = cfg, .fds = &fds, .sync_fd = sv[1], .filter = filter,
-        .rlimit_pids = rl_pids, .rlimit_memory = rl_mem,
+        .rlimit_pids = rl_pids, .rlimit_memory = rl_mem, .take_mapped_ids = mapped_away,
     };
     cab_child_main(&args);
   }
@@ -466,7 +479,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     w.deadline_ns = start + (int64_t)(lim->timeout_s * 1e9);
 
   struct cab_msg go = {.type = CAB_MSG_GO};
-  if (write_id_maps(pid, cfg->uid, cfg->gid, err) < 0 ||
+  if (write_id_maps(pid, cfg, mapped_away, err) < 0 ||
       (cg && cab_cgroup_clone_fd(cg) < 0 && cab_cgroup_attach(cg, pid, err) < 0) ||
       start_gateway(cfg, pid, err) < 0 || send(sv[0], &go, sizeof go, MSG_NOSIGNAL) < 0) {
     if (err->message[0] == '\0')

@@ -23,7 +23,9 @@
 #include "rootfs/store.h"
 #include "runner/modelnet.h"
 #include "runner/proxy/proxy.h"
+#include "runner/task.h"
 #include "sandbox/caps.h"
+#include "sandbox/host_masks.h"
 #include "sandbox/sandbox.h"
 #ifndef CAB_CORE
 #include "rootfs/rootfs_cache.h"
@@ -43,7 +45,8 @@ static const char exec_usage[] =
     "                        Entrypoint; a command after -- replaces its Cmd\n"
     "\n"
     "  --rootfs DIR          use DIR, read-only, as the sandbox's /\n"
-    "  --host-rootfs         use the host's /, read-only\n"
+    "  --host-rootfs         use the host's /, read-only, without the homes, cab's store\n"
+    "                        and tasks; as root, the sandbox runs as host uid 65534\n"
     "  --overlay DIR         make the root writable: an overlay over it whose\n"
     "                        changes land in DIR/upper (DIR must be empty)\n"
     "  --user UID[:GID]      identity inside (default 0:0, mapped to the caller)\n"
@@ -92,6 +95,7 @@ struct exec_opts {
   char rootfs[PATH_MAX];
   char overlay[PATH_MAX];     /* per-run upper layer, removed afterwards */
   char copy_root[PATH_MAX + 8]; /* without overlay: a private copy */
+  struct cab_host_masks masks;  /* --host-rootfs: what the sandbox does not see */
 };
 
 static int
@@ -552,6 +556,26 @@ finish_config(struct exec_opts *o, cab_error *err)
   return 0;
 }
 
+/* --host-rootfs: the built-in task tree (its solutions), cab's store and
+ * every home are hidden; --bind mounts still appear, even below them. */
+static int
+host_masks(struct exec_opts *o, cab_error *err)
+{
+  char path[PATH_MAX];
+  cab_error ignored = {0};
+  cab_task_default_root(path, sizeof path);
+  if (cab_host_masks_add(&o->masks, path, err) < 0)
+    return -1;
+  if (cab_store_default_home(path, sizeof path, &ignored) == 0 &&
+      cab_host_masks_add(&o->masks, path, err) < 0)
+    return -1;
+  if (cab_host_masks_add_homes(&o->masks, err) < 0)
+    return -1;
+  o->cfg.masks = (const char *const *)o->masks.paths;
+  o->cfg.n_masks = o->masks.n;
+  return 0;
+}
+
 static void
 add_model_totals(cJSON *j, const struct cab_proxy_totals *t)
 {
@@ -570,10 +594,21 @@ add_model_totals(cJSON *j, const struct cab_proxy_totals *t)
 }
 
 static int
-write_result(const char *path, const struct cab_sandbox_result *r,
+write_result(const char *path, const struct exec_opts *o, const struct cab_sandbox_result *r,
              const struct cab_proxy_totals *model, cab_error *err)
 {
   cJSON *j = cJSON_CreateObject();
+  if (o->cfg.host_rootfs) {
+    cJSON_AddStringToObject(j, "rootfs", "host");
+    cJSON *masked = cJSON_AddArrayToObject(j, "masked_paths");
+    for (size_t i = 0; i < o->masks.n; i++)
+      cJSON_AddItemToArray(masked, cJSON_CreateString(o->masks.paths[i]));
+    uid_t uid;
+    gid_t gid;
+    cab_sandbox_host_ids(&o->cfg, &uid, &gid, NULL);
+    cJSON_AddNumberToObject(j, "sandbox_host_uid", uid);
+    cJSON_AddNumberToObject(j, "sandbox_host_gid", gid);
+  }
   cJSON_AddNumberToObject(j, "exit_code", r->exit_code);
   cJSON_AddNumberToObject(j, "signal", r->signal);
   cJSON_AddBoolToObject(j, "timed_out", r->timed_out);
@@ -621,7 +656,7 @@ cab_cmd_exec(int argc, char **argv)
   if (opts.image && apply_image(&opts, &err) < 0)
     return cab_cli_fail(&err);
 #endif
-  if (finish_config(&opts, &err) < 0)
+  if (finish_config(&opts, &err) < 0 || (opts.cfg.host_rootfs && host_masks(&opts, &err) < 0))
     return cab_cli_fail(&err);
 #ifndef CAB_CORE
   if (opts.net_enabled && cab_modelnet_prepare(&opts.net, &opts.cfg, &err) < 0) {
@@ -645,12 +680,12 @@ cab_cmd_exec(int argc, char **argv)
     res.exit_code = err.exit_code ? err.exit_code : CAB_EXIT_RUNNER;
     cab_error ignored = {0};
     if (opts.result_path)
-      write_result(opts.result_path, &res, model, &ignored);
+      write_result(opts.result_path, &opts, &res, model, &ignored);
     return cab_cli_fail(&err);
   }
   if (res.degraded[0])
     fprintf(stderr, "cab: warning: %s\n", res.degraded);
-  if (opts.result_path && write_result(opts.result_path, &res, model, &err) < 0)
+  if (opts.result_path && write_result(opts.result_path, &opts, &res, model, &err) < 0)
     return cab_cli_fail(&err);
   if (opts.net.start_failed)
     return cab_cli_fail(&opts.net.start_err);

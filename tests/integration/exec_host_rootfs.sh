@@ -7,6 +7,9 @@ setup
 
 W=$T/work
 mkdir -p "$W"
+# As root, a --host-rootfs sandbox runs as host uid 65534 (root-only host
+# files stay unreadable): a rw bind must be writable by it.
+is_root && chown 65534:65534 "$W"
 HOSTTMP=$(mktemp "${TMPDIR:-/tmp}/cab-host-marker.XXXXXX")
 at_exit "rm -f '$HOSTTMP'"
 # A path on the host's real filesystem (not /tmp, which is replaced) where
@@ -72,6 +75,14 @@ assert_errno '.result' EROFS "$T/w" "writing to host /etc fails with EROFS"
 if ! is_root && [ -e /etc/shadow ] && ! [ -r /etc/shadow ]; then
   run_cab "$T/sh" exec --host-rootfs -- /bin/cat /etc/shadow
   assert_ne "$RC" 0 "an unprivileged caller still cannot read /etc/shadow"
+  assert_eq "$(wc -c <"$T/sh")" 0 "nothing of /etc/shadow was printed"
+fi
+
+# Root: the sandbox's root maps to host 65534, so root-only host files stay
+# unreadable (finding: an agent read /etc/shadow and /root).
+if is_root && [ -e /etc/shadow ]; then
+  run_cab "$T/sh" exec --host-rootfs -- /bin/cat /etc/shadow
+  assert_ne "$RC" 0 "as root, the sandbox still cannot read /etc/shadow"
   assert_eq "$(wc -c <"$T/sh")" 0 "nothing of /etc/shadow was printed"
 fi
 
