@@ -74,7 +74,8 @@ is_root && chown 65534:65534 "$D/rw" # as root the sandbox writes as host 65534
 CAB_TASKS_DIR=$TASKS run_cab "$T/exec.out" exec --host-rootfs --result "$T/exec.json" \
   --bind "$HOME/shared:/root/shared:ro" --bind "$D/rw:/home/rw" -- /bin/sh -c \
   "$ATTACK
-cat /root/shared/file; echo written >/home/rw/out && echo RW-OK"
+cat /root/shared/file; echo written >/home/rw/out && echo RW-OK
+touch /root/planted 2>/dev/null && echo MASK-WRITABLE; touch \"$HOME/planted\" 2>/dev/null && echo MASK-WRITABLE"
 assert_rc 0 "the attack runs under cab exec --host-rootfs"
 E=$(cat "$T/exec.out")
 assert_match "$E" "ATTACK-RAN" "the attacker's command ran"
@@ -88,6 +89,7 @@ if [ -n "$SHADOW_LINE" ]; then
 fi
 assert_match "$E" "BIND-OK-$$" "a --bind below a masked tree (/root/shared) still appears"
 assert_match "$E" "RW-OK" "a rw --bind below a masked tree is writable"
+assert_no_match "$E" "MASK-WRITABLE" "the masks are read-only"
 assert_json '.rootfs' host "$T/exec.json" "--result records the host rootfs"
 assert_jq "(.masked_paths | index(\"$CAB_HOME\")) != null" "$T/exec.json" "--result lists CAB_HOME as masked"
 assert_jq "(.masked_paths | index(\"$HOME\")) != null and (.masked_paths | index(\"/root\")) != null" \
