@@ -75,7 +75,7 @@ CAB_TASKS_DIR=$TASKS run_cab "$T/exec.out" exec --host-rootfs --result "$T/exec.
   --bind "$HOME/shared:/root/shared:ro" --bind "$D/rw:/home/rw" -- /bin/sh -c \
   "$ATTACK
 cat /root/shared/file; echo written >/home/rw/out && echo RW-OK
-touch /root/planted 2>/dev/null && echo MASK-WRITABLE; touch \"$HOME/planted\" 2>/dev/null && echo MASK-WRITABLE"
+touch /root/planted 2>/dev/null && echo MASK-WRITABLE; touch \"$HOME/planted\" 2>/dev/null && echo MASK-WRITABLE; exit 0"
 assert_rc 0 "the attack runs under cab exec --host-rootfs"
 E=$(cat "$T/exec.out")
 assert_match "$E" "ATTACK-RAN" "the attacker's command ran"
