@@ -15,6 +15,8 @@
 static const char *const needed[] = {
     "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/etc",
     "/dev", "/proc", "/sys", "/run", "/tmp", "/var", "/var/tmp", "/opt",
+    /* where /bin, /sbin and /lib* point on a merged-/usr system */
+    "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32",
 };
 
 /* PATH is a needed tree or one of its ancestors (masking it would hide
@@ -45,7 +47,7 @@ cab_host_masks_add(struct cab_host_masks *m, const char *path, cab_error *err)
     snprintf(real, sizeof real, "%s", path);
   }
   struct stat st;
-  if (covers_needed(real) || (stat(real, &st) == 0 && !S_ISDIR(st.st_mode)) ||
+  if (covers_needed(path) || covers_needed(real) || (stat(real, &st) == 0 && !S_ISDIR(st.st_mode)) ||
       (stat(real, &st) < 0 && errno == ENOENT))
     return 0;
   for (size_t i = 0; i < m->n; i++)
