@@ -93,12 +93,14 @@ cab_seccomp_cache_get(const char *key, size_t key_len, struct sock_filter **insn
                       size_t *n_insns)
 {
   char dir[PATH_MAX], path[PATH_MAX + 32];
-  if (cache_dir(dir, sizeof dir) < 0)
+  cab_error ignored = {0};
+  /* 0700, and an older cache tightened, before anything is read from it
+   * (a few microseconds: one mkdir, open and fstat). */
+  if (cache_dir(dir, sizeof dir) < 0 || cab_mkdir_private(dir, &ignored) < 0)
     return -1;
   entry_path(dir, key, key_len, path, sizeof path);
   cleanup_free char *data = NULL;
   size_t len = 0;
-  cab_error ignored = {0};
   size_t max = sizeof MAGIC + sizeof(uint32_t) * 2 + key_len + BPF_MAXINSNS * sizeof **insns;
   if (cab_read_file_at(AT_FDCWD, path, max, &data, &len, &ignored) < 0)
     return -1;

@@ -3,7 +3,8 @@
 # (umoci) holding a setuid-root copy of a tiny program that prints a file,
 # imports it and runs it once (so its rootfs is cached), then:
 #  - every directory of $CAB_HOME is 0700, and an older store with 0755
-#    directories is tightened when cab next opens it;
+#    directories is tightened when cab next opens it (the seccomp filter
+#    cache too);
 #  - as root: another local user (cabtest, else nobody) can neither reach
 #    nor run the cached setuid binary, so a root-only file stays unreadable;
 #  - cab unpack REF DIR leaves no setuid/setgid file and says so in one
@@ -78,6 +79,14 @@ assert_rc 0 "cab images on the older store"
 for d in "$CAB_HOME" "$CAB_HOME/oci/blobs/sha256" "$CAB_HOME/rootfs"; do
   assert_eq "$(stat -c %a "$d")" 700 "${d#"$T"/} is tightened to 0700 on open"
 done
+
+# The seccomp filter cache too (XDG_CACHE_HOME/cab/seccomp): an older one is
+# tightened when cab next uses it.
+mkdir -p "$T/cache/cab/seccomp"
+chmod 0755 "$T/cache/cab" "$T/cache/cab/seccomp"
+XDG_CACHE_HOME=$T/cache run_cab "$T/sc" exec suid/img:1 -- /bin/true
+assert_rc 0 "cab exec IMAGE with an older seccomp cache"
+assert_eq "$(stat -c %a "$T/cache/cab/seccomp")" 700 "the seccomp cache is tightened to 0700"
 
 # --- as root: the cached setuid binary is out of other users' reach -------------
 if is_root; then
