@@ -87,7 +87,8 @@ clone_sandbox(int cgroup_fd)
 /* One id inside, mapped to HOST_UID/HOST_GID (cab_sandbox_host_ids).  When
  * those are not our own ids (root mapping a host-rootfs sandbox to nobody),
  * setgroups stays allowed: the child drops root's supplementary groups
- * before it takes the mapped ids. */
+ * before it takes the mapped ids.  With one gid mapped, a later setgroups
+ * inside can add no group but that one. */
 static int
 write_id_maps(pid_t pid, const struct cab_sandbox_config *cfg, bool mapped_away,
               cab_error *err)
