@@ -576,6 +576,10 @@ cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_hos
       return cab_error_sys(err, "--bind source %s", cfg->binds[i].src);
     cleanup_close int fd =
         cab_open_in_root(rootfd, cfg->binds[i].dst, create, !S_ISDIR(st.st_mode), err);
+    if (fd < 0 && cfg->host_rootfs)
+      return cab_error_prefix(err, "--bind %s:%s: the destination is missing on the host, whose "
+                              "/ cab never writes; bind below /tmp, a home or an existing "
+                              "directory", cfg->binds[i].src, cfg->binds[i].dst);
     if (fd < 0)
       return cab_error_prefix(err, "--bind %s:%s: destination missing in the rootfs",
                               cfg->binds[i].src, cfg->binds[i].dst);

@@ -86,6 +86,16 @@ if is_root && [ -e /etc/shadow ]; then
   assert_eq "$(wc -c <"$T/sh")" 0 "nothing of /etc/shadow was printed"
 fi
 
+# A --bind destination the host lacks is never created in the host's /
+# (as root, cab once made it there): one clear error, nothing on the host.
+MISSING=/var/lib/cab-bind-missing-$$
+at_exit "rmdir '$MISSING'"
+run_cab "$T/miss" exec --host-rootfs --bind "$W:$MISSING" -- /bin/true
+assert_rc 125 "a --bind to a destination missing on the host is a cab error"
+assert_match "$(cat "$T/miss.err")" "missing on the host.*never writes" "the error says the host's / is not written"
+assert_eq "$(wc -l <"$T/miss.err")" 1 "the error is one line"
+[ -e "$MISSING" ] && fail "cab created $MISSING in the host's /" || pass "nothing was created in the host's /var/lib"
+
 # Exit codes are the same as with --rootfs.
 run_cab "$T/o" exec --host-rootfs -- /bin/sh -c 'exit 7'
 assert_rc 7 "exit 7 under --host-rootfs"
