@@ -161,8 +161,9 @@ cab_mkdir_private(const char *path, cab_error *err)
 {
   if (cab_mkdir_p(path, 0700, err) < 0)
     return -1;
-  /* Opened without following a symlink: we tighten this very directory. */
-  cleanup_close int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  /* A symlinked store ($CAB_HOME -> elsewhere) is followed: what is
+   * tightened is the directory opened, and only when it is ours. */
+  cleanup_close int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) < 0)
     return cab_error_sys(err, "open %s", path);
