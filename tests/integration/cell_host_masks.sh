@@ -51,6 +51,13 @@ mkdir -p "$TMPDIR"
 chmod -R a+rX "$D"
 SHADOW_LINE=
 if is_root && [ -r /etc/shadow ]; then SHADOW_LINE=$(head -n 1 /etc/shadow); fi
+# Root-only files outside every mask: one for root's uid, one for its
+# group (the sandbox must not keep root's supplementary groups).
+echo "ROOTONLY-MARKER-$$" >"$D/root-only"
+chmod 0600 "$D/root-only"
+echo "ROOTGROUP-MARKER-$$" >"$D/root-group"
+chmod 0640 "$D/root-group"
+is_root && chgrp 0 "$D/root-group"
 # Homes in /etc/passwd that exist and are not the distribution's own trees.
 HOMES=$(awk -F: '$6 ~ /^\// {print $6}' /etc/passwd |
   grep -Ev '^/($|usr(/|$)|bin(/|$)|sbin(/|$)|lib|etc(/|$)|dev(/|$)|proc(/|$)|sys(/|$))' |
@@ -63,6 +70,7 @@ echo ATTACK-RAN
 cat '$SOL/MARKER' '$CAB_HOME/marker' '$OUT/old/cell.json' '$HOME/marker' 2>&1
 ls -A '$CAB_HOME' '$OUT' '$TASKS' '$TMPDIR' 2>&1
 cat /etc/shadow 2>&1
+cat '$D/root-only' '$D/root-group' 2>&1
 for h in $HOMES /home /root '$HOME'; do echo \"HOME \$h: \$(ls -A \"\$h\" 2>/dev/null | tr '\n' ' ')\"; done
 "
 
@@ -86,6 +94,14 @@ assert_eq "$(printf '%s\n' "$E" | grep '^HOME ' | grep -Ev ': $|^HOME /root: sha
   "exec: every home is empty; /root and /home hold only the --bind mount points"
 if [ -n "$SHADOW_LINE" ]; then
   assert_eq "$(printf '%s\n' "$E" | grep -cxF "$SHADOW_LINE")" 0 "exec as root: /etc/shadow is not readable"
+fi
+if is_root; then
+  assert_no_match "$E" "ROOTONLY-MARKER-$$" "exec as root: a 0600 root file is not readable"
+  assert_no_match "$E" "ROOTGROUP-MARKER-$$" "exec as root: a 0640 root:root file is not readable"
+  # cab started with supplementary group 0 (as from a login shell): the
+  # sandbox drops it with root's ids.
+  setpriv --groups 0 -- "$CAB" exec --host-rootfs -- /bin/cat "$D/root-group" >"$T/grp.out" 2>&1
+  assert_no_match "$(cat "$T/grp.out")" "ROOTGROUP-MARKER-$$" "exec as root with supplementary group 0: the root:root 0640 file is not readable"
 fi
 assert_match "$E" "BIND-OK-$$" "a --bind below a masked tree (/root/shared) still appears"
 assert_match "$E" "RW-OK" "a rw --bind below a masked tree is writable"
@@ -139,6 +155,9 @@ assert_eq "$(printf '%s\n' "$P" | grep '^+HOME ' | grep -v ': $')" "+HOME /home:
   "cell: every home and /root list empty; /home holds only the cell's own /home/agent"
 if [ -n "$SHADOW_LINE" ]; then
   assert_eq "$(printf '%s\n' "$P" | grep -cxF "+$SHADOW_LINE")" 0 "cell as root: /etc/shadow did not leak"
+fi
+if is_root; then
+  assert_no_match "$P" "ROOTONLY-MARKER-$$|ROOTGROUP-MARKER-$$" "cell as root: root's 0600 and 0640 files did not leak"
 fi
 assert_json '[.environment.rootfs, .environment.root]' '["host","host-rootfs"]' "$F" "cell.json records the host rootfs"
 for p in "$TASKS" "$CAB_HOME" "$OUT" "$HOME" /root; do
