@@ -278,6 +278,8 @@ cab_bridge_take(struct cab_bridge *b, char *buf, size_t max)
   size_t n = b->q_len - b->q_off;
   if (n > max)
     n = max;
+  if (n == 0)
+    return 0; /* nothing queued yet: B->Q may still be NULL (memcpy's arguments must not be) */
   memcpy(buf, b->q + b->q_off, n);
   b->q_off += n;
   return n;

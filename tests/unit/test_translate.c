@@ -20,6 +20,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/model/usage.h"
+#include "runner/proxy/bridge.h"
 #include "runner/proxy/translate.h"
 #include "runner/proxy/wire.h"
 
@@ -1193,6 +1194,67 @@ test_errors(void **state)
            "\"message\":\"no such model\"}}");
 }
 
+/* --- the bridge, non-streamed (the order the proxy's handler calls it in) ------------- */
+
+/* The handler asks for client bytes before any upstream byte came in: the
+ * empty queue must answer 0 (it once passed memcpy a NULL source, which
+ * make asan's UBSan aborts on).  Then the whole chat answer, and the client
+ * gets its own wire's JSON with the upstream's usage. */
+static void
+test_bridge_plain(void **state)
+{
+  static const struct {
+    const char *path, *query, *request_fixture;
+  } calls[] = {
+      {"/v1/responses", NULL, FIXTURES "responses_request.json"},
+      {"/v1/messages", NULL, FIXTURES "anthropic_request.json"},
+      {"/v1beta/models/gemini-x:generateContent", NULL, FIXTURES "gemini_request.json"},
+  };
+  size_t up_len;
+  cleanup_free char *up = load(FIXTURES "chat_completion_tools.json", &up_len);
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+    size_t len;
+    cleanup_free char *body = load(calls[i].request_fixture, &len);
+    /* a plain (non-streamed) call, whatever the fixture says */
+    cJSON *j = cJSON_Parse(body);
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "stream");
+    cleanup_free char *plain = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    struct cab_bridge *b = NULL;
+    char *chat = NULL, *refusal = NULL;
+    size_t chat_len = 0, refusal_len = 0;
+    int status = 0;
+    cab_error err = {0};
+    assert_int_equal(cab_bridge_open(CAB_WIRE_CHAT, calls[i].path, calls[i].query, plain,
+                                     strlen(plain), &b, &chat, &chat_len, &status, &refusal,
+                                     &refusal_len, &err),
+                     CAB_BRIDGE_TRANSLATE);
+    free(chat);
+    assert_false(cab_bridge_ctx(b)->stream);
+    cab_bridge_begin(b, 200, "application/json");
+    char buf[65536];
+    assert_int_equal(cab_bridge_take(b, buf, sizeof buf), 0);
+    assert_false(cab_bridge_ended(b));
+    /* the body in two pieces, with an empty take between them */
+    assert_int_equal(cab_bridge_feed(b, up, up_len / 2, 1 << 20, &err), 0);
+    assert_int_equal(cab_bridge_take(b, buf, sizeof buf), 0);
+    assert_int_equal(cab_bridge_feed(b, up + up_len / 2, up_len - up_len / 2, 1 << 20, &err), 0);
+    assert_int_equal(cab_bridge_end(b, &err), 0);
+    assert_true(cab_bridge_ended(b));
+    size_t n = cab_bridge_take(b, buf, sizeof buf - 1);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_int_equal(cab_bridge_take(b, buf + n, sizeof buf - 1 - n), 0);
+    struct cab_usage want, got;
+    cab_usage_from_json(up, up_len, &want);
+    cab_usage_from_json(buf, n, &got);
+    assert_true(got.present);
+    assert_int_equal(got.completion_tokens, want.completion_tokens);
+    assert_int_equal(got.prompt_tokens, want.prompt_tokens);
+    cab_bridge_free(b);
+  }
+}
+
 /* --- hostile input ------------------------------------------------------------------- */
 
 static void
@@ -1285,6 +1347,7 @@ main(void)
       cmocka_unit_test(test_stream_error),
       cmocka_unit_test(test_stream_chat_identity),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_bridge_plain),
       cmocka_unit_test(test_mutations),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
