@@ -119,6 +119,10 @@ model_json(const struct cell *c)
   cJSON_AddNumberToObject(m, "ok", (double)t->ok);
   cJSON_AddNumberToObject(m, "infra_errors", (double)t->infra_errors);
   cJSON_AddNumberToObject(m, "client_errors", (double)t->client_errors);
+  /* calls whose usage held a figure that was not a token count: each such
+   * figure was counted as the maximum (runner/model/usage.h) */
+  if (t->usage_clamped)
+    cJSON_AddNumberToObject(m, "usage_clamped_calls", (double)t->usage_clamped);
   if (c->o->record)
     cJSON_AddStringToObject(m, "cassette_recorded", c->o->record);
   if (c->o->replay)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/model/usage.h"
 #include "scorers/scorers.h"
 #include "scorers/util.h"
 
@@ -17,7 +18,13 @@ tok(const cJSON *line, const char *key)
   const cJSON *j = cJSON_GetObjectItemCaseSensitive(line, key);
   if (!cJSON_IsNumber(j))
     j = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(line, "usage"), key);
-  return cJSON_IsNumber(j) && j->valuedouble > 0 ? (int64_t)j->valuedouble : 0;
+  if (!cJSON_IsNumber(j))
+    return 0;
+  /* usage.h's rule: a figure out of range counts as the maximum, never
+   * wraps (a cast of 9.2e18 did) nor lowers the cell's cost */
+  int64_t n;
+  cab_usage_count(j->valuedouble, &n);
+  return n;
 }
 
 void

@@ -4,6 +4,7 @@
 #include "runner/model/usage.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +12,40 @@
 /* One SSE event's data may not grow past this; a larger event is dropped. */
 #define SSE_EVENT_MAX (32u << 20)
 
+int
+cab_usage_count(double v, int64_t *out)
+{
+  if (v >= 0 && v <= (double)CAB_USAGE_TOKENS_MAX) {
+    double up = ceil(v);
+    *out = (int64_t)up;
+    return up == v ? 0 : 1;
+  }
+  *out = CAB_USAGE_TOKENS_MAX; /* beyond, negative, NaN: the worst case */
+  return 1;
+}
+
+/* OBJ[KEY] as a token count: false when absent or null; a figure that is
+ * not a count is taken by cab_usage_count's rule and noted in U. */
 static bool
-get_int(const cJSON *obj, const char *key, int64_t *out)
+get_count(const cJSON *obj, const char *key, struct cab_usage *u, int64_t *out)
 {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-  if (!cJSON_IsNumber(v) || v->valuedouble < 0)
+  if (v == NULL || cJSON_IsNull(v))
     return false;
-  *out = (int64_t)v->valuedouble;
+  if (cJSON_IsNumber(v) && cab_usage_count(v->valuedouble, out) == 0)
+    return true;
+  if (cJSON_IsNumber(v))
+    cab_usage_count(v->valuedouble, out);
+  else
+    *out = CAB_USAGE_TOKENS_MAX;
+  if (!u->clamped) {
+    char *text = cJSON_PrintUnformatted(v);
+    snprintf(u->note, sizeof u->note, "usage %s %.40s%s is not a token count in 0..%lld: counted as %lld",
+             key, text ? text : "?", text && strlen(text) > 40 ? "..." : "",
+             (long long)CAB_USAGE_TOKENS_MAX, (long long)*out);
+    free(text);
+  }
+  u->clamped = true;
   return true;
 }
 
@@ -46,47 +74,47 @@ take_usage(const cJSON *usage, struct acc *a)
     return;
   int64_t v;
   bool any = false;
-  if (get_int(usage, "prompt_tokens", &v)) {
+  if (get_count(usage, "prompt_tokens", u, &v)) {
     u->prompt_tokens = v;
     a->split_input = false;
     any = true;
   }
-  if (get_int(usage, "completion_tokens", &v)) {
+  if (get_count(usage, "completion_tokens", u, &v)) {
     u->completion_tokens = v;
     any = true;
   }
-  if (get_int(usage, "total_tokens", &v)) {
+  if (get_count(usage, "total_tokens", u, &v)) {
     u->total_tokens = v;
     any = true;
   }
   const cJSON *pd = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
-  if (get_int(pd, "cached_tokens", &v))
+  if (get_count(pd, "cached_tokens", u, &v))
     u->cached_tokens = v;
   const cJSON *cd = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens_details");
-  if (get_int(cd, "reasoning_tokens", &v))
+  if (get_count(cd, "reasoning_tokens", u, &v))
     u->reasoning_tokens = v;
 
   /* Anthropic and the Responses API. */
-  if (get_int(usage, "input_tokens", &v)) {
+  if (get_count(usage, "input_tokens", u, &v)) {
     a->in = v;
     a->split_input = true;
     any = true;
   }
-  if (get_int(usage, "cache_creation_input_tokens", &v))
+  if (get_count(usage, "cache_creation_input_tokens", u, &v))
     a->cc = v;
-  if (get_int(usage, "cache_read_input_tokens", &v)) {
+  if (get_count(usage, "cache_read_input_tokens", u, &v)) {
     a->cr = v;
     u->cached_tokens = v;
   }
   if (a->split_input)
     u->prompt_tokens = a->in + a->cc + a->cr;
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(usage, "input_tokens_details");
-  if (get_int(id, "cached_tokens", &v))
+  if (get_count(id, "cached_tokens", u, &v))
     u->cached_tokens = v;
   const cJSON *od = cJSON_GetObjectItemCaseSensitive(usage, "output_tokens_details");
-  if (get_int(od, "reasoning_tokens", &v))
+  if (get_count(od, "reasoning_tokens", u, &v))
     u->reasoning_tokens = v;
-  if (get_int(usage, "output_tokens", &v)) {
+  if (get_count(usage, "output_tokens", u, &v)) {
     u->completion_tokens = v;
     any = true;
   }
@@ -164,21 +192,21 @@ take_gemini(const cJSON *root, struct acc *a)
   int64_t v, thoughts = 0;
   if (cJSON_IsObject(m)) {
     bool any = false;
-    if (get_int(m, "promptTokenCount", &v)) {
+    if (get_count(m, "promptTokenCount", u, &v)) {
       u->prompt_tokens = v;
       any = true;
     }
-    if (get_int(m, "thoughtsTokenCount", &v)) {
+    if (get_count(m, "thoughtsTokenCount", u, &v)) {
       thoughts = v;
       u->reasoning_tokens = v;
     }
-    if (get_int(m, "candidatesTokenCount", &v)) {
+    if (get_count(m, "candidatesTokenCount", u, &v)) {
       u->completion_tokens = v + thoughts;
       any = true;
     }
-    if (get_int(m, "totalTokenCount", &v))
+    if (get_count(m, "totalTokenCount", u, &v))
       u->total_tokens = v;
-    if (get_int(m, "cachedContentTokenCount", &v))
+    if (get_count(m, "cachedContentTokenCount", u, &v))
       u->cached_tokens = v;
     if (any)
       u->present = true;
@@ -201,11 +229,22 @@ usage_init(struct cab_usage *u)
   memset(u, 0, sizeof *u);
 }
 
+/* The total is what costs are computed from: never less than its parts
+ * (each part is at most CAB_USAGE_TOKENS_MAX, so the sum cannot overflow). */
 static void
 usage_done(struct cab_usage *u)
 {
-  if (u->present && u->total_tokens == 0)
-    u->total_tokens = u->prompt_tokens + u->completion_tokens;
+  if (!u->present)
+    return;
+  int64_t parts = u->prompt_tokens + u->completion_tokens;
+  if (u->total_tokens != 0 && u->total_tokens < parts && !u->clamped) {
+    snprintf(u->note, sizeof u->note,
+             "usage total %lld is less than prompt + completion: counted as %lld",
+             (long long)u->total_tokens, (long long)parts);
+    u->clamped = true;
+  }
+  if (u->total_tokens < parts)
+    u->total_tokens = parts;
 }
 
 void

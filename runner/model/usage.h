@@ -12,13 +12,28 @@
  * input_tokens + cache_creation_input_tokens + cache_read_input_tokens (as
  * OpenAI's prompt_tokens includes its cached tokens); cached_tokens is
  * cache_read_input_tokens.  A body without usage (an error, a stream without
- * include_usage) leaves present false and the counts 0. */
+ * include_usage) leaves present false and the counts 0.
+ *
+ * The figures are not trusted: a count is an integer in 0..CAB_USAGE_TOKENS_MAX.
+ * One beyond it (9223372036854775807 once wrapped to a negative total and
+ * scored the best cost) counts as the maximum, a fraction is rounded up,
+ * and one that is negative or not a number counts as the maximum too: a
+ * bad figure can only make a cell look more expensive, never cheaper.
+ * Each such figure sets clamped, and the first is described in note. */
 #ifndef CAB_RUNNER_MODEL_USAGE_H
 #define CAB_RUNNER_MODEL_USAGE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* No model call comes near 2^32 tokens (contexts hold a few million), and
+ * sums of such counts stay exact in a double and far from int64 overflow. */
+#define CAB_USAGE_TOKENS_MAX INT64_C(4294967295)
+
+/* A token count V as a JSON number gives: *OUT in 0..CAB_USAGE_TOKENS_MAX.
+ * Returns 0 when V was such an integer, else 1 (the rule above). */
+int cab_usage_count(double v, int64_t *out);
 
 struct cab_usage {
   bool present;              /* the response carried usage figures */
@@ -31,6 +46,8 @@ struct cab_usage {
   int64_t cached_tokens;     /* OpenAI prompt_tokens_details.cached_tokens,
                                 Anthropic cache_read_input_tokens */
   int64_t reasoning_tokens;  /* OpenAI completion_tokens_details.reasoning_tokens */
+  bool clamped;              /* a figure was out of range or not a count */
+  char note[160];            /* the first such figure, and what it counted as */
 };
 
 /* Parse a complete, non-streamed JSON response body. */

@@ -99,6 +99,10 @@ cab_call_record_json(const struct cab_call_record *r)
     cJSON_AddNumberToObject(j, "cached_tokens", (double)u->cached_tokens);
   if (u->present && u->reasoning_tokens)
     cJSON_AddNumberToObject(j, "reasoning_tokens", (double)u->reasoning_tokens);
+  if (u->clamped) {
+    cJSON_AddTrueToObject(j, "usage_clamped");
+    cJSON_AddStringToObject(j, "usage_note", u->note);
+  }
   if (u->finish_reason[0])
     cJSON_AddStringToObject(j, "finish_reason", u->finish_reason);
   else
@@ -137,6 +141,16 @@ cab_call_record_json(const struct cab_call_record *r)
   return line;
 }
 
+/* Sums stop at INT64_MAX rather than wrap negative (each count is at most
+ * CAB_USAGE_TOKENS_MAX, so this takes billions of calls; cheap insurance). */
+static void
+add_sat(int64_t *sum, int64_t v)
+{
+  if (v < 0)
+    return;
+  *sum = *sum > INT64_MAX - v ? INT64_MAX : *sum + v;
+}
+
 void
 cab_calllog_add(struct cab_calllog *l, const struct cab_call_record *r)
 {
@@ -149,11 +163,13 @@ cab_calllog_add(struct cab_calllog *l, const struct cab_call_record *r)
   t->model_calls++;
   t->model_call_ms += r->latency_ms;
   if (r->usage.present) {
-    t->prompt_tokens += r->usage.prompt_tokens;
-    t->completion_tokens += r->usage.completion_tokens;
-    t->total_tokens += r->usage.total_tokens;
-    t->cached_tokens += r->usage.cached_tokens;
+    add_sat(&t->prompt_tokens, r->usage.prompt_tokens);
+    add_sat(&t->completion_tokens, r->usage.completion_tokens);
+    add_sat(&t->total_tokens, r->usage.total_tokens);
+    add_sat(&t->cached_tokens, r->usage.cached_tokens);
   }
+  if (r->usage.clamped)
+    t->usage_clamped++;
   if (cls == CAB_CALL_OK) {
     t->ok++;
     if (!r->usage.present && r->method && strcmp(r->method, "POST") == 0)

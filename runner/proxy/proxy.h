@@ -49,6 +49,8 @@ struct cab_proxy_totals {
   int64_t model_call_ms;       /* sum of the calls' latencies */
   int64_t ok, infra_errors, client_errors;
   int64_t calls_without_usage; /* ok POSTs whose response carried no usage */
+  int64_t usage_clamped;       /* calls with a usage figure that was not a count
+                                  (runner/model/usage.h: counted as the maximum) */
   int64_t replay_misses;       /* requests the cassette had no answer for */
   char first_replay_miss[512]; /* the first one's error, "" if none */
   int64_t record_errors;       /* calls --record could not write */

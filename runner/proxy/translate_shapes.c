@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/model/usage.h"
 #include "runner/proxy/translate_internal.h"
 
 #define UNPARSED_KEY "_cab_unparsed_arguments"
@@ -57,13 +58,17 @@ tr_gemini_finish(enum tr_finish f)
   }
 }
 
+/* A token count, by usage.h's rule: the client gets a count in
+ * 0..CAB_USAGE_TOKENS_MAX, never a figure that wraps or undercuts. */
 static bool
 num(const cJSON *o, const char *key, double *out)
 {
   const cJSON *v = tr_get(o, key);
   if (!cJSON_IsNumber(v))
     return false;
-  *out = v->valuedouble;
+  int64_t n;
+  cab_usage_count(v->valuedouble, &n);
+  *out = (double)n;
   return true;
 }
 

@@ -15,6 +15,8 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/model/usage.h"
+#include "runner/proxy/calllog.h"
+#include "scorers/scorers.h"
 
 #define FIXTURES "tests/fixtures/model/"
 
@@ -243,10 +245,146 @@ test_anthropic_partial_delta(void **state)
   assert_string_equal(u.finish_reason, "max_tokens");
 }
 
+/* --- figures that are not token counts ---------------------------------------------- */
+
+#define MAX CAB_USAGE_TOKENS_MAX
+
+struct absurd {
+  const char *what;
+  bool sse;
+  const char *body;
+  int64_t prompt, completion, total;
+  const char *note; /* a piece of the note */
+};
+
+/* Every wire, JSON and streamed: a count beyond 2^63, negative, fractional,
+ * a string, an overflowing double, a total below its parts.  Each counts as
+ * the maximum (or rounds up), never wraps, and is noted. */
+static void
+test_absurd_counts(void **state)
+{
+  static const struct absurd absurd[] = {
+      {"chat: int64 max", false,
+       "{\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":9223372036854775807}}", 10, MAX,
+       10 + MAX, "completion_tokens 9.2233720368547758e+18"},
+      {"chat: negative completion", false,
+       "{\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":-9223372036854775808,"
+       "\"total_tokens\":-5}}",
+       10, MAX, 10 + MAX, "completion_tokens"},
+      {"chat: fraction rounds up", false,
+       "{\"usage\":{\"prompt_tokens\":10.2,\"completion_tokens\":3}}", 11, 3, 14, "prompt_tokens 10.2"},
+      {"chat: a string", false, "{\"usage\":{\"prompt_tokens\":\"12\",\"completion_tokens\":3}}", MAX,
+       3, MAX + 3, "prompt_tokens \"12\""},
+      {"chat: 1e400", false, "{\"usage\":{\"prompt_tokens\":1e400,\"completion_tokens\":3}}", MAX, 3,
+       MAX + 3, "prompt_tokens"},
+      {"chat: total below its parts", false,
+       "{\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":500,\"total_tokens\":1}}", 1000,
+       500, 1500, "total 1 is less"},
+      {"chat stream: int64 max", true,
+       "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":"
+       "9223372036854775807}}\n\ndata: [DONE]\n\n",
+       1, MAX, 1 + MAX, "completion_tokens"},
+      {"responses: negative output", false,
+       "{\"object\":\"response\",\"status\":\"completed\",\"usage\":{\"input_tokens\":5,"
+       "\"output_tokens\":-100,\"total_tokens\":-95}}",
+       5, MAX, 5 + MAX, "total_tokens -95"},
+      {"responses stream: huge input", true,
+       "data: {\"type\":\"response.completed\",\"response\":{\"status\":\"completed\",\"usage\":"
+       "{\"input_tokens\":1e19,\"output_tokens\":2,\"total_tokens\":3}}}\n\n",
+       MAX, 2, MAX + 2, "input_tokens"},
+      {"anthropic: negative cache read", false,
+       "{\"type\":\"message\",\"usage\":{\"input_tokens\":10,\"cache_read_input_tokens\":-10,"
+       "\"output_tokens\":4}}",
+       10 + MAX, 4, 14 + MAX, "cache_read_input_tokens -10"},
+      {"anthropic stream: int64 max output", true,
+       "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":"
+       "{\"input_tokens\":7,\"output_tokens\":1}}}\n\nevent: message_delta\ndata: "
+       "{\"type\":\"message_delta\",\"usage\":{\"output_tokens\":9223372036854775807}}\n\n",
+       7, MAX, 7 + MAX, "output_tokens"},
+      {"gemini: negative candidates", false,
+       "{\"candidates\":[],\"usageMetadata\":{\"promptTokenCount\":3,\"candidatesTokenCount\":"
+       "-4,\"totalTokenCount\":-1}}",
+       3, MAX, 3 + MAX, "candidatesTokenCount -4"},
+      {"gemini stream: huge prompt", true,
+       "data: {\"usageMetadata\":{\"promptTokenCount\":18446744073709551616,"
+       "\"candidatesTokenCount\":2}}\n\n",
+       MAX, 2, MAX + 2, "promptTokenCount"},
+  };
+  for (size_t i = 0; i < sizeof absurd / sizeof absurd[0]; i++) {
+    const struct absurd *c = &absurd[i];
+    struct cab_usage u;
+    if (c->sse)
+      cab_usage_from_sse(c->body, strlen(c->body), &u);
+    else
+      cab_usage_from_json(c->body, strlen(c->body), &u);
+    if (!u.present || !u.clamped || u.prompt_tokens != c->prompt ||
+        u.completion_tokens != c->completion || u.total_tokens != c->total ||
+        strstr(u.note, c->note) == NULL)
+      fail_msg("%s: present=%d clamped=%d prompt=%lld completion=%lld total=%lld note '%s'",
+               c->what, u.present, u.clamped, (long long)u.prompt_tokens,
+               (long long)u.completion_tokens, (long long)u.total_tokens, u.note);
+  }
+  /* honest figures are not flagged */
+  struct cab_usage u;
+  const char *ok = "{\"usage\":{\"prompt_tokens\":4294967295,\"completion_tokens\":0}}";
+  cab_usage_from_json(ok, strlen(ok), &u);
+  assert_false(u.clamped);
+  assert_int_equal(u.prompt_tokens, MAX);
+  int64_t n;
+  assert_int_equal(cab_usage_count(12, &n), 0);
+  assert_int_equal(n, 12);
+  assert_int_equal(cab_usage_count(-0.5, &n), 1);
+  assert_int_equal(n, MAX);
+  assert_int_equal(cab_usage_count(0.5, &n), 1);
+  assert_int_equal(n, 1);
+}
+
+/* The sums: the proxy's totals (cell.json) and the scorer's, from a
+ * model_calls.jsonl.  Absurd figures never wrap negative, and never make
+ * the cost efficiency better than an honest cell's. */
+static void
+test_absurd_totals(void **state)
+{
+  struct cab_calllog *log = NULL;
+  cab_error err = {0};
+  assert_int_equal(cab_calllog_open(NULL, &log, &err), 0);
+  const char *body = "{\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":9223372036854775807}}";
+  for (int i = 0; i < 3; i++) {
+    struct cab_call_record r = {.method = "POST", .path = "/v1/chat/completions", .status = 200};
+    cab_usage_from_json(body, strlen(body), &r.usage);
+    char *line = cab_call_record_json(&r);
+    assert_non_null(strstr(line, "\"completion_tokens\":4294967295"));
+    assert_non_null(strstr(line, "\"usage_clamped\":true"));
+    free(line);
+    cab_calllog_add(log, &r);
+  }
+  struct cab_proxy_totals t;
+  cab_calllog_totals(log, &t);
+  cab_calllog_close(log);
+  assert_int_equal(t.completion_tokens, 3 * MAX);
+  assert_int_equal(t.total_tokens, 3 * (MAX + 1));
+  assert_int_equal(t.usage_clamped, 3);
+
+  const char *jsonl = "{\"prompt_tokens\":10,\"completion_tokens\":9223372036854775807}\n"
+                      "{\"prompt_tokens\":-3,\"completion_tokens\":5,\"total_tokens\":-9e18}\n";
+  struct cab_token_totals tt;
+  cab_token_totals_from_jsonl(jsonl, strlen(jsonl), &tt);
+  assert_int_equal(tt.completion_tokens, MAX + 5);
+  assert_int_equal(tt.prompt_tokens, 10 + MAX);
+  assert_true(tt.total_tokens >= tt.prompt_tokens + tt.completion_tokens - MAX);
+  struct cab_profile v1;
+  memset(&v1, 0, sizeof v1);
+  assert_int_equal(cab_profile_load("cab-v1", &v1, &err), 0);
+  assert_true(cab_cost_efficiency(tt.total_tokens, &v1) < cab_cost_efficiency(15, &v1));
+  assert_true(cab_cost_efficiency(t.total_tokens, &v1) < cab_cost_efficiency(15, &v1));
+}
+
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_absurd_counts),
+      cmocka_unit_test(test_absurd_totals),
       cmocka_unit_test(test_fixtures_whole),    cmocka_unit_test(test_sse_byte_by_byte),
       cmocka_unit_test(test_sse_random_splits), cmocka_unit_test(test_sse_line_ends),
       cmocka_unit_test(test_sse_edges),         cmocka_unit_test(test_anthropic_partial_delta),
