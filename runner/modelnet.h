@@ -16,7 +16,7 @@
 #define CAB_MODEL_HOST "model.cab.internal"
 #define CAB_MODEL_ROOT_URL "http://" CAB_GATEWAY_IP ":80"
 #define CAB_MODEL_BASE_URL CAB_MODEL_ROOT_URL "/v1"
-#define CAB_PLACEHOLDER_KEY "cab-placeholder-key"
+#define CAB_PLACEHOLDER_KEY CAB_PROXY_PLACEHOLDER_KEY
 
 struct cab_modelnet {
   struct cab_proxy_config pc;  /* filled by the caller before prepare */

@@ -12,6 +12,7 @@
 #include "runner/model/cassette.h"
 #include "runner/model/usage.h"
 #include "runner/proxy/calllog.h"
+#include "runner/proxy/redact.h"
 #include "runner/proxy/request.h"
 #include "runner/proxy/upstream.h"
 
@@ -42,6 +43,10 @@ struct cab_call {
   bool usage_injected;
   char sha[72];
 
+  struct cab_redactor *red;                /* live with a key: what goes back is
+                                              redacted (redact.h) into REDQ */
+  struct cab_redact_queue redq;
+  bool raw_eos;                            /* the unredacted response ended */
   struct cab_xfer *xfer;                   /* live */
   const struct cab_cassette_entry *entry;  /* replay */
   size_t chunk, chunk_off;

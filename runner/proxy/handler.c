@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "common/fsutil.h"
+#include "runner/proxy/allow.h"
 #include "runner/proxy/bridge.h"
 #include "runner/proxy/call.h"
 #include "runner/proxy/proxy_internal.h"
@@ -37,6 +38,17 @@ answer_body(struct cab_call *k, struct MHD_Connection *c, int status, enum cab_c
 {
   if (message)
     cab_call_error(k, fault, "%s", message);
+  /* cab's own answers may quote the upstream: no key in them either */
+  bool failed = false;
+  char *clean = k->p->key && body
+                    ? cab_redact_string(body, k->p->key, CAB_PROXY_PLACEHOLDER_KEY, &failed)
+                    : NULL;
+  if (failed)
+    body = "{\"error\":{\"message\":\"cab proxy: out of memory\"}}";
+  if (clean || failed)
+    len = clean ? strlen(clean) : strlen(body);
+  if (clean)
+    body = clean;
   k->status = status;
   cab_call_content_type(k, "application/json");
   cab_call_account(k, body ? body : "", body ? len : 0);
@@ -45,6 +57,7 @@ answer_body(struct cab_call *k, struct MHD_Connection *c, int status, enum cab_c
   k->seq = atomic_fetch_add(&k->p->next_seq, 1) + 1;
   struct MHD_Response *r = MHD_create_response_from_buffer(body ? len : 0, body ? (void *)body : "",
                                                            MHD_RESPMEM_MUST_COPY);
+  free(clean);
   if (r == NULL)
     return MHD_NO;
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
@@ -75,6 +88,28 @@ answer_error(struct cab_call *k, struct MHD_Connection *c, int status, enum cab_
     len = text ? strlen(text) : 0;
   }
   enum MHD_Result ret = answer_body(k, c, status, fault, message, text, len);
+  free(text);
+  return ret;
+}
+
+/* A request the proxy does not forward (allow.h): STATUS with MESSAGE, in
+ * the error shape of the client's wire (from the path, or Anthropic's for a
+ * client that sent anthropic-version), before any of its body is read. */
+static enum MHD_Result
+answer_refusal(struct cab_call *k, struct MHD_Connection *c, int status, const char *message)
+{
+  struct cab_wire_route route;
+  const char *query = strchr(k->uri, '?');
+  if (!cab_wire_of_request(k->path, query ? query + 1 : NULL, &route)) {
+    memset(&route, 0, sizeof route);
+    route.wire = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "anthropic-version")
+                     ? CAB_WIRE_ANTHROPIC
+                     : CAB_WIRE_CHAT;
+  }
+  char *text = NULL;
+  size_t len = 0;
+  cab_translate_error(&route, status, message, strlen(message), &text, &len);
+  enum MHD_Result ret = answer_body(k, c, status, CAB_FAULT_CLIENT, message, text, len);
   free(text);
   return ret;
 }
@@ -159,14 +194,10 @@ read_bridged(struct cab_call *k, char *buf, size_t max)
 {
   for (;;) {
     size_t n = cab_bridge_take(k->bridge, buf, max);
-    if (n > 0) {
-      cab_call_account(k, buf, n);
+    if (n > 0)
       return (ssize_t)n;
-    }
-    if (cab_bridge_ended(k->bridge)) {
-      k->ended = true;
+    if (cab_bridge_ended(k->bridge))
       return MHD_CONTENT_READER_END_OF_STREAM;
-    }
     char up[BLOCK_SIZE];
     cab_error e = {0};
     ssize_t got = cab_xfer_read(k->xfer, up, sizeof up, &e);
@@ -190,10 +221,11 @@ read_bridged(struct cab_call *k, char *buf, size_t max)
   }
 }
 
+/* The response's next bytes as the upstream (or the cassette, or the
+ * bridge) gives them: >0 bytes, or MHD's end-of-stream or error code. */
 static ssize_t
-read_body(void *cls, uint64_t pos, char *buf, size_t max)
+read_raw(struct cab_call *k, char *buf, size_t max)
 {
-  struct cab_call *k = cls;
   ssize_t n;
   if (k->bridge && k->entry == NULL)
     return read_bridged(k, buf, max);
@@ -209,24 +241,79 @@ read_body(void *cls, uint64_t pos, char *buf, size_t max)
       return MHD_CONTENT_READER_END_WITH_ERROR;
     }
   }
-  if (n > 0) {
-    cab_call_account(k, buf, (size_t)n);
+  if (n > 0)
     return n;
-  }
   if (k->expect_len >= 0 && (long long)k->sent < k->expect_len) {
     cab_call_error(k, CAB_FAULT_UPSTREAM, "upstream ended the response after %zu of %lld bytes",
               k->sent, k->expect_len);
     return MHD_CONTENT_READER_END_WITH_ERROR;
   }
-  k->ended = true;
   return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+/* The raw bytes with the key replaced (redact.h): a piece's last bytes
+ * may wait for the next piece, or for the end. */
+static ssize_t
+read_redacted(struct cab_call *k, char *buf, size_t max)
+{
+  for (;;) {
+    size_t n = cab_redact_queue_take(&k->redq, buf, max);
+    if (n > 0)
+      return (ssize_t)n;
+    if (k->raw_eos)
+      return MHD_CONTENT_READER_END_OF_STREAM;
+    char raw[BLOCK_SIZE];
+    ssize_t got = read_raw(k, raw, sizeof raw);
+    int rc;
+    if (got == MHD_CONTENT_READER_END_OF_STREAM) {
+      k->raw_eos = true;
+      rc = cab_redactor_end(k->red, cab_redact_queue_sink, &k->redq);
+    } else if (got < 0) {
+      return got;
+    } else {
+      rc = cab_redactor_feed(k->red, raw, (size_t)got, cab_redact_queue_sink, &k->redq);
+    }
+    if (rc < 0) {
+      cab_call_error(k, CAB_FAULT_UPSTREAM, "cab proxy: out of memory redacting the answer");
+      return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+  }
+}
+
+static ssize_t
+read_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+  struct cab_call *k = cls;
+  ssize_t n = k->red ? read_redacted(k, buf, max) : read_raw(k, buf, max);
+  if (n > 0)
+    cab_call_account(k, buf, (size_t)n);
+  else if (n == MHD_CONTENT_READER_END_OF_STREAM)
+    k->ended = true;
+  return n;
+}
+
+/* An upstream header passed back: one that names the key is dropped, one
+ * whose value holds it (a reflected Authorization) gets the placeholder. */
+static void
+add_redacted_header(struct cab_call *k, struct MHD_Response *r, const struct cab_header *h)
+{
+  const char *key = k->p->key;
+  bool failed = false;
+  if (key && strcasestr(h->name, key))
+    return;
+  char *clean = key ? cab_redact_string(h->value, key, CAB_PROXY_PLACEHOLDER_KEY, &failed) : NULL;
+  if (!failed)
+    MHD_add_response_header(r, h->name, clean ? clean : h->value);
+  free(clean);
 }
 
 static enum MHD_Result
 queue_stream(struct cab_call *k, struct MHD_Connection *c, const struct cab_xfer_head *head)
 {
   uint64_t size = MHD_SIZE_UNKNOWN;
-  if (head && head->content_length >= 0 && strcmp(k->method, "HEAD") != 0) {
+  /* Redacting changes the length: the body goes chunked then (a cut
+   * upstream body is still caught, by curl). */
+  if (head && head->content_length >= 0 && strcmp(k->method, "HEAD") != 0 && k->red == NULL) {
     size = (uint64_t)head->content_length;
     k->expect_len = head->content_length;
   }
@@ -236,7 +323,7 @@ queue_stream(struct cab_call *k, struct MHD_Connection *c, const struct cab_xfer
   if (head) {
     for (size_t i = 0; i < head->n_headers; i++)
       if (!in_list(head->headers[i].name, drop_response))
-        MHD_add_response_header(r, head->headers[i].name, head->headers[i].value);
+        add_redacted_header(k, r, &head->headers[i]);
   } else if (k->content_type && k->content_type[0]) {
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, k->content_type);
   }
@@ -349,6 +436,12 @@ respond(struct cab_call *k, struct MHD_Connection *c)
       .headers = headers,
       .anthropic = k->info.anthropic,
   };
+  if (p->key && (k->red = cab_redactor_new(p->key, CAB_PROXY_PLACEHOLDER_KEY)) == NULL) {
+    curl_slist_free_all(headers);
+    free(rewritten);
+    return answer_error(k, c, 503, CAB_FAULT_NONE, "cab_out_of_memory",
+                        "cab proxy: out of memory");
+  }
   cab_error e = {0};
   int rc = cab_xfer_start(p->up, &rq, &k->xfer, &e);
   curl_slist_free_all(headers);
@@ -438,6 +531,15 @@ cab_proxy_on_request(void *cls, struct MHD_Connection *c, const char *url, const
     if (f.conflict || (f.chunked && f.n_length > 0))
       return answer_error(k, c, 400, CAB_FAULT_CLIENT, "invalid_request",
                           "cab proxy: conflicting Content-Length and Transfer-Encoding headers");
+    /* Only model API calls go on, and only targets every parser reads
+     * alike (allow.h); the replay answers from its cassette, so there only
+     * the target is checked. */
+    char why[512];
+    int refuse = cab_allow_target(k->path, why, sizeof why);
+    if (refuse == 0 && k->p->up)
+      refuse = cab_allow_call(k->p->cfg.endpoint_wire, k->method, k->path, why, sizeof why);
+    if (refuse)
+      return answer_refusal(k, c, refuse, why);
     const char *cl = f.length;
     if (cl && strtoull(cl, NULL, 10) > k->p->cfg.max_request_bytes) {
       k->too_large = true;

@@ -103,6 +103,11 @@ cab_proxy_start(struct cab_proxy *p, int listen_fd, cab_error *err)
       close(listen_fd);
       return -1;
     }
+    p->key = strdup(key);
+    if (p->key == NULL) {
+      close(listen_fd);
+      return cab_error_set(err, ENOMEM, "model proxy");
+    }
   }
   struct sockaddr_in sa;
   socklen_t len = sizeof sa;
@@ -187,6 +192,10 @@ cab_proxy_free(struct cab_proxy *p)
   if (p->replay)
     cab_cassette_free(p->replay);
   cab_upstream_free(p->up);
+  if (p->key) {
+    explicit_bzero(p->key, strlen(p->key));
+    free(p->key);
+  }
   cab_endpoint_clear(&p->ep);
   pthread_mutex_destroy(&p->notes_mu);
   curl_global_cleanup();

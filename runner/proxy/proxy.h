@@ -22,6 +22,10 @@
 #include "common/error.h"
 #include "runner/proxy/wire.h"
 
+/* What the sandbox holds instead of the key, and what the proxy puts in
+ * the key's place wherever an upstream hands the key back. */
+#define CAB_PROXY_PLACEHOLDER_KEY "cab-placeholder-key"
+
 struct cab_proxy_config {
   const char *endpoint;        /* upstream base URL; may be NULL with replay */
   const char *key_env;         /* host variable holding the key, or NULL */

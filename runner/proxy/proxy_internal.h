@@ -16,6 +16,8 @@ struct cab_proxy {
   struct cab_proxy_config cfg;
   struct cab_endpoint ep;           /* ep.base NULL in pure replay */
   struct cab_upstream *up;          /* NULL in replay */
+  char *key;                        /* the real key (wiped when freed), or NULL:
+                                       redacted from all that goes back (redact.h) */
   struct cab_calllog *log;
   struct cab_cassette_writer *rec;  /* --record */
   struct cab_cassette *replay;      /* --replay */

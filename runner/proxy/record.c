@@ -1,6 +1,7 @@
 /* A finished call: its line in model_calls.jsonl, its share of the
  * totals, and its cassette entry. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/fsutil.h"
@@ -33,6 +34,14 @@ cab_call_finish(struct cab_call *k, enum MHD_RequestTerminationCode toe)
   if (!k->ended)
     cab_call_error(k, CAB_FAULT_CLIENT, "%s after %zu bytes of the response", termination(toe),
               k->sent);
+
+  if (p->key && k->error[0]) { /* an error may quote the upstream */
+    bool failed;
+    char *clean = cab_redact_string(k->error, p->key, CAB_PROXY_PLACEHOLDER_KEY, &failed);
+    if (clean || failed)
+      snprintf(k->error, sizeof k->error, "%s", clean ? clean : "(error text withheld)");
+    free(clean);
+  }
 
   struct cab_usage u;
   memset(&u, 0, sizeof u);

@@ -230,11 +230,15 @@ test_key_and_headers(void **state)
          "{\"model\":\"m\"}", 5000, &r);
   assert_int_equal(r.status, 200);
   assert_non_null(strstr(r.head, "x-upstream: echo"));
+  /* the upstream got the real key; the client, which it was reflected to,
+   * the placeholder (test_proxy_relay.c attacks this further) */
+  assert_non_null(strstr(e.last, "\"Authorization\":\"Bearer sk-real-7d1f3a\""));
+  assert_null(strstr(r.body, "sk-real"));
   cJSON *j = cJSON_Parse(r.body);
   assert_non_null(j);
   assert_string_equal(h_str(j, "url"), "/prefix/v1/chat/completions");
   const cJSON *h = cJSON_GetObjectItem(j, "headers");
-  assert_string_equal(h_str(h, "Authorization"), "Bearer sk-real-7d1f3a");
+  assert_string_equal(h_str(h, "Authorization"), "Bearer cab-placeholder-key");
   assert_null(h_str(h, "X-Api-Key"));
   assert_null(h_str(h, "Accept-Encoding"));
   assert_string_equal(h_str(h, "X-Custom"), "kept");
@@ -249,9 +253,10 @@ test_key_and_headers(void **state)
                                                 .endpoint_wire = CAB_WIRE_ANTHROPIC});
   h_call(hp.port, "POST", "/v1/messages", ANTHROPIC_HDR "x-api-key: cab-placeholder-key\r\n",
          "{\"model\":\"claude\"}", 5000, &r);
+  assert_non_null(strstr(e.last, "\"x-api-key\":\"sk-real-7d1f3a\""));
   j = cJSON_Parse(r.body);
   h = cJSON_GetObjectItem(j, "headers");
-  assert_string_equal(h_str(h, "x-api-key"), "sk-real-7d1f3a");
+  assert_string_equal(h_str(h, "x-api-key"), "cab-placeholder-key");
   assert_null(h_str(h, "Authorization"));
   assert_string_equal(h_str(h, "anthropic-version"), "2023-06-01");
   cJSON_Delete(j);

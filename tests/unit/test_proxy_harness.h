@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,11 +286,16 @@ h_upstream_stop(struct h_upstream *u)
 }
 
 /* An upstream that answers every request with what it received:
- * {"method","url","headers":{...},"body":"..."}. */
+ * {"method","url","headers":{...},"body":"..."} (a hostile one: it hands
+ * back the key cab adds).  LAST keeps the last answer as sent, and PATHS
+ * every request line it got, so that a test sees what reached upstream. */
 struct h_echo {
   struct MHD_Daemon *d;
   unsigned port;
   char url[64];
+  pthread_mutex_t mu;
+  char *last;
+  char paths[8192];
 };
 
 struct h_echo_req {
@@ -329,6 +335,13 @@ h_echo_handle(void *cls, struct MHD_Connection *c, const char *url, const char *
   cJSON_AddStringToObject(j, "body", q->body ? q->body : "");
   char *text = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
+  struct h_echo *e = cls;
+  pthread_mutex_lock(&e->mu);
+  free(e->last);
+  e->last = strdup(text);
+  size_t used = strlen(e->paths);
+  snprintf(e->paths + used, sizeof e->paths - used, "%s %s\n", method, url);
+  pthread_mutex_unlock(&e->mu);
   struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
   MHD_add_response_header(r, "Content-Type", "application/json");
   MHD_add_response_header(r, "X-Upstream", "echo");
@@ -351,9 +364,11 @@ h_echo_done(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTer
 static inline void
 h_echo_start(struct h_echo *e)
 {
+  memset(e, 0, sizeof *e);
+  pthread_mutex_init(&e->mu, NULL);
   int fd = h_listen(&e->port);
   e->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
-                          NULL, h_echo_handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+                          NULL, h_echo_handle, e, MHD_OPTION_LISTEN_SOCKET, fd,
                           MHD_OPTION_NOTIFY_COMPLETED, h_echo_done, NULL, MHD_OPTION_END);
   if (e->d == NULL)
     H_FAIL("echo server");
@@ -364,6 +379,9 @@ static inline void
 h_echo_stop(struct h_echo *e)
 {
   MHD_stop_daemon(e->d);
+  free(e->last);
+  e->last = NULL;
+  pthread_mutex_destroy(&e->mu);
 }
 
 /* --- the proxy ------------------------------------------------------------------------- */
