@@ -428,7 +428,9 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   c.scratch[0] = '\0';
   cab_trace_end(c.trace, cleanup, 0);
   cab_trace_end(c.trace, c.root_span, c.ended_ns);
-  if (cab_cell_write_record(&c, err) < 0 || publish(&c, err) < 0)
+  /* The commit point: nothing is published that holds the real key. */
+  if (cab_cell_write_record(&c, err) < 0 || cab_cell_redact_key(&c, err) < 0 ||
+      publish(&c, err) < 0)
     goto out;
   c.staging[0] = '\0';
   snprintf(sum->cell_dir, sizeof sum->cell_dir, "%s", c.cell_dir);

@@ -96,6 +96,11 @@ int cab_cell_score_and_finish(struct cell *c, struct cab_cell_summary *sum, cab_
 /* cell.json with the scorers and the complete trace, and trace.otlp.json. */
 int cab_cell_write_record(struct cell *c, cab_error *err);
 
+/* cell_redact.c: the last step before the cell is committed: an artifact
+ * that holds the real API key gets the placeholder instead, and cell.json
+ * says so ("key_redacted", "key_redacted_in"). */
+int cab_cell_redact_key(struct cell *c, cab_error *err);
+
 /* Helpers. */
 int cab_cell_write_text(const char *dir, const char *name, const char *data, size_t len,
                         cab_error *err);

@@ -2,7 +2,10 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "runner/proxy/redact.h"
 
 const char *const cab_modelnet_env[] = {
     "CAB_MODEL_BASE_URL=" CAB_MODEL_BASE_URL,
@@ -59,11 +62,38 @@ cab_modelnet_prepare(struct cab_modelnet *m, struct cab_sandbox_config *c, cab_e
   return 0;
 }
 
+/* A refused name may carry the key (an agent that had it, looking it up
+ * as NAME.attacker.example): such a name is not recorded.  Labels split a
+ * long key with dots, so the dots are ignored; DNS names are lower case,
+ * the match ignores case. */
+static void
+redact_refusals(struct cab_modelnet *m)
+{
+  const char *key = m->pc.key_env ? getenv(m->pc.key_env) : NULL;
+  if (key == NULL || key[0] == '\0')
+    return;
+  for (size_t i = 0; i < m->n_refused; i++) {
+    char flat[256];
+    size_t n = 0;
+    for (const char *s = m->refused[i].name; *s && n < sizeof flat - 1; s++)
+      if (*s != '.')
+        flat[n++] = *s;
+    flat[n] = '\0';
+    bool failed;
+    char *clean = cab_redact_string(flat, key, CAB_PLACEHOLDER_KEY, &failed);
+    if (clean || failed)
+      snprintf(m->refused[i].name, sizeof m->refused[i].name,
+               "(a name holding the API key, not recorded)");
+    free(clean);
+  }
+}
+
 void
 cab_modelnet_finish(struct cab_modelnet *m, struct cab_proxy_totals *t, bool warn)
 {
   m->n_refused = cab_dns_server_refusals(m->dns, m->refused, CAB_DNS_MAX_REFUSALS,
                                          &m->more_refused);
+  redact_refusals(m);
   cab_dns_server_stop(m->dns);
   m->dns = NULL;
   memset(t, 0, sizeof *t);

@@ -1,0 +1,158 @@
+/* The cell's last check before it is committed: no artifact holds the real
+ * API key.
+ *
+ * The proxy never hands the key to the sandbox (runner/proxy/allow.h,
+ * redact.h), but a key that got out some other way (a model that was
+ * given it and repeats it, a task file that holds it) would otherwise be
+ * published with the cell: in agent.log, terminal.cast, diff.patch,
+ * cell.json, and from there on the site.  So every file of the staging
+ * directory is searched for the key (any letter case) just before the
+ * rename that commits the cell; a file that holds it is rewritten with the
+ * placeholder (temp file + rename), and cell.json says so:
+ * "key_redacted": true and "key_redacted_in": [the files].
+ *
+ * Cost: one read of every artifact (a few MB at most, ~1 ms per MB); the
+ * rewrite happens only when the key is found. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "runner/cell_internal.h"
+#include "runner/proxy/redact.h"
+#include "scorers/scorers.h"
+
+#define MAX_REDACTED 64 /* files listed in cell.json (a cell has about ten) */
+
+struct scan {
+  const char *key;
+  char *names[MAX_REDACTED];
+  size_t n;
+};
+
+static void
+closedirp(DIR **d)
+{
+  if (*d)
+    closedir(*d);
+}
+
+/* PATH (its name in the cell: REL): rewritten when it holds the key. */
+static int
+scan_file(struct scan *s, const char *path, const char *rel, off_t size, cab_error *err)
+{
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+  if (cab_read_file_at(AT_FDCWD, path, (size_t)size + 1, &data, &len, err) < 0)
+    return -1;
+  struct cab_redactor *r = cab_redactor_new(s->key, CAB_PROXY_PLACEHOLDER_KEY);
+  if (r == NULL)
+    return cab_error_set(err, ENOMEM, "redact %s", rel);
+  struct cab_redact_queue q = {0};
+  cab_redactor_feed(r, data, len, NULL, NULL);
+  bool hit = cab_redactor_hits(r) > 0;
+  cab_redactor_free(r);
+  if (!hit)
+    return 0;
+  r = cab_redactor_new(s->key, CAB_PROXY_PLACEHOLDER_KEY);
+  int rc = -1;
+  if (r && cab_redactor_feed(r, data, len, cab_redact_queue_sink, &q) == 0 &&
+      cab_redactor_end(r, cab_redact_queue_sink, &q) == 0)
+    rc = cab_write_file_atomic(path, q.data ? q.data : "", q.len, 0644, err);
+  else
+    cab_error_set(err, ENOMEM, "redact %s", rel);
+  cab_redactor_free(r);
+  cab_redact_queue_clear(&q);
+  if (rc < 0)
+    return -1;
+  if (s->n < MAX_REDACTED && (s->names[s->n] = strdup(rel)) != NULL)
+    s->n++;
+  return 0;
+}
+
+/* Every regular file under DIR (REL: its path in the cell, "" at the top). */
+static int
+scan_dir(struct scan *s, const char *dir, const char *rel, int depth, cab_error *err)
+{
+  __attribute__((cleanup(closedirp))) DIR *d = opendir(dir);
+  if (d == NULL)
+    return cab_error_sys(err, "open %s", dir);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    char path[PATH_MAX], name[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    snprintf(name, sizeof name, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
+    struct stat st;
+    if (lstat(path, &st) < 0)
+      return cab_error_sys(err, "stat %s", path);
+    if (S_ISDIR(st.st_mode) && depth < 8) {
+      if (scan_dir(s, path, name, depth + 1, err) < 0)
+        return -1;
+    } else if (S_ISREG(st.st_mode) && scan_file(s, path, name, st.st_size, err) < 0) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* cell.json gets the flag and the list of files. */
+static int
+flag_cell_json(const struct cell *c, const struct scan *s, cab_error *err)
+{
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/cell.json", c->staging);
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  if (cab_read_file_at(AT_FDCWD, path, 64 << 20, &text, &len, err) < 0)
+    return -1;
+  cJSON *j = cJSON_ParseWithLength(text, len);
+  if (!cJSON_IsObject(j)) {
+    cJSON_Delete(j);
+    return cab_error_set(err, 0, "%s: not JSON after the key was redacted from it", path);
+  }
+  cJSON_DeleteItemFromObjectCaseSensitive(j, "key_redacted");
+  cJSON_DeleteItemFromObjectCaseSensitive(j, "key_redacted_in");
+  cJSON_AddTrueToObject(j, "key_redacted");
+  cJSON *in = cJSON_AddArrayToObject(j, "key_redacted_in");
+  for (size_t i = 0; i < s->n; i++)
+    cJSON_AddItemToArray(in, cJSON_CreateString(s->names[i]));
+  cleanup_free char *out = cab_json_print(j, true);
+  cJSON_Delete(j);
+  if (out == NULL)
+    return cab_error_set(err, ENOMEM, "cell.json");
+  size_t n = strlen(out);
+  out[n] = '\0';
+  cleanup_free char *withnl = NULL;
+  if (asprintf(&withnl, "%s\n", out) < 0)
+    return cab_error_set(err, ENOMEM, "cell.json");
+  return cab_cell_write_text(c->staging, "cell.json", withnl, n + 1, err);
+}
+
+int
+cab_cell_redact_key(struct cell *c, cab_error *err)
+{
+  const char *key = c->o->key_env ? getenv(c->o->key_env) : NULL;
+  if (key == NULL || key[0] == '\0')
+    return 0; /* no key: nothing of it can be in the cell */
+  struct scan s = {.key = key};
+  int rc = scan_dir(&s, c->staging, "", 0, err);
+  if (rc == 0 && s.n > 0) {
+    rc = flag_cell_json(c, &s, err);
+    fprintf(stderr, "cab: warning: cell %s: the API key was found in %zu artifact(s) (first: %s) "
+                    "and replaced with the placeholder\n",
+            c->cell_id, s.n, s.names[0]);
+  }
+  for (size_t i = 0; i < s.n; i++)
+    free(s.names[i]);
+  if (rc < 0)
+    cab_error_prefix(err, "checking the cell for the API key");
+  return rc;
+}
