@@ -50,6 +50,10 @@ cab_call_free(struct cab_call *k)
   free(k->json);
   free(k->content_type);
   free(k->body);
+  if (k->reserved)
+    cab_proxy_release(k->p, k->reserved);
+  if (k->in_flight)
+    atomic_fetch_sub(&k->p->calls, 1);
   free(k->uri);
   free(k->path);
   free(k);

@@ -33,6 +33,10 @@ struct cab_call {
   char *body;
   size_t len, cap;
   bool too_large;
+  bool in_flight;            /* counted in the proxy's calls in flight */
+  size_t reserved;           /* bytes of the proxy's buffered-bytes budget held */
+  size_t body_limit;         /* Content-Length + 1, or 0 when not declared */
+  bool over_budget;          /* the budget ran out while the body came in */
 
   struct cab_request_info info;
   struct cab_bridge *bridge;  /* the client speaks another wire (bridge.h) */

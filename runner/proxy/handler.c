@@ -114,6 +114,17 @@ answer_refusal(struct cab_call *k, struct MHD_Connection *c, int status, const c
   return ret;
 }
 
+/* A call refused because the cell's proxy holds too much already (proxy.h:
+ * max_calls, max_buffered_bytes): 503, which SDKs retry. */
+static enum MHD_Result
+answer_busy(struct cab_call *k, struct MHD_Connection *c, const char *why)
+{
+  pthread_mutex_lock(&k->p->notes_mu);
+  k->p->busy_refusals++;
+  pthread_mutex_unlock(&k->p->notes_mu);
+  return answer_refusal(k, c, 503, why);
+}
+
 /* --- request headers passed on --------------------------------------------------------- */
 
 static bool
@@ -359,6 +370,14 @@ respond(struct cab_call *k, struct MHD_Connection *c)
 {
   struct cab_proxy *p = k->p;
   k->t0 = cab_now_ns();
+  if (k->over_budget) {
+    char msg[300];
+    snprintf(msg, sizeof msg,
+             "cab proxy: the request bodies held for this cell reached %zu bytes; retry when "
+             "other calls are done",
+             p->cfg.max_buffered_bytes);
+    return answer_busy(k, c, msg);
+  }
   if (k->too_large) {
     char msg[200];
     snprintf(msg, sizeof msg, "cab proxy: the request body is larger than %zu bytes",
@@ -545,12 +564,33 @@ cab_proxy_on_request(void *cls, struct MHD_Connection *c, const char *url, const
       k->too_large = true;
       return respond(k, c);
     }
+    /* The proxy lives in cab, outside the cell's cgroup: the calls in
+     * flight and the body bytes they hold are bounded per cell, and a call
+     * beyond either is refused before its body is read. */
+    struct cab_proxy *p = k->p;
+    char msg[300];
+    k->in_flight = true;
+    if (atomic_fetch_add(&p->calls, 1) >= p->cfg.max_calls) {
+      snprintf(msg, sizeof msg, "cab proxy: %u model calls of this cell are in flight already; "
+                                "retry when one is done", p->cfg.max_calls);
+      return answer_busy(k, c, msg);
+    }
+    if (cl) {
+      size_t want = (size_t)strtoull(cl, NULL, 10) + 1;
+      if (!cab_proxy_reserve(p, want)) {
+        snprintf(msg, sizeof msg, "cab proxy: the request bodies held for this cell would exceed "
+                                  "%zu bytes; retry when other calls are done",
+                 p->cfg.max_buffered_bytes);
+        return answer_busy(k, c, msg);
+      }
+      k->reserved = k->body_limit = want;
+    }
     return MHD_YES;
   }
   if (*upload_data_size > 0) {
     size_t n = *upload_data_size;
     *upload_data_size = 0;
-    if (k->answered || k->too_large)
+    if (k->answered || k->too_large || k->over_budget)
       return MHD_YES;
     if (k->len + n > k->p->cfg.max_request_bytes) {
       k->too_large = true;
@@ -563,6 +603,21 @@ cab_proxy_on_request(void *cls, struct MHD_Connection *c, const char *url, const
       size_t cap = k->cap ? k->cap : 16384;
       while (cap < k->len + n + 1)
         cap *= 2;
+      if (k->body_limit && cap > k->body_limit && k->len + n + 1 <= k->body_limit)
+        cap = k->body_limit; /* the declared length: no doubling past it */
+      /* Every byte held counts against the cell's budget (a chunked body
+       * takes it as it grows). */
+      if (cap > k->reserved && !cab_proxy_reserve(k->p, cap - k->reserved)) {
+        k->over_budget = true;
+        free(k->body);
+        k->body = NULL;
+        k->len = k->cap = 0;
+        cab_proxy_release(k->p, k->reserved);
+        k->reserved = 0;
+        return MHD_YES;
+      }
+      if (cap > k->reserved)
+        k->reserved = cap;
       char *b = realloc(k->body, cap);
       if (b == NULL)
         return MHD_NO;

@@ -45,6 +45,10 @@ cab_proxy_new(const struct cab_proxy_config *cfg, struct cab_proxy **out, cab_er
     c->max_response_bytes = (size_t)256 << 20;
   if (c->max_connections == 0)
     c->max_connections = 256;
+  if (c->max_calls == 0)
+    c->max_calls = 16;
+  if (c->max_buffered_bytes == 0)
+    c->max_buffered_bytes = (size_t)64 << 20;
   /* Not thread-safe: done here, while cab has one thread. */
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     free(p);
@@ -140,6 +144,23 @@ cab_proxy_start(struct cab_proxy *p, int listen_fd, cab_error *err)
   return 0;
 }
 
+bool
+cab_proxy_reserve(struct cab_proxy *p, size_t n)
+{
+  size_t cur = atomic_load(&p->buffered);
+  do {
+    if (n > p->cfg.max_buffered_bytes || cur > p->cfg.max_buffered_bytes - n)
+      return false;
+  } while (!atomic_compare_exchange_weak(&p->buffered, &cur, cur + n));
+  return true;
+}
+
+void
+cab_proxy_release(struct cab_proxy *p, size_t n)
+{
+  atomic_fetch_sub(&p->buffered, n);
+}
+
 void
 cab_proxy_note(struct cab_proxy *p, int64_t *count, char *first, const char *message)
 {
@@ -163,6 +184,7 @@ cab_proxy_totals(struct cab_proxy *p, struct cab_proxy_totals *t)
   t->replay_misses = p->replay_misses;
   memcpy(t->first_replay_miss, p->first_miss, sizeof t->first_replay_miss);
   t->record_errors = p->record_errors;
+  t->busy_refusals = p->busy_refusals;
   memcpy(t->first_record_error, p->first_record_error, sizeof t->first_record_error);
   pthread_mutex_unlock(&p->notes_mu);
 }

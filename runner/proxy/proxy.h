@@ -42,7 +42,15 @@ struct cab_proxy_config {
   int idle_timeout_s;          /* an idle or stalled client connection (default 60) */
   size_t max_request_bytes;    /* default 32 MiB */
   size_t max_response_bytes;   /* default 256 MiB */
-  unsigned max_connections;    /* default 256 (each also holds an upstream socket) */
+  /* The proxy runs in cab, outside the cell's cgroup: what the sandbox can
+   * make it hold is bounded here, not by the cell's --memory. */
+  unsigned max_connections;    /* open client connections (default 256, each at
+                                  most 128 KiB of headers); beyond them a
+                                  connection is closed at once */
+  unsigned max_calls;          /* calls in flight (default 16); beyond them a
+                                  call is answered 503 in its wire's shape */
+  size_t max_buffered_bytes;   /* request bodies held at once, all calls
+                                  together (default 64 MiB); beyond: 503 */
   enum cab_wire endpoint_wire; /* what the endpoint speaks (default chat): clients of
                                   another wire are translated to chat (bridge.h) */
 };
@@ -53,6 +61,8 @@ struct cab_proxy_totals {
   int64_t model_call_ms;       /* sum of the calls' latencies */
   int64_t ok, infra_errors, client_errors;
   int64_t calls_without_usage; /* ok POSTs whose response carried no usage */
+  int64_t busy_refusals;       /* calls answered 503: too many in flight, or
+                                  the buffered-bytes budget was used up */
   int64_t usage_clamped;       /* calls with a usage figure that was not a count
                                   (runner/model/usage.h: counted as the maximum) */
   int64_t replay_misses;       /* requests the cassette had no answer for */

@@ -25,9 +25,12 @@ struct cab_proxy {
   unsigned port;
   atomic_bool stopping;
   atomic_long next_seq;             /* calls in the order they were answered */
+  atomic_uint calls;                /* calls in flight (cfg.max_calls) */
+  atomic_size_t buffered;           /* request body bytes held (cfg.max_buffered_bytes) */
   pthread_mutex_t notes_mu;          /* guards the counts below */
   int64_t replay_misses;
   char first_miss[512];
+  int64_t busy_refusals;            /* 503s for max_calls / max_buffered_bytes */
   int64_t record_errors;            /* cassette entries that could not be written */
   char first_record_error[512];
 };
@@ -35,6 +38,10 @@ struct cab_proxy {
 /* Count one of the proxy's problems (COUNT), keeping the first's MESSAGE
  * in FIRST (512 bytes). */
 void cab_proxy_note(struct cab_proxy *p, int64_t *count, char *first, const char *message);
+
+/* Take N bytes of the buffered-bytes budget: false when they do not fit. */
+bool cab_proxy_reserve(struct cab_proxy *p, size_t n);
+void cab_proxy_release(struct cab_proxy *p, size_t n);
 
 /* MHD callbacks (handler.c). */
 void *cab_proxy_on_uri(void *cls, const char *uri, struct MHD_Connection *c);

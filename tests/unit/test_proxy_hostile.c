@@ -12,10 +12,13 @@
 
 #include <cmocka.h>
 
+#include "common/cleanup.h"
 #include "test_proxy_harness.h"
 
 #define CORPUS "tests/fixtures/proxy/http"
 #define GOOD "{\"model\":\"m\",\"messages\":[]}"
+#define CHAT_PATH "/v1/chat/completions"
+#define ANTHROPIC_V "anthropic-version: 2023-06-01\r\n"
 
 static struct h_upstream up;
 
@@ -283,7 +286,9 @@ static void
 test_200_concurrent(void **state)
 {
   struct h_proxy hp;
-  h_proxy_start(&hp, (struct cab_proxy_config){.endpoint = up.url});
+  /* the proxy's concurrency, not its per-cell bounds (test_busy) */
+  h_proxy_start(&hp, (struct cab_proxy_config){.endpoint = up.url, .max_connections = 256,
+                                               .max_calls = 256});
   enum { N = 200 };
   static struct worker w[N];
   static pthread_t t[N];
@@ -343,6 +348,127 @@ test_client_gone(void **state)
   h_upstream_stop(&slow);
 }
 
+/* --- the per-cell bounds: calls in flight, bytes buffered (issue 10, finding 5) ------ */
+
+/* Send a request head declaring CL body bytes with "Expect: 100-continue"
+ * (so that the proxy's decision comes before any body byte), and read its
+ * first answer: 100, or the refusal's status (its head in HEAD). */
+static int
+open_call(unsigned port, const char *path, size_t cl, const char *extra, int *fd_out, char *head,
+          size_t size)
+{
+  int fd = h_connect(port);
+  char req[512];
+  int n = snprintf(req, sizeof req,
+                   "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Type: "
+                   "application/json\r\nContent-Length: %zu\r\nExpect: 100-continue\r\n\r\n",
+                   path, extra ? extra : "", cl);
+  h_write_all(fd, req, (size_t)n);
+  size_t have = 0;
+  head[0] = '\0';
+  int64_t deadline = cab_now_ns() + 10000000000LL;
+  /* a 100 is all there is for now; a refusal's body follows, then the close */
+  while (have < size - 1 && (strncmp(head, "HTTP/1.1 100", 12) != 0 ||
+                             memmem(head, have, "\r\n\r\n", 4) == NULL)) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int64_t left = (deadline - cab_now_ns()) / 1000000;
+    if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+      break;
+    ssize_t got = recv(fd, head + have, size - 1 - have, 0);
+    if (got <= 0)
+      break;
+    have += (size_t)got;
+    head[have] = '\0';
+  }
+  head[have] = '\0';
+  int status = -1;
+  sscanf(head, "HTTP/1.%*d %d", &status);
+  *fd_out = fd;
+  return status;
+}
+
+/* A JSON body of exactly N bytes. */
+static char *
+body_of(size_t n)
+{
+  char *b = malloc(n + 1);
+  memset(b, ' ', n);
+  memcpy(b, "{\"model\":\"m\",\"messages\":[]}", 27);
+  b[n] = '\0';
+  return b;
+}
+
+static void
+test_busy(void **state)
+{
+  struct h_proxy hp;
+  h_proxy_start(&hp, (struct cab_proxy_config){.endpoint = up.url, .max_calls = 4,
+                                               .max_buffered_bytes = 3u << 20});
+  char head[4096];
+  int fds[6];
+  const size_t mib = 1u << 20;
+  /* two calls of 1 MiB fit the 3 MiB budget, the third does not */
+  assert_int_equal(open_call(hp.port, CHAT_PATH, mib, NULL, &fds[0], head, sizeof head), 100);
+  assert_int_equal(open_call(hp.port, CHAT_PATH, mib, NULL, &fds[1], head, sizeof head), 100);
+  assert_int_equal(open_call(hp.port, "/v1/messages", mib, ANTHROPIC_V, &fds[2], head, sizeof head), 503);
+  assert_non_null(strstr(head, "\"type\":\"error\"")); /* Anthropic's shape: it said so */
+  close(fds[2]);
+  /* small calls up to four in flight; the fifth is refused */
+  assert_int_equal(open_call(hp.port, CHAT_PATH, 100, NULL, &fds[2], head, sizeof head), 100);
+  assert_int_equal(open_call(hp.port, CHAT_PATH, 100, NULL, &fds[3], head, sizeof head), 100);
+  assert_int_equal(open_call(hp.port, CHAT_PATH, 100, NULL, &fds[4], head, sizeof head), 503);
+  assert_non_null(strstr(head, "in flight"));
+  assert_non_null(strstr(head, "\"type\":\"server_error\"")); /* OpenAI's shape */
+  close(fds[4]);
+  /* the first call goes through; then there is room again */
+  cleanup_free char *big = body_of(mib);
+  h_write_all(fds[0], big, mib);
+  struct h_reader *rd = calloc(1, sizeof *rd);
+  rd->fd = fds[0];
+  rd->deadline = cab_now_ns() + 10000000000LL;
+  struct h_resp r;
+  assert_int_equal(h_read_response(rd, &r, cab_now_ns(), false), 0);
+  assert_int_equal(r.status, 200);
+  h_resp_free(&r);
+  free(rd);
+  close(fds[0]);
+  for (int i = 0; i < 100; i++) { /* the call's end is MHD's, after the response */
+    struct cab_proxy_totals t;
+    cab_proxy_totals(hp.p, &t);
+    if (t.ok == 1)
+      break;
+    usleep(20000);
+  }
+  assert_int_equal(open_call(hp.port, CHAT_PATH, mib, NULL, &fds[0], head, sizeof head), 100);
+  for (int i = 0; i < 4; i++)
+    close(fds[i]);
+  /* a chunked body takes the budget as it grows: 503 once it is used up */
+  h_proxy_stop(&hp);
+  h_proxy_start(&hp, (struct cab_proxy_config){.endpoint = up.url,
+                                               .max_buffered_bytes = 1u << 20});
+  int fd = h_connect(hp.port);
+  static const char chunked[] = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                                "Transfer-Encoding: chunked\r\n\r\n";
+  h_write_all(fd, chunked, sizeof chunked - 1);
+  char *chunk = malloc(65536 + 16);
+  int hl = sprintf(chunk, "10000\r\n");
+  memset(chunk + hl, 'x', 65536);
+  memcpy(chunk + hl + 65536, "\r\n", 2);
+  for (int i = 0; i < 20; i++)
+    if (h_write_all(fd, chunk, (size_t)hl + 65536 + 2) < 0)
+      break;
+  h_write_all(fd, "0\r\n\r\n", 5);
+  free(chunk);
+  int status = drain_status(fd, cab_now_ns() + 5000000000LL);
+  close(fd);
+  assert_int_equal(status, 503);
+  good_call(hp.port);
+  struct cab_proxy_totals t;
+  cab_proxy_totals(hp.p, &t);
+  assert_int_equal(t.busy_refusals, 1);
+  h_proxy_stop(&hp);
+}
+
 int
 main(void)
 {
@@ -353,6 +479,7 @@ main(void)
       cmocka_unit_test(test_slowloris),
       cmocka_unit_test(test_200_concurrent),
       cmocka_unit_test(test_client_gone),
+      cmocka_unit_test(test_busy),
   };
   return cmocka_run_group_tests(tests, start_upstream, stop_upstream);
 }
