@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "common/cleanup.h"
+#include "runner/model/usage.h"
 
 static inline void
 cjson_deletep(cJSON **j)
@@ -27,6 +28,7 @@ struct cab_bridge {
   struct cab_sse_translator *sse;
   char *body;                     /* a buffered (non-SSE) upstream body */
   size_t body_len, body_cap;
+  struct cab_usage up_usage;      /* a buffered body's usage, as upstream said it */
   char *q;                        /* client bytes not yet taken */
   size_t q_len, q_off;
 };
@@ -244,6 +246,7 @@ cab_bridge_end(struct cab_bridge *b, cab_error *err)
       return -1;
     return queue(b, out, out_len) < 0 ? cab_error_set(err, ENOMEM, "translate") : 0;
   }
+  cab_usage_from_json(b->body, b->body_len, &b->up_usage);
   if (b->status >= 400) {
     if (cab_translate_error(&b->route, b->status, b->body ? b->body : "", b->body_len, &out,
                             &out_len) < 0)
@@ -283,6 +286,13 @@ cab_bridge_take(struct cab_bridge *b, char *buf, size_t max)
   memcpy(buf, b->q + b->q_off, n);
   b->q_off += n;
   return n;
+}
+
+bool
+cab_bridge_usage_clamped(const struct cab_bridge *b, const char **note)
+{
+  *note = b->up_usage.clamped ? b->up_usage.note : NULL;
+  return b->up_usage.clamped || cab_sse_translator_usage_clamped(b->sse);
 }
 
 bool

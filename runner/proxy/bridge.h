@@ -64,6 +64,10 @@ size_t cab_bridge_take(struct cab_bridge *b, char *buf, size_t max);
 /* cab_bridge_end() was called. */
 bool cab_bridge_ended(const struct cab_bridge *b);
 
+/* The upstream's usage held a figure that was not a token count (the
+ * client got it clamped): *NOTE says which, when known. */
+bool cab_bridge_usage_clamped(const struct cab_bridge *b, const char **note);
+
 void cab_bridge_free(struct cab_bridge *b);
 
 #endif

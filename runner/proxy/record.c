@@ -52,6 +52,20 @@ cab_call_finish(struct cab_call *k, enum MHD_RequestTerminationCode toe)
     cab_usage_from_json(k->json, k->json_len, &u);
   }
 
+  /* A translated call's client got the upstream's usage already clamped:
+   * the record still says it was. */
+  const char *note = NULL;
+  if (k->bridge && cab_bridge_usage_clamped(k->bridge, &note) && !u.clamped) {
+    u.clamped = true;
+    if (note)
+      snprintf(u.note, sizeof u.note, "%s", note);
+    else
+      snprintf(u.note, sizeof u.note,
+               "the upstream's usage held a figure that is not a token count: counted as %lld "
+               "(or rounded up)",
+               (long long)CAB_USAGE_TOKENS_MAX);
+  }
+
   struct cab_call_record r = {
       .seq = k->seq,
       .started = k->started,

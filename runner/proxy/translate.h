@@ -179,5 +179,8 @@ int cab_sse_translator_feed(struct cab_sse_translator *t, const char *data, size
 int cab_sse_translator_finish(struct cab_sse_translator *t, char **out, size_t *out_len,
                               cab_error *err);
 void cab_sse_translator_free(struct cab_sse_translator *t);
+/* The chat stream's usage held a figure that was not a token count: the
+ * client got it clamped (runner/model/usage.h). */
+bool cab_sse_translator_usage_clamped(const struct cab_sse_translator *t);
 
 #endif

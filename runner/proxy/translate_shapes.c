@@ -61,13 +61,14 @@ tr_gemini_finish(enum tr_finish f)
 /* A token count, by usage.h's rule: the client gets a count in
  * 0..CAB_USAGE_TOKENS_MAX, never a figure that wraps or undercuts. */
 static bool
-num(const cJSON *o, const char *key, double *out)
+num(const cJSON *o, const char *key, double *out, bool *clamped)
 {
   const cJSON *v = tr_get(o, key);
   if (!cJSON_IsNumber(v))
     return false;
   int64_t n;
-  cab_usage_count(v->valuedouble, &n);
+  if (cab_usage_count(v->valuedouble, &n) != 0)
+    *clamped = true;
   *out = (double)n;
   return true;
 }
@@ -77,12 +78,12 @@ tr_usage_read(const cJSON *usage, struct tr_usage *u)
 {
   if (!cJSON_IsObject(usage))
     return;
-  bool p = num(usage, "prompt_tokens", &u->prompt);
-  bool c = num(usage, "completion_tokens", &u->completion);
-  if (!num(usage, "total_tokens", &u->total))
+  bool p = num(usage, "prompt_tokens", &u->prompt, &u->clamped);
+  bool c = num(usage, "completion_tokens", &u->completion, &u->clamped);
+  if (!num(usage, "total_tokens", &u->total, &u->clamped) || u->total < u->prompt + u->completion)
     u->total = u->prompt + u->completion;
-  num(tr_get(usage, "prompt_tokens_details"), "cached_tokens", &u->cached);
-  num(tr_get(usage, "completion_tokens_details"), "reasoning_tokens", &u->reasoning);
+  num(tr_get(usage, "prompt_tokens_details"), "cached_tokens", &u->cached, &u->clamped);
+  num(tr_get(usage, "completion_tokens_details"), "reasoning_tokens", &u->reasoning, &u->clamped);
   u->present = u->present || p || c;
 }
 

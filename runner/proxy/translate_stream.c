@@ -342,3 +342,9 @@ tr_stream_chunk(struct cab_sse_translator *t, const cJSON *j)
     close_all(t);
   }
 }
+
+bool
+cab_sse_translator_usage_clamped(const struct cab_sse_translator *t)
+{
+  return t && t->usage.clamped;
+}
