@@ -264,6 +264,8 @@ cell_free(struct cell *c)
   cab_trace_free(c->trace);
   cJSON_Delete(c->scorers);
   free(c->agent_log);
+  for (size_t i = 0; i < c->n_key_redacted; i++)
+    free(c->key_redacted[i]);
 }
 
 static int
@@ -417,7 +419,8 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   cab_iso8601_us(c.ended_ns, c.ended_at, sizeof c.ended_at);
 
   /* 8. score */
-  if (cab_cell_write_artifacts(&c, err) < 0 || cab_cell_score_and_finish(&c, sum, err) < 0)
+  if (cab_cell_write_artifacts(&c, err) < 0 || cab_cell_redact_key(&c, false, err) < 0 ||
+      cab_cell_score_and_finish(&c, sum, err) < 0)
     goto out;
 
   /* 9. clean up, then write the record and put it in place */
@@ -429,7 +432,7 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   cab_trace_end(c.trace, cleanup, 0);
   cab_trace_end(c.trace, c.root_span, c.ended_ns);
   /* The commit point: nothing is published that holds the real key. */
-  if (cab_cell_write_record(&c, err) < 0 || cab_cell_redact_key(&c, err) < 0 ||
+  if (cab_cell_write_record(&c, err) < 0 || cab_cell_redact_key(&c, true, err) < 0 ||
       publish(&c, err) < 0)
     goto out;
   c.staging[0] = '\0';

@@ -76,6 +76,11 @@ struct cell {
   bool verify_ran;
   cab_error verify_err;
 
+  /* artifacts that held the real key (cell_redact.c) */
+#define CAB_CELL_MAX_REDACTED 64
+  char *key_redacted[CAB_CELL_MAX_REDACTED];
+  size_t n_key_redacted;
+
   /* outcome */
   char outcome[16];
   char outcome_reason[512];
@@ -96,10 +101,10 @@ int cab_cell_score_and_finish(struct cell *c, struct cab_cell_summary *sum, cab_
 /* cell.json with the scorers and the complete trace, and trace.otlp.json. */
 int cab_cell_write_record(struct cell *c, cab_error *err);
 
-/* cell_redact.c: the last step before the cell is committed: an artifact
- * that holds the real API key gets the placeholder instead, and cell.json
- * says so ("key_redacted", "key_redacted_in"). */
-int cab_cell_redact_key(struct cell *c, cab_error *err);
+/* cell_redact.c: an artifact that holds the real API key gets the
+ * placeholder instead (before scoring, and at the commit point, COMMIT:
+ * then cell.json says so: "key_redacted", "key_redacted_in"). */
+int cab_cell_redact_key(struct cell *c, bool commit, cab_error *err);
 
 /* Helpers. */
 int cab_cell_write_text(const char *dir, const char *name, const char *data, size_t len,

@@ -9,9 +9,12 @@
  * directory is searched for the key (any letter case) just before the
  * rename that commits the cell; a file that holds it is rewritten with the
  * placeholder (temp file + rename), and cell.json says so:
- * "key_redacted": true and "key_redacted_in": [the files].
+ * "key_redacted": true and "key_redacted_in": [the files].  The artifacts
+ * are checked once before they are scored as well: the scorers quote them
+ * (pass_rate's output tails), and `cab score` must find the same figures
+ * in the redacted cell.
  *
- * Cost: one read of every artifact (a few MB at most, ~1 ms per MB); the
+ * Cost: two reads of every artifact (a few MB at most, ~1 ms per MB); the
  * rewrite happens only when the key is found. */
 #include <dirent.h>
 #include <errno.h>
@@ -28,13 +31,22 @@
 #include "runner/proxy/redact.h"
 #include "scorers/scorers.h"
 
-#define MAX_REDACTED 64 /* files listed in cell.json (a cell has about ten) */
-
 struct scan {
   const char *key;
-  char *names[MAX_REDACTED];
-  size_t n;
+  struct cell *c;   /* the files found so far: c->key_redacted */
+  size_t found;     /* by this pass */
 };
+
+static void
+note_file(struct cell *c, const char *rel)
+{
+  for (size_t i = 0; i < c->n_key_redacted; i++)
+    if (strcmp(c->key_redacted[i], rel) == 0)
+      return;
+  if (c->n_key_redacted < CAB_CELL_MAX_REDACTED &&
+      (c->key_redacted[c->n_key_redacted] = strdup(rel)) != NULL)
+    c->n_key_redacted++;
+}
 
 static void
 closedirp(DIR **d)
@@ -71,8 +83,8 @@ scan_file(struct scan *s, const char *path, const char *rel, off_t size, cab_err
   cab_redact_queue_clear(&q);
   if (rc < 0)
     return -1;
-  if (s->n < MAX_REDACTED && (s->names[s->n] = strdup(rel)) != NULL)
-    s->n++;
+  note_file(s->c, rel);
+  s->found++;
   return 0;
 }
 
@@ -105,7 +117,7 @@ scan_dir(struct scan *s, const char *dir, const char *rel, int depth, cab_error 
 
 /* cell.json gets the flag and the list of files. */
 static int
-flag_cell_json(const struct cell *c, const struct scan *s, cab_error *err)
+flag_cell_json(const struct cell *c, cab_error *err)
 {
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/cell.json", c->staging);
@@ -122,8 +134,8 @@ flag_cell_json(const struct cell *c, const struct scan *s, cab_error *err)
   cJSON_DeleteItemFromObjectCaseSensitive(j, "key_redacted_in");
   cJSON_AddTrueToObject(j, "key_redacted");
   cJSON *in = cJSON_AddArrayToObject(j, "key_redacted_in");
-  for (size_t i = 0; i < s->n; i++)
-    cJSON_AddItemToArray(in, cJSON_CreateString(s->names[i]));
+  for (size_t i = 0; i < c->n_key_redacted; i++)
+    cJSON_AddItemToArray(in, cJSON_CreateString(c->key_redacted[i]));
   cleanup_free char *out = cab_json_print(j, true);
   cJSON_Delete(j);
   if (out == NULL)
@@ -137,21 +149,19 @@ flag_cell_json(const struct cell *c, const struct scan *s, cab_error *err)
 }
 
 int
-cab_cell_redact_key(struct cell *c, cab_error *err)
+cab_cell_redact_key(struct cell *c, bool commit, cab_error *err)
 {
   const char *key = c->o->key_env ? getenv(c->o->key_env) : NULL;
   if (key == NULL || key[0] == '\0')
     return 0; /* no key: nothing of it can be in the cell */
-  struct scan s = {.key = key};
+  struct scan s = {.key = key, .c = c};
   int rc = scan_dir(&s, c->staging, "", 0, err);
-  if (rc == 0 && s.n > 0) {
-    rc = flag_cell_json(c, &s, err);
+  if (rc == 0 && commit && c->n_key_redacted > 0) {
+    rc = flag_cell_json(c, err);
     fprintf(stderr, "cab: warning: cell %s: the API key was found in %zu artifact(s) (first: %s) "
                     "and replaced with the placeholder\n",
-            c->cell_id, s.n, s.names[0]);
+            c->cell_id, c->n_key_redacted, c->key_redacted[0]);
   }
-  for (size_t i = 0; i < s.n; i++)
-    free(s.names[i]);
   if (rc < 0)
     cab_error_prefix(err, "checking the cell for the API key");
   return rc;
