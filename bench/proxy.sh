@@ -5,7 +5,8 @@
 # the server).  Plain calls (whole response) and streamed ones (time to the
 # first chunk), in one run.  Goal: < 1 ms median added per call.
 #
-#   bash bench/proxy.sh [CALLS]        (default 2000 per case; CAB_BUILD=...)
+#   bash bench/proxy.sh [CALLS]        (default 2000 per case; CAB_BUILD=...;
+#                                       CAB_BENCH_KEY=K: with a key to redact)
 #
 # hyperfine would time process start-up, which dwarfs a sub-millisecond
 # difference, so a small C client (below) makes CALLS requests over one
@@ -159,11 +160,14 @@ direct_plain=$("$T/client" 127.0.0.1 "$PORT" "$PATH_CHAT" "$PLAIN" "$CALLS")
 direct_stream=$("$T/client" 127.0.0.1 "$PORT" "$PATH_CHAT" "$STREAM" "$CALLS")
 direct_paced=$("$T/client" 127.0.0.1 "$PACED" "$PATH_CHAT" "$STREAM" "$PACED_CALLS")
 # A sandbox reaches one endpoint: one run per server.
-proxied=$("$CAB" exec --rootfs "$R" --net model --endpoint "http://127.0.0.1:$PORT/v1" -- /bin/sh -c \
+# CAB_BENCH_KEY=K: the proxy holds a key (and redacts it from every answer).
+KEYOPT=()
+[ -n "${CAB_BENCH_KEY:-}" ] && KEYOPT=(--key-env CAB_BENCH_KEY)
+proxied=$("$CAB" exec --rootfs "$R" --net model --endpoint "http://127.0.0.1:$PORT/v1" "${KEYOPT[@]}" -- /bin/sh -c \
   "/bench/client 169.254.77.1 80 $PATH_CHAT '$PLAIN' $CALLS && /bench/client 169.254.77.1 80 $PATH_CHAT '$STREAM' $CALLS")
 proxy_plain=$(echo "$proxied" | sed -n 1p)
 proxy_stream=$(echo "$proxied" | sed -n 2p)
-proxy_paced=$("$CAB" exec --rootfs "$R" --net model --endpoint "http://127.0.0.1:$PACED/v1" -- \
+proxy_paced=$("$CAB" exec --rootfs "$R" --net model --endpoint "http://127.0.0.1:$PACED/v1" "${KEYOPT[@]}" -- \
   /bench/client 169.254.77.1 80 "$PATH_CHAT" "$STREAM" "$PACED_CALLS")
 
 # row LABEL DIRECT PROXY FIELD-OFFSET
