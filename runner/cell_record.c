@@ -123,6 +123,10 @@ model_json(const struct cell *c)
    * figure was counted as the maximum (runner/model/usage.h) */
   if (t->usage_clamped)
     cJSON_AddNumberToObject(m, "usage_clamped_calls", (double)t->usage_clamped);
+  /* calls refused with 503 because the cell's proxy held 16 calls or 64 MiB
+   * of request bodies already (runner/proxy/proxy.h) */
+  if (t->busy_refusals)
+    cJSON_AddNumberToObject(m, "busy_refusals", (double)t->busy_refusals);
   if (c->o->record)
     cJSON_AddStringToObject(m, "cassette_recorded", c->o->record);
   if (c->o->replay)

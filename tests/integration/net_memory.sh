@@ -59,5 +59,6 @@ assert_jq '[.[] | select(.first == 503) | .refusal | fromjson | .error.message] 
   "$C" "each refusal says why"
 assert_cmp "$((PEAK_KB - BASE_KB))" -lt $((ROOM_MIB * 1024)) \
   "cab's peak RSS grows by less than $ROOM_MIB MiB over one small call's (the bodies add up to $((N * MIB)) MiB)"
-assert_json '.model.client_errors' "$refused" "$T/flood.result.json" "the refusals are counted as the client's errors"
+assert_json '[.model.client_errors, .model.busy_refusals]' "[$refused,$refused]" "$T/flood.result.json" \
+  "the refusals are counted as the client's errors, and as busy refusals"
 finish
