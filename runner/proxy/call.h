@@ -51,6 +51,7 @@ struct cab_call {
                                               redacted (redact.h) into REDQ */
   struct cab_redact_queue redq;
   bool raw_eos;                            /* the unredacted response ended */
+  size_t key_hits;                         /* keys replaced in the response head */
   struct cab_xfer *xfer;                   /* live */
   const struct cab_cassette_entry *entry;  /* replay */
   size_t chunk, chunk_off;

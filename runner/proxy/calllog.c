@@ -124,6 +124,8 @@ cab_call_record_json(const struct cab_call_record *r)
     cJSON_AddStringToObject(j, "translated_from", r->translated_from);
   if (r->local)
     cJSON_AddStringToObject(j, "answered_by", "cab");
+  if (r->key_redacted > 0)
+    cJSON_AddNumberToObject(j, "key_redacted", (double)r->key_redacted);
   if (r->replay_note && r->replay_note[0])
     cJSON_AddStringToObject(j, "replay_note", r->replay_note);
   char *text = cJSON_PrintUnformatted(j);

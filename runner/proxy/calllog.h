@@ -38,6 +38,8 @@ struct cab_call_record {
                                    call was translated to chat, or refused), or NULL */
   bool local;                   /* answered by cab (a token-count estimate): no model call */
   const char *replay_note;      /* replayed in order although the request differed: how */
+  int64_t key_redacted;         /* times the upstream's answer held the real key (replaced
+                                   with the placeholder before the client saw it) */
 };
 
 enum cab_call_class cab_call_classify(int status, enum cab_call_fault fault);

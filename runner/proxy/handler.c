@@ -137,11 +137,17 @@ in_list(const char *name, const char *const *list)
 }
 
 /* Hop-by-hop headers, what curl sets itself, and every credential: the
- * client's placeholder never goes upstream, the real key is added there. */
+ * client's placeholder never goes upstream, the real key is added there.
+ * Also what some servers and gateways take as the real path, method or
+ * host (X-Original-URL...): the allow-list (allow.h) judges the request
+ * line, so nothing else may say where the call goes. */
 static const char *const drop_request[] = {
     "host", "content-length", "connection", "keep-alive", "proxy-connection",
     "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect",
-    "authorization", "x-api-key", "api-key", "x-goog-api-key", "accept-encoding", NULL};
+    "authorization", "x-api-key", "api-key", "x-goog-api-key", "accept-encoding",
+    "x-original-url", "x-rewrite-url", "x-original-uri", "x-forwarded-uri", "x-forwarded-path",
+    "x-forwarded-prefix", "x-forwarded-host", "x-forwarded-server", "x-host", "forwarded",
+    "x-http-method-override", "x-http-method", "x-method-override", NULL};
 
 static enum MHD_Result
 collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -310,9 +316,13 @@ add_redacted_header(struct cab_call *k, struct MHD_Response *r, const struct cab
 {
   const char *key = k->p->key;
   bool failed = false;
-  if (key && strcasestr(h->name, key))
+  if (key && strcasestr(h->name, key)) {
+    k->key_hits++;
     return;
+  }
   char *clean = key ? cab_redact_string(h->value, key, CAB_PROXY_PLACEHOLDER_KEY, &failed) : NULL;
+  if (clean || failed)
+    k->key_hits++;
   if (!failed)
     MHD_add_response_header(r, h->name, clean ? clean : h->value);
   free(clean);
@@ -438,6 +448,20 @@ respond(struct cab_call *k, struct MHD_Connection *c)
   }
   case CAB_BRIDGE_PASS:
     break;
+  }
+  /* A rewritten body (translated, or usage asked for) is a second copy:
+   * it counts against the cell's budget too, until the call ends. */
+  if (rewritten) {
+    if (!cab_proxy_reserve(p, rlen + 1)) {
+      free(rewritten);
+      char msg[300];
+      snprintf(msg, sizeof msg,
+               "cab proxy: the request bodies held for this cell would exceed %zu bytes; retry "
+               "when other calls are done",
+               p->cfg.max_buffered_bytes);
+      return answer_busy(k, c, msg);
+    }
+    k->reserved += rlen + 1;
   }
 
   struct curl_slist *headers = NULL;

@@ -85,6 +85,7 @@ cab_call_finish(struct cab_call *k, enum MHD_RequestTerminationCode toe)
       .translated_from = k->wire,
       .local = k->local,
       .replay_note = k->replay_note,
+      .key_redacted = (int64_t)(k->key_hits + cab_redactor_hits(k->red)),
   };
   if (k->sha[0] == '\0')
     cab_request_sha256(k->method, k->uri, k->body, k->len, k->sha);

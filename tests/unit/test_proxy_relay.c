@@ -286,6 +286,8 @@ test_reflected_key(void **state)
   assert_int_equal(cab_read_file_at(AT_FDCWD, hp.calls, 1 << 20, &calls, &len, &err), 0);
   assert_no_key("model_calls.jsonl", calls);
   assert_non_null(strstr(calls, "\"completion_tokens\":4"));
+  /* two headers and three forms in the body: the record says so */
+  assert_non_null(strstr(calls, "\"key_redacted\":5"));
   h_proxy_stop(&hp);
   MHD_stop_daemon(d);
   unsetenv(KEY_ENV);
@@ -331,8 +333,16 @@ test_no_open_relay(void **state)
       fail_msg("%s %s: %d %s", refused[i].method, refused[i].target, r.status, r.body);
     h_resp_free(&r);
   }
-  h_call(hp.port, "GET", "/v1/models", NULL, NULL, 5000, &r);
+  /* headers some servers take as the real path, method or host stay here */
+  h_call(hp.port, "GET", "/v1/models",
+         "X-Original-URL: /admin\r\nX-Rewrite-URL: /admin\r\nX-HTTP-Method-Override: DELETE\r\n"
+         "X-Forwarded-Host: evil.example\r\nForwarded: host=evil.example\r\nX-Kept: 1\r\n", NULL,
+         5000, &r);
   assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "\"X-Kept\":\"1\""));
+  assert_null(strcasestr(r.body, "admin"));
+  assert_null(strcasestr(r.body, "evil.example"));
+  assert_null(strcasestr(r.body, "override"));
   assert_no_key("GET /v1/models", r.body);
   assert_no_key("GET /v1/models (head)", r.head);
   h_resp_free(&r);
