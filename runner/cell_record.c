@@ -125,6 +125,10 @@ model_json(const struct cell *c)
     cJSON_AddNumberToObject(m, "usage_clamped_calls", (double)t->usage_clamped);
   /* calls refused with 503 because the cell's proxy held 16 calls or 64 MiB
    * of request bodies already (runner/proxy/proxy.h) */
+  /* calls whose upstream answer held the real key: the agent got the
+   * placeholder instead (runner/proxy/redact.h) */
+  if (t->key_reflected)
+    cJSON_AddNumberToObject(m, "key_reflected_calls", (double)t->key_reflected);
   if (t->busy_refusals)
     cJSON_AddNumberToObject(m, "busy_refusals", (double)t->busy_refusals);
   if (c->o->record)

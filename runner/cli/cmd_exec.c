@@ -592,6 +592,7 @@ add_model_totals(cJSON *j, const struct cab_proxy_totals *t)
   cJSON_AddNumberToObject(m, "calls_without_usage", (double)t->calls_without_usage);
   cJSON_AddNumberToObject(m, "usage_clamped", (double)t->usage_clamped);
   cJSON_AddNumberToObject(m, "busy_refusals", (double)t->busy_refusals);
+  cJSON_AddNumberToObject(m, "key_reflected", (double)t->key_reflected);
   cJSON_AddNumberToObject(m, "replay_misses", (double)t->replay_misses);
 }
 

@@ -172,6 +172,8 @@ cab_calllog_add(struct cab_calllog *l, const struct cab_call_record *r)
   }
   if (r->usage.clamped)
     t->usage_clamped++;
+  if (r->key_redacted > 0)
+    t->key_reflected++;
   if (cls == CAB_CALL_OK) {
     t->ok++;
     if (!r->usage.present && r->method && strcmp(r->method, "POST") == 0)

@@ -61,6 +61,8 @@ struct cab_proxy_totals {
   int64_t model_call_ms;       /* sum of the calls' latencies */
   int64_t ok, infra_errors, client_errors;
   int64_t calls_without_usage; /* ok POSTs whose response carried no usage */
+  int64_t key_reflected;       /* calls whose answer held the real key (the client
+                                  got the placeholder; record: key_redacted) */
   int64_t busy_refusals;       /* calls answered 503: too many in flight, or
                                   the buffered-bytes budget was used up */
   int64_t usage_clamped;       /* calls with a usage figure that was not a count

@@ -88,6 +88,9 @@ assert_no_match "$(cat "$O/models.head")" 'X-Debug-' "a header named after the k
 assert_eq "$(grep -o 'cab-placeholder-key' "$O/chat_s.body" | wc -l)" 3 \
   "a stream dripped 3 bytes at a time: the key in three letter cases, each replaced"
 assert_match "$(cat "$O/chat.body")" 'reflected Bearer cab-placeholder-key' "a reflected body gets the placeholder"
+assert_json '.model.key_reflected' 9 "$T/result.json" "--result counts the 9 answers that held the key"
+assert_eq "$(jq -s '[.[] | select(.key_redacted > 0)] | length' "$T/calls.jsonl")" 9 \
+  "each of them says key_redacted in its record"
 
 # --- usage: clamped on every wire, never negative -------------------------------------
 assert_eq "$(wc -l <"$T/calls.jsonl")" 18 "one record per request, the 9 refused ones too"
