@@ -30,6 +30,24 @@ cab_proxy_on_uri(void *cls, const char *uri, struct MHD_Connection *c)
   return cab_call_new(cls, uri);
 }
 
+/* BODY (a string of *LEN bytes, or NULL) without the key: itself, or a
+ * malloc'd copy in *OWNED.  cab's own answers may quote the upstream. */
+static const char *
+redacted(const struct cab_proxy *p, const char *body, size_t *len, char **owned)
+{
+  bool failed = false;
+  *owned = p->key && body ? cab_redact_string(body, p->key, CAB_PROXY_PLACEHOLDER_KEY, &failed)
+                          : NULL;
+  if (failed)
+    body = "{\"error\":{\"message\":\"cab proxy: out of memory\"}}";
+  else if (*owned)
+    body = *owned;
+  else
+    return body;
+  *len = strlen(body);
+  return body;
+}
+
 /* A response cab makes itself: BODY[0..LEN) with STATUS, as JSON.  FAULT
  * and MESSAGE go to the call's record (no MESSAGE: not an error). */
 static enum MHD_Result
@@ -38,17 +56,8 @@ answer_body(struct cab_call *k, struct MHD_Connection *c, int status, enum cab_c
 {
   if (message)
     cab_call_error(k, fault, "%s", message);
-  /* cab's own answers may quote the upstream: no key in them either */
-  bool failed = false;
-  char *clean = k->p->key && body
-                    ? cab_redact_string(body, k->p->key, CAB_PROXY_PLACEHOLDER_KEY, &failed)
-                    : NULL;
-  if (failed)
-    body = "{\"error\":{\"message\":\"cab proxy: out of memory\"}}";
-  if (clean || failed)
-    len = clean ? strlen(clean) : strlen(body);
-  if (clean)
-    body = clean;
+  char *clean = NULL;
+  body = redacted(k->p, body, &len, &clean);
   k->status = status;
   cab_call_content_type(k, "application/json");
   cab_call_account(k, body ? body : "", body ? len : 0);

@@ -7,6 +7,11 @@
  * and, on request, appended to model_calls.jsonl and to a cassette; with a
  * cassette to replay it answers without any upstream.
  *
+ * It is no general relay: only the model API calls of the endpoint's wire
+ * go upstream (allow.h), nothing it sends back holds the key (redact.h),
+ * and what the sandbox can make it hold is bounded (max_calls,
+ * max_buffered_bytes below): it runs in cab, outside the cell's cgroup.
+ *
  * Two steps, because of the key: cab_proxy_new() checks everything that can
  * fail early, before the sandbox exists, and never reads the key;
  * cab_proxy_start() runs once the sandbox's init has been cloned (the
