@@ -432,7 +432,7 @@ test_busy(void **state)
   h_resp_free(&r);
   free(rd);
   close(fds[0]);
-  for (int i = 0; i < 100; i++) { /* the call's end is MHD's, after the response */
+  for (int i = 0; i < 1500; i++) { /* the call's end is MHD's, after the response */
     struct cab_proxy_totals t;
     cab_proxy_totals(hp.p, &t);
     if (t.ok == 1)
