@@ -123,6 +123,9 @@ model_json(const struct cell *c)
    * figure was counted as the maximum (runner/model/usage.h) */
   if (t->usage_clamped)
     cJSON_AddNumberToObject(m, "usage_clamped_calls", (double)t->usage_clamped);
+  /* answered calls that reported no usage: they count no tokens */
+  if (t->calls_without_usage)
+    cJSON_AddNumberToObject(m, "calls_without_usage", (double)t->calls_without_usage);
   /* calls refused with 503 because the cell's proxy held 16 calls or 64 MiB
    * of request bodies already (runner/proxy/proxy.h) */
   /* calls whose upstream answer held the real key: the agent got the

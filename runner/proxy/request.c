@@ -84,7 +84,10 @@ cab_request_inspect(const char *path, bool anthropic_header, const char *body, s
     if (cJSON_IsString(model))
       snprintf(info->model, sizeof info->model, "%s", model->valuestring);
     info->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "stream"));
-    if (info->stream && !info->anthropic && cab_request_is_chat(path))
+    /* Legacy completions stream the same way: a stream without usage
+     * would count no tokens at all (a cheaper cell). */
+    if (info->stream && !info->anthropic &&
+        (cab_request_is_chat(path) || strcmp(path, "/v1/completions") == 0))
       *out = inject_usage(body, len, root, out_len);
   }
   cJSON_Delete(root);

@@ -115,6 +115,13 @@ test_inspect(void **state)
   cab_request_inspect("/v1/responses", false, b, strlen(b), &info, &out, &len);
   assert_false(info.anthropic);
   assert_null(out);
+  /* A legacy completions stream asks for usage too (else it counts nothing). */
+  b = "{\"model\":\"m\",\"prompt\":\"x\",\"stream\":true,"
+      "\"stream_options\":{\"include_usage\":false}}";
+  cab_request_inspect("/v1/completions", false, b, strlen(b), &info, &out, &len);
+  assert_non_null(out);
+  assert_non_null(strstr(out, "\"include_usage\":true"));
+  free(out);
   /* Anthropic's /v1/models: the client's anthropic-version tells. */
   cab_request_inspect("/v1/models", true, NULL, 0, &info, &out, &len);
   assert_true(info.anthropic);
