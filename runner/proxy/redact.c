@@ -12,6 +12,7 @@ struct cab_redactor {
   char *held;    /* bytes that begin a match not yet complete (< slen) */
   size_t hlen;
   size_t hits;
+  size_t skip[256]; /* Horspool's shift for a window's last byte (either case) */
 };
 
 /* ASCII case folding: API keys are ASCII, and a locale must not matter. */
@@ -40,6 +41,14 @@ cab_redactor_new(const char *secret, const char *with)
   for (size_t i = 0; i <= r->slen; i++)
     r->secret[i] = fold(secret[i]);
   r->wlen = strlen(r->with);
+  for (size_t c = 0; c < 256; c++)
+    r->skip[c] = r->slen;
+  for (size_t i = 0; i + 1 < r->slen; i++) {
+    unsigned char c = (unsigned char)r->secret[i];
+    r->skip[c] = r->slen - 1 - i;
+    if (c >= 'a' && c <= 'z')
+      r->skip[c - 32] = r->slen - 1 - i;
+  }
   return r;
 }
 
@@ -107,30 +116,29 @@ cab_redactor_feed(struct cab_redactor *r, const char *in, size_t n, cab_redact_s
       return -1;
     r->hlen = 0;
   }
-  /* Then IN, in runs between candidate first bytes. */
-  size_t run = start;
-  for (size_t j = start; j < n;) {
-    if (fold(in[j]) != r->secret[0]) {
-      j++;
+  /* Then IN: whole matches by Horspool's search (a window whose last byte
+   * cannot end the secret moves on by up to its length), */
+  size_t run = start, m = r->slen, j = start;
+  while (j + m <= n) {
+    unsigned char last = (unsigned char)in[j + m - 1];
+    if (fold((char)last) == r->secret[m - 1] && match(r, in + j, m, NULL, 0) == FULL) {
+      if (emit(sink, ctx, in + run, j - run) < 0 || emit_with(r, sink, ctx) < 0)
+        return -1;
+      j += m;
+      run = j;
       continue;
     }
-    enum match m = match(r, in + j, n - j, NULL, 0);
-    if (m == NONE) {
-      j++;
-      continue;
-    }
-    if (emit(sink, ctx, in + run, j - run) < 0)
-      return -1;
-    if (m == PARTIAL) {
+    j += r->skip[last];
+  }
+  /* and the first of the last bytes that may begin one, held. */
+  for (j = n - m + 1 > run && n >= m ? n - m + 1 : run; j < n; j++)
+    if (match(r, in + j, n - j, NULL, 0) == PARTIAL) {
+      if (emit(sink, ctx, in + run, j - run) < 0)
+        return -1;
       memcpy(r->held, in + j, n - j);
       r->hlen = n - j;
       return 0;
     }
-    if (emit_with(r, sink, ctx) < 0)
-      return -1;
-    j += r->slen;
-    run = j;
-  }
   return emit(sink, ctx, in + run, n - run);
 }
 
