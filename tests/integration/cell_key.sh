@@ -9,7 +9,9 @@
 # says key_redacted and in which files, and the refused name is not
 # recorded.  The model's usage is absurd (10^15 completion tokens): the
 # call's record is flagged, the count clamped to 2^32-1, and the cab-v1
-# cost efficiency is worse, never better, than an honest cell's.
+# cost efficiency is worse, never better, than an honest cell's.  Then a
+# cell against an endpoint that reflects the key in every answer: the agent
+# gets the placeholder, the cell counts the reflections.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=../fixtures/proxy/net_lib.sh
@@ -68,4 +70,24 @@ assert_jq '.scorers.composite.components.cost_efficiency > 0 and .scorers.compos
   "$f" "cab-v1's cost efficiency is poor for 4.3e9 tokens, not the best"
 run_cab "$T/score.out" score "$CELL" --profile cab-v1
 assert_rc 0 "cab score reproduces the cell"
+
+# --- an endpoint that hands the key back ----------------------------------------------
+# tests/fixtures/proxy/hostile_upstream.py reflects the credential in every
+# answer (headers, body, in three letter cases): the proxy gives the agent
+# the placeholder, so nothing of the key reaches the cell, and cell.json
+# counts the answers that held it.
+command -v python3 >/dev/null || { finish; exit; }
+python3 "$TESTS_DIR/fixtures/proxy/hostile_upstream.py" "$T/up.port" "$T/up.log" 2>"$T/up.err" &
+at_exit "kill $!"
+for _ in $(seq 100); do [ -s "$T/up.port" ] && break; sleep 0.05; done
+[ -s "$T/up.port" ] || bail "the hostile upstream did not start: $(head -c 300 "$T/up.err")"
+run_cab "$T/cell2.out" run-cell --tui cab-agent --model scripted/reflect --task polyglot/shell-word-count \
+  --host-rootfs --endpoint "http://127.0.0.1:$(cat "$T/up.port")/v1" --key-env CAB_TEST_CELL_KEY \
+  --sweep-id key-test --out "$OUT"
+assert_rc 0 "the cell against the reflecting endpoint ran"
+CELL2=$OUT/key-test/cab-agent/scripted/reflect/polyglot/shell-word-count
+assert_eq "$(grep -rilF "$KEY" "$CELL2" | wc -l)" 0 "no artifact holds the key"
+assert_jq '.model.key_reflected_calls >= 1 and .model.usage_clamped_calls >= 1 and (.key_redacted | not)' \
+  "$CELL2/cell.json" "cell.json counts the answers that held the key; none reached an artifact"
+assert_match "$(cat "$CELL2/agent.log")" 'reflected Bearer cab-placeholder-key' "the agent saw the placeholder"
 finish
