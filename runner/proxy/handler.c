@@ -1,14 +1,11 @@
-/* MHD's side of a call: the client's request as MHD hands it over, and
- * the response streamed back from upstream (or from the cassette) as it
- * arrives; the record is written when MHD is done (record.c).
+/* MHD's side of a call: the client's request as MHD hands it over, judged
+ * (allow.h, the cell's bounds), relayed upstream (or answered from the
+ * cassette); the response goes back through answer.c, and the record is
+ * written when MHD is done (record.c).
  *
  * MHD runs a thread per connection, so the callbacks below may block: the
  * access handler waits for the upstream's response head, and the content
- * reader waits for the next body bytes.  Nothing is buffered beyond what
- * curl has handed over and the client has not yet taken. */
-#include <cjson/cJSON.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+ * reader waits for the next body bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +14,11 @@
 
 #include "common/fsutil.h"
 #include "runner/proxy/allow.h"
+#include "runner/proxy/answer.h"
 #include "runner/proxy/bridge.h"
 #include "runner/proxy/call.h"
 #include "runner/proxy/proxy_internal.h"
 #include "runner/proxy/request.h"
-
-#define BLOCK_SIZE 16384
 
 void *
 cab_proxy_on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -30,120 +26,7 @@ cab_proxy_on_uri(void *cls, const char *uri, struct MHD_Connection *c)
   return cab_call_new(cls, uri);
 }
 
-/* BODY (a string of *LEN bytes, or NULL) without the key: itself, or a
- * malloc'd copy in *OWNED.  cab's own answers may quote the upstream. */
-static const char *
-redacted(const struct cab_proxy *p, const char *body, size_t *len, char **owned)
-{
-  bool failed = false;
-  *owned = p->key && body ? cab_redact_string(body, p->key, CAB_PROXY_PLACEHOLDER_KEY, &failed)
-                          : NULL;
-  if (failed)
-    body = "{\"error\":{\"message\":\"cab proxy: out of memory\"}}";
-  else if (*owned)
-    body = *owned;
-  else
-    return body;
-  *len = strlen(body);
-  return body;
-}
-
-/* A response cab makes itself: BODY[0..LEN) with STATUS, as JSON.  FAULT
- * and MESSAGE go to the call's record (no MESSAGE: not an error). */
-static enum MHD_Result
-answer_body(struct cab_call *k, struct MHD_Connection *c, int status, enum cab_call_fault fault,
-            const char *message, const char *body, size_t len)
-{
-  if (message)
-    cab_call_error(k, fault, "%s", message);
-  char *clean = NULL;
-  body = redacted(k->p, body, &len, &clean);
-  k->status = status;
-  cab_call_content_type(k, "application/json");
-  cab_call_account(k, body ? body : "", body ? len : 0);
-  k->ended = true;
-  k->answered = true;
-  k->seq = atomic_fetch_add(&k->p->next_seq, 1) + 1;
-  struct MHD_Response *r = MHD_create_response_from_buffer(body ? len : 0, body ? (void *)body : "",
-                                                           MHD_RESPMEM_MUST_COPY);
-  free(clean);
-  if (r == NULL)
-    return MHD_NO;
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-  enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
-  MHD_destroy_response(r);
-  return ret;
-}
-
-/* cab's own error, in OpenAI's error shape so that SDKs show the message
- * (a translated call's client gets its own wire's shape instead). */
-static enum MHD_Result
-answer_error(struct cab_call *k, struct MHD_Connection *c, int status, enum cab_call_fault fault,
-             const char *type, const char *message)
-{
-  char *text = NULL;
-  size_t len = 0;
-  if (k->bridge) {
-    cab_translate_error(cab_bridge_route(k->bridge), status, message, strlen(message), &text, &len);
-  } else {
-    cJSON *j = cJSON_CreateObject();
-    cJSON *e = cJSON_AddObjectToObject(j, "error");
-    cJSON_AddStringToObject(e, "message", message);
-    cJSON_AddStringToObject(e, "type", type);
-    cJSON_AddNullToObject(e, "param");
-    cJSON_AddStringToObject(e, "code", type);
-    text = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    len = text ? strlen(text) : 0;
-  }
-  enum MHD_Result ret = answer_body(k, c, status, fault, message, text, len);
-  free(text);
-  return ret;
-}
-
-/* A request the proxy does not forward (allow.h): STATUS with MESSAGE, in
- * the error shape of the client's wire (from the path, or Anthropic's for a
- * client that sent anthropic-version), before any of its body is read. */
-static enum MHD_Result
-answer_refusal(struct cab_call *k, struct MHD_Connection *c, int status, const char *message)
-{
-  struct cab_wire_route route;
-  const char *query = strchr(k->uri, '?');
-  if (!cab_wire_of_request(k->path, query ? query + 1 : NULL, &route)) {
-    memset(&route, 0, sizeof route);
-    route.wire = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "anthropic-version")
-                     ? CAB_WIRE_ANTHROPIC
-                     : CAB_WIRE_CHAT;
-  }
-  char *text = NULL;
-  size_t len = 0;
-  cab_translate_error(&route, status, message, strlen(message), &text, &len);
-  enum MHD_Result ret = answer_body(k, c, status, CAB_FAULT_CLIENT, message, text, len);
-  free(text);
-  return ret;
-}
-
-/* A call refused because the cell's proxy holds too much already (proxy.h:
- * max_calls, max_buffered_bytes): 503, which SDKs retry. */
-static enum MHD_Result
-answer_busy(struct cab_call *k, struct MHD_Connection *c, const char *why)
-{
-  pthread_mutex_lock(&k->p->notes_mu);
-  k->p->busy_refusals++;
-  pthread_mutex_unlock(&k->p->notes_mu);
-  return answer_refusal(k, c, 503, why);
-}
-
 /* --- request headers passed on --------------------------------------------------------- */
-
-static bool
-in_list(const char *name, const char *const *list)
-{
-  for (; *list; list++)
-    if (strcasecmp(name, *list) == 0)
-      return true;
-  return false;
-}
 
 /* Hop-by-hop headers, what curl sets itself, and every credential: the
  * client's placeholder never goes upstream, the real key is added there.
@@ -162,7 +45,7 @@ static enum MHD_Result
 collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
   struct curl_slist **list = cls;
-  if (key == NULL || in_list(key, drop_request) || *list == (void *)-1)
+  if (key == NULL || cab_header_listed(key, drop_request) || *list == (void *)-1)
     return MHD_YES;
   char *line;
   /* "Name;" is curl's way of sending a header with an empty value. */
@@ -176,196 +59,6 @@ collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *
   return MHD_YES;
 }
 
-/* Response headers not passed back: hop-by-hop, and what MHD sets. */
-static const char *const drop_response[] = {
-    "connection", "keep-alive", "transfer-encoding", "content-length", "date", "proxy-connection",
-    "proxy-authenticate", "upgrade", "trailer", "te", "alt-svc", NULL};
-
-/* --- the response body ------------------------------------------------------------------ */
-
-static ssize_t
-replay_read(struct cab_call *k, char *buf, size_t max)
-{
-  const struct cab_cassette_entry *e = k->entry;
-  while (k->chunk < e->n_chunks && k->chunk_off >= e->chunks[k->chunk].len) {
-    k->chunk++;
-    k->chunk_off = 0;
-  }
-  if (k->chunk >= e->n_chunks)
-    return 0;
-  const struct cab_cassette_chunk *ch = &e->chunks[k->chunk];
-  size_t n = ch->len - k->chunk_off;
-  if (n > max)
-    n = max;
-  memcpy(buf, ch->data + k->chunk_off, n);
-  k->chunk_off += n;
-  return (ssize_t)n;
-}
-
-/* Each piece of a stream goes out at once: no Nagle wait for the client's
- * ACK of the previous one (MHD leaves Nagle on between chunks). */
-static void
-no_delay(struct MHD_Connection *c)
-{
-  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-  int one = 1;
-  if (ci)
-    setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-/* The upstream's chat answer, turned into the client's wire as it comes:
- * client bytes go out as soon as the translator has any. */
-static ssize_t
-read_bridged(struct cab_call *k, char *buf, size_t max)
-{
-  for (;;) {
-    size_t n = cab_bridge_take(k->bridge, buf, max);
-    if (n > 0)
-      return (ssize_t)n;
-    if (cab_bridge_ended(k->bridge))
-      return MHD_CONTENT_READER_END_OF_STREAM;
-    char up[BLOCK_SIZE];
-    cab_error e = {0};
-    ssize_t got = cab_xfer_read(k->xfer, up, sizeof up, &e);
-    if (got < 0) {
-      if (atomic_load(&k->p->stopping))
-        cab_call_error(k, CAB_FAULT_CLIENT, "the run ended after %zu bytes of the response", k->sent);
-      cab_call_error(k, CAB_FAULT_UPSTREAM, "%s", e.message);
-      return MHD_CONTENT_READER_END_WITH_ERROR;
-    }
-    if (got == 0) {
-      if (cab_bridge_end(k->bridge, &e) < 0)
-        cab_call_error(k, CAB_FAULT_UPSTREAM, "cab proxy: translating the answer to %s: %s",
-                       cab_bridge_wire_name(k->bridge), e.message);
-      continue;
-    }
-    if (cab_bridge_feed(k->bridge, up, (size_t)got, k->p->cfg.max_response_bytes, &e) < 0) {
-      cab_call_error(k, CAB_FAULT_UPSTREAM, "cab proxy: translating the answer to %s: %s",
-                     cab_bridge_wire_name(k->bridge), e.message);
-      return MHD_CONTENT_READER_END_WITH_ERROR;
-    }
-  }
-}
-
-/* The response's next bytes as the upstream (or the cassette, or the
- * bridge) gives them: >0 bytes, or MHD's end-of-stream or error code. */
-static ssize_t
-read_raw(struct cab_call *k, char *buf, size_t max)
-{
-  ssize_t n;
-  if (k->bridge && k->entry == NULL)
-    return read_bridged(k, buf, max);
-  if (k->entry) {
-    n = replay_read(k, buf, max);
-  } else {
-    cab_error e = {0};
-    n = cab_xfer_read(k->xfer, buf, max, &e);
-    if (n < 0) {
-      if (atomic_load(&k->p->stopping))
-        cab_call_error(k, CAB_FAULT_CLIENT, "the run ended after %zu bytes of the response", k->sent);
-      cab_call_error(k, CAB_FAULT_UPSTREAM, "%s", e.message);
-      return MHD_CONTENT_READER_END_WITH_ERROR;
-    }
-  }
-  if (n > 0)
-    return n;
-  if (k->expect_len >= 0 && (long long)k->sent < k->expect_len) {
-    cab_call_error(k, CAB_FAULT_UPSTREAM, "upstream ended the response after %zu of %lld bytes",
-              k->sent, k->expect_len);
-    return MHD_CONTENT_READER_END_WITH_ERROR;
-  }
-  return MHD_CONTENT_READER_END_OF_STREAM;
-}
-
-/* The raw bytes with the key replaced (redact.h): a piece's last bytes
- * may wait for the next piece, or for the end. */
-static ssize_t
-read_redacted(struct cab_call *k, char *buf, size_t max)
-{
-  for (;;) {
-    size_t n = cab_redact_queue_take(&k->redq, buf, max);
-    if (n > 0)
-      return (ssize_t)n;
-    if (k->raw_eos)
-      return MHD_CONTENT_READER_END_OF_STREAM;
-    char raw[BLOCK_SIZE];
-    ssize_t got = read_raw(k, raw, sizeof raw);
-    int rc;
-    if (got == MHD_CONTENT_READER_END_OF_STREAM) {
-      k->raw_eos = true;
-      rc = cab_redactor_end(k->red, cab_redact_queue_sink, &k->redq);
-    } else if (got < 0) {
-      return got;
-    } else {
-      rc = cab_redactor_feed(k->red, raw, (size_t)got, cab_redact_queue_sink, &k->redq);
-    }
-    if (rc < 0) {
-      cab_call_error(k, CAB_FAULT_UPSTREAM, "cab proxy: out of memory redacting the answer");
-      return MHD_CONTENT_READER_END_WITH_ERROR;
-    }
-  }
-}
-
-static ssize_t
-read_body(void *cls, uint64_t pos, char *buf, size_t max)
-{
-  struct cab_call *k = cls;
-  ssize_t n = k->red ? read_redacted(k, buf, max) : read_raw(k, buf, max);
-  if (n > 0)
-    cab_call_account(k, buf, (size_t)n);
-  else if (n == MHD_CONTENT_READER_END_OF_STREAM)
-    k->ended = true;
-  return n;
-}
-
-/* An upstream header passed back: one that names the key is dropped, one
- * whose value holds it (a reflected Authorization) gets the placeholder. */
-static void
-add_redacted_header(struct cab_call *k, struct MHD_Response *r, const struct cab_header *h)
-{
-  const char *key = k->p->key;
-  bool failed = false;
-  if (key && strcasestr(h->name, key)) {
-    k->key_hits++;
-    return;
-  }
-  char *clean = key ? cab_redact_string(h->value, key, CAB_PROXY_PLACEHOLDER_KEY, &failed) : NULL;
-  if (clean || failed)
-    k->key_hits++;
-  if (!failed)
-    MHD_add_response_header(r, h->name, clean ? clean : h->value);
-  free(clean);
-}
-
-static enum MHD_Result
-queue_stream(struct cab_call *k, struct MHD_Connection *c, const struct cab_xfer_head *head)
-{
-  uint64_t size = MHD_SIZE_UNKNOWN;
-  /* Redacting changes the length: the body goes chunked then (a cut
-   * upstream body is still caught, by curl). */
-  if (head && head->content_length >= 0 && strcmp(k->method, "HEAD") != 0 && k->red == NULL) {
-    size = (uint64_t)head->content_length;
-    k->expect_len = head->content_length;
-  }
-  struct MHD_Response *r = MHD_create_response_from_callback(size, BLOCK_SIZE, read_body, k, NULL);
-  if (r == NULL)
-    return MHD_NO;
-  if (head) {
-    for (size_t i = 0; i < head->n_headers; i++)
-      if (!in_list(head->headers[i].name, drop_response))
-        add_redacted_header(k, r, &head->headers[i]);
-  } else if (k->content_type && k->content_type[0]) {
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, k->content_type);
-  }
-  k->answered = true;
-  k->seq = atomic_fetch_add(&k->p->next_seq, 1) + 1;
-  if (size == MHD_SIZE_UNKNOWN)
-    no_delay(c);
-  enum MHD_Result ret = MHD_queue_response(c, (unsigned)k->status, r);
-  MHD_destroy_response(r);
-  return ret;
-}
-
 static enum MHD_Result
 respond_replay(struct cab_call *k, struct MHD_Connection *c)
 {
@@ -377,11 +70,11 @@ respond_replay(struct cab_call *k, struct MHD_Connection *c)
     char msg[sizeof k->error];
     snprintf(msg, sizeof msg, "cab replay: %s", e.message);
     cab_proxy_note(k->p, &k->p->replay_misses, k->p->first_miss, e.message);
-    return answer_error(k, c, 400, CAB_FAULT_CLIENT, "cab_replay_mismatch", msg);
+    return cab_answer_error(k, c, 400, CAB_FAULT_CLIENT, "cab_replay_mismatch", msg);
   }
   k->status = k->entry->status;
   cab_call_content_type(k, k->entry->content_type);
-  return queue_stream(k, c, NULL);
+  return cab_answer_stream(k, c, NULL);
 }
 
 static enum MHD_Result
@@ -395,13 +88,13 @@ respond(struct cab_call *k, struct MHD_Connection *c)
              "cab proxy: the request bodies held for this cell reached %zu bytes; retry when "
              "other calls are done",
              p->cfg.max_buffered_bytes);
-    return answer_busy(k, c, msg);
+    return cab_answer_busy(k, c, msg);
   }
   if (k->too_large) {
     char msg[200];
     snprintf(msg, sizeof msg, "cab proxy: the request body is larger than %zu bytes",
              p->cfg.max_request_bytes);
-    return answer_error(k, c, 413, CAB_FAULT_CLIENT, "request_too_large", msg);
+    return cab_answer_error(k, c, 413, CAB_FAULT_CLIENT, "request_too_large", msg);
   }
   cab_request_sha256(k->method, k->uri, k->body, k->len, k->sha);
   bool anthropic =
@@ -432,7 +125,7 @@ respond(struct cab_call *k, struct MHD_Connection *c)
       k->wire = cab_wire_name(route.wire);
     free(rewritten);
     enum MHD_Result ret =
-        answer_body(k, c, refuse_status, CAB_FAULT_CLIENT, be.message, refusal, refusal_len);
+        cab_answer_body(k, c, refuse_status, CAB_FAULT_CLIENT, be.message, refusal, refusal_len);
     free(refusal);
     return ret;
   }
@@ -449,7 +142,7 @@ respond(struct cab_call *k, struct MHD_Connection *c)
     if (local) { /* a token count: cab's estimate, no upstream call */
       k->local = true;
       free(rewritten);
-      enum MHD_Result ret = answer_body(k, c, 200, CAB_FAULT_NONE, NULL, local, local_len);
+      enum MHD_Result ret = cab_answer_body(k, c, 200, CAB_FAULT_NONE, NULL, local, local_len);
       free(local);
       return ret;
     }
@@ -468,7 +161,7 @@ respond(struct cab_call *k, struct MHD_Connection *c)
                "cab proxy: the request bodies held for this cell would exceed %zu bytes; retry "
                "when other calls are done",
                p->cfg.max_buffered_bytes);
-      return answer_busy(k, c, msg);
+      return cab_answer_busy(k, c, msg);
     }
     k->reserved += rlen + 1;
   }
@@ -491,7 +184,7 @@ respond(struct cab_call *k, struct MHD_Connection *c)
   if (p->key && (k->red = cab_redactor_new(p->key, CAB_PROXY_PLACEHOLDER_KEY)) == NULL) {
     curl_slist_free_all(headers);
     free(rewritten);
-    return answer_error(k, c, 503, CAB_FAULT_NONE, "cab_out_of_memory",
+    return cab_answer_error(k, c, 503, CAB_FAULT_NONE, "cab_out_of_memory",
                         "cab proxy: out of memory");
   }
   cab_error e = {0};
@@ -500,11 +193,11 @@ respond(struct cab_call *k, struct MHD_Connection *c)
   free(rewritten);
   k->attempts = cab_xfer_attempts(k->xfer);
   if (rc < 0 && atomic_load(&p->stopping))
-    return answer_error(k, c, 502, CAB_FAULT_CLIENT, "cab_stopping",
+    return cab_answer_error(k, c, 502, CAB_FAULT_CLIENT, "cab_stopping",
                         "the run ended while the call waited for the upstream");
   if (rc < 0) {
     bool timeout = cab_xfer_timed_out(k->xfer);
-    return answer_error(k, c, timeout ? 504 : 502, CAB_FAULT_UPSTREAM,
+    return cab_answer_error(k, c, timeout ? 504 : 502, CAB_FAULT_UPSTREAM,
                         timeout ? "upstream_timeout" : "upstream_unreachable", e.message);
   }
   const struct cab_xfer_head *head = cab_xfer_head(k->xfer);
@@ -520,10 +213,10 @@ respond(struct cab_call *k, struct MHD_Connection *c)
     /* Translated: cab's own head (no upstream length or headers). */
     cab_bridge_begin(k->bridge, head->status, ct);
     cab_call_content_type(k, cab_bridge_content_type(k->bridge));
-    return queue_stream(k, c, NULL);
+    return cab_answer_stream(k, c, NULL);
   }
   cab_call_content_type(k, ct);
-  return queue_stream(k, c, head);
+  return cab_answer_stream(k, c, head);
 }
 
 struct framing {
@@ -573,7 +266,7 @@ cab_proxy_on_request(void *cls, struct MHD_Connection *c, const char *url, const
     clock_gettime(CLOCK_REALTIME, &k->started);
     k->t0 = cab_now_ns();
     if (!valid_target(k->uri))
-      return answer_error(k, c, 400, CAB_FAULT_CLIENT, "invalid_request",
+      return cab_answer_error(k, c, 400, CAB_FAULT_CLIENT, "invalid_request",
                           "cab proxy: the request target must be a path such as "
                           "/v1/chat/completions");
     /* Ambiguous framing is refused, never guessed at (request smuggling);
@@ -581,7 +274,7 @@ cab_proxy_on_request(void *cls, struct MHD_Connection *c, const char *url, const
     struct framing f = {0};
     MHD_get_connection_values(c, MHD_HEADER_KIND, check_framing, &f);
     if (f.conflict || (f.chunked && f.n_length > 0))
-      return answer_error(k, c, 400, CAB_FAULT_CLIENT, "invalid_request",
+      return cab_answer_error(k, c, 400, CAB_FAULT_CLIENT, "invalid_request",
                           "cab proxy: conflicting Content-Length and Transfer-Encoding headers");
     /* Only model API calls go on, and only targets every parser reads
      * alike (allow.h); the replay answers from its cassette, so there only
@@ -591,7 +284,7 @@ cab_proxy_on_request(void *cls, struct MHD_Connection *c, const char *url, const
     if (refuse == 0 && k->p->up)
       refuse = cab_allow_call(k->p->cfg.endpoint_wire, k->method, k->path, why, sizeof why);
     if (refuse)
-      return answer_refusal(k, c, refuse, why);
+      return cab_answer_refusal(k, c, refuse, why);
     const char *cl = f.length;
     if (cl && strtoull(cl, NULL, 10) > k->p->cfg.max_request_bytes) {
       k->too_large = true;
@@ -606,7 +299,7 @@ cab_proxy_on_request(void *cls, struct MHD_Connection *c, const char *url, const
     if (atomic_fetch_add(&p->calls, 1) >= p->cfg.max_calls) {
       snprintf(msg, sizeof msg, "cab proxy: %u model calls of this cell are in flight already; "
                                 "retry when one is done", p->cfg.max_calls);
-      return answer_busy(k, c, msg);
+      return cab_answer_busy(k, c, msg);
     }
     if (cl) {
       size_t want = (size_t)strtoull(cl, NULL, 10) + 1;
@@ -614,7 +307,7 @@ cab_proxy_on_request(void *cls, struct MHD_Connection *c, const char *url, const
         snprintf(msg, sizeof msg, "cab proxy: the request bodies held for this cell would exceed "
                                   "%zu bytes; retry when other calls are done",
                  p->cfg.max_buffered_bytes);
-        return answer_busy(k, c, msg);
+        return cab_answer_busy(k, c, msg);
       }
       k->reserved = k->body_limit = want;
     }
