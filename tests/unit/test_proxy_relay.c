@@ -378,6 +378,7 @@ test_no_open_relay(void **state)
       {"GET", "/v1/chat/completions", NULL, 405, "method is not served"},
       {"GET", "/v1/messages", "anthropic-version: 2023-06-01\r\n", 405, "\"type\":\"error\""},
       {"GET", "/v1beta/models/g:generateContent/../../../admin", NULL, 400, "\"status\":"},
+      {"GET", "/v1beta/files", NULL, 404, "\"status\":\"NOT_FOUND\""},
   };
   struct h_resp r;
   for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
