@@ -64,9 +64,9 @@ setup_failed(int sync_fd, const cab_error *err)
 }
 
 static int
-send_fd(int sock, int fd)
+send_fd(int sock, int type, int value, int fd)
 {
-  struct cab_msg m = {.type = CAB_MSG_PTY_MASTER};
+  struct cab_msg m = {.type = type, .value = value};
   struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
   char cbuf[CMSG_SPACE(sizeof(int))];
   memset(cbuf, 0, sizeof cbuf);
@@ -265,6 +265,19 @@ cab_child_main(const struct cab_child_args *a)
       (a->take_mapped_ids && take_mapped_ids(cfg, sync_fd, &err) < 0) ||
       cab_mounts_build_root(cfg, fds, &err) < 0)
     setup_failed(sync_fd, &err);
+  if (a->rlimit_memory) {
+    /* Without a memory cgroup nothing charges tmpfs pages to the sandbox:
+     * the supervisor's watchdog statfs()es these mounts through the fds
+     * (its view of /proc/PID/root would follow a chroot'ed command). */
+    static const char *const tmpfs[] = {"/tmp", "/dev/shm"};
+    for (int i = 0; i < 2; i++) {
+      cleanup_close int t = open(tmpfs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (t >= 0 && send_fd(sync_fd, CAB_MSG_TMPFS, i, t) < 0) {
+        cab_error_sys(&err, "pass %s to the supervisor", tmpfs[i]);
+        setup_failed(sync_fd, &err);
+      }
+    }
+  }
   const char *hostname = cfg->hostname ? cfg->hostname : "cab";
   if (sethostname(hostname, strlen(hostname)) < 0) {
     cab_error_sys(&err, "sethostname %s", hostname);
@@ -316,7 +329,7 @@ cab_child_main(const struct cab_child_args *a)
       setup_failed(sync_fd, &err);
     }
     tty_slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
-    if (tty_slave < 0 || send_fd(sync_fd, master) < 0) {
+    if (tty_slave < 0 || send_fd(sync_fd, CAB_MSG_PTY_MASTER, 0, master) < 0) {
       cab_error_sys(&err, "pass the pty to the supervisor");
       setup_failed(sync_fd, &err);
     }
