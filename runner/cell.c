@@ -157,6 +157,8 @@ snapshots(struct cell *c, struct cab_snapshot_store *store, const char *label,
   return r;
 }
 
+/* STORE NULL: the workdir was over its budget and never snapshotted
+ * after the agent; the cell records no changes (it is an agent_error). */
 static int
 write_changes(struct cell *c, struct cab_snapshot_store *store, const struct cab_snapshot *before,
               const struct cab_snapshot *after, cab_error *err)
@@ -164,7 +166,8 @@ write_changes(struct cell *c, struct cab_snapshot_store *store, const struct cab
   struct cab_change_list changes = {0};
   char *patch = NULL;
   size_t patch_len = 0;
-  if (cab_snapshot_diff(store, before->id, after->id, &changes, &patch, &patch_len, err) < 0)
+  if (store && cab_snapshot_diff(store, before->id, after->id, &changes, &patch, &patch_len,
+                                 err) < 0)
     return -1;
   cJSON *j = cab_changes_to_json(&changes);
   char *text = cab_json_print(j, true);
@@ -263,7 +266,9 @@ cell_free(struct cell *c)
   cab_task_free(c->task);
   cab_trace_free(c->trace);
   cJSON_Delete(c->scorers);
-  free(c->agent_log);
+  cab_headtail_free(&c->agent_log);
+  cab_headtail_free(&c->verify_stdout);
+  cab_headtail_free(&c->verify_stderr);
 }
 
 static int
@@ -402,15 +407,25 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
     snprintf(c.tokens_source, sizeof c.tokens_source, "proxy");
   model_call_spans(&c);
 
-  /* 6. snapshot after, and the diff */
-  if (snapshots(&c, snapstore, "after", &after, err) < 0 ||
-      write_changes(&c, snapstore, &before, &after, err) < 0)
+  /* 6. snapshot after, and the diff.  Measured first (the agent's
+   * watchdog samples; a last write can land between two samples): a tree
+   * over the task's budget is never hashed, copied or verified. */
+  bool over = c.agent_res.over_budget || cab_cell_workdir_over_budget(&c);
+  if (over) {
+    int span = cab_trace_begin(c.trace, "snapshot", "after", c.root_span, 0);
+    cab_trace_status(c.trace, span, 0,
+                     c.agent_res.over_budget ? c.agent_res.budget_reason : c.over_budget);
+    cab_trace_end(c.trace, span, 0);
+  }
+  if (over ? write_changes(&c, NULL, &before, &after, err) < 0
+           : (snapshots(&c, snapstore, "after", &after, err) < 0 ||
+              write_changes(&c, snapstore, &before, &after, err) < 0))
     goto out;
 
   /* 7. verify in a fresh sandbox, protected paths restored */
-  if (setup_ok && cab_cell_run_verify(&c, err) < 0)
+  if (setup_ok && !over && cab_cell_run_verify(&c, err) < 0)
     goto out;
-  if (!setup_ok)
+  if (!setup_ok || over)
     c.verify_res.exit_code = CAB_EXIT_RUNNER;
 
   c.ended_ns = cab_wall_ns();
