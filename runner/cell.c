@@ -22,6 +22,8 @@
 #include "sandbox/preflight.h"
 #include "scorers/scorers.h"
 
+#define DIFF_KEEP ((size_t)8 << 20)
+
 /* Model ids nest as directories: keep them to plain path components. */
 static int
 check_model_id(const char *m, cab_error *err)
@@ -169,6 +171,21 @@ write_changes(struct cell *c, struct cab_snapshot_store *store, const struct cab
   if (store && cab_snapshot_diff(store, before->id, after->id, &changes, &patch, &patch_len,
                                  err) < 0)
     return -1;
+  /* The diff is the agent's text, up to the workdir's budget: keep its
+   * first and last 8 MiB (the change list keeps every path). */
+  if (patch_len > 2 * DIFF_KEEP) {
+    struct cab_headtail ht;
+    cab_headtail_init(&ht, DIFF_KEEP);
+    cab_headtail_add(&ht, patch, patch_len);
+    char *cut = cab_headtail_render(&ht, "diff.patch", &patch_len);
+    cab_headtail_free(&ht);
+    free(patch);
+    patch = cut;
+    if (patch == NULL) {
+      cab_change_list_free(&changes);
+      return cab_error_set(err, ENOMEM, "diff.patch");
+    }
+  }
   cJSON *j = cab_changes_to_json(&changes);
   char *text = cab_json_print(j, true);
   int r = cab_cell_write_text(c->staging, "changes.json", text, strlen(text), err);

@@ -8,6 +8,8 @@
 #   * the same file made just before the agent exits: caught by the measure
 #     before the snapshot, same outcome;
 #   * 10000 files against a task budget of 1000: agent_error, over budget;
+#   * an agent that prints 12 MiB and writes a 30 MiB text file: agent.log,
+#     terminal.cast and diff.patch keep their head and tail with a marker;
 #   * a verifier that prints 3 GiB to stderr: verify.log keeps the first and
 #     last MiB with a marker line saying how much was cut;
 #   * a verifier that makes a 20 GiB sparse file: stopped, the cell fails;
@@ -104,6 +106,27 @@ small many
 # A task within its budget is untouched by it (the oracle passes).
 cell oracle-within oracle
 assert_json '.outcome' pass "$CJ" "oracle within a 1000-file budget: pass"
+
+# --- an agent that prints 12 MiB to its terminal and writes a 30 MiB text file -------
+task default '.'
+adapter loud 'head -c 12M /dev/zero | tr "\\0" a; echo; echo THE-END; head -c 30M /dev/zero | tr "\\0" a | fold -w 100 >big.txt'
+cell loud loud
+for f in agent.log terminal.cast diff.patch; do
+  say "# $f: $(stat -c %s "$CD/$f") bytes"
+done
+assert_cmp "$(stat -c %s "$CD/agent.log")" -lt $((3 * 1024 * 1024)) "loud: agent.log is capped"
+assert_match "$(grep -a -o 'cab: agent.log: [0-9]* bytes ([0-9.]* MiB) cut here' "$CD/agent.log")" '^cab: agent.log: ' \
+  "loud: agent.log has a marker line saying how much was cut"
+assert_match "$(tail -c 200 "$CD/agent.log")" 'THE-END' "loud: agent.log keeps the end of the output"
+assert_cmp "$(stat -c %s "$CD/terminal.cast")" -lt $((11 * 1024 * 1024)) "loud: terminal.cast is capped"
+assert_match "$(grep -a -o 'cab: terminal output: [0-9]* bytes ([0-9.]* MiB) cut here' "$CD/terminal.cast")" \
+  '^cab: terminal output: ' "loud: terminal.cast has a marker saying how much was cut"
+assert_match "$(tail -c 300 "$CD/terminal.cast")" 'THE-END' "loud: terminal.cast keeps the end of the output"
+assert_eq "$(jq -e -s 'length > 1' "$CD/terminal.cast" 2>&1)" true "loud: terminal.cast is still valid asciicast (JSON lines)"
+assert_cmp "$(stat -c %s "$CD/diff.patch")" -lt $((17 * 1024 * 1024)) "loud: diff.patch is capped"
+assert_match "$(grep -a -o 'cab: diff.patch: [0-9]* bytes ([0-9.]* MiB) cut here' "$CD/diff.patch")" '^cab: diff.patch: ' \
+  "loud: diff.patch has a marker line"
+assert_json '.scorers.blast_radius.added | index("big.txt") != null' true "$CJ" "loud: the change list still names big.txt"
 
 # --- a verifier that prints 3 GiB to stderr ------------------------------------------
 task spew '.scorer.command = "head -c 3G /dev/zero >&2; sh tests/run.sh"'
