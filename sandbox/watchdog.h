@@ -1,10 +1,11 @@
 /* Without a memory cgroup, the supervisor samples the sandbox's memory and
  * kills the whole tree past the limit.  It counts what a memory cgroup would
  * charge and a hostile command can hold without any RSS of its own:
- *   anon    private memory (Pss_Anon of /proc/PID/smaps_rollup: pages shared
- *           after fork count once across the tree);
- *   shmem   shared memory mapped by the tree (Pss_Shmem: memfd, SysV and
- *           POSIX shm and tmpfs files while mapped);
+ *   anon    private memory (RssAnon of /proc/PID/status; pages still shared
+ *           after fork count in each process);
+ *   shmem   shared memory mapped by the tree (RssShmem: memfd, SysV and
+ *           POSIX shm and tmpfs files while mapped; in each process that
+ *           maps them);
  *   memfd   memfds held only by a file descriptor (never mapped, so in no
  *           RSS at all): each distinct inode's allocated blocks;
  *   tmpfs   the sandbox's own tmpfs mounts (/tmp, /dev/shm), by fstatfs, so a
