@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "sandbox/caps.h"
 #include "sandbox/netlink.h"
 #include "sandbox/protocol.h"
@@ -228,6 +229,24 @@ wipe_inherited_args(void)
   prctl(PR_SET_NAME, "cab-init");
 }
 
+/* SysV shared memory outlives every mapping (a segment stays after shmdt),
+ * so no watchdog sees it: cap the whole IPC namespace's at the memory
+ * budget.  Best effort: the kernel lets the namespace's owner set these
+ * since 5.17; /proc/sys is still the host's here, but these files act on
+ * the writer's own IPC namespace. */
+static void
+cap_sysv_shm(const struct cab_limits *lim)
+{
+  if (lim->memory_bytes <= 0)
+    return;
+  char v[32];
+  cab_error ignored = {0};
+  snprintf(v, sizeof v, "%lld", (long long)(lim->memory_bytes / sysconf(_SC_PAGESIZE)));
+  cab_write_file_at(AT_FDCWD, "/proc/sys/kernel/shmall", v, &ignored);
+  snprintf(v, sizeof v, "%lld", (long long)lim->memory_bytes);
+  cab_write_file_at(AT_FDCWD, "/proc/sys/kernel/shmmax", v, &ignored);
+}
+
 __attribute__((noreturn)) void
 cab_child_main(const struct cab_child_args *a)
 {
@@ -255,6 +274,7 @@ cab_child_main(const struct cab_child_args *a)
     cab_error_sys(&err, "unshare the cgroup namespace");
     setup_failed(sync_fd, &err);
   }
+  cap_sysv_shm(&cfg->limits);
   /* The host objects are opened with cab's own host ids (as root, a
    * workdir under a 0700 scratch directory is reachable), then, when the
    * sandbox maps to other ids, we become those before building the root:

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Memory that is in no process's RSS still counts against --memory: a memfd
 # held only by its fd, and files written to the sandbox's tmpfs mounts (/tmp,
-# /dev/shm) and closed.  Without a memory cgroup (the unprivileged pass here,
+# /dev/shm) and closed, and detached SysV segments (capped by kernel.shmall).  Without a memory cgroup (the unprivileged pass here,
 # and --no-cgroup in both passes) the watchdog must see them; with one (root)
 # the cgroup charges them.  Each generator (probe shmfill) writes at most
 # 1.5 GiB and exits by itself after a few seconds, whatever happens.
@@ -37,6 +37,13 @@ fill shm "$default_mech" -- /dev/shm/fill
 # The watchdog alone, in both passes.
 fill memfd-watchdog rlimit --no-cgroup -- memfd
 fill tmp-watchdog rlimit --no-cgroup -- /tmp/fill
+
+# SysV segments outlive every mapping (no watchdog sees a detached one): the
+# sandbox's IPC namespace holds at most the memory budget of them.
+run_cab "$T/sysv" exec --rootfs "$R" --memory 64M --no-cgroup -- /usr/bin/probe shmfill sysv 1536 0
+assert_rc 0 "the SysV fill runs"
+assert_json '.written_mib' 64 "$T/sysv" "at most 64 MiB of SysV shared memory under --memory 64M"
+assert_json '.errno' 28 "$T/sysv" "the next segment fails with ENOSPC (kernel.shmall)"
 
 # The sandbox's tmpfs mounts are never larger than the memory budget.
 run_cab "$T/df" exec --rootfs "$R" --memory 64M -- /bin/df -k /tmp /dev/shm
