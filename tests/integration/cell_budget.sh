@@ -82,6 +82,14 @@ assert_json '.timing.wall_clock_ms < 120000' true "$CJ" "sparse-wait: the cell e
 assert_json '.environment.limits.disk' "watchdog (1.0 GiB, 100000 files; poll 200 ms)" "$CJ" \
   "sparse-wait: cell.json records how the disk budget was enforced"
 assert_json '[.spans[] | select(.kind == "verify")] | length' 0 "$CJ" "sparse-wait: nothing was verified"
+if is_root; then
+  assert_match "$(jq -r .environment.limits.memory_enforced "$CJ")" '^cgroup v[12] ' \
+    "sparse-wait: cell.json says a cgroup held memory"
+else
+  assert_json '.environment.limits.memory_enforced' \
+    "watchdog (anon+shmem+memfd+tmpfs, poll 10 ms) and RLIMIT_DATA" "$CJ" \
+    "sparse-wait: cell.json says the watchdog held memory, and what it counts"
+fi
 small sparse-wait
 
 # --- the same file, made as the agent exits ---------------------------------------
