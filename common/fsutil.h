@@ -52,13 +52,17 @@ struct cab_tree_usage {
   int64_t bytes;
   int64_t inodes;
   bool too_deep;      /* nested deeper than CAB_TREE_USAGE_DEPTH */
+  bool unreadable;    /* a directory could not be opened even after
+                         granting ourselves u+rx: counts as over */
 };
 #define CAB_TREE_USAGE_DEPTH 256
 
 /* Measure the tree at PATH into U, stopping as soon as it exceeds MAX_BYTES
  * or MAX_INODES (0: no limit), so an over-budget tree costs no more than the
  * budget to measure.  Returns 1 when over (U then holds what was counted so
- * far, at least one past the limit; a tree nested too deep is over), 0 when
+ * far, at least one past the limit; a tree nested too deep, or holding a
+ * directory that cannot be opened, is over: what cannot be measured cannot
+ * be within budget), 0 when
  * within, -1 with errno when PATH cannot be opened.  Entries that vanish
  * while walking are skipped. */
 int cab_tree_usage(const char *path, int64_t max_bytes, int64_t max_inodes,

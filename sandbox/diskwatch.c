@@ -27,6 +27,10 @@ cab_disk_budget_check(const struct cab_disk_budget *b, char *reason, size_t size
                CAB_TREE_USAGE_DEPTH);
       return 1;
     }
+    if (u.unreadable) {
+      snprintf(reason, size, "%s over budget: a directory in it cannot be read", label);
+      return 1;
+    }
     if (b->max_bytes > 0 && bytes > b->max_bytes) {
       char have[32], max[32];
       cab_format_bytes(bytes, have, sizeof have);

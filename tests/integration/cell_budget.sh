@@ -7,6 +7,7 @@
 #     20.0 GiB > 1.0 GiB", never snapshotted after or verified;
 #   * the same file made just before the agent exits: caught by the measure
 #     before the snapshot, same outcome;
+#   * the same file in a directory made unreadable (chmod 000): still seen;
 #   * 10000 files against a task budget of 1000: agent_error, over budget;
 #   * an agent that prints 12 MiB and writes a 30 MiB text file: agent.log,
 #     terminal.cast and diff.patch keep their head and tail with a marker;
@@ -100,6 +101,14 @@ assert_json '.outcome_reason' "workdir over budget: 20.0 GiB > 1.0 GiB" "$CJ" "s
 assert_json '[.spans[] | select(.kind == "verify")] | length' 0 "$CJ" "sparse-exit: nothing was verified"
 assert_json '.scorers.blast_radius.added | length' 0 "$CJ" "sparse-exit: no snapshot after the agent, no change recorded"
 small sparse-exit
+
+# --- the sparse file inside a directory made unreadable (chmod 000) ------------------
+adapter hidden 'mkdir hide && truncate -s 20G hide/big.sparse && chmod 000 hide'
+cell hidden hidden
+assert_json '.outcome' agent_error "$CJ" "hidden: outcome agent_error"
+assert_json '.outcome_reason' "workdir over budget: 20.0 GiB > 1.0 GiB" "$CJ" \
+  "hidden: an unreadable directory does not hide what it holds"
+small hidden
 
 # --- 10000 files against a budget of 1000 ------------------------------------------
 task inodes '.workdir_budget = {"inodes": 1000}'
