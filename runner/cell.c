@@ -397,6 +397,14 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   snprintf(c.prompt_text_path, sizeof c.prompt_text_path, "%s/README.md", c.work);
   prompt_digest(&c);
   cab_trace_end(c.trace, setup, 0);
+  /* A task whose own workdir is over its budget is the task's fault, not
+   * the agent's: no agent runs. */
+  if (setup_ok && cab_cell_workdir_over_budget(&c)) {
+    setup_ok = false;
+    snprintf(c.outcome, sizeof c.outcome, "infra_error");
+    snprintf(c.outcome_reason, sizeof c.outcome_reason,
+             "task: the pristine %s; raise workdir_budget in task.json", c.over_budget);
+  }
 
   /* 3. snapshot before, in a store outside the workdir */
   char snapdir[PATH_MAX];

@@ -31,7 +31,8 @@
  *   larger of its size and its allocated blocks, so a sparse file counts at
  *   its full size (a snapshot would hash all of it).  Over budget, the
  *   agent is stopped and the cell is an agent_error, never snapshotted,
- *   copied or verified.
+ *   copied or verified; a pristine workdir over it is the task's
+ *   infra_error.
  *
  * Every error is one line naming the file, the field and the reason:
  *   tasks/polyglot/x/task.json: scorer.timeout_s: must be a positive integer

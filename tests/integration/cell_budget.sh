@@ -165,6 +165,13 @@ assert_json '.outcome_reason' "the verifier was stopped: workdir over budget: 20
   "vsparse: the reason says the verifier was stopped over budget"
 small vsparse
 
+# --- a task whose own workdir is over its budget: the task's fault ---------------------
+task tiny '.workdir_budget = {"bytes": 4096}'
+cell tiny oracle
+assert_json '.outcome' infra_error "$CJ" "tiny: a task over its own budget is an infra_error"
+assert_match "$(jq -r .outcome_reason "$CJ")" '^task: the pristine workdir over budget: .*raise workdir_budget' \
+  "tiny: the reason blames the task and says what to do"
+
 # --- bad budgets are one-line errors ----------------------------------------------
 task badbudget '.workdir_budget = {"bytes": 10}'
 run_cab "$T/bad" run-cell --tui nop --model none/x --task polyglot/shell-word-count --host-rootfs \
