@@ -63,8 +63,8 @@ struct cab_tree_usage {
  * far, at least one past the limit; a tree nested too deep, or holding a
  * directory that cannot be opened, is over: what cannot be measured cannot
  * be within budget), 0 when
- * within, -1 with errno when PATH cannot be opened.  Entries that vanish
- * while walking are skipped. */
+ * within, -1 when PATH does not exist.  Entries that vanish while walking
+ * are skipped. */
 int cab_tree_usage(const char *path, int64_t max_bytes, int64_t max_inodes,
                    struct cab_tree_usage *u);
 

@@ -7,7 +7,8 @@
 #     20.0 GiB > 1.0 GiB", never snapshotted after or verified;
 #   * the same file made just before the agent exits: caught by the measure
 #     before the snapshot, same outcome;
-#   * the same file in a directory made unreadable (chmod 000): still seen;
+#   * the same file in a directory made unreadable (chmod 000), or in the
+#     workdir itself made unreadable: still seen;
 #   * 10000 files against a task budget of 1000: agent_error, over budget;
 #   * an agent that prints 12 MiB and writes a 30 MiB text file: agent.log,
 #     terminal.cast and diff.patch keep their head and tail with a marker;
@@ -110,6 +111,14 @@ assert_json '.outcome' agent_error "$CJ" "hidden: outcome agent_error"
 assert_json '.outcome_reason' "workdir over budget: 20.0 GiB > 1.0 GiB" "$CJ" \
   "hidden: an unreadable directory does not hide what it holds"
 small hidden
+
+# --- the agent locks its own workdir (chmod 000) after filling it --------------------
+adapter locked 'truncate -s 20G big.sparse && chmod 000 .'
+cell locked locked
+assert_json '.outcome' agent_error "$CJ" "locked: outcome agent_error"
+assert_json '.outcome_reason' "workdir over budget: 20.0 GiB > 1.0 GiB" "$CJ" \
+  "locked: a workdir made unreadable does not hide what it holds"
+small locked
 
 # --- 10000 files against a budget of 1000 ------------------------------------------
 task inodes '.workdir_budget = {"inodes": 1000}'
