@@ -425,12 +425,11 @@ cab_cell_verify_output(const struct cell *c, char **out, size_t *out_len, char *
   *errout = cab_headtail_render(&c->verify_stderr, "verify stderr", err_len);
   if (*out == NULL || *errout == NULL)
     return -1;
-  const char *why = c->verify_err.message[0] ? NULL
+  /* Why the verifier did not finish, when cab knows: one line at the end. */
+  char line[2300];
+  const char *why = c->verify_err.message[0]   ? cab_error_line(&c->verify_err, line, sizeof line)
                     : c->verify_res.over_budget ? c->verify_res.budget_reason
                                                 : NULL;
-  char line[2300];
-  if (c->verify_err.message[0])
-    why = cab_error_line(&c->verify_err, line, sizeof line);
   if (why) {
     char *joined = malloc(*err_len + strlen(why) + 16);
     if (joined == NULL)
