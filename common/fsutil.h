@@ -2,6 +2,7 @@
 #ifndef CAB_COMMON_FSUTIL_H
 #define CAB_COMMON_FSUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -41,6 +42,41 @@ int cab_chown_tree(const char *path, uid_t uid, gid_t gid, cab_error *err);
 /* The directory holding the running executable (for files installed
  * beside it).  Returns -1 when /proc/self/exe cannot be read. */
 int cab_exe_dir(char *buf, size_t size);
+
+/* What a directory tree costs on disk: BYTES sums, per entry (directories
+ * included, hard links counted per name), the larger of the apparent size
+ * and the allocated blocks, so that neither a sparse file (which a snapshot
+ * would hash in full) nor preallocated blocks (which fill the disk) slip
+ * through; INODES counts the entries.  No symlink is followed. */
+struct cab_tree_usage {
+  int64_t bytes;
+  int64_t inodes;
+  bool too_deep;      /* nested deeper than CAB_TREE_USAGE_DEPTH */
+  bool unreadable;    /* a directory could not be opened even after
+                         granting ourselves u+rx: counts as over */
+};
+#define CAB_TREE_USAGE_DEPTH 256
+
+/* Measure the tree at PATH into U, stopping as soon as it exceeds MAX_BYTES
+ * or MAX_INODES (0: no limit), so an over-budget tree costs no more than the
+ * budget to measure.  Returns 1 when over (U then holds what was counted so
+ * far, at least one past the limit; a tree nested too deep, or holding a
+ * directory that cannot be opened, is over: what cannot be measured cannot
+ * be within budget), 0 when
+ * within, -1 when PATH does not exist.  Entries that vanish while walking
+ * are skipped. */
+int cab_tree_usage(const char *path, int64_t max_bytes, int64_t max_inodes,
+                   struct cab_tree_usage *u);
+
+/* Copy SIZE bytes of IN to OUT (both at offset 0, OUT empty) keeping holes:
+ * only the data ranges (SEEK_DATA/SEEK_HOLE) are copied, with
+ * copy_file_range (read/write where the kernel refuses it), then OUT is
+ * sized to SIZE.  A 20 GiB sparse file costs a few syscalls, not 20 GiB of
+ * zeros.  Returns -1 with errno on failure. */
+int cab_copy_fd_sparse(int in, int out, off_t size);
+
+/* "1.5 GiB", "300.0 MiB", "12 KiB", "17 B": for messages. */
+void cab_format_bytes(int64_t bytes, char *buf, size_t size);
 
 /* Monotonic clock in nanoseconds. */
 int64_t cab_now_ns(void);

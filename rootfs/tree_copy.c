@@ -5,11 +5,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 
 static int
 copy_file(int sdir, int ddir, const char *name, const struct stat *st, cab_error *err)
@@ -19,15 +19,9 @@ copy_file(int sdir, int ddir, const char *name, const struct stat *st, cab_error
       openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (in < 0 || out < 0)
     return cab_error_sys(err, "copy %s", name);
-  off_t left = st->st_size;
-  while (left > 0) {
-    ssize_t n = sendfile(out, in, NULL, left > (1 << 30) ? (1 << 30) : (size_t)left);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return cab_error_sys(err, "copy %s", name);
-    left -= n;
-  }
+  /* Holes stay holes (a sparse file costs its data, not its size). */
+  if (cab_copy_fd_sparse(in, out, st->st_size) < 0)
+    return cab_error_sys(err, "copy %s", name);
   fchmod(out, st->st_mode & 07777);
   struct timespec ts[2] = {st->st_atim, st->st_mtim};
   futimens(out, ts);

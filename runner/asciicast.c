@@ -8,8 +8,10 @@
 #include <time.h>
 
 #include "common/fsutil.h"
+#include "common/headtail.h"
 
 #define MAX_BYTES (8 << 20)
+#define TAIL_BYTES ((size_t)1 << 20)
 
 struct cab_asciicast {
   FILE *f;
@@ -18,6 +20,9 @@ struct cab_asciicast {
   unsigned char pending[4];
   size_t n_pending;
   int truncated;
+  /* Past MAX_BYTES: the output goes here, and its last TAIL_BYTES are
+   * recorded at close, after a marker saying how much was cut. */
+  struct cab_headtail tail;
 };
 
 int
@@ -94,16 +99,28 @@ emit(struct cab_asciicast *c, const char *text)
   }
 }
 
+static void record(struct cab_asciicast *c, const char *data, size_t len);
+
 void
 cab_asciicast_output(struct cab_asciicast *c, const char *data, size_t len)
 {
-  if (c == NULL || len == 0 || c->truncated)
+  if (c == NULL || len == 0)
     return;
-  if (c->recorded + (int64_t)len > MAX_BYTES) {
-    emit(c, "\r\n[cab: recording truncated]\r\n");
+  if (!c->truncated && c->recorded + (int64_t)len > MAX_BYTES) {
     c->truncated = 1;
+    cab_headtail_init(&c->tail, TAIL_BYTES);
+  }
+  if (c->truncated) {
+    cab_headtail_add(&c->tail, data, len);
     return;
   }
+  record(c, data, len);
+}
+
+/* DATA as one event, UTF-8 made valid. */
+static void
+record(struct cab_asciicast *c, const char *data, size_t len)
+{
   size_t total = c->n_pending + len;
   unsigned char *in = malloc(total);
   char *outbuf = malloc(total * 3 + 1);
@@ -147,6 +164,34 @@ cab_asciicast_close(struct cab_asciicast *c)
 {
   if (c == NULL)
     return 0;
+  if (c->truncated) {
+    /* Only the ring (the last TAIL_BYTES) is kept of what came past the
+     * head: the rest is cut, and the marker says how much. */
+    struct cab_headtail last = c->tail;
+    uint64_t cut = c->tail.total - c->tail.ring_len;
+    if (c->tail.ring_len == 0) {
+      last.ring = c->tail.head;
+      last.ring_len = c->tail.head_len;
+      last.ring_pos = 0;
+      last.keep = c->tail.head_len + 1; /* not wrapped */
+      cut = 0;
+    }
+    last.head_len = 0;
+    last.total = last.ring_len;
+    char marker[160], human[32];
+    cab_format_bytes((int64_t)cut, human, sizeof human);
+    snprintf(marker, sizeof marker, "\r\n[cab: terminal output: %llu bytes (%s) cut here]\r\n",
+             (unsigned long long)cut, human);
+    if (cut > 0)
+      emit(c, marker);
+    size_t n = 0;
+    char *text = cab_headtail_render(&last, "terminal output", &n);
+    c->n_pending = 0;
+    if (text)
+      record(c, text, n);
+    free(text);
+    cab_headtail_free(&c->tail);
+  }
   int64_t n = c->recorded;
   fflush(c->f);
   fclose(c->f);

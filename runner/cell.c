@@ -22,6 +22,8 @@
 #include "sandbox/preflight.h"
 #include "scorers/scorers.h"
 
+#define DIFF_KEEP ((size_t)8 << 20)
+
 /* Model ids nest as directories: keep them to plain path components. */
 static int
 check_model_id(const char *m, cab_error *err)
@@ -157,6 +159,8 @@ snapshots(struct cell *c, struct cab_snapshot_store *store, const char *label,
   return r;
 }
 
+/* STORE NULL: the workdir was over its budget and never snapshotted
+ * after the agent; the cell records no changes (it is an agent_error). */
 static int
 write_changes(struct cell *c, struct cab_snapshot_store *store, const struct cab_snapshot *before,
               const struct cab_snapshot *after, cab_error *err)
@@ -164,8 +168,24 @@ write_changes(struct cell *c, struct cab_snapshot_store *store, const struct cab
   struct cab_change_list changes = {0};
   char *patch = NULL;
   size_t patch_len = 0;
-  if (cab_snapshot_diff(store, before->id, after->id, &changes, &patch, &patch_len, err) < 0)
+  if (store && cab_snapshot_diff(store, before->id, after->id, &changes, &patch, &patch_len,
+                                 err) < 0)
     return -1;
+  /* The diff is the agent's text, up to the workdir's budget: keep its
+   * first and last 8 MiB (the change list keeps every path). */
+  if (patch_len > 2 * DIFF_KEEP) {
+    struct cab_headtail ht;
+    cab_headtail_init(&ht, DIFF_KEEP);
+    cab_headtail_add(&ht, patch, patch_len);
+    char *cut = cab_headtail_render(&ht, "diff.patch", &patch_len);
+    cab_headtail_free(&ht);
+    free(patch);
+    patch = cut;
+    if (patch == NULL) {
+      cab_change_list_free(&changes);
+      return cab_error_set(err, ENOMEM, "diff.patch");
+    }
+  }
   cJSON *j = cab_changes_to_json(&changes);
   char *text = cab_json_print(j, true);
   int r = cab_cell_write_text(c->staging, "changes.json", text, strlen(text), err);
@@ -263,7 +283,9 @@ cell_free(struct cell *c)
   cab_task_free(c->task);
   cab_trace_free(c->trace);
   cJSON_Delete(c->scorers);
-  free(c->agent_log);
+  cab_headtail_free(&c->agent_log);
+  cab_headtail_free(&c->verify_stdout);
+  cab_headtail_free(&c->verify_stderr);
   for (size_t i = 0; i < c->n_key_redacted; i++)
     free(c->key_redacted[i]);
 }
@@ -377,6 +399,14 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   snprintf(c.prompt_text_path, sizeof c.prompt_text_path, "%s/README.md", c.work);
   prompt_digest(&c);
   cab_trace_end(c.trace, setup, 0);
+  /* A task whose own workdir is over its budget is the task's fault, not
+   * the agent's: no agent runs. */
+  if (setup_ok && cab_cell_workdir_over_budget(&c)) {
+    setup_ok = false;
+    snprintf(c.outcome, sizeof c.outcome, "infra_error");
+    snprintf(c.outcome_reason, sizeof c.outcome_reason,
+             "task: the pristine %s; raise workdir_budget in task.json", c.over_budget);
+  }
 
   /* 3. snapshot before, in a store outside the workdir */
   char snapdir[PATH_MAX];
@@ -404,15 +434,25 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
     snprintf(c.tokens_source, sizeof c.tokens_source, "proxy");
   model_call_spans(&c);
 
-  /* 6. snapshot after, and the diff */
-  if (snapshots(&c, snapstore, "after", &after, err) < 0 ||
-      write_changes(&c, snapstore, &before, &after, err) < 0)
+  /* 6. snapshot after, and the diff.  Measured first (the agent's
+   * watchdog samples; a last write can land between two samples): a tree
+   * over the task's budget is never hashed, copied or verified. */
+  bool over = c.agent_res.over_budget || cab_cell_workdir_over_budget(&c);
+  if (over) {
+    int span = cab_trace_begin(c.trace, "snapshot", "after", c.root_span, 0);
+    cab_trace_status(c.trace, span, 0,
+                     c.agent_res.over_budget ? c.agent_res.budget_reason : c.over_budget);
+    cab_trace_end(c.trace, span, 0);
+  }
+  if (over ? write_changes(&c, NULL, &before, &after, err) < 0
+           : (snapshots(&c, snapstore, "after", &after, err) < 0 ||
+              write_changes(&c, snapstore, &before, &after, err) < 0))
     goto out;
 
   /* 7. verify in a fresh sandbox, protected paths restored */
-  if (setup_ok && cab_cell_run_verify(&c, err) < 0)
+  if (setup_ok && !over && cab_cell_run_verify(&c, err) < 0)
     goto out;
-  if (!setup_ok)
+  if (!setup_ok || over)
     c.verify_res.exit_code = CAB_EXIT_RUNNER;
 
   c.ended_ns = cab_wall_ns();

@@ -18,6 +18,7 @@
 #include "runner/task.h"
 #include "runner/trace.h"
 #include "sandbox/host_masks.h"
+#include "common/headtail.h"
 #include "sandbox/sandbox.h"
 
 #define CAB_VERSION_STRING "0.1.0"
@@ -57,9 +58,7 @@ struct cell {
 
   /* the agent run */
   struct cab_asciicast *cast;
-  char *agent_log;
-  size_t agent_log_len, agent_log_cap;
-  bool agent_log_truncated;
+  struct cab_headtail agent_log; /* the pty's output, head and tail kept */
   struct cab_sandbox_result agent_res;
   bool agent_ran;
   int agent_exit_code;
@@ -71,7 +70,12 @@ struct cell {
   bool model_net;
   char tokens_source[32];
 
+  /* the disk budget: set when the workdir was over it after the agent (the
+   * agent's own sandbox may have stopped it first: agent_res.over_budget) */
+  char over_budget[256];
+
   /* verify */
+  struct cab_headtail verify_stdout, verify_stderr; /* head and tail kept */
   struct cab_sandbox_result verify_res;
   bool verify_ran;
   cab_error verify_err;
@@ -92,8 +96,13 @@ struct cell {
  * fails is recorded in C and returns 0. */
 int cab_cell_run_agent(struct cell *c, cab_error *err);
 int cab_cell_run_verify(struct cell *c, cab_error *err);
-/* The verifier's stdout and stderr (malloc'd). */
-int cab_cell_verify_output(const struct cell *c, char **out, char **errout);
+/* The verifier's stdout and stderr, each cut to its head and tail with a
+ * marker line (malloc'd, NUL-terminated; lengths in OUT_LEN, ERR_LEN). */
+int cab_cell_verify_output(const struct cell *c, char **out, size_t *out_len, char **errout,
+                           size_t *err_len);
+/* Measure the workdir against the task's budget; fills C->over_budget and
+ * returns true when over. */
+bool cab_cell_workdir_over_budget(struct cell *c);
 
 /* cell_record.c: cell.json and the other artifacts. */
 int cab_cell_write_artifacts(struct cell *c, cab_error *err);

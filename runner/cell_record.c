@@ -44,16 +44,18 @@ int
 cab_cell_write_artifacts(struct cell *c, cab_error *err)
 {
   cleanup_free char *out = NULL, *errout = NULL;
-  cab_cell_verify_output(c, &out, &errout);
+  size_t out_len = 0, err_len = 0;
+  if (cab_cell_verify_output(c, &out, &out_len, &errout, &err_len) < 0)
+    return cab_error_set(err, ENOMEM, "verify.log");
   size_t len = 0;
-  cleanup_free char *log = cab_verify_log_format(out, strlen(out), errout, strlen(errout), &len);
+  cleanup_free char *log = cab_verify_log_format(out, out_len, errout, err_len, &len);
   if (log == NULL || cab_cell_write_text(c->staging, "verify.log", log, len, err) < 0)
     return log == NULL ? cab_error_set(err, ENOMEM, "verify.log") : -1;
-  const char *tail = c->agent_log_truncated ? "\n[cab: agent.log truncated at 2 MiB]\n" : "";
-  cleanup_free char *agent = NULL;
-  if (asprintf(&agent, "%s%s", c->agent_log ? c->agent_log : "", tail) < 0)
-    return cab_error_sys(err, "agent.log");
-  if (cab_cell_write_text(c->staging, "agent.log", agent, strlen(agent), err) < 0)
+  size_t agent_len = 0;
+  cleanup_free char *agent = cab_headtail_render(&c->agent_log, "agent.log", &agent_len);
+  if (agent == NULL)
+    return cab_error_set(err, ENOMEM, "agent.log");
+  if (cab_cell_write_text(c->staging, "agent.log", agent, agent_len, err) < 0)
     return -1;
   /* Every cell has a model_calls.jsonl, empty when nothing was called. */
   char calls[PATH_MAX];
@@ -99,6 +101,10 @@ environment_json(const struct cell *c, const struct cab_profile *p)
   cJSON_AddStringToObject(lim, "pids", cab_limit_mech_name(r->pids));
   cJSON_AddStringToObject(lim, "cpu", cab_limit_mech_name(r->cpu));
   cJSON_AddStringToObject(lim, "time", "supervisor");
+  /* In words, what held: "watchdog (anon+shmem+memfd+tmpfs, poll 10 ms) and
+   * RLIMIT_DATA" or "cgroup v1 (...)"; the disk budget's watchdog. */
+  cJSON_AddStringToObject(lim, "memory_enforced", r->memory_how[0] ? r->memory_how : "none");
+  cJSON_AddStringToObject(lim, "disk", r->disk_how[0] ? r->disk_how : "none");
   cJSON_AddStringToObject(env, "cgroup_mode", r->cgroup_mode[0] ? r->cgroup_mode : "none");
   if (r->degraded[0])
     cJSON_AddStringToObject(env, "degraded", r->degraded);
@@ -225,6 +231,15 @@ decide_outcome(struct cell *c, const cJSON *scorers)
              not_found ? "command not found: " : "", line);
     return;
   }
+  /* Over the disk budget: the agent broke the cell's rules, as when it runs
+   * out of memory (agent_error, never retried as infra); nothing of the
+   * workdir was snapshotted or verified. */
+  if (c->agent_res.over_budget || c->over_budget[0]) {
+    snprintf(c->outcome, sizeof c->outcome, "agent_error");
+    snprintf(c->outcome_reason, sizeof c->outcome_reason, "%s",
+             c->agent_res.over_budget ? c->agent_res.budget_reason : c->over_budget);
+    return;
+  }
   if (c->model_net && c->model.ok == 0 && c->model.infra_errors > 0) {
     snprintf(c->outcome, sizeof c->outcome, "infra_error");
     snprintf(c->outcome_reason, sizeof c->outcome_reason,
@@ -250,6 +265,9 @@ decide_outcome(struct cell *c, const cJSON *scorers)
     return;
   }
   snprintf(c->outcome, sizeof c->outcome, "%s", pass >= 1 ? "pass" : "fail");
+  if (c->outcome_reason[0] == '\0' && c->verify_res.over_budget)
+    snprintf(c->outcome_reason, sizeof c->outcome_reason, "the verifier was stopped: %s",
+             c->verify_res.budget_reason);
   if (c->outcome_reason[0] == '\0')
     snprintf(c->outcome_reason, sizeof c->outcome_reason, "verifier exited %d",
              c->verify_res.exit_code);

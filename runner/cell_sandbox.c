@@ -18,7 +18,9 @@
 #include "sandbox/caps.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define AGENT_LOG_MAX (2 << 20)
+/* Every output a hostile command controls is kept as its first and last
+ * MiB: agent.log, and the verifier's stdout and stderr (in verify.log). */
+#define OUTPUT_KEEP ((size_t)1 << 20)
 #define MAX_BINDS 4
 
 static void
@@ -26,23 +28,47 @@ on_agent_output(void *ctx, const char *data, size_t len)
 {
   struct cell *c = ctx;
   cab_asciicast_output(c->cast, data, len);
-  if (c->agent_log_truncated)
-    return;
-  if (c->agent_log_len + len > AGENT_LOG_MAX) {
-    c->agent_log_truncated = true;
-    return;
+  cab_headtail_add(&c->agent_log, data, len);
+}
+
+static void
+on_verify_output(void *ctx, int stream, const char *data, size_t len)
+{
+  struct cell *c = ctx;
+  cab_headtail_add(stream == 1 ? &c->verify_stdout : &c->verify_stderr, data, len);
+}
+
+/* The disk budget of one sandbox: DIR (the workdir or its verify copy),
+ * HOME (may be NULL) and the root's overlay layer, all host directories the
+ * command writes to, together within the task's workdir_budget.  UPPER
+ * holds the layer's path for the run. */
+static void
+disk_budget(const struct cell *c, struct cab_sandbox_config *cfg, const char *dir,
+            const char *home, char *upper, size_t upper_size)
+{
+  struct cab_disk_budget *b = &cfg->disk;
+  b->max_bytes = c->task->budget_bytes;
+  b->max_inodes = c->task->budget_inodes;
+  b->paths[b->n] = dir;
+  b->labels[b->n++] = "workdir";
+  if (home) {
+    b->paths[b->n] = home;
+    b->labels[b->n++] = "the agent's home";
   }
-  if (c->agent_log_len + len + 1 > c->agent_log_cap) {
-    size_t ncap = (c->agent_log_len + len + 1) * 2;
-    char *n = realloc(c->agent_log, ncap);
-    if (n == NULL)
-      return;
-    c->agent_log = n;
-    c->agent_log_cap = ncap;
+  if (cfg->overlay_dir) {
+    snprintf(upper, upper_size, "%s/upper", cfg->overlay_dir);
+    b->paths[b->n] = upper;
+    b->labels[b->n++] = "the root's writable layer";
   }
-  memcpy(c->agent_log + c->agent_log_len, data, len);
-  c->agent_log_len += len;
-  c->agent_log[c->agent_log_len] = '\0';
+}
+
+bool
+cab_cell_workdir_over_budget(struct cell *c)
+{
+  struct cab_disk_budget b = {.paths = {c->work}, .labels = {"workdir"}, .n = 1,
+                              .max_bytes = c->task->budget_bytes,
+                              .max_inodes = c->task->budget_inodes};
+  return cab_disk_budget_check(&b, c->over_budget, sizeof c->over_budget) > 0;
 }
 
 /* The image's Env first (it carries the PATH its tools need), then ours. */
@@ -222,6 +248,9 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
                   writable, 2, err) < 0)
     goto out;
   limits_config(c, &cfg, t->timeout_s);
+  char upper[PATH_MAX + 8];
+  disk_budget(c, &cfg, c->work, c->home, upper, sizeof upper);
+  cab_headtail_init(&c->agent_log, OUTPUT_KEEP);
   cfg.argv = argv;
   cfg.envp = env.v;
   cfg.workdir = a->workdir;
@@ -284,6 +313,8 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
     cab_trace_attr_int(c->trace, run, "exit_code", c->agent_exit_code);
     if (c->agent_res.timed_out)
       cab_trace_attr(c->trace, run, "timed_out", "true");
+    if (c->agent_res.over_budget)
+      cab_trace_attr(c->trace, run, "over_budget", c->agent_res.budget_reason);
   }
   cab_asciicast_close(c->cast);
   c->cast = NULL;
@@ -320,19 +351,6 @@ out:
   return rc;
 }
 
-static char *
-slurp_fd(int fd)
-{
-  char *buf = NULL;
-  size_t len = 0;
-  cab_error ignored = {0};
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  if (cab_read_file_at(AT_FDCWD, path, 16 << 20, &buf, &len, &ignored) < 0)
-    return strdup("");
-  return buf;
-}
-
 int
 cab_cell_run_verify(struct cell *c, cab_error *err)
 {
@@ -360,24 +378,28 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
     return -1;
   }
   limits_config(c, &cfg, t->scorer_timeout_s > 0 ? t->scorer_timeout_s : t->timeout_s);
+  /* The verifier runs the agent's code: the same budget holds for it. */
+  char upper[PATH_MAX + 8];
+  disk_budget(c, &cfg, c->verify, NULL, upper, sizeof upper);
   cfg.argv = argv;
   cfg.envp = env.v;
   cfg.workdir = c->adapter->workdir;
   cfg.binds = binds;
   cfg.n_binds = 1;
 
-  char outp[PATH_MAX], errp[PATH_MAX];
-  snprintf(outp, sizeof outp, "%s/verify.stdout", c->scratch);
-  snprintf(errp, sizeof errp, "%s/verify.stderr", c->scratch);
+  /* stdout and stderr go through pipes into capped captures: no file
+   * grows with what the verifier prints. */
   cleanup_close int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  cleanup_close int out = open(outp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  cleanup_close int errfd = open(errp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (in < 0 || out < 0 || errfd < 0) {
+  if (in < 0) {
     cab_envlist_free(&env);
-    return cab_error_sys(err, "create the verifier's output files");
+    return cab_error_sys(err, "open /dev/null");
   }
-  int fds[3] = {in, out, errfd};
+  int fds[3] = {in, -1, -1};
   cfg.stdio_fds = fds;
+  cab_headtail_init(&c->verify_stdout, OUTPUT_KEEP);
+  cab_headtail_init(&c->verify_stderr, OUTPUT_KEEP);
+  cfg.capture.on_output = on_verify_output;
+  cfg.capture.ctx = c;
   int r = cab_sandbox_run(&cfg, &c->verify_res, &c->verify_err);
   cab_envlist_free(&env);
   cab_trace_end(c->trace, span, 0);
@@ -389,27 +411,33 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   }
   c->verify_ran = true;
   cab_trace_attr_int(c->trace, span, "exit_code", c->verify_res.exit_code);
+  if (c->verify_res.over_budget)
+    cab_trace_attr(c->trace, span, "over_budget", c->verify_res.budget_reason);
   return 0;
 }
 
 /* The verifier's captured output, for verify.log. */
 int
-cab_cell_verify_output(const struct cell *c, char **out, char **errout)
+cab_cell_verify_output(const struct cell *c, char **out, size_t *out_len, char **errout,
+                       size_t *err_len)
 {
-  char outp[PATH_MAX], errp[PATH_MAX];
-  snprintf(outp, sizeof outp, "%s/verify.stdout", c->scratch);
-  snprintf(errp, sizeof errp, "%s/verify.stderr", c->scratch);
-  cleanup_close int o = open(outp, O_RDONLY | O_CLOEXEC);
-  cleanup_close int e = open(errp, O_RDONLY | O_CLOEXEC);
-  *out = o >= 0 ? slurp_fd(o) : strdup("");
-  *errout = e >= 0 ? slurp_fd(e) : strdup("");
-  if (c->verify_err.message[0]) {
-    char line[2300], *joined;
-    if (asprintf(&joined, "%scab: %s\n", *errout,
-                 cab_error_line(&c->verify_err, line, sizeof line)) >= 0) {
-      free(*errout);
-      *errout = joined;
-    }
+  *out = cab_headtail_render(&c->verify_stdout, "verify stdout", out_len);
+  *errout = cab_headtail_render(&c->verify_stderr, "verify stderr", err_len);
+  if (*out == NULL || *errout == NULL)
+    return -1;
+  /* Why the verifier did not finish, when cab knows: one line at the end. */
+  char line[2300];
+  const char *why = c->verify_err.message[0]   ? cab_error_line(&c->verify_err, line, sizeof line)
+                    : c->verify_res.over_budget ? c->verify_res.budget_reason
+                                                : NULL;
+  if (why) {
+    char *joined = malloc(*err_len + strlen(why) + 16);
+    if (joined == NULL)
+      return -1;
+    memcpy(joined, *errout, *err_len);
+    *err_len += (size_t)sprintf(joined + *err_len, "cab: %s\n", why);
+    free(*errout);
+    *errout = joined;
   }
   return 0;
 }

@@ -450,13 +450,45 @@ line_col(const char *text, size_t off, int *line, int *col)
   }
 }
 
+/* workdir_budget? {bytes?, inodes?}: what the workdir may grow to. */
+static int
+parse_budget(struct vctx *c, const cJSON *j, struct cab_task *t)
+{
+  t->budget_bytes = CAB_TASK_BUDGET_BYTES;
+  t->budget_inodes = CAB_TASK_BUDGET_INODES;
+  if (j == NULL)
+    return 0;
+  static const char *const keys[] = {"bytes", "inodes", NULL};
+  if (!cJSON_IsObject(j))
+    return verr(c, "workdir_budget", "must be an object {\"bytes\": N, \"inodes\": N}");
+  if (check_keys(c, j, "workdir_budget.", keys) < 0)
+    return -1;
+  long v;
+  /* Up to 1 TiB and 100M entries: beyond that a snapshot is no longer a
+   * per-cell cost. */
+  if (get(j, "bytes")) {
+    if (get_int(c, j, "bytes", "workdir_budget.bytes", 4096, 1L << 40,
+                "a whole number of bytes from 4096 to 1 TiB", &v) < 0)
+      return -1;
+    t->budget_bytes = v;
+  }
+  if (get(j, "inodes")) {
+    if (get_int(c, j, "inodes", "workdir_budget.inodes", 16, 100000000,
+                "a whole number of files from 16 to 100000000", &v) < 0)
+      return -1;
+    t->budget_inodes = v;
+  }
+  return 0;
+}
+
 static int
 parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct cab_task *t)
 {
   static const char *const keys[] = {
       "task_id", "family", "language", "version", "task_added_date", "source", "summary",
       "max_turns", "timeout_s", "scorer", "ground_truth_files", "expected_refusal",
-      "constraints", "image", "protected_paths", "refusal_documents", "refusal_markers", NULL,
+      "constraints", "image", "protected_paths", "refusal_documents", "refusal_markers",
+      "workdir_budget", NULL,
   };
   if (check_keys(c, root, "", keys) < 0)
     return -1;
@@ -527,6 +559,9 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
   }
 
   if (get_str(c, root, "image", "image", true, &t->image) < 0)
+    return -1;
+
+  if (parse_budget(c, get(root, "workdir_budget"), t) < 0)
     return -1;
 
   const cJSON *pp = get(root, "protected_paths");
@@ -951,26 +986,10 @@ copy_file(int sfd_dir, const char *name, int dfd_dir, mode_t mode, cab_error *er
       openat(dfd_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out < 0)
     return cab_error_sys(err, "create %s", name);
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(in, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return cab_error_sys(err, "read %s", name);
-    }
-    if (n == 0)
-      break;
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = write(out, buf + off, (size_t)(n - off));
-      if (w < 0) {
-        if (errno == EINTR)
-          continue;
-        return cab_error_sys(err, "write %s", name);
-      }
-      off += w;
-    }
-  }
+  /* Holes stay holes: a sparse file costs its data, not its size. */
+  struct stat st;
+  if (fstat(in, &st) < 0 || cab_copy_fd_sparse(in, out, st.st_size) < 0)
+    return cab_error_sys(err, "copy %s", name);
   if (fchmod(out, mode & 0777) < 0)
     return cab_error_sys(err, "chmod %s", name);
   return 0;

@@ -25,7 +25,14 @@
  *   restores nothing, so that an integrity grader can see tampering),
  *   refusal_documents? (default REFUSAL.md, CLARIFY.md, NOTES.md),
  *   refusal_markers? (explicit_refusal | counter_example |
- *   clarifying_question; default [explicit_refusal]).
+ *   clarifying_question; default [explicit_refusal]),
+ *   workdir_budget? {bytes?, inodes?} (default 1 GiB and 100000): what the
+ *   workdir may hold while the agent runs and after; each entry costs the
+ *   larger of its size and its allocated blocks, so a sparse file counts at
+ *   its full size (a snapshot would hash all of it).  Over budget, the
+ *   agent is stopped and the cell is an agent_error, never snapshotted,
+ *   copied or verified; a pristine workdir over it is the task's
+ *   infra_error.
  *
  * Every error is one line naming the file, the field and the reason:
  *   tasks/polyglot/x/task.json: scorer.timeout_s: must be a positive integer
@@ -43,6 +50,9 @@
 #include <stddef.h>
 
 #include "common/error.h"
+
+#define CAB_TASK_BUDGET_BYTES ((long)1 << 30)
+#define CAB_TASK_BUDGET_INODES 100000L
 
 /* Upper bound for task.json. */
 #define CAB_TASK_JSON_MAX (1 << 20)
@@ -82,6 +92,7 @@ struct cab_task {
   struct cab_task_constraint *constraints;
   size_t n_constraints;
   char *image;                            /* NULL: the adapter's default */
+  long budget_bytes, budget_inodes;       /* workdir_budget, defaulted */
   struct cab_task_strv protected_paths;   /* defaulted */
   struct cab_task_strv refusal_documents; /* defaulted */
   struct cab_task_strv refusal_markers;   /* defaulted */

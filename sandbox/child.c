@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "sandbox/caps.h"
 #include "sandbox/netlink.h"
 #include "sandbox/protocol.h"
@@ -64,9 +65,9 @@ setup_failed(int sync_fd, const cab_error *err)
 }
 
 static int
-send_fd(int sock, int fd)
+send_fd(int sock, int type, int value, int fd)
 {
-  struct cab_msg m = {.type = CAB_MSG_PTY_MASTER};
+  struct cab_msg m = {.type = type, .value = value};
   struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
   char cbuf[CMSG_SPACE(sizeof(int))];
   memset(cbuf, 0, sizeof cbuf);
@@ -228,6 +229,24 @@ wipe_inherited_args(void)
   prctl(PR_SET_NAME, "cab-init");
 }
 
+/* SysV shared memory outlives every mapping (a segment stays after shmdt),
+ * so no watchdog sees it: cap the whole IPC namespace's at the memory
+ * budget.  Best effort: the kernel lets the namespace's owner set these
+ * since 5.17; /proc/sys is still the host's here, but these files act on
+ * the writer's own IPC namespace. */
+static void
+cap_sysv_shm(const struct cab_limits *lim)
+{
+  if (lim->memory_bytes <= 0)
+    return;
+  char v[32];
+  cab_error ignored = {0};
+  snprintf(v, sizeof v, "%lld", (long long)(lim->memory_bytes / sysconf(_SC_PAGESIZE)));
+  cab_write_file_at(AT_FDCWD, "/proc/sys/kernel/shmall", v, &ignored);
+  snprintf(v, sizeof v, "%lld", (long long)lim->memory_bytes);
+  cab_write_file_at(AT_FDCWD, "/proc/sys/kernel/shmmax", v, &ignored);
+}
+
 __attribute__((noreturn)) void
 cab_child_main(const struct cab_child_args *a)
 {
@@ -255,6 +274,7 @@ cab_child_main(const struct cab_child_args *a)
     cab_error_sys(&err, "unshare the cgroup namespace");
     setup_failed(sync_fd, &err);
   }
+  cap_sysv_shm(&cfg->limits);
   /* The host objects are opened with cab's own host ids (as root, a
    * workdir under a 0700 scratch directory is reachable), then, when the
    * sandbox maps to other ids, we become those before building the root:
@@ -265,6 +285,19 @@ cab_child_main(const struct cab_child_args *a)
       (a->take_mapped_ids && take_mapped_ids(cfg, sync_fd, &err) < 0) ||
       cab_mounts_build_root(cfg, fds, &err) < 0)
     setup_failed(sync_fd, &err);
+  if (a->rlimit_memory) {
+    /* Without a memory cgroup nothing charges tmpfs pages to the sandbox:
+     * the supervisor's watchdog statfs()es these mounts through the fds
+     * (its view of /proc/PID/root would follow a chroot'ed command). */
+    static const char *const tmpfs[] = {"/tmp", "/dev/shm"};
+    for (int i = 0; i < 2; i++) {
+      cleanup_close int t = open(tmpfs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (t >= 0 && send_fd(sync_fd, CAB_MSG_TMPFS, i, t) < 0) {
+        cab_error_sys(&err, "pass %s to the supervisor", tmpfs[i]);
+        setup_failed(sync_fd, &err);
+      }
+    }
+  }
   const char *hostname = cfg->hostname ? cfg->hostname : "cab";
   if (sethostname(hostname, strlen(hostname)) < 0) {
     cab_error_sys(&err, "sethostname %s", hostname);
@@ -316,7 +349,7 @@ cab_child_main(const struct cab_child_args *a)
       setup_failed(sync_fd, &err);
     }
     tty_slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
-    if (tty_slave < 0 || send_fd(sync_fd, master) < 0) {
+    if (tty_slave < 0 || send_fd(sync_fd, CAB_MSG_PTY_MASTER, 0, master) < 0) {
       cab_error_sys(&err, "pass the pty to the supervisor");
       setup_failed(sync_fd, &err);
     }

@@ -294,8 +294,25 @@ mask_paths(int rootfd, int devnull, cab_error *err)
   return 0;
 }
 
+/* The size of a writable tmpfs: DEFAULT_BYTES, or the memory budget when
+ * that is smaller.  tmpfs pages are memory: a tmpfs larger than the budget
+ * could only be filled by going over it.  Inodes too cost memory that no
+ * byte count shows (about a KiB each), so they are capped in proportion. */
+static void
+tmpfs_options(const struct cab_limits *lim, int64_t default_bytes, const char *mode, char *buf,
+              size_t size)
+{
+  int64_t bytes = default_bytes;
+  if (lim->memory_bytes > 0 && lim->memory_bytes < bytes)
+    bytes = lim->memory_bytes;
+  int64_t inodes = bytes / 4096 > 4096 ? bytes / 4096 : 4096;
+  snprintf(buf, size, "mode=%s,size=%lld,nr_inodes=%lld", mode, (long long)bytes,
+           (long long)inodes);
+}
+
 static int
-setup_dev(int rootfd, bool create, const int devfds[6], cab_error *err)
+setup_dev(int rootfd, bool create, const int devfds[6], const struct cab_limits *lim,
+          cab_error *err)
 {
   /* tmpfs: mknod is impossible in a user namespace, so nodes are bound in. */
   if (mount_fs_at(rootfd, "/dev", create, "tmpfs", MS_NOSUID | MS_NOEXEC,
@@ -311,8 +328,10 @@ setup_dev(int rootfd, bool create, const int devfds[6], cab_error *err)
   if (mount_fs_at(rootfd, "/dev/pts", true, "devpts", MS_NOSUID | MS_NOEXEC,
                   "newinstance,ptmxmode=0666,mode=0620", err) < 0)
     return -1;
-  if (mount_fs_at(rootfd, "/dev/shm", true, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  "mode=1777,size=65536k", err) < 0)
+  char shmopts[96];
+  tmpfs_options(lim, (int64_t)64 << 20, "1777", shmopts, sizeof shmopts);
+  if (mount_fs_at(rootfd, "/dev/shm", true, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shmopts,
+                  err) < 0)
     return -1;
   cleanup_close int devfd = openat2_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY);
   if (devfd < 0)
@@ -592,12 +611,12 @@ cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_hos
 
   if (setup_proc(rootfd, false, fds->dev[0], err) < 0)
     return -1;
-  if (setup_dev(rootfd, false, fds->dev, err) < 0)
+  if (setup_dev(rootfd, false, fds->dev, &cfg->limits, err) < 0)
     return -1;
-  char tmpopts[64];
-  snprintf(tmpopts, sizeof tmpopts, "mode=1777,size=%lld",
-           (long long)(cfg->limits.tmpfs_bytes > 0 ? cfg->limits.tmpfs_bytes
-                                                   : (int64_t)512 << 20));
+  char tmpopts[96];
+  tmpfs_options(&cfg->limits,
+                cfg->limits.tmpfs_bytes > 0 ? cfg->limits.tmpfs_bytes : (int64_t)512 << 20,
+                "1777", tmpopts, sizeof tmpopts);
   if (mount_fs_at(rootfd, "/tmp", false, "tmpfs", MS_NOSUID | MS_NODEV, tmpopts, err) < 0)
     return -1;
   /* sysfs needs a network namespace owned by our user namespace, which we

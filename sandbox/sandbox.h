@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "sandbox/diskwatch.h"
 #include "sandbox/gateway.h"
 #include "sandbox/limits.h"
 #include "sandbox/seccomp.h"
@@ -64,6 +65,16 @@ struct cab_sandbox_config {
     unsigned short rows, cols;  /* initial size when our stdin is no tty */
   } tty_io;
   int kill_grace_ms;          /* after forwarding SIGINT/SIGTERM; default 3000 */
+  bool no_cgroup;             /* limits by rlimits and the watchdogs only, as
+                                 for a user without a writable cgroup */
+  struct cab_disk_budget disk; /* host directories to keep within a budget */
+  struct {
+    /* When set, the command's stdout (STREAM 1) and stderr (2) are pipes
+     * drained by the supervisor into this callback, so that their size is
+     * the caller's to cap (stdio_fds[1] and [2] are then ignored). */
+    void (*on_output)(void *ctx, int stream, const char *data, size_t len);
+    void *ctx;
+  } capture;
 };
 
 struct cab_sandbox_result {
@@ -76,6 +87,10 @@ struct cab_sandbox_result {
   enum cab_limit_mech memory, pids, cpu;
   char cgroup_mode[16];      /* host cgroup mode, for reports */
   char degraded[512];        /* why limits were degraded, "" if not */
+  bool over_budget;          /* the disk budget's watchdog killed the tree */
+  char budget_reason[256];   /* "workdir over budget: 20.0 GiB > 1.0 GiB" */
+  char memory_how[160];      /* what enforced memory, in words */
+  char disk_how[160];        /* what enforced the disk budget, in words */
 };
 
 /* The unprivileged host id root's host-rootfs sandboxes run as: the

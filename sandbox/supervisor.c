@@ -36,7 +36,7 @@ struct clone3_args {
 
 #define NS_FLAGS                                                                             \
   (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
-#define WATCHDOG_INTERVAL_MS 10
+#define CAPTURE_CHUNK 65536
 
 struct watch {
   pid_t init;
@@ -48,6 +48,15 @@ struct watch {
   struct cab_cgroup *cg;
   bool mem_watchdog;
   int64_t mem_limit;
+  const struct cab_disk_budget *disk; /* NULL: none */
+  int64_t disk_next_ns;
+  int64_t mem_next_ns;   /* next memory sample */
+  bool over_budget;
+  char budget_reason[256];
+  int cap_fd[2];         /* read ends of the captured stdout, stderr; -1 */
+  int tmpfs_fd[2];       /* the sandbox's /tmp and /dev/shm (O_PATH); -1 */
+  void (*on_output)(void *ctx, int stream, const char *data, size_t len);
+  void *cap_ctx;
   int64_t deadline_ns;   /* 0: none */
   int64_t grace_ns;      /* 0: no kill pending */
   int grace_ms;
@@ -158,6 +167,17 @@ recv_msg(struct watch *w)
       memcpy(&w->pty_master, CMSG_DATA(c), sizeof(int));
     break;
   }
+  case CAB_MSG_TMPFS: {
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    int fd = -1;
+    if (c && c->cmsg_type == SCM_RIGHTS)
+      memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    if (fd >= 0 && m.value >= 0 && m.value < 2 && w->tmpfs_fd[m.value] < 0)
+      w->tmpfs_fd[m.value] = fd;
+    else if (fd >= 0)
+      close(fd);
+    break;
+  }
   default:
     break;
   }
@@ -210,8 +230,20 @@ poll_timeout_ms(const struct watch *w)
   int ms = next < 0 ? -1 : (int)((next - now + 999999) / 1000000);
   if (ms < 0 && next >= 0)
     ms = 0;
-  if (w->mem_watchdog && !w->killed && (ms < 0 || ms > WATCHDOG_INTERVAL_MS))
-    ms = WATCHDOG_INTERVAL_MS;
+  if (w->mem_watchdog && !w->killed) {
+    int mms = (int)((w->mem_next_ns - now + 999999) / 1000000);
+    if (mms < 0)
+      mms = 0;
+    if (ms < 0 || mms < ms)
+      ms = mms;
+  }
+  if (w->disk && !w->killed) {
+    int dms = (int)((w->disk_next_ns - now + 999999) / 1000000);
+    if (dms < 0)
+      dms = 0;
+    if (ms < 0 || dms < ms)
+      ms = dms;
+  }
   return ms;
 }
 
@@ -225,15 +257,58 @@ check_timers(struct watch *w)
   }
   if (w->grace_ns && now >= w->grace_ns)
     kill_all(w);
-  if (w->mem_watchdog && !w->killed) {
-    int64_t rss = cab_tree_anon_rss(w->init);
-    if (rss > w->peak_rss)
-      w->peak_rss = rss;
-    if (rss > w->mem_limit) {
+  if (w->mem_watchdog && !w->killed && now >= w->mem_next_ns) {
+    struct cab_mem_sample m;
+    cab_tree_memory(w->init, w->tmpfs_fd, &m);
+    if (m.total > w->peak_rss)
+      w->peak_rss = m.total;
+    if (m.total > w->mem_limit) {
       w->watchdog_oom = true;
       kill_all(w);
     }
+    /* A sample costs tens of microseconds per process: with many
+     * processes, sample less often rather than take the core (at most
+     * 5% of it). */
+    int64_t took = cab_now_ns() - now;
+    int64_t every = (int64_t)CAB_WATCHDOG_INTERVAL_MS * 1000000;
+    w->mem_next_ns = now + (took * 20 > every ? took * 20 : every);
   }
+  if (w->disk && !w->killed && now >= w->disk_next_ns) {
+    int64_t t0 = cab_now_ns();
+    if (cab_disk_budget_check(w->disk, w->budget_reason, sizeof w->budget_reason) > 0) {
+      w->over_budget = true;
+      kill_all(w);
+    }
+    /* A big tree within budget must not eat the core it is measured on:
+     * wait at least ten times as long as the walk took. */
+    int64_t took = cab_now_ns() - t0;
+    int64_t every = (int64_t)(w->disk->interval_ms > 0 ? w->disk->interval_ms
+                                                       : CAB_DISK_INTERVAL_MS) * 1000000;
+    w->disk_next_ns = cab_now_ns() + (took * 10 > every ? took * 10 : every);
+  }
+}
+
+/* Move what the captured pipe FD holds to the callback.  Returns false at
+ * end of file (or on an error): the pipe is then closed. */
+static bool
+drain_capture(struct watch *w, int i)
+{
+  char buf[CAPTURE_CHUNK];
+  for (int rounds = 0; rounds < 16; rounds++) {
+    ssize_t n = read(w->cap_fd[i], buf, sizeof buf);
+    if (n > 0) {
+      w->on_output(w->cap_ctx, i + 1, buf, (size_t)n);
+      continue;
+    }
+    if (n < 0 && (errno == EINTR))
+      continue;
+    if (n < 0 && errno == EAGAIN)
+      return true;
+    close(w->cap_fd[i]);
+    w->cap_fd[i] = -1;
+    return false;
+  }
+  return true;
 }
 
 static void
@@ -242,11 +317,14 @@ supervise(struct watch *w)
   bool init_gone = false;
   bool sync_open = true;
   while (!init_gone) {
-    struct pollfd p[4];
+    struct pollfd p[6];
     int n = 0;
     p[n++] = (struct pollfd){.fd = w->sig_fd, .events = POLLIN};
     if (sync_open)
       p[n++] = (struct pollfd){.fd = w->sync_fd, .events = POLLIN};
+    int cap_first = n;
+    for (int i = 0; i < 2; i++)
+      p[n++] = (struct pollfd){.fd = w->cap_fd[i], .events = POLLIN};
     int relay_first = n;
     if (w->relay)
       n += cab_tty_relay_pollfds(w->relay, p + n);
@@ -264,6 +342,9 @@ supervise(struct watch *w)
         if (w->pty_master >= 0 && w->relay == NULL)
           w->relay = cab_tty_relay_new(w->pty_master, &w->tty_opts);
       }
+      for (int i = 0; i < 2; i++)
+        if (w->cap_fd[i] >= 0 && (p[cap_first + i].revents & (POLLIN | POLLHUP | POLLERR)))
+          drain_capture(w, i);
       if (w->relay && relay_first < n)
         cab_tty_relay_service(w->relay, p + relay_first, n - relay_first);
     }
@@ -272,6 +353,18 @@ supervise(struct watch *w)
   }
   while (sync_open && recv_msg(w) > 0)
     ;
+  /* Every writer goes with the pid namespace: read the pipes to EOF (a
+   * writer still being torn down gets a moment, never forever). */
+  for (int i = 0; i < 2; i++)
+    while (w->cap_fd[i] >= 0) {
+      struct pollfd cp = {.fd = w->cap_fd[i], .events = POLLIN};
+      if (poll(&cp, 1, 2000) <= 0) {
+        close(w->cap_fd[i]);
+        w->cap_fd[i] = -1;
+        break;
+      }
+      drain_capture(w, i);
+    }
   if (w->relay)
     cab_tty_relay_drain(w->relay);
 }
@@ -298,6 +391,8 @@ fill_result(struct watch *w, struct cab_sandbox_result *res)
   res->user_ms = (int64_t)w->ru.ru_utime.tv_sec * 1000 + w->ru.ru_utime.tv_usec / 1000;
   res->sys_ms = (int64_t)w->ru.ru_stime.tv_sec * 1000 + w->ru.ru_stime.tv_usec / 1000;
   res->oom_killed = w->watchdog_oom;
+  res->over_budget = w->over_budget;
+  snprintf(res->budget_reason, sizeof res->budget_reason, "%s", w->budget_reason);
   res->peak_memory_bytes = w->mem_watchdog ? w->peak_rss : -1;
   if (w->cg) {
     struct cab_cgroup_stats stats = {.peak_memory_bytes = -1, .cpu_usage_us = -1};
@@ -328,6 +423,24 @@ start_gateway(const struct cab_sandbox_config *cfg, pid_t pid, cab_error *err)
   return 0;
 }
 
+/* What held memory and the disk budget, in words, for the report. */
+static void
+describe_limits(const struct cab_sandbox_config *cfg, struct cab_sandbox_result *res,
+                bool rl_mem)
+{
+  if (rl_mem)
+    snprintf(res->memory_how, sizeof res->memory_how,
+             "watchdog (anon+shmem+memfd+tmpfs, poll %d ms) and RLIMIT_DATA",
+             CAB_WATCHDOG_INTERVAL_MS);
+  else if (res->memory == CAB_MECH_CGROUP_V2)
+    snprintf(res->memory_how, sizeof res->memory_how, "cgroup v2 (memory.max)");
+  else if (res->memory == CAB_MECH_CGROUP_V1)
+    snprintf(res->memory_how, sizeof res->memory_how, "cgroup v1 (memory.limit_in_bytes)");
+  else
+    snprintf(res->memory_how, sizeof res->memory_how, "none");
+  cab_disk_budget_describe(&cfg->disk, res->disk_how, sizeof res->disk_how);
+}
+
 /* Decide, per limit, what enforces it when no cgroup took it. */
 static void
 degrade_limits(const struct cab_sandbox_config *cfg, struct cab_sandbox_result *res,
@@ -339,7 +452,7 @@ degrade_limits(const struct cab_sandbox_config *cfg, struct cab_sandbox_result *
     res->memory = CAB_MECH_RLIMIT;
     *rl_mem = true;
     used += (size_t)snprintf(msg + used, sizeof msg - used,
-                             "memory by RLIMIT_DATA and an RSS watchdog; ");
+                             "memory by a watchdog (anon+shmem+memfd+tmpfs) and RLIMIT_DATA; ");
   }
   if (cfg->limits.pids > 0 && res->pids == CAB_MECH_NONE && used < sizeof msg) {
     /* The kernel exempts the host's root user from RLIMIT_NPROC. */
@@ -387,7 +500,11 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   sigemptyset(&mask);
   bool masked = false;
   bool rl_pids = false, rl_mem = false;
-  struct watch w = {.pty_master = -1, .grace_ms = cfg->kill_grace_ms > 0 ? cfg->kill_grace_ms : 3000};
+  struct watch w = {.pty_master = -1, .grace_ms = cfg->kill_grace_ms > 0 ? cfg->kill_grace_ms : 3000,
+                    .cap_fd = {-1, -1}, .tmpfs_fd = {-1, -1}};
+  int cap_w[2] = {-1, -1};
+  struct cab_sandbox_config child_cfg = *cfg;
+  int child_stdio[3];
 
   /* Check the host paths now, for a clear error before any namespace
    * exists.  The child opens them again inside its own mount namespace:
@@ -401,7 +518,10 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
 
   const struct cab_limits *lim = &cfg->limits;
   char why[600] = "no writable cgroup";
-  if (lim->memory_bytes > 0 || lim->pids > 0 || lim->cpus > 0) {
+  if (cfg->no_cgroup && (lim->memory_bytes > 0 || lim->pids > 0 || lim->cpus > 0)) {
+    snprintf(why, sizeof why, "cgroups not used, as asked");
+    degrade_limits(cfg, res, &rl_pids, &rl_mem, why);
+  } else if (lim->memory_bytes > 0 || lim->pids > 0 || lim->cpus > 0) {
     struct cab_cgroup_host host;
     struct cab_cgroup_paths paths = {.parent = cfg->cgroup_parent};
     cab_error cgerr = {0};
@@ -443,6 +563,26 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     cab_error_sys(err, "socketpair");
     goto out;
   }
+  /* Captured output: the command writes into pipes only we read, so no
+   * file grows with what it prints. */
+  if (cfg->capture.on_output) {
+    for (int i = 0; i < 2; i++) {
+      int p[2];
+      if (pipe2(p, O_CLOEXEC) < 0) {
+        cab_error_sys(err, "create the output pipes");
+        goto out;
+      }
+      w.cap_fd[i] = p[0];
+      cap_w[i] = p[1];
+      fcntl(p[0], F_SETFL, O_NONBLOCK);
+    }
+    child_stdio[0] = cfg->stdio_fds ? cfg->stdio_fds[0] : -1;
+    child_stdio[1] = cap_w[0];
+    child_stdio[2] = cap_w[1];
+    child_cfg.stdio_fds = child_stdio;
+    w.on_output = cfg->capture.on_output;
+    w.cap_ctx = cfg->capture.ctx;
+  }
 
   uid_t host_uid;
   gid_t host_gid;
@@ -459,13 +599,18 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     close(sv[0]);
     close(sig_fd);
     struct cab_child_args args = {
-        .cfg = cfg, .fds = &fds, .sync_fd = sv[1], .filter = filter,
+        .cfg = &child_cfg, .fds = &fds, .sync_fd = sv[1], .filter = filter,
         .rlimit_pids = rl_pids, .rlimit_memory = rl_mem, .take_mapped_ids = mapped_away,
     };
     cab_child_main(&args);
   }
   close(sv[1]);
   sv[1] = -1;
+  for (int i = 0; i < 2; i++)
+    if (cap_w[i] >= 0) {
+      close(cap_w[i]);
+      cap_w[i] = -1;
+    }
 
   w.init = pid;
   w.sync_fd = sv[0];
@@ -473,6 +618,12 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   w.cg = cg;
   w.mem_watchdog = rl_mem;
   w.mem_limit = lim->memory_bytes;
+  if (cfg->disk.n > 0) {
+    w.disk = &cfg->disk;
+    w.disk_next_ns = start + (int64_t)(cfg->disk.interval_ms > 0 ? cfg->disk.interval_ms
+                                                                 : CAB_DISK_INTERVAL_MS) * 1000000;
+  }
+  describe_limits(cfg, res, rl_mem);
   w.tty_opts = (struct cab_tty_options){
       .on_output = cfg->tty_io.on_output, .ctx = cfg->tty_io.ctx, .quiet = cfg->tty_io.quiet,
       .no_input = cfg->tty_io.no_input, .rows = cfg->tty_io.rows, .cols = cfg->tty_io.cols};
@@ -506,6 +657,14 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   ret = 0;
 
 out:
+  for (int i = 0; i < 2; i++) {
+    if (w.tmpfs_fd[i] >= 0)
+      close(w.tmpfs_fd[i]);
+    if (cap_w[i] >= 0)
+      close(cap_w[i]);
+    if (w.cap_fd[i] >= 0)
+      close(w.cap_fd[i]);
+  }
   if (w.relay)
     cab_tty_relay_free(w.relay);
   if (w.pty_master >= 0)

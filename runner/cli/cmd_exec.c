@@ -58,6 +58,8 @@ static const char exec_usage[] =
     "  --seccomp default|unconfined|FILE   FILE: Docker/OCI seccomp JSON\n"
     "  --memory SIZE --pids N --cpus X --timeout SECONDS --tmpfs-size SIZE\n"
     "  --cgroup-parent PATH  a pre-created cgroup to create cells under\n"
+    "  --no-cgroup           no cgroup even where one is writable: limits by rlimits\n"
+    "                        and the memory watchdog, as for a user without one\n"
     "  --tty                 run under a pseudo-terminal\n"
     "  --result FILE         write the run's result as JSON\n"
     "\n"
@@ -319,7 +321,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
     O_ROOTFS = 256, O_HOST_ROOTFS, O_USER, O_HOSTNAME, O_BIND, O_WORKDIR, O_ENV, O_CAP_ADD,
     O_CAP_DROP, O_SECCOMP, O_MEMORY, O_PIDS, O_CPUS, O_TIMEOUT, O_TMPFS, O_TTY, O_RESULT,
     O_CGROUP_PARENT, O_OVERLAY, O_NET, O_ENDPOINT, O_ENDPOINT_WIRE, O_REPLAY_MATCH, O_KEY_ENV, O_MODEL_CALLS, O_RECORD, O_REPLAY,
-    O_MODEL_RETRIES, O_MODEL_TIMEOUT, O_HELP,
+    O_MODEL_RETRIES, O_MODEL_TIMEOUT, O_NO_CGROUP, O_HELP,
   };
   static const struct option longopts[] = {
       {"rootfs", required_argument, 0, O_ROOTFS},
@@ -340,6 +342,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
       {"tty", no_argument, 0, O_TTY},
       {"result", required_argument, 0, O_RESULT},
       {"cgroup-parent", required_argument, 0, O_CGROUP_PARENT},
+      {"no-cgroup", no_argument, 0, O_NO_CGROUP},
       {"overlay", required_argument, 0, O_OVERLAY},
       {"net", required_argument, 0, O_NET},
       {"endpoint", required_argument, 0, O_ENDPOINT},
@@ -409,6 +412,9 @@ again:
     case O_MEMORY:
       if (cab_parse_size(optarg, &c->limits.memory_bytes) < 0 || c->limits.memory_bytes < 4096)
         return usage_error(err, "--memory %s: expected a size such as 512M or 2G", optarg);
+      break;
+    case O_NO_CGROUP:
+      c->no_cgroup = true;
       break;
     case O_TMPFS:
       if (cab_parse_size(optarg, &c->limits.tmpfs_bytes) < 0 || c->limits.tmpfs_bytes < 4096)
@@ -627,6 +633,10 @@ write_result(const char *path, const struct exec_opts *o, const struct cab_sandb
   cJSON_AddStringToObject(lim, "memory", cab_limit_mech_name(r->memory));
   cJSON_AddStringToObject(lim, "pids", cab_limit_mech_name(r->pids));
   cJSON_AddStringToObject(lim, "cpu", cab_limit_mech_name(r->cpu));
+  /* What actually held each limit, in words: "watchdog (anon+shmem+memfd+
+   * tmpfs, poll 10 ms) and RLIMIT_DATA" against "cgroup v1 (...)". */
+  cJSON *how = cJSON_AddObjectToObject(j, "enforced");
+  cJSON_AddStringToObject(how, "memory", r->memory_how[0] ? r->memory_how : "none");
   cJSON_AddStringToObject(j, "cgroup_mode", r->cgroup_mode);
   if (r->degraded[0])
     cJSON_AddStringToObject(j, "degraded", r->degraded);

@@ -14,6 +14,7 @@
  *                           the sandbox to clean up.  Stops at 5000 forks so
  *                           that an uncontained run cannot take the host down.
  *   probe hog MIB [HOLD_SECONDS]
+ *   probe shmfill memfd|sysv|PATH MIB HOLD_SECONDS
  *                           allocate and touch MIB MiB in 1 MiB chunks, then
  *                           hold them for HOLD_SECONDS (default 0)
  *   probe daemon [TAG]      double-fork + setsid a grandchild that sleeps
@@ -80,6 +81,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -1300,6 +1303,76 @@ cmd_hog(int argc, char **argv)
   return 0;
 }
 
+/* probe shmfill memfd|sysv|PATH MIB HOLD_SECONDS: write MIB MiB into a memfd
+ * held only by its fd (never mapped: in no process's RSS), into detached
+ * SysV segments of 1 MiB, or into the file PATH
+ * (on a tmpfs, closed: in no process at all), then hold for HOLD_SECONDS and
+ * exit, so the generator is bounded whatever the sandbox does.  A write
+ * error (ENOSPC on a full tmpfs) ends the filling, not the hold.  Prints
+ * {"written_mib":N,"errno":E}. */
+static int
+cmd_shmfill(int argc, char **argv)
+{
+  static char chunk[1 << 20];
+  long long mib, hold, done = 0;
+  int fd, werr = 0;
+
+  if (argc < 3)
+    die("usage: probe shmfill memfd|sysv|PATH MIB HOLD_SECONDS");
+  mib = parse_num(argv[1], "MiB");
+  hold = parse_num(argv[2], "seconds");
+  if (strcmp(argv[0], "sysv") == 0) {
+    /* 1 MiB SysV segments, written and detached: they stay, mapped by no
+     * one, until the IPC namespace goes. */
+    for (done = 0; done < mib; done++) {
+      int id = shmget(IPC_PRIVATE, 1 << 20, IPC_CREAT | 0600);
+      char *p = id >= 0 ? shmat(id, NULL, 0) : (char *)-1;
+      if (p == (char *)-1) {
+        werr = errno;
+        break;
+      }
+      memset(p, 'x', 1 << 20);
+      shmdt(p);
+    }
+    printf("{\"written_mib\":%lld,\"errno\":%d}\n", done, werr);
+    fflush(stdout);
+    if (hold > 0)
+      sleep_s((unsigned)hold);
+    return 0;
+  }
+  if (strcmp(argv[0], "memfd") == 0)
+    fd = (int)syscall(SYS_memfd_create, "probe-shmfill", 0);
+  else
+    fd = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    die("shmfill: open %s: %s", argv[0], strerror(errno));
+  memset(chunk, 'x', sizeof chunk);
+  for (done = 0; done < mib; done++) {
+    size_t off = 0;
+    while (off < sizeof chunk) {
+      ssize_t n = write(fd, chunk + off, sizeof chunk - off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        werr = errno;
+        break;
+      }
+      off += (size_t)n;
+    }
+    if (werr)
+      break;
+    if ((done + 1) % 64 == 0)
+      fprintf(stderr, "probe shmfill: %lld MiB\n", done + 1);
+  }
+  if (strcmp(argv[0], "memfd") != 0)
+    close(fd);
+  printf("{\"written_mib\":%lld,\"errno\":%d}\n", done, werr);
+  fflush(stdout);
+  if (hold > 0)
+    sleep_s((unsigned)hold);
+  return 0;
+}
+
 static int
 cmd_daemon(void)
 {
@@ -2084,6 +2157,8 @@ main(int argc, char **argv)
     return cmd_forkbomb(argc - 2, argv + 2);
   if (strcmp(cmd, "hog") == 0)
     return cmd_hog(argc - 2, argv + 2);
+  if (strcmp(cmd, "shmfill") == 0)
+    return cmd_shmfill(argc - 2, argv + 2);
   if (strcmp(cmd, "daemon") == 0)
     return cmd_daemon();
   if (strcmp(cmd, "env") == 0)

@@ -316,6 +316,8 @@ test_parse_defaults_and_errors(void **state)
   assert_int_equal(t->refusal_markers.n, 1);
   assert_string_equal(t->refusal_markers.v[0], "explicit_refusal");
   assert_string_equal(t->protected_paths.v[0], "tests/**");
+  assert_int_equal(t->budget_bytes, 1L << 30); /* workdir_budget's defaults */
+  assert_int_equal(t->budget_inodes, 100000);
   /* Tree operations need a directory. */
   assert_int_equal(cab_task_copy_workdir(t, "/tmp/nowhere-cab", &err), -1);
   cab_task_free(t);
@@ -338,6 +340,37 @@ test_parse_defaults_and_errors(void **state)
   assert_string_equal(err.message, "x.json: max_turns: must be a positive integer");
   assert_int_equal(cab_task_parse("{}", 2, "x.json", NULL, &t, &err), -1);
   assert_string_equal(err.message, "x.json: task_id: missing");
+
+  /* workdir_budget: either field alone, each validated, nothing else. */
+  static const struct {
+    const char *budget, *error; /* error NULL: parses */
+    long bytes, inodes;
+  } budgets[] = {
+      {"{\"bytes\":2147483648}", NULL, 2147483648L, 100000},
+      {"{\"inodes\":5000}", NULL, 1L << 30, 5000},
+      {"{\"bytes\":10}", "x.json: workdir_budget.bytes: must be a whole number of bytes from "
+                          "4096 to 1 TiB", 0, 0},
+      {"{\"inodes\":1.5}", "x.json: workdir_budget.inodes: must be a whole number of files "
+                            "from 16 to 100000000", 0, 0},
+      {"{\"files\":1}", "x.json: workdir_budget.files: unknown field", 0, 0},
+      {"\"1G\"", "x.json: workdir_budget: must be an object {\"bytes\": N, \"inodes\": N}", 0, 0},
+  };
+  for (size_t i = 0; i < sizeof budgets / sizeof *budgets; i++) {
+    char text[2048];
+    snprintf(text, sizeof text, "%.*s,\"workdir_budget\":%s}", (int)strlen(json) - 1, json,
+             budgets[i].budget);
+    int r = cab_task_parse(text, strlen(text), "x.json", NULL, &t, &err);
+    if (budgets[i].error == NULL) {
+      if (r < 0)
+        fail_msg("%s: %s", budgets[i].budget, err.message);
+      assert_int_equal(t->budget_bytes, budgets[i].bytes);
+      assert_int_equal(t->budget_inodes, budgets[i].inodes);
+      cab_task_free(t);
+    } else {
+      assert_int_equal(r, -1);
+      assert_string_equal(err.message, budgets[i].error);
+    }
+  }
 }
 
 static void
