@@ -15,6 +15,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/stopsig.h"
 #include "rootfs/rootfs_cache.h"
 #include "rootfs/unpack.h"
 #include "runner/cell_internal.h"
@@ -54,6 +55,23 @@ remove_tree(const char *path)
     return -1;
   cab_error ignored = {0};
   return cab_unpack_remove_tree(fd, slash + 1, &ignored);
+}
+
+/* A stop signal (^C, kill) ends the cell without a record: a half-run cell
+ * is no measurement, and scoring it as a fail or an agent_error would be a
+ * false result.  SEEN is the one a sandbox's supervisor took while the agent
+ * or verifier ran; else one may be pending (we block them, cab_cell_run). */
+static bool
+interrupted(int seen, const char *phase, cab_error *err)
+{
+  int sig = seen ? seen : cab_stopsig_take();
+  if (sig == 0)
+    return false;
+  const char *name = sigabbrev_np(sig);
+  cab_error_set(err, 0, "interrupted by SIG%s during %s: nothing recorded", name ? name : "?",
+                phase);
+  err->exit_code = 128 + sig;
+  return true;
 }
 
 /* The image: resolved in the store (pulled when missing) and unpacked once
@@ -348,6 +366,10 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   snprintf(c.tokens_source, sizeof c.tokens_source, "not recorded");
   int rc = -1;
   struct cab_snapshot_store *snapstore = NULL;
+  /* Stop signals wait for the next step boundary, and the cell ends there
+   * with its sandboxes killed and its scratch and staging removed. */
+  sigset_t oldmask;
+  cab_stopsig_block(&oldmask);
 
   /* Everything that can be wrong with the request is found before any
    * work: unknown TUI or task, bad ids. */
@@ -376,7 +398,8 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   c.started_ns = cab_wall_ns();
   cab_iso8601_us(c.started_ns, c.started_at, sizeof c.started_at);
   c.root_span = cab_trace_begin(c.trace, "cell", c.cell_id, -1, c.started_ns);
-  if (make_dirs(&c, err) < 0 || (host && collect_masks(&c, tasks_dir, err) < 0))
+  if (interrupted(0, "setup", err) || make_dirs(&c, err) < 0 ||
+      (host && collect_masks(&c, tasks_dir, err) < 0))
     goto out;
 
   /* 1. image */
@@ -389,6 +412,9 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
     snprintf(c.outcome_reason, sizeof c.outcome_reason, "image: %s",
              cab_error_line(&phase_err, line, sizeof line));
   }
+
+  if (interrupted(0, "the image unpack", err))
+    goto out;
 
   /* 2. the task's workdir, fresh; the prompt is its README.md */
   char name[600];
@@ -413,7 +439,8 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   snprintf(snapdir, sizeof snapdir, "%s/snapshots", c.scratch);
   struct cab_snapshot before = {0}, after = {0};
   if (cab_snapshot_store_open(snapdir, c.work, &snapstore, err) < 0 ||
-      snapshots(&c, snapstore, "before", &before, err) < 0)
+      snapshots(&c, snapstore, "before", &before, err) < 0 ||
+      interrupted(0, "the task setup", err))
     goto out;
 
   /* 4. what the adapter applies (its config files; no plugins yet) */
@@ -430,6 +457,8 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
              cab_error_line(&phase_err, line, sizeof line));
     c.agent_exit_code = CAB_EXIT_RUNNER;
   }
+  if (interrupted(c.agent_res.interrupted, "the agent run", err))
+    goto out;
   if (c.model.model_calls > 0)
     snprintf(c.tokens_source, sizeof c.tokens_source, "proxy");
   model_call_spans(&c);
@@ -450,7 +479,9 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
     goto out;
 
   /* 7. verify in a fresh sandbox, protected paths restored */
-  if (setup_ok && !over && cab_cell_run_verify(&c, err) < 0)
+  if (interrupted(0, "the snapshot", err) ||
+      (setup_ok && !over && cab_cell_run_verify(&c, err) < 0) ||
+      interrupted(c.verify_res.interrupted, "the verification", err))
     goto out;
   if (!setup_ok || over)
     c.verify_res.exit_code = CAB_EXIT_RUNNER;
@@ -473,6 +504,7 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   cab_trace_end(c.trace, c.root_span, c.ended_ns);
   /* The commit point: nothing is published that holds the real key. */
   if (cab_cell_write_record(&c, err) < 0 || cab_cell_redact_key(&c, true, err) < 0 ||
+      interrupted(0, "the scoring", err) ||
       publish(&c, err) < 0)
     goto out;
   c.staging[0] = '\0';
@@ -484,5 +516,10 @@ out:
     cab_error_prefix(err, "cell %s", c.cell_id);
   cab_snapshot_store_close(snapstore);
   cell_free(&c);
+  /* Decided: a signal that comes after the last check changes nothing (the
+   * cell is published, or the error already says why not). */
+  while (cab_stopsig_take() != 0)
+    ;
+  cab_stopsig_restore(&oldmask);
   return rc;
 }

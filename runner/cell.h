@@ -51,9 +51,16 @@ struct cab_cell_summary {
   int64_t total_tokens;
 };
 
+/* run-cell's exit code for a cell recorded as infra_error: the cell is
+ * written but is no measurement, so a CI must not read it as one (0) nor as
+ * cab failing (125).  3: below podman's 125-127 and the shells' 128+N, and
+ * clear of 1 (any failure) and 2 (usage errors, by convention). */
+#define CAB_CELL_EXIT_INFRA 3
+
 /* Run the cell.  Returns 0 when a cell.json was written (whatever its
  * outcome), -1 with ERR when not even that was possible (bad options, an
- * unknown TUI or task...). */
+ * unknown TUI or task...) or when a stop signal interrupted it (ERR's
+ * exit_code is then 128+N; nothing is recorded, nothing left behind). */
 int cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab_error *err);
 
 /* The "Per-axis scores" strip, as the cell page shows it. */

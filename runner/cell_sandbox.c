@@ -405,7 +405,9 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   cab_trace_end(c->trace, span, 0);
   if (r < 0) {
     /* The verifier could not start: record it as a failed verification. */
+    int stop = c->verify_res.interrupted;
     memset(&c->verify_res, 0, sizeof c->verify_res);
+    c->verify_res.interrupted = stop;
     c->verify_res.exit_code = c->verify_err.exit_code ? c->verify_err.exit_code : 125;
     cab_trace_status(c->trace, span, 0, c->verify_err.message);
   }

@@ -82,6 +82,9 @@ struct cab_sandbox_result {
   int signal;                /* 0 unless killed by a signal */
   bool timed_out;
   bool oom_killed;
+  int interrupted;           /* the first SIGINT/SIGTERM/SIGHUP/SIGQUIT we
+                                received (and forwarded) while it ran, else 0:
+                                the caller decides whether the run counts */
   int64_t wall_ms, user_ms, sys_ms;
   int64_t peak_memory_bytes; /* -1 when unknown */
   enum cab_limit_mech memory, pids, cpu;

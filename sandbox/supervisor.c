@@ -60,6 +60,7 @@ struct watch {
   int64_t deadline_ns;   /* 0: none */
   int64_t grace_ns;      /* 0: no kill pending */
   int grace_ms;
+  int interrupted;       /* first stop signal received, 0: none */
   bool killed;
   /* from init */
   bool got_exit;
@@ -197,6 +198,8 @@ on_signal(struct watch *w)
         cab_tty_relay_resize(w->relay);
       continue;
     }
+    if (w->interrupted == 0)
+      w->interrupted = sig;
     if (w->grace_ns != 0) {
       /* Asked twice: stop waiting. */
       kill_all(w);
@@ -643,6 +646,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
 
   supervise(&w);
   res->wall_ms = (cab_now_ns() - start) / 1000000;
+  res->interrupted = w.interrupted;
 
   if (w.setup_failed) {
     cab_error_set(err, 0, "sandbox setup failed: %s", w.text);

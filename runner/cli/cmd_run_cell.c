@@ -34,7 +34,12 @@ static const char run_cell_usage[] =
     "  --scoring PROFILE    codingagentbench-v0.1 (default) or cab-v1, or a file\n"
     "  --model-retries N    retry 429/5xx/connect failures N times\n"
     "  --memory SIZE --pids N --cpus X   limits (default 4G, 4096, none)\n"
-    "  --verbose            show the agent's terminal while it runs\n";
+    "  --verbose            show the agent's terminal while it runs\n"
+    "\n"
+    "Exit status: 0 when the cell is a measurement (pass, fail, timeout,\n"
+    "agent_error), 3 when it was recorded as infra_error, 125 when no cell\n"
+    "could be run (bad options, setup problems), 128+N when signal N\n"
+    "interrupted it (nothing is recorded then).\n";
 
 int
 cab_cmd_run_cell(int argc, char **argv)
@@ -167,5 +172,6 @@ cab_cmd_run_cell(int argc, char **argv)
   printf("%s/cell.json\n", sum.cell_dir);
   if (strcmp(sum.outcome, "pass") != 0 && strcmp(sum.outcome, "fail") != 0)
     fprintf(stderr, "cab: cell %s: %s\n", sum.outcome, sum.outcome_reason);
-  return 0;
+  /* pass, fail, timeout and agent_error are measurements: 0. */
+  return strcmp(sum.outcome, "infra_error") == 0 ? CAB_CELL_EXIT_INFRA : 0;
 }

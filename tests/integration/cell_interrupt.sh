@@ -1,0 +1,90 @@
+#!/bin/bash
+# An interrupted cab run-cell records nothing (issue 10, finding 11).
+#
+# A generated agent (CAB_ADAPTERS_DIR) that touches a marker in its workdir
+# and then sleeps, and a generated task whose verifier touches a marker and
+# then sleeps.  For SIGINT and SIGTERM, in the agent phase and in the verify
+# phase: start the cell, wait for the phase's marker (never for a time),
+# send the signal, and check that cab exits 128+N with one line on stderr,
+# that no cell.json and no .staging-* is under --out, that no cab-cell-*
+# scratch is left in TMPDIR, and that no sandboxed process is left.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
+command -v jq >/dev/null 2>&1 || skip "jq not installed (make deps)"
+[ -x "$CAB" ] || bail "cab binary not found at $CAB (run make)"
+setup_cab_home
+unset CAB_ENDPOINT CAB_KEY CAB_TASKS_DIR
+
+M=$(marker sleeper)
+at_exit "kill_marker $M"
+
+# The agent: marks that it runs, then waits to be stopped.
+export CAB_ADAPTERS_DIR=$T/adapters
+mkdir -p "$CAB_ADAPTERS_DIR"
+jq -n --arg m "$M" '{schema: "cab.adapter/v1", tui: "sleeper", builtin: "nop", wire: "none",
+  argv: ["/bin/sh", "-c", ("touch {workdir}/.agent-running; sleep 600; : " + $m)]}' \
+  >"$CAB_ADAPTERS_DIR/sleeper.json"
+cp "$SRC_DIR/runner/adapters/nop.json" "$CAB_ADAPTERS_DIR/"
+
+# The task: shell-word-count, with a verifier that marks and waits.
+TASKS=$T/tasks
+mkdir -p "$TASKS/polyglot"
+cp -a "$SRC_DIR/tasks/polyglot/shell-word-count" "$TASKS/polyglot/"
+jq --arg m "$M" '.scorer.command = ("touch .verify-running; sleep 600; : " + $m) | .scorer.timeout_s = 600' \
+  "$SRC_DIR/tasks/polyglot/shell-word-count/task.json" >"$TASKS/polyglot/shell-word-count/task.json"
+
+# interrupt PHASE SIGNAL TUI MARKER-GLOB
+n=0
+interrupt() {
+  local phase=$1 sig=$2 tui=$3 glob=$4 out pid i seen="" rc code
+  n=$((n + 1))
+  out=$T/out-$n
+  code=$((128 + $(kill -l "$sig")))
+  say "+ cab run-cell --tui $tui ... &   (SIG$sig in the $phase phase)"
+  # Job control: a background job of a script otherwise starts with SIGINT
+  # ignored, and a ^C must reach cab as it does from a terminal.
+  set -m
+  "$CAB" run-cell --tui "$tui" --model cab/none --task polyglot/shell-word-count --host-rootfs \
+    --tasks-dir "$TASKS" --sweep-id s --out "$out" >"$T/int-$n.out" 2>"$T/int-$n.err" </dev/null &
+  pid=$!
+  set +m
+  for i in $(seq 1200); do
+    # shellcheck disable=SC2086 # the glob is meant to expand
+    seen=$(ls -d $TMPDIR/cab-cell-*/$glob 2>/dev/null | head -n1)
+    [ -n "$seen" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [ -z "$seen" ]; then
+    fail "$phase/SIG$sig: the $phase phase never started (stderr: $(head -c 300 "$T/int-$n.err" | tr '\n' '|'))"
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return
+  fi
+  pass "$phase/SIG$sig: the $phase phase is running"
+  kill -"$sig" "$pid"
+  # A cab that does not stop fails the test instead of hanging it.
+  (sleep 60 && kill -KILL "$pid") 2>/dev/null &
+  local guard=$!
+  wait "$pid"
+  rc=$?
+  kill "$guard" 2>/dev/null
+  wait "$guard" 2>/dev/null
+  assert_eq "$rc" "$code" "$phase/SIG$sig: run-cell exits 128+N"
+  assert_eq "$(wc -l <"$T/int-$n.err")" 1 "$phase/SIG$sig: one line on stderr"
+  assert_match "$(cat "$T/int-$n.err")" "^cab: .*interrupted by SIG$sig.*nothing recorded" \
+    "$phase/SIG$sig: stderr says the cell was interrupted"
+  assert_eq "$(find "$out" -name cell.json 2>/dev/null | wc -l)" 0 "$phase/SIG$sig: no cell.json under --out"
+  assert_eq "$(find "$out" -name '.staging-*' 2>/dev/null | wc -l)" 0 "$phase/SIG$sig: no staging directory left"
+  assert_eq "$(find "$TMPDIR" -maxdepth 1 -name 'cab-cell-*' | wc -l)" 0 "$phase/SIG$sig: no cab-cell-* scratch left"
+  assert_eq "$(pids_with_marker "$M" | tr '\n' ' ')" "" "$phase/SIG$sig: no sandboxed process left"
+}
+
+interrupt agent INT sleeper 'work/.agent-running'
+interrupt agent TERM sleeper 'work/.agent-running'
+interrupt verify INT nop 'verify/.verify-running'
+interrupt verify TERM nop 'verify/.verify-running'
+
+finish
