@@ -1,16 +1,26 @@
 #include "common/stopsig.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <time.h>
 
+bool
+cab_stopsig_ignored(int sig)
+{
+  struct sigaction sa;
+  return sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+}
+
+/* The stop signals we were not told to ignore: under nohup a closed
+ * terminal's SIGHUP must not stop the run. */
 static void
 stop_set(sigset_t *set)
 {
+  static const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
   sigemptyset(set);
-  sigaddset(set, SIGINT);
-  sigaddset(set, SIGTERM);
-  sigaddset(set, SIGHUP);
-  sigaddset(set, SIGQUIT);
+  for (size_t i = 0; i < sizeof stops / sizeof *stops; i++)
+    if (!cab_stopsig_ignored(stops[i]))
+      sigaddset(set, stops[i]);
 }
 
 int

@@ -9,6 +9,11 @@
 #define CAB_COMMON_STOPSIG_H
 
 #include <signal.h>
+#include <stdbool.h>
+
+/* SIG's disposition is SIG_IGN (nohup, a non-interactive shell's
+ * background job): it asks nothing of us. */
+bool cab_stopsig_ignored(int sig);
 
 /* Block the stop signals; OLD receives the previous mask. */
 int cab_stopsig_block(sigset_t *old);

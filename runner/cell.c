@@ -64,7 +64,7 @@ remove_tree(const char *path)
 static bool
 interrupted(int seen, const char *phase, cab_error *err)
 {
-  int sig = seen ? seen : cab_stopsig_take();
+  int sig = seen && !cab_stopsig_ignored(seen) ? seen : cab_stopsig_take();
   if (sig == 0)
     return false;
   const char *name = sigabbrev_np(sig);
