@@ -262,7 +262,7 @@ rescore cell-hang
 # A port that was free a moment ago (bound, then closed).
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 agent_cell cell-dead polyglot/shell-word-count --image "$IMAGE" --endpoint "http://127.0.0.1:$port/v1"
-assert_rc 0 "cell-dead: cab run-cell exits 0 (the cell is recorded)"
+assert_rc 3 "cell-dead: cab run-cell exits 3 (the cell is recorded, as infra_error)"
 f=$CELL/cell.json
 assert_json '.outcome' infra_error "$f" "cell-dead: outcome infra_error ($(jget .outcome_reason "$f"))"
 assert_json '[.model.ok, .scorers.pass_rate.pass, .scorers.tokens.total_tokens]' '[0,0,0]' "$f" \

@@ -136,7 +136,7 @@ say "# leftovers: $(find "$OUT" -mindepth 1 -maxdepth 6 -name '.staging-*' -prin
 # is quick: infra_error) must survive a killed rerun untouched.
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 9)
 run_cab "$T/prev" "${AGENT[@]}" --endpoint "http://127.0.0.1:$port/v1"
-assert_rc 0 "a previous cell at the same path is written"
+assert_rc 3 "a previous cell at the same path is written (infra_error: exit 3)"
 [ -f "$CELL/cell.json" ] || bail "no previous cell.json at $CELL"
 (cd "$CELL" && find . -type f -exec sha256sum {} + | sort -k2) >"$T/prev.sums"
 kill_mid_agent "rerun over a complete cell"
