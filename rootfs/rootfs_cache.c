@@ -11,6 +11,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "rootfs/store_write.h"
 
 int
 cab_rootfs_unpack_into(cab_store *s, const cab_image *img, int dir_fd, bool strip_setid,
@@ -51,6 +52,10 @@ cab_rootfs_ensure(cab_store *s, const cab_image *img, char *path, size_t size, b
   *cached = false;
   if (cab_store_rootfs_path(s, img->digest, path, size, err) < 0)
     return -1;
+  /* Every run that may unpack clears what killed unpacks left (up to a
+   * whole image each), not only the next unpack of the same image. */
+  cab_error ignored_reap = {0};
+  cab_store_reap_unpacks(s, &ignored_reap);
   if (is_complete(path)) {
     *cached = true;
     return 0;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "rootfs/store_internal.h"
 
 struct digest_set {
@@ -103,6 +104,7 @@ sweep_blobs(const cab_store *s, const struct digest_set *keep, cab_gc_report *re
       return cab_error_sys(err, "remove blob %s/%s", s->blobs, de->d_name);
     rep->blobs_removed++;
     rep->bytes_freed += st.st_size;
+    rep->blob_bytes_freed += st.st_size;
   }
   return 0;
 }
@@ -119,6 +121,67 @@ try_lock(int dirfd, const char *name, int *fd)
     return 1;
   close(*fd);
   *fd = -1;
+  return 0;
+}
+
+/* An unpack's temporary tree .tmp-H-PID is stale unless an unpack of H
+ * runs, i.e. unless H.unpack.lock is held (pids do not matter: the lock is
+ * released when its holder dies).  Removed with the lock held, so that no
+ * unpack of H starts meanwhile.  1: removed, 0: kept, -1: error. */
+/* For the report: what DIR/NAME took on disk (common/fsutil.h). */
+static int64_t
+tree_bytes(const char *dir, const char *name)
+{
+  char p[PATH_MAX];
+  struct cab_tree_usage u = {0};
+  if ((size_t)snprintf(p, sizeof p, "%s/%s", dir, name) < sizeof p)
+    cab_tree_usage(p, 0, 0, &u);
+  return u.bytes;
+}
+
+static int
+reap_unpack_tmp(const char *dir, int dfd, const char *name, const char *hex, cab_gc_report *rep,
+                cab_error *err)
+{
+  char ulock[100];
+  snprintf(ulock, sizeof ulock, "%s.unpack.lock", hex);
+  cleanup_close int ufd = -1;
+  if (!try_lock(dfd, ulock, &ufd))
+    return 0;
+  int64_t bytes = rep ? tree_bytes(dir, name) : 0;
+  if (cab_rm_rf_at(dfd, name, err) < 0)
+    return -1;
+  if (rep) {
+    rep->unpacks_removed++;
+    rep->bytes_freed += bytes;
+  }
+  return 1;
+}
+
+static bool
+unpack_tmp_name(const char *n, char hex[65])
+{
+  if (strncmp(n, ".tmp-", 5) != 0 || strlen(n) <= 5 + 64)
+    return false;
+  snprintf(hex, 65, "%.64s", n + 5);
+  return is_hex64(hex);
+}
+
+int
+cab_store_reap_unpacks(const cab_store *s, cab_error *err)
+{
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/rootfs", s->home);
+  cleanup_dir DIR *d = opendir(path);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : cab_error_sys(err, "open %s", path);
+  struct dirent *de;
+  char hex[65];
+  while ((de = readdir(d)) != NULL)
+    if (unpack_tmp_name(de->d_name, hex) &&
+        reap_unpack_tmp(path, dirfd(d), de->d_name, hex, NULL, err) < 0)
+      return cab_error_prefix(err, "remove %s/%s, left by an interrupted unpack", path,
+                              de->d_name);
   return 0;
 }
 
@@ -156,8 +219,8 @@ sweep_rootfs(const cab_store *s, const struct digest_set *keep, cab_gc_report *r
     snprintf(ulock, sizeof ulock, "%s.unpack.lock", hex);
     cleanup_close int lfd = -1;
     cleanup_close int ufd = -1;
-    if (n[0] == '.') { /* an unpack's temporary tree: stale unless its unpack runs */
-      if (try_lock(dfd, ulock, &ufd) && cab_rm_rf_at(dfd, n, err) < 0)
+    if (n[0] == '.') {
+      if (unpack_tmp_name(n, hex) && reap_unpack_tmp(path, dfd, n, hex, rep, err) < 0)
         return cab_error_prefix(err, "gc: remove %s/%s", path, n);
       continue;
     }
@@ -176,8 +239,10 @@ sweep_rootfs(const cab_store *s, const struct digest_set *keep, cab_gc_report *r
       rep->rootfs_busy++;
       continue;
     }
+    int64_t bytes = tree_bytes(path, hex);
     if (cab_rm_rf_at(dfd, hex, err) < 0)
       return cab_error_prefix(err, "gc: remove rootfs cache %s/%s", path, hex);
+    rep->bytes_freed += bytes;
     unlinkat(dfd, lock, 0);
     unlinkat(dfd, ulock, 0);
     rep->rootfs_removed++;

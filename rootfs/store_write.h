@@ -84,12 +84,18 @@ int cab_store_lookup(const cab_store *s, const char *ref, cab_store_entry *out, 
 
 typedef struct cab_gc_report {
   size_t blobs_removed, rootfs_removed, rootfs_busy;
-  int64_t bytes_freed;
+  size_t unpacks_removed;     /* .tmp trees of interrupted unpacks */
+  int64_t blob_bytes_freed;   /* the blobs' part of BYTES_FREED */
+  int64_t bytes_freed;        /* blobs + rootfs caches + unpack leftovers */
 } cab_gc_report;
 
 /* Drop blobs, staging leftovers and rootfs caches no ref needs.  Takes the
  * use lock exclusively: waits up to WAIT_SECONDS for other cab processes. */
 int cab_store_gc(cab_store *s, int wait_seconds, cab_gc_report *rep, cab_error *err);
+
+/* Remove the trees interrupted unpacks left in the rootfs cache (those
+ * whose unpack lock is free); cheap when there are none: one readdir. */
+int cab_store_reap_unpacks(const cab_store *s, cab_error *err);
 
 /* The annotation keys. */
 #define CAB_ANNOT_REF_NAME "org.opencontainers.image.ref.name"

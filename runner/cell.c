@@ -19,6 +19,7 @@
 #include "rootfs/rootfs_cache.h"
 #include "rootfs/unpack.h"
 #include "runner/cell_internal.h"
+#include "runner/leftovers.h"
 #include "runner/snapshot.h"
 #include "sandbox/preflight.h"
 #include "scorers/scorers.h"
@@ -118,13 +119,32 @@ prepare_image(struct cell *c, const char *ref, cab_error *err)
   return 0;
 }
 
+/* What killed runs left: their scratch (workdir, snapshots, overlay upper
+ * layers: gigabytes) and their staging directories beside this cell.  One
+ * readdir each; only dead owners' directories go (runner/leftovers.h). */
+static void
+reap_leftovers(const struct cell *c)
+{
+  static const char *const scratch[] = {"cab-cell-", "cab-exec-", NULL};
+  static const char *const staging[] = {".staging-", NULL};
+  cab_owned_dirs_reap(cab_scratch_parent(), scratch, false, NULL);
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", c->cell_dir);
+  char *slash = strrchr(parent, '/');
+  if (slash) {
+    *slash = '\0';
+    cab_owned_dirs_reap(parent, staging, false, NULL);
+  }
+}
+
 static int
 make_dirs(struct cell *c, cab_error *err)
 {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(c->scratch, sizeof c->scratch, "%s/cab-cell-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (mkdtemp(c->scratch) == NULL)
-    return cab_error_sys(err, "create a scratch directory in %s", tmp && *tmp ? tmp : "/tmp");
+  if (cab_owned_dir_make(cab_scratch_parent(), "cab-cell-", c->scratch, sizeof c->scratch,
+                         &c->scratch_lock, err) < 0) {
+    c->scratch[0] = '\0';
+    return -1;
+  }
   snprintf(c->work, sizeof c->work, "%s/work", c->scratch);
   snprintf(c->home, sizeof c->home, "%s/home", c->scratch);
   snprintf(c->verify, sizeof c->verify, "%s/verify", c->scratch);
@@ -139,9 +159,14 @@ make_dirs(struct cell *c, cab_error *err)
     return -1;
   const char *leaf = strrchr(c->cell_dir, '/') + 1;
   snprintf(c->staging, sizeof c->staging, "%s/.staging-%s-%d-XXXXXX", parent, leaf, getpid());
-  if (mkdtemp(c->staging) == NULL)
+  if (mkdtemp(c->staging) == NULL) {
+    c->staging[0] = '\0';
     return cab_error_sys(err, "create a staging directory in %s", parent);
+  }
   chmod(c->staging, 0755);
+  c->staging_lock = cab_owned_dir_lock(c->staging);
+  if (c->staging_lock < 0)
+    return cab_error_sys(err, "lock the staging directory %s", c->staging);
   return 0;
 }
 
@@ -294,6 +319,11 @@ cell_free(struct cell *c)
     remove_tree(c->staging);
   if (c->rootfs_lock >= 0)
     close(c->rootfs_lock);
+  /* Unlocked only once removed (or published). */
+  if (c->scratch_lock >= 0)
+    close(c->scratch_lock);
+  if (c->staging_lock >= 0)
+    close(c->staging_lock);
   cab_image_free(c->image);
   cab_store_close(c->store);
   cab_adapter_free(c->adapter);
@@ -362,6 +392,8 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   memset(&c, 0, sizeof c);
   c.o = o;
   c.rootfs_lock = -1;
+  c.scratch_lock = -1;
+  c.staging_lock = -1;
   c.agent_span = -1;
   snprintf(c.tokens_source, sizeof c.tokens_source, "not recorded");
   int rc = -1;
@@ -398,8 +430,10 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   c.started_ns = cab_wall_ns();
   cab_iso8601_us(c.started_ns, c.started_at, sizeof c.started_at);
   c.root_span = cab_trace_begin(c.trace, "cell", c.cell_id, -1, c.started_ns);
-  if (interrupted(0, "setup", err) || make_dirs(&c, err) < 0 ||
-      (host && collect_masks(&c, tasks_dir, err) < 0))
+  if (interrupted(0, "setup", err))
+    goto out;
+  reap_leftovers(&c);
+  if (make_dirs(&c, err) < 0 || (host && collect_masks(&c, tasks_dir, err) < 0))
     goto out;
 
   /* 1. image */

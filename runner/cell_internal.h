@@ -33,6 +33,7 @@ struct cell {
   char cell_dir[PATH_MAX];     /* final */
   char staging[PATH_MAX];      /* artifacts are written here first */
   char scratch[PATH_MAX];      /* workdir, home, overlays, snapshots */
+  int scratch_lock, staging_lock; /* held while they exist (runner/leftovers.h) */
   char work[PATH_MAX], home[PATH_MAX], verify[PATH_MAX];
   char prompt_text_path[PATH_MAX];
   char prompt_sha256[80];      /* hex sha256 of the prompt as the agent saw it, or "" */

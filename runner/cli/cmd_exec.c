@@ -30,6 +30,7 @@
 #ifndef CAB_CORE
 #include "rootfs/rootfs_cache.h"
 #include "rootfs/unpack.h"
+#include "runner/leftovers.h"
 #include "runner/writable_root.h"
 #include "sandbox/preflight.h"
 #endif
@@ -96,6 +97,7 @@ struct exec_opts {
   int rootfs_lock;
   char rootfs[PATH_MAX];
   char overlay[PATH_MAX];     /* per-run upper layer, removed afterwards */
+  int overlay_lock;           /* held while it exists (runner/leftovers.h) */
   char copy_root[PATH_MAX + 8]; /* without overlay: a private copy */
   struct cab_host_masks masks;  /* --host-rootfs: what the sandbox does not see */
 };
@@ -211,10 +213,14 @@ apply_image(struct exec_opts *o, cab_error *err)
   if (o->rootfs_lock < 0)
     return -1;
   cab_store_unuse(o->store);
-  const char *tmp = getenv("TMPDIR");
-  snprintf(o->overlay, sizeof o->overlay, "%s/cab-exec-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (mkdtemp(o->overlay) == NULL)
-    return cab_error_sys(err, "exec: create the overlay directory");
+  /* What killed runs left in TMPDIR (one readdir), then our own layer. */
+  static const char *const scratch[] = {"cab-cell-", "cab-exec-", NULL};
+  cab_owned_dirs_reap(cab_scratch_parent(), scratch, false, NULL);
+  if (cab_owned_dir_make(cab_scratch_parent(), "cab-exec-", o->overlay, sizeof o->overlay,
+                         &o->overlay_lock, err) < 0) {
+    o->overlay[0] = '\0';
+    return cab_error_prefix(err, "exec: the overlay directory");
+  }
   if (cab_writable_root(o->rootfs, o->overlay, cab_probe_overlay(), c, o->copy_root,
                         sizeof o->copy_root, err) < 0)
     return -1;
@@ -285,6 +291,10 @@ remove_run_layer(struct exec_opts *o)
     cab_unpack_remove_tree(dfd, slash + 1, &ignored);
     close(dfd);
   }
+  o->overlay[0] = '\0';
+  if (o->overlay_lock >= 0)
+    close(o->overlay_lock);
+  o->overlay_lock = -1;
 }
 #else
 /* The core cab: what it cannot run itself, cab-full runs from the same argv. */
@@ -659,6 +669,7 @@ cab_cmd_exec(int argc, char **argv)
   static struct exec_opts opts; /* CLI-owned state: large arrays */
   memset(&opts, 0, sizeof opts);
   opts.rootfs_lock = -1;
+  opts.overlay_lock = -1;
   cab_error err = {0};
   if (parse_args(argc, argv, &opts, &err) < 0)
     return cab_cli_fail(&err);
@@ -666,14 +677,23 @@ cab_cmd_exec(int argc, char **argv)
   if (exec_needs_full(&opts))
     return cab_core_run_full();
 #else
-  if (opts.image && apply_image(&opts, &err) < 0)
+  /* A failure after the run layer exists removes it (an image's bad User
+   * used to leave an empty cab-exec-* behind on every run). */
+  if (opts.image && apply_image(&opts, &err) < 0) {
+    remove_run_layer(&opts);
     return cab_cli_fail(&err);
+  }
 #endif
-  if (finish_config(&opts, &err) < 0 || (opts.cfg.host_rootfs && host_masks(&opts, &err) < 0))
+  if (finish_config(&opts, &err) < 0 || (opts.cfg.host_rootfs && host_masks(&opts, &err) < 0)) {
+#ifndef CAB_CORE
+    remove_run_layer(&opts);
+#endif
     return cab_cli_fail(&err);
+  }
 #ifndef CAB_CORE
   if (opts.net_enabled && cab_modelnet_prepare(&opts.net, &opts.cfg, &err) < 0) {
     cab_proxy_free(opts.net.proxy);
+    remove_run_layer(&opts);
     cab_error_prefix(&err, "exec --net model");
     return cab_cli_fail(&err);
   }

@@ -11,6 +11,7 @@
 #include "rootfs/ref.h"
 #include "rootfs/store_write.h"
 #include "runner/cli/commands.h"
+#include "runner/leftovers.h"
 
 /* Split a stored name into repository and tag ("" for a digest name). */
 static void
@@ -202,12 +203,16 @@ cab_cmd_inspect(int argc, char **argv)
 }
 
 static void
-report_gc(const cab_gc_report *rep)
+report_gc(const cab_gc_report *rep, const struct cab_reaped *scratch)
 {
-  char freed[32];
-  human(rep->bytes_freed, freed, sizeof freed);
-  printf("gc: removed %zu blobs (%s) and %zu rootfs caches", rep->blobs_removed, freed,
-         rep->rootfs_removed);
+  char freed[32], blobs[32];
+  int64_t total = rep->bytes_freed + (scratch ? scratch->bytes : 0);
+  human(total, freed, sizeof freed);
+  human(rep->blob_bytes_freed, blobs, sizeof blobs);
+  printf("gc: freed %s: removed %zu blobs (%s), %zu rootfs caches, %zu interrupted unpacks",
+         freed, rep->blobs_removed, blobs, rep->rootfs_removed, rep->unpacks_removed);
+  if (scratch)
+    printf(", %zu scratch directories of dead runs", scratch->entries);
   if (rep->rootfs_busy)
     printf("; %zu unreferenced rootfs caches are in use and were kept", rep->rootfs_busy);
   printf("\n");
@@ -240,7 +245,7 @@ cab_cmd_rmi(int argc, char **argv)
   if (cab_store_gc(s, 10, &rep, &gerr) < 0)
     fprintf(stderr, "cab: note: blobs not freed yet (%s); run cab gc later\n", gerr.message);
   else
-    report_gc(&rep);
+    report_gc(&rep, NULL);
   cab_store_close(s);
   return ret;
 }
@@ -267,6 +272,11 @@ cab_cmd_gc(int argc, char **argv)
   cab_store_close(s);
   if (r < 0)
     return cab_cli_fail(&err);
-  report_gc(&rep);
+  /* Cells' and execs' scratch in TMPDIR whose runs died (SIGKILL, a
+   * crash): workdirs, snapshots, overlay layers. */
+  static const char *const scratch[] = {"cab-cell-", "cab-exec-", NULL};
+  struct cab_reaped reaped = {0};
+  cab_owned_dirs_reap(cab_scratch_parent(), scratch, true, &reaped);
+  report_gc(&rep, &reaped);
   return 0;
 }

@@ -1,0 +1,41 @@
+/* Scratch a run owns only while it lives: its directory is named
+ * PREFIX<pid>-XXXXXX (mkdtemp) and flock'ed for the run's whole life, so a
+ * run killed with SIGKILL leaves a directory that the next run recognises as
+ * dead (its pid is gone AND its lock is free: a reused pid only keeps the
+ * directory longer, a live run's lock always protects it) and removes.
+ * The pattern is the cgroups' (sandbox/cgroup.c: cleanup_stale), with the
+ * lock added because a directory in a shared /tmp can outlive its pid. */
+#ifndef CAB_RUNNER_LEFTOVERS_H
+#define CAB_RUNNER_LEFTOVERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+/* Make PARENT/PREFIX<pid>-XXXXXX (mode 0700) into PATH and hold its lock:
+ * *LOCK is the fd to close when the directory is gone. */
+int cab_owned_dir_make(const char *parent, const char *prefix, char *path, size_t size,
+                       int *lock, cab_error *err);
+
+/* Lock a directory made some other way (a staging directory must keep a
+ * name its readers know) for the run's life: -1 when it cannot. */
+int cab_owned_dir_lock(const char *path);
+
+struct cab_reaped {
+  size_t entries;
+  int64_t bytes; /* counted only when asked: it walks the trees */
+};
+
+/* One readdir of PARENT: remove each directory whose name starts with one
+ * of PREFIXES (NULL-terminated) and ends in -<pid>-XXXXXX, when it is ours
+ * (our euid), its pid is dead and its lock is free.  Failures are ignored:
+ * this is housekeeping, and the next run tries again. */
+void cab_owned_dirs_reap(const char *parent, const char *const *prefixes, bool count_bytes,
+                         struct cab_reaped *r);
+
+/* TMPDIR, else /tmp: where cells and execs keep their scratch. */
+const char *cab_scratch_parent(void);
+
+#endif
