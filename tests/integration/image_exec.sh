@@ -42,6 +42,25 @@ assert_rc 125 "a missing image is a cab error"
 assert_eq "$(wc -l <"$T/e.err")" 1 "a missing image gives one line"
 assert_match "$(cat "$T/e.err")" "cab pull" "the line says how to get the image"
 
+# An image whose config names its user (not numeric ids): one clear error,
+# and no per-run layer left behind (every such run used to leak one).
+cp -a "$T/layout" "$T/layout-named"
+umoci config --image "$T/layout-named:t1" --config.user nobody >/dev/null 2>&1 ||
+  bail "umoci config --config.user failed"
+run_cab "$T/imp2" import "$T/layout-named" --name exec-test/named-user:1
+assert_rc 0 "the named-user image imports"
+run_cab "$T/f" exec exec-test/named-user:1 -- /bin/true
+assert_rc 125 "an image User that is a name is a cab error"
+assert_match "$(cat "$T/f.err")" 'runs as user "nobody".*--user' "the error says to pass --user"
+
 leftover=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'cab-exec-*' -user "$(id -u)" -newer "$T/import" 2>/dev/null | wc -l)
 assert_eq "$leftover" 0 "no per-run overlay directory is left behind"
+
+# A killed unpack's tree (.tmp-<manifest hex>-<pid>, its unpack lock free) is
+# removed by the next run that may unpack, whatever image it runs.
+fake=$CAB_HOME/rootfs/.tmp-$(printf '%064d' 7)-99999
+mkdir -p "$fake/usr/bin" && head -c 65536 /dev/zero >"$fake/usr/bin/big"
+run_cab "$T/g" exec exec-test/bb:1 -- /bin/true
+assert_rc 0 "cab exec IMAGE runs beside a killed unpack's leftovers"
+assert_eq "$(ls -d "$fake" 2>/dev/null)" "" "the killed unpack's tree is removed"
 finish

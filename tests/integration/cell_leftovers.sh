@@ -1,0 +1,124 @@
+#!/bin/bash
+# What killed runs leave is removed by the next run, never a live run's
+# (issue 10, finding 8).
+#
+# A generated agent (CAB_ADAPTERS_DIR) that sleeps when its task's workdir
+# holds .block-agent, and generated tasks in one family: block-agent,
+# block-verify (its verifier sleeps) and quick.  SIGKILL of run-cell mid-agent
+# and mid-verify leaves a cab-cell-<pid>-* scratch in TMPDIR and a
+# .staging-*-<pid>-* beside the cell; with a third run alive (blocked in its
+# agent), a quick cell in the same family removes both killed runs' scratch
+# and staging and leaves the live run's alone (it then stops cleanly on
+# SIGINT); one more killed run is removed by cab gc, which says what it
+# freed.  Every wait is for a marker file, never for a time.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
+command -v jq >/dev/null 2>&1 || skip "jq not installed (make deps)"
+[ -x "$CAB" ] || bail "cab binary not found at $CAB (run make)"
+setup_cab_home
+unset CAB_ENDPOINT CAB_KEY CAB_TASKS_DIR
+
+M=$(marker sleeper)
+at_exit "kill_marker $M"
+
+export CAB_ADAPTERS_DIR=$T/adapters
+mkdir -p "$CAB_ADAPTERS_DIR"
+jq -n --arg m "$M" '{schema: "cab.adapter/v1", tui: "sleeper", wire: "none",
+  argv: ["/bin/sh", "-c", ("if [ -e .block-agent ]; then touch .agent-running; sleep 600; : " + $m + "; fi")]}' \
+  >"$CAB_ADAPTERS_DIR/sleeper.json"
+
+TASKS=$T/tasks
+SWC=$SRC_DIR/tasks/polyglot/shell-word-count
+# gen_task NAME JQ: a copy of shell-word-count named polyglot/NAME, task.json through JQ.
+gen_task() {
+  local d=$TASKS/polyglot/$1
+  mkdir -p "$TASKS/polyglot"
+  cp -a "$SWC" "$d"
+  jq --arg id "polyglot/$1" --arg m "$M" ".task_id = \$id | $2" "$SWC/task.json" >"$d/task.json"
+}
+gen_task block-agent .
+touch "$TASKS/polyglot/block-agent/workdir/.block-agent"
+gen_task block-verify '.scorer.command = ("touch .verify-running; sleep 600; : " + $m) | .scorer.timeout_s = 600'
+gen_task quick .
+
+OUT=$T/out
+PARENT=$OUT/s/sleeper/cab/none/polyglot
+cell() { printf '%s\n' run-cell --tui sleeper --model cab/none --task "polyglot/$1" --host-rootfs \
+  --tasks-dir "$TASKS" --sweep-id s --out "$OUT"; }
+
+# start TASK MARKER: run-cell in the background ($PID), wait until its own
+# scratch (named after its pid) holds MARKER.
+start() {
+  local i
+  mapfile -t args < <(cell "$1")
+  set -m # job control: a background job must not start with SIGINT ignored
+  "$CAB" "${args[@]}" >"$T/bg.out" 2>"$T/bg.err" </dev/null &
+  PID=$!
+  set +m
+  for i in $(seq 1200); do
+    # shellcheck disable=SC2086 # the glob is meant to expand
+    [ -n "$(ls -d $TMPDIR/cab-cell-$PID-*/$2 2>/dev/null)" ] && break
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  # shellcheck disable=SC2086
+  if [ -n "$(ls -d $TMPDIR/cab-cell-$PID-*/$2 2>/dev/null)" ]; then
+    pass "$1: run-cell $PID reached $2"
+  else
+    bail "$1: run-cell never reached $2 (stderr: $(head -c 300 "$T/bg.err" | tr '\n' '|'))"
+  fi
+}
+
+scratch_of() { find "$TMPDIR" -maxdepth 1 -name "cab-cell-$1-*" | wc -l; }
+staging_of() { find "$PARENT" -maxdepth 1 -name ".staging-*-$1-*" 2>/dev/null | wc -l; }
+
+kill9() {
+  kill -KILL "$PID"
+  wait "$PID" 2>/dev/null
+  assert_eq "$(scratch_of "$PID")" 1 "$1: the SIGKILLed run left its scratch in TMPDIR"
+  assert_eq "$(staging_of "$PID")" 1 "$1: the SIGKILLed run left its staging directory"
+}
+
+start block-agent work/.agent-running
+K1=$PID
+kill9 "mid-agent"
+start block-verify verify/.verify-running
+K2=$PID
+kill9 "mid-verify"
+
+# A live run, blocked in its agent, beside the leftovers.
+start block-agent work/.agent-running
+LIVE=$PID
+mapfile -t quick < <(cell quick)
+run_cab "$T/quick" "${quick[@]}"
+assert_rc 0 "a quick cell in the same family runs"
+assert_json .outcome fail "$PARENT/quick/cell.json" "the quick cell is recorded"
+for k in "$K1" "$K2"; do
+  assert_eq "$(scratch_of "$k")" 0 "the next run removed killed run $k's scratch"
+  assert_eq "$(staging_of "$k")" 0 "the next run removed killed run $k's staging"
+done
+assert_eq "$(scratch_of "$LIVE")" 1 "the live run's scratch is untouched"
+assert_eq "$(staging_of "$LIVE")" 1 "the live run's staging is untouched"
+# shellcheck disable=SC2086
+assert_eq "$(ls -d $TMPDIR/cab-cell-$LIVE-*/work/.agent-running 2>/dev/null | wc -l)" 1 \
+  "the live run's workdir is intact"
+if kill -0 "$LIVE" 2>/dev/null; then pass "the live run still runs"; else fail "the live run died"; fi
+kill -INT "$LIVE"
+wait "$LIVE"
+assert_eq "$?" 130 "the live run, interrupted, exits 130"
+assert_eq "$(scratch_of "$LIVE")$(staging_of "$LIVE")" 00 "the interrupted run removed its own scratch and staging"
+
+# cab gc removes a dead run's scratch too, and says how much it freed.
+start block-agent work/.agent-running
+K3=$PID
+kill9 "before gc"
+run_cab "$T/gc" gc
+assert_rc 0 "cab gc runs"
+assert_match "$(cat "$T/gc")" '^gc: freed [0-9.]+ ?[kKMG]?i?B.*, 1 scratch directories of dead runs' \
+  "cab gc reports the bytes and the dead run's scratch it freed"
+assert_eq "$(scratch_of "$K3")" 0 "cab gc removed the killed run's scratch"
+assert_eq "$(pids_with_marker "$M" | tr '\n' ' ')" "" "no sandboxed process is left"
+
+finish
