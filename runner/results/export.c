@@ -1,6 +1,7 @@
 /* One row per cell, as JSON lines or CSV: every column of `cells`, in order. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,14 +10,23 @@
 #include "runner/results/internal.h"
 #include "scorers/scorers.h"
 
+/* A text field.  One that starts with = + - @ TAB or CR is a formula to a
+ * spreadsheet (OWASP "CSV injection": a hostile agent or task controls
+ * outcome_reason, ids, paths): it gets a leading single quote, which makes
+ * it text.  Numbers are written by csv_row, never through here. */
 static void
 csv_field(FILE *out, const char *s)
 {
+  bool formula = s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
   if (strpbrk(s, ",\"\r\n") == NULL) {
+    if (formula)
+      fputc('\'', out);
     fputs(s, out);
     return;
   }
   fputc('"', out);
+  if (formula)
+    fputc('\'', out);
   for (; *s; s++) {
     if (*s == '"')
       fputc('"', out);

