@@ -107,11 +107,22 @@ cab_index_select(const cab_manifest *index, const cab_platform *want, const cab_
       return 0;
     }
   }
+  /* An entry that is itself an index (an index of indexes): cab does not
+   * follow them, and says so instead of "no manifest for linux/amd64 (it
+   * has: linux/amd64)". */
+  for (size_t i = 0; i < index->n_manifests; i++) {
+    const cab_descriptor *d = &index->manifests[i];
+    if (cab_mt_is_index(d->media_type) && (!d->has_platform || cab_platform_match(want, &d->platform)))
+      return cab_error_set(err, 0, "the index's entry %s is itself an image index: nested image "
+                                   "indexes are not supported; pull that inner index by its "
+                                   "digest (NAME@DIGEST), or flatten the image (skopeo copy --all)",
+                           d->digest);
+  }
   char have[600] = "";
   size_t used = 0;
   for (size_t i = 0; i < index->n_manifests && used + 40 < sizeof have; i++) {
     const cab_descriptor *d = &index->manifests[i];
-    if (!d->has_platform)
+    if (!d->has_platform || !cab_mt_is_manifest(d->media_type))
       continue;
     char p[100];
     cab_platform_string(&d->platform, p, sizeof p);

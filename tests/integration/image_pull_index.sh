@@ -108,6 +108,36 @@ run_cab "$T/o" import --platform linux/arm64 --name cab/multi:imported "$T/layou
 assert_eq "$RC" 0 "import a layout whose index.json points at an index"
 assert_eq "$(cat "$T/o")" "docker.io/cab/multi@$ARM64" "  ...the requested platform"
 
+# --- a nested index (an index whose entry is itself an index) ----------------------------------------
+# nest LAYOUT PLATFORM-JSON: index.json -> an outer index -> the multi index
+# (PLATFORM-JSON is the outer entry's platform, or null for none).
+nest() {
+  local l=$1 outer
+  cp -a "$T/layout" "$l"
+  jq -cn --arg i "$INDEX" --argjson s "$(stat -c %s "$l/blobs/sha256/${INDEX#sha256:}")" --argjson p "$2" \
+    '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [
+       ({mediaType: "application/vnd.oci.image.index.v1+json", digest: $i, size: $s} +
+        (if $p == null then {} else {platform: $p} end))]}' >"$T/outer"
+  outer=sha256:$(sha256sum <"$T/outer" | cut -d' ' -f1)
+  mv "$T/outer" "$l/blobs/sha256/${outer#sha256:}"
+  jq -cn --arg i "$outer" --argjson s "$(stat -c %s "$l/blobs/sha256/${outer#sha256:}")" \
+    '{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.index.v1+json",
+      digest: $i, size: $s, annotations: {"org.opencontainers.image.ref.name": "nested"}}]}' \
+    >"$l/index.json"
+}
+for variant in '{"os": "linux", "architecture": "amd64"}' null; do
+  export CAB_HOME=$T/home-nested
+  rm -rf "$T/nested" "$CAB_HOME"
+  nest "$T/nested" "$variant"
+  run_cab "$T/o" import --platform linux/amd64 --name cab/nested:1 "$T/nested"
+  assert_eq "$RC" 125 "a nested index (entry platform $variant): 125"
+  assert_eq "$(wc -l <"$T/o.err")" 1 "  ...one line"
+  assert_match "$(cat "$T/o.err")" "entry $INDEX is itself an image index: nested image indexes are not supported" \
+    "  ...which says the index is nested and unsupported, naming the inner index"
+  assert_no_match "$(cat "$T/o.err")" "no manifest for platform" "  ...not 'no manifest for platform'"
+  assert_eq "$(store_ref_count 2>/dev/null || echo 0)" 0 "  ...nothing imported"
+done
+
 # --- a Docker manifest list (schema2) -----------------------------------------------------------------
 if skopeo --insecure-policy copy -q --all --format v2s2 --dest-tls-verify=false "oci:$T/layout:multi" \
   "docker://127.0.0.1:$REG_PORT/cab/multi:docker" >"$T/push2.log" 2>&1; then
