@@ -484,7 +484,12 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   cab_trace_end(c.trace, plugins, 0);
 
   /* 5. the agent */
-  if (setup_ok && cab_cell_run_agent(&c, &phase_err) < 0) {
+  int agent_rc = setup_ok ? cab_cell_run_agent(&c, &phase_err) : 0;
+  if (agent_rc < 0 && c.setup_fatal) {
+    *err = phase_err; /* a setup problem: no cell */
+    goto out;
+  }
+  if (agent_rc < 0) {
     snprintf(c.outcome, sizeof c.outcome, "infra_error");
     char line[2300];
     snprintf(c.outcome_reason, sizeof c.outcome_reason, "setup: %s",

@@ -64,6 +64,8 @@ struct cell {
   bool agent_ran;
   int agent_exit_code;
   cab_error agent_err;          /* set when the agent could not start */
+  bool setup_fatal;             /* cab_cell_run_agent failed on a setup problem:
+                                   no cell, exit 125 (cell_preflight.c) */
   struct cab_proxy_totals model;
   struct cab_dns_refusal refused[CAB_DNS_MAX_REFUSALS]; /* names the agent was refused */
   size_t n_refused;
@@ -115,6 +117,11 @@ int cab_cell_write_record(struct cell *c, cab_error *err);
  * placeholder instead (before scoring, and at the commit point, COMMIT:
  * then cell.json says so: "key_redacted", "key_redacted_in"). */
 int cab_cell_redact_key(struct cell *c, bool commit, cab_error *err);
+
+/* cell_preflight.c: setup problems found before the agent starts (exit
+ * 125, no cell). */
+int cab_cell_check_argv0(const struct cell *c, const char *argv0, const char *path_env,
+                         const struct cab_bind *binds, size_t n_binds, cab_error *err);
 
 /* Helpers. */
 int cab_cell_write_text(const char *dir, const char *name, const char *data, size_t len,

@@ -241,6 +241,13 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
     binds[nb++] = (struct cab_bind){.src = solution, .dst = "/.cab/solution", .readonly = true};
   }
 
+  /* The agent's command must exist where it will run: a missing one is a
+   * setup problem, not an agent_error to score. */
+  if (cab_cell_check_argv0(c, argv[0], cab_envlist_get(&env, "PATH"), binds, nb, err) < 0) {
+    c->setup_fatal = true;
+    goto out;
+  }
+
   struct cab_sandbox_config cfg = {0};
   char copy_root[PATH_MAX + 8];
   const char *writable[] = {c->work, c->home};

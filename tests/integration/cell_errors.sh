@@ -81,6 +81,26 @@ rejected "--record with --replay" 'record.*replay' --tui cab-agent --model cab/n
   --host-rootfs --record "$T/a.jsonl" --replay "$T/b.jsonl"
 rejected "cab-agent without an endpoint" 'endpoint' --tui cab-agent --model cab/none --task polyglot/shell-word-count --host-rootfs
 
+# --- setup problems found before the agent starts: exit 125, no cell ------------------------
+# Generated adapters whose command is not where the agent runs (the host's /
+# here): by name in the adapter's PATH, by absolute path, and through a
+# symlink that points nowhere.  They would have been scored agent_error.
+export CAB_ADAPTERS_DIR=$T/adapters
+mkdir -p "$CAB_ADAPTERS_DIR"
+ghost() { jq -n --arg t "$1" --argjson a "$2" '{schema: "cab.adapter/v1", tui: $t, wire: "none", argv: $a,
+  env: {PATH: "/opt/cab-no-such-dir/bin:/usr/bin:/bin"}}' >"$CAB_ADAPTERS_DIR/$1.json"; }
+ghost ghost-name '["cab-no-such-agent", "-p", "{prompt}"]'
+ghost ghost-abs '["/opt/cab-no-such-dir/bin/agent"]'
+ghost ghost-dir '["/usr"]'
+rejected "an agent command missing from the adapter's PATH" \
+  "--tui ghost-name: the agent's command 'cab-no-such-agent' is not in the host's / \(--host-rootfs\) \(PATH=/opt/cab-no-such-dir/bin:/usr/bin:/bin\)" \
+  --tui ghost-name --model cab/none --task polyglot/shell-word-count --host-rootfs
+rejected "an agent command missing at its absolute path" "the agent's command '/opt/cab-no-such-dir/bin/agent' is not in" \
+  --tui ghost-abs --model cab/none --task polyglot/shell-word-count --host-rootfs
+rejected "an agent command that is a directory" "the agent's command '/usr' is not in" \
+  --tui ghost-dir --model cab/none --task polyglot/shell-word-count --host-rootfs
+unset CAB_ADAPTERS_DIR
+
 # --- a killed runner --------------------------------------------------------------------------
 # The model id carries a marker: it is on the agent's command line, so a
 # leftover agent shows up on the host.

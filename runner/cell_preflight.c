@@ -1,0 +1,73 @@
+/* What can be wrong with a cell's setup is found before its agent starts,
+ * and stops the run with one line (exit 125) instead of being recorded as
+ * a benchmark result: the agent's command missing from the root it runs
+ * in, a cassette that is not there or was recorded for another cell. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "runner/cell_internal.h"
+#include "runner/model/cassette.h"
+
+/* PATH (absolute) names an executable regular file in the tree at ROOT_FD,
+ * symlinks resolved inside that tree as they will be once it is /. */
+static bool
+executable_in(int root_fd, const char *path)
+{
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+  cleanup_close int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+  struct stat st;
+  return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+static bool
+under_bind(const char *path, const struct cab_bind *binds, size_t n_binds)
+{
+  for (size_t i = 0; i < n_binds; i++) {
+    size_t l = strlen(binds[i].dst);
+    if (strncmp(path, binds[i].dst, l) == 0 && (path[l] == '/' || path[l] == '\0'))
+      return true;
+  }
+  return false;
+}
+
+int
+cab_cell_check_argv0(const struct cell *c, const char *argv0, const char *path_env,
+                     const struct cab_bind *binds, size_t n_binds, cab_error *err)
+{
+  const char *root = c->rootfs[0] ? c->rootfs : "/";
+  cleanup_close int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return 0; /* the sandbox will say what is wrong with it */
+  /* execvp's rules: a name with a slash is not searched (a relative one is
+   * the workdir's: the task's files, not checked here). */
+  if (strchr(argv0, '/')) {
+    if (argv0[0] != '/' || under_bind(argv0, binds, n_binds) || executable_in(root_fd, argv0))
+      return 0;
+  } else {
+    const char *p = path_env ? path_env : "/bin:/usr/bin";
+    while (*p) {
+      size_t l = strcspn(p, ":");
+      char cand[PATH_MAX];
+      if (l > 0 && p[0] == '/' && (size_t)snprintf(cand, sizeof cand, "%.*s/%s", (int)l, p, argv0) < sizeof cand &&
+          (under_bind(cand, binds, n_binds) || executable_in(root_fd, cand)))
+        return 0;
+      p += l + (p[l] == ':');
+    }
+  }
+  char where[700];
+  if (c->rootfs[0])
+    snprintf(where, sizeof where, "image %s", c->image_ref);
+  else
+    snprintf(where, sizeof where, "the host's / (--host-rootfs)");
+  return cab_error_set(err, 0, "--tui %s: the agent's command '%s' is not in %s (PATH=%s); "
+                                    "install it there, or run in an image that has it",
+                       c->adapter->tui, argv0, where, path_env ? path_env : "");
+}
