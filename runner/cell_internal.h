@@ -122,6 +122,8 @@ int cab_cell_redact_key(struct cell *c, bool commit, cab_error *err);
  * 125, no cell). */
 int cab_cell_check_argv0(const struct cell *c, const char *argv0, const char *path_env,
                          const struct cab_bind *binds, size_t n_binds, cab_error *err);
+int cab_cell_check_cassette(const struct cab_cell_options *o, const char *task_id,
+                            cab_error *err);
 
 /* Helpers. */
 int cab_cell_write_text(const char *dir, const char *name, const char *data, size_t len,

@@ -71,3 +71,27 @@ cab_cell_check_argv0(const struct cell *c, const char *argv0, const char *path_e
                                     "install it there, or run in an image that has it",
                        c->adapter->tui, argv0, where, path_env ? path_env : "");
 }
+
+/* --replay: readable, and recorded for this cell when it says what it was
+ * recorded for. */
+int
+cab_cell_check_cassette(const struct cab_cell_options *o, const char *task_id, cab_error *err)
+{
+  struct cab_cassette *cas = NULL;
+  if (cab_cassette_load(o->replay, &cas, err) < 0)
+    return cab_error_prefix(err, "--replay");
+  const char *want[3] = {o->tui, o->model, task_id};
+  static const char *const keys[3] = {"tui", "model", "task_id"};
+  static const char *const opts[3] = {"--tui", "--model", "--task"};
+  int rc = 0;
+  for (int i = 0; i < 3 && rc == 0; i++) {
+    const char *had = cab_cassette_recorded_for(cas, keys[i]);
+    if (had && strcmp(had, want[i]) != 0)
+      rc = cab_error_set(err, 0, "--replay %s: recorded for %s %s, not %s %s (its answers "
+                                 "would be scored as this cell's); replay it with %s %s or "
+                                 "record one for this cell",
+                         o->replay, opts[i], had, opts[i], want[i], opts[i], had);
+  }
+  cab_cassette_free(cas);
+  return rc;
+}

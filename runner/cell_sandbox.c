@@ -282,6 +282,9 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
     mn.pc.key_env = c->o->key_env;
     mn.pc.calls_path = strdup(calls);
     mn.pc.record_path = c->o->record;
+    mn.pc.record_for[0] = c->o->tui;
+    mn.pc.record_for[1] = c->o->model;
+    mn.pc.record_for[2] = t->task_id;
     mn.pc.replay_path = c->o->replay;
     mn.pc.replay_order = !c->o->replay_exact;
     mn.pc.retries = c->o->model_retries;

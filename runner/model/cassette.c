@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -207,6 +208,34 @@ cab_cassette_writer_open(const char *path, struct cab_cassette_writer **out, cab
   return 0;
 }
 
+int
+cab_cassette_write_identity(struct cab_cassette_writer *w, const char *tui, const char *model,
+                            const char *task_id, cab_error *err)
+{
+  struct stat st;
+  if (fstat(w->fd, &st) == 0 && st.st_size > 0)
+    return 0;
+  cJSON *root = cJSON_CreateObject();
+  cJSON *id = cJSON_AddObjectToObject(root, "recorded_for");
+  cJSON_AddStringToObject(root, "cassette", "cab.cassette/v1");
+  cJSON_AddStringToObject(id, "tui", tui);
+  cJSON_AddStringToObject(id, "model", model);
+  cJSON_AddStringToObject(id, "task_id", task_id);
+  char *text = cJSON_PrintUnformatted(root);
+  cJSON_Delete(root);
+  if (text == NULL)
+    return cab_error_set(err, ENOMEM, "cassette %s: identity", w->path);
+  size_t len = strlen(text);
+  text[len] = '\n'; /* the NUL's place: one write() for the whole line */
+  pthread_mutex_lock(&w->mu);
+  ssize_t n = write(w->fd, text, len + 1);
+  pthread_mutex_unlock(&w->mu);
+  free(text);
+  if (n != (ssize_t)(len + 1))
+    return cab_error_sys(err, "cassette %s: write the identity line", w->path);
+  return 0;
+}
+
 int64_t
 cab_cassette_next_seq(struct cab_cassette_writer *w)
 {
@@ -326,7 +355,15 @@ struct cab_cassette {
   bool *used;
   size_t n;
   enum cab_cassette_mode mode;
+  cJSON *recorded_for;   /* the identity line's object, or NULL */
 };
+
+const char *
+cab_cassette_recorded_for(const struct cab_cassette *c, const char *key)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->recorded_for, key);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
 
 void
 cab_cassette_entry_clear(struct cab_cassette_entry *e)
@@ -448,6 +485,13 @@ cab_cassette_load(const char *path, struct cab_cassette **out, cab_error *err)
     struct cab_cassette_entry *e = &c->entries[c->n];
     memset(e, 0, sizeof *e);
     cJSON *j = cJSON_ParseWithLength(line, l);
+    cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "recorded_for");
+    if (cJSON_IsObject(id) && !cJSON_HasObjectItem(j, "request")) {
+      if (c->recorded_for == NULL)
+        c->recorded_for = cJSON_DetachItemViaPointer(j, id);
+      cJSON_Delete(j);
+      continue;
+    }
     int r = j ? entry_from_json(j, e, err) : cab_error_set(err, 0, "not valid JSON");
     cJSON_Delete(j);
     if (r < 0) {
@@ -479,6 +523,7 @@ cab_cassette_free(struct cab_cassette *c)
     cab_cassette_entry_clear(&c->entries[i]);
   free(c->entries);
   free(c->used);
+  cJSON_Delete(c->recorded_for);
   pthread_mutex_destroy(&c->mu);
   free(c);
 }

@@ -10,7 +10,14 @@
  * NUL byte) is stored base64-encoded as "body_b64" / "data_b64" instead of
  * "body" / "data"; a reader accepts either.  Keys not listed are ignored,
  * so a line may carry more (the recorder's notes).  The writer fsyncs on
- * close; each line goes out in one write() under a mutex. */
+ * close; each line goes out in one write() under a mutex.
+ *
+ * A cassette cab run-cell records starts with one identity line, the cell
+ * it was recorded for:
+ *   {"cassette": "cab.cassette/v1", "recorded_for": {"tui", "model", "task_id"}}
+ * so that --replay can refuse a cassette of another agent, model or task
+ * (whose answers would be scored as this cell's).  Cassettes without one
+ * (cab model-server --record, older cab) replay as before. */
 #ifndef CAB_RUNNER_MODEL_CASSETTE_H
 #define CAB_RUNNER_MODEL_CASSETTE_H
 
@@ -43,6 +50,10 @@ int cab_cassette_append(struct cab_cassette_writer *w, const struct cab_cassette
                         cab_error *err);
 /* 1, 2, 3...: a seq for the next entry, unique within this writer. */
 int64_t cab_cassette_next_seq(struct cab_cassette_writer *w);
+/* The identity line, written only when the cassette is still empty (a
+ * recording appended to an existing cassette keeps that one's identity). */
+int cab_cassette_write_identity(struct cab_cassette_writer *w, const char *tui,
+                                const char *model, const char *task_id, cab_error *err);
 void cab_cassette_writer_close(struct cab_cassette_writer *w);
 
 /* Replay. */
@@ -59,6 +70,9 @@ const struct cab_cassette_entry *cab_cassette_match(struct cab_cassette *c, cons
                                                     const char *path, const char *body,
                                                     size_t body_len, cab_error *err);
 void cab_cassette_free(struct cab_cassette *c);
+/* What the identity line says: KEY is "tui", "model" or "task_id"; NULL
+ * when the cassette has no identity line. */
+const char *cab_cassette_recorded_for(const struct cab_cassette *c, const char *key);
 
 /* How a request that is not an exact (hash) match is treated.
  * HASH (the default): an error naming the first difference.

@@ -71,7 +71,10 @@ cab_proxy_new(const struct cab_proxy_config *cfg, struct cab_proxy **out, cab_er
   }
   if (cab_calllog_open(c->calls_path, &p->log, err) < 0)
     goto fail;
-  if (c->record_path && cab_cassette_writer_open(c->record_path, &p->rec, err) < 0) {
+  if (c->record_path && (cab_cassette_writer_open(c->record_path, &p->rec, err) < 0 ||
+                         (c->record_for[0] &&
+                          cab_cassette_write_identity(p->rec, c->record_for[0], c->record_for[1],
+                                                      c->record_for[2], err) < 0))) {
     cab_error_prefix(err, "--record %s", c->record_path);
     goto fail;
   }

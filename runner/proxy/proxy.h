@@ -36,6 +36,8 @@ struct cab_proxy_config {
   const char *key_env;         /* host variable holding the key, or NULL */
   const char *calls_path;      /* model_calls.jsonl to append to, or NULL */
   const char *record_path;     /* cassette to write, or NULL */
+  const char *record_for[3];   /* tui, model, task_id: the cassette's identity
+                                  line (model/cassette.h), or NULLs */
   const char *replay_path;     /* cassette to answer from, or NULL */
   bool replay_order;           /* answer a request that differs from the recording
                                   with the next entry of its method and path (real

@@ -101,6 +101,27 @@ rejected "an agent command that is a directory" "the agent's command '/usr' is n
   --tui ghost-dir --model cab/none --task polyglot/shell-word-count --host-rootfs
 unset CAB_ADAPTERS_DIR
 
+# --replay: a cassette that is not there, or that was recorded for another
+# cell (its answers would be scored as this cell's), is refused up front.
+rejected "a missing --replay cassette" "--replay: open cassette $T/no-such.jsonl" \
+  --tui cab-agent --model scripted/cell-solve --task polyglot/shell-word-count --host-rootfs --replay "$T/no-such.jsonl"
+start_model_server_file solve "$TESTS_DIR/model/cell-solve.json"
+run_cab "$T/rec" run-cell --tui cab-agent --model scripted/cell-solve --task polyglot/shell-word-count --host-rootfs \
+  --endpoint "$MS_URL" --record "$T/solve.cassette" --out "$T/rec-out"
+assert_rc 0 "a recorded cell runs"
+assert_json 'select(.cassette) | [.cassette, .recorded_for.tui, .recorded_for.model, .recorded_for.task_id]' \
+  '["cab.cassette/v1","cab-agent","scripted/cell-solve","polyglot/shell-word-count"]' <(head -n1 "$T/solve.cassette") \
+  "the cassette's first line says which cell it was recorded for"
+rejected "a cassette of another model" '--replay .*solve.cassette: recorded for --model scripted/cell-solve, not --model scripted/other' \
+  --tui cab-agent --model scripted/other --task polyglot/shell-word-count --host-rootfs --replay "$T/solve.cassette"
+rejected "a cassette of another task" 'recorded for --task polyglot/shell-word-count, not --task polyglot/python-reverse-string' \
+  --tui cab-agent --model scripted/cell-solve --task polyglot/python-reverse-string --host-rootfs --replay "$T/solve.cassette"
+run_cab "$T/rep" run-cell --tui cab-agent --model scripted/cell-solve --task polyglot/shell-word-count --host-rootfs \
+  --replay "$T/solve.cassette" --sweep-id rep --out "$T/rep-out"
+assert_rc 0 "the cassette replays for the cell it was recorded for"
+assert_json .outcome pass "$T/rep-out/rep/cab-agent/scripted/cell-solve/polyglot/shell-word-count/cell.json" \
+  "  ...and the replayed cell passes"
+
 # --- a killed runner --------------------------------------------------------------------------
 # The model id carries a marker: it is on the agent's command line, so a
 # leftover agent shows up on the host.
