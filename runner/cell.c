@@ -422,6 +422,8 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   }
   if (net && o->replay && cab_cell_check_cassette(o, c.task->task_id, err) < 0)
     goto out;
+  if (net && !o->replay && cab_cell_check_endpoint(o->endpoint, err) < 0)
+    goto out;
   const char *image = o->image ? o->image : (c.task->image ? c.task->image : c.adapter->image);
   bool host = o->host_rootfs || image == NULL;
 

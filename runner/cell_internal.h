@@ -124,6 +124,7 @@ int cab_cell_check_argv0(const struct cell *c, const char *argv0, const char *pa
                          const struct cab_bind *binds, size_t n_binds, cab_error *err);
 int cab_cell_check_cassette(const struct cab_cell_options *o, const char *task_id,
                             cab_error *err);
+int cab_cell_check_endpoint(const char *endpoint, cab_error *err);
 
 /* Helpers. */
 int cab_cell_write_text(const char *dir, const char *name, const char *data, size_t len,

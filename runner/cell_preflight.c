@@ -1,7 +1,9 @@
 /* What can be wrong with a cell's setup is found before its agent starts,
  * and stops the run with one line (exit 125) instead of being recorded as
  * a benchmark result: the agent's command missing from the root it runs
- * in, a cassette that is not there or was recorded for another cell. */
+ * in, a cassette that is not there or was recorded for another cell, a
+ * model endpoint that cannot be reached. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -94,4 +96,45 @@ cab_cell_check_cassette(const struct cab_cell_options *o, const char *task_id, c
   }
   cab_cassette_free(cas);
   return rc;
+}
+
+static size_t
+discard(char *p, size_t size, size_t n, void *ctx)
+{
+  (void)p;
+  (void)ctx;
+  return size * n;
+}
+
+/* One GET of the endpoint's model list: any HTTP answer (even 401 or 404:
+ * not every endpoint lists models) shows it is there; a refused or timed
+ * out connection, an unknown host or a TLS failure is a setup problem.  No
+ * key is sent: reachability needs none.  Costs one round trip per cell. */
+int
+cab_cell_check_endpoint(const char *endpoint, cab_error *err)
+{
+  size_t len = strlen(endpoint);
+  char url[2048];
+  if ((size_t)snprintf(url, sizeof url, "%.*s/models", (int)(len && endpoint[len - 1] == '/' ? len - 1 : len),
+                       endpoint) >= sizeof url)
+    return cab_error_set(err, 0, "--endpoint %.100s...: too long", endpoint);
+  CURL *e = curl_easy_init();
+  if (e == NULL)
+    return cab_error_set(err, ENOMEM, "--endpoint %s: start a request", endpoint);
+  char errbuf[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(e, CURLOPT_URL, url);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 20000L);
+  CURLcode rc = curl_easy_perform(e);
+  curl_easy_cleanup(e);
+  if (rc == CURLE_OK)
+    return 0;
+  return cab_error_set(err, 0, "--endpoint %s: the model endpoint cannot be reached (GET %s: %s); "
+                               "check the URL and that the server is up",
+                       endpoint, url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 }

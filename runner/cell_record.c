@@ -240,6 +240,13 @@ decide_outcome(struct cell *c, const cJSON *scorers)
              c->agent_res.over_budget ? c->agent_res.budget_reason : c->over_budget);
     return;
   }
+  if (c->model.gave_up) {
+    snprintf(c->outcome, sizeof c->outcome, "infra_error");
+    snprintf(c->outcome_reason, sizeof c->outcome_reason,
+             "the model endpoint could not be reached for %lld calls in a row; cab stopped the "
+             "agent", (long long)c->model.unreachable_streak);
+    return;
+  }
   if (c->model_net && c->model.ok == 0 && c->model.infra_errors > 0) {
     snprintf(c->outcome, sizeof c->outcome, "infra_error");
     snprintf(c->outcome_reason, sizeof c->outcome_reason,

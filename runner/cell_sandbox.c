@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,11 @@
  * MiB: agent.log, and the verifier's stdout and stderr (in verify.log). */
 #define OUTPUT_KEEP ((size_t)1 << 20)
 #define MAX_BINDS 4
+/* Calls in a row that cannot reach the endpoint (each after its retries)
+ * before the proxy gives up and the agent is stopped: an endpoint that
+ * went away mid-cell then costs seconds, not the task's timeout, and the
+ * cell is infra_error (retried by a sweep), not a timeout. */
+#define GIVE_UP_AFTER 3
 
 static void
 on_agent_output(void *ctx, const char *data, size_t len)
@@ -199,14 +205,17 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
       .max_turns = (int)t->max_turns,
   };
   struct cab_adapter_rendered rendered;
-  if (cab_adapter_render(a, &v, &rendered, err) < 0)
+  if (cab_adapter_render(a, &v, &rendered, err) < 0) {
+    c->setup_fatal = true; /* the adapter file is wrong: no cell */
     return -1;
+  }
   char **argv = rendered.argv;
   struct cab_envlist env = {0};
   int rc = -1;
   struct cab_modelnet mn;
   memset(&mn, 0, sizeof mn);
   bool mn_prepared = false;
+  cleanup_close int give_up = -1;
   char overlay[PATH_MAX];
   if (write_adapter_files(c, &rendered, err) < 0)
     goto out;
@@ -289,6 +298,16 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
     mn.pc.replay_order = !c->o->replay_exact;
     mn.pc.retries = c->o->model_retries;
     mn.pc.endpoint_wire = (enum cab_wire)c->o->endpoint_wire;
+    if (!c->o->replay) {
+      give_up = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      if (give_up < 0) {
+        cab_error_sys(err, "eventfd");
+        goto out;
+      }
+      mn.pc.give_up_after = GIVE_UP_AFTER;
+      mn.pc.give_up_fd = give_up;
+      cfg.stop_fd = &give_up;
+    }
     if (cab_modelnet_prepare(&mn, &cfg, err) < 0)
       goto out;
     mn_prepared = true;

@@ -75,12 +75,16 @@ struct cab_sandbox_config {
     void (*on_output)(void *ctx, int stream, const char *data, size_t len);
     void *ctx;
   } capture;
+  const int *stop_fd;         /* when set: *STOP_FD readable (an eventfd the
+                                 caller's threads write) kills the command, as
+                                 the timeout does (res.stopped) */
 };
 
 struct cab_sandbox_result {
   int exit_code;             /* command's code, 128+N on signal N */
   int signal;                /* 0 unless killed by a signal */
   bool timed_out;
+  bool stopped;              /* killed because STOP_FD became readable */
   bool oom_killed;
   int interrupted;           /* the first SIGINT/SIGTERM/SIGHUP/SIGQUIT we
                                 received (and forwarded) while it ran, else 0:

@@ -61,6 +61,8 @@ struct watch {
   int64_t grace_ns;      /* 0: no kill pending */
   int grace_ms;
   int interrupted;       /* first stop signal received, 0: none */
+  int stop_fd;           /* -1: none */
+  bool stopped;
   bool killed;
   /* from init */
   bool got_exit;
@@ -320,7 +322,7 @@ supervise(struct watch *w)
   bool init_gone = false;
   bool sync_open = true;
   while (!init_gone) {
-    struct pollfd p[6];
+    struct pollfd p[8];
     int n = 0;
     p[n++] = (struct pollfd){.fd = w->sig_fd, .events = POLLIN};
     if (sync_open)
@@ -328,6 +330,11 @@ supervise(struct watch *w)
     int cap_first = n;
     for (int i = 0; i < 2; i++)
       p[n++] = (struct pollfd){.fd = w->cap_fd[i], .events = POLLIN};
+    int stop_at = -1;
+    if (w->stop_fd >= 0 && !w->killed) {
+      stop_at = n;
+      p[n++] = (struct pollfd){.fd = w->stop_fd, .events = POLLIN};
+    }
     int relay_first = n;
     if (w->relay)
       n += cab_tty_relay_pollfds(w->relay, p + n);
@@ -350,6 +357,10 @@ supervise(struct watch *w)
           drain_capture(w, i);
       if (w->relay && relay_first < n)
         cab_tty_relay_service(w->relay, p + relay_first, n - relay_first);
+      if (stop_at >= 0 && (p[stop_at].revents & POLLIN)) {
+        w->stopped = true;
+        kill_all(w);
+      }
     }
     check_timers(w);
     init_gone = reap_init(w);
@@ -391,6 +402,7 @@ fill_result(struct watch *w, struct cab_sandbox_result *res)
     res->exit_code = WEXITSTATUS(st);
   }
   res->timed_out = w->timed_out;
+  res->stopped = w->stopped;
   res->user_ms = (int64_t)w->ru.ru_utime.tv_sec * 1000 + w->ru.ru_utime.tv_usec / 1000;
   res->sys_ms = (int64_t)w->ru.ru_stime.tv_sec * 1000 + w->ru.ru_stime.tv_usec / 1000;
   res->oom_killed = w->watchdog_oom;
@@ -618,6 +630,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   w.init = pid;
   w.sync_fd = sv[0];
   w.sig_fd = sig_fd;
+  w.stop_fd = cfg->stop_fd ? *cfg->stop_fd : -1;
   w.cg = cg;
   w.mem_watchdog = rl_mem;
   w.mem_limit = lim->memory_bytes;

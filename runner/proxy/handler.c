@@ -195,6 +195,7 @@ respond(struct cab_call *k, struct MHD_Connection *c)
   if (rc < 0 && atomic_load(&p->stopping))
     return cab_answer_error(k, c, 502, CAB_FAULT_CLIENT, "cab_stopping",
                         "the run ended while the call waited for the upstream");
+  cab_proxy_upstream_outcome(p, rc == 0);
   if (rc < 0) {
     bool timeout = cab_xfer_timed_out(k->xfer);
     return cab_answer_error(k, c, timeout ? 504 : 502, CAB_FAULT_UPSTREAM,

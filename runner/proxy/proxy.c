@@ -180,6 +180,25 @@ cab_proxy_port(const struct cab_proxy *p)
 }
 
 void
+cab_proxy_upstream_outcome(struct cab_proxy *p, bool reached)
+{
+  pthread_mutex_lock(&p->notes_mu);
+  p->streak = reached ? 0 : p->streak + 1;
+  if (p->streak > p->longest_streak)
+    p->longest_streak = p->streak;
+  bool give_up = !p->gave_up && p->cfg.give_up_after > 0 && p->streak >= p->cfg.give_up_after;
+  if (give_up)
+    p->gave_up = true;
+  pthread_mutex_unlock(&p->notes_mu);
+  if (give_up) {
+    uint64_t one = 1;
+    if (write(p->cfg.give_up_fd, &one, sizeof one) < 0) {
+      /* nothing to do: the agent then runs to its timeout, as before */
+    }
+  }
+}
+
+void
 cab_proxy_totals(struct cab_proxy *p, struct cab_proxy_totals *t)
 {
   cab_calllog_totals(p->log, t);
@@ -189,6 +208,8 @@ cab_proxy_totals(struct cab_proxy *p, struct cab_proxy_totals *t)
   t->record_errors = p->record_errors;
   t->busy_refusals = p->busy_refusals;
   memcpy(t->first_record_error, p->first_record_error, sizeof t->first_record_error);
+  t->unreachable_streak = p->longest_streak;
+  t->gave_up = p->gave_up;
   pthread_mutex_unlock(&p->notes_mu);
 }
 

@@ -60,6 +60,12 @@ struct cab_proxy_config {
                                   together (default 64 MiB); beyond: 503 */
   enum cab_wire endpoint_wire; /* what the endpoint speaks (default chat): clients of
                                   another wire are translated to chat (bridge.h) */
+  int give_up_after;           /* this many calls in a row that could not reach the
+                                  upstream (after their retries) and the proxy gives
+                                  up: it writes 1 to GIVE_UP_FD (an eventfd the
+                                  sandbox watches, sandbox.h stop_fd), so an agent
+                                  that retries forever is stopped; 0: never */
+  int give_up_fd;
 };
 
 struct cab_proxy_totals {
@@ -78,6 +84,9 @@ struct cab_proxy_totals {
   char first_replay_miss[512]; /* the first one's error, "" if none */
   int64_t record_errors;       /* calls --record could not write */
   char first_record_error[512];
+  int64_t unreachable_streak;  /* the longest run of calls that could not reach
+                                  the upstream */
+  bool gave_up;                /* give_up_after was reached */
 };
 
 struct cab_proxy;

@@ -33,7 +33,13 @@ struct cab_proxy {
   int64_t busy_refusals;            /* 503s for max_calls / max_buffered_bytes */
   int64_t record_errors;            /* cassette entries that could not be written */
   char first_record_error[512];
+  int64_t streak, longest_streak;   /* calls in a row the upstream did not answer */
+  bool gave_up;
 };
+
+/* An upstream answered (REACHED) or could not be reached after the call's
+ * retries: counts the streak, and gives up at cfg.give_up_after. */
+void cab_proxy_upstream_outcome(struct cab_proxy *p, bool reached);
 
 /* Count one of the proxy's problems (COUNT), keeping the first's MESSAGE
  * in FIRST (512 bytes). */
