@@ -173,10 +173,11 @@ fi
 assert_eq "$(find "$OUT" -name cell.json | wc -l)" 0 "first run: no cell.json anywhere under --out"
 say "# leftovers: $(find "$OUT" -mindepth 1 -maxdepth 6 -name '.staging-*' -printf '%P ' 2>/dev/null)"
 
-# 2. A complete previous cell at the same path (the endpoint is dead, so it
-# is quick: infra_error) must survive a killed rerun untouched.
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 9)
-run_cab "$T/prev" "${AGENT[@]}" --endpoint "http://127.0.0.1:$port/v1"
+# 2. A complete previous cell at the same path (the endpoint answers every
+# call with a 500, so it is quick: infra_error) must survive a killed rerun
+# untouched.
+start_model_server down '{"model": "scripted/down", "after_last": "repeat", "turns": [{"status": 500, "error": "down"}]}'
+run_cab "$T/prev" "${AGENT[@]}" --endpoint "$MS_URL"
 assert_rc 3 "a previous cell at the same path is written (infra_error: exit 3)"
 [ -f "$CELL/cell.json" ] || bail "no previous cell.json at $CELL"
 (cd "$CELL" && find . -type f -exec sha256sum {} + | sort -k2) >"$T/prev.sums"
