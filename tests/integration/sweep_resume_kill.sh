@@ -6,15 +6,20 @@
 # journaled once and kept once (run-N.attempt-K/), and a cell that finished
 # while its sweep was being killed is adopted, not run again.
 #
-# The plan: oracle, nop and cab-agent (against an endpoint where nothing
-# listens: infra_error at once, retried twice) x four quick tasks x reruns 3
+# The plan: oracle, nop and cab-agent (against an endpoint that answers
+# every call with a 500: infra_error at once, retried twice) x four quick tasks x reruns 3
 # = 36 cells and 60 runs, killed 8 times 0.05-0.8 s into each attempt.
 # shellcheck disable=SC2016 # jq programs are quoted on purpose
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=../fixtures/sweep/lib.sh
 . "$TESTS_DIR/fixtures/sweep/lib.sh"
+# shellcheck source=../fixtures/proxy/net_lib.sh
+. "$TESTS_DIR/fixtures/proxy/net_lib.sh"
 sweep_setup
+# A dead endpoint is refused before a cell starts (exit 125, no record):
+# infra_error cells come from an endpoint that is there but fails.
+start_model_server down '{"model": "m", "after_last": "repeat", "turns": [{"status": 500, "error": "down"}]}'
 
 O=$T/out-$(marker kill)
 S=$O/killed
@@ -23,7 +28,7 @@ cat >"$T/plan.json" <<EOF
   "sweep_id": "killed",
   "reruns": 3,
   "tuis": [{"tui": "oracle"}, {"tui": "nop"}, {"tui": "cab-agent"}],
-  "models": [{"model": "m", "endpoint": "http://127.0.0.1:9/v1"}],
+  "models": [{"model": "m", "endpoint": "$MS_URL"}],
   "tasks": [$QUICK_TASKS],
   "host_rootfs": true,
   "memory": "256M",

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Retries: a cell whose outcome is infra_error (cab-agent against an
-# endpoint where nothing listens) runs again, up to retries.infra times,
+# endpoint that answers every call with a 500) runs again, up to retries.infra times,
 # after an exponential backoff (backoff_s, then twice that); each failed
 # attempt's record is kept as run-N.attempt-K/.  pass and fail are never
 # retried.  retries.infra 0 runs each cell once.  A run-cell that writes no
@@ -12,13 +12,18 @@
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=../fixtures/sweep/lib.sh
 . "$TESTS_DIR/fixtures/sweep/lib.sh"
+# shellcheck source=../fixtures/proxy/net_lib.sh
+. "$TESTS_DIR/fixtures/proxy/net_lib.sh"
 sweep_setup
+# A dead endpoint is refused before a cell starts (exit 125, no record):
+# infra_error cells come from an endpoint that is there but fails.
+start_model_server down '{"model": "m", "after_last": "repeat", "turns": [{"status": 500, "error": "down"}]}'
 
 cat >"$T/plan.json" <<EOF
 {
   "sweep_id": "retry",
   "tuis": [{"tui": "oracle"}, {"tui": "nop"}, {"tui": "cab-agent"}],
-  "models": [{"model": "m", "endpoint": "http://127.0.0.1:9/v1"}],
+  "models": [{"model": "m", "endpoint": "$MS_URL"}],
   "tasks": ["polyglot/shell-word-count", "polyglot/python-reverse-string"],
   "host_rootfs": true,
   "memory": "256M",
