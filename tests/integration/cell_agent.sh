@@ -18,7 +18,7 @@
 #     the composite half the formula's sum;
 #   * cell-hang: a call that never answers, on a copy of shell-word-count
 #     with timeout_s 5: outcome "timeout" after about 5 s;
-#   * a dead endpoint: outcome "infra_error".
+#   * an endpoint that fails every call: outcome "infra_error", exit 3.
 # `cab score` reproduces every cell.
 # shellcheck disable=SC2016 # jq programs are quoted on purpose
 # shellcheck source=../lib.sh
@@ -258,10 +258,12 @@ assert_json '[.scorers.pass_rate.pass, .scorers.tokens.prompt_tokens, .scorers.t
 assert_match "$(cat "$T/cell-hang.out.err")" '^cab: cell timeout: ' "cell-hang: one stderr line names the timeout"
 rescore cell-hang
 
-# --- a dead endpoint ---------------------------------------------------------------------------
-# A port that was free a moment ago (bound, then closed).
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-agent_cell cell-dead polyglot/shell-word-count --image "$IMAGE" --endpoint "http://127.0.0.1:$port/v1"
+# --- a failing endpoint -------------------------------------------------------------------------
+# An endpoint that answers every call with a 500 (a dead one is refused
+# before the cell starts, with exit 125: tests/integration/cell_endpoint.sh).
+printf '%s\n' '{"model": "scripted/cell-dead", "after_last": "repeat", "turns": [{"status": 500, "error": "down"}]}' >"$T/dead.json"
+start_server dead "$T/dead.json"
+agent_cell cell-dead polyglot/shell-word-count --image "$IMAGE" --endpoint "$URL"
 assert_rc 3 "cell-dead: cab run-cell exits 3 (the cell is recorded, as infra_error)"
 f=$CELL/cell.json
 assert_json '.outcome' infra_error "$f" "cell-dead: outcome infra_error ($(jget .outcome_reason "$f"))"
