@@ -74,7 +74,8 @@ command(FILE *f, const struct rcell *c, const char *replay)
 }
 
 /* A cassette: a regular file whose first line is a JSON object with a
- * "request".  Only such a file is copied into the site. */
+ * "request", or run-cell's identity line (model/cassette.h: "cassette" and
+ * "recorded_for").  Only such a file is copied into the site. */
 static int
 open_cassette(int dirfd, const char *path)
 {
@@ -92,7 +93,8 @@ open_cassette(int dirfd, const char *path)
   head[n] = '\0';
   char *nl = strchr(head, '\n');
   cJSON *first = cJSON_ParseWithLength(head, nl ? (size_t)(nl - head) : (size_t)n);
-  bool ok = cJSON_IsObject(first) && cJSON_GetObjectItemCaseSensitive(first, "request") != NULL;
+  bool ok = cJSON_IsObject(first) && (cJSON_GetObjectItemCaseSensitive(first, "request") != NULL ||
+                                       cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(first, "recorded_for")));
   cJSON_Delete(first);
   if (!ok) {
     close(fd);

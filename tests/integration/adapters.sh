@@ -98,9 +98,10 @@ assert_eq "$(jq -c '.scorers.blast_radius.added' "$T/out/s/shell-agent/none/x/po
 run_cab "$T/gh.run" run-cell --tui ghost --model none/x --task polyglot/shell-word-count --host-rootfs \
   --sweep-id s --out "$T/out"
 GJ=$T/out/s/ghost/none/x/polyglot/shell-word-count/cell.json
-assert_json '.outcome' agent_error "$GJ" "a missing agent binary: outcome agent_error"
-assert_match "$(jq -r .outcome_reason "$GJ")" 'command not found' "a missing agent binary: the reason says command not found"
-assert_json '.exit_code' 127 "$GJ" "a missing agent binary: exit code 127"
+# A setup problem, found before the agent starts: no cell to score.
+assert_rc 125 "a missing agent binary: run-cell exits 125"
+assert_match "$(cat "$T/gh.run.err")" "the agent's command .* is not in the host's /" "a missing agent binary: one line says so"
+[ -e "$GJ" ] && fail "a missing agent binary: no cell.json may be written" || pass "a missing agent binary: no cell.json"
 
 # A crashed agent still gets its workdir scored: what it wrote before it died
 # counts, and the verifier runs.
