@@ -71,6 +71,8 @@ struct cell {
   size_t n_refused;
   unsigned more_refused;
   bool model_net;
+  int give_up_after;            /* the proxy's limit on unreachable calls in a row,
+                                   0 when not watched (replay, no network) */
   char tokens_source[32];
 
   /* the disk budget: set when the workdir was over it after the agent (the

@@ -106,6 +106,12 @@ environment_json(const struct cell *c, const struct cab_profile *p)
   cJSON_AddStringToObject(lim, "memory_enforced", r->memory_how[0] ? r->memory_how : "none");
   cJSON_AddStringToObject(lim, "disk", r->disk_how[0] ? r->disk_how : "none");
   cJSON_AddStringToObject(env, "cgroup_mode", r->cgroup_mode[0] ? r->cgroup_mode : "none");
+  /* An endpoint that stops answering ends the agent after this many calls
+   * in a row (cell_sandbox.c); null: not watched (replay, no network). */
+  if (c->give_up_after > 0)
+    cJSON_AddNumberToObject(env, "endpoint_give_up_after", c->give_up_after);
+  else
+    cJSON_AddNullToObject(env, "endpoint_give_up_after");
   if (r->degraded[0])
     cJSON_AddStringToObject(env, "degraded", r->degraded);
   return env;

@@ -305,6 +305,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
         goto out;
       }
       mn.pc.give_up_after = GIVE_UP_AFTER;
+      c->give_up_after = GIVE_UP_AFTER;
       mn.pc.give_up_fd = give_up;
       cfg.stop_fd = &give_up;
     }

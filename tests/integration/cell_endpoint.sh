@@ -103,5 +103,6 @@ assert_match "$(jget .outcome_reason "$f")" 'could not be reached for 3 calls in
   "  ...the reason says cab gave up on the endpoint and stopped the agent"
 assert_json .exit_code 137 "$f" "  ...the agent was killed by cab (SIGKILL), before its 600 s timeout"
 assert_jq '.model.infra_errors >= 3 and .model.ok == 0' "$f" "  ...the proxy counted the unreachable calls"
+assert_json .environment.endpoint_give_up_after 3 "$f" "  ...cell.json's environment says the endpoint was watched"
 assert_eq "$(pids_with_marker "$M" | tr '\n' ' ')" "" "no agent process is left"
 finish
