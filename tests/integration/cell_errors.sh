@@ -41,6 +41,12 @@ rejected() {
   assert_eq "$(find "$out" -name cell.json 2>/dev/null | wc -l)" 0 "$label: no cell.json written"
 }
 
+# --- exit codes: --help is 0 and documents them ----------------------------------------------------
+run_cab "$T/help" run-cell --help
+assert_rc 0 "run-cell --help exits 0"
+assert_match "$(tr '\n' ' ' <"$T/help")" 'Exit status: 0 when the cell is a measurement \(pass, fail, timeout, agent_error\), 3 when it was recorded as infra_error, 125 .*128\+N' \
+  "run-cell --help documents the exit codes"
+
 # --- bad task files ------------------------------------------------------------------
 # bad_task NAME JQ: a tasks dir whose polyglot/shell-word-count has task.json
 # rewritten by JQ ("" = not JSON at all, "-" = no task.json).
