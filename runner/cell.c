@@ -2,8 +2,10 @@
 #include "runner/cell.h"
 #include "rootfs/digest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +136,40 @@ reap_leftovers(const struct cell *c)
   if (slash) {
     *slash = '\0';
     cab_owned_dirs_reap(parent, staging, false, NULL);
+  }
+}
+
+/* A run killed inside publish(), between its two renames, left the previous
+ * cell aside as LEAF.old-PID and none at LEAF: put it back (readers would
+ * otherwise see no cell, or the aside as a second one).  A dead owner's
+ * aside beside a cell in place is removed. */
+static void
+restore_aside(const struct cell *c)
+{
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", c->cell_dir);
+  char *slash = strrchr(parent, '/');
+  if (slash == NULL)
+    return;
+  *slash = '\0';
+  const char *leaf = slash + 1;
+  size_t ll = strlen(leaf);
+  cleanup_dir DIR *d = opendir(parent);
+  if (d == NULL)
+    return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    const char *n = de->d_name;
+    char *end;
+    if (strncmp(n, leaf, ll) != 0 || strncmp(n + ll, ".old-", 5) != 0)
+      continue;
+    long pid = strtol(n + ll + 5, &end, 10);
+    if (*end != '\0' || pid <= 1 || pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+      continue;
+    if (renameat(dirfd(d), n, dirfd(d), leaf) < 0) {
+      cab_error ignored = {0};
+      cab_unpack_remove_tree(dirfd(d), n, &ignored);
+    }
   }
 }
 
@@ -437,6 +473,7 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   if (interrupted(0, "setup", err))
     goto out;
   reap_leftovers(&c);
+  restore_aside(&c);
   if (make_dirs(&c, err) < 0 || (host && collect_masks(&c, tasks_dir, err) < 0))
     goto out;
 

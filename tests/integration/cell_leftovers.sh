@@ -9,8 +9,8 @@
 # .staging-*-<pid>-* beside the cell; with a third run alive (blocked in its
 # agent), a quick cell in the same family removes both killed runs' scratch
 # and staging and leaves the live run's alone (it then stops cleanly on
-# SIGINT); one more killed run is removed by cab gc, which says what it
-# freed.  Every wait is for a marker file, never for a time.
+# SIGINT); a previous cell a killed publish set aside is put back; one
+# more killed run is removed by cab gc, which says what it freed.  Every wait is for a marker file, never for a time.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -109,6 +109,26 @@ kill -INT "$LIVE"
 wait "$LIVE"
 assert_eq "$?" 130 "the live run, interrupted, exits 130"
 assert_eq "$(scratch_of "$LIVE")$(staging_of "$LIVE")" 00 "the interrupted run removed its own scratch and staging"
+
+# A run killed inside its publish, between the two renames, leaves the
+# previous cell aside as LEAF.old-PID and none at LEAF (made here by hand,
+# with a pid that cannot exist): the next run of that cell puts it back
+# before anything else, so a reader sees the previous cell, not none.
+sums() { (cd "$1" 2>/dev/null && find . -type f -exec sha256sum {} + | sort -k2); }
+sums "$PARENT/quick" >"$T/quick.sums"
+mv "$PARENT/quick" "$PARENT/quick.old-4194305"
+touch "$TASKS/polyglot/quick/workdir/.block-agent" # the rerun now blocks in its agent
+start quick work/.agent-running
+if [ "$(sums "$PARENT/quick")" = "$(cat "$T/quick.sums")" ]; then
+  pass "the previous cell set aside by a killed publish is back in place, byte for byte"
+else
+  fail "the previous cell was not restored: $(ls -a "$PARENT" | tr '\n' ' ')"
+fi
+assert_eq "$(find "$PARENT" -maxdepth 1 -name 'quick.old-*' | wc -l)" 0 "no aside is left"
+kill -INT "$PID"
+wait "$PID"
+assert_eq "$?" 130 "the rerun, interrupted, exits 130"
+assert_eq "$(sums "$PARENT/quick")" "$(cat "$T/quick.sums")" "the interrupted rerun left the previous cell as it was"
 
 # cab gc removes a dead run's scratch too, and says how much it freed.
 start block-agent work/.agent-running
