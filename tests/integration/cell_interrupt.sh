@@ -87,4 +87,53 @@ interrupt agent TERM sleeper 'work/.agent-running'
 interrupt verify INT nop 'verify/.verify-running'
 interrupt verify TERM nop 'verify/.verify-running'
 
+# --- a sweep's run-cell child, interrupted ---------------------------------------------------
+# SIGTERM to the child alone (not to the sweep): the child cleans up and
+# exits 143 without a record; the sweep counts the cell as not done (a
+# runner_error, which --resume runs again), exits 125 saying so, and no
+# scratch is left behind.
+O=$T/sweep-$M
+cat >"$T/plan.json" <<EOF
+{
+  "sweep_id": "intr",
+  "tuis": [{"tui": "sleeper"}],
+  "models": [{"model": "cab/none"}],
+  "tasks": ["polyglot/shell-word-count"],
+  "tasks_dir": "$TASKS",
+  "host_rootfs": true,
+  "memory": "256M",
+  "ramp_up_s": 0,
+  "retries": {"infra": 0}
+}
+EOF
+"$CAB" sweep "$T/plan.json" --out "$O" >"$T/sweep.out" 2>"$T/sweep.err" </dev/null &
+spid=$!
+child="" seen=""
+for i in $(seq 1200); do
+  child=$(pgrep -f -- "run-cell.*$O" | head -n1)
+  # shellcheck disable=SC2086
+  [ -n "$child" ] && seen=$(ls -d $TMPDIR/cab-cell-$child-*/work/.agent-running 2>/dev/null)
+  [ -n "$seen" ] && break
+  kill -0 "$spid" 2>/dev/null || break
+  sleep 0.05
+done
+if [ -n "$seen" ]; then
+  pass "sweep: its run-cell child $child is in the agent phase"
+  kill -TERM "$child"
+else
+  fail "sweep: its run-cell child never reached the agent phase ($(tail -c 300 "$T/sweep.err" | tr '\n' '|'))"
+fi
+(sleep 60 && kill -KILL "$spid") 2>/dev/null &
+guard=$!
+wait "$spid"
+rc=$?
+kill "$guard" 2>/dev/null
+assert_eq "$rc" 125 "sweep: exits 125 (a cell has no record)"
+J=$O/intr/.sweep/journal.jsonl
+assert_eq "$(jq -c 'select(.event == "done") | [.outcome, .exit]' "$J" 2>/dev/null | tr -d '\n')" '["runner_error",143]' \
+  "sweep: the journal has the interrupted child as runner_error, exit 143 (not done: --resume runs it again)"
+assert_eq "$(find "$O" -name cell.json | wc -l)" 0 "sweep: no cell.json"
+assert_eq "$(find "$TMPDIR" -maxdepth 1 -name 'cab-cell-*' | wc -l)" 0 "sweep: the child left no scratch"
+assert_eq "$(pids_with_marker "$M" | tr '\n' ' ')" "" "sweep: no sandboxed process left"
+
 finish
