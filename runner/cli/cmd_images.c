@@ -258,8 +258,9 @@ cab_cmd_gc(int argc, char **argv)
     wait = atoi(argv[2]);
   else if (argc != 1) {
     fputs("usage: cab gc [--wait SECONDS]\n\nRemove blobs, staging leftovers and rootfs caches "
-          "that no image in the store needs.\nWaits up to SECONDS (60) for running pulls and "
-          "unpacks.\n",
+          "that no image in the store needs,\nthe trees of interrupted unpacks, and the scratch "
+          "directories of dead cells and execs\nin $TMPDIR.  Waits up to SECONDS (60) for running "
+          "pulls and unpacks.\n",
           stderr);
     return CAB_EXIT_RUNNER;
   }
