@@ -272,4 +272,25 @@ assert_json '[.model.ok, .scorers.pass_rate.pass, .scorers.tokens.total_tokens]'
 assert_jq '.model.infra_errors >= 1' "$f" "cell-dead: the proxy counted the infra error"
 rescore cell-dead
 
+# --- an agent command the image does not have ------------------------------------------------
+# Looked up inside the image (symlinks resolved in it) before the agent
+# starts: exit 125, one line naming the image, no cell.  The image's own
+# /bin/sh (a busybox symlink) is found the same way.
+export CAB_ADAPTERS_DIR=$T/adapters
+mkdir -p "$CAB_ADAPTERS_DIR"
+printf '%s\n' '{"schema": "cab.adapter/v1", "tui": "ghost", "wire": "none", "argv": ["cab-no-such-agent"]}' \
+  >"$CAB_ADAPTERS_DIR/ghost.json"
+printf '%s\n' '{"schema": "cab.adapter/v1", "tui": "shell", "wire": "none", "argv": ["sh", "-c", "true"]}' \
+  >"$CAB_ADAPTERS_DIR/shell.json"
+run_cab "$T/ghost" run-cell --tui ghost --model cab/none --task polyglot/shell-word-count --image "$IMAGE" \
+  --sweep-id "$SWEEP" --out "$OUT"
+assert_rc 125 "an agent command missing from the image: exit 125"
+assert_match "$(cat "$T/ghost.err")" "the agent's command 'cab-no-such-agent' is not in image (docker.io/)?$IMAGE \(PATH=" \
+  "  ...one line naming the command and the image"
+assert_eq "$(find "$OUT/$SWEEP/ghost" -name cell.json 2>/dev/null | wc -l)" 0 "  ...no cell"
+run_cab "$T/shell" run-cell --tui shell --model cab/none --task polyglot/shell-word-count --image "$IMAGE" \
+  --sweep-id "$SWEEP" --out "$OUT"
+assert_rc 0 "an agent command that is a symlink inside the image (sh -> busybox) is found"
+unset CAB_ADAPTERS_DIR
+
 finish
