@@ -112,7 +112,8 @@ cab_index_select(const cab_manifest *index, const cab_platform *want, const cab_
    * has: linux/amd64)". */
   for (size_t i = 0; i < index->n_manifests; i++) {
     const cab_descriptor *d = &index->manifests[i];
-    if (cab_mt_is_index(d->media_type) && (!d->has_platform || cab_platform_match(want, &d->platform)))
+    bool for_want = !d->has_platform || cab_platform_match(want, &d->platform);
+    if (cab_mt_is_index(d->media_type) && for_want)
       return cab_error_set(err, 0, "the index's entry %s is itself an image index: nested image "
                                    "indexes are not supported; pull that inner index by its "
                                    "digest (NAME@DIGEST), or flatten the image (skopeo copy --all)",

@@ -58,7 +58,9 @@ cab_cell_check_argv0(const struct cell *c, const char *argv0, const char *path_e
     while (*p) {
       size_t l = strcspn(p, ":");
       char cand[PATH_MAX];
-      if (l > 0 && p[0] == '/' && (size_t)snprintf(cand, sizeof cand, "%.*s/%s", (int)l, p, argv0) < sizeof cand &&
+      bool fits = (size_t)snprintf(cand, sizeof cand, "%.*s/%s", (int)l, p, argv0) < sizeof cand;
+      /* An empty or relative PATH entry is the workdir's: not checked. */
+      if (l > 0 && p[0] == '/' && fits &&
           (under_bind(cand, binds, n_binds) || executable_in(root_fd, cand)))
         return 0;
       p += l + (p[l] == ':');
@@ -114,9 +116,10 @@ int
 cab_cell_check_endpoint(const char *endpoint, cab_error *err)
 {
   size_t len = strlen(endpoint);
+  if (len > 0 && endpoint[len - 1] == '/')
+    len--;
   char url[2048];
-  if ((size_t)snprintf(url, sizeof url, "%.*s/models", (int)(len && endpoint[len - 1] == '/' ? len - 1 : len),
-                       endpoint) >= sizeof url)
+  if ((size_t)snprintf(url, sizeof url, "%.*s/models", (int)len, endpoint) >= sizeof url)
     return cab_error_set(err, 0, "--endpoint %.100s...: too long", endpoint);
   CURL *e = curl_easy_init();
   if (e == NULL)

@@ -107,7 +107,8 @@ cab_owned_dirs_reap(const char *parent, const char *const *prefixes, bool count_
       continue;
     /* Held while we remove it: a run in another pid namespace (its pid
      * means nothing here) still holds its lock. */
-    cleanup_close int lock = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    cleanup_close int lock =
+        openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
       continue;
     int64_t bytes = count_bytes ? tree_bytes(parent, de->d_name) : 0;

@@ -93,8 +93,9 @@ open_cassette(int dirfd, const char *path)
   head[n] = '\0';
   char *nl = strchr(head, '\n');
   cJSON *first = cJSON_ParseWithLength(head, nl ? (size_t)(nl - head) : (size_t)n);
-  bool ok = cJSON_IsObject(first) && (cJSON_GetObjectItemCaseSensitive(first, "request") != NULL ||
-                                       cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(first, "recorded_for")));
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(first, "recorded_for");
+  bool ok = cJSON_IsObject(first) &&
+            (cJSON_GetObjectItemCaseSensitive(first, "request") != NULL || cJSON_IsObject(id));
   cJSON_Delete(first);
   if (!ok) {
     close(fd);
