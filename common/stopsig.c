@@ -43,6 +43,20 @@ cab_stopsig_take(void)
   return sig > 0 ? sig : 0;
 }
 
+bool
+cab_stopsig_pending(void)
+{
+  sigset_t stops, pending;
+  stop_set(&stops);
+  if (sigpending(&pending) < 0)
+    return false;
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+    if (sigismember(&stops, sigs[i]) == 1 && sigismember(&pending, sigs[i]) == 1)
+      return true;
+  return false;
+}
+
 void
 cab_stopsig_restore(const sigset_t *old)
 {

@@ -22,6 +22,10 @@ int cab_stopsig_block(sigset_t *old);
  * is pending.  Never waits. */
 int cab_stopsig_take(void);
 
+/* A stop signal is pending (blocked, not yet taken): for long steps that
+ * give up early, leaving the signal for the caller's cab_stopsig_take. */
+bool cab_stopsig_pending(void);
+
 /* Put the mask back; a stop signal still pending would then kill us, so
  * the caller takes them first (cab_stopsig_take) when it has decided. */
 void cab_stopsig_restore(const sigset_t *old);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/stopsig.h"
 #include "rootfs/decompress.h"
 #include "rootfs/digest.h"
 #include "rootfs/unpack_int.h"
@@ -122,6 +123,10 @@ apply_entries(struct cab_unpack_ctx *ctx, struct archive *a, struct source *src,
       return 0;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) /* RETRY: a damaged header */
       return archive_failure(a, src, "reading an entry header", err);
+    /* A run-cell that blocks stop signals (^C) gives up a long unpack
+     * early; its partial tree is removed like any failed unpack's. */
+    if ((ctx->st->entries & 255) == 255 && cab_stopsig_pending())
+      return cab_error_set(err, EINTR, "layer: unpack stopped by a signal");
     if (++ctx->st->entries > ctx->lim->max_entries)
       return cab_error_set(err, E2BIG,
                            "layer: more than %lld entries; rejected (raise the unpack entry "
