@@ -100,12 +100,16 @@ cab_cell_check_cassette(const struct cab_cell_options *o, const char *task_id, c
   return rc;
 }
 
+/* The answer's status line and headers are all it takes: the first byte
+ * of the body ends the transfer (a model list can be megabytes). */
 static size_t
-discard(char *p, size_t size, size_t n, void *ctx)
+stop_at_body(char *p, size_t size, size_t n, void *ctx)
 {
   (void)p;
+  (void)size;
+  (void)n;
   (void)ctx;
-  return size * n;
+  return 0;
 }
 
 /* One GET of the endpoint's model list: any HTTP answer (even 401 or 404:
@@ -129,13 +133,13 @@ cab_cell_check_endpoint(const char *endpoint, cab_error *err)
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, stop_at_body);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 20000L);
   CURLcode rc = curl_easy_perform(e);
   curl_easy_cleanup(e);
-  if (rc == CURLE_OK)
+  if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR) /* answered (stop_at_body) */
     return 0;
   return cab_error_set(err, 0, "--endpoint %s: the model endpoint cannot be reached (GET %s: %s); "
                                "check the URL and that the server is up",
