@@ -114,6 +114,21 @@ environment_json(const struct cell *c, const struct cab_profile *p)
     cJSON_AddNullToObject(env, "endpoint_give_up_after");
   if (r->degraded[0])
     cJSON_AddStringToObject(env, "degraded", r->degraded);
+  /* What kept the code under test away from the harness, as it ran. */
+  const struct cab_sandbox_result *v = &c->verify_res;
+  if (c->verify_ran && v->seccomp) {
+    cJSON *vd = cJSON_AddObjectToObject(env, "verifier");
+    cJSON_AddStringToObject(vd, "seccomp", v->seccomp);
+    if (strcmp(v->seccomp, "verifier") == 0) {
+      cJSON *refused = cJSON_AddArrayToObject(vd, "refused_syscalls");
+      for (const char *const *n = cab_seccomp_verifier_refused; *n; n++)
+        cJSON_AddItemToArray(refused, cJSON_CreateString(*n));
+    }
+    cJSON_AddStringToObject(vd, "proc", v->proc_readonly ? "read-only" : "read-write");
+    /* Through a socket cab drains, the harness's output cannot be re-opened
+     * and rewritten by the code under test. */
+    cJSON_AddStringToObject(vd, "output", v->output_append_only ? "append-only" : "file");
+  }
   return env;
 }
 

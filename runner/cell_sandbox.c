@@ -411,14 +411,22 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   /* The verifier runs the agent's code: the same budget holds for it. */
   char upper[PATH_MAX + 8];
   disk_budget(c, &cfg, c->verify, NULL, upper, sizeof upper);
+  /* The harness and the code under test share a uid here: nothing may reach
+   * into another process or the harness's printed output, or the code could
+   * rewrite that output and the exit status.  The agent's sandbox keeps
+   * Docker's policy: agents may debug their own code, and nothing there is
+   * cab's. */
+  cfg.seccomp.kind = CAB_SECCOMP_VERIFIER;
+  cfg.proc_readonly = true;
+  cfg.stdio_append_only = true;
   cfg.argv = argv;
   cfg.envp = env.v;
   cfg.workdir = c->adapter->workdir;
   cfg.binds = binds;
   cfg.n_binds = 1;
 
-  /* stdout and stderr go through pipes into capped captures: no file
-   * grows with what the verifier prints. */
+  /* stdout and stderr go through sockets (append-only: stdio_append_only)
+   * into capped captures: no file grows with what the verifier prints. */
   cleanup_close int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in < 0) {
     cab_envlist_free(&env);

@@ -28,6 +28,7 @@
 #include "sandbox/caps.h"
 #include "sandbox/netlink.h"
 #include "sandbox/protocol.h"
+#include "sandbox/stdio.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -103,10 +104,17 @@ run_payload(const struct cab_child_args *a, int errfd, int tty_slave, const sigs
   /* A new session: no way to inject input into the caller's terminal
    * (TIOCSTI, CVE-2017-5226). */
   setsid();
-  if (cfg->stdio_fds) {
-    for (int i = 0; i < 3; i++)
-      if (cfg->stdio_fds[i] >= 0 && dup2(cfg->stdio_fds[i], i) < 0)
-        payload_fail(errfd, STAGE_SETUP, errno, "attach the command's stdio");
+  /* Stdio as the supervisor sorted it: a relay socket, the caller's fd, or
+   * our own /dev/null in place of a directory or O_PATH fd, whose
+   * /proc/self/fd/N/.. would lead out of this root. */
+  for (int i = 0; i < 3; i++) {
+    int fd = a->stdio->child[i];
+    if (fd == CAB_STDIO_NULL)
+      fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    else if (fd == CAB_STDIO_KEEP)
+      continue;
+    if (fd < 0 || dup2(fd, i) < 0)
+      payload_fail(errfd, STAGE_SETUP, errno, "attach the command's stdio");
   }
   if (tty_slave >= 0) {
     if (ioctl(tty_slave, TIOCSCTTY, 0) < 0)
@@ -258,6 +266,9 @@ cab_child_main(const struct cab_child_args *a)
   /* Die with the supervisor: then the kernel tears down the whole pid
    * namespace, so nothing is orphaned even if cab is SIGKILLed. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* The stdio relay's supervisor ends came with the clone: a pipe reaches
+   * EOF only once every write end is closed. */
+  cab_stdio_close_supervisor_ends(a->stdio);
 
   /* Wait until the supervisor has written our id maps and cgroups.  EOF
    * means it died before that. */

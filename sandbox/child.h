@@ -8,6 +8,7 @@
 #include "sandbox/mounts.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/stdio.h"
 
 struct cab_child_args {
   const struct cab_sandbox_config *cfg;
@@ -20,6 +21,8 @@ struct cab_child_args {
                                             ones (root's host-rootfs sandbox):
                                             switch to them once the host fds
                                             are open */
+  const struct cab_stdio *stdio;         /* the command's fds 0-2, as sorted
+                                            by the supervisor (sandbox/stdio.h) */
 };
 
 /* Never returns. */

@@ -243,12 +243,15 @@ write_generated(const char *name, const char *content, cab_error *err)
 }
 
 static int
-setup_proc(int rootfd, bool create, int devnull, cab_error *err)
+setup_proc(int rootfd, bool create, bool readonly, cab_error *err)
 {
   /* A fresh procfs: we are pid 1 of a new pid namespace, so it shows only
-   * the sandbox's processes. */
-  if (mount_fs_at(rootfd, "/proc", create, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
-                  err) < 0)
+   * the sandbox's processes.  Read-only on request: the kernel then refuses
+   * to open any file in it for writing (EROFS), /proc/PID/mem included, so a
+   * process cannot write into another of the same uid; reads, and the
+   * /proc/self/fd links (they lead to the files' own mounts), still work. */
+  unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | (readonly ? MS_RDONLY : 0);
+  if (mount_fs_at(rootfd, "/proc", create, "proc", flags, NULL, err) < 0)
     return -1;
   for (size_t i = 0; i < sizeof readonly_paths / sizeof *readonly_paths; i++) {
     cleanup_close int fd = openat2_in_root(rootfd, readonly_paths[i], O_PATH);
@@ -609,7 +612,7 @@ cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_hos
   if (fds->overlay < 0 && !cfg->root_writable && make_readonly(NEWROOT, true, err) < 0)
     return -1;
 
-  if (setup_proc(rootfd, false, fds->dev[0], err) < 0)
+  if (setup_proc(rootfd, false, cfg->proc_readonly, err) < 0)
     return -1;
   if (setup_dev(rootfd, false, fds->dev, &cfg->limits, err) < 0)
     return -1;

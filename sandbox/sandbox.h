@@ -45,6 +45,9 @@ struct cab_sandbox_config {
   gid_t gid;
   uint64_t caps;              /* capability mask kept by the command */
   struct cab_seccomp_config seccomp;
+  bool proc_readonly;         /* mount /proc read-only: nothing inside can open
+                                 another process's /proc/PID/mem (or any /proc
+                                 file) for writing, which seccomp cannot see */
   struct cab_limits limits;
   const char *cgroup_parent;  /* optional pre-created, writable cgroup */
   struct cab_gateway_spec gateway; /* a veth to a gateway namespace; when not
@@ -52,7 +55,15 @@ struct cab_sandbox_config {
   const char *const *extra_hosts; /* "IP NAME..." lines added to /etc/hosts */
   size_t n_extra_hosts;
   const int *stdio_fds;       /* NULL: the command inherits our stdin, stdout
-                                 and stderr; else these three fds (-1: keep) */
+                                 and stderr; else these three fds (-1: keep).
+                                 Either way sorted first (sandbox/stdio.h):
+                                 no directory, O_PATH fd or re-openable host
+                                 file reaches the command */
+  bool stdio_append_only;     /* relay regular-file stdout and stderr, and
+                                 the capture below, through sockets: the
+                                 command can neither re-open nor read back
+                                 what it printed (the verifier; /dev/stdout
+                                 then fails ENXIO) */
   bool tty;                   /* run under a pty relayed to our stdio */
   struct {
     /* With --tty: every chunk the pty prints, as it arrives (for a
@@ -98,6 +109,15 @@ struct cab_sandbox_result {
   char budget_reason[256];   /* "workdir over budget: 20.0 GiB > 1.0 GiB" */
   char memory_how[160];      /* what enforced memory, in words */
   char disk_how[160];        /* what enforced the disk budget, in words */
+  /* The defences the command ran under (set once it ran: a defence that
+   * cannot be applied fails the setup, it is never skipped). */
+  const char *seccomp;       /* cab_seccomp_kind_name() of the filter */
+  bool proc_readonly;
+  bool stdio_relayed;        /* some of fds 0-2 went through the relay
+                                (sandbox/stdio.h) */
+  bool output_append_only;   /* stdout and stderr went through sockets */
+  bool stdio_nulled;         /* some were a directory or O_PATH fd, replaced
+                                by /dev/null */
 };
 
 /* The unprivileged host id root's host-rootfs sandboxes run as: the

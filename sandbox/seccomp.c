@@ -200,6 +200,15 @@ add_rule_refusing(struct cab_seccomp_ctx *ctx, const struct cab_seccomp_rule *ru
   return add_range_except(ctx, rule, nr, sign_extended | 0x80000000u, UINT64_MAX, refused, n);
 }
 
+static bool
+is_refused(const struct cab_seccomp_ctx *ctx, const char *name)
+{
+  for (const char *const *r = ctx->refused; r && *r; r++)
+    if (strcmp(*r, name) == 0)
+      return true;
+  return false;
+}
+
 int
 cab_seccomp_ctx_add_rule(struct cab_seccomp_ctx *ctx, const struct cab_seccomp_rule *rule,
                          cab_error *err)
@@ -213,6 +222,8 @@ cab_seccomp_ctx_add_rule(struct cab_seccomp_ctx *ctx, const struct cab_seccomp_r
     return cab_error_set(err, EINVAL, "seccomp rule for %s: too many conditions", rule->names[0]);
 
   for (const char *const *name = rule->names; *name != NULL; name++) {
+    if (is_refused(ctx, *name))
+      continue; /* left to the default action */
     int nr = seccomp_syscall_resolve_name(*name);
     if (nr == __NR_SCMP_ERROR)
       continue; /* unknown to libseccomp: as crun, skip it */
@@ -406,8 +417,12 @@ cab_seccomp_build(const struct cab_seccomp_config *cfg, struct cab_seccomp_filte
   cleanup_seccomp_ctx struct cab_seccomp_ctx ctx = {0};
   switch (cfg->kind) {
   case CAB_SECCOMP_DEFAULT:
-    if (cab_seccomp_default_profile(&ctx, cfg->caps, err) < 0)
+    if (cab_seccomp_default_profile(&ctx, cfg->caps, NULL, err) < 0)
       return cab_error_prefix(err, "seccomp default profile");
+    break;
+  case CAB_SECCOMP_VERIFIER:
+    if (cab_seccomp_default_profile(&ctx, cfg->caps, cab_seccomp_verifier_refused, err) < 0)
+      return cab_error_prefix(err, "seccomp verifier profile");
     break;
   case CAB_SECCOMP_FILE:
     if (cfg->path == NULL || cfg->path[0] == '\0')
@@ -447,15 +462,30 @@ int
 cab_seccomp_config_from_option(struct cab_seccomp_config *cfg, const char *value, cab_error *err)
 {
   if (value == NULL || value[0] == '\0')
-    return cab_error_set(err, 0, "--seccomp needs a profile file or \"unconfined\"");
-  if (strcmp(value, "unconfined") == 0) {
-    cfg->kind = CAB_SECCOMP_UNCONFINED;
+    return cab_error_set(err, 0, "--seccomp needs default, verifier, unconfined or a profile file");
+  if (strcmp(value, "unconfined") == 0 || strcmp(value, "default") == 0 ||
+      strcmp(value, "verifier") == 0) {
+    cfg->kind = value[0] == 'u'   ? CAB_SECCOMP_UNCONFINED
+                : value[0] == 'd' ? CAB_SECCOMP_DEFAULT
+                                  : CAB_SECCOMP_VERIFIER;
     cfg->path = NULL;
   } else {
     cfg->kind = CAB_SECCOMP_FILE;
     cfg->path = value;
   }
   return 0;
+}
+
+const char *
+cab_seccomp_kind_name(enum cab_seccomp_kind kind)
+{
+  switch (kind) {
+  case CAB_SECCOMP_DEFAULT: return "default";
+  case CAB_SECCOMP_UNCONFINED: return "unconfined";
+  case CAB_SECCOMP_FILE: return "file";
+  case CAB_SECCOMP_VERIFIER: return "verifier";
+  }
+  return "unknown";
 }
 
 size_t

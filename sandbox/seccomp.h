@@ -17,7 +17,16 @@ enum cab_seccomp_kind {
   CAB_SECCOMP_DEFAULT = 0,
   CAB_SECCOMP_UNCONFINED,
   CAB_SECCOMP_FILE,   /* a Docker/OCI-format seccomp JSON */
+  CAB_SECCOMP_VERIFIER, /* the default policy less every call that reaches
+                           into another process (cab_seccomp_verifier_refused) */
 };
+
+/* The kind's name, for reports and cell.json ("default", "verifier", ...). */
+const char *cab_seccomp_kind_name(enum cab_seccomp_kind kind);
+
+/* The syscalls the verifier policy refuses on top of the default one
+ * (NULL-terminated). */
+extern const char *const cab_seccomp_verifier_refused[];
 
 struct cab_seccomp_config {
   enum cab_seccomp_kind kind;
@@ -39,7 +48,8 @@ int cab_seccomp_load(const struct cab_seccomp_filter *f);
 
 void cab_seccomp_free(struct cab_seccomp_filter *f);
 
-/* "--seccomp VALUE": "unconfined" or a JSON profile file.  Leaves caps. */
+/* "--seccomp VALUE": "default", "verifier", "unconfined" or a JSON profile
+ * file.  Leaves caps. */
 int cab_seccomp_config_from_option(struct cab_seccomp_config *cfg, const char *value,
                                    cab_error *err);
 

@@ -176,11 +176,26 @@ const struct cab_seccomp_rule cab_seccomp_default_rules[] = {
 const unsigned cab_seccomp_default_rules_count =
     sizeof cab_seccomp_default_rules / sizeof cab_seccomp_default_rules[0];
 
+/* The verifier runs the task's harness and the code under test under one
+ * uid: with these, the code could attach to the harness and rewrite its
+ * output or its exit status (issue 10).  Checking code needs no debugger:
+ * every call that reaches another process's memory (ptrace,
+ * process_vm_readv/writev, process_madvise), its fds (pidfd_getfd) or
+ * compares its kernel objects (kcmp) is refused, whatever the capabilities.
+ * /proc/PID/mem, which seccomp cannot see by path, is closed by mounting the
+ * verifier's /proc read-only (sandbox/mounts.c). */
+const char *const cab_seccomp_verifier_refused[] = {
+    "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "pidfd_getfd", "kcmp",
+    NULL,
+};
+
 int
-cab_seccomp_default_profile(struct cab_seccomp_ctx *ctx, uint64_t caps, cab_error *err)
+cab_seccomp_default_profile(struct cab_seccomp_ctx *ctx, uint64_t caps,
+                            const char *const *refused, cab_error *err)
 {
   if (cab_seccomp_ctx_init(ctx, SCMP_ACT_ERRNO(EPERM), caps, err) < 0)
     return -1;
+  ctx->refused = refused;
   if (cab_seccomp_ctx_add_host_arches(ctx, err) < 0)
     return -1;
   for (unsigned i = 0; i < cab_seccomp_default_rules_count; i++)

@@ -72,6 +72,8 @@ struct cab_seccomp_ctx {
   uint32_t arches[CAB_SECCOMP_MAX_ARCHES];   /* SCMP_ARCH_* tokens */
   int64_t highest[CAB_SECCOMP_MAX_ARCHES];   /* highest syscall number named
                                                 for that arch; -1: none */
+  const char *const *refused;  /* NULL-terminated names no rule may allow:
+                                  they get the default action */
 };
 
 int cab_seccomp_ctx_init(struct cab_seccomp_ctx *ctx, uint32_t default_action, uint64_t caps,
@@ -101,8 +103,11 @@ bool cab_seccomp_parse_kernel_version(const char *s, unsigned *major, unsigned *
 extern const struct cab_seccomp_rule cab_seccomp_default_rules[];
 extern const unsigned cab_seccomp_default_rules_count;
 
-/* Fill CTX with the built-in policy for a process keeping CAPS. */
-int cab_seccomp_default_profile(struct cab_seccomp_ctx *ctx, uint64_t caps, cab_error *err);
+/* Fill CTX with the built-in policy for a process keeping CAPS, less the
+ * syscalls in REFUSED (NULL-terminated; NULL for none), which are refused
+ * whatever the rules and capabilities say. */
+int cab_seccomp_default_profile(struct cab_seccomp_ctx *ctx, uint64_t caps,
+                                const char *const *refused, cab_error *err);
 
 /* Fill CTX from the Docker/OCI seccomp JSON at PATH.  Errors name the file,
  * the JSON path and the reason. */

@@ -23,6 +23,7 @@
 #include "sandbox/preflight.h"
 #include "sandbox/protocol.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/stdio.h"
 #include "sandbox/tty.h"
 #include "sandbox/watchdog.h"
 
@@ -46,6 +47,7 @@ struct watch {
   struct cab_tty_relay *relay;
   struct cab_tty_options tty_opts;
   struct cab_cgroup *cg;
+  struct cab_stdio *stdio;
   bool mem_watchdog;
   int64_t mem_limit;
   const struct cab_disk_budget *disk; /* NULL: none */
@@ -193,7 +195,7 @@ on_signal(struct watch *w)
   struct signalfd_siginfo si;
   while (read(w->sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
     int sig = (int)si.ssi_signo;
-    if (sig == SIGCHLD)
+    if (sig == SIGCHLD || sig == SIGPIPE)
       continue;
     if (sig == SIGWINCH) {
       if (w->relay)
@@ -322,7 +324,7 @@ supervise(struct watch *w)
   bool init_gone = false;
   bool sync_open = true;
   while (!init_gone) {
-    struct pollfd p[8];
+    struct pollfd p[11];
     int n = 0;
     p[n++] = (struct pollfd){.fd = w->sig_fd, .events = POLLIN};
     if (sync_open)
@@ -338,6 +340,8 @@ supervise(struct watch *w)
     int relay_first = n;
     if (w->relay)
       n += cab_tty_relay_pollfds(w->relay, p + n);
+    int stdio_first = n;
+    n += cab_stdio_pollfds(w->stdio, p + n);
     int r = poll(p, (nfds_t)n, poll_timeout_ms(w));
     if (r < 0 && errno != EINTR)
       break;
@@ -355,8 +359,9 @@ supervise(struct watch *w)
       for (int i = 0; i < 2; i++)
         if (w->cap_fd[i] >= 0 && (p[cap_first + i].revents & (POLLIN | POLLHUP | POLLERR)))
           drain_capture(w, i);
-      if (w->relay && relay_first < n)
-        cab_tty_relay_service(w->relay, p + relay_first, n - relay_first);
+      if (w->relay && relay_first < stdio_first)
+        cab_tty_relay_service(w->relay, p + relay_first, stdio_first - relay_first);
+      cab_stdio_service(w->stdio, p + stdio_first, n - stdio_first);
       if (stop_at >= 0 && (p[stop_at].revents & POLLIN)) {
         w->stopped = true;
         kill_all(w);
@@ -381,6 +386,9 @@ supervise(struct watch *w)
     }
   if (w->relay)
     cab_tty_relay_drain(w->relay);
+  /* Init is reaped only once every process of its namespace has exited:
+   * nothing holds the sockets' other ends any more. */
+  cab_stdio_drain(w->stdio);
 }
 
 static void
@@ -520,6 +528,8 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   int cap_w[2] = {-1, -1};
   struct cab_sandbox_config child_cfg = *cfg;
   int child_stdio[3];
+  struct cab_stdio stdio;
+  cab_stdio_init(&stdio);
 
   /* Check the host paths now, for a clear error before any namespace
    * exists.  The child opens them again inside its own mount namespace:
@@ -564,6 +574,8 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   sigaddset(&mask, SIGHUP);
   sigaddset(&mask, SIGQUIT);
   sigaddset(&mask, SIGWINCH);
+  /* A stdin relay pipe whose reader is gone: EPIPE, not death. */
+  sigaddset(&mask, SIGPIPE);
   if (sigprocmask(SIG_BLOCK, &mask, &oldmask) < 0) {
     cab_error_sys(err, "block signals");
     goto out;
@@ -579,14 +591,19 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     goto out;
   }
   /* Captured output: the command writes into pipes only we read, so no
-   * file grows with what it prints. */
+   * file grows with what it prints.  Append-only, they are sockets: a pipe
+   * re-opened through /proc/PID/fd could be read by the command before we
+   * read it (and what it printed rewritten); a socket cannot be opened. */
   if (cfg->capture.on_output) {
     for (int i = 0; i < 2; i++) {
       int p[2];
-      if (pipe2(p, O_CLOEXEC) < 0) {
+      if (cfg->stdio_append_only ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0
+                                 : pipe2(p, O_CLOEXEC) < 0) {
         cab_error_sys(err, "create the output pipes");
         goto out;
       }
+      if (cfg->stdio_append_only)
+        shutdown(p[0], SHUT_WR); /* one way: the command reads nothing back */
       w.cap_fd[i] = p[0];
       cap_w[i] = p[1];
       fcntl(p[0], F_SETFL, O_NONBLOCK);
@@ -598,11 +615,22 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     w.on_output = cfg->capture.on_output;
     w.cap_ctx = cfg->capture.ctx;
   }
+  /* Without a pty, the command's stdio is sorted before it exists: no
+   * directory and no re-openable file of ours reaches it (stdio.h). */
+  int given[3] = {-1, -1, -1};
+  if (child_cfg.stdio_fds)
+    memcpy(given, child_cfg.stdio_fds, sizeof given);
+  if (!cfg->tty && cab_stdio_prepare(given, cfg->stdio_append_only, &stdio, err) < 0)
+    goto out;
 
   uid_t host_uid;
   gid_t host_gid;
   bool mapped_away = false;
   cab_sandbox_host_ids(cfg, &host_uid, &host_gid, &mapped_away);
+  /* The relay's pipes are the command's own: let its host id re-open them
+   * (/dev/stdout), as it could had it made them. */
+  if (mapped_away)
+    cab_stdio_chown_child_ends(&stdio, host_uid, host_gid);
 
   int64_t start = cab_now_ns();
   pid_t pid = clone_sandbox(cg ? cab_cgroup_clone_fd(cg) : -1);
@@ -616,6 +644,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     struct cab_child_args args = {
         .cfg = &child_cfg, .fds = &fds, .sync_fd = sv[1], .filter = filter,
         .rlimit_pids = rl_pids, .rlimit_memory = rl_mem, .take_mapped_ids = mapped_away,
+        .stdio = &stdio,
     };
     cab_child_main(&args);
   }
@@ -626,12 +655,14 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
       close(cap_w[i]);
       cap_w[i] = -1;
     }
+  cab_stdio_close_child_ends(&stdio);
 
   w.init = pid;
   w.sync_fd = sv[0];
   w.sig_fd = sig_fd;
   w.stop_fd = cfg->stop_fd ? *cfg->stop_fd : -1;
   w.cg = cg;
+  w.stdio = &stdio;
   w.mem_watchdog = rl_mem;
   w.mem_limit = lim->memory_bytes;
   if (cfg->disk.n > 0) {
@@ -671,9 +702,16 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     goto out;
   }
   fill_result(&w, res);
+  res->seccomp = cab_seccomp_kind_name(cfg->seccomp.kind);
+  res->proc_readonly = cfg->proc_readonly;
+  res->stdio_relayed = stdio.relayed;
+  res->stdio_nulled = stdio.nulled;
+  res->output_append_only = cab_stdio_output_append_only(&stdio) ||
+                            (cfg->capture.on_output && cfg->stdio_append_only);
   ret = 0;
 
 out:
+  cab_stdio_free(&stdio);
   for (int i = 0; i < 2; i++) {
     if (w.tmpfs_fd[i] >= 0)
       close(w.tmpfs_fd[i]);
@@ -694,8 +732,17 @@ out:
     close(sv[1]);
   if (sig_fd >= 0)
     close(sig_fd);
-  if (masked)
+  if (masked) {
+    /* Discard a SIGPIPE our relay raised since the last read of sig_fd. */
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    struct timespec now = {0, 0};
+    if (!sigismember(&oldmask, SIGPIPE))
+      while (sigtimedwait(&pipe_only, NULL, &now) == SIGPIPE)
+        ;
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
+  }
   cab_seccomp_free(filter);
   return ret;
 }

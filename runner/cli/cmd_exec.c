@@ -56,7 +56,10 @@ static const char exec_usage[] =
     "  --workdir DIR         working directory inside (default /)\n"
     "  --env K=V | K         set, or pass through, a variable (repeatable)\n"
     "  --cap-add CAP, --cap-drop CAP   adjust Docker's default set (ALL allowed)\n"
-    "  --seccomp default|unconfined|FILE   FILE: Docker/OCI seccomp JSON\n"
+    "  --seccomp default|verifier|unconfined|FILE   FILE: Docker/OCI seccomp JSON;\n"
+    "                        verifier: default less ptrace, process_vm_*, pidfd_getfd...\n"
+    "  --read-only-proc      mount /proc read-only (no /proc/PID/mem writes), as cells'\n"
+    "                        verifier does\n"
     "  --memory SIZE --pids N --cpus X --timeout SECONDS --tmpfs-size SIZE\n"
     "  --cgroup-parent PATH  a pre-created cgroup to create cells under\n"
     "  --no-cgroup           no cgroup even where one is writable: limits by rlimits\n"
@@ -329,7 +332,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
 {
   enum {
     O_ROOTFS = 256, O_HOST_ROOTFS, O_USER, O_HOSTNAME, O_BIND, O_WORKDIR, O_ENV, O_CAP_ADD,
-    O_CAP_DROP, O_SECCOMP, O_MEMORY, O_PIDS, O_CPUS, O_TIMEOUT, O_TMPFS, O_TTY, O_RESULT,
+    O_CAP_DROP, O_SECCOMP, O_READ_ONLY_PROC, O_MEMORY, O_PIDS, O_CPUS, O_TIMEOUT, O_TMPFS, O_TTY, O_RESULT,
     O_CGROUP_PARENT, O_OVERLAY, O_NET, O_ENDPOINT, O_ENDPOINT_WIRE, O_REPLAY_MATCH, O_KEY_ENV, O_MODEL_CALLS, O_RECORD, O_REPLAY,
     O_MODEL_RETRIES, O_MODEL_TIMEOUT, O_NO_CGROUP, O_HELP,
   };
@@ -344,6 +347,7 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
       {"cap-add", required_argument, 0, O_CAP_ADD},
       {"cap-drop", required_argument, 0, O_CAP_DROP},
       {"seccomp", required_argument, 0, O_SECCOMP},
+      {"read-only-proc", no_argument, 0, O_READ_ONLY_PROC},
       {"memory", required_argument, 0, O_MEMORY},
       {"pids", required_argument, 0, O_PIDS},
       {"cpus", required_argument, 0, O_CPUS},
@@ -410,15 +414,10 @@ again:
         return -1;
       break;
     case O_SECCOMP:
-      if (strcmp(optarg, "default") == 0)
-        c->seccomp.kind = CAB_SECCOMP_DEFAULT;
-      else if (strcmp(optarg, "unconfined") == 0)
-        c->seccomp.kind = CAB_SECCOMP_UNCONFINED;
-      else {
-        c->seccomp.kind = CAB_SECCOMP_FILE;
-        c->seccomp.path = optarg;
-      }
+      if (cab_seccomp_config_from_option(&c->seccomp, optarg, err) < 0)
+        return -1;
       break;
+    case O_READ_ONLY_PROC: c->proc_readonly = true; break;
     case O_MEMORY:
       if (cab_parse_size(optarg, &c->limits.memory_bytes) < 0 || c->limits.memory_bytes < 4096)
         return usage_error(err, "--memory %s: expected a size such as 512M or 2G", optarg);
@@ -650,6 +649,15 @@ write_result(const char *path, const struct exec_opts *o, const struct cab_sandb
   cJSON_AddStringToObject(j, "cgroup_mode", r->cgroup_mode);
   if (r->degraded[0])
     cJSON_AddStringToObject(j, "degraded", r->degraded);
+  if (r->seccomp) {
+    /* What stood between the command and the host, as it ran. */
+    cJSON *d = cJSON_AddObjectToObject(j, "defences");
+    cJSON_AddStringToObject(d, "seccomp", r->seccomp);
+    cJSON_AddStringToObject(d, "proc", r->proc_readonly ? "read-only" : "read-write");
+    cJSON_AddBoolToObject(d, "stdio_relayed", r->stdio_relayed);
+    cJSON_AddBoolToObject(d, "output_append_only", r->output_append_only);
+    cJSON_AddBoolToObject(d, "stdio_nulled", r->stdio_nulled);
+  }
   if (model)
     add_model_totals(j, model);
   char *text = cJSON_Print(j);
@@ -718,6 +726,9 @@ cab_cmd_exec(int argc, char **argv)
   }
   if (res.degraded[0])
     fprintf(stderr, "cab: warning: %s\n", res.degraded);
+  if (res.stdio_nulled)
+    fprintf(stderr, "cab: warning: a directory or O_PATH fd given as stdin, stdout or stderr "
+                    "was replaced by /dev/null: through /proc it leads out of the sandbox\n");
   if (opts.result_path && write_result(opts.result_path, &opts, &res, model, &err) < 0)
     return cab_cli_fail(&err);
   if (opts.net.start_failed)

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include <cmocka.h>
 
 #include "sandbox/seccomp.h"
+#include "sandbox/seccomp_cache.h"
 #include "sandbox/seccomp_profile.h"
 
 #ifndef SYS_clone3
@@ -35,6 +37,7 @@
 #define AF_ALG 38
 #endif
 
+#define PTRACE_PEEKDATA_ 2
 #define X32_BIT 0x40000000L
 #define I386_GETPID 20
 #define I386_KEYCTL 288
@@ -448,6 +451,122 @@ test_rule_conditions(void **state)
   assert_false(cab_seccomp_parse_kernel_version("six", &major, &minor));
 }
 
+/* ---- the verifier's profile ---- */
+
+/* Calls that reach into another process.  Each is aimed at ourselves or at
+ * nothing, so that where the filter lets it through it reaches the kernel
+ * and fails (or succeeds) harmlessly: the result tells the two apart. */
+static long
+probe_ptrace_peek(void)
+{
+  return sys_result(syscall(SYS_ptrace, PTRACE_PEEKDATA_, (long)getpid(), 0, 0));
+}
+static long
+probe_vm_readv(void)
+{
+  char src[4] = "abc", dst[4];
+  struct iovec l = {dst, sizeof dst}, r = {src, sizeof src};
+  return sys_result(syscall(SYS_process_vm_readv, getpid(), &l, 1, &r, 1, 0));
+}
+static long
+probe_vm_writev(void)
+{
+  char src[4] = "abc", dst[4];
+  struct iovec l = {src, sizeof src}, r = {dst, sizeof dst};
+  return sys_result(syscall(SYS_process_vm_writev, getpid(), &l, 1, &r, 1, 0));
+}
+static long probe_pidfd_getfd(void) { return sys_result(syscall(SYS_pidfd_getfd, -1, 0, 0)); }
+static long probe_process_madvise(void)
+{
+  return sys_result(syscall(SYS_process_madvise, -1, NULL, 0, 0, 0));
+}
+static long probe_kcmp(void)
+{
+  return sys_result(syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, 0, 0));
+}
+
+static const probe_fn cross_process[] = {probe_ptrace_peek, probe_vm_readv, probe_vm_writev,
+                                         probe_pidfd_getfd, probe_process_madvise, probe_kcmp};
+static const char *const cross_process_names[] = {"ptrace", "process_vm_readv",
+                                                  "process_vm_writev", "pidfd_getfd",
+                                                  "process_madvise", "kcmp"};
+
+static void
+test_verifier_refuses_reaching_other_processes(void **state)
+{
+  /* Even with CAP_SYS_PTRACE, which opens the whole group in the default
+   * policy. */
+  uint64_t caps[] = {docker_caps, docker_caps | CAB_CAP(CAP_SYS_PTRACE)};
+  size_t n = sizeof cross_process / sizeof cross_process[0];
+  for (size_t c = 0; c < 2; c++) {
+    struct cab_seccomp_filter *f = build_or_fail(CAB_SECCOMP_VERIFIER, NULL, caps[c]);
+    long r[MAX_PROBES];
+    run_confined(f, cross_process, n, r);
+    for (size_t i = 0; i < n; i++)
+      if (r[i] != -EPERM)
+        fail_msg("verifier, caps %zu: %s: expected EPERM, got %ld", c, cross_process_names[i], r[i]);
+    cab_seccomp_free(f);
+  }
+  /* The default policy with CAP_SYS_PTRACE lets every one reach the kernel:
+   * the probes themselves can tell a refusal from a call. */
+  struct cab_seccomp_filter *f =
+      build_or_fail(CAB_SECCOMP_DEFAULT, NULL, docker_caps | CAB_CAP(CAP_SYS_PTRACE));
+  long r[MAX_PROBES];
+  run_confined(f, cross_process, n, r);
+  for (size_t i = 0; i < n; i++)
+    if (r[i] == -EPERM)
+      fail_msg("default with CAP_SYS_PTRACE: %s was refused", cross_process_names[i]);
+  cab_seccomp_free(f);
+}
+
+static void
+test_verifier_keeps_the_rest(void **state)
+{
+  struct cab_seccomp_filter *f = build_or_fail(CAB_SECCOMP_VERIFIER, NULL, docker_caps);
+  long r[MAX_PROBES];
+  RUN(f, r, probe_getpid, probe_pipe_read_write, probe_clone_plain, probe_keyctl, probe_clone3);
+  assert_int_equal(r[0], 0);
+  assert_int_equal(r[1], 0);
+  assert_int_equal(r[2], 0);
+  assert_int_equal(r[3], -EPERM);
+  assert_int_equal(r[4], -ENOSYS);
+  cab_seccomp_free(f);
+}
+
+/* The compiled filter is cached on disk by its key: the verifier's must
+ * never be served the default's (or the other way round). */
+static void
+test_verifier_cache_key_differs(void **state)
+{
+  struct cab_seccomp_config d = {.kind = CAB_SECCOMP_DEFAULT, .caps = docker_caps};
+  struct cab_seccomp_config v = {.kind = CAB_SECCOMP_VERIFIER, .caps = docker_caps};
+  char *kd = NULL, *kv = NULL;
+  size_t ld = 0, lv = 0;
+  assert_int_equal(cab_seccomp_cache_key(&d, &kd, &ld), 0);
+  assert_int_equal(cab_seccomp_cache_key(&v, &kv, &lv), 0);
+  assert_false(ld == lv && memcmp(kd, kv, ld) == 0);
+  free(kd);
+  free(kv);
+  /* Built twice each, in turn: the second builds come from the cache and
+   * still differ where they must. */
+  for (int round = 0; round < 2; round++) {
+    struct cab_seccomp_filter *fd = build_or_fail(CAB_SECCOMP_DEFAULT, NULL, docker_caps);
+    struct cab_seccomp_filter *fv = build_or_fail(CAB_SECCOMP_VERIFIER, NULL, docker_caps);
+    long r[MAX_PROBES];
+    RUN(fd, r, probe_vm_readv);
+    assert_int_equal(r[0], 4);
+    RUN(fv, r, probe_vm_readv);
+    assert_int_equal(r[0], -EPERM);
+    cab_seccomp_free(fd);
+    cab_seccomp_free(fv);
+  }
+  struct cab_seccomp_config cfg = {0};
+  cab_error err = {0};
+  assert_int_equal(cab_seccomp_config_from_option(&cfg, "verifier", &err), 0);
+  assert_int_equal(cfg.kind, CAB_SECCOMP_VERIFIER);
+  assert_string_equal(cab_seccomp_kind_name(cfg.kind), "verifier");
+}
+
 /* ---- unconfined ---- */
 
 static void
@@ -562,6 +681,9 @@ main(void)
     cmocka_unit_test(test_default_sys_admin_keeps_user_namespaces_out),
     cmocka_unit_test(test_default_fits_in_bpf),
     cmocka_unit_test(test_rule_conditions),
+    cmocka_unit_test(test_verifier_refuses_reaching_other_processes),
+    cmocka_unit_test(test_verifier_keeps_the_rest),
+    cmocka_unit_test(test_verifier_cache_key_differs),
     cmocka_unit_test(test_unconfined_builds_no_filter),
     cmocka_unit_test(test_json_allow_all_but_one),
     cmocka_unit_test(test_json_docker_style),
