@@ -127,7 +127,7 @@ environment_json(const struct cell *c, const struct cab_profile *p)
     cJSON_AddStringToObject(vd, "proc", v->proc_readonly ? "read-only" : "read-write");
     /* Through a socket cab drains, the harness's output cannot be re-opened
      * and rewritten by the code under test. */
-    cJSON_AddStringToObject(vd, "output", v->output_append_only ? "append-only" : "file");
+    cJSON_AddStringToObject(vd, "output", v->output_append_only ? "append-only" : "re-openable");
   }
   return env;
 }
