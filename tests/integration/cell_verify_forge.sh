@@ -9,7 +9,9 @@
 #   vm      the same through process_vm_writev;
 #   out     on a harness that reports by text alone (exits 0) and runs the
 #           code once more as a teardown: re-opens the harness's stdout
-#           (/proc/PID/fd/1) and rewrites what it printed.
+#           (/proc/PID/fd/1) and rewrites what it printed;
+#   steal   on the same harness: re-opens the harness's stdout for reading
+#           and races cab for what it prints, re-printing it whitewashed.
 # On a cab without the defences each variant turns the cell into a pass.
 # With them: each step is refused (EPERM from the verifier's seccomp
 # profile, EROFS from its read-only /proc, ENXIO from the append-only
@@ -38,7 +40,18 @@ task() {
   cp -r "$SRC_DIR/tasks/polyglot/shell-word-count" "$d"
   jq --arg id "polyglot/forge-$1" '.task_id = $id' "$SRC_DIR/tasks/polyglot/shell-word-count/task.json" >"$d/task.json"
   cp "$FORGE" "$d/workdir/src/forge"
-  if [ "$1" = out ]; then
+  if [ "$1" = steal ]; then
+    # The same text-only harness; the code starts the thief on its first
+    # run, before the harness prints any result.
+    sed '$d' "$SRC_DIR/tasks/polyglot/shell-word-count/workdir/tests/run.sh" >"$d/workdir/tests/run.sh"
+    echo 'exit 0' >>"$d/workdir/tests/run.sh"
+    cat >"$d/workdir/src/wordcount.sh" <<'EOF'
+#!/bin/sh
+# Print how many words standard input holds.
+[ -e /tmp/.forged ] || { : >/tmp/.forged; src/forge steal </dev/null >/dev/null; }
+wc -l | tr -d ' '
+EOF
+  elif [ "$1" = out ]; then
     # A harness that reports by text alone (it exits 0) and runs the code
     # once more after its summary, as a teardown: the code then rewrites
     # what the harness printed.
@@ -73,7 +86,7 @@ cell() {
 }
 
 # Which defence refuses which variant.
-declare -A WANT=([ptrace]=EPERM [mem]=EROFS [vm]=EPERM [out]=ENXIO)
+declare -A WANT=([ptrace]=EPERM [mem]=EROFS [vm]=EPERM [out]=ENXIO [steal]=ENXIO)
 
 # check MODE WHERE: the cell failed, the helper was refused, and cell.json
 # says which defences held.
@@ -89,7 +102,7 @@ check() {
 }
 
 # The ptrace variant's register rewriting is x86_64 only.
-MODES="mem vm out"
+MODES="mem vm out steal"
 [ "$(uname -m)" = x86_64 ] && MODES="ptrace $MODES"
 for m in $MODES; do
   task "$m"
