@@ -83,6 +83,8 @@ struct cell {
   struct cab_headtail verify_stdout, verify_stderr; /* head and tail kept */
   struct cab_sandbox_result verify_res;
   bool verify_ran;
+  size_t verify_protected;     /* protected paths bound read-only in the verifier */
+  bool verify_root_readonly;   /* the verifier's root could not be written */
   cab_error verify_err;
 
   /* artifacts that held the real key (cell_redact.c) */

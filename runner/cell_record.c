@@ -128,6 +128,11 @@ environment_json(const struct cell *c, const struct cab_profile *p)
     /* Through a socket cab drains, the harness's output cannot be re-opened
      * and rewritten by the code under test. */
     cJSON_AddStringToObject(vd, "output", v->output_append_only ? "append-only" : "re-openable");
+    /* The harness's files (tests/, hidden graders) and the programs it
+     * runs, as the code under test found them. */
+    cJSON_AddStringToObject(vd, "protected", c->verify_protected ? "read-only binds" : "none");
+    cJSON_AddNumberToObject(vd, "protected_binds", (double)c->verify_protected);
+    cJSON_AddStringToObject(vd, "root", c->verify_root_readonly ? "read-only" : "writable");
   }
   return env;
 }

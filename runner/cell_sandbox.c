@@ -15,6 +15,7 @@
 #include "common/fsutil.h"
 #include "runner/cell_internal.h"
 #include "runner/modelnet.h"
+#include "runner/protected_binds.h"
 #include "runner/writable_root.h"
 #include "sandbox/caps.h"
 
@@ -92,8 +93,8 @@ base_env(const struct cell *c, struct cab_envlist *env, const char *home)
   return 0;
 }
 
-/* The image's rootfs under a per-run writable layer, or the host's / with
- * the cell's masks.  On the host's /, a sandbox of root's runs as an
+/* The image's rootfs under a per-run writable layer (read-only when
+ * OVERLAY_NAME is NULL), or the host's / with the cell's masks.  On the host's /, a sandbox of root's runs as an
  * unprivileged host id: WRITABLE (the trees the sandbox must write) are
  * handed to it. */
 static int
@@ -113,6 +114,13 @@ root_config(struct cell *c, struct cab_sandbox_config *cfg, const char *overlay_
       if (cab_chown_tree(writable[i], uid, gid, err) < 0)
         return cab_error_prefix(err, "hand %s to the sandbox's host id %u", writable[i],
                                 (unsigned)uid);
+    return 0;
+  }
+  if (overlay_name == NULL) {
+    /* The verifier: the cached rootfs itself, read-only, so that the code
+     * under test cannot replace a binary (sh, diff, python3) that a later
+     * harness step runs.  No overlay to mount and tear down either. */
+    cfg->rootfs = c->rootfs;
     return 0;
   }
   snprintf(overlay_dir, size, "%s/%s", c->scratch, overlay_name);
@@ -397,16 +405,37 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
     return cab_error_sys(err, "environment");
   }
   char *argv[] = {"/bin/sh", "-c", t->scorer_command, NULL};
-  struct cab_bind binds[1] = {{.src = c->verify, .dst = c->adapter->workdir}};
-  struct cab_sandbox_config cfg = {0};
-  char overlay[PATH_MAX], copy_root[PATH_MAX + 8];
-  const char *writable[] = {c->verify};
-  if (root_config(c, &cfg, "overlay-verify", overlay, sizeof overlay, copy_root,
-                  sizeof copy_root, writable, 1, err) < 0) {
+  /* The workdir, then the harness (protected paths, hidden graders) over
+   * it read-only: the code under test shares the harness's uid, and could
+   * otherwise rewrite a script the shell is still reading or a grader a
+   * later step reads. */
+  struct cab_protected_binds prot;
+  if (cab_protected_binds(t, c->verify, c->adapter->workdir, &prot, err) < 0) {
     cab_envlist_free(&env);
     cab_trace_end(c->trace, span, 0);
     return -1;
   }
+  struct cab_bind *binds = calloc(prot.n + 1, sizeof *binds);
+  if (binds == NULL) {
+    cab_protected_binds_free(&prot);
+    cab_envlist_free(&env);
+    cab_trace_end(c->trace, span, 0);
+    return cab_error_sys(err, "allocate");
+  }
+  binds[0] = (struct cab_bind){.src = c->verify, .dst = c->adapter->workdir};
+  memcpy(binds + 1, prot.v, prot.n * sizeof *binds);
+  c->verify_protected = prot.n_readonly;
+  struct cab_sandbox_config cfg = {0};
+  char copy_root[PATH_MAX + 8];
+  const char *writable[] = {c->verify};
+  if (root_config(c, &cfg, NULL, NULL, 0, copy_root, sizeof copy_root, writable, 1, err) < 0) {
+    free(binds);
+    cab_protected_binds_free(&prot);
+    cab_envlist_free(&env);
+    cab_trace_end(c->trace, span, 0);
+    return -1;
+  }
+  c->verify_root_readonly = !cfg.root_writable && cfg.overlay_dir == NULL;
   limits_config(c, &cfg, t->scorer_timeout_s > 0 ? t->scorer_timeout_s : t->timeout_s);
   /* The verifier runs the agent's code: the same budget holds for it. */
   char upper[PATH_MAX + 8];
@@ -423,12 +452,14 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   cfg.envp = env.v;
   cfg.workdir = c->adapter->workdir;
   cfg.binds = binds;
-  cfg.n_binds = 1;
+  cfg.n_binds = prot.n + 1;
 
   /* stdout and stderr go through sockets (append-only: stdio_append_only)
    * into capped captures: no file grows with what the verifier prints. */
   cleanup_close int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in < 0) {
+    free(binds);
+    cab_protected_binds_free(&prot);
     cab_envlist_free(&env);
     return cab_error_sys(err, "open /dev/null");
   }
@@ -439,6 +470,8 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   cfg.capture.on_output = on_verify_output;
   cfg.capture.ctx = c;
   int r = cab_sandbox_run(&cfg, &c->verify_res, &c->verify_err);
+  free(binds);
+  cab_protected_binds_free(&prot);
   cab_envlist_free(&env);
   cab_trace_end(c->trace, span, 0);
   if (r < 0) {

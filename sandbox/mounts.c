@@ -386,6 +386,24 @@ setup_etc(const struct cab_sandbox_config *cfg, int rootfd, bool create, cab_err
   return 0;
 }
 
+/* A bind below an earlier one (a read-only file inside a bound workdir)
+ * finds its mount point in that bind's tree, which its caller made: it must
+ * not be created in the root, where nothing would cover it. */
+static bool
+below_earlier_bind(const struct cab_sandbox_config *cfg, size_t i)
+{
+  const char *dst = cfg->binds[i].dst;
+  for (size_t j = 0; j < i; j++) {
+    const char *up = cfg->binds[j].dst;
+    size_t n = strlen(up);
+    while (n > 0 && up[n - 1] == '/')
+      n--;
+    if (strncmp(dst, up, n) == 0 && dst[n] == '/')
+      return true;
+  }
+  return false;
+}
+
 static int
 setup_binds(const struct cab_sandbox_config *cfg, const struct cab_host_fds *fds, int rootfd,
             bool create, cab_error *err)
@@ -591,7 +609,7 @@ cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_hos
       return -1;
   }
   for (size_t i = 0; i < cfg->n_binds; i++) {
-    if (strncmp(cfg->binds[i].dst, "/tmp/", 5) == 0)
+    if (strncmp(cfg->binds[i].dst, "/tmp/", 5) == 0 || below_earlier_bind(cfg, i))
       continue;
     struct stat st;
     if (fstat(fds->bind_src[i], &st) < 0)

@@ -11,12 +11,20 @@
 #           code once more as a teardown: re-opens the harness's stdout
 #           (/proc/PID/fd/1) and rewrites what it printed;
 #   steal   on the same harness: re-opens the harness's stdout for reading
-#           and races cab for what it prints, re-printing it whitewashed.
+#           and races cab for what it prints, re-printing it whitewashed;
+#   script  rewrites, in place, the part of tests/run.sh the shell has not
+#           read yet (past 20 KB of comments: dash reads 8 KB ahead, ash 1 KB)
+#           so that it prints a pass and exits 0;
+#   grader  the harness only collects results and a hidden grader
+#           (hidden/.cab/grade.sh) reports them: the code rewrites it;
+#   root    on the busybox image only: the code replaces the image's /bin/sh,
+#           which the harness then runs to report.
 # On a cab without the defences each variant turns the cell into a pass.
 # With them: each step is refused (EPERM from the verifier's seccomp
-# profile, EROFS from its read-only /proc, ENXIO from the append-only
-# output relay's sockets), the cell fails, and cell.json records which verifier defences
-# held.  The nop agent changes nothing, on
+# profile, EROFS from its read-only /proc, from the read-only binds of the
+# protected paths and from its read-only root, ENXIO from the append-only
+# output relay's sockets), the cell fails, and cell.json records which
+# verifier defences held.  The nop agent changes nothing, on
 # --host-rootfs and on the busybox rootfs as an image-less root.
 # shellcheck disable=SC2016 # jq programs are quoted on purpose
 # shellcheck source=../lib.sh
@@ -31,6 +39,16 @@ unset CAB_ENDPOINT CAB_KEY CAB_TASKS_DIR
 SRC_DIR=$(dirname "$TESTS_DIR")
 OUT=$T/out
 SWEEP=verify-forge
+
+# forge_on_first_run DIR MODE: the broken code starts "forge MODE" once.
+forge_on_first_run() {
+  cat >"$1/workdir/src/wordcount.sh" <<EOF
+#!/bin/sh
+# Print how many words standard input holds.
+[ -e /tmp/.forged ] || { : >/tmp/.forged; src/forge $2 </dev/null >/dev/null; }
+wc -l | tr -d ' '
+EOF
+}
 
 # task MODE: tasks/polyglot/forge-MODE, shell-word-count with the bug left in
 # and the helper started by the code under test.
@@ -51,6 +69,59 @@ task() {
 [ -e /tmp/.forged ] || { : >/tmp/.forged; src/forge steal </dev/null >/dev/null; }
 wc -l | tr -d ' '
 EOF
+  elif [ "$1" = script ]; then
+    # The original harness with 20 KB of comments after its second check:
+    # what follows them is still unread when the code first runs.
+    {
+      sed -n '1,/^check "one word"/p' "$SRC_DIR/tasks/polyglot/shell-word-count/workdir/tests/run.sh"
+      for _ in $(seq 256); do
+        echo "# padding: the shell reads ahead at most 8 KB, so the tail stays unread for a while"
+      done
+      echo '# forge: tail'
+      sed -n '/^check "words on one line"/,$p' "$SRC_DIR/tasks/polyglot/shell-word-count/workdir/tests/run.sh"
+    } >"$d/workdir/tests/run.sh"
+    forge_on_first_run "$d" script
+  elif [ "$1" = grader ] || [ "$1" = root ]; then
+    # The harness collects results; a grader reports them afterwards: a
+    # hidden one (grader), or tests/report.sh run by the image's sh (root).
+    local report=tests/report.sh grader_dir=$d/workdir
+    if [ "$1" = grader ]; then
+      report=.cab/grade.sh grader_dir=$d/hidden
+      mkdir -p "$d/hidden/.cab"
+    fi
+    cat >"$d/workdir/tests/run.sh" <<EOF
+#!/bin/sh
+# Runs src/wordcount.sh on fixed inputs; $report reports.
+: >/tmp/results
+check() {
+  got=\$(printf "\$2" | sh src/wordcount.sh)
+  echo "\$1|\$got|\$3" >>/tmp/results
+}
+check "empty input" "" 0
+check "one word" "hello\n" 1
+check "words on one line" "the quick brown fox\n" 4
+check "words over lines" "a b\nc\n\nd e f\n" 6
+check "tabs and spaces" "  one\t two  \n" 2
+exec sh $report /tmp/results
+EOF
+    cat >"$grader_dir/$report" <<'EOF'
+#!/bin/sh
+# Prints "N passed, N failed" for the results in $1; fails on any failure.
+passed=0
+failed=0
+while IFS='|' read -r name got want; do
+  if [ "$got" = "$want" ]; then
+    passed=$((passed + 1))
+    echo "ok $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name: got '$got', want '$want'"
+  fi
+done <"$1"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
+EOF
+    forge_on_first_run "$d" "$1"
   elif [ "$1" = out ]; then
     # A harness that reports by text alone (it exits 0) and runs the code
     # once more after its summary, as a teardown: the code then rewrites
@@ -64,12 +135,7 @@ EOF
 wc -l | tr -d ' '
 EOF
   else
-    cat >"$d/workdir/src/wordcount.sh" <<EOF
-#!/bin/sh
-# Print how many words standard input holds.
-[ -e /tmp/.forged ] || { : >/tmp/.forged; src/forge $1 </dev/null >/dev/null; }
-wc -l | tr -d ' '
-EOF
+    forge_on_first_run "$d" "$1"
   fi
   chmod -R a+rX "$T/tasks"
 }
@@ -86,7 +152,8 @@ cell() {
 }
 
 # Which defence refuses which variant.
-declare -A WANT=([ptrace]=EPERM [mem]=EROFS [vm]=EPERM [out]=ENXIO [steal]=ENXIO)
+declare -A WANT=([ptrace]=EPERM [mem]=EROFS [vm]=EPERM [out]=ENXIO [steal]=ENXIO
+  [script]=EROFS [grader]=EROFS [root]=EROFS)
 
 # check MODE WHERE: the cell failed, the helper was refused, and cell.json
 # says which defences held.
@@ -97,16 +164,20 @@ check() {
     "forge $m ($where): the broken code still fails (outcome fail, pass 0)"
   assert_match "$(cat "$log")" "forge $m: denied: ${WANT[$m]}" \
     "forge $m ($where): the helper was refused with ${WANT[$m]} ($(grep -a 'forge ' "$log" | head -n1))"
-  assert_json '.environment.verifier | [.seccomp, .proc, .output, (.refused_syscalls | index("ptrace") != null), (.refused_syscalls | index("process_vm_writev") != null)]' \
-    '["verifier","read-only","append-only",true,true]' "$F" "forge $m ($where): cell.json records the verifier's seccomp profile, read-only /proc and append-only output"
+  assert_json '.environment.verifier | [.seccomp, .proc, .output, (.refused_syscalls | index("ptrace") != null), (.refused_syscalls | index("process_vm_writev") != null), .protected, .root]' \
+    '["verifier","read-only","append-only",true,true,"read-only binds","read-only"]' "$F" "forge $m ($where): cell.json records the verifier's seccomp profile, read-only /proc, append-only output, read-only protected paths and root"
 }
 
 # The ptrace variant's register rewriting is x86_64 only.
-MODES="mem vm out steal"
+MODES="mem vm out steal script grader"
 [ "$(uname -m)" = x86_64 ] && MODES="ptrace $MODES"
-for m in $MODES; do
+# CAB_FORGE_MODES narrows the run (while working on one variant).
+MODES=${CAB_FORGE_MODES:-$MODES}
+for m in $MODES root; do
   task "$m"
-  cell "$m" --host-rootfs && check "$m" host-rootfs
+done
+for m in $MODES; do
+  [ "$m" = root ] || { cell "$m" --host-rootfs && check "$m" host-rootfs; }
 done
 
 # The same in a busybox image (ash as the harness's shell, an overlay root).
@@ -116,7 +187,7 @@ if command -v umoci >/dev/null 2>&1; then
     bail "busybox-image.sh failed: $(tail -n 5 "$T/image.out" | tr '\n' '|')"
   run_cab "$T/import.out" import "$T/layout" --name "$IMAGE"
   assert_rc 0 "cab import of the busybox image"
-  for m in $MODES; do
+  for m in ${CAB_FORGE_MODES:-$MODES root}; do
     cell "$m" --image "$IMAGE" && check "$m" "busybox image"
   done
 else

@@ -16,6 +16,14 @@
  *   forge steal    re-open the harness's stdout for reading and race cab for
  *                  what it prints, re-printing it whitewashed on stderr
  *
+ *   forge script   rewrite, in place, the unread tail of tests/run.sh (from
+ *                  a line "# forge: tail", past the shell's read-ahead) with
+ *                  'echo "5 passed, 0 failed"; exit 0'
+ *   forge grader   rewrite .cab/grade.sh (a hidden grader the harness runs
+ *                  after the code) to print a pass and exit 0
+ *   forge root     replace the root's /bin/sh with a copy of this helper,
+ *                  which run as "sh ..." prints a pass and exits 0
+ *
  * The harness is the topmost ancestor whose argv is "sh tests/run.sh".  The
  * command returns only once the attack is in place (ptrace: the tracer is a
  * daemon that has already stopped the harness once), so no timing is
@@ -382,6 +390,89 @@ trace_loop(pid_t pid)
 }
 #endif
 
+/* ---- script, grader, root: the harness's files and programs ---- */
+
+static const char pass_body[] = "echo \"5 passed, 0 failed\"; exit 0\n";
+
+static int
+rewrite_tail(void)
+{
+  static char script[65536];
+  int fd = open("tests/run.sh", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, script, sizeof script - 1);
+  if (fd >= 0)
+    close(fd);
+  if (n <= 0) {
+    say("cannot read tests/run.sh");
+    return 2;
+  }
+  script[n] = '\0';
+  static const char marker[] = "\n# forge: tail\n";
+  char *at = strstr(script, marker);
+  if (at == NULL) {
+    say("no '# forge: tail' line in tests/run.sh");
+    return 2;
+  }
+  off_t off = (off_t)(at - script) + (off_t)sizeof marker - 1;
+  fd = open("tests/run.sh", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    say("denied: %s (open tests/run.sh for writing)", errname(errno));
+    return 1;
+  }
+  ssize_t w = pwrite(fd, pass_body, sizeof pass_body - 1, off);
+  int e = errno;
+  close(fd);
+  if (w != (ssize_t)sizeof pass_body - 1) {
+    say("denied: %s (write tests/run.sh)", errname(e));
+    return 1;
+  }
+  say("rewrote tests/run.sh from offset %lld", (long long)off);
+  return 0;
+}
+
+static int
+rewrite_grader(void)
+{
+  int fd = open(".cab/grade.sh", O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) {
+    say("denied: %s (open .cab/grade.sh for writing)", errname(errno));
+    return 1;
+  }
+  ssize_t w = write(fd, pass_body, sizeof pass_body - 1);
+  close(fd);
+  say(w == (ssize_t)sizeof pass_body - 1 ? "rewrote .cab/grade.sh" : "short write");
+  return 0;
+}
+
+static int
+replace_sh(const char *self)
+{
+  int in = open(self, O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    say("cannot open %s", self);
+    return 2;
+  }
+  int out = open("/bin/.sh.forged", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  if (out < 0) {
+    say("denied: %s (create /bin/.sh.forged)", errname(errno));
+    close(in);
+    return 1;
+  }
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(in, buf, sizeof buf)) > 0)
+    if (write(out, buf, (size_t)n) != n)
+      break;
+  close(in);
+  close(out);
+  if (rename("/bin/.sh.forged", "/bin/sh") < 0) {
+    say("denied: %s (rename over /bin/sh)", errname(errno));
+    return 1;
+  }
+  say("replaced /bin/sh");
+  return 0;
+}
+
 static int
 attach(pid_t pid)
 {
@@ -431,11 +522,23 @@ attach(pid_t pid)
 int
 main(int argc, char **argv)
 {
+  /* Installed as /bin/sh by "forge root": the harness's next shell. */
+  const char *base = strrchr(argv[0], '/');
+  if (strcmp(base ? base + 1 : argv[0], "sh") == 0) {
+    printf("5 passed, 0 failed\n");
+    return 0;
+  }
   if (argc != 2) {
-    dprintf(2, "usage: forge ptrace|mem|vm|out|steal\n");
+    dprintf(2, "usage: forge ptrace|mem|vm|out|steal|script|grader|root\n");
     return 2;
   }
   mode = argv[1];
+  if (strcmp(mode, "script") == 0)
+    return rewrite_tail();
+  if (strcmp(mode, "grader") == 0)
+    return rewrite_grader();
+  if (strcmp(mode, "root") == 0)
+    return replace_sh(argv[0]);
   pid_t harness = find_harness();
   if (harness < 0) {
     say("no ancestor runs 'sh tests/run.sh'");

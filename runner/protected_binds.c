@@ -1,0 +1,193 @@
+#include "runner/protected_binds.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+
+/* What a directory of the verify copy holds. */
+enum holds { HOLDS_NONE, HOLDS_SOME, HOLDS_ALL };
+
+struct walk {
+  const struct cab_task *t;
+  int hidden; /* the task's hidden/, or -1 */
+  const char *verify, *dst_root;
+  struct cab_protected_binds *out;
+  cab_error *err;
+};
+
+static bool
+protected_entry(const struct walk *w, const char *rel)
+{
+  struct stat st;
+  return cab_task_glob_any(&w->t->protected_paths, rel) ||
+         (w->hidden >= 0 && fstatat(w->hidden, rel, &st, AT_SYMLINK_NOFOLLOW) == 0);
+}
+
+static int
+join(char *buf, size_t size, const char *rel, const char *name, cab_error *err)
+{
+  if (snprintf(buf, size, "%s%s%s", rel, *rel ? "/" : "", name) >= (int)size)
+    return cab_error_set(err, ENAMETOOLONG, "%s/%s: path too long", rel, name);
+  return 0;
+}
+
+static int
+opendir_at(int dfd, const char *name, DIR **d, cab_error *err)
+{
+  int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || (*d = fdopendir(fd)) == NULL) {
+    if (fd >= 0)
+      close(fd);
+    return cab_error_sys(err, "open %s", name);
+  }
+  return 0;
+}
+
+/* How much of directory REL (open as DFD) is protected. */
+static int
+classify(const struct walk *w, int dfd, const char *rel, int depth, enum holds *out)
+{
+  if (depth > 64)
+    return cab_error_set(w->err, ELOOP, "%s: directories nested too deeply", rel);
+  cleanup_dir DIR *d = NULL;
+  if (opendir_at(dfd, ".", &d, w->err) < 0)
+    return -1;
+  bool any = false, all = true, empty = true;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    empty = false;
+    char sub[PATH_MAX];
+    struct stat st;
+    if (join(sub, sizeof sub, rel, de->d_name, w->err) < 0)
+      return -1;
+    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      return cab_error_sys(w->err, "stat %s", sub);
+    enum holds h = protected_entry(w, sub) ? HOLDS_ALL : HOLDS_NONE;
+    if (S_ISDIR(st.st_mode)) {
+      cleanup_close int sfd =
+          openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sfd < 0)
+        return cab_error_sys(w->err, "open %s", sub);
+      if (classify(w, sfd, sub, depth + 1, &h) < 0)
+        return -1;
+    }
+    any = any || h != HOLDS_NONE;
+    all = all && h == HOLDS_ALL;
+  }
+  if (empty)
+    *out = *rel && protected_entry(w, rel) ? HOLDS_ALL : HOLDS_NONE;
+  else
+    *out = all ? HOLDS_ALL : any ? HOLDS_SOME : HOLDS_NONE;
+  return 0;
+}
+
+static int
+add(const struct walk *w, const char *rel, bool readonly)
+{
+  struct cab_protected_binds *b = w->out;
+  if (b->n >= CAB_PROTECTED_BINDS_MAX)
+    return cab_error_set(w->err, E2BIG, "task %s: more than %d protected paths outside wholly "
+                         "protected directories; protect whole directories (protected_paths "
+                         "such as \"tests/**\")", w->t->task_id, CAB_PROTECTED_BINDS_MAX);
+  if (b->n % 16 == 0) {
+    struct cab_bind *v = realloc(b->v, (b->n + 16) * sizeof *v);
+    if (v == NULL)
+      return cab_error_sys(w->err, "allocate");
+    b->v = v;
+  }
+  char *src = NULL, *dst = NULL;
+  if (asprintf(&src, "%s/%s", w->verify, rel) < 0 ||
+      asprintf(&dst, "%s/%s", w->dst_root, rel) < 0) {
+    free(src);
+    return cab_error_sys(w->err, "allocate");
+  }
+  b->v[b->n++] = (struct cab_bind){.src = src, .dst = dst, .readonly = readonly};
+  b->n_readonly += readonly;
+  return 0;
+}
+
+/* Bind what directory REL (open as DFD, HOLDS_SOME) holds of protected
+ * paths, top down. */
+static int
+emit(const struct walk *w, int dfd, const char *rel, int depth)
+{
+  cleanup_dir DIR *d = NULL;
+  if (opendir_at(dfd, ".", &d, w->err) < 0)
+    return -1;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    char sub[PATH_MAX];
+    struct stat st;
+    if (join(sub, sizeof sub, rel, de->d_name, w->err) < 0)
+      return -1;
+    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      return cab_error_sys(w->err, "stat %s", sub);
+    if (S_ISREG(st.st_mode)) {
+      if (protected_entry(w, sub) && add(w, sub, true) < 0)
+        return -1;
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode))
+      continue; /* a symlink: see protected_binds.h */
+    cleanup_close int sfd =
+        openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sfd < 0)
+      return cab_error_sys(w->err, "open %s", sub);
+    enum holds h;
+    if (classify(w, sfd, sub, depth + 1, &h) < 0)
+      return -1;
+    if (h == HOLDS_ALL && add(w, sub, true) < 0)
+      return -1;
+    /* Pinned first: the files bound below it then stay where the harness
+     * looks for them. */
+    if (h == HOLDS_SOME && (add(w, sub, false) < 0 || emit(w, sfd, sub, depth + 1) < 0))
+      return -1;
+  }
+  return 0;
+}
+
+int
+cab_protected_binds(const struct cab_task *t, const char *verify, const char *dst_root,
+                    struct cab_protected_binds *out, cab_error *err)
+{
+  memset(out, 0, sizeof *out);
+  char hidden_path[PATH_MAX];
+  cleanup_close int hidden = -1;
+  if (t->dir && snprintf(hidden_path, sizeof hidden_path, "%s/hidden", t->dir) < (int)sizeof hidden_path)
+    hidden = open(hidden_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (t->protected_paths.n == 0 && hidden < 0)
+    return 0;
+  cleanup_close int root = open(verify, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (root < 0)
+    return cab_error_sys(err, "open %s", verify);
+  struct walk w = {t, hidden, verify, dst_root, out, err};
+  enum holds h;
+  if (classify(&w, root, "", 0, &h) < 0 || (h != HOLDS_NONE && emit(&w, root, "", 0) < 0)) {
+    cab_protected_binds_free(out);
+    return cab_error_prefix(err, "protect the harness in %s", verify);
+  }
+  return 0;
+}
+
+void
+cab_protected_binds_free(struct cab_protected_binds *b)
+{
+  for (size_t i = 0; i < b->n; i++) {
+    free((char *)b->v[i].src);
+    free((char *)b->v[i].dst);
+  }
+  free(b->v);
+  memset(b, 0, sizeof *b);
+}
