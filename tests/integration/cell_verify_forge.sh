@@ -102,7 +102,7 @@ check "one word" "hello\n" 1
 check "words on one line" "the quick brown fox\n" 4
 check "words over lines" "a b\nc\n\nd e f\n" 6
 check "tabs and spaces" "  one\t two  \n" 2
-exec sh $report /tmp/results
+exec /bin/sh $report /tmp/results
 EOF
     cat >"$grader_dir/$report" <<'EOF'
 #!/bin/sh
