@@ -17,6 +17,9 @@
 #           so that it prints a pass and exits 0;
 #   grader  the harness only collects results and a hidden grader
 #           (hidden/.cab/grade.sh) reports them: the code rewrites it;
+#   rename  as grader, with tests/report.sh the reporter and only the two
+#           scripts protected (tests/ also holds a scratch file the tests
+#           may write): the code moves tests/ away and makes a new one;
 #   root    on the busybox image only: the code replaces the image's /bin/sh,
 #           which the harness then runs to report.
 # On a cab without the defences each variant turns the cell into a pass.
@@ -81,7 +84,7 @@ EOF
       sed -n '/^check "words on one line"/,$p' "$SRC_DIR/tasks/polyglot/shell-word-count/workdir/tests/run.sh"
     } >"$d/workdir/tests/run.sh"
     forge_on_first_run "$d" script
-  elif [ "$1" = grader ] || [ "$1" = root ]; then
+  elif [ "$1" = grader ] || [ "$1" = root ] || [ "$1" = rename ]; then
     # The harness collects results; a grader reports them afterwards: a
     # hidden one (grader), or tests/report.sh run by the image's sh (root).
     local report=tests/report.sh grader_dir=$d/workdir
@@ -121,6 +124,12 @@ done <"$1"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
 EOF
+    if [ "$1" = rename ]; then
+      # Only the scripts are protected: tests/ itself stays writable.
+      echo 'scratch' >"$d/workdir/tests/scratch.txt"
+      jq '.protected_paths = ["tests/run.sh", "tests/report.sh"]' "$d/task.json" >"$d/task.json.new"
+      mv "$d/task.json.new" "$d/task.json"
+    fi
     forge_on_first_run "$d" "$1"
   elif [ "$1" = out ]; then
     # A harness that reports by text alone (it exits 0) and runs the code
@@ -153,7 +162,7 @@ cell() {
 
 # Which defence refuses which variant.
 declare -A WANT=([ptrace]=EPERM [mem]=EROFS [vm]=EPERM [out]=ENXIO [steal]=ENXIO
-  [script]=EROFS [grader]=EROFS [root]=EROFS)
+  [script]=EROFS [grader]=EROFS [root]=EROFS [rename]=EBUSY)
 
 # check MODE WHERE: the cell failed, the helper was refused, and cell.json
 # says which defences held.
@@ -169,7 +178,7 @@ check() {
 }
 
 # The ptrace variant's register rewriting is x86_64 only.
-MODES="mem vm out steal script grader"
+MODES="mem vm out steal script grader rename"
 [ "$(uname -m)" = x86_64 ] && MODES="ptrace $MODES"
 # CAB_FORGE_MODES narrows the run (while working on one variant).
 MODES=${CAB_FORGE_MODES:-$MODES}

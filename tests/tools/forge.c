@@ -21,6 +21,8 @@
  *                  'echo "5 passed, 0 failed"; exit 0'
  *   forge grader   rewrite .cab/grade.sh (a hidden grader the harness runs
  *                  after the code) to print a pass and exit 0
+ *   forge rename   move tests/ (which also holds unprotected files) away and
+ *                  put a tests/report.sh that prints a pass in its place
  *   forge root     replace the root's /bin/sh with a copy of this helper,
  *                  which run as "sh ..." prints a pass and exits 0
  *
@@ -40,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -70,6 +73,7 @@ errname(int e)
   case ESRCH: return "ESRCH";
   case EIO: return "EIO";
   case ENXIO: return "ENXIO";
+  case EBUSY: return "EBUSY";
   default: return strerror(e);
   }
 }
@@ -445,6 +449,25 @@ rewrite_grader(void)
 }
 
 static int
+move_tests(void)
+{
+  if (rename("tests", "tests.moved") < 0) {
+    say("denied: %s (rename tests)", errname(errno));
+    return 1;
+  }
+  int fd = -1;
+  if (mkdir("tests", 0755) < 0 ||
+      (fd = open("tests/report.sh", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+    say("cannot make a new tests/: %s", errname(errno));
+    return 2;
+  }
+  (void)!write(fd, pass_body, sizeof pass_body - 1);
+  close(fd);
+  say("moved tests/ away and wrote a new tests/report.sh");
+  return 0;
+}
+
+static int
 replace_sh(const char *self)
 {
   int in = open(self, O_RDONLY | O_CLOEXEC);
@@ -529,7 +552,7 @@ main(int argc, char **argv)
     return 0;
   }
   if (argc != 2) {
-    dprintf(2, "usage: forge ptrace|mem|vm|out|steal|script|grader|root\n");
+    dprintf(2, "usage: forge ptrace|mem|vm|out|steal|script|grader|root|rename\n");
     return 2;
   }
   mode = argv[1];
@@ -539,6 +562,8 @@ main(int argc, char **argv)
     return rewrite_grader();
   if (strcmp(mode, "root") == 0)
     return replace_sh(argv[0]);
+  if (strcmp(mode, "rename") == 0)
+    return move_tests();
   pid_t harness = find_harness();
   if (harness < 0) {
     say("no ancestor runs 'sh tests/run.sh'");
