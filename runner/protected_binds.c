@@ -31,6 +31,30 @@ protected_entry(const struct walk *w, const char *rel)
          (w->hidden >= 0 && fstatat(w->hidden, rel, &st, AT_SYMLINK_NOFOLLOW) == 0);
 }
 
+/* Whether directory REL can hold a protected path at all: hidden/ has it,
+ * or a glob's literal start (up to its first wildcard) agrees with "REL/".
+ * A workdir's node_modules/ or target/ is then skipped, not walked. */
+static bool
+may_hold(const struct walk *w, const char *rel)
+{
+  struct stat st;
+  if (w->hidden >= 0 && fstatat(w->hidden, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    return true;
+  size_t rl = strlen(rel);
+  for (size_t i = 0; i < w->t->protected_paths.n; i++) {
+    const char *g = w->t->protected_paths.v[i];
+    size_t lit = strcspn(g, "*?[");
+    size_t n = lit < rl ? lit : rl;
+    if (strncmp(g, rel, n) != 0)
+      continue;
+    /* The glob's literal part ends inside REL: a wildcard may match the
+     * rest; or REL ends inside it: what follows in the glob must be '/'. */
+    if (lit <= rl || g[rl] == '/')
+      return true;
+  }
+  return false;
+}
+
 static int
 join(char *buf, size_t size, const char *rel, const char *name, cab_error *err)
 {
@@ -57,6 +81,10 @@ classify(const struct walk *w, int dfd, const char *rel, int depth, enum holds *
 {
   if (depth > 64)
     return cab_error_set(w->err, ELOOP, "%s: directories nested too deeply", rel);
+  if (*rel && !may_hold(w, rel)) {
+    *out = HOLDS_NONE;
+    return 0;
+  }
   cleanup_dir DIR *d = NULL;
   if (opendir_at(dfd, ".", &d, w->err) < 0)
     return -1;
