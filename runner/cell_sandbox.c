@@ -94,8 +94,8 @@ base_env(const struct cell *c, struct cab_envlist *env, const char *home)
 }
 
 /* The image's rootfs under a per-run writable layer (read-only when
- * OVERLAY_NAME is NULL), or the host's / with the cell's masks.  On the host's /, a sandbox of root's runs as an
- * unprivileged host id: WRITABLE (the trees the sandbox must write) are
+ * OVERLAY_NAME is NULL), or the host's / with the cell's masks.  On the
+ * host's /, a sandbox of root's runs as an unprivileged host id: WRITABLE (the trees the sandbox must write) are
  * handed to it. */
 static int
 root_config(struct cell *c, struct cab_sandbox_config *cfg, const char *overlay_name,
@@ -409,15 +409,14 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
    * it read-only: the code under test shares the harness's uid, and could
    * otherwise rewrite a script the shell is still reading or a grader a
    * later step reads. */
-  struct cab_protected_binds prot;
+  cleanup_protected_binds struct cab_protected_binds prot = {0};
   if (cab_protected_binds(t, c->verify, c->adapter->workdir, &prot, err) < 0) {
     cab_envlist_free(&env);
     cab_trace_end(c->trace, span, 0);
     return -1;
   }
-  struct cab_bind *binds = calloc(prot.n + 1, sizeof *binds);
+  cleanup_free struct cab_bind *binds = calloc(prot.n + 1, sizeof *binds);
   if (binds == NULL) {
-    cab_protected_binds_free(&prot);
     cab_envlist_free(&env);
     cab_trace_end(c->trace, span, 0);
     return cab_error_sys(err, "allocate");
@@ -429,8 +428,6 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   char copy_root[PATH_MAX + 8];
   const char *writable[] = {c->verify};
   if (root_config(c, &cfg, NULL, NULL, 0, copy_root, sizeof copy_root, writable, 1, err) < 0) {
-    free(binds);
-    cab_protected_binds_free(&prot);
     cab_envlist_free(&env);
     cab_trace_end(c->trace, span, 0);
     return -1;
@@ -458,8 +455,6 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
    * into capped captures: no file grows with what the verifier prints. */
   cleanup_close int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in < 0) {
-    free(binds);
-    cab_protected_binds_free(&prot);
     cab_envlist_free(&env);
     return cab_error_sys(err, "open /dev/null");
   }
@@ -470,8 +465,6 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   cfg.capture.on_output = on_verify_output;
   cfg.capture.ctx = c;
   int r = cab_sandbox_run(&cfg, &c->verify_res, &c->verify_err);
-  free(binds);
-  cab_protected_binds_free(&prot);
   cab_envlist_free(&env);
   cab_trace_end(c->trace, span, 0);
   if (r < 0) {

@@ -38,5 +38,6 @@ int cab_protected_binds(const struct cab_task *t, const char *verify, const char
                         struct cab_protected_binds *out, cab_error *err);
 
 void cab_protected_binds_free(struct cab_protected_binds *b);
+#define cleanup_protected_binds __attribute__((cleanup(cab_protected_binds_free)))
 
 #endif
