@@ -68,6 +68,10 @@ struct cab_tree_usage {
 int cab_tree_usage(const char *path, int64_t max_bytes, int64_t max_inodes,
                    struct cab_tree_usage *u);
 
+/* What PARENT/NAME takes on disk (cab_tree_usage, no limit), 0 when it
+ * cannot be measured: for reports of what a clean-up freed. */
+int64_t cab_tree_bytes(const char *parent, const char *name);
+
 /* Copy SIZE bytes of IN to OUT (both at offset 0, OUT empty) keeping holes:
  * only the data ranges (SEEK_DATA/SEEK_HOLE) are copied, with
  * copy_file_range (read/write where the kernel refuses it), then OUT is

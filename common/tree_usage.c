@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,6 +91,16 @@ cab_tree_usage(const char *path, int64_t max_bytes, int64_t max_inodes,
   }
   walk_dir(&w, fd, 0);
   return over(&w) ? 1 : 0;
+}
+
+int64_t
+cab_tree_bytes(const char *parent, const char *name)
+{
+  char p[PATH_MAX];
+  struct cab_tree_usage u = {0};
+  if ((size_t)snprintf(p, sizeof p, "%s/%s", parent, name) < sizeof p)
+    cab_tree_usage(p, 0, 0, &u);
+  return u.bytes;
 }
 
 void

@@ -128,17 +128,6 @@ try_lock(int dirfd, const char *name, int *fd)
  * runs, i.e. unless H.unpack.lock is held (pids do not matter: the lock is
  * released when its holder dies).  Removed with the lock held, so that no
  * unpack of H starts meanwhile.  1: removed, 0: kept, -1: error. */
-/* For the report: what DIR/NAME took on disk (common/fsutil.h). */
-static int64_t
-tree_bytes(const char *dir, const char *name)
-{
-  char p[PATH_MAX];
-  struct cab_tree_usage u = {0};
-  if ((size_t)snprintf(p, sizeof p, "%s/%s", dir, name) < sizeof p)
-    cab_tree_usage(p, 0, 0, &u);
-  return u.bytes;
-}
-
 static int
 reap_unpack_tmp(const char *dir, int dfd, const char *name, const char *hex, cab_gc_report *rep,
                 cab_error *err)
@@ -148,7 +137,7 @@ reap_unpack_tmp(const char *dir, int dfd, const char *name, const char *hex, cab
   cleanup_close int ufd = -1;
   if (!try_lock(dfd, ulock, &ufd))
     return 0;
-  int64_t bytes = rep ? tree_bytes(dir, name) : 0;
+  int64_t bytes = rep ? cab_tree_bytes(dir, name) : 0;
   if (cab_rm_rf_at(dfd, name, err) < 0)
     return -1;
   if (rep) {
@@ -239,7 +228,7 @@ sweep_rootfs(const cab_store *s, const struct digest_set *keep, cab_gc_report *r
       rep->rootfs_busy++;
       continue;
     }
-    int64_t bytes = tree_bytes(path, hex);
+    int64_t bytes = cab_tree_bytes(path, hex);
     if (cab_rm_rf_at(dfd, hex, err) < 0)
       return cab_error_prefix(err, "gc: remove rootfs cache %s/%s", path, hex);
     rep->bytes_freed += bytes;

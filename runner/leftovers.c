@@ -74,17 +74,6 @@ pid_alive(pid_t pid)
   return pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH;
 }
 
-/* For gc's report: what PARENT/NAME took on disk (common/fsutil.h). */
-static int64_t
-tree_bytes(const char *parent, const char *name)
-{
-  char p[PATH_MAX];
-  struct cab_tree_usage u = {0};
-  if ((size_t)snprintf(p, sizeof p, "%s/%s", parent, name) < sizeof p)
-    cab_tree_usage(p, 0, 0, &u);
-  return u.bytes;
-}
-
 void
 cab_owned_dirs_reap(const char *parent, const char *const *prefixes, bool count_bytes,
                     struct cab_reaped *r)
@@ -111,7 +100,7 @@ cab_owned_dirs_reap(const char *parent, const char *const *prefixes, bool count_
         openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
       continue;
-    int64_t bytes = count_bytes ? tree_bytes(parent, de->d_name) : 0;
+    int64_t bytes = count_bytes ? cab_tree_bytes(parent, de->d_name) : 0;
     cab_error ignored = {0};
     if (cab_unpack_remove_tree(dfd, de->d_name, &ignored) == 0 && r) {
       r->entries++;

@@ -276,6 +276,36 @@ setup_cab_home() {
   mkdir -p "$TMPDIR"
 }
 
+# setup_cell_test: the preamble of a test that runs real cells with the cab
+# binary: SRC_DIR (the source tree), jq and the binary present, then
+# setup_cab_home, with no endpoint, key or tasks dir from the caller's
+# environment.
+setup_cell_test() {
+  SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
+  command -v jq >/dev/null 2>&1 || skip "jq not installed (make deps)"
+  [ -x "$CAB" ] || bail "cab binary not found at $CAB (run make)"
+  setup_cab_home
+  unset CAB_ENDPOINT CAB_KEY CAB_TASKS_DIR
+}
+
+# assert_rejected LABEL STDERR-REGEX ARGS...: cab run-cell ARGS (with a
+# fresh --out) exits 125 with one stderr line matching the regex, nothing
+# on stdout, and writes no cell.
+_rejected_n=0
+assert_rejected() {
+  local label=$1 re=$2 out n
+  shift 2
+  _rejected_n=$((_rejected_n + 1))
+  n=$_rejected_n
+  out=$T/out-$n
+  run_cab "$T/rej-$n" run-cell --out "$out" "$@"
+  assert_rc 125 "$label: exit 125"
+  assert_eq "$(wc -l <"$T/rej-$n.err")" 1 "$label: exactly one line on stderr"
+  assert_match "$(cat "$T/rej-$n.err")" "^cab: .*$re" "$label: stderr says what is wrong"
+  assert_eq "$(wc -c <"$T/rej-$n")" 0 "$label: nothing on stdout"
+  assert_eq "$(find "$out" -name cell.json 2>/dev/null | wc -l)" 0 "$label: no cell.json written"
+}
+
 # A unique marker for command lines, so leftovers can be found on the host.
 marker() { printf 'cabmark-%s-%s-%s' "$TEST_NAME" "$$" "$1"; }
 

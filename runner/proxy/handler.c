@@ -77,19 +77,26 @@ respond_replay(struct cab_call *k, struct MHD_Connection *c)
   return cab_answer_stream(k, c, NULL);
 }
 
+/* The cell's budget for held request bodies is used up (HOW: "reached",
+ * "would exceed"): a busy answer the client may retry. */
+static enum MHD_Result
+answer_over_budget(struct cab_call *k, struct MHD_Connection *c, const char *how)
+{
+  char msg[300];
+  snprintf(msg, sizeof msg,
+           "cab proxy: the request bodies held for this cell %s %zu bytes; retry when other "
+           "calls are done",
+           how, k->p->cfg.max_buffered_bytes);
+  return cab_answer_busy(k, c, msg);
+}
+
 static enum MHD_Result
 respond(struct cab_call *k, struct MHD_Connection *c)
 {
   struct cab_proxy *p = k->p;
   k->t0 = cab_now_ns();
-  if (k->over_budget) {
-    char msg[300];
-    snprintf(msg, sizeof msg,
-             "cab proxy: the request bodies held for this cell reached %zu bytes; retry when "
-             "other calls are done",
-             p->cfg.max_buffered_bytes);
-    return cab_answer_busy(k, c, msg);
-  }
+  if (k->over_budget)
+    return answer_over_budget(k, c, "reached");
   if (k->too_large) {
     char msg[200];
     snprintf(msg, sizeof msg, "cab proxy: the request body is larger than %zu bytes",
@@ -156,12 +163,7 @@ respond(struct cab_call *k, struct MHD_Connection *c)
   if (rewritten) {
     if (!cab_proxy_reserve(p, rlen + 1)) {
       free(rewritten);
-      char msg[300];
-      snprintf(msg, sizeof msg,
-               "cab proxy: the request bodies held for this cell would exceed %zu bytes; retry "
-               "when other calls are done",
-               p->cfg.max_buffered_bytes);
-      return cab_answer_busy(k, c, msg);
+      return answer_over_budget(k, c, "would exceed");
     }
     k->reserved += rlen + 1;
   }

@@ -15,32 +15,15 @@
 # shellcheck source=../fixtures/proxy/net_lib.sh
 . "$TESTS_DIR/fixtures/proxy/net_lib.sh"
 
-SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
-command -v jq >/dev/null 2>&1 || skip "jq not installed (make deps)"
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
-[ -x "$CAB" ] || bail "cab binary not found at $CAB (run make)"
-setup_cab_home
-unset CAB_ENDPOINT CAB_KEY CAB_TASKS_DIR
+setup_cell_test
 
-# rejected LABEL STDERR-REGEX ARGS...: exit 125, one line, no cell.
-n=0
-rejected() {
-  local label=$1 re=$2 out
-  shift 2
-  n=$((n + 1))
-  out=$T/out-$n
-  run_cab "$T/rej-$n" run-cell --out "$out" "$@"
-  assert_rc 125 "$label: exit 125"
-  assert_eq "$(wc -l <"$T/rej-$n.err")" 1 "$label: exactly one line on stderr"
-  assert_match "$(cat "$T/rej-$n.err")" "^cab: .*$re" "$label: stderr says what is wrong"
-  assert_eq "$(find "$out" -name cell.json 2>/dev/null | wc -l)" 0 "$label: no cell.json written"
-}
 AGENT=(--tui cab-agent --model scripted/x --task polyglot/shell-word-count --host-rootfs)
 port=$(dead_port)
-rejected "an endpoint that refuses connections" \
+assert_rejected "an endpoint that refuses connections" \
   "--endpoint http://127.0.0.1:$port/v1: the model endpoint cannot be reached \\(GET http://127.0.0.1:$port/v1/models: " \
   "${AGENT[@]}" --endpoint "http://127.0.0.1:$port/v1"
-rejected "an endpoint whose host does not resolve" \
+assert_rejected "an endpoint whose host does not resolve" \
   "--endpoint http://cab-no-such-host.invalid/v1: the model endpoint cannot be reached" \
   "${AGENT[@]}" --endpoint "http://cab-no-such-host.invalid/v1"
 

@@ -17,29 +17,9 @@
 # shellcheck source=../fixtures/proxy/net_lib.sh
 . "$TESTS_DIR/fixtures/proxy/net_lib.sh"
 
-SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
-command -v jq >/dev/null 2>&1 || skip "jq not installed (make deps)"
-[ -x "$CAB" ] || bail "cab binary not found at $CAB (run make)"
+setup_cell_test
 "$CAB" run-cell --help >/dev/null 2>&1 || skip "this cab has no run-cell command yet"
-setup_cab_home
-unset CAB_ENDPOINT CAB_KEY CAB_TASKS_DIR
 SWC=$SRC_DIR/tasks/polyglot/shell-word-count
-
-# rejected LABEL STDERR-REGEX ARGS...: cab run-cell ARGS (with a fresh --out)
-# exits 125 with one stderr line matching the regex and writes no cell.
-n=0
-rejected() {
-  local label=$1 re=$2 out
-  shift 2
-  n=$((n + 1))
-  out=$T/out-$n
-  run_cab "$T/rej-$n" run-cell --out "$out" "$@"
-  assert_rc 125 "$label: exit 125"
-  assert_eq "$(wc -l <"$T/rej-$n.err")" 1 "$label: exactly one line on stderr"
-  assert_match "$(cat "$T/rej-$n.err")" "^cab: .*$re" "$label: stderr says what is wrong"
-  assert_eq "$(wc -c <"$T/rej-$n")" 0 "$label: nothing on stdout"
-  assert_eq "$(find "$out" -name cell.json 2>/dev/null | wc -l)" 0 "$label: no cell.json written"
-}
 
 # --- exit codes: --help is 0 and documents them ----------------------------------------------------
 run_cab "$T/help" run-cell --help
@@ -63,29 +43,29 @@ bad_task() {
 }
 ORACLE=(--tui oracle --model cab/none --task polyglot/shell-word-count --host-rootfs)
 bad_task notjson ""
-rejected "task.json that is not JSON" 'task\.json: not valid JSON' "${ORACLE[@]}" --tasks-dir "$BAD"
+assert_rejected "task.json that is not JSON" 'task\.json: not valid JSON' "${ORACLE[@]}" --tasks-dir "$BAD"
 bad_task nofield 'del(.timeout_s)'
-rejected "task.json without timeout_s" 'task\.json: timeout_s: missing' "${ORACLE[@]}" --tasks-dir "$BAD"
+assert_rejected "task.json without timeout_s" 'task\.json: timeout_s: missing' "${ORACLE[@]}" --tasks-dir "$BAD"
 bad_task badtype '.timeout_s = "soon"'
-rejected "task.json with a string timeout_s" 'task\.json: timeout_s: ' "${ORACLE[@]}" --tasks-dir "$BAD"
+assert_rejected "task.json with a string timeout_s" 'task\.json: timeout_s: ' "${ORACLE[@]}" --tasks-dir "$BAD"
 bad_task unknown '.colour = "blue"'
-rejected "task.json with an unknown field" 'task\.json: colour: ' "${ORACLE[@]}" --tasks-dir "$BAD"
+assert_rejected "task.json with an unknown field" 'task\.json: colour: ' "${ORACLE[@]}" --tasks-dir "$BAD"
 bad_task kind '.constraints = [{"kind": "no-such-kind"}]'
-rejected "task.json with an unknown constraint kind" 'task\.json: constraints\[0\]\.kind: ' "${ORACLE[@]}" --tasks-dir "$BAD"
+assert_rejected "task.json with an unknown constraint kind" 'task\.json: constraints\[0\]\.kind: ' "${ORACLE[@]}" --tasks-dir "$BAD"
 bad_task id '.task_id = "polyglot/other"'
-rejected "task.json whose task_id is not its directory" 'task\.json: task_id: ' "${ORACLE[@]}" --tasks-dir "$BAD"
+assert_rejected "task.json whose task_id is not its directory" 'task\.json: task_id: ' "${ORACLE[@]}" --tasks-dir "$BAD"
 bad_task missing -
-rejected "a task directory without task.json" 'task\.json' "${ORACLE[@]}" --tasks-dir "$BAD"
-rejected "an unknown task" 'polyglot/no-such-task' --tui oracle --model cab/none --task polyglot/no-such-task --host-rootfs
+assert_rejected "a task directory without task.json" 'task\.json' "${ORACLE[@]}" --tasks-dir "$BAD"
+assert_rejected "an unknown task" 'polyglot/no-such-task' --tui oracle --model cab/none --task polyglot/no-such-task --host-rootfs
 
 # --- a missing image, an unknown TUI, bad options ------------------------------------------
-rejected "a missing image" 'no-such/image:1' --tui oracle --model cab/none --task polyglot/shell-word-count \
+assert_rejected "a missing image" 'no-such/image:1' --tui oracle --model cab/none --task polyglot/shell-word-count \
   --image no-such/image:1
-rejected "an unknown TUI" 'no-such-tui' --tui no-such-tui --model cab/none --task polyglot/shell-word-count --host-rootfs
-rejected "a model id with '..'" 'model' --tui oracle --model ../escape --task polyglot/shell-word-count --host-rootfs
-rejected "--record with --replay" 'record.*replay' --tui cab-agent --model cab/none --task polyglot/shell-word-count \
+assert_rejected "an unknown TUI" 'no-such-tui' --tui no-such-tui --model cab/none --task polyglot/shell-word-count --host-rootfs
+assert_rejected "a model id with '..'" 'model' --tui oracle --model ../escape --task polyglot/shell-word-count --host-rootfs
+assert_rejected "--record with --replay" 'record.*replay' --tui cab-agent --model cab/none --task polyglot/shell-word-count \
   --host-rootfs --record "$T/a.jsonl" --replay "$T/b.jsonl"
-rejected "cab-agent without an endpoint" 'endpoint' --tui cab-agent --model cab/none --task polyglot/shell-word-count --host-rootfs
+assert_rejected "cab-agent without an endpoint" 'endpoint' --tui cab-agent --model cab/none --task polyglot/shell-word-count --host-rootfs
 
 # --- setup problems found before the agent starts: exit 125, no cell ------------------------
 # Generated adapters whose command is not where the agent runs (the host's /
@@ -98,18 +78,18 @@ ghost() { jq -n --arg t "$1" --argjson a "$2" '{schema: "cab.adapter/v1", tui: $
 ghost ghost-name '["cab-no-such-agent", "-p", "{prompt}"]'
 ghost ghost-abs '["/opt/cab-no-such-dir/bin/agent"]'
 ghost ghost-dir '["/usr"]'
-rejected "an agent command missing from the adapter's PATH" \
+assert_rejected "an agent command missing from the adapter's PATH" \
   "--tui ghost-name: the agent's command 'cab-no-such-agent' is not in the host's / \(--host-rootfs\) \(PATH=/opt/cab-no-such-dir/bin:/usr/bin:/bin\)" \
   --tui ghost-name --model cab/none --task polyglot/shell-word-count --host-rootfs
-rejected "an agent command missing at its absolute path" "the agent's command '/opt/cab-no-such-dir/bin/agent' is not in" \
+assert_rejected "an agent command missing at its absolute path" "the agent's command '/opt/cab-no-such-dir/bin/agent' is not in" \
   --tui ghost-abs --model cab/none --task polyglot/shell-word-count --host-rootfs
-rejected "an agent command that is a directory" "the agent's command '/usr' is not in" \
+assert_rejected "an agent command that is a directory" "the agent's command '/usr' is not in" \
   --tui ghost-dir --model cab/none --task polyglot/shell-word-count --host-rootfs
 unset CAB_ADAPTERS_DIR
 
 # --replay: a cassette that is not there, or that was recorded for another
 # cell (its answers would be scored as this cell's), is refused up front.
-rejected "a missing --replay cassette" "--replay: open cassette $T/no-such.jsonl" \
+assert_rejected "a missing --replay cassette" "--replay: open cassette $T/no-such.jsonl" \
   --tui cab-agent --model scripted/cell-solve --task polyglot/shell-word-count --host-rootfs --replay "$T/no-such.jsonl"
 start_model_server_file solve "$TESTS_DIR/model/cell-solve.json"
 run_cab "$T/rec" run-cell --tui cab-agent --model scripted/cell-solve --task polyglot/shell-word-count --host-rootfs \
@@ -118,9 +98,9 @@ assert_rc 0 "a recorded cell runs"
 assert_json 'select(.cassette) | [.cassette, .recorded_for.tui, .recorded_for.model, .recorded_for.task_id]' \
   '["cab.cassette/v1","cab-agent","scripted/cell-solve","polyglot/shell-word-count"]' <(head -n1 "$T/solve.cassette") \
   "the cassette's first line says which cell it was recorded for"
-rejected "a cassette of another model" '--replay .*solve.cassette: recorded for --model scripted/cell-solve, not --model scripted/other' \
+assert_rejected "a cassette of another model" '--replay .*solve.cassette: recorded for --model scripted/cell-solve, not --model scripted/other' \
   --tui cab-agent --model scripted/other --task polyglot/shell-word-count --host-rootfs --replay "$T/solve.cassette"
-rejected "a cassette of another task" 'recorded for --task polyglot/shell-word-count, not --task polyglot/python-reverse-string' \
+assert_rejected "a cassette of another task" 'recorded for --task polyglot/shell-word-count, not --task polyglot/python-reverse-string' \
   --tui cab-agent --model scripted/cell-solve --task polyglot/python-reverse-string --host-rootfs --replay "$T/solve.cassette"
 run_cab "$T/rep" run-cell --tui cab-agent --model scripted/cell-solve --task polyglot/shell-word-count --host-rootfs \
   --replay "$T/solve.cassette" --sweep-id rep --out "$T/rep-out"

@@ -14,11 +14,7 @@
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
-command -v jq >/dev/null 2>&1 || skip "jq not installed (make deps)"
-[ -x "$CAB" ] || bail "cab binary not found at $CAB (run make)"
-setup_cab_home
-unset CAB_ENDPOINT CAB_KEY CAB_TASKS_DIR
+setup_cell_test
 
 M=$(marker sleeper)
 at_exit "kill_marker $M"

@@ -75,6 +75,30 @@ drain_status(int fd, int64_t deadline)
   return status;
 }
 
+/* POST a chunked body of 20 chunks of 64 KiB (1.25 MiB, more than the
+ * limits the tests set) and return the status that comes back within
+ * WAIT_NS; the writes stop early once the proxy closes the connection. */
+static int
+post_chunked_mib(unsigned port, int64_t wait_ns)
+{
+  int fd = h_connect(port);
+  static const char chunked[] = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                                "Transfer-Encoding: chunked\r\n\r\n";
+  h_write_all(fd, chunked, sizeof chunked - 1);
+  char *chunk = malloc(65536 + 16);
+  int hl = sprintf(chunk, "10000\r\n");
+  memset(chunk + hl, 'x', 65536);
+  memcpy(chunk + hl + 65536, "\r\n", 2);
+  for (int i = 0; i < 20; i++)
+    if (h_write_all(fd, chunk, (size_t)hl + 65536 + 2) < 0)
+      break;
+  h_write_all(fd, "0\r\n\r\n", 5);
+  free(chunk);
+  int status = drain_status(fd, cab_now_ns() + wait_ns);
+  close(fd);
+  return status;
+}
+
 /* Requests no server may take as valid.  The others in the corpus are odd
  * but legal (bare LF lines, no Host, an unknown Expect...); for those only
  * the proxy's survival counts. */
@@ -159,21 +183,7 @@ test_oversized(void **state)
   assert_int_equal(status, 413);
 
   /* A chunked body that grows past it. */
-  fd = h_connect(hp.port);
-  static const char chunked[] = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
-                                "Transfer-Encoding: chunked\r\n\r\n";
-  h_write_all(fd, chunked, sizeof chunked - 1);
-  char *chunk = malloc(65536 + 16);
-  int hl = sprintf(chunk, "10000\r\n");
-  memset(chunk + hl, 'x', 65536);
-  memcpy(chunk + hl + 65536, "\r\n", 2);
-  for (int i = 0; i < 20; i++)
-    if (h_write_all(fd, chunk, (size_t)hl + 65536 + 2) < 0)
-      break;
-  h_write_all(fd, "0\r\n\r\n", 5);
-  free(chunk);
-  status = drain_status(fd, cab_now_ns() + 3000000000LL);
-  close(fd);
+  status = post_chunked_mib(hp.port, 3000000000LL);
   assert_int_equal(status, 413);
 
   /* Headers beyond the connection's memory: an error, not a crash. */
@@ -446,21 +456,7 @@ test_busy(void **state)
   h_proxy_stop(&hp);
   h_proxy_start(&hp, (struct cab_proxy_config){.endpoint = up.url,
                                                .max_buffered_bytes = 1u << 20});
-  int fd = h_connect(hp.port);
-  static const char chunked[] = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
-                                "Transfer-Encoding: chunked\r\n\r\n";
-  h_write_all(fd, chunked, sizeof chunked - 1);
-  char *chunk = malloc(65536 + 16);
-  int hl = sprintf(chunk, "10000\r\n");
-  memset(chunk + hl, 'x', 65536);
-  memcpy(chunk + hl + 65536, "\r\n", 2);
-  for (int i = 0; i < 20; i++)
-    if (h_write_all(fd, chunk, (size_t)hl + 65536 + 2) < 0)
-      break;
-  h_write_all(fd, "0\r\n\r\n", 5);
-  free(chunk);
-  int status = drain_status(fd, cab_now_ns() + 5000000000LL);
-  close(fd);
+  int status = post_chunked_mib(hp.port, 5000000000LL);
   assert_int_equal(status, 503);
   good_call(hp.port);
   struct cab_proxy_totals t;
