@@ -288,6 +288,17 @@ setup_cell_test() {
   unset CAB_ENDPOINT CAB_KEY CAB_TASKS_DIR
 }
 
+# test_adapter TUI SHELL-LINE [JQ]: an adapter TUI in $T/adapters (exported
+# as CAB_ADAPTERS_DIR) whose agent runs SHELL-LINE in the workdir and talks
+# to no model; JQ, if given, edits the adapter (e.g. '.builtin = "nop"').
+test_adapter() {
+  export CAB_ADAPTERS_DIR=$T/adapters
+  mkdir -p "$CAB_ADAPTERS_DIR"
+  jq -n --arg tui "$1" --arg line "$2" \
+    '{schema: "cab.adapter/v1", tui: $tui, wire: "none", argv: ["/bin/sh", "-c", $line]}'" | ${3:-.}" \
+    >"$CAB_ADAPTERS_DIR/$1.json"
+}
+
 # assert_rejected LABEL STDERR-REGEX ARGS...: cab run-cell ARGS (with a
 # fresh --out) exits 125 with one stderr line matching the regex, nothing
 # on stdout, and writes no cell.

@@ -37,15 +37,10 @@ task() {
 }
 
 # adapter TUI SHELL-LINE: a TUI that runs SHELL-LINE in the workdir.
-AD=$T/adapters
-mkdir -p "$AD"
-cp "$SRC_DIR"/runner/adapters/nop.json "$AD/"
-adapter() {
-  jq -n --arg tui "$1" --arg line "$2" \
-    '{schema: "cab.adapter/v1", tui: $tui, description: "test: a hostile agent", wire: "none",
-      argv: ["/bin/sh", "-c", $line]}' >"$AD/$1.json"
-}
-export CAB_ADAPTERS_DIR=$AD
+adapter() { test_adapter "$1" "$2" '.description = "test: a hostile agent"'; }
+export CAB_ADAPTERS_DIR=$T/adapters
+mkdir -p "$CAB_ADAPTERS_DIR"
+cp "$SRC_DIR"/runner/adapters/nop.json "$CAB_ADAPTERS_DIR/"
 
 # cell NAME TUI: run TUI on $TASKS; CJ is its cell.json, CD its directory.
 cell() {

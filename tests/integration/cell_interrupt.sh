@@ -17,11 +17,7 @@ M=$(marker sleeper)
 at_exit "kill_marker $M"
 
 # The agent: marks that it runs, then waits to be stopped.
-export CAB_ADAPTERS_DIR=$T/adapters
-mkdir -p "$CAB_ADAPTERS_DIR"
-jq -n --arg m "$M" '{schema: "cab.adapter/v1", tui: "sleeper", builtin: "nop", wire: "none",
-  argv: ["/bin/sh", "-c", ("touch {workdir}/.agent-running; sleep 600; : " + $m)]}' \
-  >"$CAB_ADAPTERS_DIR/sleeper.json"
+test_adapter sleeper "touch {workdir}/.agent-running; sleep 600; : $M" '.builtin = "nop"'
 cp "$SRC_DIR/runner/adapters/nop.json" "$CAB_ADAPTERS_DIR/"
 
 # The task: shell-word-count, with a verifier that marks and waits.

@@ -19,11 +19,7 @@ setup_cell_test
 M=$(marker sleeper)
 at_exit "kill_marker $M"
 
-export CAB_ADAPTERS_DIR=$T/adapters
-mkdir -p "$CAB_ADAPTERS_DIR"
-jq -n --arg m "$M" '{schema: "cab.adapter/v1", tui: "sleeper", wire: "none",
-  argv: ["/bin/sh", "-c", ("if [ -e .block-agent ]; then touch .agent-running; sleep 600; : " + $m + "; fi")]}' \
-  >"$CAB_ADAPTERS_DIR/sleeper.json"
+test_adapter sleeper "if [ -e .block-agent ]; then touch .agent-running; sleep 600; : $M; fi"
 
 TASKS=$T/tasks
 SWC=$SRC_DIR/tasks/polyglot/shell-word-count
