@@ -8,31 +8,43 @@
 reg_setup
 reg_image "$T/layout"
 
+# add_blob LAYOUT FILE: move FILE into LAYOUT's blobs; prints its digest.
+add_blob() {
+  local d
+  d=sha256:$(sha256sum <"$2" | cut -d' ' -f1)
+  mv "$2" "$1/blobs/sha256/${d#sha256:}"
+  printf '%s' "$d"
+}
+# blob_size LAYOUT DIGEST
+blob_size() { stat -c %s "$1/blobs/sha256/${2#sha256:}"; }
+# name_index LAYOUT DIGEST NAME: LAYOUT's index.json names the image index
+# DIGEST (a blob in LAYOUT) NAME.
+name_index() {
+  jq -cn --arg i "$2" --argjson s "$(blob_size "$1" "$2")" --arg n "$3" \
+    '{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.index.v1+json",
+      digest: $i, size: $s, annotations: {"org.opencontainers.image.ref.name": $n}}]}' \
+    >"$1/index.json"
+}
+
 # make_multi LAYOUT: add an arm64/v8 twin of the image and an index over both.
 make_multi() {
   local l=$1 m c cb mb idx
   m=$(jq -r '.manifests[0].digest' "$l/index.json")
   c=$(jq -r .config.digest "$l/blobs/sha256/${m#sha256:}")
   jq -c '.architecture = "arm64" | .variant = "v8"' "$l/blobs/sha256/${c#sha256:}" >"$T/cfg-arm64"
-  cb=sha256:$(sha256sum <"$T/cfg-arm64" | cut -d' ' -f1)
-  mv "$T/cfg-arm64" "$l/blobs/sha256/${cb#sha256:}"
-  jq -c --arg d "$cb" --argjson s "$(stat -c %s "$l/blobs/sha256/${cb#sha256:}")" \
+  cb=$(add_blob "$l" "$T/cfg-arm64")
+  jq -c --arg d "$cb" --argjson s "$(blob_size "$l" "$cb")" \
     '.config.digest = $d | .config.size = $s' "$l/blobs/sha256/${m#sha256:}" >"$T/m-arm64"
-  mb=sha256:$(sha256sum <"$T/m-arm64" | cut -d' ' -f1)
-  mv "$T/m-arm64" "$l/blobs/sha256/${mb#sha256:}"
-  jq -cn --arg a "$m" --argjson sa "$(stat -c %s "$l/blobs/sha256/${m#sha256:}")" \
-    --arg b "$mb" --argjson sb "$(stat -c %s "$l/blobs/sha256/${mb#sha256:}")" \
+  mb=$(add_blob "$l" "$T/m-arm64")
+  jq -cn --arg a "$m" --argjson sa "$(blob_size "$l" "$m")" \
+    --arg b "$mb" --argjson sb "$(blob_size "$l" "$mb")" \
     '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [
        {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $a, size: $sa,
         platform: {architecture: "amd64", os: "linux"}},
        {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $b, size: $sb,
         platform: {architecture: "arm64", os: "linux", variant: "v8"}}]}' >"$T/idx"
-  idx=sha256:$(sha256sum <"$T/idx" | cut -d' ' -f1)
-  mv "$T/idx" "$l/blobs/sha256/${idx#sha256:}"
-  jq -cn --arg i "$idx" --argjson s "$(stat -c %s "$l/blobs/sha256/${idx#sha256:}")" \
-    '{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.index.v1+json",
-      digest: $i, size: $s, annotations: {"org.opencontainers.image.ref.name": "multi"}}]}' \
-    >"$l/index.json"
+  idx=$(add_blob "$l" "$T/idx")
+  name_index "$l" "$idx" multi
   AMD64=$m ARM64=$mb INDEX=$idx
 }
 chmod -R u+w "$T/layout"
@@ -114,16 +126,12 @@ assert_eq "$(cat "$T/o")" "docker.io/cab/multi@$ARM64" "  ...the requested platf
 nest() {
   local l=$1 outer
   cp -a "$T/layout" "$l"
-  jq -cn --arg i "$INDEX" --argjson s "$(stat -c %s "$l/blobs/sha256/${INDEX#sha256:}")" --argjson p "$2" \
+  jq -cn --arg i "$INDEX" --argjson s "$(blob_size "$l" "$INDEX")" --argjson p "$2" \
     '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [
        ({mediaType: "application/vnd.oci.image.index.v1+json", digest: $i, size: $s} +
         (if $p == null then {} else {platform: $p} end))]}' >"$T/outer"
-  outer=sha256:$(sha256sum <"$T/outer" | cut -d' ' -f1)
-  mv "$T/outer" "$l/blobs/sha256/${outer#sha256:}"
-  jq -cn --arg i "$outer" --argjson s "$(stat -c %s "$l/blobs/sha256/${outer#sha256:}")" \
-    '{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.index.v1+json",
-      digest: $i, size: $s, annotations: {"org.opencontainers.image.ref.name": "nested"}}]}' \
-    >"$l/index.json"
+  outer=$(add_blob "$l" "$T/outer")
+  name_index "$l" "$outer" nested
 }
 for variant in '{"os": "linux", "architecture": "amd64"}' null; do
   export CAB_HOME=$T/home-nested
