@@ -66,7 +66,7 @@ scan_file(struct scan *s, const char *path, const char *rel, off_t size, cab_err
   struct cab_redactor *r = cab_redactor_new(s->key, CAB_PROXY_PLACEHOLDER_KEY);
   if (r == NULL)
     return cab_error_set(err, ENOMEM, "redact %s", rel);
-  struct cab_redact_queue q = {0};
+  struct cab_byteq q = {0};
   cab_redactor_feed(r, data, len, NULL, NULL);
   bool hit = cab_redactor_hits(r) > 0;
   cab_redactor_free(r);
@@ -74,13 +74,13 @@ scan_file(struct scan *s, const char *path, const char *rel, off_t size, cab_err
     return 0;
   r = cab_redactor_new(s->key, CAB_PROXY_PLACEHOLDER_KEY);
   int rc = -1;
-  if (r && cab_redactor_feed(r, data, len, cab_redact_queue_sink, &q) == 0 &&
-      cab_redactor_end(r, cab_redact_queue_sink, &q) == 0)
+  if (r && cab_redactor_feed(r, data, len, cab_byteq_sink, &q) == 0 &&
+      cab_redactor_end(r, cab_byteq_sink, &q) == 0)
     rc = cab_write_file_atomic(path, q.data ? q.data : "", q.len, 0644, err);
   else
     cab_error_set(err, ENOMEM, "redact %s", rel);
   cab_redactor_free(r);
-  cab_redact_queue_clear(&q);
+  cab_byteq_clear(&q);
   if (rc < 0)
     return -1;
   note_file(s->c, rel);

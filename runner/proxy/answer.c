@@ -244,7 +244,7 @@ static ssize_t
 read_redacted(struct cab_call *k, char *buf, size_t max)
 {
   for (;;) {
-    size_t n = cab_redact_queue_take(&k->redq, buf, max);
+    size_t n = cab_byteq_take(&k->redq, buf, max);
     if (n > 0)
       return (ssize_t)n;
     if (k->raw_eos)
@@ -254,11 +254,11 @@ read_redacted(struct cab_call *k, char *buf, size_t max)
     int rc;
     if (got == MHD_CONTENT_READER_END_OF_STREAM) {
       k->raw_eos = true;
-      rc = cab_redactor_end(k->red, cab_redact_queue_sink, &k->redq);
+      rc = cab_redactor_end(k->red, cab_byteq_sink, &k->redq);
     } else if (got < 0) {
       return got;
     } else {
-      rc = cab_redactor_feed(k->red, raw, (size_t)got, cab_redact_queue_sink, &k->redq);
+      rc = cab_redactor_feed(k->red, raw, (size_t)got, cab_byteq_sink, &k->redq);
     }
     if (rc < 0) {
       cab_call_error(k, CAB_FAULT_UPSTREAM, "cab proxy: out of memory redacting the answer");

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "common/cleanup.h"
+#include "runner/proxy/byteq.h"
 #include "runner/model/usage.h"
 
 static inline void
@@ -26,11 +27,9 @@ struct cab_bridge {
   bool begun, ended;
   bool streaming;                 /* upstream SSE through the translator */
   struct cab_sse_translator *sse;
-  char *body;                     /* a buffered (non-SSE) upstream body */
-  size_t body_len, body_cap;
+  struct cab_byteq body;          /* a buffered (non-SSE) upstream body */
   struct cab_usage up_usage;      /* a buffered body's usage, as upstream said it */
-  char *q;                        /* client bytes not yet taken */
-  size_t q_len, q_off;
+  struct cab_byteq q;             /* client bytes not yet taken */
 };
 
 static enum cab_bridge_decision
@@ -142,23 +141,9 @@ cab_bridge_content_type(const struct cab_bridge *b)
 static int
 queue(struct cab_bridge *b, char *out, size_t n)
 {
-  if (n == 0) {
-    free(out);
-    return 0;
-  }
-  if (b->q_off > 0 && b->q_off == b->q_len) {
-    b->q_off = b->q_len = 0;
-  }
-  char *q = realloc(b->q, b->q_len + n + 1);
-  if (q == NULL) {
-    free(out);
-    return -1;
-  }
-  memcpy(q + b->q_len, out, n);
-  b->q = q;
-  b->q_len += n;
+  int rc = n ? cab_byteq_put(&b->q, out, n) : 0;
   free(out);
-  return 0;
+  return rc;
 }
 
 int
@@ -171,21 +156,10 @@ cab_bridge_feed(struct cab_bridge *b, const char *data, size_t n, size_t max_bod
       return -1;
     return queue(b, out, out_len) < 0 ? cab_error_set(err, ENOMEM, "translate") : 0;
   }
-  if (b->body_len + n > max_body)
+  if (b->body.len + n > max_body)
     return cab_error_set(err, 0, "the upstream's answer is larger than %zu bytes", max_body);
-  if (b->body_len + n + 1 > b->body_cap) {
-    size_t cap = b->body_cap ? b->body_cap : 16384;
-    while (cap < b->body_len + n + 1)
-      cap *= 2;
-    char *nb = realloc(b->body, cap);
-    if (nb == NULL)
-      return cab_error_set(err, ENOMEM, "buffer the upstream's answer");
-    b->body = nb;
-    b->body_cap = cap;
-  }
-  memcpy(b->body + b->body_len, data, n);
-  b->body_len += n;
-  b->body[b->body_len] = '\0';
+  if (cab_byteq_put(&b->body, data, n) < 0)
+    return cab_error_set(err, ENOMEM, "buffer the upstream's answer");
   return 0;
 }
 
@@ -246,15 +220,15 @@ cab_bridge_end(struct cab_bridge *b, cab_error *err)
       return -1;
     return queue(b, out, out_len) < 0 ? cab_error_set(err, ENOMEM, "translate") : 0;
   }
-  cab_usage_from_json(b->body, b->body_len, &b->up_usage);
+  cab_usage_from_json(b->body.data, b->body.len, &b->up_usage);
+  const char *body = b->body.data ? b->body.data : "";
   if (b->status >= 400) {
-    if (cab_translate_error(&b->route, b->status, b->body ? b->body : "", b->body_len, &out,
-                            &out_len) < 0)
+    if (cab_translate_error(&b->route, b->status, body, b->body.len, &out, &out_len) < 0)
       return cab_error_set(err, ENOMEM, "translate the upstream's error");
     return queue(b, out, out_len) < 0 ? cab_error_set(err, ENOMEM, "translate") : 0;
   }
   if (b->ctx->stream) {
-    cleanup_free char *chunk = completion_as_chunk(b->body ? b->body : "", b->body_len);
+    cleanup_free char *chunk = completion_as_chunk(body, b->body.len);
     if (chunk == NULL)
       return cab_error_set(err, 0, "the upstream's answer to a streamed call is not a chat "
                                    "completion");
@@ -270,7 +244,7 @@ cab_bridge_end(struct cab_bridge *b, cab_error *err)
       return -1;
     return queue(b, out, out_len) < 0 ? cab_error_set(err, ENOMEM, "translate") : 0;
   }
-  if (cab_translate_response(b->ctx, b->body ? b->body : "", b->body_len, &out, &out_len, err) < 0)
+  if (cab_translate_response(b->ctx, body, b->body.len, &out, &out_len, err) < 0)
     return -1;
   return queue(b, out, out_len) < 0 ? cab_error_set(err, ENOMEM, "translate") : 0;
 }
@@ -278,14 +252,7 @@ cab_bridge_end(struct cab_bridge *b, cab_error *err)
 size_t
 cab_bridge_take(struct cab_bridge *b, char *buf, size_t max)
 {
-  size_t n = b->q_len - b->q_off;
-  if (n > max)
-    n = max;
-  if (n == 0)
-    return 0; /* nothing queued yet: B->Q may still be NULL (memcpy's arguments must not be) */
-  memcpy(buf, b->q + b->q_off, n);
-  b->q_off += n;
-  return n;
+  return cab_byteq_take(&b->q, buf, max);
 }
 
 bool
@@ -308,7 +275,7 @@ cab_bridge_free(struct cab_bridge *b)
     return;
   cab_sse_translator_free(b->sse);
   cab_translate_ctx_free(b->ctx);
-  free(b->body);
-  free(b->q);
+  cab_byteq_clear(&b->body);
+  cab_byteq_clear(&b->q);
   free(b);
 }

@@ -39,7 +39,7 @@ cab_call_free(struct cab_call *k)
   cab_xfer_free(k->xfer);
   cab_bridge_free(k->bridge);
   cab_redactor_free(k->red);
-  cab_redact_queue_clear(&k->redq);
+  cab_byteq_clear(&k->redq);
   if (k->scan) {
     struct cab_usage ignored;
     cab_sse_usage_finish(k->scan, &ignored);

@@ -49,7 +49,7 @@ struct cab_call {
 
   struct cab_redactor *red;                /* live with a key: what goes back is
                                               redacted (redact.h) into REDQ */
-  struct cab_redact_queue redq;
+  struct cab_byteq redq;
   bool raw_eos;                            /* the unredacted response ended */
   size_t key_hits;                         /* keys replaced in the response head */
   struct cab_xfer *xfer;                   /* live */

@@ -173,53 +173,6 @@ cab_redactor_free(struct cab_redactor *r)
   free(r);
 }
 
-int
-cab_redact_queue_sink(void *queue, const char *data, size_t n)
-{
-  struct cab_redact_queue *q = queue;
-  if (q->off > 0 && q->off == q->len)
-    q->off = q->len = 0;
-  if (q->len + n + 1 > q->cap) {
-    if (q->off > 0) {
-      memmove(q->data, q->data + q->off, q->len - q->off);
-      q->len -= q->off;
-      q->off = 0;
-    }
-    size_t cap = q->cap ? q->cap : 4096;
-    while (cap < q->len + n + 1)
-      cap *= 2;
-    char *d = realloc(q->data, cap);
-    if (d == NULL)
-      return -1;
-    q->data = d;
-    q->cap = cap;
-  }
-  memcpy(q->data + q->len, data, n);
-  q->len += n;
-  q->data[q->len] = '\0';
-  return 0;
-}
-
-size_t
-cab_redact_queue_take(struct cab_redact_queue *q, char *buf, size_t max)
-{
-  size_t n = q->len - q->off;
-  if (n > max)
-    n = max;
-  if (n == 0)
-    return 0;
-  memcpy(buf, q->data + q->off, n);
-  q->off += n;
-  return n;
-}
-
-void
-cab_redact_queue_clear(struct cab_redact_queue *q)
-{
-  free(q->data);
-  memset(q, 0, sizeof *q);
-}
-
 char *
 cab_redact_string(const char *s, const char *secret, const char *with, bool *failed)
 {
@@ -229,7 +182,7 @@ cab_redact_string(const char *s, const char *secret, const char *with, bool *fai
     *failed = secret && secret[0];
     return NULL;
   }
-  struct cab_redact_queue q = {0};
+  struct cab_byteq q = {0};
   size_t n = strlen(s);
   if (cab_redactor_feed(r, s, n, NULL, NULL) < 0 || cab_redactor_hits(r) == 0) {
     cab_redactor_free(r);
@@ -237,11 +190,11 @@ cab_redact_string(const char *s, const char *secret, const char *with, bool *fai
   }
   cab_redactor_free(r);
   r = cab_redactor_new(secret, with);
-  if (r == NULL || cab_redactor_feed(r, s, n, cab_redact_queue_sink, &q) < 0 ||
-      cab_redactor_end(r, cab_redact_queue_sink, &q) < 0 || q.data == NULL) {
+  if (r == NULL || cab_redactor_feed(r, s, n, cab_byteq_sink, &q) < 0 ||
+      cab_redactor_end(r, cab_byteq_sink, &q) < 0 || q.data == NULL) {
     *failed = true;
     cab_redactor_free(r);
-    cab_redact_queue_clear(&q);
+    cab_byteq_clear(&q);
     return NULL;
   }
   cab_redactor_free(r);

@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runner/proxy/byteq.h" /* a cab_redact_sink that queues: cab_byteq_sink */
+
 /* Where redacted bytes go: 0, or -1 to stop (the feed returns -1). */
 typedef int (*cab_redact_sink)(void *ctx, const char *data, size_t n);
 
@@ -46,15 +48,5 @@ void cab_redactor_free(struct cab_redactor *r);
 /* S with every match of SECRET replaced by WITH (malloc'd), or NULL when S
  * holds none (or out of memory: *FAILED). */
 char *cab_redact_string(const char *s, const char *secret, const char *with, bool *failed);
-
-/* A client-side queue of redacted bytes: the proxy's sink. */
-struct cab_redact_queue {
-  char *data;
-  size_t len, off, cap;
-};
-int cab_redact_queue_sink(void *queue, const char *data, size_t n);
-/* Up to MAX queued bytes into BUF; 0 when none are queued. */
-size_t cab_redact_queue_take(struct cab_redact_queue *q, char *buf, size_t max);
-void cab_redact_queue_clear(struct cab_redact_queue *q);
 
 #endif

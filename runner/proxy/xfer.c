@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/fsutil.h"
+#include "runner/proxy/byteq.h"
 #include "runner/proxy/upstream_internal.h"
 
 struct cab_xfer {
@@ -30,9 +31,7 @@ struct cab_xfer {
   size_t n_headers, cap_headers;
   struct cab_xfer_head head;
 
-  /* body bytes received, not yet read */
-  char *buf;
-  size_t len, off, cap;
+  struct cab_byteq body; /* body bytes received, not yet read */
   size_t total;
   bool too_large;
 
@@ -119,25 +118,8 @@ on_body(char *data, size_t size, size_t n, void *ctx)
     x->too_large = true;
     return CURL_WRITEFUNC_ERROR;
   }
-  if (x->off > 0 && x->off == x->len)
-    x->off = x->len = 0;
-  if (x->len + len > x->cap) {
-    if (x->off > 0) {
-      memmove(x->buf, x->buf + x->off, x->len - x->off);
-      x->len -= x->off;
-      x->off = 0;
-    }
-    size_t cap = x->cap ? x->cap : 16384;
-    while (cap < x->len + len)
-      cap *= 2;
-    char *b = realloc(x->buf, cap);
-    if (b == NULL)
-      return CURL_WRITEFUNC_ERROR;
-    x->buf = b;
-    x->cap = cap;
-  }
-  memcpy(x->buf + x->len, data, len);
-  x->len += len;
+  if (cab_byteq_put(&x->body, data, len) < 0)
+    return CURL_WRITEFUNC_ERROR;
   x->total += len;
   return len;
 }
@@ -151,7 +133,8 @@ setup_attempt(struct cab_xfer *x, const struct cab_xfer_request *rq, cab_error *
     curl_easy_cleanup(x->easy);
   }
   clear_head(x);
-  x->len = x->off = x->total = 0;
+  cab_byteq_reset(&x->body);
+  x->total = 0;
   x->done = false;
   x->result = CURLE_OK;
   x->errbuf[0] = '\0';
@@ -205,7 +188,7 @@ drive(struct cab_xfer *x, bool head_only)
         x->done = true;
         x->result = m->data.result;
       }
-    if (x->done || (head_only ? x->head_done : x->len > x->off))
+    if (x->done || (head_only ? x->head_done : x->body.len > x->body.off))
       return 0;
     if (x->u->cfg.stopping && atomic_load(x->u->cfg.stopping))
       return -1;
@@ -381,16 +364,10 @@ cab_xfer_timed_out(const struct cab_xfer *x)
 ssize_t
 cab_xfer_read(struct cab_xfer *x, char *buf, size_t max, cab_error *err)
 {
-  if (x->len == x->off && !x->done && drive(x, false) < 0)
+  if (x->body.len == x->body.off && !x->done && drive(x, false) < 0)
     return cab_error_set(err, 0, "cab stopped during the call");
-  if (x->len > x->off) {
-    size_t n = x->len - x->off;
-    if (n > max)
-      n = max;
-    memcpy(buf, x->buf + x->off, n);
-    x->off += n;
-    return (ssize_t)n;
-  }
+  if (x->body.len > x->body.off)
+    return (ssize_t)cab_byteq_take(&x->body, buf, max);
   if (x->result != CURLE_OK) {
     char when[64];
     snprintf(when, sizeof when, "after %zu bytes of the response", x->total);
@@ -414,6 +391,6 @@ cab_xfer_free(struct cab_xfer *x)
   free(x->headers);
   curl_slist_free_all(x->hdrs);
   free(x->url);
-  free(x->buf);
+  cab_byteq_clear(&x->body);
   free(x);
 }

@@ -31,7 +31,7 @@
 static int
 sink(void *ctx, const char *data, size_t n)
 {
-  return cab_redact_queue_sink(ctx, data, n);
+  return cab_byteq_sink(ctx, data, n);
 }
 
 /* IN redacted in pieces cut at CUTS (sorted offsets). */
@@ -39,7 +39,7 @@ static char *
 redact_pieces(const char *in, const size_t *cuts, size_t n_cuts, size_t *hits)
 {
   struct cab_redactor *r = cab_redactor_new(KEY, PLACEHOLDER);
-  struct cab_redact_queue q = {0};
+  struct cab_byteq q = {0};
   size_t at = 0, len = strlen(in);
   for (size_t i = 0; i <= n_cuts; i++) {
     size_t end = i < n_cuts ? cuts[i] : len;
@@ -50,7 +50,7 @@ redact_pieces(const char *in, const size_t *cuts, size_t n_cuts, size_t *hits)
   *hits = cab_redactor_hits(r);
   cab_redactor_free(r);
   char *out = strndup(q.data ? q.data + q.off : "", q.len - q.off);
-  cab_redact_queue_clear(&q);
+  cab_byteq_clear(&q);
   return out;
 }
 
@@ -134,7 +134,7 @@ test_redactor_random(void **state)
       text[i] = alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
     text[len] = '\0';
     struct cab_redactor *r = cab_redactor_new(key, "<K>");
-    struct cab_redact_queue q = {0};
+    struct cab_byteq q = {0};
     for (size_t at = 0; at < len;) {
       size_t piece = 1 + (size_t)(rand_r(&seed) % 8);
       if (piece > len - at)
@@ -149,7 +149,7 @@ test_redactor_random(void **state)
     if (strcmp(got, want) != 0)
       fail_msg("key %s, text '%s': got '%s', want '%s'", key, text, got, want);
     free(got);
-    cab_redact_queue_clear(&q);
+    cab_byteq_clear(&q);
   }
 }
 
