@@ -317,6 +317,20 @@ assert_rejected() {
   assert_eq "$(find "$out" -name cell.json 2>/dev/null | wc -l)" 0 "$label: no cell.json written"
 }
 
+# poll_while_alive PID TRIES CMD...: run CMD every 50 ms until it succeeds
+# (0), PID has ended or CMD has run TRIES times (1).  It waits for a state,
+# never for a time: TRIES only bounds a hang.  POLLED is how often CMD ran.
+poll_while_alive() {
+  local pid=$1 tries=$2
+  shift 2
+  for POLLED in $(seq "$tries"); do
+    "$@" && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
 # A unique marker for command lines, so leftovers can be found on the host.
 marker() { printf 'cabmark-%s-%s-%s' "$TEST_NAME" "$$" "$1"; }
 

@@ -128,15 +128,15 @@ kill_mid_agent() {
   start_model_server_file "hang-$hangs" "$TESTS_DIR/model/cell-hang.json"
   say "+ cab ${AGENT[*]} --endpoint $MS_URL &   (then SIGKILL)"
   "$CAB" "${AGENT[@]}" --endpoint "$MS_URL" >"$T/kill.out" 2>"$T/kill.err" </dev/null &
-  local pid=$! i staged=""
-  for i in $(seq 300); do
+  local pid=$! staged=""
+  # shellcheck disable=SC2317 # called by poll_while_alive
+  call_answered() {
     staged=$(find "$OUT" -path '*/.staging-*/model_calls.jsonl' -size +0 2>/dev/null | head -n1)
-    [ -n "$staged" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
+    [ -n "$staged" ]
+  }
+  poll_while_alive "$pid" 300 call_answered
   if [ -n "$staged" ]; then
-    pass "$1: the agent is mid-run (a model call answered, the next one hangs) after $((i * 50)) ms"
+    pass "$1: the agent is mid-run (a model call answered, the next one hangs) after $((POLLED * 50)) ms"
   else
     fail "$1: the agent never got a model answer (stderr: $(head -c 300 "$T/kill.err" | tr '\n' '|'))"
   fi

@@ -27,10 +27,17 @@ cp -a "$SRC_DIR/tasks/polyglot/shell-word-count" "$TASKS/polyglot/"
 jq --arg m "$M" '.scorer.command = ("touch .verify-running; sleep 600; : " + $m) | .scorer.timeout_s = 600' \
   "$SRC_DIR/tasks/polyglot/shell-word-count/task.json" >"$TASKS/polyglot/shell-word-count/task.json"
 
+# phase_seen MARKER-GLOB: a cell's scratch holds the marker (SEEN: its path).
+phase_seen() {
+  # shellcheck disable=SC2086 # the glob is meant to expand
+  seen=$(ls -d $TMPDIR/cab-cell-*/$1 2>/dev/null | head -n1)
+  [ -n "$seen" ]
+}
+
 # interrupt PHASE SIGNAL TUI MARKER-GLOB
 n=0
 interrupt() {
-  local phase=$1 sig=$2 tui=$3 glob=$4 out pid i seen="" rc code
+  local phase=$1 sig=$2 tui=$3 glob=$4 out pid seen="" rc code
   n=$((n + 1))
   out=$T/out-$n
   code=$((128 + $(kill -l "$sig")))
@@ -42,13 +49,7 @@ interrupt() {
     --tasks-dir "$TASKS" --sweep-id s --out "$out" >"$T/int-$n.out" 2>"$T/int-$n.err" </dev/null &
   pid=$!
   set +m
-  for i in $(seq 1200); do
-    # shellcheck disable=SC2086 # the glob is meant to expand
-    seen=$(ls -d $TMPDIR/cab-cell-*/$glob 2>/dev/null | head -n1)
-    [ -n "$seen" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
+  poll_while_alive "$pid" 1200 phase_seen "$glob"
   if [ -z "$seen" ]; then
     fail "$phase/SIG$sig: the $phase phase never started (stderr: $(head -c 300 "$T/int-$n.err" | tr '\n' '|'))"
     kill -KILL "$pid" 2>/dev/null
@@ -101,14 +102,13 @@ EOF
 "$CAB" sweep "$T/plan.json" --out "$O" >"$T/sweep.out" 2>"$T/sweep.err" </dev/null &
 spid=$!
 child="" seen=""
-for i in $(seq 1200); do
+child_in_agent() {
   child=$(pgrep -f -- "run-cell.*$O" | head -n1)
   # shellcheck disable=SC2086
   [ -n "$child" ] && seen=$(ls -d $TMPDIR/cab-cell-$child-*/work/.agent-running 2>/dev/null)
-  [ -n "$seen" ] && break
-  kill -0 "$spid" 2>/dev/null || break
-  sleep 0.05
-done
+  [ -n "$seen" ]
+}
+poll_while_alive "$spid" 1200 child_in_agent
 if [ -n "$seen" ]; then
   pass "sweep: its run-cell child $child is in the agent phase"
   kill -TERM "$child"

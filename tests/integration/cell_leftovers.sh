@@ -40,23 +40,23 @@ PARENT=$OUT/s/sleeper/cab/none/polyglot
 cell() { printf '%s\n' run-cell --tui sleeper --model cab/none --task "polyglot/$1" --host-rootfs \
   --tasks-dir "$TASKS" --sweep-id s --out "$OUT"; }
 
+# in_scratch PID MARKER: run-cell PID's own scratch (named after its pid)
+# holds MARKER.
+in_scratch() {
+  # shellcheck disable=SC2086 # the glob is meant to expand
+  [ -n "$(ls -d $TMPDIR/cab-cell-$1-*/$2 2>/dev/null)" ]
+}
+
 # start TASK MARKER: run-cell in the background ($PID), wait until its own
-# scratch (named after its pid) holds MARKER.
+# scratch holds MARKER.
 start() {
-  local i
   mapfile -t args < <(cell "$1")
   set -m # job control: a background job must not start with SIGINT ignored
   "$CAB" "${args[@]}" >"$T/bg.out" 2>"$T/bg.err" </dev/null &
   PID=$!
   set +m
-  for i in $(seq 1200); do
-    # shellcheck disable=SC2086 # the glob is meant to expand
-    [ -n "$(ls -d $TMPDIR/cab-cell-$PID-*/$2 2>/dev/null)" ] && break
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  # shellcheck disable=SC2086
-  if [ -n "$(ls -d $TMPDIR/cab-cell-$PID-*/$2 2>/dev/null)" ]; then
+  poll_while_alive "$PID" 1200 in_scratch "$PID" "$2"
+  if in_scratch "$PID" "$2"; then
     pass "$1: run-cell $PID reached $2"
   else
     bail "$1: run-cell never reached $2 (stderr: $(head -c 300 "$T/bg.err" | tr '\n' '|'))"
