@@ -225,6 +225,17 @@ reap_init(struct watch *w)
   return true;
 }
 
+/* A poll timeout of MS (-1: none) shortened to wake at AT_NS (rounded up
+ * to whole ms, 0 if already past). */
+static int
+sooner_ms(int ms, int64_t at_ns, int64_t now)
+{
+  int at_ms = (int)((at_ns - now + 999999) / 1000000);
+  if (at_ms < 0)
+    at_ms = 0;
+  return ms < 0 || at_ms < ms ? at_ms : ms;
+}
+
 static int
 poll_timeout_ms(const struct watch *w)
 {
@@ -237,20 +248,10 @@ poll_timeout_ms(const struct watch *w)
   int ms = next < 0 ? -1 : (int)((next - now + 999999) / 1000000);
   if (ms < 0 && next >= 0)
     ms = 0;
-  if (w->mem_watchdog && !w->killed) {
-    int mms = (int)((w->mem_next_ns - now + 999999) / 1000000);
-    if (mms < 0)
-      mms = 0;
-    if (ms < 0 || mms < ms)
-      ms = mms;
-  }
-  if (w->disk && !w->killed) {
-    int dms = (int)((w->disk_next_ns - now + 999999) / 1000000);
-    if (dms < 0)
-      dms = 0;
-    if (ms < 0 || dms < ms)
-      ms = dms;
-  }
+  if (w->mem_watchdog && !w->killed)
+    ms = sooner_ms(ms, w->mem_next_ns, now);
+  if (w->disk && !w->killed)
+    ms = sooner_ms(ms, w->disk_next_ns, now);
   return ms;
 }
 
