@@ -1311,6 +1311,16 @@ cmd_hog(int argc, char **argv)
  * error (ENOSPC on a full tmpfs) ends the filling, not the hold.  Prints
  * {"written_mib":N,"errno":E}. */
 static int
+shmfill_done(long long done, int werr, long long hold)
+{
+  printf("{\"written_mib\":%lld,\"errno\":%d}\n", done, werr);
+  fflush(stdout);
+  if (hold > 0)
+    sleep_s((unsigned)hold);
+  return 0;
+}
+
+static int
 cmd_shmfill(int argc, char **argv)
 {
   static char chunk[1 << 20];
@@ -1334,11 +1344,7 @@ cmd_shmfill(int argc, char **argv)
       memset(p, 'x', 1 << 20);
       shmdt(p);
     }
-    printf("{\"written_mib\":%lld,\"errno\":%d}\n", done, werr);
-    fflush(stdout);
-    if (hold > 0)
-      sleep_s((unsigned)hold);
-    return 0;
+    return shmfill_done(done, werr, hold);
   }
   if (strcmp(argv[0], "memfd") == 0)
     fd = (int)syscall(SYS_memfd_create, "probe-shmfill", 0);
@@ -1366,11 +1372,7 @@ cmd_shmfill(int argc, char **argv)
   }
   if (strcmp(argv[0], "memfd") != 0)
     close(fd);
-  printf("{\"written_mib\":%lld,\"errno\":%d}\n", done, werr);
-  fflush(stdout);
-  if (hold > 0)
-    sleep_s((unsigned)hold);
-  return 0;
+  return shmfill_done(done, werr, hold);
 }
 
 static int
