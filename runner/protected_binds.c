@@ -75,6 +75,24 @@ opendir_at(int dfd, const char *name, DIR **d, cab_error *err)
   return 0;
 }
 
+/* The next entry of D but "." and "..": its path REL/NAME in SUB and its
+ * lstat in ST.  1 for an entry, 0 at the end, -1 on error. */
+static int
+next_entry(DIR *d, const char *rel, struct dirent **de, char *sub, size_t size, struct stat *st,
+           cab_error *err)
+{
+  while ((*de = readdir(d))) {
+    if (strcmp((*de)->d_name, ".") == 0 || strcmp((*de)->d_name, "..") == 0)
+      continue;
+    if (join(sub, size, rel, (*de)->d_name, err) < 0)
+      return -1;
+    if (fstatat(dirfd(d), (*de)->d_name, st, AT_SYMLINK_NOFOLLOW) < 0)
+      return cab_error_sys(err, "stat %s", sub);
+    return 1;
+  }
+  return 0;
+}
+
 /* How much of directory REL (open as DFD) is protected. */
 static int
 classify(const struct walk *w, int dfd, const char *rel, int depth, enum holds *out)
@@ -90,16 +108,11 @@ classify(const struct walk *w, int dfd, const char *rel, int depth, enum holds *
     return -1;
   bool any = false, all = true, empty = true;
   struct dirent *de;
-  while ((de = readdir(d))) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
+  char sub[PATH_MAX];
+  struct stat st;
+  int r;
+  while ((r = next_entry(d, rel, &de, sub, sizeof sub, &st, w->err)) > 0) {
     empty = false;
-    char sub[PATH_MAX];
-    struct stat st;
-    if (join(sub, sizeof sub, rel, de->d_name, w->err) < 0)
-      return -1;
-    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-      return cab_error_sys(w->err, "stat %s", sub);
     enum holds h = protected_entry(w, sub) ? HOLDS_ALL : HOLDS_NONE;
     if (S_ISDIR(st.st_mode)) {
       cleanup_close int sfd =
@@ -112,6 +125,8 @@ classify(const struct walk *w, int dfd, const char *rel, int depth, enum holds *
     any = any || h != HOLDS_NONE;
     all = all && h == HOLDS_ALL;
   }
+  if (r < 0)
+    return -1;
   if (empty)
     *out = *rel && protected_entry(w, rel) ? HOLDS_ALL : HOLDS_NONE;
   else
@@ -153,15 +168,10 @@ emit(const struct walk *w, int dfd, const char *rel, int depth)
   if (opendir_at(dfd, ".", &d, w->err) < 0)
     return -1;
   struct dirent *de;
-  while ((de = readdir(d))) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    char sub[PATH_MAX];
-    struct stat st;
-    if (join(sub, sizeof sub, rel, de->d_name, w->err) < 0)
-      return -1;
-    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-      return cab_error_sys(w->err, "stat %s", sub);
+  char sub[PATH_MAX];
+  struct stat st;
+  int r;
+  while ((r = next_entry(d, rel, &de, sub, sizeof sub, &st, w->err)) > 0) {
     if (S_ISREG(st.st_mode)) {
       if (protected_entry(w, sub) && add(w, sub, true) < 0)
         return -1;
@@ -183,7 +193,7 @@ emit(const struct walk *w, int dfd, const char *rel, int depth)
     if (h == HOLDS_SOME && (add(w, sub, false) < 0 || emit(w, sfd, sub, depth + 1) < 0))
       return -1;
   }
-  return 0;
+  return r;
 }
 
 int
