@@ -301,6 +301,45 @@ rewrite_output(pid_t pid)
   return 1;
 }
 
+/* ---- daemons: the attacks that must outlive the code under test ---- */
+
+/* Fork a daemon (its own session) that tells the parent through READY
+ * whether its attack is in place.  0 in the daemon, its pid in the parent,
+ * -1 on error. */
+static pid_t
+spawn_daemon(int ready[2])
+{
+  if (pipe(ready) < 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(ready[0]);
+    setsid();
+  }
+  return pid;
+}
+
+/* In the daemon: report whether the attack is in place ('y') or not. */
+static void
+daemon_ready(int ready[2], bool ok)
+{
+  char verdict = ok ? 'y' : 'n';
+  (void)!write(ready[1], &verdict, 1);
+  close(ready[1]);
+}
+
+/* In the parent: 0 once the daemon says its attack is in place, else 1. */
+static int
+await_daemon(int ready[2])
+{
+  close(ready[1]);
+  char verdict = 'n';
+  if (read(ready[0], &verdict, 1) != 1)
+    verdict = 'n';
+  close(ready[0]);
+  return verdict == 'y' ? 0 : 1;
+}
+
 /* ---- steal: take the harness's output out of its pipe first ---- */
 
 /* A daemon re-opens the harness's stdout for reading and races cab for
@@ -311,26 +350,20 @@ static int
 steal_output(pid_t pid)
 {
   int ready[2];
-  if (pipe(ready) < 0)
-    return 2;
-  pid_t thief = fork();
+  pid_t thief = spawn_daemon(ready);
   if (thief < 0)
     return 2;
   if (thief == 0) {
-    close(ready[0]);
-    setsid();
-    char path[64], verdict = 'n';
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/fd/1", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       say("denied: %s (open %s for reading)", errname(errno), path);
-      (void)!write(ready[1], &verdict, 1);
+      daemon_ready(ready, false);
       _exit(1);
     }
     say("reading the harness's output from %s", path);
-    verdict = 'y';
-    (void)!write(ready[1], &verdict, 1);
-    close(ready[1]);
+    daemon_ready(ready, true);
     char buf[4096];
     ssize_t n;
     while ((n = read(fd, buf, sizeof buf)) > 0) {
@@ -339,11 +372,7 @@ steal_output(pid_t pid)
     }
     _exit(0);
   }
-  close(ready[1]);
-  char verdict = 'n';
-  if (read(ready[0], &verdict, 1) != 1)
-    verdict = 'n';
-  return verdict == 'y' ? 0 : 1;
+  return await_daemon(ready);
 }
 
 /* ---- ptrace: rewrite the harness's output and exit status ---- */
@@ -505,40 +534,28 @@ attach(pid_t pid)
   return 2;
 #else
   int ready[2];
-  if (pipe(ready) < 0)
-    return 2;
-  pid_t tracer = fork();
+  pid_t tracer = spawn_daemon(ready);
   if (tracer < 0)
     return 2;
   if (tracer == 0) {
-    close(ready[0]);
-    /* Daemon: outlive the code under test's own process. */
-    setsid();
-    char verdict = 'n';
     if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)PTRACE_O_TRACESYSGOOD) < 0) {
       say("denied: %s (PTRACE_SEIZE %d)", errname(errno), (int)pid);
-      (void)!write(ready[1], &verdict, 1);
+      daemon_ready(ready, false);
       _exit(1);
     }
     int st;
     if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0 || waitpid(pid, &st, __WALL) < 0) {
       say("cannot stop %d: %s", (int)pid, errname(errno));
-      (void)!write(ready[1], &verdict, 1);
+      daemon_ready(ready, false);
       _exit(2);
     }
     say("attached to %d", (int)pid);
-    verdict = 'y';
-    (void)!write(ready[1], &verdict, 1);
-    close(ready[1]);
+    daemon_ready(ready, true);
     ptrace(PTRACE_SYSCALL, pid, NULL, NULL);
     trace_loop(pid);
     _exit(0);
   }
-  close(ready[1]);
-  char verdict = 'n';
-  if (read(ready[0], &verdict, 1) != 1)
-    verdict = 'n';
-  return verdict == 'y' ? 0 : 1;
+  return await_daemon(ready);
 #endif
 }
 
