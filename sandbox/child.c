@@ -144,7 +144,7 @@ run_payload(const struct cab_child_args *a, int errfd, int tty_slave, const sigs
     if (setrlimit(RLIMIT_NPROC, &rl) < 0)
       payload_fail(errfd, STAGE_SETUP, errno, "set RLIMIT_NPROC");
   }
-  if (a->rlimit_memory) {
+  if (a->rlimit_memory && CAB_RLIMIT_DATA_BACKSTOP) {
     /* A per-process backstop; the supervisor's watchdog enforces the total. */
     rlim_t v = (rlim_t)cfg->limits.memory_bytes * 2;
     struct rlimit rl = {v, v};

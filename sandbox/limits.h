@@ -22,4 +22,18 @@ enum cab_limit_mech {
 
 const char *cab_limit_mech_name(enum cab_limit_mech m);
 
+
+/* Without a cgroup, RLIMIT_DATA backs up the memory watchdog per process.
+ * Not in an AddressSanitizer build: ASan's shadow memory already counts
+ * against RLIMIT_DATA, so the sandbox's own (instrumented) code could no
+ * longer map memory between setting the limit and exec; the watchdog alone
+ * holds memory there, and the report says so. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CAB_RLIMIT_DATA_BACKSTOP 0
+#define CAB_MEMORY_BACKSTOP_WORDS ""
+#else
+#define CAB_RLIMIT_DATA_BACKSTOP 1
+#define CAB_MEMORY_BACKSTOP_WORDS " and RLIMIT_DATA"
+#endif
+
 #endif

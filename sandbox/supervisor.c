@@ -454,8 +454,8 @@ describe_limits(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
 {
   if (rl_mem)
     snprintf(res->memory_how, sizeof res->memory_how,
-             "watchdog (anon+shmem+memfd+tmpfs, poll %d ms) and RLIMIT_DATA",
-             CAB_WATCHDOG_INTERVAL_MS);
+             "watchdog (anon+shmem+memfd+tmpfs, poll %d ms)%s", CAB_WATCHDOG_INTERVAL_MS,
+             CAB_MEMORY_BACKSTOP_WORDS);
   else if (res->memory == CAB_MECH_CGROUP_V2)
     snprintf(res->memory_how, sizeof res->memory_how, "cgroup v2 (memory.max)");
   else if (res->memory == CAB_MECH_CGROUP_V1)
@@ -476,7 +476,8 @@ degrade_limits(const struct cab_sandbox_config *cfg, struct cab_sandbox_result *
     res->memory = CAB_MECH_RLIMIT;
     *rl_mem = true;
     used += (size_t)snprintf(msg + used, sizeof msg - used,
-                             "memory by a watchdog (anon+shmem+memfd+tmpfs) and RLIMIT_DATA; ");
+                             "memory by a watchdog (anon+shmem+memfd+tmpfs)%s; ",
+                             CAB_MEMORY_BACKSTOP_WORDS);
   }
   if (cfg->limits.pids > 0 && res->pids == CAB_MECH_NONE && used < sizeof msg) {
     /* The kernel exempts the host's root user from RLIMIT_NPROC. */
