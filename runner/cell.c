@@ -22,6 +22,8 @@
 #include "rootfs/unpack.h"
 #include "runner/cell_internal.h"
 #include "runner/leftovers.h"
+#include "runner/record/artifacts.h"
+#include "runner/record/layout.h"
 #include "runner/snapshot.h"
 #include "sandbox/preflight.h"
 #include "scorers/scorers.h"
@@ -128,7 +130,7 @@ static void
 reap_leftovers(const struct cell *c)
 {
   static const char *const scratch[] = {"cab-cell-", "cab-exec-", NULL};
-  static const char *const staging[] = {".staging-", NULL};
+  static const char *const staging[] = {CAB_RECORD_STAGING_PREFIX, NULL};
   cab_owned_dirs_reap(cab_scratch_parent(), scratch, false, NULL);
   char parent[PATH_MAX];
   snprintf(parent, sizeof parent, "%s", c->cell_dir);
@@ -153,18 +155,14 @@ restore_aside(const struct cell *c)
     return;
   *slash = '\0';
   const char *leaf = slash + 1;
-  size_t ll = strlen(leaf);
   cleanup_dir DIR *d = opendir(parent);
   if (d == NULL)
     return;
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
     const char *n = de->d_name;
-    char *end;
-    if (strncmp(n, leaf, ll) != 0 || strncmp(n + ll, ".old-", 5) != 0)
-      continue;
-    long pid = strtol(n + ll + 5, &end, 10);
-    if (*end != '\0' || pid <= 1 || pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+    long pid = cab_record_aside_of(n, leaf);
+    if (pid <= 1 || pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
       continue;
     if (renameat(dirfd(d), n, dirfd(d), leaf) < 0) {
       cab_error ignored = {0};
@@ -194,7 +192,10 @@ make_dirs(struct cell *c, cab_error *err)
   if (cab_mkdir_p(parent, 0755, err) < 0)
     return -1;
   const char *leaf = strrchr(c->cell_dir, '/') + 1;
-  snprintf(c->staging, sizeof c->staging, "%s/.staging-%s-%d-XXXXXX", parent, leaf, getpid());
+  if (cab_record_staging_template(c->staging, sizeof c->staging, parent, leaf, getpid(), err) < 0) {
+    c->staging[0] = '\0';
+    return -1;
+  }
   if (mkdtemp(c->staging) == NULL) {
     c->staging[0] = '\0';
     return cab_error_sys(err, "create a staging directory in %s", parent);
@@ -212,7 +213,8 @@ static int
 publish(struct cell *c, cab_error *err)
 {
   char aside[PATH_MAX + 32];
-  snprintf(aside, sizeof aside, "%s.old-%d", c->cell_dir, getpid());
+  if (cab_record_aside_path(aside, sizeof aside, c->cell_dir, getpid(), err) < 0)
+    return -1;
   bool had_old = rename(c->cell_dir, aside) == 0;
   if (!had_old && errno != ENOENT)
     return cab_error_sys(err, "move the previous %s aside", c->cell_dir);
@@ -256,20 +258,20 @@ write_changes(struct cell *c, struct cab_snapshot_store *store, const struct cab
     struct cab_headtail ht;
     cab_headtail_init(&ht, DIFF_KEEP);
     cab_headtail_add(&ht, patch, patch_len);
-    char *cut = cab_headtail_render(&ht, "diff.patch", &patch_len);
+    char *cut = cab_headtail_render(&ht, CAB_CELL_DIFF, &patch_len);
     cab_headtail_free(&ht);
     free(patch);
     patch = cut;
     if (patch == NULL) {
       cab_change_list_free(&changes);
-      return cab_error_set(err, ENOMEM, "diff.patch");
+      return cab_error_set(err, ENOMEM, CAB_CELL_DIFF);
     }
   }
   cJSON *j = cab_changes_to_json(&changes);
   char *text = cab_json_print(j, true);
-  int r = cab_cell_write_text(c->staging, "changes.json", text, strlen(text), err);
+  int r = cab_cell_write_text(c->staging, CAB_CELL_CHANGES, text, strlen(text), err);
   if (r == 0)
-    r = cab_cell_write_text(c->staging, "diff.patch", patch, patch_len, err);
+    r = cab_cell_write_text(c->staging, CAB_CELL_DIFF, patch, patch_len, err);
   free(text);
   cJSON_Delete(j);
   free(patch);
@@ -282,7 +284,7 @@ static void
 model_call_spans(struct cell *c)
 {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/model_calls.jsonl", c->staging);
+  snprintf(path, sizeof path, "%s/" CAB_CELL_MODEL_CALLS, c->staging);
   cleanup_fclose FILE *f = fopen(path, "re");
   if (f == NULL)
     return;
@@ -396,13 +398,8 @@ identify(struct cell *c, cab_error *err)
     strncat(c->cell_id, run, sizeof c->cell_id - strlen(c->cell_id) - 1);
   }
   const char *out = o->out_dir ? o->out_dir : "results";
-  if (o->run > 0)
-    snprintf(c->cell_dir, sizeof c->cell_dir, "%s/%s/%s/%s/%s/run-%d", out, c->sweep_id, o->tui,
-             o->model, c->task->task_id, o->run);
-  else
-    snprintf(c->cell_dir, sizeof c->cell_dir, "%s/%s/%s/%s/%s", out, c->sweep_id, o->tui,
-             o->model, c->task->task_id);
-  return 0;
+  return cab_record_cell_dir(c->cell_dir, sizeof c->cell_dir, out, c->sweep_id, o->tui, o->model,
+                             c->task->task_id, o->run, err);
 }
 
 /* The prompt's sha256 (bare hex, as sha256sum prints it), for the

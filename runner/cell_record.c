@@ -13,6 +13,7 @@
 #include "common/fsutil.h"
 #include "runner/cell_internal.h"
 #include "scorers/scorers.h"
+#include "runner/record/artifacts.h"
 
 int
 cab_cell_write_text(const char *dir, const char *name, const char *data, size_t len,
@@ -46,20 +47,20 @@ cab_cell_write_artifacts(struct cell *c, cab_error *err)
   cleanup_free char *out = NULL, *errout = NULL;
   size_t out_len = 0, err_len = 0;
   if (cab_cell_verify_output(c, &out, &out_len, &errout, &err_len) < 0)
-    return cab_error_set(err, ENOMEM, "verify.log");
+    return cab_error_set(err, ENOMEM, CAB_CELL_VERIFY_LOG);
   size_t len = 0;
   cleanup_free char *log = cab_verify_log_format(out, out_len, errout, err_len, &len);
-  if (log == NULL || cab_cell_write_text(c->staging, "verify.log", log, len, err) < 0)
-    return log == NULL ? cab_error_set(err, ENOMEM, "verify.log") : -1;
+  if (log == NULL || cab_cell_write_text(c->staging, CAB_CELL_VERIFY_LOG, log, len, err) < 0)
+    return log == NULL ? cab_error_set(err, ENOMEM, CAB_CELL_VERIFY_LOG) : -1;
   size_t agent_len = 0;
-  cleanup_free char *agent = cab_headtail_render(&c->agent_log, "agent.log", &agent_len);
+  cleanup_free char *agent = cab_headtail_render(&c->agent_log, CAB_CELL_AGENT_LOG, &agent_len);
   if (agent == NULL)
-    return cab_error_set(err, ENOMEM, "agent.log");
-  if (cab_cell_write_text(c->staging, "agent.log", agent, agent_len, err) < 0)
+    return cab_error_set(err, ENOMEM, CAB_CELL_AGENT_LOG);
+  if (cab_cell_write_text(c->staging, CAB_CELL_AGENT_LOG, agent, agent_len, err) < 0)
     return -1;
   /* Every cell has a model_calls.jsonl, empty when nothing was called. */
   char calls[PATH_MAX];
-  snprintf(calls, sizeof calls, "%s/model_calls.jsonl", c->staging);
+  snprintf(calls, sizeof calls, "%s/" CAB_CELL_MODEL_CALLS, c->staging);
   int fd = open(calls, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0)
     return cab_error_sys(err, "create %s", calls);
@@ -340,7 +341,7 @@ cab_cell_score_and_finish(struct cell *c, struct cab_cell_summary *sum, cab_erro
     return -1;
   /* First the record without scores: the scorers read it back. */
   cJSON *pre = cell_json(c, &profile, NULL, NULL);
-  int r = write_json(c->staging, "cell.json", pre, true, err);
+  int r = write_json(c->staging, CAB_CELL_JSON, pre, true, err);
   cJSON_Delete(pre);
   if (r < 0)
     return -1;
@@ -365,9 +366,9 @@ cab_cell_write_record(struct cell *c, cab_error *err)
   cJSON *spans = cab_trace_to_json(c->trace);
   cJSON *j = cell_json(c, &profile, c->scorers, spans);
   cJSON *otlp = cab_trace_to_otlp(c->trace, "cab");
-  int r = write_json(c->staging, "trace.otlp.json", otlp, false, err);
+  int r = write_json(c->staging, CAB_CELL_TRACE, otlp, false, err);
   if (r == 0)
-    r = write_json(c->staging, "cell.json", j, true, err);
+    r = write_json(c->staging, CAB_CELL_JSON, j, true, err);
   cJSON_Delete(spans);
   cJSON_Delete(j);
   cJSON_Delete(otlp);

@@ -30,6 +30,7 @@
 #include "runner/cell_internal.h"
 #include "runner/proxy/redact.h"
 #include "scorers/scorers.h"
+#include "runner/record/artifacts.h"
 
 struct scan {
   const char *key;
@@ -120,7 +121,7 @@ static int
 flag_cell_json(const struct cell *c, cab_error *err)
 {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/cell.json", c->staging);
+  snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, c->staging);
   cleanup_free char *text = NULL;
   size_t len = 0;
   if (cab_read_file_at(AT_FDCWD, path, 64 << 20, &text, &len, err) < 0)
@@ -139,13 +140,13 @@ flag_cell_json(const struct cell *c, cab_error *err)
   cleanup_free char *out = cab_json_print(j, true);
   cJSON_Delete(j);
   if (out == NULL)
-    return cab_error_set(err, ENOMEM, "cell.json");
+    return cab_error_set(err, ENOMEM, CAB_CELL_JSON);
   size_t n = strlen(out);
   out[n] = '\0';
   cleanup_free char *withnl = NULL;
   if (asprintf(&withnl, "%s\n", out) < 0)
-    return cab_error_set(err, ENOMEM, "cell.json");
-  return cab_cell_write_text(c->staging, "cell.json", withnl, n + 1, err);
+    return cab_error_set(err, ENOMEM, CAB_CELL_JSON);
+  return cab_cell_write_text(c->staging, CAB_CELL_JSON, withnl, n + 1, err);
 }
 
 int

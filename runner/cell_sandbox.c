@@ -18,6 +18,7 @@
 #include "runner/protected_binds.h"
 #include "runner/writable_root.h"
 #include "sandbox/caps.h"
+#include "runner/record/artifacts.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* Every output a hostile command controls is kept as its first and last
@@ -294,7 +295,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
 
   if (net) {
     char calls[PATH_MAX];
-    snprintf(calls, sizeof calls, "%s/model_calls.jsonl", c->staging);
+    snprintf(calls, sizeof calls, "%s/" CAB_CELL_MODEL_CALLS, c->staging);
     mn.pc.endpoint = c->o->replay ? NULL : c->o->endpoint;
     mn.pc.key_env = c->o->key_env;
     mn.pc.calls_path = strdup(calls);
@@ -324,7 +325,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   }
 
   char castpath[PATH_MAX];
-  snprintf(castpath, sizeof castpath, "%s/terminal.cast", c->staging);
+  snprintf(castpath, sizeof castpath, "%s/" CAB_CELL_TERMINAL_CAST, c->staging);
   char title[1200];
   snprintf(title, sizeof title, "%s", c->cell_id);
   if (cab_asciicast_open(castpath, 120, 40, title, &c->cast, err) < 0)

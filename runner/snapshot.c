@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/snapshot.h"
+#include "runner/record/artifacts.h"
 
 /* Deeper trees than this are refused (a runaway agent's mkdir loop). */
 #define MAX_DEPTH 256
@@ -774,9 +775,9 @@ cab_snapshot_diff(struct cab_snapshot_store *s, const char *old_id, const char *
   /* Printing loads every blob, which also settles each delta's binary flag. */
   if (git_diff_print(diff, GIT_DIFF_FORMAT_PATCH, patch_line, &pb) < 0) {
     if (pb.failed)
-      cab_error_set(err, ENOMEM, "diff.patch");
+      cab_error_set(err, ENOMEM, CAB_CELL_DIFF);
     else
-      git_fail(err, "diff.patch");
+      git_fail(err, CAB_CELL_DIFF);
     goto out;
   }
   size_t n = git_diff_num_deltas(diff);
@@ -821,7 +822,7 @@ cab_snapshot_diff(struct cab_snapshot_store *s, const char *old_id, const char *
     *patch_len = pb.len;
     pb.p = NULL;
     if (*patch == NULL) {
-      cab_error_sys(err, "diff.patch");
+      cab_error_sys(err, CAB_CELL_DIFF);
       goto out;
     }
   }

@@ -12,6 +12,7 @@
 #include "common/fsutil.h"
 #include "scorers/scorers.h"
 #include "scorers/util.h"
+#include "runner/record/artifacts.h"
 
 cJSON *
 cab_score_all(const struct cab_cell_inputs *in, const struct cab_profile *p)
@@ -161,7 +162,7 @@ cab_cell_artifacts_load(const char *dir, struct cab_cell_artifacts *a, cab_error
   cleanup_free char *cell_text = NULL, *changes_text = NULL, *calls = NULL;
   size_t len, vlen = 0;
 
-  if (read_opt(dfd, "cell.json", MAX_JSON, true, &cell_text, &len, err) < 0)
+  if (read_opt(dfd, CAB_CELL_JSON, MAX_JSON, true, &cell_text, &len, err) < 0)
     goto fail;
   a->cell = cJSON_ParseWithLength(cell_text, len);
   if (!cJSON_IsObject(a->cell)) {
@@ -175,7 +176,7 @@ cab_cell_artifacts_load(const char *dir, struct cab_cell_artifacts *a, cab_error
     goto fail;
   }
   if (cab_task_info_from_json(task, &a->task, err) < 0) {
-    cab_error_prefix(err, "cell.json");
+    cab_error_prefix(err, CAB_CELL_JSON);
     goto fail;
   }
   in->task = &a->task;
@@ -208,7 +209,7 @@ cab_cell_artifacts_load(const char *dir, struct cab_cell_artifacts *a, cab_error
   if (prof)
     snprintf(a->profile_name, sizeof a->profile_name, "%s", prof);
 
-  if (read_opt(dfd, "verify.log", MAX_LOG, false, &a->verify_log, &vlen, err) < 0)
+  if (read_opt(dfd, CAB_CELL_VERIFY_LOG, MAX_LOG, false, &a->verify_log, &vlen, err) < 0)
     goto fail;
   cab_verify_log_parse(a->verify_log, vlen, &in->verify.out, &in->verify.out_len, &in->verify.err,
                        &in->verify.err_len);
@@ -220,26 +221,26 @@ cab_cell_artifacts_load(const char *dir, struct cab_cell_artifacts *a, cab_error
   in->verify.report = a->report;
   in->verify.report_len = a->report ? len : 0;
 
-  if (read_opt(dfd, "model_calls.jsonl", MAX_LOG, false, &calls, &len, err) < 0)
+  if (read_opt(dfd, CAB_CELL_MODEL_CALLS, MAX_LOG, false, &calls, &len, err) < 0)
     goto fail;
   cab_token_totals_from_jsonl(calls, calls ? len : 0, &in->tokens);
 
-  if (read_opt(dfd, "changes.json", MAX_JSON, true, &changes_text, &len, err) < 0)
+  if (read_opt(dfd, CAB_CELL_CHANGES, MAX_JSON, true, &changes_text, &len, err) < 0)
     goto fail;
   cJSON *cj = cJSON_ParseWithLength(changes_text, len);
   int r = cab_changes_from_json(cj, &a->changes, err);
   cJSON_Delete(cj);
   if (r < 0) {
-    cab_error_prefix(err, "changes.json");
+    cab_error_prefix(err, CAB_CELL_CHANGES);
     goto fail;
   }
   in->changes = &a->changes;
 
-  if (read_opt(dfd, "diff.patch", 1u << 30, false, &a->diff_patch, &len, err) < 0)
+  if (read_opt(dfd, CAB_CELL_DIFF, 1u << 30, false, &a->diff_patch, &len, err) < 0)
     goto fail;
   in->diff_patch = a->diff_patch;
   in->diff_patch_len = a->diff_patch ? len : 0;
-  if (read_opt(dfd, "agent.log", MAX_LOG, false, &a->agent_log, &len, err) < 0)
+  if (read_opt(dfd, CAB_CELL_AGENT_LOG, MAX_LOG, false, &a->agent_log, &len, err) < 0)
     goto fail;
   in->agent_output = a->agent_log;
   in->agent_output_len = a->agent_log ? len : 0;

@@ -9,6 +9,7 @@
 #include "runner/cell.h"
 #include "runner/cli/commands.h"
 #include "runner/proxy/wire.h"
+#include "runner/record/artifacts.h"
 
 static const char run_cell_usage[] =
     "usage: cab run-cell --tui T --model M --task ID [OPTIONS]\n"
@@ -169,7 +170,7 @@ cab_cmd_run_cell(int argc, char **argv)
   if (cab_cell_run(&o, &sum, &err) < 0)
     return cab_cli_fail(&err);
   cab_cell_print_strip(&sum, stdout);
-  printf("%s/cell.json\n", sum.cell_dir);
+  printf("%s/" CAB_CELL_JSON "\n", sum.cell_dir);
   if (strcmp(sum.outcome, "pass") != 0 && strcmp(sum.outcome, "fail") != 0)
     fprintf(stderr, "cab: cell %s: %s\n", sum.outcome, sum.outcome_reason);
   /* pass, fail, timeout and agent_error are measurements: 0. */

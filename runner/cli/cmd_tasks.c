@@ -19,12 +19,13 @@
 #include "runner/cli/commands.h"
 #include "runner/task.h"
 #include "scorers/scorers.h"
+#include "runner/record/artifacts.h"
 
 static cJSON *
 load_cell(const char *dir)
 {
   char path[PATH_MAX + 16];
-  snprintf(path, sizeof path, "%s/cell.json", dir);
+  snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, dir);
   cleanup_free char *text = NULL;
   cab_error ignored = {0};
   if (cab_read_file_at(AT_FDCWD, path, 64 << 20, &text, NULL, &ignored) < 0)
@@ -45,7 +46,7 @@ static void
 verify_tail(const char *cell_dir, char *out, size_t size)
 {
   char path[PATH_MAX + 16];
-  snprintf(path, sizeof path, "%s/verify.log", cell_dir);
+  snprintf(path, sizeof path, "%s/" CAB_CELL_VERIFY_LOG, cell_dir);
   FILE *f = fopen(path, "re");
   if (f == NULL) {
     snprintf(out, size, "(no verify.log)");

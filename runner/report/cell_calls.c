@@ -6,6 +6,7 @@
 
 #include "common/cleanup.h"
 #include "runner/report/internal.h"
+#include "runner/record/artifacts.h"
 
 #define CALLS_READ_MAX (16u << 20)
 #define CALLS_ROWS_MAX 5000
@@ -36,7 +37,7 @@ report_cell_calls(FILE *f, const struct report *r, const struct rcell *c, cab_er
   size_t len = 0;
   bool truncated = false;
   cab_error e2 = {0};
-  int have = report_read_file(c->dirfd, "model_calls.jsonl", CALLS_READ_MAX, &text, &len,
+  int have = report_read_file(c->dirfd, CAB_CELL_MODEL_CALLS, CALLS_READ_MAX, &text, &len,
                               &truncated, &e2);
   size_t lines = 0;
   for (size_t i = 0; have == 0 && i < len; i++)

@@ -7,6 +7,7 @@
 
 #include "common/cleanup.h"
 #include "runner/report/internal.h"
+#include "runner/record/artifacts.h"
 
 #define CAST_READ_MAX (16u << 20)
 #define CAST_EMBED_MAX (2u << 20)
@@ -83,7 +84,7 @@ report_cell_cast(FILE *f, const struct report *r, const struct rcell *c, cab_err
   size_t len = 0;
   bool file_truncated = false;
   cab_error e2 = {0};
-  if (report_read_file(c->dirfd, "terminal.cast", CAST_READ_MAX, &text, &len, &file_truncated,
+  if (report_read_file(c->dirfd, CAB_CELL_TERMINAL_CAST, CAST_READ_MAX, &text, &len, &file_truncated,
                        &e2) < 0) {
     fputs("<p class=\"empty\">No terminal recording for this run: see the span-level trace above."
           "</p>\n</section>\n",

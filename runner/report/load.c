@@ -1,6 +1,5 @@
 /* The results tree as the report sees it: every cell.json below the root,
  * grouped by TUI x model and by task, each with a page path in the site. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,12 +8,13 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "runner/record/artifacts.h"
+#include "runner/record/walk.h"
 #include "runner/report/internal.h"
 #include "runner/task.h"
 
 #define CELL_JSON_MAX (64u << 20)
 #define TASK_FILE_MAX (1u << 20)
-#define WALK_DEPTH_MAX 32
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -158,89 +158,7 @@ static void
 warn(const struct report *r, const char *rel, const char *why)
 {
   if (r->o->warn)
-    fprintf(r->o->warn, "cab: warning: %s/%s/cell.json: %s; skipped\n", r->root, rel, why);
-}
-
-/* ---- the walk ---------------------------------------------------------------- */
-
-struct found {
-  char **v;
-  size_t n, cap;
-};
-
-/* Names that are not cells: staging and hidden directories, a cell being
- * replaced ("*.old-PID") and an earlier attempt ("*.attempt-N"). */
-static bool
-skip_name(const char *name)
-{
-  if (name[0] == '.')
-    return true;
-  static const char *const suffixes[] = {".old-", ".attempt-"};
-  for (size_t i = 0; i < 2; i++) {
-    const char *s = strstr(name, suffixes[i]);
-    if (s && s[strlen(suffixes[i])] != '\0' &&
-        strspn(s + strlen(suffixes[i]), "0123456789") == strlen(s + strlen(suffixes[i])))
-      return true;
-  }
-  return false;
-}
-
-static int
-found_add(struct found *l, const char *rel, cab_error *err)
-{
-  if (l->n == l->cap) {
-    size_t ncap = l->cap ? l->cap * 2 : 64;
-    char **nv = realloc(l->v, ncap * sizeof *nv);
-    if (nv == NULL)
-      return cab_error_sys(err, "out of memory");
-    l->v = nv;
-    l->cap = ncap;
-  }
-  if ((l->v[l->n] = strdup(rel)) == NULL)
-    return cab_error_sys(err, "out of memory");
-  l->n++;
-  return 0;
-}
-
-static int
-walk(int dirfd, const char *rel, int depth, struct found *l, cab_error *err)
-{
-  struct stat st;
-  if (fstatat(dirfd, "cell.json", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-      found_add(l, *rel ? rel : ".", err) < 0)
-    return -1;
-  if (depth >= WALK_DEPTH_MAX)
-    return 0;
-  int fd = dup(dirfd);
-  if (fd < 0)
-    return cab_error_sys(err, "dup");
-  cleanup_dir DIR *d = fdopendir(fd);
-  if (d == NULL) {
-    close(fd);
-    return cab_error_sys(err, "read directory %s", *rel ? rel : ".");
-  }
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (skip_name(e->d_name))
-      continue;
-    if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-      continue;
-    cleanup_close int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (sub < 0)
-      continue; /* unreadable: not ours to report */
-    cleanup_free char *subrel = NULL;
-    if (asprintf(&subrel, "%s%s%s", rel, *rel ? "/" : "", e->d_name) < 0)
-      return cab_error_sys(err, "out of memory");
-    if (walk(sub, subrel, depth + 1, l, err) < 0)
-      return -1;
-  }
-  return 0;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
+    fprintf(r->o->warn, "cab: warning: %s/%s/" CAB_CELL_JSON ": %s; skipped\n", r->root, rel, why);
 }
 
 /* ---- cells, groups, tasks ---------------------------------------------------------- */
@@ -270,7 +188,7 @@ read_cell(struct report *r, int rootfd, const char *rel, bool *kept, cab_error *
 {
   *kept = false;
   char path[4200];
-  snprintf(path, sizeof path, "%s/cell.json", rel);
+  snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, rel);
   cleanup_free char *text = NULL;
   bool truncated = false;
   cab_error e2 = {0};
@@ -439,6 +357,12 @@ task_of(struct report *r, size_t ci, cab_error *err)
 }
 
 static int
+cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
 add_distinct(char ***v, size_t *n, const char *s, cab_error *err)
 {
   if (*s == '\0')
@@ -469,19 +393,17 @@ report_load(struct report *r, cab_error *err)
   if (rootfd < 0)
     return cab_error_sys(err, "report: open %s (a results directory, as cab run-cell --out writes)",
                          r->root);
-  struct found l = {0};
-  int rc = walk(rootfd, "", 0, &l, err);
-  if (rc == 0 && l.n > 0)
-    qsort(l.v, l.n, sizeof *l.v, cmp_str);
+  struct cab_record_found_list l;
+  int rc = cab_record_walk(r->root, CAB_RECORD_WALK_TOLERANT, &l, err);
   if (rc == 0 && l.n > 0 && (r->cells = calloc(l.n, sizeof *r->cells)) == NULL)
     rc = cab_error_sys(err, "out of memory");
+  /* Earlier attempts are not the cell's result: the report shows cells. */
   for (size_t i = 0; rc == 0 && i < l.n; i++) {
     bool kept;
-    rc = read_cell(r, rootfd, l.v[i], &kept, err);
+    if (l.v[i].attempt == 0)
+      rc = read_cell(r, rootfd, l.v[i].rel, &kept, err);
   }
-  for (size_t i = 0; i < l.n; i++)
-    free(l.v[i]);
-  free(l.v);
+  cab_record_found_free(&l);
   if (rc < 0)
     return -1;
   if (r->ncells == 0)

@@ -11,6 +11,7 @@
 
 #include "common/cleanup.h"
 #include "runner/report/internal.h"
+#include "runner/record/artifacts.h"
 
 #define DIFF_MAX (2u << 20)
 #define LOG_MAX (512u << 10)
@@ -189,7 +190,7 @@ diff_section(FILE *f, const struct rcell *c)
   size_t len = 0;
   bool truncated = false;
   cab_error e2 = {0};
-  if (report_read_file(c->dirfd, "diff.patch", DIFF_MAX, &text, &len, &truncated, &e2) < 0) {
+  if (report_read_file(c->dirfd, CAB_CELL_DIFF, DIFF_MAX, &text, &len, &truncated, &e2) < 0) {
     fputs("<p class=\"empty\">No diff.patch in this cell.</p>\n</section>\n", f);
     return;
   }
@@ -326,8 +327,8 @@ write_cell(FILE *f, struct report *r, struct rcell *c, cab_error *err)
     return -1;
   diff_section(f, c);
   fputs("<section id=\"logs\">\n<h2>Logs</h2>\n", f);
-  log_block(f, c, "agent.log", "agent-log");
-  log_block(f, c, "verify.log", "verify-log");
+  log_block(f, c, CAB_CELL_AGENT_LOG, "agent-log");
+  log_block(f, c, CAB_CELL_VERIFY_LOG, "verify-log");
   fputs("</section>\n<section id=\"related\">\n<h2>Related cells</h2>\n", f);
   related_list(f, r, c, up, "Other CLIs on this task", 0);
   related_list(f, r, c, up, "Other models with this CLI", 1);

@@ -58,7 +58,7 @@ put_meta_count(sqlite3 *db, const char *key, size_t n, cab_error *err)
 
 /* Index every found cell into DB (fresh, empty). */
 static int
-fill(sqlite3 *db, const char *root, const struct cab_results_found_list *l,
+fill(sqlite3 *db, const char *root, const struct cab_record_found_list *l,
      const char *fingerprint, const struct cab_results_opts *o, struct cab_results_summary *sum,
      cab_error *err)
 {
@@ -78,7 +78,7 @@ fill(sqlite3 *db, const char *root, const struct cab_results_found_list *l,
 
   char first_skip[2300] = "";
   for (size_t i = 0; i < l->n; i++) {
-    const struct cab_results_found *f = &l->v[i];
+    const struct cab_record_found *f = &l->v[i];
     struct cab_results_row row;
     cab_error rerr = {0};
     if (cab_results_read_row(root, f, o->tasks_dir, &row, &rerr) < 0) {
@@ -151,7 +151,7 @@ fsync_path(const char *path, int flags)
 /* Build ROOT/results.db through a temp file.  *UNWRITABLE: the temp file
  * could not even be created (a read-only tree). */
 static int
-build_file(const char *root, const struct cab_results_found_list *l, const char *fingerprint,
+build_file(const char *root, const struct cab_record_found_list *l, const char *fingerprint,
            const struct cab_results_opts *o, struct cab_results_summary *sum, bool *unwritable,
            cab_error *err)
 {
@@ -206,13 +206,13 @@ cab_results_index(const char *root, const struct cab_results_opts *o,
                   struct cab_results_summary *sum, cab_error *err)
 {
   memset(sum, 0, sizeof *sum);
-  struct cab_results_found_list l;
+  struct cab_record_found_list l;
   char fingerprint[65];
   if (cab_results_find(root, &l, fingerprint, err) < 0)
     return cab_error_prefix(err, "index");
   bool unwritable;
   int r = build_file(root, &l, fingerprint, o, sum, &unwritable, err);
-  cab_results_found_free(&l);
+  cab_record_found_free(&l);
   sum->rebuilt = r == 0;
   return r < 0 ? cab_error_prefix(err, "index") : 0;
 }
@@ -288,7 +288,7 @@ cab_results_open(const char *root, const struct cab_results_opts *o, sqlite3 **o
   if (!S_ISDIR(st.st_mode))
     return cab_error_set(err, 0, "%s: neither a results directory nor a results.db", root);
 
-  struct cab_results_found_list l;
+  struct cab_record_found_list l;
   char fingerprint[65];
   if (cab_results_find(root, &l, fingerprint, err) < 0)
     return -1;
@@ -296,14 +296,14 @@ cab_results_open(const char *root, const struct cab_results_opts *o, sqlite3 **o
   snprintf(path, sizeof path, "%s/%s", root, CAB_RESULTS_DB);
   cab_error ignored = {0};
   if (access(path, F_OK) == 0 && open_existing(path, fingerprint, out, sum, &ignored) == 0) {
-    cab_results_found_free(&l);
+    cab_record_found_free(&l);
     return 0;
   }
 
   bool unwritable;
   int r = build_file(root, &l, fingerprint, o, sum, &unwritable, err);
   if (r == 0) {
-    cab_results_found_free(&l);
+    cab_record_found_free(&l);
     struct cab_results_summary built = *sum;
     if (open_existing(path, NULL, out, sum, err) < 0)
       return -1;
@@ -312,7 +312,7 @@ cab_results_open(const char *root, const struct cab_results_opts *o, sqlite3 **o
     return 0;
   }
   if (!unwritable) {
-    cab_results_found_free(&l);
+    cab_record_found_free(&l);
     return -1;
   }
   /* A read-only tree (a published dataset): the index lives in memory. */
@@ -321,13 +321,13 @@ cab_results_open(const char *root, const struct cab_results_opts *o, sqlite3 **o
   memset(sum, 0, sizeof *sum);
   sqlite3 *db = NULL;
   if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
-    cab_results_found_free(&l);
+    cab_record_found_free(&l);
     cab_results_sqlerr(db, "an in-memory index", err);
     sqlite3_close(db);
     return -1;
   }
   r = fill(db, root, &l, fingerprint, o, sum, err);
-  cab_results_found_free(&l);
+  cab_record_found_free(&l);
   if (r < 0) {
     sqlite3_close(db);
     return -1;

@@ -9,31 +9,16 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "runner/record/walk.h"
 #include "runner/results/results.h"
 
 /* ---- the walk (walk.c) ----------------------------------------------------- */
 
-struct cab_results_found {
-  char *rel;        /* the cell's directory relative to the root ("." for the root) */
-  long attempt;     /* 0 for a cell, N for an ".attempt-N" directory */
-  char *attempt_of; /* attempts: rel without the ".attempt-N" */
-  int64_t size, mtime_ns;
-};
-
-struct cab_results_found_list {
-  struct cab_results_found *v;
-  size_t n, cap;
-};
-
-/* Every cell.json below ROOT (symlinks not followed), sorted by rel, and a
+/* Every cell below ROOT (runner/record/walk.h), sorted by rel, and a
  * fingerprint (hex sha256 of every rel, size and mtime) that changes when a
  * cell is added, removed or rewritten. */
-int cab_results_find(const char *root, struct cab_results_found_list *l, char fingerprint[65],
+int cab_results_find(const char *root, struct cab_record_found_list *l, char fingerprint[65],
                      cab_error *err);
-void cab_results_found_free(struct cab_results_found_list *l);
-
-/* "X.attempt-N" or ".attempt-N": N (> 0) and the length of X; else 0. */
-long cab_results_attempt_suffix(const char *name, size_t *stem_len);
 
 /* ---- one row (record.c) ------------------------------------------------------ */
 
@@ -64,7 +49,7 @@ struct cab_results_row {
 
 /* Read ROOT/F->rel/cell.json and its logs into ROW.  -1 with ERR saying why
  * the cell cannot be indexed (the caller warns and skips it). */
-int cab_results_read_row(const char *root, const struct cab_results_found *f,
+int cab_results_read_row(const char *root, const struct cab_record_found *f,
                          const char *tasks_dir, struct cab_results_row *row, cab_error *err);
 void cab_results_row_free(struct cab_results_row *row);
 

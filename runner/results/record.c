@@ -14,6 +14,7 @@
 #include "rootfs/digest.h"
 #include "runner/results/internal.h"
 #include "runner/task.h"
+#include "runner/record/artifacts.h"
 
 /* cell.json holds every span and model call: generous, but bounded. */
 #define CELL_JSON_MAX (64u << 20)
@@ -92,7 +93,7 @@ hash_prompt(const char *cell_dir, const cJSON *cell, const char *task_id, const 
     rec = cJSON_GetObjectItemCaseSensitive(task, "prompt_sha256");
   if (cJSON_IsString(rec) && strlen(rec->valuestring) == 64) {
     row->prompt_sha256 = strdup(rec->valuestring);
-    row->prompt_source = strdup("cell.json");
+    row->prompt_source = strdup(CAB_CELL_JSON);
     return;
   }
   char path[PATH_MAX + 64];
@@ -128,13 +129,13 @@ row_init(struct cab_results_row *row)
 }
 
 int
-cab_results_read_row(const char *root, const struct cab_results_found *f, const char *tasks_dir,
+cab_results_read_row(const char *root, const struct cab_record_found *f, const char *tasks_dir,
                      struct cab_results_row *row, cab_error *err)
 {
   row_init(row);
   char dir[PATH_MAX], path[PATH_MAX + 64];
   snprintf(dir, sizeof dir, "%s/%s", root, f->rel);
-  snprintf(path, sizeof path, "%s/cell.json", dir);
+  snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, dir);
   cleanup_free char *text = NULL;
   size_t len = 0;
   if (cab_read_file_at(AT_FDCWD, path, CELL_JSON_MAX, &text, &len, err) < 0)
@@ -222,9 +223,9 @@ cab_results_read_row(const char *root, const struct cab_results_found *f, const 
 
   /* provenance */
   hash_prompt(dir, cell, row->task_id, tasks_dir, row);
-  snprintf(path, sizeof path, "%s/agent.log", dir);
+  snprintf(path, sizeof path, "%s/" CAB_CELL_AGENT_LOG, dir);
   row->agent_log_sha256 = cab_results_sha256_file(path);
-  snprintf(path, sizeof path, "%s/verify.log", dir);
+  snprintf(path, sizeof path, "%s/" CAB_CELL_VERIFY_LOG, dir);
   row->verify_log_sha256 = cab_results_sha256_file(path);
   char digest[CAB_DIGEST_LEN + 1];
   cab_sha256_buffer(text, len, digest);

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "rootfs/digest.h"
+#include "runner/record/layout.h"
 
 static void
 put_str(cJSON *o, const char *k, const char *v)
@@ -82,9 +83,8 @@ cab_sweep_cells_build(const struct cab_sweep_plan *p, struct cab_sweep_cells *ou
           else
             c->shown_image = t->adapter_image ? t->adapter_image : "(none)";
           c->weight = p->tasks[ki].timeout_s > 0 ? p->tasks[ki].timeout_s : 1;
-          if (asprintf(&c->key, "%s/%s/%s/run-%ld", t->tui, p->models[mi].model,
-                       p->tasks[ki].id, run) < 0) {
-            c->key = NULL;
+          c->key = cab_record_cell_key(t->tui, p->models[mi].model, p->tasks[ki].id, (int)run);
+          if (c->key == NULL) {
             cab_sweep_cells_free(out);
             return cab_error_sys(err, "%s: memory", p->origin);
           }

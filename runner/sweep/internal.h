@@ -70,9 +70,10 @@ struct sweep_record {
 };
 void cab_sweep_read_record(const struct sweep *s, const struct cab_sweep_cell *c, const char *dir,
                            struct sweep_record *r);
-/* SWEEP_DIR/KEY (or KEY.attempt-N with ATTEMPT > 0) into BUF. */
-void cab_sweep_cell_dir(const struct sweep *s, const struct cab_sweep_cell *c, int attempt,
-                        char *buf, size_t size);
+/* SWEEP_DIR/KEY (or KEY.attempt-N with ATTEMPT > 0) into BUF, as
+ * runner/record/layout.h lays cells out; -1 when it does not fit. */
+int cab_sweep_cell_dir(const struct sweep *s, const struct cab_sweep_cell *c, int attempt,
+                       char *buf, size_t size, cab_error *err);
 /* Move the cell's directory to KEY.attempt-ATTEMPT (replacing a stale one). */
 int cab_sweep_keep_attempt(const struct sweep *s, const struct cab_sweep_cell *c, int attempt,
                            cab_error *err);

@@ -1,5 +1,4 @@
 /* cab merge: combine sweep outputs (runner/sweep/sweep.h). */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +12,8 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "rootfs/unpack.h"
+#include "runner/record/artifacts.h"
+#include "runner/record/walk.h"
 #include "runner/sweep/sweep.h"
 
 #define MAX_DEPTH 48
@@ -28,68 +29,34 @@ struct found_list {
   size_t n, cap;
 };
 
-/* "NAME.old-PID": run-cell moved a cell aside for a moment. */
-static bool
-is_old_aside(const char *name)
-{
-  const char *p = strstr(name, ".old-");
-  if (p == NULL || p == name || p[5] == '\0')
-    return false;
-  for (p += 5; *p; p++)
-    if (!isdigit((unsigned char)*p))
-      return false;
-  return true;
-}
-
+/* The outermost cells of INPUT (a cell's subdirectories go with it), the
+ * input's own root excepted. */
 static int
-push(struct found_list *l, const char *rel, size_t input, cab_error *err)
+find_cells(const char *root, size_t input, struct found_list *l, cab_error *err)
 {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 256;
-    struct found *v = realloc(l->v, cap * sizeof *v);
-    if (v == NULL)
-      return cab_error_sys(err, "merge: memory");
-    l->v = v;
-    l->cap = cap;
-  }
-  l->v[l->n].skip = false;
-  l->v[l->n].rel = strdup(rel);
-  if (l->v[l->n].rel == NULL)
-    return cab_error_sys(err, "merge: memory");
-  l->v[l->n++].input = input;
-  return 0;
-}
-
-/* Every directory below ROOT/REL holding a cell.json; hidden directories
- * (.sweep, run-cell's .staging-*) and cells moved aside are not cells. */
-static int
-walk(const char *root, const char *rel, int depth, size_t input, struct found_list *l,
-     cab_error *err)
-{
-  char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s%s%s", root, rel[0] ? "/" : "", rel);
-  cleanup_dir DIR *d = opendir(path);
-  if (d == NULL)
-    return cab_error_sys(err, "merge: read %s", path);
-  struct stat st;
-  if (rel[0] && fstatat(dirfd(d), "cell.json", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-      S_ISREG(st.st_mode))
-    return push(l, rel, input, err);
-  if (depth >= MAX_DEPTH)
-    return 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.' || is_old_aside(e->d_name))
+  struct cab_record_found_list cells;
+  if (cab_record_walk(root, CAB_RECORD_WALK_OUTERMOST, &cells, err) < 0)
+    return cab_error_prefix(err, "merge");
+  int r = 0;
+  for (size_t i = 0; r == 0 && i < cells.n; i++) {
+    if (strcmp(cells.v[i].rel, ".") == 0)
       continue;
-    if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-      continue;
-    char sub[PATH_MAX];
-    if (snprintf(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name) >= (int)sizeof sub)
-      return cab_error_set(err, ENAMETOOLONG, "merge: %s/%s", path, e->d_name);
-    if (walk(root, sub, depth + 1, input, l, err) < 0)
-      return -1;
+    if (l->n == l->cap) {
+      size_t cap = l->cap ? l->cap * 2 : 256;
+      struct found *v = realloc(l->v, cap * sizeof *v);
+      if (v == NULL) {
+        r = cab_error_sys(err, "merge: memory");
+        break;
+      }
+      l->v = v;
+      l->cap = cap;
+    }
+    /* the walk's string changes hands */
+    l->v[l->n++] = (struct found){.rel = cells.v[i].rel, .input = input};
+    cells.v[i].rel = NULL;
   }
-  return 0;
+  cab_record_found_free(&cells);
+  return r;
 }
 
 static int
@@ -280,19 +247,19 @@ cab_sweep_merge(char *const *inputs, size_t n, const char *out_dir, struct cab_m
       cab_error_set(err, ENOTDIR, "merge: %s", inputs[i]);
       goto out;
     }
-    if (walk(inputs[i], "", 0, i, &l, err) < 0)
+    if (find_cells(inputs[i], i, &l, err) < 0)
       goto out;
   }
   qsort(l.v, l.n, sizeof *l.v, by_rel);
   /* Check everything before writing anything. */
   for (size_t k = 0; k < l.n; k++) {
     char a[PATH_MAX + 16], b[PATH_MAX + 16];
-    snprintf(a, sizeof a, "%s/%s/cell.json", inputs[l.v[k].input], l.v[k].rel);
+    snprintf(a, sizeof a, "%s/%s/" CAB_CELL_JSON, inputs[l.v[k].input], l.v[k].rel);
     bool dup = k > 0 && strcmp(l.v[k].rel, l.v[k - 1].rel) == 0;
     if (dup)
-      snprintf(b, sizeof b, "%s/%s/cell.json", inputs[l.v[k - 1].input], l.v[k - 1].rel);
+      snprintf(b, sizeof b, "%s/%s/" CAB_CELL_JSON, inputs[l.v[k - 1].input], l.v[k - 1].rel);
     else
-      snprintf(b, sizeof b, "%s/%s/cell.json", out_dir, l.v[k].rel);
+      snprintf(b, sizeof b, "%s/%s/" CAB_CELL_JSON, out_dir, l.v[k].rel);
     if (!dup && access(b, F_OK) != 0)
       continue;
     int same = same_file(a, b, err);

@@ -14,16 +14,21 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "rootfs/unpack.h"
+#include "runner/record/artifacts.h"
+#include "runner/record/layout.h"
 #include "runner/sweep/internal.h"
 
-void
+int
 cab_sweep_cell_dir(const struct sweep *s, const struct cab_sweep_cell *c, int attempt, char *buf,
-                   size_t size)
+                   size_t size, cab_error *err)
 {
-  if (attempt > 0)
-    snprintf(buf, size, "%s/%s.attempt-%d", s->sweep_dir, c->key, attempt);
-  else
-    snprintf(buf, size, "%s/%s", s->sweep_dir, c->key);
+  const struct cab_sweep_plan *p = s->plan;
+  char dir[PATH_MAX];
+  if (cab_record_cell_dir(attempt > 0 ? dir : buf, attempt > 0 ? sizeof dir : size, s->out_dir,
+                          p->sweep_id, p->tuis[c->tui].tui, p->models[c->model].model,
+                          p->tasks[c->task].id, c->run, err) < 0)
+    return -1;
+  return attempt > 0 ? cab_record_attempt_path(buf, size, dir, attempt, err) : 0;
 }
 
 static bool
@@ -40,7 +45,7 @@ cab_sweep_read_record(const struct sweep *s, const struct cab_sweep_cell *c, con
   memset(r, 0, sizeof *r);
   r->composite = NAN;
   char path[PATH_MAX + 16];
-  snprintf(path, sizeof path, "%s/cell.json", dir);
+  snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, dir);
   cleanup_free char *text = NULL;
   size_t len = 0;
   cab_error ignored = {0};
@@ -76,7 +81,11 @@ static int
 open_parent(const struct sweep *s, const struct cab_sweep_cell *c, const char **leaf)
 {
   char dir[PATH_MAX];
-  cab_sweep_cell_dir(s, c, 0, dir, sizeof dir);
+  cab_error ignored = {0};
+  if (cab_sweep_cell_dir(s, c, 0, dir, sizeof dir, &ignored) < 0) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
   char *slash = strrchr(dir, '/');
   *slash = '\0';
   *leaf = strrchr(c->key, '/') + 1;
@@ -92,7 +101,8 @@ cab_sweep_keep_attempt(const struct sweep *s, const struct cab_sweep_cell *c, in
   if (dfd < 0)
     return cab_error_sys(err, "keep attempt %d of %s", attempt, c->key);
   char name[256];
-  snprintf(name, sizeof name, "%s.attempt-%d", leaf, attempt);
+  if (cab_record_attempt_path(name, sizeof name, leaf, attempt, err) < 0)
+    return -1;
   if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
       cab_unpack_remove_tree(dfd, name, err) < 0)
     return cab_error_prefix(err, "replace %s/%s.attempt-%d", s->sweep_dir, c->key, attempt);
@@ -120,9 +130,9 @@ cab_sweep_clean_stale(const struct sweep *s, const struct cab_sweep_cell *c, boo
     return;
   }
   char staging[256], old[256], attempt[256];
-  snprintf(staging, sizeof staging, ".staging-%s-", leaf);
-  snprintf(old, sizeof old, "%s.old-", leaf);
-  snprintf(attempt, sizeof attempt, "%s.attempt-", leaf);
+  snprintf(staging, sizeof staging, CAB_RECORD_STAGING_PREFIX "%s-", leaf);
+  snprintf(old, sizeof old, "%s" CAB_RECORD_OLD_INFIX, leaf);
+  snprintf(attempt, sizeof attempt, "%s" CAB_RECORD_ATTEMPT_INFIX, leaf);
   /* Collect first: removing while reading a directory may skip entries. */
   char **names = NULL;
   size_t n = 0;

@@ -119,7 +119,8 @@ static int
 settle(struct sweep *s, struct sweep_cell *sc, const struct jrec *r, bool write, cab_error *err)
 {
   char dir[PATH_MAX];
-  cab_sweep_cell_dir(s, sc->c, 0, dir, sizeof dir);
+  if (cab_sweep_cell_dir(s, sc->c, 0, dir, sizeof dir, err) < 0)
+    return -1;
   struct sweep_record rec;
   cab_sweep_read_record(s, sc->c, dir, &rec);
   int d = r->done_attempt;

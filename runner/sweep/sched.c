@@ -257,7 +257,8 @@ finish(struct sched *q, size_t i, int status, cab_error *err)
   sc->pid = 0;
 
   char dir[PATH_MAX];
-  cab_sweep_cell_dir(s, sc->c, 0, dir, sizeof dir);
+  if (cab_sweep_cell_dir(s, sc->c, 0, dir, sizeof dir, err) < 0)
+    return -1;
   struct sweep_record rec;
   cab_sweep_read_record(s, sc->c, dir, &rec);
   bool ok = rec.complete && rec.same_identity;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "runner/record/layout.h"
 #include "runner/results/internal.h"
 #include "runner/results/stats.h"
 
@@ -182,17 +183,17 @@ test_attempt_suffix(void **state)
 {
   (void)state;
   size_t stem;
-  assert_int_equal(cab_results_attempt_suffix("python-reverse-string.attempt-2", &stem), 2);
+  assert_int_equal(cab_record_attempt_suffix("python-reverse-string.attempt-2", &stem), 2);
   assert_int_equal(stem, strlen("python-reverse-string"));
-  assert_int_equal(cab_results_attempt_suffix("run-3.attempt-12", &stem), 12);
+  assert_int_equal(cab_record_attempt_suffix("run-3.attempt-12", &stem), 12);
   assert_int_equal(stem, 5);
-  assert_int_equal(cab_results_attempt_suffix(".attempt-1", &stem), 1);
+  assert_int_equal(cab_record_attempt_suffix(".attempt-1", &stem), 1);
   assert_int_equal(stem, 0);
-  assert_int_equal(cab_results_attempt_suffix("task.attempt-", NULL), 0);
-  assert_int_equal(cab_results_attempt_suffix("task.attempt-0", NULL), 0);
-  assert_int_equal(cab_results_attempt_suffix("task.attempt-1x", NULL), 0);
-  assert_int_equal(cab_results_attempt_suffix("task-attempt-1", NULL), 0);
-  assert_int_equal(cab_results_attempt_suffix("run-1", NULL), 0);
+  assert_int_equal(cab_record_attempt_suffix("task.attempt-", NULL), 0);
+  assert_int_equal(cab_record_attempt_suffix("task.attempt-0", NULL), 0);
+  assert_int_equal(cab_record_attempt_suffix("task.attempt-1x", NULL), 0);
+  assert_int_equal(cab_record_attempt_suffix("task-attempt-1", NULL), 0);
+  assert_int_equal(cab_record_attempt_suffix("run-1", NULL), 0);
 }
 
 int
