@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "runner/record/layout.h"
 #include "runner/results/internal.h"
 #include "runner/results/stats.h"
 
@@ -177,25 +176,6 @@ test_group_all_infra(void **state)
   assert_true(isnan(s.composite_ci.half) && isnan(s.tokens) && isnan(s.wall_ms));
 }
 
-/* Attempt directories: "X.attempt-N" and ".attempt-N", nothing else. */
-static void
-test_attempt_suffix(void **state)
-{
-  (void)state;
-  size_t stem;
-  assert_int_equal(cab_record_attempt_suffix("python-reverse-string.attempt-2", &stem), 2);
-  assert_int_equal(stem, strlen("python-reverse-string"));
-  assert_int_equal(cab_record_attempt_suffix("run-3.attempt-12", &stem), 12);
-  assert_int_equal(stem, 5);
-  assert_int_equal(cab_record_attempt_suffix(".attempt-1", &stem), 1);
-  assert_int_equal(stem, 0);
-  assert_int_equal(cab_record_attempt_suffix("task.attempt-", NULL), 0);
-  assert_int_equal(cab_record_attempt_suffix("task.attempt-0", NULL), 0);
-  assert_int_equal(cab_record_attempt_suffix("task.attempt-1x", NULL), 0);
-  assert_int_equal(cab_record_attempt_suffix("task-attempt-1", NULL), 0);
-  assert_int_equal(cab_record_attempt_suffix("run-1", NULL), 0);
-}
-
 int
 main(void)
 {
@@ -203,7 +183,6 @@ main(void)
       cmocka_unit_test(test_t_critical),      cmocka_unit_test(test_t_ci_by_hand),
       cmocka_unit_test(test_pareto_hand_set), cmocka_unit_test(test_stays_mixed),
       cmocka_unit_test(test_group_by_hand),   cmocka_unit_test(test_group_all_infra),
-      cmocka_unit_test(test_attempt_suffix),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

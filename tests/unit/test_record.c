@@ -1,0 +1,195 @@
+/* Tests for runner/record/: the results tree's names and paths, and the
+ * one walker with its rules (hidden, staging, aside and attempt
+ * directories) on a real tree. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runner/record/artifacts.h"
+#include "runner/record/layout.h"
+#include "runner/record/walk.h"
+
+static char root[64];
+
+static int
+setup(void **state)
+{
+  (void)state;
+  snprintf(root, sizeof root, "/tmp/cab-test-record-XXXXXX");
+  return mkdtemp(root) ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+  (void)state;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ROOT/REL/cell.json, with its parents. */
+static void
+put_cell(const char *rel)
+{
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s' && echo '{}' > '%s/%s/" CAB_CELL_JSON "'", root, rel,
+           root, rel);
+  assert_int_equal(system(cmd), 0);
+}
+
+/* Attempt directories: "X.attempt-N" and ".attempt-N", nothing else. */
+static void
+test_attempt_suffix(void **state)
+{
+  (void)state;
+  size_t stem;
+  assert_int_equal(cab_record_attempt_suffix("python-reverse-string.attempt-2", &stem), 2);
+  assert_int_equal(stem, strlen("python-reverse-string"));
+  assert_int_equal(cab_record_attempt_suffix("run-3.attempt-12", &stem), 12);
+  assert_int_equal(stem, 5);
+  assert_int_equal(cab_record_attempt_suffix(".attempt-1", &stem), 1);
+  assert_int_equal(stem, 0);
+  assert_int_equal(cab_record_attempt_suffix("task.attempt-", NULL), 0);
+  assert_int_equal(cab_record_attempt_suffix("task.attempt-0", NULL), 0);
+  assert_int_equal(cab_record_attempt_suffix("task.attempt-1x", NULL), 0);
+  assert_int_equal(cab_record_attempt_suffix("task-attempt-1", NULL), 0);
+  assert_int_equal(cab_record_attempt_suffix("run-1", NULL), 0);
+}
+
+static void
+test_asides(void **state)
+{
+  (void)state;
+  assert_true(cab_record_is_aside("run-1.old-123"));
+  assert_false(cab_record_is_aside(".old-123"));
+  assert_false(cab_record_is_aside("run-1.old-"));
+  assert_false(cab_record_is_aside("run-1.old-12x"));
+  assert_int_equal(cab_record_aside_of("run-1.old-123", "run-1"), 123);
+  assert_int_equal(cab_record_aside_of("run-12.old-123", "run-1"), 0);
+  assert_int_equal(cab_record_aside_of("run-1.old-12x", "run-1"), 0);
+}
+
+static void
+test_paths(void **state)
+{
+  (void)state;
+  cab_error err = {0};
+  char buf[PATH_MAX];
+  assert_int_equal(cab_record_cell_dir(buf, sizeof buf, "out", "s", "nop", "vendor/m",
+                                       "polyglot/t", 2, &err), 0);
+  assert_string_equal(buf, "out/s/nop/vendor/m/polyglot/t/run-2");
+  assert_int_equal(cab_record_cell_dir(buf, sizeof buf, "out", "s", "nop", "m", "f/t", 0, &err), 0);
+  assert_string_equal(buf, "out/s/nop/m/f/t");
+  char *key = cab_record_cell_key("nop", "vendor/m", "f/t", 3);
+  assert_string_equal(key, "nop/vendor/m/f/t/run-3");
+  free(key);
+
+  /* too long is an error, never a shorter path */
+  char small[16];
+  assert_int_equal(cab_record_cell_dir(small, sizeof small, "out", "sweep", "nop", "m", "f/t", 1,
+                                       &err), -1);
+  assert_int_equal(err.errnum, ENAMETOOLONG);
+
+  assert_int_equal(cab_record_staging_template(buf, sizeof buf, "p", "run-1", 42, &err), 0);
+  assert_string_equal(buf, "p/.staging-run-1-42-XXXXXX");
+  assert_int_equal(cab_record_aside_path(buf, sizeof buf, "p/run-1", 42, &err), 0);
+  assert_string_equal(buf, "p/run-1.old-42");
+  assert_true(cab_record_is_aside(strrchr(buf, '/') + 1));
+  assert_int_equal(cab_record_attempt_path(buf, sizeof buf, "p/run-1", 2, &err), 0);
+  assert_string_equal(buf, "p/run-1.attempt-2");
+  assert_int_equal(cab_record_attempt_suffix(strrchr(buf, '/') + 1, NULL), 2);
+}
+
+static const struct cab_record_found *
+find(const struct cab_record_found_list *l, const char *rel)
+{
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->v[i].rel, rel) == 0)
+      return &l->v[i];
+  return NULL;
+}
+
+static void
+test_walk(void **state)
+{
+  (void)state;
+  put_cell("s/nop/m/f/t/run-1");
+  put_cell("s/nop/m/f/t/run-1/inner");
+  put_cell("s/nop/m/f/t/run-1.attempt-2");
+  put_cell("s/nop/m/f/u/.attempt-1");
+  put_cell("s/nop/m/f/t/run-1.old-77");
+  put_cell("s/nop/m/f/t/.staging-run-1-77-abcdef");
+  put_cell("s/.sweep/x");
+
+  cab_error err = {0};
+  struct cab_record_found_list l;
+  assert_int_equal(cab_record_walk(root, 0, &l, &err), 0);
+  assert_int_equal(l.n, 4);
+  for (size_t i = 1; i < l.n; i++)
+    assert_true(strcmp(l.v[i - 1].rel, l.v[i].rel) < 0);
+  const struct cab_record_found *f = find(&l, "s/nop/m/f/t/run-1");
+  assert_non_null(f);
+  assert_int_equal(f->attempt, 0);
+  assert_int_equal(f->size, 3);
+  assert_non_null(find(&l, "s/nop/m/f/t/run-1/inner"));
+  f = find(&l, "s/nop/m/f/t/run-1.attempt-2");
+  assert_non_null(f);
+  assert_int_equal(f->attempt, 2);
+  assert_string_equal(f->attempt_of, "s/nop/m/f/t/run-1");
+  f = find(&l, "s/nop/m/f/u/.attempt-1");
+  assert_non_null(f);
+  assert_int_equal(f->attempt, 1);
+  assert_string_equal(f->attempt_of, "s/nop/m/f/u");
+  cab_record_found_free(&l);
+
+  /* a cell's subdirectories go with it */
+  assert_int_equal(cab_record_walk(root, CAB_RECORD_WALK_OUTERMOST, &l, &err), 0);
+  assert_int_equal(l.n, 3);
+  assert_null(find(&l, "s/nop/m/f/t/run-1/inner"));
+  cab_record_found_free(&l);
+
+  /* the root's own cell.json is "." and does not stop the walk */
+  put_cell(".");
+  assert_int_equal(cab_record_walk(root, CAB_RECORD_WALK_OUTERMOST, &l, &err), 0);
+  assert_int_equal(l.n, 4);
+  assert_non_null(find(&l, "."));
+  cab_record_found_free(&l);
+}
+
+static void
+test_walk_missing_root(void **state)
+{
+  (void)state;
+  cab_error err = {0};
+  struct cab_record_found_list l;
+  char missing[128];
+  snprintf(missing, sizeof missing, "%s/none", root);
+  assert_int_equal(cab_record_walk(missing, CAB_RECORD_WALK_TOLERANT, &l, &err), -1);
+  assert_int_equal(err.errnum, ENOENT);
+  assert_int_equal(l.n, 0);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_attempt_suffix),
+      cmocka_unit_test(test_asides),
+      cmocka_unit_test(test_paths),
+      cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_walk_missing_root, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
