@@ -12,8 +12,8 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/cell_internal.h"
-#include "scorers/scorers.h"
 #include "runner/record/artifacts.h"
+#include "scorers/scorers.h"
 
 int
 cab_cell_write_text(const char *dir, const char *name, const char *data, size_t len,

@@ -29,8 +29,8 @@
 #include "common/fsutil.h"
 #include "runner/cell_internal.h"
 #include "runner/proxy/redact.h"
-#include "scorers/scorers.h"
 #include "runner/record/artifacts.h"
+#include "scorers/scorers.h"
 
 struct scan {
   const char *key;

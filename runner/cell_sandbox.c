@@ -16,9 +16,9 @@
 #include "runner/cell_internal.h"
 #include "runner/modelnet.h"
 #include "runner/protected_binds.h"
+#include "runner/record/artifacts.h"
 #include "runner/writable_root.h"
 #include "sandbox/caps.h"
-#include "runner/record/artifacts.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* Every output a hostile command controls is kept as its first and last

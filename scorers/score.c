@@ -10,9 +10,9 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "runner/record/artifacts.h"
 #include "scorers/scorers.h"
 #include "scorers/util.h"
-#include "runner/record/artifacts.h"
 
 cJSON *
 cab_score_all(const struct cab_cell_inputs *in, const struct cab_profile *p)

@@ -17,9 +17,9 @@
 #include "common/fsutil.h"
 #include "runner/cell.h"
 #include "runner/cli/commands.h"
+#include "runner/record/artifacts.h"
 #include "runner/task.h"
 #include "scorers/scorers.h"
-#include "runner/record/artifacts.h"
 
 static cJSON *
 load_cell(const char *dir)

@@ -25,6 +25,19 @@ path_printf(char *buf, size_t size, cab_error *err, const char *fmt, ...)
   return 0;
 }
 
+int
+cab_record_sweep_dir(char *buf, size_t size, const char *out, const char *sweep_id, cab_error *err)
+{
+  return path_printf(buf, size, err, "%s/%s", out, sweep_id);
+}
+
+int
+cab_record_sweep_meta_dir(char *buf, size_t size, const char *out, const char *sweep_id,
+                          cab_error *err)
+{
+  return path_printf(buf, size, err, "%s/%s/" CAB_RECORD_SWEEP_META, out, sweep_id);
+}
+
 char *
 cab_record_cell_key(const char *tui, const char *model, const char *task_id, int run)
 {
@@ -50,6 +63,14 @@ cab_record_staging_template(char *buf, size_t size, const char *parent, const ch
                             pid_t pid, cab_error *err)
 {
   return path_printf(buf, size, err, "%s/" CAB_RECORD_STAGING_PREFIX "%s-%d-XXXXXX", parent, leaf,
+                     (int)pid);
+}
+
+int
+cab_record_merge_template(char *buf, size_t size, const char *parent, const char *leaf, pid_t pid,
+                          cab_error *err)
+{
+  return path_printf(buf, size, err, "%s/" CAB_RECORD_MERGE_PREFIX "%s-%d-XXXXXX", parent, leaf,
                      (int)pid);
 }
 

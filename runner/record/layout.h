@@ -2,7 +2,9 @@
  * stands beside it for a while.
  *
  *   OUT/<sweep>/<tui>/<model>/<family>/<task>[/run-N]/   a cell
+ *   OUT/<sweep>/.sweep/                 the sweep's journal, plan and logs
  *   .../.staging-<leaf>-<pid>-XXXXXX/   run-cell builds a cell here, then renames it
+ *   .../.merge-<leaf>-<pid>-XXXXXX/     cab merge builds a copied cell here, then renames it
  *   .../<leaf>.old-<pid>/               the previous cell, moved aside while publishing
  *   .../<leaf>.attempt-<N>/             an earlier attempt at the cell (sweep retries)
  *
@@ -19,8 +21,18 @@
 #include "common/error.h"
 
 #define CAB_RECORD_STAGING_PREFIX ".staging-"
+#define CAB_RECORD_MERGE_PREFIX ".merge-"
 #define CAB_RECORD_OLD_INFIX ".old-"
 #define CAB_RECORD_ATTEMPT_INFIX ".attempt-"
+#define CAB_RECORD_SWEEP_META ".sweep"
+
+/* OUT/<sweep> into BUF; -1 with ENAMETOOLONG in ERR when it does not fit. */
+int cab_record_sweep_dir(char *buf, size_t size, const char *out, const char *sweep_id,
+                         cab_error *err);
+
+/* OUT/<sweep>/.sweep into BUF. */
+int cab_record_sweep_meta_dir(char *buf, size_t size, const char *out, const char *sweep_id,
+                              cab_error *err);
 
 /* "<tui>/<model>/<task>[/run-N]": the cell's directory below OUT/<sweep>/
  * (RUN 0: no run level).  Malloc'd, NULL with errno set. */
@@ -34,6 +46,10 @@ int cab_record_cell_dir(char *buf, size_t size, const char *out, const char *swe
 /* PARENT/.staging-LEAF-PID-XXXXXX (a mkdtemp template) into BUF. */
 int cab_record_staging_template(char *buf, size_t size, const char *parent, const char *leaf,
                                 pid_t pid, cab_error *err);
+
+/* PARENT/.merge-LEAF-PID-XXXXXX (a mkdtemp template) into BUF. */
+int cab_record_merge_template(char *buf, size_t size, const char *parent, const char *leaf,
+                              pid_t pid, cab_error *err);
 
 /* CELL_DIR.old-PID into BUF. */
 int cab_record_aside_path(char *buf, size_t size, const char *cell_dir, pid_t pid,

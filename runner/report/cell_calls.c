@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "common/cleanup.h"
-#include "runner/report/internal.h"
 #include "runner/record/artifacts.h"
+#include "runner/report/internal.h"
 
 #define CALLS_READ_MAX (16u << 20)
 #define CALLS_ROWS_MAX 5000

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "common/cleanup.h"
-#include "runner/report/internal.h"
 #include "runner/record/artifacts.h"
+#include "runner/report/internal.h"
 
 #define CAST_READ_MAX (16u << 20)
 #define CAST_EMBED_MAX (2u << 20)

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "runner/report/internal.h"
 #include "runner/record/artifacts.h"
+#include "runner/report/internal.h"
 
 #define DIFF_MAX (2u << 20)
 #define LOG_MAX (512u << 10)

@@ -12,9 +12,9 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "rootfs/digest.h"
+#include "runner/record/artifacts.h"
 #include "runner/results/internal.h"
 #include "runner/task.h"
-#include "runner/record/artifacts.h"
 
 /* cell.json holds every span and model call: generous, but bounded. */
 #define CELL_JSON_MAX (64u << 20)

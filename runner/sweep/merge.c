@@ -13,6 +13,7 @@
 #include "common/fsutil.h"
 #include "rootfs/unpack.h"
 #include "runner/record/artifacts.h"
+#include "runner/record/layout.h"
 #include "runner/record/walk.h"
 #include "runner/sweep/sweep.h"
 
@@ -167,7 +168,8 @@ place_cell(const char *in, const char *out, const char *rel, struct cab_merge_su
   *slash = '\0';
   if (cab_mkdir_p(parent, 0755, err) < 0)
     return -1;
-  snprintf(staging, sizeof staging, "%s/.merge-%s-%d-XXXXXX", parent, slash + 1, (int)getpid());
+  if (cab_record_merge_template(staging, sizeof staging, parent, slash + 1, getpid(), err) < 0)
+    return -1;
   if (mkdtemp(staging) == NULL)
     return cab_error_sys(err, "merge: create a staging directory in %s", parent);
   chmod(staging, 0755);
@@ -197,8 +199,9 @@ merge_journals(const char *in, const char *out, cab_error *err)
     if (e->d_name[0] == '.')
       continue;
     char src[PATH_MAX], dst_dir[PATH_MAX], dst[PATH_MAX + 32];
-    snprintf(src, sizeof src, "%s/%s/.sweep", in, e->d_name);
-    snprintf(dst_dir, sizeof dst_dir, "%s/%s/.sweep", out, e->d_name);
+    if (cab_record_sweep_meta_dir(src, sizeof src, in, e->d_name, err) < 0 ||
+        cab_record_sweep_meta_dir(dst_dir, sizeof dst_dir, out, e->d_name, err) < 0)
+      return -1;
     char jpath[PATH_MAX + 32];
     snprintf(jpath, sizeof jpath, "%s/journal.jsonl", src);
     cleanup_free char *text = NULL;

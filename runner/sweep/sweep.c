@@ -12,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "runner/record/layout.h"
 #include "runner/sweep/internal.h"
 #include "runner/sweep/shard.h"
 
@@ -74,8 +75,11 @@ set_paths(struct sweep *s, cab_error *err)
       return cab_error_sys(err, "--out %s", out);
     snprintf(s->out_dir, sizeof s->out_dir, "%s", out);
   }
-  snprintf(s->sweep_dir, sizeof s->sweep_dir, "%s/%s", s->out_dir, s->plan->sweep_id);
-  snprintf(s->meta_dir, sizeof s->meta_dir, "%s/.sweep", s->sweep_dir);
+  if (cab_record_sweep_dir(s->sweep_dir, sizeof s->sweep_dir, s->out_dir, s->plan->sweep_id,
+                           err) < 0 ||
+      cab_record_sweep_meta_dir(s->meta_dir, sizeof s->meta_dir, s->out_dir, s->plan->sweep_id,
+                                err) < 0)
+    return -1;
   char dir[PATH_MAX];
   if (cab_exe_dir(dir, sizeof dir) < 0)
     return cab_error_set(err, 0, "sweep: cannot tell where cab is (/proc/self/exe)");

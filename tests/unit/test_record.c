@@ -104,6 +104,12 @@ test_paths(void **state)
 
   assert_int_equal(cab_record_staging_template(buf, sizeof buf, "p", "run-1", 42, &err), 0);
   assert_string_equal(buf, "p/.staging-run-1-42-XXXXXX");
+  assert_int_equal(cab_record_merge_template(buf, sizeof buf, "p", "run-1", 42, &err), 0);
+  assert_string_equal(buf, "p/.merge-run-1-42-XXXXXX");
+  assert_int_equal(cab_record_sweep_dir(buf, sizeof buf, "out", "s", &err), 0);
+  assert_string_equal(buf, "out/s");
+  assert_int_equal(cab_record_sweep_meta_dir(buf, sizeof buf, "out", "s", &err), 0);
+  assert_string_equal(buf, "out/s/.sweep");
   assert_int_equal(cab_record_aside_path(buf, sizeof buf, "p/run-1", 42, &err), 0);
   assert_string_equal(buf, "p/run-1.old-42");
   assert_true(cab_record_is_aside(strrchr(buf, '/') + 1));
