@@ -21,7 +21,6 @@
 #include "common/headtail.h"
 #include "sandbox/sandbox.h"
 
-#define CAB_VERSION_STRING "0.1.0"
 #define CAB_CELL_SCHEMA "cab.cell/v1"
 
 struct cell {

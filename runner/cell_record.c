@@ -11,6 +11,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/version.h"
 #include "runner/cell_internal.h"
 #include "runner/record/artifacts.h"
 #include "scorers/scorers.h"
@@ -72,7 +73,7 @@ static cJSON *
 environment_json(const struct cell *c, const struct cab_profile *p)
 {
   cJSON *env = cJSON_CreateObject();
-  cJSON_AddStringToObject(env, "cab_version", CAB_VERSION_STRING);
+  cJSON_AddStringToObject(env, "cab_version", CAB_VERSION);
   cJSON_AddStringToObject(env, "scoring_profile", p->name);
   cJSON_AddStringToObject(env, "methodology_version", p->methodology_version);
   struct utsname u;

@@ -14,10 +14,9 @@
 #endif
 
 #include "common/error.h"
+#include "common/version.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/core.h"
-
-#define CAB_VERSION "0.1.0"
 
 struct command {
   const char *name;
