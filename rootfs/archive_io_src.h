@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 #include "rootfs/store_write.h"
 
 struct cab_tar_member {

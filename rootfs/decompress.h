@@ -17,7 +17,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 #include "rootfs/unpack.h"
 
 /* ---- decompress.c: single-threaded ---------------------------------------- */

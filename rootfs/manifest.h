@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 
 #define CAB_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define CAB_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"

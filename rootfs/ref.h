@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 
 #define CAB_REF_NAME_MAX 255 /* "domain/path", as Docker limits it */
 

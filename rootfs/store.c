@@ -13,7 +13,7 @@
 #include "common/cleanup.h"
 #include "rootfs/manifest_json.h"
 #include "common/fsutil.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 #include "rootfs/store_internal.h"
 
 static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";

@@ -12,7 +12,7 @@
 
 #include "common/cleanup.h"
 #include "rootfs/manifest_json.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 #include "rootfs/store_internal.h"
 
 struct cab_stage {

@@ -15,7 +15,7 @@
 #include "common/cleanup.h"
 #include "common/stopsig.h"
 #include "rootfs/decompress.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 #include "rootfs/unpack_int.h"
 
 void

@@ -1,6 +1,6 @@
 /* One cell, top to bottom in the order it runs; each phase is a span. */
 #include "runner/cell.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 
 struct attr {
   char *key;

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 
 /* --- identity ----------------------------------------------------------------- */
 

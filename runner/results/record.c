@@ -11,7 +11,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 #include "runner/record/artifacts.h"
 #include "runner/results/internal.h"
 #include "runner/task.h"

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 #include "runner/results/internal.h"
 
 int

@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 #include "runner/record/layout.h"
 
 static void

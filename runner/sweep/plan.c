@@ -13,7 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 
 /* Where we are in the plan, for "ORIGIN: PATH: message". */
 struct ctx {

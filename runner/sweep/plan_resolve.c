@@ -10,7 +10,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 #include "runner/adapter.h"
 #include "runner/sweep/plan.h"
 #include "scorers/scorers.h"

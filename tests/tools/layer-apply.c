@@ -24,7 +24,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fsutil.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 #include "rootfs/unpack.h"
 
 static int

@@ -26,7 +26,7 @@
 #include <cmocka.h>
 
 #include "common/cleanup.h"
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 #include "rootfs/unpack.h"
 #include "rootfs/unpack_int.h"
 

@@ -1,4 +1,4 @@
-#include "rootfs/digest.h"
+#include "common/sha256.h"
 
 #include <errno.h>
 #include <openssl/evp.h>

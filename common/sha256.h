@@ -1,7 +1,9 @@
-/* OCI digests: "sha256:<64 lowercase hex>".  Every digest string is
- * validated before it reaches a path or a URL (CVE-2024-3727). */
-#ifndef CAB_ROOTFS_DIGEST_H
-#define CAB_ROOTFS_DIGEST_H
+/* SHA-256 and its text form, "sha256:<64 lowercase hex>": the OCI digest
+ * that names image blobs, and the hash runner/ keeps of plans, tasks, cell
+ * lists and requests.  Every digest string read from outside is validated
+ * before it reaches a path or a URL (CVE-2024-3727). */
+#ifndef CAB_COMMON_SHA256_H
+#define CAB_COMMON_SHA256_H
 
 #include <stdbool.h>
 #include <stddef.h>
