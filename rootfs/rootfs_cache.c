@@ -11,6 +11,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/rm_tree.h"
 #include "rootfs/store_write.h"
 
 int
@@ -82,7 +83,7 @@ cab_rootfs_ensure(cab_store *s, const cab_image *img, char *path, size_t size, b
   char tmpname[NAME_MAX + 1];
   snprintf(tmpname, sizeof tmpname, ".tmp-%s-%d", name, getpid());
   cab_error ignored = {0};
-  cab_unpack_remove_tree(parent, tmpname, &ignored);
+  cab_rm_tree_at(parent, tmpname, CAB_RM_PLAIN_NAME, &ignored);
   if (mkdirat(parent, tmpname, 0755) < 0)
     return cab_error_sys(err, "create %s/../%s", path, tmpname);
   cleanup_close int dir = openat(parent, tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -91,12 +92,12 @@ cab_rootfs_ensure(cab_store *s, const cab_image *img, char *path, size_t size, b
   /* The cache keeps the image's setuid bits (its directories are 0700, and
    * the sandbox mounts the tree nosuid). */
   if (cab_rootfs_unpack_into(s, img, dir, false, stats, err) < 0) {
-    cab_unpack_remove_tree(parent, tmpname, &ignored);
+    cab_rm_tree_at(parent, tmpname, CAB_RM_PLAIN_NAME, &ignored);
     return -1;
   }
   if (renameat(parent, tmpname, parent, name) < 0) {
     int saved = errno;
-    cab_unpack_remove_tree(parent, tmpname, &ignored);
+    cab_rm_tree_at(parent, tmpname, CAB_RM_PLAIN_NAME, &ignored);
     return cab_error_set(err, saved, "move the unpacked rootfs into %s", path);
   }
   return 0;

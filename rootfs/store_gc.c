@@ -12,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/rm_tree.h"
 #include "rootfs/store_internal.h"
 
 struct digest_set {
@@ -138,7 +139,7 @@ reap_unpack_tmp(const char *dir, int dfd, const char *name, const char *hex, cab
   if (!try_lock(dfd, ulock, &ufd))
     return 0;
   int64_t bytes = rep ? cab_tree_bytes(dir, name) : 0;
-  if (cab_rm_rf_at(dfd, name, err) < 0)
+  if (cab_rm_tree_at(dfd, name, 0, err) < 0)
     return -1;
   if (rep) {
     rep->unpacks_removed++;
@@ -196,7 +197,7 @@ sweep_rootfs(const cab_store *s, const struct digest_set *keep, cab_gc_report *r
     else if (strlen(n) >= 64)
       snprintf(hex, sizeof hex, "%.64s", n);
     if (strncmp(n, ".cab-rm-", 8) == 0) {
-      if (cab_rm_rf_at(dfd, n, err) < 0)
+      if (cab_rm_tree_at(dfd, n, 0, err) < 0)
         return -1;
       continue;
     }
@@ -229,7 +230,7 @@ sweep_rootfs(const cab_store *s, const struct digest_set *keep, cab_gc_report *r
       continue;
     }
     int64_t bytes = cab_tree_bytes(path, hex);
-    if (cab_rm_rf_at(dfd, hex, err) < 0)
+    if (cab_rm_tree_at(dfd, hex, 0, err) < 0)
       return cab_error_prefix(err, "gc: remove rootfs cache %s/%s", path, hex);
     rep->bytes_freed += bytes;
     unlinkat(dfd, lock, 0);
@@ -251,7 +252,7 @@ sweep_tmp(const cab_store *s, cab_error *err)
   struct dirent *de;
   while ((de = readdir(d)) != NULL)
     if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-        cab_rm_rf_at(fd, de->d_name, err) < 0)
+        cab_rm_tree_at(fd, de->d_name, 0, err) < 0)
       return -1;
   return 0;
 }

@@ -20,9 +20,6 @@ struct cab_store {
 int cab_store_lock_file(const cab_store *s, const char *name, int op, int wait_seconds,
                         cab_error *err);
 
-/* Remove DIRFD/NAME recursively, making directories writable as needed. */
-int cab_rm_rf_at(int dirfd, const char *name, cab_error *err);
-
 /* The OCI twin of E when E is a Docker schema2 manifest (its blob is
  * written to the store); TWIN->name is "" otherwise. */
 int cab_store_oci_twin(cab_store *s, const cab_store_entry *e, cab_store_entry *twin,

@@ -12,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "rootfs/manifest_json.h"
+#include "common/rm_tree.h"
 #include "common/sha256.h"
 #include "rootfs/store_internal.h"
 
@@ -62,7 +63,7 @@ cab_stage_free(cab_stage *st)
   if (st == NULL)
     return;
   close(st->dirfd);
-  cab_rm_rf_at(AT_FDCWD, st->path, NULL);
+  cab_rm_tree_at(AT_FDCWD, st->path, 0, NULL);
   free(st);
 }
 

@@ -34,7 +34,7 @@
  *    trips while decompressing (a bomb ends in an error, not a full disk).
  *
  * On failure the root directory is left half-written: the caller deletes
- * it, e.g. with cab_unpack_remove_tree (cab never repairs a partial tree).
+ * it, e.g. with cab_rm_tree_at (common/rm_tree.h; cab never repairs a partial tree).
  * Decompression and hashing run on one worker thread, joined before
  * cab_layer_apply returns; rootfs/ starts no process. */
 #ifndef CAB_ROOTFS_UNPACK_H
@@ -93,10 +93,5 @@ int cab_layer_compression_from_media_type(const char *media_type,
 int cab_layer_apply(int root_fd, int layer_fd, enum cab_layer_compression c,
                     const char *expected_diff_id, const struct cab_unpack_limits *lim,
                     struct cab_unpack_stats *stats, cab_error *err);
-
-/* Remove DIRFD/NAME (a plain name) recursively, following no symlink and
- * giving directories u+rwx first: how to delete a tree this module wrote,
- * also unprivileged (a plain rm -rf fails on an image's 0555 directories). */
-int cab_unpack_remove_tree(int dirfd, const char *name, cab_error *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/rm_tree.h"
 
 struct meta {
   uid_t uid;
@@ -163,7 +164,7 @@ resolve_conflict(struct cab_unpack_ctx *ctx, const struct place *pl, int e, bool
    * directory, or a symlink to one). */
   cab_unpack_cache_drop(ctx);
   for (int attempt = 0;; attempt++) {
-    if (cab_unpack_remove(pl->pfd, pl->leaf, err) == 0)
+    if (cab_rm_tree_at(pl->pfd, pl->leaf, 0, err) == 0)
       return 1;
     if (err->errnum != EACCES || attempt > 0)
       return cab_error_prefix(err, "replacing '/%s'", pl->path);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/error.h"
+#include "common/fchmod.h"
 #include "rootfs/unpack.h"
 
 struct archive;
@@ -31,12 +32,6 @@ void cab_unpack_split(char *path, char **leaf);
 /* openat2(ROOT, PATH, FLAGS, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS|
  * RESOLVE_NO_XDEV); "" is the root itself.  Returns an fd or -1 (errno). */
 int cab_openat2_in_root(int root_fd, const char *path, int flags);
-
-/* chmod the inode FD refers to (O_PATH allowed), without following. */
-int cab_fchmod_any(int fd, mode_t mode);
-
-/* chmod DIRFD/NAME without following a symlink (FIFOs, placeholders). */
-int cab_fchmodat_nofollow(int dirfd, const char *name, mode_t mode);
 
 /* ---- unpack_set.c: the set of paths a layer wrote ---------------------- */
 
@@ -116,10 +111,6 @@ struct cab_names {
 };
 int cab_names_list(int fd, struct cab_names *l, cab_error *err);
 void cab_names_free(struct cab_names *l);
-
-/* Remove DIRFD/NAME, whatever it is, directories recursively, following no
- * symlink; directories lacking u+rwx are chmod-ed first. */
-int cab_unpack_remove(int dirfd, const char *name, cab_error *err);
 
 /* ---- unpack_fixup.c ------------------------------------------------------ */
 

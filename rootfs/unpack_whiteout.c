@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/rm_tree.h"
 
 #define WH_PREFIX ".wh."
 #define WH_META ".wh..wh."
@@ -70,7 +71,7 @@ remove_lower(struct cab_unpack_ctx *ctx, int dirfd, const char *dirpath, const c
     return clear_lower(ctx, fd, path, err);
   }
   for (int attempt = 0;; attempt++) {
-    if (cab_unpack_remove(dirfd, name, err) == 0)
+    if (cab_rm_tree_at(dirfd, name, 0, err) == 0)
       return 0;
     if (err->errnum != EACCES || attempt > 0)
       return cab_error_prefix(err, "whiteout of '/%s'", path);

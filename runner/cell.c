@@ -1,5 +1,6 @@
 /* One cell, top to bottom in the order it runs; each phase is a span. */
 #include "runner/cell.h"
+#include "common/rm_tree.h"
 #include "common/sha256.h"
 
 #include <dirent.h>
@@ -59,7 +60,7 @@ remove_tree(const char *path)
   if (fd < 0)
     return -1;
   cab_error ignored = {0};
-  return cab_unpack_remove_tree(fd, slash + 1, &ignored);
+  return cab_rm_tree_at(fd, slash + 1, CAB_RM_PLAIN_NAME, &ignored);
 }
 
 /* A stop signal (^C, kill) ends the cell without a record: a half-run cell
@@ -166,7 +167,7 @@ restore_aside(const struct cell *c)
       continue;
     if (renameat(dirfd(d), n, dirfd(d), leaf) < 0) {
       cab_error ignored = {0};
-      cab_unpack_remove_tree(dirfd(d), n, &ignored);
+      cab_rm_tree_at(dirfd(d), n, CAB_RM_PLAIN_NAME, &ignored);
     }
   }
 }

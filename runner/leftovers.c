@@ -14,6 +14,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/rm_tree.h"
 #include "rootfs/unpack.h"
 
 const char *
@@ -102,7 +103,7 @@ cab_owned_dirs_reap(const char *parent, const char *const *prefixes, bool count_
       continue;
     int64_t bytes = count_bytes ? cab_tree_bytes(parent, de->d_name) : 0;
     cab_error ignored = {0};
-    if (cab_unpack_remove_tree(dfd, de->d_name, &ignored) == 0 && r) {
+    if (cab_rm_tree_at(dfd, de->d_name, CAB_RM_PLAIN_NAME, &ignored) == 0 && r) {
       r->entries++;
       r->bytes += bytes;
     }

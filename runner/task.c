@@ -17,6 +17,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/rm_tree.h"
 
 static const char *const FAMILIES[] = {"polyglot", "mutations", "integrity", NULL};
 static const char *const LANGUAGES[] = {"python", "rust", "go", "java", "javascript", "typescript",
@@ -912,48 +913,6 @@ cab_task_glob_any(const struct cab_task_strv *v, const char *path)
 
 /* ---- tree copies (never following symlinks in the destination) --------------- */
 
-static int remove_at(int dirfd, const char *name, cab_error *err);
-
-static int
-remove_children(int fd, const char *what, cab_error *err)
-{
-  int dfd = dup(fd);
-  if (dfd < 0)
-    return cab_error_sys(err, "%s: dup", what);
-  cleanup_dir DIR *d = fdopendir(dfd);
-  if (d == NULL) {
-    close(dfd);
-    return cab_error_sys(err, "%s: opendir", what);
-  }
-  struct dirent *de;
-  while ((de = readdir(d))) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    if (remove_at(fd, de->d_name, err) < 0)
-      return -1;
-  }
-  return 0;
-}
-
-/* rm -rf DIRFD/NAME (no symlink followed); absent is fine. */
-static int
-remove_at(int dirfd, const char *name, cab_error *err)
-{
-  if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-    return 0;
-  if (errno != EISDIR && errno != EPERM)
-    return cab_error_sys(err, "remove %s", name);
-  cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return cab_error_sys(err, "remove %s", name);
-  fchmod(fd, 0700);
-  if (remove_children(fd, name, err) < 0)
-    return -1;
-  if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-    return cab_error_sys(err, "remove directory %s", name);
-  return 0;
-}
-
 /* Open (creating) directory NAME in DIRFD; whatever else is there (a file, a
  * symlink) is removed first. */
 static int
@@ -963,7 +922,7 @@ open_subdir(int dirfd, const char *name, bool create, cab_error *err)
   if (fd >= 0 || !create)
     return fd >= 0 ? fd : cab_error_sys(err, "open directory %s", name);
   if (errno != ENOENT) {
-    if (remove_at(dirfd, name, err) < 0)
+    if (cab_rm_tree_at(dirfd, name, 0, err) < 0)
       return -1;
   }
   if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
@@ -980,7 +939,7 @@ copy_file(int sfd_dir, const char *name, int dfd_dir, mode_t mode, cab_error *er
   cleanup_close int in = openat(sfd_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (in < 0)
     return cab_error_sys(err, "open %s", name);
-  if (remove_at(dfd_dir, name, err) < 0)
+  if (cab_rm_tree_at(dfd_dir, name, 0, err) < 0)
     return -1;
   cleanup_close int out =
       openat(dfd_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -1003,7 +962,7 @@ copy_link(int sfd_dir, const char *name, int dfd_dir, cab_error *err)
   if (n < 0)
     return cab_error_sys(err, "readlink %s", name);
   target[n] = '\0';
-  if (remove_at(dfd_dir, name, err) < 0)
+  if (cab_rm_tree_at(dfd_dir, name, 0, err) < 0)
     return -1;
   if (symlinkat(target, dfd_dir, name) < 0)
     return cab_error_sys(err, "symlink %s", name);
@@ -1179,7 +1138,7 @@ prune_added(int dfd, int pfd, const char *rel, const struct cab_task_strv *prot,
       if (prune_added(d2, p2, sub, prot, depth + 1, err) < 0)
         return -1;
     } else if (cab_task_glob_any(prot, sub) && (!in_pristine || S_ISDIR(pst.st_mode))) {
-      if (remove_at(dfd, de->d_name, err) < 0)
+      if (cab_rm_tree_at(dfd, de->d_name, 0, err) < 0)
         return cab_error_prefix(err, "%s", sub);
     }
   }

@@ -18,6 +18,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fsutil.h"
+#include "common/rm_tree.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/core.h"
 #include "rootfs/store.h"
@@ -291,7 +292,7 @@ remove_run_layer(struct exec_opts *o)
   int dfd = open(o->overlay, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   cab_error ignored = {0};
   if (dfd >= 0) {
-    cab_unpack_remove_tree(dfd, slash + 1, &ignored);
+    cab_rm_tree_at(dfd, slash + 1, CAB_RM_PLAIN_NAME, &ignored);
     close(dfd);
   }
   o->overlay[0] = '\0';

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/rm_tree.h"
 #include "runner/cell.h"
 #include "runner/cli/commands.h"
 #include "runner/record/artifacts.h"
@@ -176,22 +176,18 @@ validate(int argc, char **argv, const char *root)
   printf("%d passed, %d failed\n", passed, failed);
   if (optind >= argc)
     cab_task_strv_free(&ids);
-  char cmd[PATH_MAX + 16];
-  snprintf(cmd, sizeof cmd, "%s", out);
   /* The cells are throwaway when every task passed: remove them (they
    * are the caller's files).  A failure keeps them for a look. */
   if (failed) {
     fprintf(stderr, "cab tasks validate: the cells are kept in %s\n", out);
     return 1;
   }
-  pid_t pid = fork();
-  if (pid == 0) {
-    execlp("rm", "rm", "-rf", cmd, (char *)NULL);
-    _exit(127);
+  cab_error rm_err = {0};
+  if (cab_rm_tree_at(AT_FDCWD, out, 0, &rm_err) < 0) {
+    char line[2300];
+    fprintf(stderr, "cab tasks validate: %s\n", cab_error_line(&rm_err, line, sizeof line));
   }
-  if (pid > 0)
-    waitpid(pid, NULL, 0);
-  return failed ? 1 : 0;
+  return 0;
 }
 
 int

@@ -12,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/rm_tree.h"
 #include "rootfs/unpack.h"
 #include "runner/report/internal.h"
 
@@ -249,7 +250,7 @@ cab_report_build(const char *results, const char *site, const struct cab_report_
     rc = swap_into_place(parent_fd, tmp, base, &exists, err);
   if (*tmp && (rc < 0 || exists)) {
     cab_error e2 = {0};
-    cab_unpack_remove_tree(parent_fd, tmp, &e2); /* the failed build, or the old site */
+    cab_rm_tree_at(parent_fd, tmp, CAB_RM_PLAIN_NAME, &e2); /* the failed build, or the old site */
   }
   if (rc == 0 && sum) {
     sum->cells = r.ncells;

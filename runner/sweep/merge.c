@@ -11,6 +11,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/rm_tree.h"
 #include "rootfs/unpack.h"
 #include "runner/record/artifacts.h"
 #include "runner/record/layout.h"
@@ -178,7 +179,7 @@ place_cell(const char *in, const char *out, const char *rel, struct cab_merge_su
     cleanup_close int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     cab_error ignored = {0};
     if (pfd >= 0)
-      cab_unpack_remove_tree(pfd, strrchr(staging, '/') + 1, &ignored);
+      cab_rm_tree_at(pfd, strrchr(staging, '/') + 1, CAB_RM_PLAIN_NAME, &ignored);
     if (err->message[0] == '\0')
       cab_error_set(err, saved, "merge: put %s in place", dst);
     return -1;

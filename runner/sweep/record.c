@@ -13,6 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/rm_tree.h"
 #include "rootfs/unpack.h"
 #include "runner/record/artifacts.h"
 #include "runner/record/layout.h"
@@ -104,7 +105,7 @@ cab_sweep_keep_attempt(const struct sweep *s, const struct cab_sweep_cell *c, in
   if (cab_record_attempt_path(name, sizeof name, leaf, attempt, err) < 0)
     return -1;
   if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-      cab_unpack_remove_tree(dfd, name, err) < 0)
+      cab_rm_tree_at(dfd, name, CAB_RM_PLAIN_NAME, err) < 0)
     return cab_error_prefix(err, "replace %s/%s.attempt-%d", s->sweep_dir, c->key, attempt);
   if (renameat(dfd, leaf, dfd, name) < 0)
     return cab_error_sys(err, "move %s/%s to %s", s->sweep_dir, c->key, name);
@@ -150,7 +151,7 @@ cab_sweep_clean_stale(const struct sweep *s, const struct cab_sweep_cell *c, boo
   }
   for (size_t i = 0; i < n; i++) {
     cab_error ignored = {0};
-    cab_unpack_remove_tree(dirfd(d), names[i], &ignored);
+    cab_rm_tree_at(dirfd(d), names[i], CAB_RM_PLAIN_NAME, &ignored);
     free(names[i]);
   }
   free(names);

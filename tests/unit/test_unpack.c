@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "common/cleanup.h"
+#include "common/rm_tree.h"
 #include "common/sha256.h"
 #include "rootfs/unpack.h"
 #include "rootfs/unpack_int.h"
@@ -193,7 +194,7 @@ scratch_free(struct scratch *s)
   cab_error err = { 0 };
   close(s->root);
   int parent = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  assert_int_equal(cab_unpack_remove_tree(parent, s->dir + 5, &err), 0);
+  assert_int_equal(cab_rm_tree_at(parent, s->dir + 5, CAB_RM_PLAIN_NAME, &err), 0);
   close(parent);
   close(s->dirfd);
 }
@@ -977,10 +978,10 @@ test_remove_tree(void **state)
   assert_int_equal(symlinkat(keep, s.root, "a/out"), 0);
   assert_int_equal(fchmodat(s.root, "a/b", 0, 0), 0);
   assert_int_equal(fchmodat(s.root, "a", 0555, 0), 0);
-  assert_int_equal(cab_unpack_remove_tree(s.dirfd, "root", &err), 0);
+  assert_int_equal(cab_rm_tree_at(s.dirfd, "root", CAB_RM_PLAIN_NAME, &err), 0);
   assert_false(exists_at(s.dirfd, "root"));
   assert_true(exists_at(s.dirfd, "keep"));
-  assert_int_equal(cab_unpack_remove_tree(s.dirfd, "../x", &err), -1);
+  assert_int_equal(cab_rm_tree_at(s.dirfd, "../x", CAB_RM_PLAIN_NAME, &err), -1);
   assert_int_equal(mkdirat(s.dirfd, "root", 0755), 0); /* for scratch_free */
   scratch_free(&s);
 }

@@ -1,8 +1,11 @@
-/* rm -rf for the store's own directories (staging areas, rootfs caches),
- * never following symlinks, restoring write permission where a tree has
- * read-only directories, and with a bounded number of open fds however deep
- * the tree: a subtree deeper than MAX_DEPTH is first moved up beside the
- * top (an image may nest directories thousands deep). */
+/* Recursive removal relative to a directory fd.  Each directory is opened
+ * O_PATH (whatever its mode), given u+rwx when it lacks it, then read and
+ * emptied while the entries are read, so that only two fds per level stay
+ * open; a subtree deeper than MAX_DEPTH is moved up beside the top and
+ * removed from there (an image may nest directories thousands deep, deeper
+ * than PATH_MAX allows as a path). */
+#include "common/rm_tree.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,12 +16,12 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "rootfs/store_internal.h"
+#include "common/fchmod.h"
 
 #define MAX_DEPTH 48
 
 struct rm_ctx {
-  int top;            /* the directory the removal started in */
+  int top;             /* the directory the removal started in */
   char (*pending)[48]; /* subtrees moved up into TOP, still to remove */
   size_t n, cap;
   unsigned counter;
@@ -49,15 +52,17 @@ defer(struct rm_ctx *c, int dirfd, const char *name, cab_error *err)
   return 0;
 }
 
+/* Empty the directory FD (O_PATH).  An entry that cannot be removed does not
+ * stop the others: as much as possible goes. */
 static int
 rm_children(struct rm_ctx *c, int fd, int depth, cab_error *err)
 {
-  int dup_fd = dup(fd);
-  if (dup_fd < 0)
-    return cab_error_sys(err, "dup");
-  cleanup_dir DIR *d = fdopendir(dup_fd);
+  int list_fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (list_fd < 0)
+    return cab_error_sys(err, "open a directory to empty it");
+  cleanup_dir DIR *d = fdopendir(list_fd);
   if (d == NULL) {
-    close(dup_fd);
+    close(list_fd);
     return cab_error_sys(err, "opendir");
   }
   struct dirent *de;
@@ -81,26 +86,34 @@ rm_tree(struct rm_ctx *c, int dirfd, const char *name, int depth, cab_error *err
 {
   if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
     return 0;
-  cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 && errno == EACCES) {
-    fchmodat(dirfd, name, 0700, 0);
-    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  }
+  if (errno != EISDIR && errno != EPERM)
+    return cab_error_sys(err, "remove %s", name);
+  cleanup_close int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return errno == ENOENT ? 0 : cab_error_sys(err, "open %s for removal", name);
   struct stat st;
-  if (fstat(fd, &st) == 0 && (st.st_mode & 0700) != 0700)
-    fchmod(fd, st.st_mode | 0700);
-  if (rm_children(c, fd, depth, err) < 0)
-    return -1;
-  if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-    return cab_error_sys(err, "remove directory %s", name);
-  return 0;
+  if (fstat(fd, &st) < 0)
+    return cab_error_sys(err, "stat %s for removal", name);
+  if ((st.st_mode & S_IRWXU) != S_IRWXU && cab_fchmod_any(fd, S_IRWXU) < 0)
+    return cab_error_sys(err, "remove %s: chmod u+rwx", name);
+  /* Entries removed while the directory is read may make readdir skip a
+   * name on some file systems: a directory still not empty is read again. */
+  for (int pass = 0;; pass++) {
+    if (rm_children(c, fd, depth, err) < 0)
+      return -1;
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+      return 0;
+    if (errno != ENOTEMPTY || pass == 2)
+      return cab_error_sys(err, "remove directory %s", name);
+  }
 }
 
 int
-cab_rm_rf_at(int dirfd, const char *name, cab_error *err)
+cab_rm_tree_at(int dirfd, const char *name, unsigned flags, cab_error *err)
 {
+  if ((flags & CAB_RM_PLAIN_NAME) && (strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
+                                      strcmp(name, "..") == 0 || *name == '\0'))
+    return cab_error_set(err, EINVAL, "remove '%s': not a plain name", name);
   struct rm_ctx c = {.top = dirfd};
   int r = rm_tree(&c, dirfd, name, 0, err);
   while (r == 0 && c.n > 0) {
