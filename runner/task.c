@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/copy_tree.h"
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
 
@@ -911,148 +912,14 @@ cab_task_glob_any(const struct cab_task_strv *v, const char *path)
   return false;
 }
 
-/* ---- tree copies (never following symlinks in the destination) --------------- */
+/* ---- tree copies (common/copy_tree.c) ----------------------------------------- */
 
-/* Open (creating) directory NAME in DIRFD; whatever else is there (a file, a
- * symlink) is removed first. */
-static int
-open_subdir(int dirfd, const char *name, bool create, cab_error *err)
-{
-  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd >= 0 || !create)
-    return fd >= 0 ? fd : cab_error_sys(err, "open directory %s", name);
-  if (errno != ENOENT) {
-    if (cab_rm_tree_at(dirfd, name, 0, err) < 0)
-      return -1;
-  }
-  if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
-    return cab_error_sys(err, "create directory %s", name);
-  fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return cab_error_sys(err, "open directory %s", name);
-  return fd;
-}
-
-static int
-copy_file(int sfd_dir, const char *name, int dfd_dir, mode_t mode, cab_error *err)
-{
-  cleanup_close int in = openat(sfd_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (in < 0)
-    return cab_error_sys(err, "open %s", name);
-  if (cab_rm_tree_at(dfd_dir, name, 0, err) < 0)
-    return -1;
-  cleanup_close int out =
-      openat(dfd_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (out < 0)
-    return cab_error_sys(err, "create %s", name);
-  /* Holes stay holes: a sparse file costs its data, not its size. */
-  struct stat st;
-  if (fstat(in, &st) < 0 || cab_copy_fd_sparse(in, out, st.st_size) < 0)
-    return cab_error_sys(err, "copy %s", name);
-  if (fchmod(out, mode & 0777) < 0)
-    return cab_error_sys(err, "chmod %s", name);
-  return 0;
-}
-
-static int
-copy_link(int sfd_dir, const char *name, int dfd_dir, cab_error *err)
-{
-  char target[PATH_MAX];
-  ssize_t n = readlinkat(sfd_dir, name, target, sizeof target - 1);
-  if (n < 0)
-    return cab_error_sys(err, "readlink %s", name);
-  target[n] = '\0';
-  if (cab_rm_tree_at(dfd_dir, name, 0, err) < 0)
-    return -1;
-  if (symlinkat(target, dfd_dir, name) < 0)
-    return cab_error_sys(err, "symlink %s", name);
-  return 0;
-}
-
-/* Overlay the tree at SFD onto DFD.  FILTER (optional) decides, by relative
- * path, which regular files and symlinks are copied. */
-struct copy_opts {
-  bool (*filter)(const char *rel, void *arg);
-  void *arg;
-};
-
-static int
-copy_tree_fd(int sfd, int dfd, const char *rel, const struct copy_opts *o, int depth,
-             cab_error *err)
-{
-  if (depth > 64)
-    return cab_error_set(err, ELOOP, "%s: directories nested too deeply", rel);
-  int dup_fd = dup(sfd);
-  if (dup_fd < 0)
-    return cab_error_sys(err, "dup");
-  cleanup_dir DIR *d = fdopendir(dup_fd);
-  if (d == NULL) {
-    close(dup_fd);
-    return cab_error_sys(err, "opendir %s", *rel ? rel : ".");
-  }
-  struct dirent *de;
-  while ((de = readdir(d))) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    char sub[PATH_MAX];
-    if (snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >=
-        (int)sizeof sub)
-      return cab_error_set(err, ENAMETOOLONG, "%s: path too long", sub);
-    struct stat st;
-    if (fstatat(sfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-      return cab_error_sys(err, "stat %s", sub);
-    int r = 0;
-    if (S_ISDIR(st.st_mode)) {
-      cleanup_close int s2 =
-          openat(sfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (s2 < 0)
-        return cab_error_sys(err, "open %s", sub);
-      /* With a filter, a directory is only created when something in it is
-       * copied: probe lazily by creating, and dropping it again if empty. */
-      struct stat dst;
-      bool existed = fstatat(dfd, de->d_name, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
-                     S_ISDIR(dst.st_mode);
-      cleanup_close int d2 = open_subdir(dfd, de->d_name, true, err);
-      if (d2 < 0)
-        return cab_error_prefix(err, "%s", sub);
-      if (copy_tree_fd(s2, d2, sub, o, depth + 1, err) < 0)
-        return -1;
-      if (!existed && o->filter)
-        unlinkat(dfd, de->d_name, AT_REMOVEDIR); /* fails (ENOTEMPTY) when used */
-      else if (!existed)
-        fchmod(d2, (st.st_mode & 0777) | 0700);
-    } else if (S_ISREG(st.st_mode)) {
-      if (o->filter == NULL || o->filter(sub, o->arg))
-        r = copy_file(sfd, de->d_name, dfd, st.st_mode, err);
-    } else if (S_ISLNK(st.st_mode)) {
-      if (o->filter == NULL || o->filter(sub, o->arg))
-        r = copy_link(sfd, de->d_name, dfd, err);
-    }
-    if (r < 0)
-      return cab_error_prefix(err, "%s", sub);
-  }
-  return 0;
-}
-
-static int
-copy_tree(const char *src, const char *dest, bool must_be_empty, const struct copy_opts *o,
-          cab_error *err)
-{
-  cleanup_close int sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (sfd < 0)
-    return cab_error_sys(err, "%s: cannot open", src);
-  if (mkdir(dest, 0755) < 0 && errno != EEXIST)
-    return cab_error_sys(err, "%s: cannot create", dest);
-  cleanup_close int dfd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (dfd < 0)
-    return cab_error_sys(err, "%s: cannot open", dest);
-  if (must_be_empty && dir_nonempty(dest))
-    return cab_error_set(err, EEXIST, "%s: not empty", dest);
-  static const struct copy_opts none = {NULL, NULL};
-  if (copy_tree_fd(sfd, dfd, "", o ? o : &none, 0, err) < 0)
-    return cab_error_prefix(err, "copy %s to %s", src, dest);
-  return 0;
-}
+/* Agent-controlled trees are copied too: a shallow nesting limit keeps the
+ * fds a copy holds (three per level) well under RLIMIT_NOFILE. */
+#define TASK_COPY_DEPTH 64
+static const struct cab_copy_opts overlay = {.max_depth = TASK_COPY_DEPTH};
+static const struct cab_copy_opts into_empty = {.flags = CAB_COPY_INTO_EMPTY,
+                                                .max_depth = TASK_COPY_DEPTH};
 
 static int
 task_subdir(const struct cab_task *t, const char *sub, char *out, size_t size, cab_error *err)
@@ -1070,7 +937,7 @@ cab_task_copy_workdir(const struct cab_task *t, const char *dest, cab_error *err
   char src[PATH_MAX];
   if (task_subdir(t, "workdir", src, sizeof src, err) < 0)
     return -1;
-  return copy_tree(src, dest, true, NULL, err);
+  return cab_copy_tree(src, dest, &into_empty, err);
 }
 
 int
@@ -1079,7 +946,7 @@ cab_task_apply_solution(const struct cab_task *t, const char *dest, cab_error *e
   char src[PATH_MAX];
   if (task_subdir(t, "solution", src, sizeof src, err) < 0)
     return -1;
-  return copy_tree(src, dest, false, NULL, err);
+  return cab_copy_tree(src, dest, &overlay, err);
 }
 
 int
@@ -1090,7 +957,7 @@ cab_task_apply_hidden(const struct cab_task *t, const char *dest, cab_error *err
     return -1;
   if (!is_dir_nofollow(src))
     return 0;
-  return copy_tree(src, dest, false, NULL, err);
+  return cab_copy_tree(src, dest, &overlay, err);
 }
 
 static bool
@@ -1161,15 +1028,16 @@ cab_task_restore_protected(const struct cab_task *t, const char *dest, cab_error
     return cab_error_sys(err, "%s: cannot open", src);
   if (prune_added(dfd, pfd, "", &t->protected_paths, 0, err) < 0)
     return cab_error_prefix(err, "restore protected paths in %s", dest);
-  struct copy_opts o = {protected_filter, (void *)&t->protected_paths};
-  return copy_tree(src, dest, false, &o, err);
+  struct cab_copy_opts o = {.max_depth = TASK_COPY_DEPTH, .filter = protected_filter,
+                            .arg = (void *)&t->protected_paths};
+  return cab_copy_tree(src, dest, &o, err);
 }
 
 int
 cab_task_prepare_verify(const struct cab_task *t, const char *post_agent, const char *dest,
                         cab_error *err)
 {
-  if (copy_tree(post_agent, dest, true, NULL, err) < 0 ||
+  if (cab_copy_tree(post_agent, dest, &into_empty, err) < 0 ||
       cab_task_restore_protected(t, dest, err) < 0 || cab_task_apply_hidden(t, dest, err) < 0)
     return -1;
   return 0;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "rootfs/tree_copy.h"
+#include "common/copy_tree.h"
 
 int
 cab_writable_root(const char *rootfs, const char *dir, bool overlay_ok,
@@ -25,7 +25,9 @@ cab_writable_root(const char *rootfs, const char *dir, bool overlay_ok,
           overlay_ok ? "CAB_NO_OVERLAY is set"
                      : "overlayfs cannot be mounted in a user namespace here (kernel 5.11+ "
                        "needed)");
-  if (cab_tree_copy(rootfs, root_buf, err) < 0)
+  /* Hard links become separate files: fine for a per-run root. */
+  static const struct cab_copy_opts image = {.flags = CAB_COPY_IMAGE_META, .max_depth = 256};
+  if (cab_copy_tree(rootfs, root_buf, &image, err) < 0)
     return cab_error_prefix(err, "copy the rootfs");
   cfg->rootfs = root_buf;
   cfg->root_writable = true;
