@@ -32,19 +32,37 @@ int
 cab_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
                  cab_error *err)
 {
-  cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  return cab_read_file(dirfd, path, max, 0, out, len, NULL, err);
+}
+
+int
+cab_read_file(int dirfd, const char *path, size_t max, unsigned flags, char **out,
+              size_t *len, bool *truncated, cab_error *err)
+{
+  int oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | (flags & CAB_READ_NOFOLLOW ? O_NOFOLLOW : 0);
+  cleanup_close int fd = openat(dirfd, path, oflags);
   if (fd < 0)
     return cab_error_sys(err, "open %s", path);
-  size_t cap = 4096 < max ? 4096 : max;
+  if (flags & CAB_READ_REGULAR) {
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+      return cab_error_sys(err, "stat %s", path);
+    if (!S_ISREG(st.st_mode))
+      return cab_error_set(err, EINVAL, "%s is not a regular file", path);
+  }
+  /* One byte past MAX tells a file of exactly MAX bytes from a longer one;
+   * read only when asked (PATH may be a pipe whose writer stays open). */
+  size_t limit = truncated || (flags & CAB_READ_WHOLE) ? max + 1 : max;
+  size_t cap = 4096 < limit ? 4096 : limit;
   cleanup_free char *buf = malloc(cap + 1);
   if (buf == NULL)
     return cab_error_sys(err, "read %s", path);
   size_t used = 0;
   for (;;) {
     if (used == cap) {
-      if (cap >= max)
+      if (cap >= limit)
         break;
-      size_t ncap = cap * 2 < max ? cap * 2 : max;
+      size_t ncap = cap * 2 < limit ? cap * 2 : limit;
       char *nbuf = realloc(buf, ncap + 1);
       if (nbuf == NULL)
         return cab_error_sys(err, "read %s", path);
@@ -61,9 +79,16 @@ cab_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
       break;
     used += (size_t)n;
   }
+  bool cut = used > max;
+  if (cut && (flags & CAB_READ_WHOLE))
+    return cab_error_set(err, EFBIG, "%s is larger than %zu bytes", path, max);
+  if (cut)
+    used = max;
   buf[used] = '\0';
   if (len)
     *len = used;
+  if (truncated)
+    *truncated = cut;
   *out = cab_steal_ptr(&buf);
   return 0;
 }

@@ -13,9 +13,21 @@
  * Used for procfs and cgroupfs knobs. */
 int cab_write_file_at(int dirfd, const char *path, const char *buf, cab_error *err);
 
-/* Read at most MAX bytes of DIRFD/PATH into a NUL-terminated malloc'd buffer. */
+/* Read at most MAX bytes of DIRFD/PATH into a NUL-terminated malloc'd buffer
+ * (what is past MAX is left out). */
 int cab_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
                      cab_error *err);
+
+enum {
+  CAB_READ_NOFOLLOW = 1 << 0, /* PATH's last component must not be a symlink */
+  CAB_READ_REGULAR = 1 << 1,  /* only a regular file: no FIFO that blocks, no device */
+  CAB_READ_WHOLE = 1 << 2,    /* a file longer than MAX is an error (EFBIG), not cut */
+};
+
+/* The one whole-file reader: cab_read_file_at with FLAGS; *TRUNCATED (may be
+ * NULL) says whether the file went on past MAX. */
+int cab_read_file(int dirfd, const char *path, size_t max, unsigned flags, char **out,
+                  size_t *len, bool *truncated, cab_error *err);
 
 /* Write DATA to PATH atomically: temp file in the same directory, fsync,
  * rename.  A reader sees the old file or the new one, never half of one. */

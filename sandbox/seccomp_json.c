@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "sandbox/seccomp_profile.h"
 
 enum { PROFILE_MAX_BYTES = 16 << 20 };
@@ -456,37 +457,6 @@ parse_profile(const struct loader *l, const cJSON *root, uint64_t caps)
 /* ---- the file ---- */
 
 static int
-read_file(const char *path, char **out, cab_error *err)
-{
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return cab_error_sys(err, "seccomp profile %s", path);
-  struct stat st;
-  if (fstat(fd, &st) < 0)
-    return cab_error_sys(err, "seccomp profile %s: fstat", path);
-  if (!S_ISREG(st.st_mode) || st.st_size > PROFILE_MAX_BYTES)
-    return cab_error_set(err, 0, "seccomp profile %s: not a regular file of at most %d bytes",
-                         path, PROFILE_MAX_BYTES);
-  cleanup_free char *text = malloc((size_t)st.st_size + 1);
-  if (text == NULL)
-    return cab_error_sys(err, "malloc");
-  size_t len = 0;
-  while (len < (size_t)st.st_size) {
-    ssize_t got = read(fd, text + len, (size_t)st.st_size - len);
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got < 0)
-      return cab_error_sys(err, "seccomp profile %s: read", path);
-    if (got == 0)
-      break;
-    len += (size_t)got;
-  }
-  text[len] = '\0';
-  *out = cab_steal_ptr(&text);
-  return 0;
-}
-
-static int
 json_syntax_error(const char *path, const char *text, const char *at, cab_error *err)
 {
   unsigned line = 1, column = 1;
@@ -507,8 +477,9 @@ cab_seccomp_json_profile(struct cab_seccomp_ctx *ctx, const char *path, uint64_t
                          cab_error *err)
 {
   cleanup_free char *text = NULL;
-  if (read_file(path, &text, err) < 0)
-    return -1;
+  if (cab_read_file(AT_FDCWD, path, PROFILE_MAX_BYTES, CAB_READ_REGULAR | CAB_READ_WHOLE, &text,
+                    NULL, NULL, err) < 0)
+    return cab_error_prefix(err, "seccomp profile %s", path);
   const char *end = NULL;
   cleanup_cjson cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
   if (root == NULL)
