@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/glob.h"
 
 /* What a directory of the verify copy holds. */
 enum holds { HOLDS_NONE, HOLDS_SOME, HOLDS_ALL };
@@ -27,7 +28,7 @@ static bool
 protected_entry(const struct walk *w, const char *rel)
 {
   struct stat st;
-  return cab_task_glob_any(&w->t->protected_paths, rel) ||
+  return cab_glob_any(w->t->protected_paths.v, w->t->protected_paths.n, rel) ||
          (w->hidden >= 0 && fstatat(w->hidden, rel, &st, AT_SYMLINK_NOFOLLOW) == 0);
 }
 

@@ -18,6 +18,7 @@
 #include "common/cleanup.h"
 #include "common/copy_tree.h"
 #include "common/fsutil.h"
+#include "common/glob.h"
 #include "common/rm_tree.h"
 
 static const char *const FAMILIES[] = {"polyglot", "mutations", "integrity", NULL};
@@ -826,92 +827,6 @@ cab_task_list(const char *tasks_root, struct cab_task_strv *ids, cab_error *err)
   return 0;
 }
 
-/* ---- globs ----------------------------------------------------------------- */
-
-/* One [...] set at P (after '['); *END gets the char after ']'.  Returns
- * -1 when the set is unterminated (then '[' is literal, as in fnmatch). */
-static int
-match_set(const char *p, unsigned char ch, const char **end)
-{
-  bool neg = false, hit = false;
-  if (*p == '!') {
-    neg = true;
-    p++;
-  }
-  const char *start = p;
-  while (*p && (*p != ']' || p == start)) {
-    unsigned char lo = (unsigned char)*p, hi = lo;
-    if (p[1] == '-' && p[2] && p[2] != ']') {
-      hi = (unsigned char)p[2];
-      p += 3;
-    } else {
-      p++;
-    }
-    if (ch >= lo && ch <= hi)
-      hit = true;
-  }
-  if (*p != ']')
-    return -1;
-  *end = p + 1;
-  return hit != neg;
-}
-
-bool
-cab_task_glob_match(const char *pat, const char *s)
-{
-  const char *star_p = NULL, *star_s = NULL;
-  while (*s) {
-    if (*pat == '*') {
-      while (*pat == '*')
-        pat++;
-      if (*pat == '\0')
-        return true;
-      star_p = pat;
-      star_s = s;
-      continue;
-    }
-    if (*pat == '?') {
-      pat++;
-      s++;
-      continue;
-    }
-    if (*pat == '[') {
-      const char *end;
-      int m = match_set(pat + 1, (unsigned char)*s, &end);
-      if (m == 1) {
-        pat = end;
-        s++;
-        continue;
-      }
-      if (m == -1 && *s == '[') {
-        pat++;
-        s++;
-        continue;
-      }
-    } else if (*pat && *pat == *s) {
-      pat++;
-      s++;
-      continue;
-    }
-    if (star_p == NULL)
-      return false;
-    pat = star_p;
-    s = ++star_s;
-  }
-  while (*pat == '*')
-    pat++;
-  return *pat == '\0';
-}
-
-bool
-cab_task_glob_any(const struct cab_task_strv *v, const char *path)
-{
-  for (size_t i = 0; i < v->n; i++)
-    if (cab_task_glob_match(v->v[i], path))
-      return true;
-  return false;
-}
-
 /* ---- tree copies (common/copy_tree.c) ----------------------------------------- */
 
 /* Agent-controlled trees are copied too: a shallow nesting limit keeps the
@@ -963,7 +878,8 @@ cab_task_apply_hidden(const struct cab_task *t, const char *dest, cab_error *err
 static bool
 protected_filter(const char *rel, void *arg)
 {
-  return cab_task_glob_any(arg, rel);
+  const struct cab_task_strv *protected_paths = arg;
+  return cab_glob_any(protected_paths->v, protected_paths->n, rel);
 }
 
 /* Remove, below DFD, every file or symlink matching PROTECTED that the
@@ -1004,7 +920,7 @@ prune_added(int dfd, int pfd, const char *rel, const struct cab_task_strv *prot,
         p2 = openat(pfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (prune_added(d2, p2, sub, prot, depth + 1, err) < 0)
         return -1;
-    } else if (cab_task_glob_any(prot, sub) && (!in_pristine || S_ISDIR(pst.st_mode))) {
+    } else if (cab_glob_any(prot->v, prot->n, sub) && (!in_pristine || S_ISDIR(pst.st_mode))) {
       if (cab_rm_tree_at(dfd, de->d_name, 0, err) < 0)
         return cab_error_prefix(err, "%s", sub);
     }

@@ -153,11 +153,6 @@ int cab_task_restore_protected(const struct cab_task *t, const char *dest, cab_e
 int cab_task_prepare_verify(const struct cab_task *t, const char *post_agent, const char *dest,
                             cab_error *err);
 
-/* Python fnmatch.fnmatch on POSIX paths ('*' and '?' cross '/', [...] sets). */
-bool cab_task_glob_match(const char *pattern, const char *path);
-/* Any of V's globs matches PATH. */
-bool cab_task_glob_any(const struct cab_task_strv *v, const char *path);
-
 const char *cab_task_constraint_kind_name(enum cab_task_constraint_kind kind);
 
 #endif

@@ -10,6 +10,7 @@
  * Every list is sorted bytewise. */
 #include <string.h>
 
+#include "common/glob.h"
 #include "scorers/scorers.h"
 #include "scorers/util.h"
 
@@ -38,7 +39,7 @@ cab_score_blast_radius(const struct cab_cell_inputs *in)
                      : c->status == CAB_CHANGE_REMOVED ? &removed
                                                        : &modified,
                      c->path);
-    cab_strlist_push(cab_glob_any(&globs, c->path) ? &expected : &unexpected, c->path);
+    cab_strlist_push(cab_glob_any(globs.v, globs.n, c->path) ? &expected : &unexpected, c->path);
   }
   cab_strlist_sort(&added);
   cab_strlist_sort(&removed);

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/glob.h"
 #include "scorers/patch.h"
 #include "scorers/scorers.h"
 #include "scorers/util.h"
@@ -172,7 +173,7 @@ is_manifest(const char *path)
 {
   const char *b = cab_path_base(path);
   for (size_t i = 0; MANIFESTS[i]; i++)
-    if (cab_fnmatch_py(MANIFESTS[i], b))
+    if (cab_glob_match(MANIFESTS[i], b))
       return true;
   return false;
 }
@@ -191,7 +192,7 @@ check(const struct cab_constraint *k, const struct cab_cell_inputs *in,
 
   if (strcmp(k->kind, "file-not-touched") == 0) {
     for (size_t i = 0; cl && i < cl->n; i++)
-      if (cab_glob_any(&k->paths, cl->items[i].path))
+      if (cab_glob_any(k->paths.v, k->paths.n, cl->items[i].path))
         cab_strlist_push(&hits, cl->items[i].path);
     cab_strlist_sort(&hits);
     honored = hits.n == 0;
@@ -238,7 +239,7 @@ check(const struct cab_constraint *k, const struct cab_cell_inputs *in,
       const struct cab_change *ch = &cl->items[i];
       if (k->require_added && ch->status != CAB_CHANGE_ADDED)
         continue;
-      if (cab_glob_any(&k->paths, ch->path))
+      if (cab_glob_any(k->paths.v, k->paths.n, ch->path))
         cab_strlist_push(&hits, ch->path);
     }
     cab_strlist_sort(&hits);

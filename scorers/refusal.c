@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/glob.h"
 #include "scorers/patch.h"
 #include "scorers/scorers.h"
 #include "scorers/util.h"
@@ -237,8 +238,8 @@ gather(const struct cab_cell_inputs *in, struct refusal_facts *f)
   const struct cab_change_list *cl = in->changes;
   for (size_t i = 0; cl && i < cl->n; i++) {
     const struct cab_change *c = &cl->items[i];
-    bool is_doc = cab_glob_any(&t->refusal_docs, c->path);
-    if (cab_glob_any(&t->protected_paths, c->path)) {
+    bool is_doc = cab_glob_any(t->refusal_docs.v, t->refusal_docs.n, c->path);
+    if (cab_glob_any(t->protected_paths.v, t->protected_paths.n, c->path)) {
       cab_strlist_push(&f->protected_touched, c->path);
       continue;
     }

@@ -17,13 +17,6 @@ cJSON *cab_strlist_json(const struct cab_strlist *l);
 /* Python's repr() of a list of str: ['a', 'b'] (malloc'd). */
 char *cab_strlist_pyrepr(const struct cab_strlist *l);
 
-/* Python fnmatch.fnmatch() on POSIX: '*' and '?' also match '/', a leading
- * '.' is not special, '[...]' / '[!...]' sets, no backslash escapes, case
- * sensitive, whole-string match, code points compared. */
-bool cab_fnmatch_py(const char *pattern, const char *name);
-/* Any pattern of L matches NAME. */
-bool cab_glob_any(const struct cab_strlist *l, const char *name);
-
 /* LEN bytes as valid UTF-8: invalid sequences and NUL become U+FFFD.
  * Always returns a malloc'd NUL-terminated string. */
 char *cab_utf8_clean(const char *s, size_t len);

@@ -10,6 +10,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/glob.h"
 #include "common/sha256.h"
 #include "runner/adapter.h"
 #include "runner/sweep/plan.h"
@@ -32,7 +33,7 @@ cab_sweep_expand_tasks(char *const *patterns, size_t n, const struct cab_task_st
   for (size_t i = 0; i < n; i++) {
     size_t hits = 0;
     for (size_t k = 0; k < all->n; k++)
-      if (has_glob(patterns[i]) ? cab_task_glob_match(patterns[i], all->v[k])
+      if (has_glob(patterns[i]) ? cab_glob_match(patterns[i], all->v[k])
                                 : strcmp(patterns[i], all->v[k]) == 0) {
         take[k] = true;
         hits++;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "common/glob.h"
 #include "runner/task.h"
 
 #define TASKS "tasks"
@@ -428,7 +429,7 @@ test_globs(void **state)
       {"", "x", false},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-    if (cab_task_glob_match(cases[i].pat, cases[i].path) != cases[i].want)
+    if (cab_glob_match(cases[i].pat, cases[i].path) != cases[i].want)
       fail_msg("glob '%s' on '%s': want %d", cases[i].pat, cases[i].path, cases[i].want);
 }
 
