@@ -12,7 +12,7 @@
 #include "runner/adapter.h"
 #include "runner/asciicast.h"
 #include "runner/cell.h"
-#include "runner/cell_env.h"
+#include "common/envlist.h"
 #include "runner/proxy/dns.h"
 #include "runner/proxy/proxy.h"
 #include "runner/task.h"

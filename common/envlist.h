@@ -1,7 +1,7 @@
 /* A growable "K=V" environment list where a later setting of K replaces an
  * earlier one; NULL-terminated for execve. */
-#ifndef CAB_RUNNER_CELL_ENV_H
-#define CAB_RUNNER_CELL_ENV_H
+#ifndef CAB_COMMON_ENVLIST_H
+#define CAB_COMMON_ENVLIST_H
 
 #include <stddef.h>
 

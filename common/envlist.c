@@ -1,4 +1,4 @@
-#include "runner/cell_env.h"
+#include "common/envlist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
