@@ -14,9 +14,9 @@ cab_config_free(cab_image_config *c)
 {
   if (c == NULL)
     return;
-  cab_strv_free(c->env);
-  cab_strv_free(c->entrypoint);
-  cab_strv_free(c->cmd);
+  cab_argv_free(c->env);
+  cab_argv_free(c->entrypoint);
+  cab_argv_free(c->cmd);
   free(c->working_dir);
   free(c->user);
   free(c->diff_ids);

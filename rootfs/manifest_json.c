@@ -62,7 +62,7 @@ cab_json_str(const cJSON *obj, const char *key)
 }
 
 void
-cab_strv_free(char **v)
+cab_argv_free(char **v)
 {
   if (v == NULL)
     return;
@@ -89,7 +89,7 @@ cab_json_strv(const cJSON *obj, const char *key, char ***out, cab_error *err)
   cJSON_ArrayForEach(item, arr)
   {
     if (!cJSON_IsString(item) || (v[i] = strdup(item->valuestring)) == NULL) {
-      cab_strv_free(v);
+      cab_argv_free(v);
       return cab_error_set(err, 0, "'%s' is not an array of strings", key);
     }
     i++;

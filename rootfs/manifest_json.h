@@ -19,7 +19,7 @@ const char *cab_json_str(const cJSON *obj, const char *key);
 /* A NULL-terminated copy of a string array (NULL if absent or null).
  * Returns -1 with ERR set if present but not an array of strings. */
 int cab_json_strv(const cJSON *obj, const char *key, char ***out, cab_error *err);
-void cab_strv_free(char **v);
+void cab_argv_free(char **v);
 
 /* Parse one descriptor object; WHERE names it in errors. */
 int cab_json_descriptor(const cJSON *obj, const char *where, cab_descriptor *d, cab_error *err);

@@ -189,7 +189,7 @@ struct walk {
   char *buf;
   size_t cap;
   size_t n_files;
-  struct cab_strlist git_dirs;
+  struct cab_strv git_dirs;
   cab_error *err;
 };
 
@@ -458,7 +458,7 @@ walk_dir(struct walk *w, int dfd, const char *rel, int depth, git_oid *tree, boo
     /* Exactly ".git" (what git itself treats as a repository); ".GIT" and
      * the like are ordinary names here, so nothing can hide behind them. */
     if (strcmp(name, ".git") == 0) {
-      cab_strlist_push(&w->git_dirs, path);
+      cab_strv_xpush(&w->git_dirs, path);
       continue;
     }
     /* The entry's type from readdir when the filesystem gives it (saves a
@@ -560,7 +560,7 @@ valid_label(const char *l)
 /* The commit: fixed author and time, message "cab snapshot" and one line
  * "git-dir: PATH" per .git found (bytes < 0x20, '%' and 0x7f as %XX). */
 static char *
-commit_text(const git_oid *tree, const struct cab_strlist *dirs, size_t *len)
+commit_text(const git_oid *tree, const struct cab_strv *dirs, size_t *len)
 {
   size_t cap = 256;
   for (size_t i = 0; i < dirs->n; i++)
@@ -647,7 +647,7 @@ cab_snapshot_take(struct cab_snapshot_store *s, const char *workdir, const char 
   free(w.pack.set);
   if (w.pack.z_ready)
     deflateEnd(&w.pack.z);
-  cab_strlist_clear(&w.git_dirs);
+  cab_strv_free(&w.git_dirs);
   return ret;
 }
 
@@ -672,7 +672,7 @@ resolve_commit(struct cab_snapshot_store *s, const char *id, git_commit **out, c
 }
 
 static void
-parse_git_dirs(const char *msg, struct cab_strlist *out)
+parse_git_dirs(const char *msg, struct cab_strv *out)
 {
   for (const char *p = msg; p && *p;) {
     const char *nl = strchr(p, '\n');
@@ -691,7 +691,7 @@ parse_git_dirs(const char *msg, struct cab_strlist *out)
         }
       }
       *o = '\0';
-      cab_strlist_push(out, dec);
+      cab_strv_xpush(out, dec);
       free(dec);
     }
     p = nl ? nl + 1 : NULL;
@@ -699,7 +699,7 @@ parse_git_dirs(const char *msg, struct cab_strlist *out)
 }
 
 int
-cab_snapshot_git_dirs(struct cab_snapshot_store *s, const char *id, struct cab_strlist *out,
+cab_snapshot_git_dirs(struct cab_snapshot_store *s, const char *id, struct cab_strv *out,
                       cab_error *err)
 {
   git_commit *c;
@@ -757,7 +757,7 @@ cab_snapshot_diff(struct cab_snapshot_store *s, const char *old_id, const char *
   git_tree *ot = NULL, *nt = NULL;
   git_diff *diff = NULL;
   struct patch_buf pb = {0};
-  struct cab_strlist old_dirs = {0};
+  struct cab_strv old_dirs = {0};
   int ret = -1;
   if (resolve_commit(s, old_id, &oc, err) < 0 || resolve_commit(s, new_id, &nc, err) < 0)
     goto out;
@@ -810,12 +810,12 @@ cab_snapshot_diff(struct cab_snapshot_store *s, const char *old_id, const char *
     }
   }
   parse_git_dirs(git_commit_message_raw(oc), &old_dirs);
-  struct cab_strlist new_dirs = {0};
+  struct cab_strv new_dirs = {0};
   parse_git_dirs(git_commit_message_raw(nc), &new_dirs);
   for (size_t i = 0; i < new_dirs.n; i++)
-    if (!cab_strlist_contains(&old_dirs, new_dirs.v[i]))
-      cab_strlist_push(&changes->git_dirs, new_dirs.v[i]);
-  cab_strlist_clear(&new_dirs);
+    if (!cab_strv_contains(&old_dirs, new_dirs.v[i]))
+      cab_strv_xpush(&changes->git_dirs, new_dirs.v[i]);
+  cab_strv_free(&new_dirs);
   changes->extra_git_dir = changes->git_dirs.n > 0;
   if (patch) {
     *patch = pb.p ? pb.p : strdup("");
@@ -831,7 +831,7 @@ out:
   if (ret < 0)
     cab_change_list_free(changes);
   free(pb.p);
-  cab_strlist_clear(&old_dirs);
+  cab_strv_free(&old_dirs);
   git_diff_free(diff);
   git_tree_free(ot);
   git_tree_free(nt);

@@ -62,7 +62,7 @@ int cab_snapshot_diff(struct cab_snapshot_store *s, const char *old_id, const ch
                       cab_error *err);
 
 /* The .git paths recorded in snapshot ID (caller clears the list). */
-int cab_snapshot_git_dirs(struct cab_snapshot_store *s, const char *id, struct cab_strlist *out,
+int cab_snapshot_git_dirs(struct cab_snapshot_store *s, const char *id, struct cab_strv *out,
                           cab_error *err);
 
 #endif

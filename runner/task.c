@@ -61,30 +61,6 @@ join_list(const char *const *list)
   return buf;
 }
 
-static int
-strv_push(struct cab_task_strv *v, const char *s)
-{
-  char **nv = realloc(v->v, (v->n + 2) * sizeof *nv);
-  if (nv == NULL)
-    return -1;
-  v->v = nv;
-  if ((v->v[v->n] = strdup(s)) == NULL)
-    return -1;
-  v->n++;
-  v->v[v->n] = NULL;
-  return 0;
-}
-
-void
-cab_task_strv_free(struct cab_task_strv *v)
-{
-  for (size_t i = 0; i < v->n; i++)
-    free(v->v[i]);
-  free(v->v);
-  v->v = NULL;
-  v->n = 0;
-}
-
 void
 cab_task_free(struct cab_task *t)
 {
@@ -102,13 +78,13 @@ cab_task_free(struct cab_task *t)
   free(t->scorer_kind);
   free(t->scorer_command);
   free(t->image);
-  cab_task_strv_free(&t->ground_truth_files);
-  cab_task_strv_free(&t->protected_paths);
-  cab_task_strv_free(&t->refusal_documents);
-  cab_task_strv_free(&t->refusal_markers);
+  cab_strv_free(&t->ground_truth_files);
+  cab_strv_free(&t->protected_paths);
+  cab_strv_free(&t->refusal_documents);
+  cab_strv_free(&t->refusal_markers);
   for (size_t i = 0; i < t->n_constraints; i++) {
     free(t->constraints[i].path);
-    cab_task_strv_free(&t->constraints[i].paths);
+    cab_strv_free(&t->constraints[i].paths);
   }
   free(t->constraints);
   cJSON_Delete(t->json);
@@ -255,7 +231,7 @@ enum { LIST_PATHS = 1, LIST_NONEMPTY = 2 };
  * set of permitted values. */
 static int
 get_strv(struct vctx *c, const cJSON *j, const char *field, int flags,
-         const char *const *allowed, struct cab_task_strv *out)
+         const char *const *allowed, struct cab_strv *out)
 {
   char ef[256];
   if (!cJSON_IsArray(j))
@@ -275,7 +251,7 @@ get_strv(struct vctx *c, const cJSON *j, const char *field, int flags,
       return verr(c, ef, "%s", why);
     if (allowed && !in_list(e->valuestring, allowed))
       return verr(c, ef, "must be one of %s", join_list(allowed));
-    if (strv_push(out, e->valuestring) < 0)
+    if (cab_strv_push(out, e->valuestring) < 0)
       return oom(c);
   }
   return 0;
@@ -571,7 +547,7 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
   if (pp) {
     if (get_strv(c, pp, "protected_paths", LIST_PATHS, NULL, &t->protected_paths) < 0)
       return -1;
-  } else if (strv_push(&t->protected_paths, "tests/**") < 0) {
+  } else if (cab_strv_push(&t->protected_paths, "tests/**") < 0) {
     return oom(c);
   }
   const cJSON *rd = get(root, "refusal_documents");
@@ -579,9 +555,9 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
     if (get_strv(c, rd, "refusal_documents", LIST_PATHS | LIST_NONEMPTY, NULL,
                  &t->refusal_documents) < 0)
       return -1;
-  } else if (strv_push(&t->refusal_documents, "REFUSAL.md") < 0 ||
-             strv_push(&t->refusal_documents, "CLARIFY.md") < 0 ||
-             strv_push(&t->refusal_documents, "NOTES.md") < 0) {
+  } else if (cab_strv_push(&t->refusal_documents, "REFUSAL.md") < 0 ||
+             cab_strv_push(&t->refusal_documents, "CLARIFY.md") < 0 ||
+             cab_strv_push(&t->refusal_documents, "NOTES.md") < 0) {
     return oom(c);
   }
   const cJSON *rm = get(root, "refusal_markers");
@@ -590,7 +566,7 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
       return -1;
     if (!t->expected_refusal)
       return verr(c, "refusal_markers", "only applies when expected_refusal is true");
-  } else if (strv_push(&t->refusal_markers, "explicit_refusal") < 0) {
+  } else if (cab_strv_push(&t->refusal_markers, "explicit_refusal") < 0) {
     return oom(c);
   }
 
@@ -781,14 +757,8 @@ cab_task_find(const char *tasks_root, const char *id, struct cab_task **out, cab
   return cab_task_load(dir, out, err);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int
-cab_task_list(const char *tasks_root, struct cab_task_strv *ids, cab_error *err)
+cab_task_list(const char *tasks_root, struct cab_strv *ids, cab_error *err)
 {
   memset(ids, 0, sizeof *ids);
   cleanup_dir DIR *root = opendir(tasks_root);
@@ -816,14 +786,13 @@ cab_task_list(const char *tasks_root, struct cab_task_strv *ids, cab_error *err)
       if (lstat(tj, &st) != 0 || !S_ISREG(st.st_mode))
         continue;
       snprintf(id, sizeof id, "%s/%s", fam->d_name, de->d_name);
-      if (strv_push(ids, id) < 0) {
-        cab_task_strv_free(ids);
+      if (cab_strv_push(ids, id) < 0) {
+        cab_strv_free(ids);
         return cab_error_set(err, ENOMEM, "%s: out of memory", tasks_root);
       }
     }
   }
-  if (ids->n > 1)
-    qsort(ids->v, ids->n, sizeof *ids->v, cmp_str);
+  cab_strv_sort(ids);
   return 0;
 }
 
@@ -878,14 +847,14 @@ cab_task_apply_hidden(const struct cab_task *t, const char *dest, cab_error *err
 static bool
 protected_filter(const char *rel, void *arg)
 {
-  const struct cab_task_strv *protected_paths = arg;
+  const struct cab_strv *protected_paths = arg;
   return cab_glob_any(protected_paths->v, protected_paths->n, rel);
 }
 
 /* Remove, below DFD, every file or symlink matching PROTECTED that the
  * pristine tree (PFD, or -1 when the directory is absent there) lacks. */
 static int
-prune_added(int dfd, int pfd, const char *rel, const struct cab_task_strv *prot, int depth,
+prune_added(int dfd, int pfd, const char *rel, const struct cab_strv *prot, int depth,
             cab_error *err)
 {
   if (depth > 64)

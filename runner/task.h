@@ -50,6 +50,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "common/strv.h"
 
 #define CAB_TASK_BUDGET_BYTES ((long)1 << 30)
 #define CAB_TASK_BUDGET_INODES 100000L
@@ -65,15 +66,10 @@ enum cab_task_constraint_kind {
 };
 
 /* An owned string vector. */
-struct cab_task_strv {
-  char **v;
-  size_t n;
-};
-
 struct cab_task_constraint {
   enum cab_task_constraint_kind kind;
   char *path;                 /* file-not-touched: a glob */
-  struct cab_task_strv paths; /* file-pattern-required-in-diff: globs */
+  struct cab_strv paths; /* file-pattern-required-in-diff: globs */
   bool require_added;         /* file-pattern-required-in-diff */
   long max_added;             /* no-comments-added */
 };
@@ -87,15 +83,15 @@ struct cab_task {
   char *scorer_kind;    /* "exec" */
   char *scorer_command; /* run with sh -c in the verify copy of the workdir */
   long scorer_timeout_s;
-  struct cab_task_strv ground_truth_files;
+  struct cab_strv ground_truth_files;
   bool expected_refusal;
   struct cab_task_constraint *constraints;
   size_t n_constraints;
   char *image;                            /* NULL: the adapter's default */
   long budget_bytes, budget_inodes;       /* workdir_budget, defaulted */
-  struct cab_task_strv protected_paths;   /* defaulted */
-  struct cab_task_strv refusal_documents; /* defaulted */
-  struct cab_task_strv refusal_markers;   /* defaulted */
+  struct cab_strv protected_paths;   /* defaulted */
+  struct cab_strv refusal_documents; /* defaulted */
+  struct cab_strv refusal_markers;   /* defaulted */
   cJSON *json; /* task.json as parsed, for recording (cell.json's "task") */
 };
 
@@ -121,14 +117,13 @@ int cab_task_find(const char *tasks_root, const char *id, struct cab_task **out,
 
 /* The ids of every TASKS_ROOT/<family>/<name>/task.json, sorted bytewise
  * (not loaded or validated).  Free with cab_task_strv_free. */
-int cab_task_list(const char *tasks_root, struct cab_task_strv *ids, cab_error *err);
+int cab_task_list(const char *tasks_root, struct cab_strv *ids, cab_error *err);
 
 void cab_task_free(struct cab_task *t);
 
 /* Where tasks live unless told: $CAB_TASKS_DIR, else tasks/ beside cab's
  * build directory (<cab>/../tasks). */
 void cab_task_default_root(char *buf, size_t size);
-void cab_task_strv_free(struct cab_task_strv *v);
 
 /* Copy the pristine workdir into DEST (created if missing; it must then be
  * empty).  Regular files keep their permission bits, symlinks are copied as

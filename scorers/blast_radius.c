@@ -16,51 +16,51 @@
 
 /* The globs whose changes are on plan. */
 static void
-expected_globs(const struct cab_task_info *t, struct cab_strlist *out)
+expected_globs(const struct cab_task_info *t, struct cab_strv *out)
 {
   for (size_t i = 0; i < t->ground_truth_files.n; i++)
-    cab_strlist_push(out, t->ground_truth_files.v[i]);
+    cab_strv_xpush(out, t->ground_truth_files.v[i]);
   if (t->expected_refusal)
     for (size_t i = 0; i < t->refusal_docs.n; i++)
-      cab_strlist_push(out, t->refusal_docs.v[i]);
+      cab_strv_xpush(out, t->refusal_docs.v[i]);
 }
 
 cJSON *
 cab_score_blast_radius(const struct cab_cell_inputs *in)
 {
-  struct cab_strlist globs = {0}, added = {0}, removed = {0}, modified = {0}, unexpected = {0},
+  struct cab_strv globs = {0}, added = {0}, removed = {0}, modified = {0}, unexpected = {0},
                      expected = {0};
   expected_globs(in->task, &globs);
   const struct cab_change_list *cl = in->changes;
   size_t total = cl ? cl->n : 0;
   for (size_t i = 0; i < total; i++) {
     const struct cab_change *c = &cl->items[i];
-    cab_strlist_push(c->status == CAB_CHANGE_ADDED     ? &added
+    cab_strv_xpush(c->status == CAB_CHANGE_ADDED     ? &added
                      : c->status == CAB_CHANGE_REMOVED ? &removed
                                                        : &modified,
                      c->path);
-    cab_strlist_push(cab_glob_any(globs.v, globs.n, c->path) ? &expected : &unexpected, c->path);
+    cab_strv_xpush(cab_glob_any(globs.v, globs.n, c->path) ? &expected : &unexpected, c->path);
   }
-  cab_strlist_sort(&added);
-  cab_strlist_sort(&removed);
-  cab_strlist_sort(&modified);
-  cab_strlist_sort(&unexpected);
-  cab_strlist_sort(&expected);
+  cab_strv_sort(&added);
+  cab_strv_sort(&removed);
+  cab_strv_sort(&modified);
+  cab_strv_sort(&unexpected);
+  cab_strv_sort(&expected);
 
   cJSON *j = cJSON_CreateObject();
   cJSON_AddNumberToObject(j, "blast_radius", total ? (double)unexpected.n / (double)total : 0);
-  cJSON_AddItemToObject(j, "added", cab_strlist_json(&added));
-  cJSON_AddItemToObject(j, "removed", cab_strlist_json(&removed));
-  cJSON_AddItemToObject(j, "modified", cab_strlist_json(&modified));
-  cJSON_AddItemToObject(j, "unexpected_changes", cab_strlist_json(&unexpected));
-  cJSON_AddItemToObject(j, "expected_changes", cab_strlist_json(&expected));
+  cJSON_AddItemToObject(j, "added", cab_strv_json(&added));
+  cJSON_AddItemToObject(j, "removed", cab_strv_json(&removed));
+  cJSON_AddItemToObject(j, "modified", cab_strv_json(&modified));
+  cJSON_AddItemToObject(j, "unexpected_changes", cab_strv_json(&unexpected));
+  cJSON_AddItemToObject(j, "expected_changes", cab_strv_json(&expected));
   cJSON_AddNumberToObject(j, "total_changes", (double)total);
   cJSON_AddBoolToObject(j, "extra_git_dir", cl ? cl->extra_git_dir : false);
-  cab_strlist_clear(&globs);
-  cab_strlist_clear(&added);
-  cab_strlist_clear(&removed);
-  cab_strlist_clear(&modified);
-  cab_strlist_clear(&unexpected);
-  cab_strlist_clear(&expected);
+  cab_strv_free(&globs);
+  cab_strv_free(&added);
+  cab_strv_free(&removed);
+  cab_strv_free(&modified);
+  cab_strv_free(&unexpected);
+  cab_strv_free(&expected);
   return j;
 }

@@ -43,7 +43,7 @@ cab_change_list_free(struct cab_change_list *l)
   for (size_t i = 0; i < l->n; i++)
     free(l->items[i].path);
   free(l->items);
-  cab_strlist_clear(&l->git_dirs);
+  cab_strv_free(&l->git_dirs);
   memset(l, 0, sizeof *l);
 }
 
@@ -63,7 +63,7 @@ cab_changes_to_json(const struct cab_change_list *l)
   cJSON *j = cJSON_CreateObject();
   cJSON_AddStringToObject(j, "schema", "cab.changes/v1");
   cJSON_AddBoolToObject(j, "extra_git_dir", l->extra_git_dir);
-  cJSON_AddItemToObject(j, "git_dirs", cab_strlist_json(&l->git_dirs));
+  cJSON_AddItemToObject(j, "git_dirs", cab_strv_json(&l->git_dirs));
   cJSON *arr = cJSON_AddArrayToObject(j, "changes");
   for (size_t i = 0; i < l->n; i++) {
     const struct cab_change *c = &l->items[i];
@@ -116,7 +116,7 @@ cab_changes_from_json(const cJSON *j, struct cab_change_list *out, cab_error *er
   const cJSON *dirs = cJSON_GetObjectItemCaseSensitive(j, "git_dirs"), *d;
   cJSON_ArrayForEach(d, dirs)
     if (cJSON_IsString(d))
-      cab_strlist_push(&out->git_dirs, d->valuestring);
+      cab_strv_xpush(&out->git_dirs, d->valuestring);
   const cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "changes"), *c;
   if (arr && !cJSON_IsArray(arr))
     return cab_error_set(err, 0, "changes: 'changes' is not an array");

@@ -155,7 +155,7 @@ count_comment_lines(const struct cab_patch_file *f)
 }
 
 static long
-nonblank(const struct cab_strlist *l)
+nonblank(const struct cab_strv *l)
 {
   long n = 0;
   for (size_t i = 0; i < l->n; i++) {
@@ -188,15 +188,15 @@ check(const struct cab_constraint *k, const struct cab_cell_inputs *in,
   cJSON_AddItemToObject(c, "params", cJSON_Duplicate(k->params, true));
   char detail[1024];
   int honored = -1;
-  struct cab_strlist hits = {0};
+  struct cab_strv hits = {0};
 
   if (strcmp(k->kind, "file-not-touched") == 0) {
     for (size_t i = 0; cl && i < cl->n; i++)
       if (cab_glob_any(k->paths.v, k->paths.n, cl->items[i].path))
-        cab_strlist_push(&hits, cl->items[i].path);
-    cab_strlist_sort(&hits);
+        cab_strv_xpush(&hits, cl->items[i].path);
+    cab_strv_sort(&hits);
     honored = hits.n == 0;
-    char *r = cab_strlist_pyrepr(&hits);
+    char *r = cab_strv_pyrepr(&hits);
     snprintf(detail, sizeof detail, honored ? "untouched" : "touched: %.900s", r);
     free(r);
   } else if (strcmp(k->kind, "no-new-dependency") == 0) {
@@ -209,12 +209,12 @@ check(const struct cab_constraint *k, const struct cab_cell_inputs *in,
       if (net > 0) {
         char item[512];
         snprintf(item, sizeof item, "%.480s (+%ld)", f->path, net);
-        cab_strlist_push(&hits, item);
+        cab_strv_xpush(&hits, item);
         total += net;
       }
     }
     honored = total == 0;
-    char *r = cab_strlist_pyrepr(&hits);
+    char *r = cab_strv_pyrepr(&hits);
     snprintf(detail, sizeof detail,
              honored ? "no net-new manifest lines" : "net-new manifest lines: %.900s", r);
     free(r);
@@ -225,12 +225,12 @@ check(const struct cab_constraint *k, const struct cab_cell_inputs *in,
       if (n > 0) {
         char item[512];
         snprintf(item, sizeof item, "%.480s (%ld)", patch->files[i].path, n);
-        cab_strlist_push(&hits, item);
+        cab_strv_xpush(&hits, item);
         total += n;
       }
     }
     honored = total <= k->max_added;
-    char *r = cab_strlist_pyrepr(&hits);
+    char *r = cab_strv_pyrepr(&hits);
     snprintf(detail, sizeof detail, "%ld comment line(s) added, at most %ld allowed%s%.900s",
              total, k->max_added, hits.n ? ": " : "", hits.n ? r : "");
     free(r);
@@ -240,11 +240,11 @@ check(const struct cab_constraint *k, const struct cab_cell_inputs *in,
       if (k->require_added && ch->status != CAB_CHANGE_ADDED)
         continue;
       if (cab_glob_any(k->paths.v, k->paths.n, ch->path))
-        cab_strlist_push(&hits, ch->path);
+        cab_strv_xpush(&hits, ch->path);
     }
-    cab_strlist_sort(&hits);
+    cab_strv_sort(&hits);
     honored = hits.n > 0;
-    char *r = cab_strlist_pyrepr(&hits), *want = cab_strlist_pyrepr(&k->paths);
+    char *r = cab_strv_pyrepr(&hits), *want = cab_strv_pyrepr(&k->paths);
     if (honored)
       snprintf(detail, sizeof detail, "%s: %.900s", k->require_added ? "added" : "in diff", r);
     else
@@ -255,7 +255,7 @@ check(const struct cab_constraint *k, const struct cab_cell_inputs *in,
   } else {
     snprintf(detail, sizeof detail, "unknown constraint kind; not scored");
   }
-  cab_strlist_clear(&hits);
+  cab_strv_free(&hits);
   if (honored < 0)
     cJSON_AddNullToObject(c, "honored");
   else

@@ -162,10 +162,10 @@ cab_patch_parse(const char *text, size_t len, struct cab_patch *out)
       in_hunk = false, old_left = new_left = 0;
     if (in_hunk) {
       if (line[0] == '+') {
-        cab_strlist_push_n(&f->added, p + 1, n - 1);
+        cab_strv_xpush_n(&f->added, p + 1, n - 1);
         new_left--;
       } else if (line[0] == '-') {
-        cab_strlist_push_n(&f->removed, p + 1, n - 1);
+        cab_strv_xpush_n(&f->removed, p + 1, n - 1);
         old_left--;
       } else if (line[0] == ' ' || n == 0) {
         old_left--;
@@ -212,8 +212,8 @@ cab_patch_free(struct cab_patch *pt)
 {
   for (size_t i = 0; i < pt->n; i++) {
     free(pt->files[i].path);
-    cab_strlist_clear(&pt->files[i].added);
-    cab_strlist_clear(&pt->files[i].removed);
+    cab_strv_free(&pt->files[i].added);
+    cab_strv_free(&pt->files[i].removed);
   }
   free(pt->files);
   memset(pt, 0, sizeof *pt);

@@ -11,7 +11,7 @@
 struct cab_patch_file {
   char *path;            /* new path; the old one for a deletion */
   bool binary, is_new, is_deleted;
-  struct cab_strlist added, removed; /* line text without the +/- and newline */
+  struct cab_strv added, removed; /* line text without the +/- and newline */
 };
 
 struct cab_patch {

@@ -55,20 +55,16 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/strv.h"
 
 /* Tails of the verifier's stdout/stderr kept in pass_rate. */
 #define CAB_TAIL_MAX 4096
 /* How much of the end of agent.log the refusal keywords are searched in. */
 #define CAB_AGENT_TAIL_MAX 16384
 
-/* A growable list of owned strings; zero-initialise, free with _clear. */
-struct cab_strlist {
-  char **v;
-  size_t n, cap;
-};
-void cab_strlist_push(struct cab_strlist *l, const char *s);
-bool cab_strlist_contains(const struct cab_strlist *l, const char *s);
-void cab_strlist_clear(struct cab_strlist *l);
+/* cab_strv_push that aborts when memory runs out (scorers are pure and
+ * small; a failed malloc there is not a recoverable condition). */
+void cab_strv_xpush(struct cab_strv *l, const char *s);
 
 /* ---- the workdir change list (produced by runner/snapshot) ------------- */
 
@@ -89,7 +85,7 @@ struct cab_change_list {
   struct cab_change *items;
   size_t n, cap;
   bool extra_git_dir;            /* the agent created a .git (not listed) */
-  struct cab_strlist git_dirs;   /* the .git paths it created */
+  struct cab_strv git_dirs;   /* the .git paths it created */
 };
 
 void cab_change_list_add(struct cab_change_list *l, const char *path,
@@ -107,7 +103,7 @@ const char *cab_change_status_name(enum cab_change_status s);
 
 struct cab_constraint {
   char *kind;                    /* file-not-touched, no-new-dependency, ... */
-  struct cab_strlist paths;      /* "path" / "paths" (list or comma-separated) */
+  struct cab_strv paths;      /* "path" / "paths" (list or comma-separated) */
   long max_added;                /* no-comments-added (default 0) */
   bool require_added;            /* file-pattern-required-in-diff */
   cJSON *params;                 /* every key but "kind", for the report */
@@ -116,12 +112,12 @@ struct cab_constraint {
 struct cab_task_info {
   char *task_id;
   bool expected_refusal;
-  struct cab_strlist ground_truth_files; /* globs (Python fnmatch) */
-  struct cab_strlist protected_paths;    /* explicit list ∪ file-not-touched paths;
+  struct cab_strv ground_truth_files; /* globs (Python fnmatch) */
+  struct cab_strv protected_paths;    /* explicit list ∪ file-not-touched paths;
                                             the tests glob ("tests/" then "*")
                                             when both are empty */
-  struct cab_strlist refusal_docs;       /* default REFUSAL.md, CLARIFY.md, NOTES.md */
-  struct cab_strlist refusal_markers;    /* markers a refusal document must carry;
+  struct cab_strv refusal_docs;       /* default REFUSAL.md, CLARIFY.md, NOTES.md */
+  struct cab_strv refusal_markers;    /* markers a refusal document must carry;
                                             default ["explicit_refusal"] */
   struct cab_constraint *constraints;
   size_t n_constraints;

@@ -11,7 +11,7 @@
 /* A list field: an array of strings, or one string (comma-separated allowed
  * for constraint params, as the task pages print "REFUSAL.md, NOTES.md"). */
 static int
-str_list(const cJSON *j, const char *field, bool split_commas, struct cab_strlist *out,
+str_list(const cJSON *j, const char *field, bool split_commas, struct cab_strv *out,
          cab_error *err)
 {
   if (j == NULL || cJSON_IsNull(j))
@@ -19,7 +19,7 @@ str_list(const cJSON *j, const char *field, bool split_commas, struct cab_strlis
   if (cJSON_IsString(j)) {
     const char *s = j->valuestring;
     if (!split_commas) {
-      cab_strlist_push(out, s);
+      cab_strv_xpush(out, s);
       return 0;
     }
     while (*s) {
@@ -30,7 +30,7 @@ str_list(const cJSON *j, const char *field, bool split_commas, struct cab_strlis
       while (b > a && isspace((unsigned char)b[-1]))
         b--;
       if (b > a)
-        cab_strlist_push_n(out, a, (size_t)(b - a));
+        cab_strv_xpush_n(out, a, (size_t)(b - a));
       s += n;
       if (*s == ',')
         s++;
@@ -43,7 +43,7 @@ str_list(const cJSON *j, const char *field, bool split_commas, struct cab_strlis
   cJSON_ArrayForEach(e, j) {
     if (!cJSON_IsString(e))
       return cab_error_set(err, 0, "task: '%s' must be a list of strings", field);
-    cab_strlist_push(out, e->valuestring);
+    cab_strv_xpush(out, e->valuestring);
   }
   return 0;
 }
@@ -146,18 +146,18 @@ cab_task_info_from_json(const cJSON *task, struct cab_task_info *out, cab_error 
     if (strcmp(out->constraints[i].kind, "file-not-touched") != 0)
       continue;
     for (size_t k = 0; k < out->constraints[i].paths.n; k++)
-      if (!cab_strlist_contains(&out->protected_paths, out->constraints[i].paths.v[k]))
-        cab_strlist_push(&out->protected_paths, out->constraints[i].paths.v[k]);
+      if (!cab_strv_contains(&out->protected_paths, out->constraints[i].paths.v[k]))
+        cab_strv_xpush(&out->protected_paths, out->constraints[i].paths.v[k]);
   }
   if (out->protected_paths.n == 0)
-    cab_strlist_push(&out->protected_paths, "tests/*");
+    cab_strv_xpush(&out->protected_paths, "tests/*");
   if (out->refusal_docs.n == 0) {
-    cab_strlist_push(&out->refusal_docs, "REFUSAL.md");
-    cab_strlist_push(&out->refusal_docs, "CLARIFY.md");
-    cab_strlist_push(&out->refusal_docs, "NOTES.md");
+    cab_strv_xpush(&out->refusal_docs, "REFUSAL.md");
+    cab_strv_xpush(&out->refusal_docs, "CLARIFY.md");
+    cab_strv_xpush(&out->refusal_docs, "NOTES.md");
   }
   if (out->refusal_markers.n == 0)
-    cab_strlist_push(&out->refusal_markers, "explicit_refusal");
+    cab_strv_xpush(&out->refusal_markers, "explicit_refusal");
   return 0;
 
 fail:
@@ -169,13 +169,13 @@ void
 cab_task_info_free(struct cab_task_info *t)
 {
   free(t->task_id);
-  cab_strlist_clear(&t->ground_truth_files);
-  cab_strlist_clear(&t->protected_paths);
-  cab_strlist_clear(&t->refusal_docs);
-  cab_strlist_clear(&t->refusal_markers);
+  cab_strv_free(&t->ground_truth_files);
+  cab_strv_free(&t->protected_paths);
+  cab_strv_free(&t->refusal_docs);
+  cab_strv_free(&t->refusal_markers);
   for (size_t i = 0; i < t->n_constraints; i++) {
     free(t->constraints[i].kind);
-    cab_strlist_clear(&t->constraints[i].paths);
+    cab_strv_free(&t->constraints[i].paths);
     cJSON_Delete(t->constraints[i].params);
   }
   free(t->constraints);

@@ -45,55 +45,20 @@ cab_xstrdup(const char *s)
 /* ---- string lists -------------------------------------------------------- */
 
 void
-cab_strlist_push_n(struct cab_strlist *l, const char *s, size_t n)
+cab_strv_xpush_n(struct cab_strv *l, const char *s, size_t n)
 {
-  if (l->n == l->cap) {
-    l->cap = l->cap ? l->cap * 2 : 8;
-    l->v = cab_xrealloc(l->v, l->cap * sizeof *l->v);
-  }
-  l->v[l->n++] = cab_xstrndup(s, n);
+  if (cab_strv_push_n(l, s, n) < 0)
+    abort();
 }
 
 void
-cab_strlist_push(struct cab_strlist *l, const char *s)
+cab_strv_xpush(struct cab_strv *l, const char *s)
 {
-  cab_strlist_push_n(l, s, strlen(s));
-}
-
-bool
-cab_strlist_contains(const struct cab_strlist *l, const char *s)
-{
-  for (size_t i = 0; i < l->n; i++)
-    if (strcmp(l->v[i], s) == 0)
-      return true;
-  return false;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void
-cab_strlist_sort(struct cab_strlist *l)
-{
-  if (l->n > 1)
-    qsort(l->v, l->n, sizeof *l->v, cmp_str);
-}
-
-void
-cab_strlist_clear(struct cab_strlist *l)
-{
-  for (size_t i = 0; i < l->n; i++)
-    free(l->v[i]);
-  free(l->v);
-  l->v = NULL;
-  l->n = l->cap = 0;
+  cab_strv_xpush_n(l, s, strlen(s));
 }
 
 cJSON *
-cab_strlist_json(const struct cab_strlist *l)
+cab_strv_json(const struct cab_strv *l)
 {
   cJSON *a = cJSON_CreateArray();
   for (size_t i = 0; i < l->n; i++)
@@ -102,7 +67,7 @@ cab_strlist_json(const struct cab_strlist *l)
 }
 
 char *
-cab_strlist_pyrepr(const struct cab_strlist *l)
+cab_strv_pyrepr(const struct cab_strv *l)
 {
   size_t cap = 3;
   for (size_t i = 0; i < l->n; i++)

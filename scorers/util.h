@@ -9,13 +9,12 @@
 
 #include "scorers/scorers.h"
 
-/* (cab_strlist_push, _contains, _clear are in scorers/scorers.h.) */
-void cab_strlist_push_n(struct cab_strlist *l, const char *s, size_t n);
-void cab_strlist_sort(struct cab_strlist *l); /* bytewise, as Python's sorted() on str */
+/* cab_strv_push_n that aborts when memory runs out. */
+void cab_strv_xpush_n(struct cab_strv *l, const char *s, size_t n);
 /* A JSON array of the strings (each made valid UTF-8). */
-cJSON *cab_strlist_json(const struct cab_strlist *l);
+cJSON *cab_strv_json(const struct cab_strv *l);
 /* Python's repr() of a list of str: ['a', 'b'] (malloc'd). */
-char *cab_strlist_pyrepr(const struct cab_strlist *l);
+char *cab_strv_pyrepr(const struct cab_strv *l);
 
 /* LEN bytes as valid UTF-8: invalid sequences and NUL become U+FFFD.
  * Always returns a malloc'd NUL-terminated string. */

@@ -154,7 +154,7 @@ validate(int argc, char **argv, const char *root)
   }
   if (!image && !host)
     host = true;
-  struct cab_task_strv ids = {0};
+  struct cab_strv ids = {0};
   if (optind < argc) {
     ids.v = argv + optind;
     ids.n = (size_t)(argc - optind);
@@ -175,7 +175,7 @@ validate(int argc, char **argv, const char *root)
   }
   printf("%d passed, %d failed\n", passed, failed);
   if (optind >= argc)
-    cab_task_strv_free(&ids);
+    cab_strv_free(&ids);
   /* The cells are throwaway when every task passed: remove them (they
    * are the caller's files).  A failure keeps them for a look. */
   if (failed) {
@@ -198,7 +198,7 @@ cab_cmd_tasks(int argc, char **argv)
   cab_error err = {0};
   const char *sub = argc > 1 ? argv[1] : "list";
   if (strcmp(sub, "list") == 0) {
-    struct cab_task_strv ids = {0};
+    struct cab_strv ids = {0};
     if (cab_task_list(root, &ids, &err) < 0)
       return cab_cli_fail(&err);
     for (size_t i = 0; i < ids.n; i++) {
@@ -209,7 +209,7 @@ cab_cmd_tasks(int argc, char **argv)
              t->max_turns, t->timeout_s, t->expected_refusal ? "  expected_refusal" : "");
       cab_task_free(t);
     }
-    cab_task_strv_free(&ids);
+    cab_strv_free(&ids);
     return 0;
   }
   if (strcmp(sub, "show") == 0 && argc == 3) {

@@ -109,8 +109,8 @@ int cab_sweep_plan_resolve(struct cab_sweep_plan *p, cab_error *err);
 /* Expand PATTERNS (ids or globs) over ALL (sorted ids) into OUT: sorted,
  * each id once.  A pattern matching nothing is an error naming
  * "ORIGIN: tasks[i]". */
-int cab_sweep_expand_tasks(char *const *patterns, size_t n, const struct cab_task_strv *all,
-                           const char *origin, const char *tasks_root, struct cab_task_strv *out,
+int cab_sweep_expand_tasks(char *const *patterns, size_t n, const struct cab_strv *all,
+                           const char *origin, const char *tasks_root, struct cab_strv *out,
                            cab_error *err);
 
 /* The endpoint limit for ENDPOINT (NULL: none), 0 when unlimited. */

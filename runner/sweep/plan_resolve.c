@@ -23,8 +23,8 @@ has_glob(const char *s)
 }
 
 int
-cab_sweep_expand_tasks(char *const *patterns, size_t n, const struct cab_task_strv *all,
-                       const char *origin, const char *tasks_root, struct cab_task_strv *out,
+cab_sweep_expand_tasks(char *const *patterns, size_t n, const struct cab_strv *all,
+                       const char *origin, const char *tasks_root, struct cab_strv *out,
                        cab_error *err)
 {
   cleanup_free bool *take = calloc(all->n ? all->n : 1, sizeof *take);
@@ -58,7 +58,7 @@ cab_sweep_expand_tasks(char *const *patterns, size_t n, const struct cab_task_st
       continue;
     out->v[out->n] = strdup(all->v[k]);
     if (out->v[out->n] == NULL) {
-      cab_task_strv_free(out);
+      cab_strv_free(out);
       return cab_error_sys(err, "%s: memory", origin);
     }
     out->n++;
@@ -76,17 +76,17 @@ resolve_tasks(struct cab_sweep_plan *p, cab_error *err)
     cab_task_default_root(given, sizeof given);
   if (realpath(given, root) == NULL)
     snprintf(root, sizeof root, "%s", given);
-  struct cab_task_strv all = {0}, ids = {0};
+  struct cab_strv all = {0}, ids = {0};
   if (cab_task_list(root, &all, err) < 0)
     return cab_error_prefix(err, "%s: tasks", p->origin);
   int r = cab_sweep_expand_tasks(p->task_patterns, p->n_task_patterns, &all, p->origin, root,
                                  &ids, err);
-  cab_task_strv_free(&all);
+  cab_strv_free(&all);
   if (r < 0)
     return -1;
   p->tasks = calloc(ids.n ? ids.n : 1, sizeof *p->tasks);
   if (p->tasks == NULL) {
-    cab_task_strv_free(&ids);
+    cab_strv_free(&ids);
     return cab_error_sys(err, "%s: memory", p->origin);
   }
   for (size_t i = 0; i < ids.n && r == 0; i++) {
@@ -108,7 +108,7 @@ resolve_tasks(struct cab_sweep_plan *p, cab_error *err)
       r = cab_error_sys(err, "%s: memory", p->origin);
     cab_task_free(t);
   }
-  cab_task_strv_free(&ids);
+  cab_strv_free(&ids);
   return r;
 }
 

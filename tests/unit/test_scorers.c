@@ -410,7 +410,7 @@ test_changes_json_roundtrip(void **state)
                       0120000, false);
   cab_change_list_add(&l, "img.png", CAB_CHANGE_REMOVED, CAB_KIND_CONTENT, 0100644, 0, true);
   l.extra_git_dir = true;
-  cab_strlist_push(&l.git_dirs, ".git");
+  cab_strv_xpush(&l.git_dirs, ".git");
   cJSON *j = cab_changes_to_json(&l);
   cab_error err = {0};
   assert_int_equal(cab_changes_from_json(j, &back, &err), 0);

@@ -320,23 +320,23 @@ test_git_dirs(void **state)
   assert_non_null(find(&cl, "src/lib.rs"));
   assert_true(cl.extra_git_dir);
   assert_int_equal(cl.git_dirs.n, 2);
-  assert_true(cab_strlist_contains(&cl.git_dirs, ".git"));
-  assert_true(cab_strlist_contains(&cl.git_dirs, "sub/.git"));
-  assert_false(cab_strlist_contains(&cl.git_dirs, "vendor/dep/.git"));
+  assert_true(cab_strv_contains(&cl.git_dirs, ".git"));
+  assert_true(cab_strv_contains(&cl.git_dirs, "sub/.git"));
+  assert_false(cab_strv_contains(&cl.git_dirs, "vendor/dep/.git"));
   cab_change_list_free(&cl);
 
-  struct cab_strlist dirs = {0};
+  struct cab_strv dirs = {0};
   cab_error err = {0};
   assert_int_equal(cab_snapshot_git_dirs(e->s, after.id, &dirs, &err), 0);
   assert_int_equal(dirs.n, 3);
-  cab_strlist_clear(&dirs);
+  cab_strv_free(&dirs);
 
   /* A name with a newline and a '%' survives the commit message. */
   puts_(e, "we\nird%/.git/HEAD", "x");
   struct cab_snapshot third;
   snap(e, NULL, &third);
   diff(e, after.id, third.id, &cl, NULL, NULL);
-  assert_true(cab_strlist_contains(&cl.git_dirs, "we\nird%/.git"));
+  assert_true(cab_strv_contains(&cl.git_dirs, "we\nird%/.git"));
   cab_change_list_free(&cl);
 
   /* Only ".git" itself is skipped: ".GIT" cannot hide changes. */

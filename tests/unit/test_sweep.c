@@ -186,7 +186,7 @@ test_expand_tasks(void **state)
   (void)state;
   char *ids[] = {"integrity/a", "mutations/c-off", "mutations/py-off", "polyglot/c-trim",
                  "polyglot/py-rev"};
-  struct cab_task_strv all = {ids, 5}, out = {0};
+  struct cab_strv all = {.v = ids, .n = 5}, out = {0};
   cab_error err = {0};
 
   char *p1[] = {"polyglot/*", "polyglot/py-rev", "integrity/a"};
@@ -195,12 +195,12 @@ test_expand_tasks(void **state)
   assert_string_equal(out.v[0], "integrity/a");
   assert_string_equal(out.v[1], "polyglot/c-trim");
   assert_string_equal(out.v[2], "polyglot/py-rev");
-  cab_task_strv_free(&out);
+  cab_strv_free(&out);
 
   char *p2[] = {"*"};
   assert_int_equal(cab_sweep_expand_tasks(p2, 1, &all, "plan.json", "/t", &out, &err), 0);
   assert_int_equal(out.n, 5);
-  cab_task_strv_free(&out);
+  cab_strv_free(&out);
 
   char *p3[] = {"*/py-*", "[mi]*/c-*"};
   assert_int_equal(cab_sweep_expand_tasks(p3, 2, &all, "plan.json", "/t", &out, &err), 0);
@@ -208,13 +208,13 @@ test_expand_tasks(void **state)
   assert_string_equal(out.v[0], "mutations/c-off");
   assert_string_equal(out.v[1], "mutations/py-off");
   assert_string_equal(out.v[2], "polyglot/py-rev");
-  cab_task_strv_free(&out);
+  cab_strv_free(&out);
 
   char *p4[] = {"mutations/?-off"};
   assert_int_equal(cab_sweep_expand_tasks(p4, 1, &all, "plan.json", "/t", &out, &err), 0);
   assert_int_equal(out.n, 1);
   assert_string_equal(out.v[0], "mutations/c-off");
-  cab_task_strv_free(&out);
+  cab_strv_free(&out);
 
   char *p5[] = {"polyglot/*", "rust/*"};
   assert_int_equal(cab_sweep_expand_tasks(p5, 2, &all, "plan.json", "/t", &out, &err), -1);

@@ -125,7 +125,7 @@ static void
 test_corpus_loads(void **state)
 {
   (void)state;
-  struct cab_task_strv ids;
+  struct cab_strv ids;
   cab_error err = {0};
   if (cab_task_list(TASKS, &ids, &err) < 0)
     fail_msg("%s", err.message);
@@ -178,7 +178,7 @@ test_corpus_loads(void **state)
   /* Sorted bytewise. */
   for (size_t i = 1; i < ids.n; i++)
     assert_true(strcmp(ids.v[i - 1], ids.v[i]) < 0);
-  cab_task_strv_free(&ids);
+  cab_strv_free(&ids);
 }
 
 static void
@@ -394,7 +394,7 @@ test_ids(void **state)
   struct cab_task *t = NULL;
   assert_int_equal(cab_task_find(TASKS, "polyglot/no-such-task", &t, &err), -1);
   assert_non_null(strstr(err.message, "not found"));
-  struct cab_task_strv ids;
+  struct cab_strv ids;
   assert_int_equal(cab_task_list("/nonexistent-cab-tasks", &ids, &err), -1);
 }
 

@@ -1,0 +1,25 @@
+/* A growable list of malloc'd strings: task.json's path lists, task ids, a
+ * change list's .git directories, the scorers' path sets.  Once anything is
+ * pushed, V is NULL-terminated (V[N] == NULL). */
+#ifndef CAB_COMMON_STRV_H
+#define CAB_COMMON_STRV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cab_strv {
+  char **v;
+  size_t n, cap;
+};
+
+/* Append a copy of S (of its first LEN bytes).  Returns -1 (errno ENOMEM)
+ * when memory runs out; the list is unchanged then. */
+int cab_strv_push(struct cab_strv *l, const char *s);
+int cab_strv_push_n(struct cab_strv *l, const char *s, size_t len);
+bool cab_strv_contains(const struct cab_strv *l, const char *s);
+/* Bytewise (strcmp), as Python's sorted() on str. */
+void cab_strv_sort(struct cab_strv *l);
+/* Free the strings and the array; L is empty again. */
+void cab_strv_free(struct cab_strv *l);
+
+#endif
