@@ -116,7 +116,7 @@ int cab_task_check_id(const char *id, cab_error *err);
 int cab_task_find(const char *tasks_root, const char *id, struct cab_task **out, cab_error *err);
 
 /* The ids of every TASKS_ROOT/<family>/<name>/task.json, sorted bytewise
- * (not loaded or validated).  Free with cab_task_strv_free. */
+ * (not loaded or validated).  Free with cab_strv_free. */
 int cab_task_list(const char *tasks_root, struct cab_strv *ids, cab_error *err);
 
 void cab_task_free(struct cab_task *t);
