@@ -19,25 +19,9 @@
 #include <unistd.h>
 
 #include "runner/leftovers.h"
+#include "tests/unit/test_tmpdir.h"
 
-static char root[64];
-
-static int
-setup(void **state)
-{
-  (void)state;
-  snprintf(root, sizeof root, "/tmp/cab-test-leftovers-XXXXXX");
-  return mkdtemp(root) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-  (void)state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-  return system(cmd) == 0 ? 0 : -1;
-}
+CAB_TEST_TMPDIR("leftovers")
 
 /* A pid that was ours a moment ago and is dead now (reaped). */
 static pid_t

@@ -19,25 +19,9 @@
 #include "runner/record/artifacts.h"
 #include "runner/record/layout.h"
 #include "runner/record/walk.h"
+#include "tests/unit/test_tmpdir.h"
 
-static char root[64];
-
-static int
-setup(void **state)
-{
-  (void)state;
-  snprintf(root, sizeof root, "/tmp/cab-test-record-XXXXXX");
-  return mkdtemp(root) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-  (void)state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-  return system(cmd) == 0 ? 0 : -1;
-}
+CAB_TEST_TMPDIR("record")
 
 /* ROOT/REL/cell.json, with its parents. */
 static void
