@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/dir_iter.h"
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
 
@@ -98,23 +99,14 @@ copy_dir(int sfd, int dfd, const char *rel, const struct cab_copy_opts *o, int d
 {
   if (depth > o->max_depth)
     return cab_error_set(err, ELOOP, "%s: directories nested too deeply", rel);
-  int dup_fd = dup(sfd);
-  if (dup_fd < 0)
-    return cab_error_sys(err, "dup");
-  cleanup_dir DIR *d = fdopendir(dup_fd);
-  if (d == NULL) {
-    close(dup_fd);
-    return cab_error_sys(err, "opendir %s", *rel ? rel : ".");
-  }
+  cleanup_dir DIR *d = NULL;
+  if (cab_dir_open_fd(sfd, rel, &d, err) < 0)
+    return -1;
   bool meta = o->flags & CAB_COPY_IMAGE_META;
   struct dirent *de;
-  while ((de = readdir(d))) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    char sub[PATH_MAX];
-    if (snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >=
-        (int)sizeof sub)
-      return cab_error_set(err, ENAMETOOLONG, "%s: path too long", sub);
+  char sub[PATH_MAX];
+  int more;
+  while ((more = cab_dir_next(d, rel, &de, sub, sizeof sub, err)) > 0) {
     struct stat st;
     if (fstatat(sfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
       return cab_error_sys(err, "stat %s", sub);
@@ -155,7 +147,7 @@ copy_dir(int sfd, int dfd, const char *rel, const struct cab_copy_opts *o, int d
     if (r < 0)
       return cab_error_prefix(err, "%s", sub);
   }
-  return 0;
+  return more;
 }
 
 static bool

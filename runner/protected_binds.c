@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/dir_iter.h"
 #include "common/glob.h"
 
 /* What a directory of the verify copy holds. */
@@ -57,14 +58,6 @@ may_hold(const struct walk *w, const char *rel)
 }
 
 static int
-join(char *buf, size_t size, const char *rel, const char *name, cab_error *err)
-{
-  if (snprintf(buf, size, "%s%s%s", rel, *rel ? "/" : "", name) >= (int)size)
-    return cab_error_set(err, ENAMETOOLONG, "%s/%s: path too long", rel, name);
-  return 0;
-}
-
-static int
 opendir_at(int dfd, const char *name, DIR **d, cab_error *err)
 {
   int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -82,16 +75,10 @@ static int
 next_entry(DIR *d, const char *rel, struct dirent **de, char *sub, size_t size, struct stat *st,
            cab_error *err)
 {
-  while ((*de = readdir(d))) {
-    if (strcmp((*de)->d_name, ".") == 0 || strcmp((*de)->d_name, "..") == 0)
-      continue;
-    if (join(sub, size, rel, (*de)->d_name, err) < 0)
-      return -1;
-    if (fstatat(dirfd(d), (*de)->d_name, st, AT_SYMLINK_NOFOLLOW) < 0)
-      return cab_error_sys(err, "stat %s", sub);
-    return 1;
-  }
-  return 0;
+  int r = cab_dir_next(d, rel, de, sub, size, err);
+  if (r > 0 && fstatat(dirfd(d), (*de)->d_name, st, AT_SYMLINK_NOFOLLOW) < 0)
+    return cab_error_sys(err, "stat %s", sub);
+  return r;
 }
 
 /* How much of directory REL (open as DFD) is protected. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/dir_iter.h"
 #include "common/copy_tree.h"
 #include "common/fsutil.h"
 #include "common/glob.h"
@@ -859,22 +860,13 @@ prune_added(int dfd, int pfd, const char *rel, const struct cab_strv *prot, int 
 {
   if (depth > 64)
     return cab_error_set(err, ELOOP, "%s: directories nested too deeply", rel);
-  int dup_fd = dup(dfd);
-  if (dup_fd < 0)
-    return cab_error_sys(err, "dup");
-  cleanup_dir DIR *d = fdopendir(dup_fd);
-  if (d == NULL) {
-    close(dup_fd);
-    return cab_error_sys(err, "opendir %s", *rel ? rel : ".");
-  }
+  cleanup_dir DIR *d = NULL;
+  if (cab_dir_open_fd(dfd, rel, &d, err) < 0)
+    return -1;
   struct dirent *de;
-  while ((de = readdir(d))) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    char sub[PATH_MAX];
-    if (snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >=
-        (int)sizeof sub)
-      return cab_error_set(err, ENAMETOOLONG, "%s: path too long", sub);
+  char sub[PATH_MAX];
+  int more;
+  while ((more = cab_dir_next(d, rel, &de, sub, sizeof sub, err)) > 0) {
     struct stat st, pst;
     if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
       continue;
@@ -894,7 +886,7 @@ prune_added(int dfd, int pfd, const char *rel, const struct cab_strv *prot, int 
         return cab_error_prefix(err, "%s", sub);
     }
   }
-  return 0;
+  return more;
 }
 
 int
