@@ -16,10 +16,14 @@ at_exit "rm -f '$HOSTTMP'"
 # a write must fail: next to the probe, which we know exists.
 PROBE_DIR=$(dirname "$PROBE")
 WRITE_PATH=$PROBE_DIR/.cab-host-write-test-$$
-# A checkout under /tmp (a CI clone) is hidden by the sandbox's own /tmp:
-# bind the probe's directory back, read-only, at the same path.
+# A checkout under /tmp (a CI clone) is hidden by the sandbox's own /tmp,
+# and one in a home by the host-rootfs masks: bind the probe's directory
+# back, read-only, at the same path.
 PROBE_BIND=()
-case $PROBE_DIR in /tmp/* | "${TMPDIR:-/tmp}"/*) PROBE_BIND=(--bind "$PROBE_DIR:$PROBE_DIR:ro") ;; esac
+case $PROBE_DIR in
+/tmp/* | "${TMPDIR:-/tmp}"/* | /home/* | /root/* | "${HOME:-/nonexistent}"/*)
+  PROBE_BIND=(--bind "$PROBE_DIR:$PROBE_DIR:ro") ;;
+esac
 at_exit "rm -f '$WRITE_PATH'"
 
 # The bind goes under /tmp: that is the sandbox's own tmpfs, so its mount
