@@ -30,7 +30,7 @@ CFLAGS  += $(OPTFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-par
            -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS += -Wl,--as-needed $(EXTRA_LDFLAGS)
 
-LIB_SRC := $(wildcard common/*.c sandbox/*.c rootfs/*.c scorers/*.c runner/*.c runner/model/*.c runner/proxy/*.c runner/results/*.c runner/sweep/*.c runner/report/*.c runner/record/*.c)
+LIB_SRC := $(filter-out runner/cli/%,$(wildcard common/*.c sandbox/*.c rootfs/*.c scorers/*.c runner/*/*.c))
 CLI_SRC := $(wildcard runner/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -126,7 +126,7 @@ test-agents: all agents
 	fi; exit $$rc
 
 demo: all
-	CAB_BUILD=$(BUILD) bash runner/demo.sh
+	CAB_BUILD=$(BUILD) bash runner/demo/demo.sh
 
 bench: all
 	for b in bench/*.sh; do CAB_BUILD=$(abspath $(BUILD)) bash $$b || exit 1; done

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "runner/adapter.h"
+#include "runner/adapters/adapter.h"
 #include "runner/cli/commands.h"
-#include "runner/modelnet.h"
+#include "runner/cell/modelnet.h"
 
 /* What a cell would run and write for TUI, every placeholder filled (the
  * model network's addresses, the placeholder key), as JSON: the way to check

@@ -22,17 +22,17 @@
 #include "runner/cli/commands.h"
 #include "runner/cli/core.h"
 #include "rootfs/store.h"
-#include "runner/modelnet.h"
+#include "runner/cell/modelnet.h"
 #include "runner/proxy/proxy.h"
-#include "runner/task.h"
+#include "runner/task/task.h"
 #include "sandbox/caps.h"
 #include "sandbox/host_masks.h"
 #include "sandbox/sandbox.h"
 #ifndef CAB_CORE
 #include "rootfs/rootfs_cache.h"
 #include "rootfs/unpack.h"
-#include "runner/leftovers.h"
-#include "runner/writable_root.h"
+#include "runner/cell/leftovers.h"
+#include "runner/cell/writable_root.h"
 #include "sandbox/preflight.h"
 #endif
 
@@ -101,7 +101,7 @@ struct exec_opts {
   int rootfs_lock;
   char rootfs[PATH_MAX];
   char overlay[PATH_MAX];     /* per-run upper layer, removed afterwards */
-  int overlay_lock;           /* held while it exists (runner/leftovers.h) */
+  int overlay_lock;           /* held while it exists (runner/cell/leftovers.h) */
   char copy_root[PATH_MAX + 8]; /* without overlay: a private copy */
   struct cab_host_masks masks;  /* --host-rootfs: what the sandbox does not see */
 };

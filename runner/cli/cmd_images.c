@@ -11,7 +11,7 @@
 #include "rootfs/ref.h"
 #include "rootfs/store_write.h"
 #include "runner/cli/commands.h"
-#include "runner/leftovers.h"
+#include "runner/cell/leftovers.h"
 
 /* Split a stored name into repository and tag ("" for a digest name). */
 static void

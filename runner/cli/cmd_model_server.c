@@ -9,9 +9,9 @@
 
 #include "common/error.h"
 #include "runner/cli/commands.h"
-#include "runner/model/cassette.h"
-#include "runner/model/script.h"
-#include "runner/model/server.h"
+#include "runner/model_server/cassette.h"
+#include "runner/model_server/script.h"
+#include "runner/model_server/server.h"
 
 static const char model_server_usage[] =
     "usage: cab model-server (--script FILE | --replay FILE) [OPTIONS]\n"

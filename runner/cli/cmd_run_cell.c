@@ -6,7 +6,7 @@
 
 #include "common/error.h"
 #include "common/fsutil.h"
-#include "runner/cell.h"
+#include "runner/cell/cell.h"
 #include "runner/cli/commands.h"
 #include "runner/proxy/wire.h"
 #include "runner/record/artifacts.h"

@@ -15,10 +15,10 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
-#include "runner/cell.h"
+#include "runner/cell/cell.h"
 #include "runner/cli/commands.h"
 #include "runner/record/artifacts.h"
-#include "runner/task.h"
+#include "runner/task/task.h"
 #include "scorers/scorers.h"
 
 static cJSON *

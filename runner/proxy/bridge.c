@@ -11,7 +11,7 @@
 
 #include "common/cleanup.h"
 #include "runner/proxy/byteq.h"
-#include "runner/model/usage.h"
+#include "runner/model_server/usage.h"
 
 static inline void
 cjson_deletep(cJSON **j)

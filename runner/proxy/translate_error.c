@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner/model/api_errors.h"
+#include "runner/model_server/api_errors.h"
 #include "runner/proxy/translate_internal.h"
 
 /* A message longer than this is cut: it is for a human to read. */

@@ -11,7 +11,7 @@
 #include "runner/record/artifacts.h"
 #include "runner/record/walk.h"
 #include "runner/report/internal.h"
-#include "runner/task.h"
+#include "runner/task/task.h"
 
 #define CELL_JSON_MAX (64u << 20)
 #define TASK_FILE_MAX (1u << 20)

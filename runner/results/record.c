@@ -14,7 +14,7 @@
 #include "common/sha256.h"
 #include "runner/record/artifacts.h"
 #include "runner/results/internal.h"
-#include "runner/task.h"
+#include "runner/task/task.h"
 
 /* cell.json holds every span and model call: generous, but bounded. */
 #define CELL_JSON_MAX (64u << 20)

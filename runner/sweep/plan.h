@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "runner/task.h"
+#include "runner/task/task.h"
 
 #define CAB_SWEEP_PLAN_MAX (16 << 20)
 #define CAB_SWEEP_DEFAULT_MEMORY ((int64_t)4 << 30)

@@ -12,7 +12,7 @@
 #include "common/fsutil.h"
 #include "common/glob.h"
 #include "common/sha256.h"
-#include "runner/adapter.h"
+#include "runner/adapters/adapter.h"
 #include "runner/sweep/plan.h"
 #include "scorers/scorers.h"
 

@@ -10,7 +10,7 @@
 
 #include "common/cleanup.h"
 #include "runner/sweep/internal.h"
-#include "runner/trace.h"
+#include "runner/cell/trace.h"
 
 int
 cab_sweep_journal_event(struct sweep *s, struct sweep_cell *sc, const char *event,

@@ -1,4 +1,4 @@
-/* Tests for runner/leftovers.c on real directories and real processes: a
+/* Tests for runner/cell/leftovers.c on real directories and real processes: a
  * dead run's scratch is removed; a live run's never is, whether its pid is
  * alive here or it only holds its lock (a run in another pid namespace, or
  * a reused pid); names that are not a run's, other users' directories and
@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runner/leftovers.h"
+#include "runner/cell/leftovers.h"
 #include "tests/unit/test_tmpdir.h"
 
 CAB_TEST_TMPDIR("leftovers")

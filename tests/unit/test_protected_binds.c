@@ -1,4 +1,4 @@
-/* Unit tests for the verifier's read-only harness (runner/protected_binds.c):
+/* Unit tests for the verifier's read-only harness (runner/cell/protected_binds.c):
  * which paths of a verify copy are bound, whole directories where every
  * entry is protected, a pin before the files of a mixed directory, hidden
  * graders, no symlinks, and nothing for a task that protects nothing. */
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runner/protected_binds.h"
+#include "runner/cell/protected_binds.h"
 
 static char base[PATH_MAX];
 

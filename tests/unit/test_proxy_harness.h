@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
-#include "runner/model/script.h"
-#include "runner/model/server.h"
+#include "runner/model_server/script.h"
+#include "runner/model_server/server.h"
 #include "runner/proxy/proxy.h"
 
 #define H_FAIL(...)                                                                                \

@@ -1,4 +1,4 @@
-/* Unit tests for model scripts (runner/model/script.c): validation messages,
+/* Unit tests for model scripts (runner/model_server/script.c): validation messages,
  * turn order, and the rendered answers in every shape, read back with the
  * accounting parser (usage.c) so that the figures served are the script's. */
 #include <stdarg.h>
@@ -14,9 +14,9 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
-#include "runner/model/script.h"
-#include "runner/model/server.h"
-#include "runner/model/usage.h"
+#include "runner/model_server/script.h"
+#include "runner/model_server/server.h"
+#include "runner/model_server/usage.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-/* Tests for runner/snapshot.c on real directories with a real libgit2 store:
+/* Tests for runner/cell/snapshot.c on real directories with a real libgit2 store:
  * unchanged trees, every kind of change (content, hidden, binary, symlink,
  * mode, type, removal), .git directories the agent creates, the store kept
  * outside the workdir, large files, unreadable files, persistence across
@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
-#include "runner/snapshot.h"
+#include "runner/cell/snapshot.h"
 #include "scorers/patch.h"
 #include "scorers/scorers.h"
 

@@ -1,4 +1,4 @@
-/* Tests for runner/task.c: the whole corpus under tasks/ loads and validates;
+/* Tests for runner/task/task.c: the whole corpus under tasks/ loads and validates;
  * every bad definition under tests/fixtures/tasks-bad/ is rejected with the
  * exact one-line error its expected-error file gives; defaults; task ids;
  * fnmatch-style globs; and the tree operations (copy the workdir, overlay
@@ -24,7 +24,7 @@
 
 #include "common/fsutil.h"
 #include "common/glob.h"
-#include "runner/task.h"
+#include "runner/task/task.h"
 
 #define TASKS "tasks"
 #define BAD "tests/fixtures/tasks-bad"

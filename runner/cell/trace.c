@@ -1,4 +1,4 @@
-#include "runner/trace.h"
+#include "runner/cell/trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>

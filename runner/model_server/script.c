@@ -1,5 +1,5 @@
 /* Model scripts: loading and validation (the format is in script.h). */
-#include "runner/model/script.h"
+#include "runner/model_server/script.h"
 
 #include <errno.h>
 #include <fcntl.h>

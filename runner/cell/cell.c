@@ -1,5 +1,5 @@
 /* One cell, top to bottom in the order it runs; each phase is a span. */
-#include "runner/cell.h"
+#include "runner/cell/cell.h"
 #include "common/rm_tree.h"
 #include "common/sha256.h"
 
@@ -21,11 +21,11 @@
 #include "common/stopsig.h"
 #include "rootfs/rootfs_cache.h"
 #include "rootfs/unpack.h"
-#include "runner/cell_internal.h"
-#include "runner/leftovers.h"
+#include "runner/cell/cell_internal.h"
+#include "runner/cell/leftovers.h"
 #include "runner/record/artifacts.h"
 #include "runner/record/layout.h"
-#include "runner/snapshot.h"
+#include "runner/cell/snapshot.h"
 #include "sandbox/preflight.h"
 #include "scorers/scorers.h"
 
@@ -126,7 +126,7 @@ prepare_image(struct cell *c, const char *ref, cab_error *err)
 
 /* What killed runs left: their scratch (workdir, snapshots, overlay upper
  * layers: gigabytes) and their staging directories beside this cell.  One
- * readdir each; only dead owners' directories go (runner/leftovers.h). */
+ * readdir each; only dead owners' directories go (runner/cell/leftovers.h). */
 static void
 reap_leftovers(const struct cell *c)
 {

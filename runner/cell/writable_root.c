@@ -1,4 +1,4 @@
-#include "runner/writable_root.h"
+#include "runner/cell/writable_root.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Deterministic embeddings for cab model-server (script.h). */
-#include "runner/model/script.h"
+#include "runner/model_server/script.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

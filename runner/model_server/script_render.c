@@ -1,5 +1,5 @@
 /* Scripted turns in the OpenAI and Anthropic wire shapes (script.h). */
-#include "runner/model/script.h"
+#include "runner/model_server/script.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
-#include "runner/model/api_errors.h"
+#include "runner/model_server/api_errors.h"
 
 void
 cab_model_reply_free(struct cab_model_reply *r)

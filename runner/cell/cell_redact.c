@@ -27,7 +27,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
-#include "runner/cell_internal.h"
+#include "runner/cell/cell_internal.h"
 #include "runner/proxy/redact.h"
 #include "runner/record/artifacts.h"
 #include "scorers/scorers.h"

@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
-#include "runner/task.h"
+#include "runner/task/task.h"
 #include "sandbox/sandbox.h"
 
 /* More would cost a file descriptor and a mount each per verify: a task

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "runner/cell_internal.h"
-#include "runner/model/cassette.h"
+#include "runner/cell/cell_internal.h"
+#include "runner/model_server/cassette.h"
 
 /* PATH (absolute) names an executable regular file in the tree at ROOT_FD,
  * symlinks resolved inside that tree as they will be once it is /. */

@@ -12,7 +12,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/version.h"
-#include "runner/cell_internal.h"
+#include "runner/cell/cell_internal.h"
 #include "runner/record/artifacts.h"
 #include "scorers/scorers.h"
 
@@ -154,7 +154,7 @@ model_json(const struct cell *c)
   cJSON_AddNumberToObject(m, "infra_errors", (double)t->infra_errors);
   cJSON_AddNumberToObject(m, "client_errors", (double)t->client_errors);
   /* calls whose usage held a figure that was not a token count: each such
-   * figure was counted as the maximum (runner/model/usage.h) */
+   * figure was counted as the maximum (runner/model_server/usage.h) */
   if (t->usage_clamped)
     cJSON_AddNumberToObject(m, "usage_clamped_calls", (double)t->usage_clamped);
   /* answered calls that reported no usage: they count no tokens */

@@ -1,4 +1,4 @@
-#include "runner/modelnet.h"
+#include "runner/cell/modelnet.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "runner/leftovers.h"
+#include "runner/cell/leftovers.h"
 
 #include <dirent.h>
 #include <errno.h>

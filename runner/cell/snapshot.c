@@ -15,7 +15,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/record/artifacts.h"
-#include "runner/snapshot.h"
+#include "runner/cell/snapshot.h"
 
 /* Deeper trees than this are refused (a runaway agent's mkdir loop). */
 #define MAX_DEPTH 256

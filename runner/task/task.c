@@ -1,7 +1,7 @@
 /* Tasks: load and validate task.json, list tasks, and the tree operations the
  * runner needs (copy the workdir, overlay solution/ or hidden/, restore
- * protected paths).  See runner/task.h. */
-#include "runner/task.h"
+ * protected paths).  See runner/task/task.h. */
+#include "runner/task/task.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -13,11 +13,11 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
-#include "runner/cell_internal.h"
-#include "runner/modelnet.h"
-#include "runner/protected_binds.h"
+#include "runner/cell/cell_internal.h"
+#include "runner/cell/modelnet.h"
+#include "runner/cell/protected_binds.h"
 #include "runner/record/artifacts.h"
-#include "runner/writable_root.h"
+#include "runner/cell/writable_root.h"
 #include "sandbox/caps.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -1,4 +1,4 @@
-#include "runner/protected_binds.h"
+#include "runner/cell/protected_binds.h"
 
 #include <dirent.h>
 #include <errno.h>

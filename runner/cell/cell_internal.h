@@ -9,14 +9,14 @@
 #include <stdint.h>
 
 #include "rootfs/store.h"
-#include "runner/adapter.h"
-#include "runner/asciicast.h"
-#include "runner/cell.h"
+#include "runner/adapters/adapter.h"
+#include "runner/cell/asciicast.h"
+#include "runner/cell/cell.h"
 #include "common/envlist.h"
 #include "runner/proxy/dns.h"
 #include "runner/proxy/proxy.h"
-#include "runner/task.h"
-#include "runner/trace.h"
+#include "runner/task/task.h"
+#include "runner/cell/trace.h"
 #include "sandbox/host_masks.h"
 #include "common/headtail.h"
 #include "sandbox/sandbox.h"
@@ -32,7 +32,7 @@ struct cell {
   char cell_dir[PATH_MAX];     /* final */
   char staging[PATH_MAX];      /* artifacts are written here first */
   char scratch[PATH_MAX];      /* workdir, home, overlays, snapshots */
-  int scratch_lock, staging_lock; /* held while they exist (runner/leftovers.h) */
+  int scratch_lock, staging_lock; /* held while they exist (runner/cell/leftovers.h) */
   char work[PATH_MAX], home[PATH_MAX], verify[PATH_MAX];
   char prompt_text_path[PATH_MAX];
   char prompt_sha256[80];      /* hex sha256 of the prompt as the agent saw it, or "" */

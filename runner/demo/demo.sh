@@ -6,7 +6,7 @@
 #      polyglot/shell-word-count: sandbox, model network through cab's proxy,
 #      snapshots, a fresh verify sandbox, scoring, cell.json.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 build=${CAB_BUILD:-build}
 cab="$build/cab"
 export CAB_HOME=${CAB_HOME:-$PWD/$build/demo-home}

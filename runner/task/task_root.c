@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "common/fsutil.h"
-#include "runner/task.h"
+#include "runner/task/task.h"
 
 void
 cab_task_default_root(char *buf, size_t size)

@@ -26,8 +26,8 @@
 #include <stdio.h>
 
 #include "common/error.h"
-#include "runner/model/cassette.h"
-#include "runner/model/script.h"
+#include "runner/model_server/cassette.h"
+#include "runner/model_server/script.h"
 
 struct cab_model_server_config {
   const struct cab_script *script;    /* answer from this script, or */

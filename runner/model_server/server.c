@@ -1,5 +1,5 @@
 /* The built-in model endpoint on libmicrohttpd (see server.h). */
-#include "runner/model/server.h"
+#include "runner/model_server/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

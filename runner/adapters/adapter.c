@@ -1,4 +1,4 @@
-#include "runner/adapter.h"
+#include "runner/adapters/adapter.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

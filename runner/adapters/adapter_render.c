@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
-#include "runner/adapter.h"
+#include "runner/adapters/adapter.h"
 
 static int
 push(char ***list, size_t *n, char *s)

@@ -1,4 +1,4 @@
-#include "runner/asciicast.h"
+#include "runner/cell/asciicast.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
