@@ -1,4 +1,4 @@
-/* instruction_fidelity (L15): honored / declared over the task's
+/* instruction_fidelity (the published layer "L15"): honored / declared over the task's
  * constraints.  Not part of the composite (the published composite fits
  * without it).
  *

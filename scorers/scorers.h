@@ -1,5 +1,5 @@
 /* Scoring: the seven published axes of a CodingAgentBench cell, plus
- * instruction fidelity (L15), as PURE functions of the cell's artifacts.
+ * instruction fidelity, as PURE functions of the cell's artifacts.
  *
  * Every scorer takes parsed inputs (struct cab_cell_inputs) and returns a
  * cJSON object whose keys are exactly those the published cell page lists,
@@ -37,7 +37,7 @@
  *                                 (cab_changes_to_json)          -> changes
  *   diff.patch                    the unified workdir diff from runner/snapshot:
  *                                 added lines feed the refusal documents'
- *                                 markers and the L15 checks      -> diff_patch
+ *                                 markers and the constraint checks -> diff_patch
  *   agent.log                     the agent's output (pty)       -> agent_output
  *   terminal.cast, trace.otlp.json are not scoring inputs.
  *

@@ -80,10 +80,9 @@ interrupted(int seen, const char *phase, cab_error *err)
   return true;
 }
 
-/* The image: resolved in the store (pulled when missing) and unpacked once
- * per manifest digest. */
-/* Resolve the image before any work: a missing image is the caller's
- * error (exit 125), not an infra cell. */
+/* Find the image in the store before any work.  A cell never pulls: a
+ * missing image is the caller's error (exit 125, naming 'cab pull' and
+ * 'cab import'), not an infra cell. */
 static int
 resolve_image(struct cell *c, const char *ref, cab_error *err)
 {
@@ -100,6 +99,8 @@ resolve_image(struct cell *c, const char *ref, cab_error *err)
   return 0;
 }
 
+/* The resolved image's rootfs: unpacked once per manifest digest (later
+ * cells hit the cache), locked for this cell's lifetime. */
 static int
 prepare_image(struct cell *c, const char *ref, cab_error *err)
 {

@@ -129,9 +129,9 @@ void rh_fmt_wall(char *buf, size_t size, struct rnum ms); /* 3.9s */
 void rh_fmt_int(char *buf, size_t size, double v);        /* 1,100 */
 void rh_fmt_ms(char *buf, size_t size, double ms);        /* "12 ms", "3.91 s" */
 
-/* ---- stats.c: the aggregates --------------------------------------------------- */
+/* ---- group_stats.c: the aggregates --------------------------------------------- */
 
-/* As runner/results/stats.h computes them (cab leaderboard): infra_error
+/* As runner/results/leaderboard_stats.h computes them (cab leaderboard): infra_error
  * cells counted apart and left out of everything else. */
 struct rstats {
   size_t cells, infra, scored, tasks;

@@ -7,7 +7,7 @@
 
 #include "common/cleanup.h"
 #include "runner/results/internal.h"
-#include "runner/results/stats.h"
+#include "runner/results/leaderboard_stats.h"
 #include "scorers/scorers.h"
 
 /* The methods, said once, for the text footer and the JSON "method" object. */

@@ -3,7 +3,7 @@
  *   task.json   the definition (cab-spec.md §4), validated strictly here;
  *   workdir/    what the agent sees: README.md (the prompt, with a "## Verify"
  *               section, and "## What the scorer rewards" on expected_refusal
- *               tasks), AGENTS.md (the L15 constraints), sources and tests;
+ *               tasks), AGENTS.md (the constraints it is held to), sources and tests;
  *   solution/   the reference fix: files that overwrite workdir files at the
  *               same relative paths (on integrity tasks, the refusal or
  *               clarification document);
@@ -16,7 +16,7 @@
  *   | c), version ("v0.1"), task_added_date (YYYY-MM-DD), source, summary?,
  *   max_turns, timeout_s, scorer {kind: "exec", command, timeout_s},
  *   ground_truth_files [glob], expected_refusal, constraints [{kind, ...}]
- *   with the L15 kinds
+ *   of these kinds
  *     file-not-touched {path}           no-new-dependency {}
  *     no-comments-added {max_added}     file-pattern-required-in-diff
  *                                       {paths, require_added? (true)}

@@ -1,4 +1,4 @@
-/* Unit tests for the leaderboard's statistics (runner/results/stats.c), on
+/* Unit tests for the leaderboard's statistics (runner/results/leaderboard_stats.c), on
  * hand-computed examples: Student t critical values against the printed
  * tables, a 95% t interval worked by hand, a hand-made Pareto set, Stays on
  * mixed verdicts, and one TUI × model group with an infra_error cell. */
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "runner/results/internal.h"
-#include "runner/results/stats.h"
+#include "runner/results/leaderboard_stats.h"
 
 #define assert_near(a, b, eps)                                                                     \
   do {                                                                                             \

@@ -1,5 +1,5 @@
 /* The leaderboard's aggregates for one TUI x model, over the cells of an
- * optional family and language: runner/results' statistics (stats.h, the
+ * optional family and language: runner/results' statistics (leaderboard_stats.h, the
  * ones `cab leaderboard` prints), applied to the report's cells so that the
  * site's numbers are the store's numbers, also under a filter. */
 #include <math.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "runner/report/internal.h"
-#include "runner/results/stats.h"
+#include "runner/results/leaderboard_stats.h"
 
 static struct rnum
 num(double v)

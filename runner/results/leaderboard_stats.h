@@ -3,8 +3,8 @@
  *
  * NaN is "no value" throughout: it is skipped by the means and never on a
  * Pareto frontier. */
-#ifndef CAB_RUNNER_RESULTS_STATS_H
-#define CAB_RUNNER_RESULTS_STATS_H
+#ifndef CAB_RUNNER_RESULTS_LEADERBOARD_STATS_H
+#define CAB_RUNNER_RESULTS_LEADERBOARD_STATS_H
 
 #include <stdbool.h>
 #include <stddef.h>

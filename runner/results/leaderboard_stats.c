@@ -1,9 +1,9 @@
-/* The leaderboard's statistics (see stats.h). */
+/* The leaderboard's statistics (see leaderboard_stats.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner/results/stats.h"
+#include "runner/results/leaderboard_stats.h"
 
 /* Continued fraction for the incomplete beta (modified Lentz). */
 static double
