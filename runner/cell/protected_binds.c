@@ -19,28 +19,37 @@ enum holds { HOLDS_NONE, HOLDS_SOME, HOLDS_ALL };
 
 struct walk {
   const struct cab_task *t;
-  int hidden; /* the task's hidden/, or -1 */
+  const int *hidden; /* the hidden layers (cab_task_hidden_path), -1 when absent */
   const char *verify, *dst_root;
   struct cab_protected_binds *out;
   cab_error *err;
 };
 
+/* Whether a hidden layer holds REL: the harness put it in the verify copy. */
+static bool
+in_hidden(const struct walk *w, const char *rel)
+{
+  struct stat st;
+  for (int i = 0; i < CAB_TASK_HIDDEN_LAYERS; i++)
+    if (w->hidden[i] >= 0 && fstatat(w->hidden[i], rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+      return true;
+  return false;
+}
+
 static bool
 protected_entry(const struct walk *w, const char *rel)
 {
-  struct stat st;
   return cab_glob_any(w->t->protected_paths.v, w->t->protected_paths.n, rel) ||
-         (w->hidden >= 0 && fstatat(w->hidden, rel, &st, AT_SYMLINK_NOFOLLOW) == 0);
+         in_hidden(w, rel);
 }
 
-/* Whether directory REL can hold a protected path at all: hidden/ has it,
+/* Whether directory REL can hold a protected path at all: a hidden layer has it,
  * or a glob's literal start (up to its first wildcard) agrees with "REL/".
  * A workdir's node_modules/ or target/ is then skipped, not walked. */
 static bool
 may_hold(const struct walk *w, const char *rel)
 {
-  struct stat st;
-  if (w->hidden >= 0 && fstatat(w->hidden, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+  if (in_hidden(w, rel))
     return true;
   size_t rl = strlen(rel);
   for (size_t i = 0; i < w->t->protected_paths.n; i++) {
@@ -184,17 +193,11 @@ emit(const struct walk *w, int dfd, const char *rel, int depth)
   return r;
 }
 
-int
-cab_protected_binds(const struct cab_task *t, const char *verify, const char *dst_root,
-                    struct cab_protected_binds *out, cab_error *err)
+/* Bind the protected paths of VERIFY; HIDDEN: the hidden layers' fds. */
+static int
+bind_harness(const struct cab_task *t, const int *hidden, const char *verify,
+             const char *dst_root, struct cab_protected_binds *out, cab_error *err)
 {
-  memset(out, 0, sizeof *out);
-  char hidden_path[PATH_MAX];
-  cleanup_close int hidden = -1;
-  if (t->dir && snprintf(hidden_path, sizeof hidden_path, "%s/hidden", t->dir) < (int)sizeof hidden_path)
-    hidden = open(hidden_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (t->protected_paths.n == 0 && hidden < 0)
-    return 0;
   cleanup_close int root = open(verify, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (root < 0)
     return cab_error_sys(err, "open %s", verify);
@@ -205,6 +208,30 @@ cab_protected_binds(const struct cab_task *t, const char *verify, const char *ds
     return cab_error_prefix(err, "protect the harness in %s", verify);
   }
   return 0;
+}
+
+int
+cab_protected_binds(const struct cab_task *t, const char *verify, const char *dst_root,
+                    struct cab_protected_binds *out, cab_error *err)
+{
+  memset(out, 0, sizeof *out);
+  int hidden[CAB_TASK_HIDDEN_LAYERS];
+  bool any_hidden = false;
+  for (int i = 0; i < CAB_TASK_HIDDEN_LAYERS; i++) {
+    char path[PATH_MAX];
+    cab_error ignored = {0};
+    hidden[i] = -1;
+    if (t->dir && cab_task_hidden_path(t, i, path, sizeof path, &ignored) == 0)
+      hidden[i] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    any_hidden = any_hidden || hidden[i] >= 0;
+  }
+  int r = 0;
+  if (t->protected_paths.n > 0 || any_hidden)
+    r = bind_harness(t, hidden, verify, dst_root, out, err);
+  for (int i = 0; i < CAB_TASK_HIDDEN_LAYERS; i++)
+    if (hidden[i] >= 0)
+      close(hidden[i]);
+  return r;
 }
 
 void

@@ -835,14 +835,36 @@ cab_task_apply_solution(const struct cab_task *t, const char *dest, cab_error *e
 }
 
 int
+cab_task_hidden_path(const struct cab_task *t, int layer, char *out, size_t size, cab_error *err)
+{
+  if (layer == CAB_TASK_HIDDEN_OWN)
+    return task_subdir(t, "hidden", out, size, err);
+  /* The family's directory is the task's parent (tasks/<family>/<name>),
+   * taken from the path as written, not through a symlinked task's "..". */
+  if (task_subdir(t, "", out, size, err) < 0)
+    return -1;
+  size_t n = strlen(out);
+  while (n > 1 && out[n - 1] == '/')
+    out[--n] = '\0';
+  char *name = strrchr(out, '/');
+  if (name == NULL) /* a task in the current directory: its family is "." */
+    return snprintf(out, size, "hidden") < 0 ? -1 : 0;
+  if (snprintf(name, size - (size_t)(name - out), "/hidden") >= (int)(size - (size_t)(name - out)))
+    return cab_error_set(err, ENAMETOOLONG, "%s/../hidden: path too long", t->dir);
+  return 0;
+}
+
+int
 cab_task_apply_hidden(const struct cab_task *t, const char *dest, cab_error *err)
 {
-  char src[PATH_MAX];
-  if (task_subdir(t, "hidden", src, sizeof src, err) < 0)
-    return -1;
-  if (!is_dir_nofollow(src))
-    return 0;
-  return cab_copy_tree(src, dest, &overlay, err);
+  for (int layer = 0; layer < CAB_TASK_HIDDEN_LAYERS; layer++) {
+    char src[PATH_MAX];
+    if (cab_task_hidden_path(t, layer, src, sizeof src, err) < 0)
+      return -1;
+    if (is_dir_nofollow(src) && cab_copy_tree(src, dest, &overlay, err) < 0)
+      return -1;
+  }
+  return 0;
 }
 
 static bool

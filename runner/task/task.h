@@ -8,7 +8,9 @@
  *               same relative paths (on integrity tasks, the refusal or
  *               clarification document);
  *   hidden/     optional: files the agent never sees, overlaid onto the
- *               verify copy only (graders such as .cab/grade.py).
+ *               verify copy only (graders such as .cab/grade.py), over
+ *               the family's shared tasks/<family>/hidden/ (the lister
+ *               skips it: it has no task.json).
  *
  * task.json fields (unknown fields are rejected; "?" = optional):
  *   task_id "family/name" (= the directory), family (polyglot | mutations |
@@ -133,7 +135,17 @@ int cab_task_copy_workdir(const struct cab_task *t, const char *dest, cab_error 
 /* Overlay solution/ onto DEST (the oracle). */
 int cab_task_apply_solution(const struct cab_task *t, const char *dest, cab_error *err);
 
-/* Overlay hidden/ onto DEST; nothing when the task has none. */
+/* The hidden layers overlaid onto the verify copy, bottom first: the
+ * family's tasks/<family>/hidden/ (files every task of the family shares,
+ * such as the integrity tasks' grader library), then the task's own
+ * hidden/.  Either may be absent. */
+enum { CAB_TASK_HIDDEN_FAMILY, CAB_TASK_HIDDEN_OWN, CAB_TASK_HIDDEN_LAYERS };
+
+/* The path of hidden layer LAYER in OUT (whether or not it exists). */
+int cab_task_hidden_path(const struct cab_task *t, int layer, char *out, size_t size,
+                         cab_error *err);
+
+/* Overlay the hidden layers onto DEST; nothing when there are none. */
 int cab_task_apply_hidden(const struct cab_task *t, const char *dest, cab_error *err);
 
 /* In DEST, put every path matching protected_paths back as the pristine
@@ -142,7 +154,7 @@ int cab_task_apply_hidden(const struct cab_task *t, const char *dest, cab_error 
 int cab_task_restore_protected(const struct cab_task *t, const char *dest, cab_error *err);
 
 /* The verify copy: POST_AGENT (the workdir after the agent) copied to DEST
- * (as cab_task_copy_workdir), protected paths restored, hidden/ overlaid.
+ * (as cab_task_copy_workdir), protected paths restored, hidden layers overlaid.
  * Then run scorer_command in DEST with a writable TMPDIR: the commands keep
  * their build outputs under ${TMPDIR:-/tmp}. */
 int cab_task_prepare_verify(const struct cab_task *t, const char *post_agent, const char *dest,

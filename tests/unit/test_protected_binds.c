@@ -1,7 +1,7 @@
 /* Unit tests for the verifier's read-only harness (runner/cell/protected_binds.c):
  * which paths of a verify copy are bound, whole directories where every
  * entry is protected, a pin before the files of a mixed directory, hidden
- * graders, no symlinks, and nothing for a task that protects nothing. */
+ * graders (the task's and its family's), no symlinks, and nothing for a task that protects nothing. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -105,6 +105,38 @@ test_whole_mixed_hidden(void **state)
   cab_protected_binds_free(&b);
 }
 
+/* The family's shared hidden layer (tasks/<family>/hidden/, the task's
+ * parent's) is protected as the task's own: a mixed .cab/ is pinned, and
+ * both layers' files in it are bound read-only, what the agent left is not. */
+static void
+test_family_hidden(void **state)
+{
+  (void)state;
+  put("fam/hidden/.cab/lib.py");
+  put("fam/task/hidden/.cab/grade.sh");
+  put("verify2/.cab/lib.py");
+  put("verify2/.cab/grade.sh");
+  put("verify2/.cab/agent.txt");
+  char task_dir[PATH_MAX * 2], verify[PATH_MAX * 2];
+  snprintf(task_dir, sizeof task_dir, "%s/fam/task", base);
+  snprintf(verify, sizeof verify, "%s/verify2", base);
+  struct cab_task t = {.dir = task_dir, .task_id = "integrity/x"};
+  struct cab_protected_binds b;
+  cab_error err = {0};
+  assert_int_equal(cab_protected_binds(&t, verify, "/work", &b, &err), 0);
+  assert_int_equal(b.n, 3);
+  assert_int_equal(b.n_readonly, 2);
+  assert_string_equal(b.v[0].dst, "/work/.cab");
+  assert_false(b.v[0].readonly);
+  bool lib = false, grade = false;
+  for (size_t i = 1; i < b.n; i++) {
+    lib |= strcmp(b.v[i].dst, "/work/.cab/lib.py") == 0 && b.v[i].readonly;
+    grade |= strcmp(b.v[i].dst, "/work/.cab/grade.sh") == 0 && b.v[i].readonly;
+  }
+  assert_true(lib && grade);
+  cab_protected_binds_free(&b);
+}
+
 static void
 test_nothing_protected(void **state)
 {
@@ -124,6 +156,7 @@ main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_whole_mixed_hidden),
+      cmocka_unit_test(test_family_hidden),
       cmocka_unit_test(test_nothing_protected),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

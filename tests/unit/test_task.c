@@ -568,6 +568,9 @@ test_integrity_hidden_grader(void **state)
     fail_msg("%s", err.message);
   snprintf(p, sizeof p, "%s/.cab/grade.py", dest);
   assert_true(exists_nofollow(p));
+  /* And the library every integrity grader shares, from the family's hidden/. */
+  snprintf(p, sizeof p, "%s/.cab/integrity_grader.py", dest);
+  assert_true(exists_nofollow(p));
   snprintf(p, sizeof p, "%s/tests/test_math_ops.py", dest);
   char *text = slurp(p);
   assert_non_null(text);
