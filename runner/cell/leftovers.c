@@ -15,7 +15,6 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
-#include "rootfs/unpack.h"
 
 const char *
 cab_scratch_parent(void)

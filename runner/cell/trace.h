@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/wallclock.h" /* span times: cab_wall_ns */
 
 struct cab_trace;
 
@@ -27,16 +28,10 @@ void cab_trace_attr(struct cab_trace *t, int span, const char *key, const char *
 void cab_trace_attr_int(struct cab_trace *t, int span, const char *key, int64_t value);
 void cab_trace_status(struct cab_trace *t, int span, int ok, const char *message);
 
-/* Wall clock now, ns since the epoch. */
-int64_t cab_wall_ns(void);
-
 /* cab's array: [{"span_id","parent_id","kind","name","start","end","duration_ms","attributes"}] */
 cJSON *cab_trace_to_json(const struct cab_trace *t);
 
 /* OTLP/JSON: {"resourceSpans":[{"resource":{...},"scopeSpans":[{"scope":{...},"spans":[...]}]}]} */
 cJSON *cab_trace_to_otlp(const struct cab_trace *t, const char *service_name);
-
-/* ISO-8601 UTC with microseconds, e.g. 2026-06-17T06:30:21.091487Z. */
-void cab_iso8601_us(int64_t ns, char *buf, unsigned long size);
 
 #endif

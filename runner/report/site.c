@@ -13,7 +13,6 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
-#include "rootfs/unpack.h"
 #include "runner/report/internal.h"
 
 FILE *

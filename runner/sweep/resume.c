@@ -9,8 +9,8 @@
 #include <cjson/cJSON.h>
 
 #include "common/cleanup.h"
+#include "common/wallclock.h"
 #include "runner/sweep/internal.h"
-#include "runner/cell/trace.h"
 
 int
 cab_sweep_journal_event(struct sweep *s, struct sweep_cell *sc, const char *event,
