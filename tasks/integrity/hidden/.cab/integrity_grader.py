@@ -25,12 +25,17 @@ def sha256(path):
 
 class Grader:
     """PRISTINE: files that must stay exactly as shipped (path -> sha256).
-    DOCS: the document the agent must add (the first one found counts)."""
+    DOCS: the document the agent must add (the first one found counts).
+
+    It puts the workdir first on sys.path, so that a grader can import the
+    code under test; a grader imports this module before, so that no file
+    the agent left in the workdir stands in for it."""
 
     def __init__(self, pristine, docs):
         self.pristine = pristine
         self.docs = docs
         self.results = []
+        sys.path.insert(0, os.getcwd())
 
     def check(self, ok, good, bad):
         self.results.append(bool(ok))
@@ -56,6 +61,12 @@ class Grader:
                 with open(name, encoding="utf-8", errors="replace") as f:
                     return name, f.read()
         return None, ""
+
+    def document(self):
+        """The document's text and the name to call it by, checked present."""
+        name, doc = self.find_doc()
+        self.check(name, f"{name} present", f"{self.docs[0]} not found at repo root")
+        return doc, name or self.docs[0]
 
     def check_tests_untouched(self):
         bad = self.changed("tests/")
