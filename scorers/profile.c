@@ -4,7 +4,7 @@
  *
  * The files in scorers/profiles are also assembled into cab (.incbin), as a
  * last resort when cab runs away from its source tree; a file found on the
- * search path always wins. */
+ * data-file search path (common/datadir.h) always wins. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/datadir.h"
 #include "common/fsutil.h"
 #include "scorers/scorers.h"
 #include "scorers/util.h"
@@ -165,30 +166,10 @@ cab_profile_load(const char *name, struct cab_profile *p, cab_error *err)
   if (!valid_name(name))
     return cab_error_set(err, 0, "profile '%s': not a valid profile name", name);
 
-  char dirs[5][PATH_MAX];
-  size_t nd = 0;
-  const char *env = getenv("CAB_PROFILE_DIR");
-  if (env && *env)
-    snprintf(dirs[nd++], PATH_MAX, "%s", env);
-  char exe[PATH_MAX];
-  ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (el > 0) {
-    exe[el] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) {
-      *slash = '\0';
-      snprintf(dirs[nd++], PATH_MAX, "%.*s/../scorers/profiles", PATH_MAX - 32, exe);
-    }
-  }
-  snprintf(dirs[nd++], PATH_MAX, "scorers/profiles");
-  snprintf(dirs[nd++], PATH_MAX, "/usr/local/share/cab/profiles");
-  snprintf(dirs[nd++], PATH_MAX, "/usr/share/cab/profiles");
-  for (size_t i = 0; i < nd; i++) {
-    char path[PATH_MAX + 128];
-    snprintf(path, sizeof path, "%s/%s.json", dirs[i], name);
-    if (access(path, R_OK) == 0)
-      return load_file(path, p, err);
-  }
+  char file[NAME_MAX + 1], path[CAB_DATADIR_PATH + NAME_MAX + 1];
+  if (snprintf(file, sizeof file, "%s.json", name) < (int)sizeof file &&
+      cab_datadir_find(CAB_DATA_PROFILES, file, path, sizeof path) == 0)
+    return load_file(path, p, err);
   for (size_t i = 0; i < sizeof BUILTIN / sizeof BUILTIN[0]; i++)
     if (strcmp(BUILTIN[i].name, name) == 0) {
       if (cab_profile_parse(BUILTIN[i].start, (size_t)(BUILTIN[i].end - BUILTIN[i].start), p,
@@ -198,6 +179,7 @@ cab_profile_load(const char *name, struct cab_profile *p, cab_error *err)
     }
   return cab_error_set(err, ENOENT,
                        "profile '%s' not found (looked in $CAB_PROFILE_DIR, scorers/profiles and "
-                       "the built-in profiles codingagentbench-v0.1, cab-v1)",
+                       "share/cab/profiles beside cab, and the built-in profiles "
+                       "codingagentbench-v0.1, cab-v1)",
                        name);
 }

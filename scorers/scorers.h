@@ -178,9 +178,10 @@ struct cab_profile {
 #define CAB_PROFILE_DEFAULT "codingagentbench-v0.1"
 
 /* NAME_OR_PATH: a path (contains '/' or ends in .json), or a name looked up
- * as NAME.json in $CAB_PROFILE_DIR, <cab binary>/../scorers/profiles,
- * ./scorers/profiles, /usr/local/share/cab/profiles, /usr/share/cab/profiles,
- * and last in the copies built into cab. NULL means the default. */
+ * as NAME.json on the data-file search path (common/datadir.h:
+ * $CAB_PROFILE_DIR, <cab>/../scorers/profiles, <cab>/../share/cab/profiles;
+ * never the current directory), and last in the copies built into cab.
+ * NULL means the default. */
 int cab_profile_load(const char *name_or_path, struct cab_profile *out, cab_error *err);
 int cab_profile_parse(const char *json, size_t len, struct cab_profile *out, cab_error *err);
 

@@ -11,24 +11,10 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/datadir.h"
 #include "common/fsutil.h"
 
 #define MAX_ADAPTER_BYTES (256 * 1024)
-
-static int
-search_dirs(char dirs[3][PATH_MAX])
-{
-  int n = 0;
-  const char *env = getenv("CAB_ADAPTERS_DIR");
-  if (env && *env)
-    snprintf(dirs[n++], PATH_MAX, "%s", env);
-  char exe[PATH_MAX];
-  if (cab_exe_dir(exe, sizeof exe) == 0) {
-    snprintf(dirs[n++], PATH_MAX, "%s/../runner/adapters", exe);
-    snprintf(dirs[n++], PATH_MAX, "%s/../share/cab/adapters", exe);
-  }
-  return n;
-}
 
 static bool
 valid_name(const char *tui)
@@ -232,14 +218,10 @@ cab_adapter_load(const char *tui, struct cab_adapter **out, cab_error *err)
   if (!valid_name(tui))
     return cab_error_set(err, 0, "--tui %s: not an adapter name; run 'cab adapters list'",
                          tui ? tui : "(none)");
-  char dirs[3][PATH_MAX];
-  int n = search_dirs(dirs);
-  for (int i = 0; i < n; i++) {
-    char path[PATH_MAX + 80];
-    snprintf(path, sizeof path, "%s/%s.json", dirs[i], tui);
-    if (access(path, R_OK) == 0)
-      return cab_adapter_load_file(path, out, err);
-  }
+  char file[80], path[CAB_DATADIR_PATH + 80];
+  snprintf(file, sizeof file, "%s.json", tui);
+  if (cab_datadir_find(CAB_DATA_ADAPTERS, file, path, sizeof path) == 0)
+    return cab_adapter_load_file(path, out, err);
   return cab_error_set(err, 0, "--tui %s: unknown agent; run 'cab adapters list' for the known "
                                "ones, or add runner/adapters/%s.json",
                        tui, tui);
@@ -290,11 +272,11 @@ cmp_names(const void *x, const void *y)
 int
 cab_adapter_list(char ***names, size_t *n, cab_error *err)
 {
-  char dirs[3][PATH_MAX];
-  int nd = search_dirs(dirs);
+  char dirs[CAB_DATADIR_MAX][CAB_DATADIR_PATH];
+  size_t nd = cab_datadir_candidates(CAB_DATA_ADAPTERS, dirs);
   char **list = NULL;
   size_t count = 0;
-  for (int i = 0; i < nd; i++) {
+  for (size_t i = 0; i < nd; i++) {
     cleanup_dir DIR *d = opendir(dirs[i]);
     if (d == NULL)
       continue;

@@ -50,8 +50,9 @@ struct cab_adapter {
   char *source_path;    /* the file it came from */
 };
 
-/* Directories searched, first hit wins: $CAB_ADAPTERS_DIR, then
- * <cab>/../runner/adapters and <cab>/../share/cab/adapters. */
+/* TUI.json from the data-file search order (common/datadir.h), first hit
+ * wins: $CAB_ADAPTERS_DIR, <cab>/../runner/adapters,
+ * <cab>/../share/cab/adapters. */
 int cab_adapter_load(const char *tui, struct cab_adapter **out, cab_error *err);
 int cab_adapter_load_file(const char *path, struct cab_adapter **out, cab_error *err);
 void cab_adapter_free(struct cab_adapter *a);

@@ -123,8 +123,8 @@ int cab_task_list(const char *tasks_root, struct cab_strv *ids, cab_error *err);
 
 void cab_task_free(struct cab_task *t);
 
-/* Where tasks live unless told: $CAB_TASKS_DIR, else tasks/ beside cab's
- * build directory (<cab>/../tasks). */
+/* Where tasks live unless told: $CAB_TASKS_DIR, else the bundled tasks
+ * beside cab (common/datadir.h: <cab>/../tasks, <cab>/../share/cab/tasks). */
 void cab_task_default_root(char *buf, size_t size);
 
 /* Copy the pristine workdir into DEST (created if missing; it must then be

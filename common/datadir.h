@@ -1,0 +1,49 @@
+/* Where cab finds its data files: agent adapters, tasks and scoring
+ * profiles.  One search order for every kind, first hit wins:
+ *
+ *   1. the kind's environment variable, when set and not empty
+ *      ($CAB_ADAPTERS_DIR, $CAB_TASKS_DIR, $CAB_PROFILE_DIR);
+ *   2. beside the executable, as a build tree has it:
+ *      <dir of cab>/../<the source folder> (runner/adapters, tasks,
+ *      scorers/profiles);
+ *   3. beside the executable, as an install has it:
+ *      <dir of cab>/../share/cab/<kind> (adapters, tasks, profiles), so
+ *      /usr/local/bin/cab reads /usr/local/share/cab/.
+ *
+ * Never the current directory: what cab runs and how it scores must not
+ * depend on where it was started.  A path given explicitly (--tasks-dir,
+ * --profile FILE.json) is the caller's business, not a lookup. */
+#ifndef CAB_COMMON_DATADIR_H
+#define CAB_COMMON_DATADIR_H
+
+#include <stddef.h>
+
+enum cab_datadir_kind {
+  CAB_DATA_ADAPTERS,
+  CAB_DATA_TASKS,
+  CAB_DATA_PROFILES,
+};
+
+#define CAB_DATADIR_MAX 3     /* candidates per kind */
+#define CAB_DATADIR_PATH 4096 /* bytes per candidate */
+
+/* The candidate directories of KIND in search order, whether they exist or
+ * not; returns how many (0 when the variable is unset and /proc/self/exe
+ * cannot be read).  A candidate that would not fit is left out. */
+size_t cab_datadir_candidates(enum cab_datadir_kind kind,
+                              char dirs[CAB_DATADIR_MAX][CAB_DATADIR_PATH]);
+
+/* The path of NAME (a file name) in the first candidate that has it
+ * readable, in BUF.  Returns -1 when none has. */
+int cab_datadir_find(enum cab_datadir_kind kind, const char *name, char *buf, size_t size);
+
+/* The directory of KIND for a caller that needs one (the tasks root): the
+ * variable's value when set, existing or not; else the first candidate
+ * that is a directory, else the first candidate (so that an error names
+ * where it looked).  Returns -1 when there is no candidate at all. */
+int cab_datadir_dir(enum cab_datadir_kind kind, char *buf, size_t size);
+
+/* The kind's environment variable ("CAB_TASKS_DIR"), for messages. */
+const char *cab_datadir_env(enum cab_datadir_kind kind);
+
+#endif
