@@ -31,9 +31,9 @@ struct cab_cell_options {
   bool replay_exact;        /* --replay-match hash: a differing request is a miss */
   const char *scoring;      /* profile name or path; NULL: default */
   int model_retries;
-  int64_t memory_bytes;     /* 0: 4 GiB */
-  int64_t pids;             /* 0: 4096 */
-  double cpus;              /* 0: no cpu limit */
+  int64_t memory_bytes;     /* 0: the default (runner/task/limits.h) */
+  int64_t pids;             /* 0: the default */
+  double cpus;              /* 0: the default, no cpu limit */
   bool verbose;             /* show the agent's terminal live */
 };
 

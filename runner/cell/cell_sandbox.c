@@ -18,6 +18,7 @@
 #include "runner/cell/protected_binds.h"
 #include "runner/record/artifacts.h"
 #include "runner/cell/writable_root.h"
+#include "runner/task/limits.h"
 #include "sandbox/caps.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -129,13 +130,18 @@ root_config(struct cell *c, struct cab_sandbox_config *cfg, const char *overlay_
   return cab_writable_root(c->rootfs, overlay_dir, c->overlay_ok, cfg, copy_root, copy_size, err);
 }
 
+/* The command line's limits and the task's TIMEOUT_S, the rest from the
+ * defaults (runner/task/limits.h). */
 static void
 limits_config(const struct cell *c, struct cab_sandbox_config *cfg, long timeout_s)
 {
-  cfg->limits.memory_bytes = c->o->memory_bytes > 0 ? c->o->memory_bytes : (int64_t)4 << 30;
-  cfg->limits.pids = c->o->pids > 0 ? c->o->pids : 4096;
-  cfg->limits.cpus = c->o->cpus;
-  cfg->limits.timeout_s = timeout_s > 0 ? (double)timeout_s : 600;
+  struct cab_cell_limits l = {.memory_bytes = c->o->memory_bytes, .pids = c->o->pids,
+                         .cpus = c->o->cpus, .timeout_s = timeout_s};
+  cab_cell_limits_fill(&l, &cab_cell_limits_default);
+  cfg->limits.memory_bytes = l.memory_bytes;
+  cfg->limits.pids = l.pids;
+  cfg->limits.cpus = l.cpus;
+  cfg->limits.timeout_s = (double)l.timeout_s;
   cfg->caps = cab_caps_default();
   cfg->seccomp.kind = CAB_SECCOMP_DEFAULT;
 }

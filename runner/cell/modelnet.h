@@ -32,7 +32,12 @@ struct cab_modelnet {
   cab_error start_err;
 };
 
-/* "K=V" entries the sandbox gets: base URLs and the placeholder key. */
+/* The default set of SDK variables, the one table of them: "K=V" entries
+ * every sandbox on the model network gets (base URLs and the placeholder
+ * key, under the names the OpenAI and Anthropic SDKs read), after the
+ * adapter's env.  A name only one agent reads belongs in its adapter's
+ * "env" with {endpoint} and {key} (GOOGLE_GEMINI_BASE_URL, OPENAI_HOST,
+ * LLM_BASE_URL, COPILOT_PROVIDER_BASE_URL), not here. */
 extern const char *const cab_modelnet_env[];
 extern const unsigned cab_modelnet_env_count;
 

@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/sha256.h"
+#include "runner/task/limits.h"
 
 /* Where we are in the plan, for "ORIGIN: PATH: message". */
 struct ctx {
@@ -412,7 +413,7 @@ cab_sweep_plan_parse(const char *text, size_t len, const char *origin, const cha
   p->reruns = 1;
   p->backoff_s = 2;
   p->ramp_up_s = 0.5;
-  p->memory_bytes = CAB_SWEEP_DEFAULT_MEMORY;
+  p->memory_bytes = cab_cell_limits_default.memory_bytes;
   p->origin = strdup(origin);
   cab_sha256_buffer(text, len, p->plan_sha256);
   int r = p->origin ? parse_fields(&c, root, p) : cab_error_sys(err, "%s: memory", origin);

@@ -36,7 +36,6 @@
 #include "runner/task/task.h"
 
 #define CAB_SWEEP_PLAN_MAX (16 << 20)
-#define CAB_SWEEP_DEFAULT_MEMORY ((int64_t)4 << 30)
 
 struct cab_sweep_tui {
   char *tui;

@@ -21,6 +21,7 @@
 #include "common/fsutil.h"
 #include "common/glob.h"
 #include "common/rm_tree.h"
+#include "runner/task/limits.h"
 
 static const char *const FAMILIES[] = {"polyglot", "mutations", "integrity", NULL};
 static const char *const LANGUAGES[] = {"python", "rust", "go", "java", "javascript", "typescript",
@@ -434,8 +435,8 @@ line_col(const char *text, size_t off, int *line, int *col)
 static int
 parse_budget(struct vctx *c, const cJSON *j, struct cab_task *t)
 {
-  t->budget_bytes = CAB_TASK_BUDGET_BYTES;
-  t->budget_inodes = CAB_TASK_BUDGET_INODES;
+  t->budget_bytes = cab_cell_limits_default.budget_bytes;
+  t->budget_inodes = cab_cell_limits_default.budget_inodes;
   if (j == NULL)
     return 0;
   static const char *const keys[] = {"bytes", "inodes", NULL};

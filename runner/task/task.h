@@ -54,9 +54,6 @@
 #include "common/error.h"
 #include "common/strv.h"
 
-#define CAB_TASK_BUDGET_BYTES ((long)1 << 30)
-#define CAB_TASK_BUDGET_INODES 100000L
-
 /* Upper bound for task.json. */
 #define CAB_TASK_JSON_MAX (1 << 20)
 

@@ -23,6 +23,7 @@
 #include "runner/sweep/cells.h"
 #include "runner/sweep/plan.h"
 #include "runner/sweep/shard.h"
+#include "runner/task/limits.h"
 
 #define BAD "tests/fixtures/sweep/bad"
 
@@ -172,7 +173,7 @@ test_good_plan(void **state)
   assert_int_equal(p->reruns, 1);
   assert_false(p->host_rootfs);
   assert_int_equal(p->retries_infra, 0);
-  assert_int_equal(p->memory_bytes, CAB_SWEEP_DEFAULT_MEMORY);
+  assert_int_equal(p->memory_bytes, cab_cell_limits_default.memory_bytes);
   assert_string_equal(p->tasks_dir, "/plans/t");
   assert_string_equal(p->models[0].replay, "/plans/c/x.jsonl");
   assert_int_equal(cab_sweep_plan_endpoint_limit(p, "http://any/v1"), 3);
