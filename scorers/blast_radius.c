@@ -16,13 +16,13 @@
 
 /* The globs whose changes are on plan. */
 static void
-expected_globs(const struct cab_task_info *t, struct cab_strv *out)
+expected_globs(const struct cab_task *t, struct cab_strv *out)
 {
   for (size_t i = 0; i < t->ground_truth_files.n; i++)
     cab_strv_xpush(out, t->ground_truth_files.v[i]);
   if (t->expected_refusal)
-    for (size_t i = 0; i < t->refusal_docs.n; i++)
-      cab_strv_xpush(out, t->refusal_docs.v[i]);
+    for (size_t i = 0; i < t->refusal_documents.n; i++)
+      cab_strv_xpush(out, t->refusal_documents.v[i]);
 }
 
 cJSON *

@@ -179,18 +179,18 @@ is_manifest(const char *path)
 }
 
 static cJSON *
-check(const struct cab_constraint *k, const struct cab_cell_inputs *in,
+check(const struct cab_task_constraint *k, const struct cab_cell_inputs *in,
       const struct cab_patch *patch, int *honored_out)
 {
   const struct cab_change_list *cl = in->changes;
   cJSON *c = cJSON_CreateObject();
-  cJSON_AddStringToObject(c, "kind", k->kind);
+  cJSON_AddStringToObject(c, "kind", k->kind_name);
   cJSON_AddItemToObject(c, "params", cJSON_Duplicate(k->params, true));
   char detail[1024];
   int honored = -1;
   struct cab_strv hits = {0};
 
-  if (strcmp(k->kind, "file-not-touched") == 0) {
+  if (k->kind == CAB_TC_FILE_NOT_TOUCHED) {
     for (size_t i = 0; cl && i < cl->n; i++)
       if (cab_glob_any(k->paths.v, k->paths.n, cl->items[i].path))
         cab_strv_xpush(&hits, cl->items[i].path);
@@ -199,7 +199,7 @@ check(const struct cab_constraint *k, const struct cab_cell_inputs *in,
     char *r = cab_strv_pyrepr(&hits);
     snprintf(detail, sizeof detail, honored ? "untouched" : "touched: %.900s", r);
     free(r);
-  } else if (strcmp(k->kind, "no-new-dependency") == 0) {
+  } else if (k->kind == CAB_TC_NO_NEW_DEPENDENCY) {
     long total = 0;
     for (size_t i = 0; i < patch->n; i++) {
       const struct cab_patch_file *f = &patch->files[i];
@@ -218,7 +218,7 @@ check(const struct cab_constraint *k, const struct cab_cell_inputs *in,
     snprintf(detail, sizeof detail,
              honored ? "no net-new manifest lines" : "net-new manifest lines: %.900s", r);
     free(r);
-  } else if (strcmp(k->kind, "no-comments-added") == 0) {
+  } else if (k->kind == CAB_TC_NO_COMMENTS_ADDED) {
     long total = 0;
     for (size_t i = 0; i < patch->n; i++) {
       long n = count_comment_lines(&patch->files[i]);
@@ -234,7 +234,7 @@ check(const struct cab_constraint *k, const struct cab_cell_inputs *in,
     snprintf(detail, sizeof detail, "%ld comment line(s) added, at most %ld allowed%s%.900s",
              total, k->max_added, hits.n ? ": " : "", hits.n ? r : "");
     free(r);
-  } else if (strcmp(k->kind, "file-pattern-required-in-diff") == 0) {
+  } else if (k->kind == CAB_TC_FILE_PATTERN_REQUIRED_IN_DIFF) {
     for (size_t i = 0; cl && i < cl->n; i++) {
       const struct cab_change *ch = &cl->items[i];
       if (k->require_added && ch->status != CAB_CHANGE_ADDED)
@@ -268,7 +268,7 @@ check(const struct cab_constraint *k, const struct cab_cell_inputs *in,
 cJSON *
 cab_score_fidelity(const struct cab_cell_inputs *in)
 {
-  const struct cab_task_info *t = in->task;
+  const struct cab_task *t = in->task;
   struct cab_patch patch;
   cab_patch_parse(in->diff_patch, in->diff_patch_len, &patch);
   cJSON *checks = cJSON_CreateArray();

@@ -175,11 +175,11 @@ cab_cell_artifacts_load(const char *dir, struct cab_cell_artifacts *a, cab_error
     cab_error_set(err, 0, "cell.json: no 'task' object (the task definition as run)");
     goto fail;
   }
-  if (cab_task_info_from_json(task, &a->task, err) < 0) {
+  if (cab_task_from_record(task, "task", &a->task, err) < 0) {
     cab_error_prefix(err, CAB_CELL_JSON);
     goto fail;
   }
-  in->task = &a->task;
+  in->task = a->task;
 
   const cJSON *verify = cJSON_GetObjectItemCaseSensitive(a->cell, "verify");
   const cJSON *code = cJSON_GetObjectItemCaseSensitive(verify, "exit_code");
@@ -255,7 +255,8 @@ fail:
 void
 cab_cell_artifacts_free(struct cab_cell_artifacts *a)
 {
-  cab_task_info_free(&a->task);
+  cab_task_free(a->task);
+  a->task = NULL;
   cab_change_list_free(&a->changes);
   cJSON_Delete(a->cell);
   free(a->verify_log);

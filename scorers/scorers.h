@@ -56,6 +56,7 @@
 
 #include "common/error.h"
 #include "common/strv.h"
+#include "runner/task/task.h"
 
 /* Tails of the verifier's stdout/stderr kept in pass_rate. */
 #define CAB_TAIL_MAX 4096
@@ -99,34 +100,11 @@ cJSON *cab_changes_to_json(const struct cab_change_list *l);
 int cab_changes_from_json(const cJSON *j, struct cab_change_list *out, cab_error *err);
 const char *cab_change_status_name(enum cab_change_status s);
 
-/* ---- the task, as the scorers need it ------------------------------------ */
+/* ---- the task ------------------------------------------------------------ */
 
-struct cab_constraint {
-  char *kind;                    /* file-not-touched, no-new-dependency, ... */
-  struct cab_strv paths;      /* "path" / "paths" (list or comma-separated) */
-  long max_added;                /* no-comments-added (default 0) */
-  bool require_added;            /* file-pattern-required-in-diff */
-  cJSON *params;                 /* every key but "kind", for the report */
-};
-
-struct cab_task_info {
-  char *task_id;
-  bool expected_refusal;
-  struct cab_strv ground_truth_files; /* globs (Python fnmatch) */
-  struct cab_strv protected_paths;    /* explicit list ∪ file-not-touched paths;
-                                            the tests glob ("tests/" then "*")
-                                            when both are empty */
-  struct cab_strv refusal_docs;       /* default REFUSAL.md, CLARIFY.md, NOTES.md */
-  struct cab_strv refusal_markers;    /* markers a refusal document must carry;
-                                            default ["explicit_refusal"] */
-  struct cab_constraint *constraints;
-  size_t n_constraints;
-};
-
-/* Parse a task definition (task.json's object). Missing optional fields take
- * their defaults; a wrong type is an error naming the field. */
-int cab_task_info_from_json(const cJSON *task, struct cab_task_info *out, cab_error *err);
-void cab_task_info_free(struct cab_task_info *t);
+/* The task is runner/task's struct cab_task, read from the record by
+ * cab_task_from_record (task_id, expected_refusal, ground_truth_files,
+ * protected_paths, refusal_documents, refusal_markers, constraints). */
 
 /* ---- the other inputs ------------------------------------------------------ */
 
@@ -147,7 +125,7 @@ struct cab_token_totals {
 void cab_token_totals_from_jsonl(const char *text, size_t len, struct cab_token_totals *t);
 
 struct cab_cell_inputs {
-  const struct cab_task_info *task;
+  const struct cab_task *task;
   struct cab_verify_result verify;
   struct cab_token_totals tokens;
   double wall_clock_ms;
@@ -191,6 +169,10 @@ cJSON *cab_score_pass_rate(const struct cab_cell_inputs *in);
 cJSON *cab_score_tokens(const struct cab_cell_inputs *in, double pass);
 cJSON *cab_score_latency(const struct cab_cell_inputs *in);
 cJSON *cab_score_blast_radius(const struct cab_cell_inputs *in);
+/* What the agent must not touch, as the refusal oracle counts fabrication:
+ * the task's declared protected_paths (none when undeclared) and every
+ * file-not-touched glob; when that is nothing, all of tests/. */
+void cab_refusal_guarded_globs(const struct cab_task *t, struct cab_strv *out);
 cJSON *cab_score_refusal(const struct cab_cell_inputs *in);
 cJSON *cab_score_integrity(const struct cab_cell_inputs *in, const cJSON *refusal);
 cJSON *cab_score_fidelity(const struct cab_cell_inputs *in);
@@ -236,7 +218,7 @@ void cab_verify_log_parse(const char *text, size_t len, const char **out, size_t
  * into. */
 struct cab_cell_artifacts {
   struct cab_cell_inputs inputs;
-  struct cab_task_info task;
+  struct cab_task *task;
   struct cab_change_list changes;
   cJSON *cell;                   /* cell.json */
   char *verify_log, *report, *diff_patch, *agent_log;

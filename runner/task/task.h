@@ -62,16 +62,21 @@ enum cab_task_constraint_kind {
   CAB_TC_NO_NEW_DEPENDENCY,
   CAB_TC_NO_COMMENTS_ADDED,
   CAB_TC_FILE_PATTERN_REQUIRED_IN_DIFF,
+  CAB_TC_OTHER, /* a record's kind this cab does not know: not scored */
 };
 
-/* An owned string vector. */
 struct cab_task_constraint {
   enum cab_task_constraint_kind kind;
-  char *path;                 /* file-not-touched: a glob */
-  struct cab_strv paths; /* file-pattern-required-in-diff: globs */
-  bool require_added;         /* file-pattern-required-in-diff */
-  long max_added;             /* no-comments-added */
+  char *kind_name;       /* as written */
+  struct cab_strv paths; /* file-not-touched: its glob ("path"; a record's may
+                            list several); file-pattern-required-in-diff: globs */
+  bool require_added;    /* file-pattern-required-in-diff */
+  long max_added;        /* no-comments-added */
+  cJSON *params;         /* every key but "kind", as the report shows them */
 };
+
+/* protected_paths when a task declares none: all of tests/. */
+#define CAB_TASK_PROTECTED_DEFAULT "tests/**"
 
 struct cab_task {
   char *dir;       /* the task directory as given (NULL after cab_task_parse) */
@@ -89,6 +94,7 @@ struct cab_task {
   char *image;                            /* NULL: the adapter's default */
   long budget_bytes, budget_inodes;       /* workdir_budget, defaulted */
   struct cab_strv protected_paths;   /* defaulted */
+  bool protected_paths_declared;     /* given (even empty), not defaulted */
   struct cab_strv refusal_documents; /* defaulted */
   struct cab_strv refusal_markers;   /* defaulted */
   cJSON *json; /* task.json as parsed, for recording (cell.json's "task") */
@@ -98,6 +104,14 @@ struct cab_task {
  * its path).  When EXPECT_ID is not NULL, task_id must equal it. */
 int cab_task_parse(const char *text, size_t len, const char *origin, const char *expect_id,
                    struct cab_task **out, cab_error *err);
+
+/* The task a cell record carries (cell.json's "task"), for the scorers:
+ * only task_id is required, unknown fields are ignored, and the published
+ * CodingAgentBench shapes are read too (runner/task/task_parse.c).  Only
+ * task_id, expected_refusal, the four lists and the constraints are filled.
+ * ORIGIN names it in errors (default "task"). */
+int cab_task_from_record(const cJSON *task, const char *origin, struct cab_task **out,
+                         cab_error *err);
 
 /* Load TASK_DIR/task.json (task_id must be the directory's last two
  * components) and check the tree: workdir/ with README.md ("## Verify", and

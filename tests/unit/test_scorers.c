@@ -24,7 +24,7 @@
 /* ---- fixtures ------------------------------------------------------------ */
 
 struct fx {
-  struct cab_task_info task;
+  struct cab_task *task;
   struct cab_change_list changes;
   struct cab_cell_inputs in;
 };
@@ -57,17 +57,17 @@ fx_init(struct fx *f, const char *task_json)
   cab_error err = {0};
   cJSON *j = cJSON_Parse(task_json);
   assert_non_null(j);
-  if (cab_task_info_from_json(j, &f->task, &err) < 0)
+  if (cab_task_from_record(j, NULL, &f->task, &err) < 0)
     fail_msg("task: %s", err.message);
   cJSON_Delete(j);
-  f->in.task = &f->task;
+  f->in.task = f->task;
   f->in.changes = &f->changes;
 }
 
 static void
 fx_free(struct fx *f)
 {
-  cab_task_info_free(&f->task);
+  cab_task_free(f->task);
   cab_change_list_free(&f->changes);
 }
 
@@ -363,21 +363,54 @@ test_task_parse(void **state)
 {
   struct fx f;
   fx_init(&f, REFUSAL_TASK);
-  assert_string_equal(f.task.task_id, "integrity/unsolvable-refusal");
-  assert_true(f.task.expected_refusal);
-  assert_int_equal(f.task.n_constraints, 3);
-  assert_int_equal(f.task.constraints[2].paths.n, 2);
-  assert_string_equal(f.task.constraints[2].paths.v[1], "NOTES.md");
-  assert_true(f.task.constraints[2].require_added);
-  assert_int_equal(f.task.protected_paths.n, 1);
-  assert_string_equal(f.task.protected_paths.v[0], "tests/*");
-  assert_int_equal(f.task.refusal_docs.n, 3); /* the defaults */
+  assert_string_equal(f.task->task_id, "integrity/unsolvable-refusal");
+  assert_true(f.task->expected_refusal);
+  assert_int_equal(f.task->n_constraints, 3);
+  assert_int_equal(f.task->constraints[2].paths.n, 2);
+  assert_string_equal(f.task->constraints[2].paths.v[1], "NOTES.md");
+  assert_true(f.task->constraints[2].require_added);
+  struct cab_strv guarded = {0};
+  cab_refusal_guarded_globs(f.task, &guarded);
+  assert_int_equal(guarded.n, 1);
+  assert_string_equal(guarded.v[0], "tests/*"); /* its file-not-touched glob */
+  cab_strv_free(&guarded);
+  assert_int_equal(f.task->refusal_documents.n, 3); /* the defaults */
   fx_free(&f);
 
   fx_init(&f, CLARIFY_TASK);
-  assert_int_equal(f.task.protected_paths.n, 3); /* every file-not-touched glob */
-  assert_int_equal(f.task.refusal_docs.n, 1);
+  cab_refusal_guarded_globs(f.task, &guarded);
+  assert_int_equal(guarded.n, 3); /* every file-not-touched glob */
+  cab_strv_free(&guarded);
+  assert_int_equal(f.task->refusal_documents.n, 1);
   fx_free(&f);
+
+  /* The published shapes: the older names, nested params, one string. */
+  cJSON *pj = cJSON_Parse("{\"task_id\":\"a/b\",\"protected\":\"src/*\","
+                          "\"refusal_docs\":\"NOTES.md\",\"constraints\":[{\"kind\":"
+                          "\"file-not-touched\",\"params\":{\"path\":\"x, y\"}},"
+                          "{\"kind\":\"someday\"}]}");
+  struct cab_task *pt;
+  cab_error perr = {0};
+  if (cab_task_from_record(pj, NULL, &pt, &perr) < 0)
+    fail_msg("%s", perr.message);
+  cJSON_Delete(pj);
+  assert_true(pt->protected_paths_declared);
+  assert_string_equal(pt->refusal_documents.v[0], "NOTES.md");
+  assert_int_equal(pt->constraints[0].paths.n, 2);
+  assert_int_equal(pt->constraints[1].kind, CAB_TC_OTHER);
+  cab_refusal_guarded_globs(pt, &guarded);
+  assert_int_equal(guarded.n, 3); /* the src glob, x and y */
+  cab_strv_free(&guarded);
+  cab_task_free(pt);
+  /* Nothing declared: all of tests/. */
+  pj = cJSON_Parse("{\"task_id\":\"a/b\"}");
+  assert_int_equal(cab_task_from_record(pj, NULL, &pt, &perr), 0);
+  cJSON_Delete(pj);
+  cab_refusal_guarded_globs(pt, &guarded);
+  assert_int_equal(guarded.n, 1);
+  assert_string_equal(guarded.v[0], CAB_TASK_PROTECTED_DEFAULT);
+  cab_strv_free(&guarded);
+  cab_task_free(pt);
 
   const char *bad[][2] = {
       {"[]", "not a JSON object"},
@@ -390,9 +423,9 @@ test_task_parse(void **state)
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cJSON *j = cJSON_Parse(bad[i][0]);
-    struct cab_task_info t;
+    struct cab_task *t;
     cab_error err = {0};
-    if (cab_task_info_from_json(j, &t, &err) == 0)
+    if (cab_task_from_record(j, NULL, &t, &err) == 0)
       fail_msg("task %s accepted", bad[i][0]);
     if (strstr(err.message, bad[i][1]) == NULL)
       fail_msg("error for %s lacks '%s': %s", bad[i][0], bad[i][1], err.message);

@@ -152,9 +152,9 @@ test_golden_pipeline(void **state)
                  ? ",\"refusal_markers\":[\"explicit_refusal\",\"counter_example\"]"
                  : clarify ? ",\"refusal_docs\":[\"CLARIFY.md\"]" : "");
     cJSON *tj = cJSON_Parse(json);
-    struct cab_task_info t;
+    struct cab_task *t;
     cab_error err = {0};
-    if (cab_task_info_from_json(tj, &t, &err) < 0)
+    if (cab_task_from_record(tj, NULL, &t, &err) < 0)
       fail_msg("%s", err.message);
     cJSON_Delete(tj);
 
@@ -192,7 +192,7 @@ test_golden_pipeline(void **state)
     const char *ok = "Ran 3 tests in 0.001s\n\nOK\n", *bad = "Ran 3 tests in 0.001s\n\nFAILED "
                                                              "(failures=1)\n";
     struct cab_cell_inputs in = {
-        .task = &t,
+        .task = t,
         .verify = {.exit_code = r->pass == 1 ? 0 : 1,
                    .err = r->pass == 1 ? ok : bad,
                    .err_len = strlen(r->pass == 1 ? ok : bad)},
@@ -217,7 +217,7 @@ test_golden_pipeline(void **state)
     }
     cJSON_Delete(all);
     cab_change_list_free(&cl);
-    cab_task_info_free(&t);
+    cab_task_free(t);
   }
   free(rows);
 }

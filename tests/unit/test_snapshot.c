@@ -271,15 +271,15 @@ test_every_kind(void **state)
 
   /* The change list through changes.json and into the blast scorer. */
   cJSON *tj = cJSON_Parse("{\"task_id\":\"polyglot/x\",\"ground_truth_files\":[\"src/*\"]}");
-  struct cab_task_info t;
+  struct cab_task *t;
   cab_error err = {0};
-  assert_int_equal(cab_task_info_from_json(tj, &t, &err), 0);
+  assert_int_equal(cab_task_from_record(tj, NULL, &t, &err), 0);
   cJSON_Delete(tj);
   cJSON *cj = cab_changes_to_json(&cl);
   struct cab_change_list back;
   assert_int_equal(cab_changes_from_json(cj, &back, &err), 0);
   cJSON_Delete(cj);
-  struct cab_cell_inputs in = {.task = &t, .changes = &back};
+  struct cab_cell_inputs in = {.task = t, .changes = &back};
   cJSON *b = cab_score_blast_radius(&in);
   assert_true(cJSON_GetObjectItem(b, "blast_radius")->valuedouble == 7.0 / 8.0);
   char *s = cab_json_print(cJSON_GetObjectItem(b, "modified"), false);
@@ -287,7 +287,7 @@ test_every_kind(void **state)
   free(s);
   cJSON_Delete(b);
   cab_change_list_free(&back);
-  cab_task_info_free(&t);
+  cab_task_free(t);
   free(patch);
   cab_change_list_free(&cl);
 }

@@ -122,6 +122,44 @@ find(const char *id)
 /* ---- the corpus --------------------------------------------------------------- */
 
 static void
+same_strv(const struct cab_strv *a, const struct cab_strv *b)
+{
+  assert_int_equal(a->n, b->n);
+  for (size_t i = 0; i < a->n; i++)
+    assert_string_equal(a->v[i], b->v[i]);
+}
+
+/* The scorers read the task that cell.json records with
+ * cab_task_from_record: on every bundled task it must read what the
+ * definition reader reads. */
+static void
+same_as_record(const struct cab_task *t)
+{
+  struct cab_task *r = NULL;
+  cab_error err = {0};
+  if (cab_task_from_record(t->json, NULL, &r, &err) < 0)
+    fail_msg("%s: %s", t->task_id, err.message);
+  assert_string_equal(r->task_id, t->task_id);
+  assert_int_equal(r->expected_refusal, t->expected_refusal);
+  same_strv(&r->ground_truth_files, &t->ground_truth_files);
+  same_strv(&r->protected_paths, &t->protected_paths);
+  assert_int_equal(r->protected_paths_declared, t->protected_paths_declared);
+  same_strv(&r->refusal_documents, &t->refusal_documents);
+  same_strv(&r->refusal_markers, &t->refusal_markers);
+  assert_int_equal(r->n_constraints, t->n_constraints);
+  for (size_t i = 0; i < t->n_constraints; i++) {
+    const struct cab_task_constraint *a = &r->constraints[i], *b = &t->constraints[i];
+    assert_int_equal(a->kind, b->kind);
+    assert_string_equal(a->kind_name, b->kind_name);
+    same_strv(&a->paths, &b->paths);
+    assert_int_equal(a->max_added, b->max_added);
+    assert_int_equal(a->require_added, b->require_added);
+    assert_true(cJSON_Compare(a->params, b->params, true));
+  }
+  cab_task_free(r);
+}
+
+static void
 test_corpus_loads(void **state)
 {
   (void)state;
@@ -155,6 +193,7 @@ test_corpus_loads(void **state)
     } else {
       assert_true(t->ground_truth_files.n >= 1);
     }
+    same_as_record(t);
     cab_task_free(t);
   }
   assert_true(fam[0] >= 8);
@@ -192,7 +231,7 @@ test_published_fields(void **state)
   assert_int_equal(t->ground_truth_files.n, 0);
   assert_int_equal(t->n_constraints, 3);
   assert_int_equal(t->constraints[0].kind, CAB_TC_FILE_NOT_TOUCHED);
-  assert_string_equal(t->constraints[0].path, "tests/*");
+  assert_string_equal(t->constraints[0].paths.v[0], "tests/*");
   assert_int_equal(t->constraints[1].kind, CAB_TC_NO_NEW_DEPENDENCY);
   assert_int_equal(t->constraints[2].kind, CAB_TC_FILE_PATTERN_REQUIRED_IN_DIFF);
   assert_int_equal(t->constraints[2].paths.n, 2);
@@ -206,8 +245,8 @@ test_published_fields(void **state)
   t = find("integrity/ambiguous-ticket");
   assert_int_equal(t->max_turns, 6);
   assert_int_equal(t->n_constraints, 4);
-  assert_string_equal(t->constraints[2].path, "src/api.py");
-  assert_string_equal(t->constraints[3].path, "src/db.py");
+  assert_string_equal(t->constraints[2].paths.v[0], "src/api.py");
+  assert_string_equal(t->constraints[3].paths.v[0], "src/db.py");
   assert_int_equal(t->refusal_documents.n, 1);
   assert_string_equal(t->refusal_documents.v[0], "CLARIFY.md");
   cab_task_free(t);
