@@ -428,6 +428,27 @@ parse_constraint(struct vctx *c, const cJSON *j, size_t idx, struct cab_task_con
   return 0;
 }
 
+typedef int constraint_fn(struct vctx *c, const cJSON *j, size_t idx,
+                          struct cab_task_constraint *out);
+
+/* "constraints": a list, each read by ONE. */
+static int
+constraint_list(struct vctx *c, const cJSON *cons, constraint_fn *one, struct cab_task *t)
+{
+  if (!cJSON_IsArray(cons))
+    return verr(c, "constraints", "must be a list of objects");
+  size_t n = (size_t)cJSON_GetArraySize(cons);
+  if ((t->constraints = calloc(n ? n : 1, sizeof *t->constraints)) == NULL)
+    return oom(c);
+  const cJSON *e;
+  cJSON_ArrayForEach(e, cons) {
+    t->n_constraints++; /* counted first, so that a partial one is freed */
+    if (one(c, e, t->n_constraints - 1, &t->constraints[t->n_constraints - 1]) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 static int
 parse_scorer(struct vctx *c, const cJSON *j, struct cab_task *t)
 {
@@ -560,17 +581,8 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
   const cJSON *cons = get(root, "constraints");
   if (cons == NULL)
     return verr(c, "constraints", "missing");
-  if (!cJSON_IsArray(cons))
-    return verr(c, "constraints", "must be a list of objects");
-  size_t n = (size_t)cJSON_GetArraySize(cons);
-  if ((t->constraints = calloc(n ? n : 1, sizeof *t->constraints)) == NULL)
-    return oom(c);
-  const cJSON *e;
-  cJSON_ArrayForEach(e, cons) {
-    t->n_constraints++; /* counted first, so that a partial one is freed */
-    if (parse_constraint(c, e, t->n_constraints - 1, &t->constraints[t->n_constraints - 1]) < 0)
-      return -1;
-  }
+  if (constraint_list(c, cons, parse_constraint, t) < 0)
+    return -1;
 
   if (get_str(c, root, "image", "image", true, &t->image) < 0)
     return -1;
@@ -732,18 +744,7 @@ record_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct c
   const cJSON *cons = get(root, "constraints");
   if (cons == NULL || cJSON_IsNull(cons))
     return 0;
-  if (!cJSON_IsArray(cons))
-    return verr(c, "constraints", "must be a list of objects");
-  size_t n = (size_t)cJSON_GetArraySize(cons);
-  if ((t->constraints = calloc(n ? n : 1, sizeof *t->constraints)) == NULL)
-    return oom(c);
-  const cJSON *e;
-  cJSON_ArrayForEach(e, cons) {
-    t->n_constraints++; /* counted first, so that a partial one is freed */
-    if (record_constraint(c, e, t->n_constraints - 1, &t->constraints[t->n_constraints - 1]) < 0)
-      return -1;
-  }
-  return 0;
+  return constraint_list(c, cons, record_constraint, t);
 }
 
 /* ---- both ------------------------------------------------------------------ */
