@@ -13,13 +13,14 @@
 #include "common/cleanup.h"
 #include "common/dir_iter.h"
 #include "common/glob.h"
+#include "runner/task/harness_dirs.h"
 
 /* What a directory of the verify copy holds. */
 enum holds { HOLDS_NONE, HOLDS_SOME, HOLDS_ALL };
 
 struct walk {
   const struct cab_task *t;
-  const int *hidden; /* the hidden layers (cab_task_hidden_path), -1 when absent */
+  const struct cab_task_layers *layers; /* the hidden layers and the pristine workdir */
   const char *verify, *dst_root;
   struct cab_protected_binds *out;
   cab_error *err;
@@ -31,7 +32,8 @@ in_hidden(const struct walk *w, const char *rel)
 {
   struct stat st;
   for (int i = 0; i < CAB_TASK_HIDDEN_LAYERS; i++)
-    if (w->hidden[i] >= 0 && fstatat(w->hidden[i], rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    if (w->layers->hidden[i] >= 0 &&
+        fstatat(w->layers->hidden[i], rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
       return true;
   return false;
 }
@@ -98,6 +100,12 @@ classify(const struct walk *w, int dfd, const char *rel, int depth, enum holds *
     return cab_error_set(w->err, ELOOP, "%s: directories nested too deeply", rel);
   if (*rel && !may_hold(w, rel)) {
     *out = HOLDS_NONE;
+    return 0;
+  }
+  /* The harness's own directory is bound whole, so that nothing can be
+   * added beside its graders while they run (harness_dirs.h). */
+  if (*rel && cab_task_harness_dir(w->layers, rel)) {
+    *out = HOLDS_ALL;
     return 0;
   }
   cleanup_dir DIR *d = NULL;
@@ -193,15 +201,15 @@ emit(const struct walk *w, int dfd, const char *rel, int depth)
   return r;
 }
 
-/* Bind the protected paths of VERIFY; HIDDEN: the hidden layers' fds. */
+/* Bind the protected paths of VERIFY. */
 static int
-bind_harness(const struct cab_task *t, const int *hidden, const char *verify,
+bind_harness(const struct cab_task *t, const struct cab_task_layers *layers, const char *verify,
              const char *dst_root, struct cab_protected_binds *out, cab_error *err)
 {
   cleanup_close int root = open(verify, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (root < 0)
     return cab_error_sys(err, "open %s", verify);
-  struct walk w = {t, hidden, verify, dst_root, out, err};
+  struct walk w = {t, layers, verify, dst_root, out, err};
   enum holds h;
   if (classify(&w, root, "", 0, &h) < 0 || (h != HOLDS_NONE && emit(&w, root, "", 0) < 0)) {
     cab_protected_binds_free(out);
@@ -215,22 +223,13 @@ cab_protected_binds(const struct cab_task *t, const char *verify, const char *ds
                     struct cab_protected_binds *out, cab_error *err)
 {
   memset(out, 0, sizeof *out);
-  int hidden[CAB_TASK_HIDDEN_LAYERS];
-  bool any_hidden = false;
-  for (int i = 0; i < CAB_TASK_HIDDEN_LAYERS; i++) {
-    char path[PATH_MAX];
-    cab_error ignored = {0};
-    hidden[i] = -1;
-    if (t->dir && cab_task_hidden_path(t, i, path, sizeof path, &ignored) == 0)
-      hidden[i] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    any_hidden = any_hidden || hidden[i] >= 0;
-  }
+  struct cab_task_layers layers;
+  if (cab_task_layers_open(t, &layers, err) < 0)
+    return cab_error_prefix(err, "protect the harness in %s", verify);
   int r = 0;
-  if (t->protected_paths.n > 0 || any_hidden)
-    r = bind_harness(t, hidden, verify, dst_root, out, err);
-  for (int i = 0; i < CAB_TASK_HIDDEN_LAYERS; i++)
-    if (hidden[i] >= 0)
-      close(hidden[i]);
+  if (t->protected_paths.n > 0 || cab_task_layers_any_hidden(&layers))
+    r = bind_harness(t, &layers, verify, dst_root, out, err);
+  cab_task_layers_close(&layers);
   return r;
 }
 

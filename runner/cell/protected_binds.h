@@ -4,6 +4,10 @@
  * cannot rewrite a script the shell is still reading, or a file a later
  * harness step reads.
  *
+ * A directory only the hidden layers have (the harness's own,
+ * runner/task/harness_dirs.h) is bound whole, so that nothing can be added
+ * beside its graders while they run.
+ *
  * A directory whose every entry is protected is bound whole (new files
  * cannot appear in it either: tests/__pycache__ is then skipped by Python,
  * as on any read-only tree).  A directory holding protected and other

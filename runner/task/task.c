@@ -21,6 +21,7 @@
 #include "common/fsutil.h"
 #include "common/glob.h"
 #include "common/rm_tree.h"
+#include "runner/task/harness_dirs.h"
 
 /* ---- the tree -------------------------------------------------------------- */
 
@@ -340,7 +341,8 @@ cab_task_prepare_verify(const struct cab_task *t, const char *post_agent, const 
                         cab_error *err)
 {
   if (cab_copy_tree(post_agent, dest, &into_empty, err) < 0 ||
-      cab_task_restore_protected(t, dest, err) < 0 || cab_task_apply_hidden(t, dest, err) < 0)
+      cab_task_restore_protected(t, dest, err) < 0 ||
+      cab_task_prune_harness_dirs(t, dest, err) < 0 || cab_task_apply_hidden(t, dest, err) < 0)
     return -1;
   return 0;
 }

@@ -165,7 +165,9 @@ int cab_task_apply_hidden(const struct cab_task *t, const char *dest, cab_error 
 int cab_task_restore_protected(const struct cab_task *t, const char *dest, cab_error *err);
 
 /* The verify copy: POST_AGENT (the workdir after the agent) copied to DEST
- * (as cab_task_copy_workdir), protected paths restored, hidden layers overlaid.
+ * (as cab_task_copy_workdir), protected paths restored, the harness's own
+ * directories emptied of what the agent put there (harness_dirs.h), hidden
+ * layers overlaid.
  * Then run scorer_command in DEST with a writable TMPDIR: the commands keep
  * their build outputs under ${TMPDIR:-/tmp}. */
 int cab_task_prepare_verify(const struct cab_task *t, const char *post_agent, const char *dest,

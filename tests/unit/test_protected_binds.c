@@ -1,7 +1,8 @@
 /* Unit tests for the verifier's read-only harness (runner/cell/protected_binds.c):
  * which paths of a verify copy are bound, whole directories where every
  * entry is protected, a pin before the files of a mixed directory, hidden
- * graders (the task's and its family's), no symlinks, and nothing for a task that protects nothing. */
+ * graders (the task's and its family's), the harness's own directories
+ * bound whole, no symlinks, and nothing for a task that protects nothing. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -106,20 +107,51 @@ test_whole_mixed_hidden(void **state)
 }
 
 /* The family's shared hidden layer (tasks/<family>/hidden/, the task's
- * parent's) is protected as the task's own: a mixed .cab/ is pinned, and
- * both layers' files in it are bound read-only, what the agent left is not. */
+ * parent's) is protected as the task's own.  A .cab/ that only the hidden
+ * layers have is the harness's own: bound read-only whole, whatever else
+ * it holds, so that nothing can be added beside the graders while they
+ * run. */
 static void
 test_family_hidden(void **state)
 {
   (void)state;
   put("fam/hidden/.cab/lib.py");
   put("fam/task/hidden/.cab/grade.sh");
+  put("fam/task/workdir/README.md");
   put("verify2/.cab/lib.py");
   put("verify2/.cab/grade.sh");
   put("verify2/.cab/agent.txt");
   char task_dir[PATH_MAX * 2], verify[PATH_MAX * 2];
   snprintf(task_dir, sizeof task_dir, "%s/fam/task", base);
   snprintf(verify, sizeof verify, "%s/verify2", base);
+  struct cab_task t = {.dir = task_dir, .task_id = "integrity/x"};
+  struct cab_protected_binds b;
+  cab_error err = {0};
+  assert_int_equal(cab_protected_binds(&t, verify, "/work", &b, &err), 0);
+  assert_int_equal(b.n, 1);
+  assert_int_equal(b.n_readonly, 1);
+  assert_string_equal(b.v[0].dst, "/work/.cab");
+  assert_true(b.v[0].readonly);
+  cab_protected_binds_free(&b);
+}
+
+/* A .cab/ the pristine workdir has too is mixed: pinned, both layers'
+ * files in it bound read-only, what the agent left there is not (the task
+ * author's protected_paths say what to restore there). */
+static void
+test_mixed_hidden_dir(void **state)
+{
+  (void)state;
+  put("fam2/hidden/.cab/lib.py");
+  put("fam2/task/hidden/.cab/grade.sh");
+  put("fam2/task/workdir/.cab/config");
+  put("verify3/.cab/config");
+  put("verify3/.cab/lib.py");
+  put("verify3/.cab/grade.sh");
+  put("verify3/.cab/agent.txt");
+  char task_dir[PATH_MAX * 2], verify[PATH_MAX * 2];
+  snprintf(task_dir, sizeof task_dir, "%s/fam2/task", base);
+  snprintf(verify, sizeof verify, "%s/verify3", base);
   struct cab_task t = {.dir = task_dir, .task_id = "integrity/x"};
   struct cab_protected_binds b;
   cab_error err = {0};
@@ -157,6 +189,7 @@ main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_whole_mixed_hidden),
       cmocka_unit_test(test_family_hidden),
+      cmocka_unit_test(test_mixed_hidden_dir),
       cmocka_unit_test(test_nothing_protected),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

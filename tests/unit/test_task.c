@@ -2,7 +2,8 @@
  * every bad definition under tests/fixtures/tasks-bad/ is rejected with the
  * exact one-line error its expected-error file gives; defaults; task ids;
  * fnmatch-style globs; and the tree operations (copy the workdir, overlay
- * the solution and hidden/, restore protected paths) including agent-made
+ * the solution and hidden/, restore protected paths, drop what the agent
+ * left in the harness's own directories) including agent-made
  * symlinks that must be replaced, never written through.
  *
  * Run from the source tree's root (tests/run.sh does). */
@@ -618,6 +619,120 @@ test_integrity_hidden_grader(void **state)
   cab_task_free(t);
 }
 
+/* A directory only the hidden layers have (the integrity graders' .cab/) is
+ * the harness's own: whatever the agent put there is gone from the verify
+ * copy, a symlink included (removed, not followed), before the graders are
+ * overlaid. */
+static void
+test_prepare_verify_harness_dirs(void **state)
+{
+  struct env *e = *state;
+  struct cab_task *t = find("integrity/unsolvable-refusal");
+  char post[256], dest[256], outside[256], p[512], q[512];
+  cab_error err = {0};
+  snprintf(post, sizeof post, "%s/post", e->root);
+  snprintf(dest, sizeof dest, "%s/verify", e->root);
+  snprintf(outside, sizeof outside, "%s/outside", e->root);
+  if (cab_task_copy_workdir(t, post, &err) < 0)
+    fail_msg("%s", err.message);
+  /* A module the shared library imports first, a package, and the library
+   * itself rewritten. */
+  snprintf(p, sizeof p, "%s/.cab/hashlib.py", post);
+  spit(p, "print('ok: forged')\n");
+  snprintf(p, sizeof p, "%s/.cab/pkg/__init__.py", post);
+  spit(p, "x = 1\n");
+  snprintf(p, sizeof p, "%s/.cab/integrity_grader.py", post);
+  spit(p, "# forged\n");
+  if (cab_task_prepare_verify(t, post, dest, &err) < 0)
+    fail_msg("%s", err.message);
+  snprintf(p, sizeof p, "%s/.cab/hashlib.py", dest);
+  assert_false(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/.cab/pkg", dest);
+  assert_false(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/.cab/integrity_grader.py", dest);
+  snprintf(q, sizeof q, "%s/../hidden/.cab/integrity_grader.py", t->dir);
+  assert_file_eq(p, q);
+  snprintf(p, sizeof p, "%s/.cab/grade.py", dest);
+  snprintf(q, sizeof q, "%s/hidden/.cab/grade.py", t->dir);
+  assert_file_eq(p, q);
+
+  /* .cab as a symlink to a directory of the agent's. */
+  nftw(post, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+  nftw(dest, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+  if (cab_task_copy_workdir(t, post, &err) < 0)
+    fail_msg("%s", err.message);
+  snprintf(p, sizeof p, "%s/hashlib.py", outside);
+  spit(p, "print('ok: forged')\n");
+  snprintf(p, sizeof p, "%s/.cab", post);
+  assert_int_equal(symlink(outside, p), 0);
+  if (cab_task_prepare_verify(t, post, dest, &err) < 0)
+    fail_msg("%s", err.message);
+  struct stat st;
+  snprintf(p, sizeof p, "%s/.cab", dest);
+  assert_int_equal(lstat(p, &st), 0);
+  assert_true(S_ISDIR(st.st_mode));
+  snprintf(p, sizeof p, "%s/.cab/hashlib.py", dest);
+  assert_false(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/.cab/grade.py", dest);
+  assert_true(exists_nofollow(p));
+  /* Nothing was removed or written through the link. */
+  snprintf(p, sizeof p, "%s/hashlib.py", outside);
+  assert_true(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/grade.py", outside);
+  assert_false(exists_nofollow(p));
+  cab_task_free(t);
+}
+
+/* A directory the pristine workdir has too is mixed: the agent's additions
+ * there stay (protected_paths decide), the hidden files overwrite theirs;
+ * a directory below it that only a hidden layer has is the harness's. */
+static void
+test_prepare_verify_mixed_dirs(void **state)
+{
+  struct env *e = *state;
+  char dir[256], post[256], dest[256], p[512], q[512];
+  cab_error err = {0};
+  snprintf(dir, sizeof dir, "%s/fam/task", e->root);
+  snprintf(post, sizeof post, "%s/post", e->root);
+  snprintf(dest, sizeof dest, "%s/verify", e->root);
+  snprintf(p, sizeof p, "%s/workdir/tests/t.py", dir);
+  spit(p, "pristine\n");
+  snprintf(p, sizeof p, "%s/workdir/docs/a.md", dir);
+  spit(p, "pristine\n");
+  snprintf(p, sizeof p, "%s/hidden/tests/hidden_t.py", dir);
+  spit(p, "hidden\n");
+  snprintf(p, sizeof p, "%s/hidden/docs/sub/grader.py", dir);
+  spit(p, "hidden\n");
+  snprintf(p, sizeof p, "%s/../hidden/.lib/lib.py", dir);
+  spit(p, "family\n");
+  struct cab_task t = {.dir = dir, .task_id = "fam/task"};
+  if (cab_task_copy_workdir(&t, post, &err) < 0)
+    fail_msg("%s", err.message);
+  static const char *const agent[] = {"tests/conftest.py", "tests/hidden_t.py",
+                                      "docs/sub/evil.py", "docs/b.md", ".lib/x.py"};
+  for (size_t i = 0; i < sizeof agent / sizeof agent[0]; i++) {
+    snprintf(p, sizeof p, "%s/%s", post, agent[i]);
+    spit(p, "agent\n");
+  }
+  if (cab_task_prepare_verify(&t, post, dest, &err) < 0)
+    fail_msg("%s", err.message);
+  snprintf(p, sizeof p, "%s/tests/conftest.py", dest);
+  assert_true(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/docs/b.md", dest);
+  assert_true(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/tests/hidden_t.py", dest);
+  snprintf(q, sizeof q, "%s/hidden/tests/hidden_t.py", dir);
+  assert_file_eq(p, q);
+  snprintf(p, sizeof p, "%s/docs/sub/evil.py", dest);
+  assert_false(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/docs/sub/grader.py", dest);
+  assert_true(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/.lib/x.py", dest);
+  assert_false(exists_nofollow(p));
+  snprintf(p, sizeof p, "%s/.lib/lib.py", dest);
+  assert_true(exists_nofollow(p));
+}
+
 int
 main(void)
 {
@@ -632,6 +747,8 @@ main(void)
       cmocka_unit_test_setup_teardown(test_prepare_verify_restores, setup, teardown),
       cmocka_unit_test_setup_teardown(test_prepare_verify_symlinks, setup, teardown),
       cmocka_unit_test_setup_teardown(test_integrity_hidden_grader, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_prepare_verify_harness_dirs, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_prepare_verify_mixed_dirs, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
