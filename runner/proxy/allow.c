@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "runner/proxy/wire_ops.h"
+
 int
 cab_allow_target(const char *path, char *why, size_t size)
 {
@@ -35,9 +37,8 @@ cab_allow_target(const char *path, char *why, size_t size)
   return 400;
 }
 
-/* A model id in a path: [A-Za-z0-9._~:@+/-], not empty, not starting with '/'. */
-static bool
-model_id(const char *s)
+bool
+cab_allow_model_id(const char *s)
 {
   if (s[0] == '\0' || s[0] == '/')
     return false;
@@ -48,65 +49,17 @@ model_id(const char *s)
   return true;
 }
 
-/* GET /v1/models or /v1/models/ID. */
-static bool
-models_path(const char *path)
+enum cab_verb
+cab_allow_post_or_models(const char *path, const char *const *posts)
 {
-  return strcmp(path, "/v1/models") == 0 ||
-         (strncmp(path, "/v1/models/", 11) == 0 && model_id(path + 11));
+  for (; *posts; posts++)
+    if (strcmp(path, *posts) == 0)
+      return CAB_VERB_POST;
+  if (strcmp(path, "/v1/models") == 0 ||
+      (strncmp(path, "/v1/models/", 11) == 0 && cab_allow_model_id(path + 11)))
+    return CAB_VERB_GET;
+  return CAB_VERB_NONE;
 }
-
-enum verb { NOT_SERVED, GET, POST };
-
-static enum verb
-openai_path(enum cab_wire wire, const char *path)
-{
-  if (strcmp(path, wire == CAB_WIRE_CHAT ? "/v1/chat/completions" : "/v1/responses") == 0 ||
-      strcmp(path, "/v1/completions") == 0 || strcmp(path, "/v1/embeddings") == 0)
-    return POST;
-  return models_path(path) ? GET : NOT_SERVED;
-}
-
-static enum verb
-anthropic_path(const char *path)
-{
-  if (strcmp(path, "/v1/messages") == 0 || strcmp(path, "/v1/messages/count_tokens") == 0)
-    return POST;
-  return models_path(path) ? GET : NOT_SERVED;
-}
-
-static enum verb
-gemini_path(const char *path)
-{
-  static const char *const versions[] = {"/v1beta/models", "/v1/models", "/v1alpha/models"};
-  static const char *const methods[] = {"generateContent", "streamGenerateContent",
-                                        "countTokens"};
-  for (size_t v = 0; v < sizeof versions / sizeof *versions; v++) {
-    size_t n = strlen(versions[v]);
-    if (strncmp(path, versions[v], n) != 0)
-      continue;
-    if (path[n] == '\0')
-      return GET;
-    if (path[n] != '/' || !model_id(path + n + 1))
-      return NOT_SERVED;
-    const char *colon = strrchr(path + n + 1, ':');
-    if (colon == NULL)
-      return GET; /* a model's metadata */
-    for (size_t m = 0; m < sizeof methods / sizeof *methods; m++)
-      if (strcmp(colon + 1, methods[m]) == 0)
-        return colon > path + n + 1 ? POST : NOT_SERVED;
-    return NOT_SERVED;
-  }
-  return NOT_SERVED;
-}
-
-static const char *const served[] = {
-    [CAB_WIRE_CHAT] = "POST /v1/chat/completions, /v1/completions, /v1/embeddings; GET /v1/models",
-    [CAB_WIRE_RESPONSES] = "POST /v1/responses, /v1/completions, /v1/embeddings; GET /v1/models",
-    [CAB_WIRE_ANTHROPIC] = "POST /v1/messages, /v1/messages/count_tokens; GET /v1/models",
-    [CAB_WIRE_GEMINI] = "POST /v1beta/models/M:generateContent, :streamGenerateContent, "
-                        ":countTokens; GET /v1beta/models",
-};
 
 int
 cab_allow_call(enum cab_wire wire, const char *method, const char *path, char *why, size_t size)
@@ -122,21 +75,16 @@ cab_allow_call(enum cab_wire wire, const char *method, const char *path, char *w
              cab_wire_name(route.wire));
     return 405;
   }
-  enum verb v = NOT_SERVED;
-  switch (wire) {
-  case CAB_WIRE_CHAT:
-  case CAB_WIRE_RESPONSES: v = openai_path(wire, path); break;
-  case CAB_WIRE_ANTHROPIC: v = anthropic_path(path); break;
-  case CAB_WIRE_GEMINI: v = gemini_path(path); break;
-  }
-  const char *list = (unsigned)wire < sizeof served / sizeof *served ? served[wire] : "";
-  if (v == NOT_SERVED) {
+  const struct cab_wire_ops *ops = cab_wire_ops(wire);
+  enum cab_verb v = ops->endpoint_call(path);
+  if (v == CAB_VERB_NONE) {
     snprintf(why, size, "cab proxy: %s is not a model API path of the %s endpoint (served: %s)",
-             path, cab_wire_name(wire), list);
+             path, ops->name, ops->served);
     return 404;
   }
-  if ((v == GET && !get) || (v == POST && !post)) {
-    snprintf(why, size, "cab proxy: %s %s: the method is not served (%s)", method, path, list);
+  if ((v == CAB_VERB_GET && !get) || (v == CAB_VERB_POST && !post)) {
+    snprintf(why, size, "cab proxy: %s %s: the method is not served (%s)", method, path,
+             ops->served);
     return 405;
   }
   return 0;

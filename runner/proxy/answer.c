@@ -100,24 +100,22 @@ cab_answer_error(struct cab_call *k, struct MHD_Connection *c, int status,
   return ret;
 }
 
+static bool
+has_header(void *cls, const char *name)
+{
+  return MHD_lookup_connection_value(cls, MHD_HEADER_KIND, name) != NULL;
+}
+
 /* A request the proxy does not forward (allow.h): STATUS with MESSAGE, in
- * the error shape of the client's wire (from the path: Gemini's under
- * /v1beta/; Anthropic's for a client that sent anthropic-version), before
- * any of its body is read. */
+ * the error shape of the client's wire (cab_wire_of_client: from the path,
+ * or a header only that wire's clients send), before any of its body is
+ * read. */
 enum MHD_Result
 cab_answer_refusal(struct cab_call *k, struct MHD_Connection *c, int status, const char *message)
 {
   struct cab_wire_route route;
   const char *query = strchr(k->uri, '?');
-  if (!cab_wire_of_request(k->path, query ? query + 1 : NULL, &route)) {
-    memset(&route, 0, sizeof route);
-    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "anthropic-version"))
-      route.wire = CAB_WIRE_ANTHROPIC;
-    else if (strncmp(k->path, "/v1beta/", 8) == 0 || strncmp(k->path, "/v1alpha/", 9) == 0)
-      route.wire = CAB_WIRE_GEMINI;
-    else
-      route.wire = CAB_WIRE_CHAT;
-  }
+  cab_wire_of_client(k->path, query ? query + 1 : NULL, has_header, c, &route);
   char *text = NULL;
   size_t len = 0;
   cab_translate_error(&route, status, message, strlen(message), &text, &len);

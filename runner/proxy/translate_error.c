@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner/model_server/api_errors.h"
 #include "runner/proxy/translate_internal.h"
+#include "runner/proxy/wire_ops.h"
 
 /* A message longer than this is cut: it is for a human to read. */
 #define MESSAGE_MAX 4000
@@ -13,10 +13,7 @@ cJSON *
 tr_error_object(enum cab_wire wire, int status, const char *message, const char *type,
                 const char *code)
 {
-  enum cab_api_error_shape shape = wire == CAB_WIRE_ANTHROPIC ? CAB_API_ERROR_ANTHROPIC
-                                   : wire == CAB_WIRE_GEMINI  ? CAB_API_ERROR_GEMINI
-                                                              : CAB_API_ERROR_OPENAI;
-  return cab_api_error_body(shape, status, message, type, code);
+  return cab_api_error_body(cab_wire_ops(wire)->error_shape, status, message, type, code);
 }
 
 /* The message, type and code an upstream error body carries: OpenAI's
@@ -75,7 +72,7 @@ cab_translate_error(const struct cab_wire_route *route, int http_status,
   cab_error err = {0};
   *out = NULL;
   *out_len = 0;
-  if (route->wire == CAB_WIRE_CHAT && upstream_body && len) {
+  if (cab_wire_ops(route->wire)->identity && upstream_body && len) {
     /* A chat client reads the upstream's own error as it is. */
     cJSON *j = cJSON_ParseWithLength(upstream_body, len);
     bool is_json = j != NULL;

@@ -88,7 +88,8 @@ void tr_msgs_tool_result(struct tr_msgs *m, const char *id, const char *text);
 cJSON *tr_function_tool(const char *name, const char *description, cJSON *params);
 
 /* Per-wire request translation into ROOT (the chat request being built,
- * with "messages" filled by M).  CTX gets stream/custom tool names. */
+ * with "messages" filled by M), each wire's ops.request (wire_ops.h).  CTX
+ * gets stream/custom tool names. */
 int tr_request_responses(const cJSON *in, cJSON *root, struct tr_msgs *m,
                          struct cab_translate_ctx *ctx, cab_error *err);
 int tr_request_anthropic(const cJSON *in, cJSON *root, struct tr_msgs *m,
@@ -167,6 +168,27 @@ cJSON *tr_gemini_call_part(const char *id, const char *name, const char *args);
 cJSON *tr_gemini_response(cJSON *parts, const char *finish, const struct tr_usage *u,
                           const char *model, const char *id);
 
+/* What a non-streamed chat completion says, from choices[0]
+ * (translate_response.c reads it; each wire's answer() shapes it). */
+struct tr_answer {
+  const char *id, *model;
+  double created;
+  struct tr_buf text;
+  const cJSON *calls; /* message.tool_calls */
+  enum tr_finish finish;
+  const char *stop_sequence; /* vLLM's stop_reason, when a string matched */
+  struct tr_usage usage;
+};
+
+/* One tool call of the answer as the wire's item, block or part. */
+typedef cJSON *tr_call_item_fn(const struct cab_translate_ctx *ctx, const char *id,
+                               const char *name, const char *args);
+
+/* Append the answer's tool calls to ARR, as ITEM makes them.  A call
+ * without an id gets "call_<chat id>_<i>". */
+void tr_answer_add_calls(const struct cab_translate_ctx *ctx, const struct tr_answer *a,
+                         cJSON *arr, tr_call_item_fn *item);
+
 /* Anthropic stop_reason / Gemini finishReason. */
 const char *tr_anthropic_stop(enum tr_finish f, const char *stop_sequence);
 const char *tr_gemini_finish(enum tr_finish f);
@@ -238,6 +260,7 @@ struct tr_emitter {
                 const char *code);
 };
 
+/* Each wire's ops.stream (wire_ops.h). */
 extern const struct tr_emitter tr_emit_responses;  /* translate_stream_responses.c */
 extern const struct tr_emitter tr_emit_anthropic;  /* translate_stream_anthropic.c */
 extern const struct tr_emitter tr_emit_gemini;     /* translate_stream_gemini.c */

@@ -9,6 +9,7 @@
 
 #include "common/cleanup.h"
 #include "runner/proxy/translate_internal.h"
+#include "runner/proxy/wire_ops.h"
 
 #define NO_RESULT "(no result recorded)"
 
@@ -277,13 +278,13 @@ copy_body(const char *body, size_t len, char **out, size_t *out_len, cab_error *
 }
 
 static int
-translate(const cJSON *in, struct cab_translate_ctx *ctx, char **chat_body, size_t *chat_len,
-          cab_error *err)
+translate(const struct cab_wire_ops *ops, const cJSON *in, struct cab_translate_ctx *ctx,
+          char **chat_body, size_t *chat_len, cab_error *err)
 {
   cleanup_json cJSON *root = cJSON_CreateObject();
   if (root == NULL)
     return cab_error_set(err, ENOMEM, "building the chat request");
-  if (ctx->wire != CAB_WIRE_GEMINI) {
+  if (!ops->model_in_path) {
     const cJSON *model = tr_get(in, "model");
     if (!cJSON_IsString(model) || model->valuestring[0] == '\0')
       return cab_error_set(err, 0, "\"model\": expected a non-empty string");
@@ -294,13 +295,7 @@ translate(const cJSON *in, struct cab_translate_ctx *ctx, char **chat_body, size
   if (m.arr == NULL)
     return cab_error_set(err, ENOMEM, "building the chat request");
 
-  int r;
-  if (ctx->wire == CAB_WIRE_RESPONSES)
-    r = tr_request_responses(in, root, &m, ctx, err);
-  else if (ctx->wire == CAB_WIRE_ANTHROPIC)
-    r = tr_request_anthropic(in, root, &m, ctx, err);
-  else
-    r = tr_request_gemini(in, root, &m, ctx, err);
+  int r = ops->request(in, root, &m, ctx, err);
   if (r < 0)
     return r;
 
@@ -335,10 +330,11 @@ cab_translate_request(const struct cab_wire_route *route, const char *body, size
   *chat_body = NULL;
   *chat_len = 0;
   *ctx_out = NULL;
-  const char *wire = cab_wire_name(route->wire);
+  const struct cab_wire_ops *ops = cab_wire_ops(route->wire);
+  const char *wire = ops->name;
   if (route->kind == CAB_ROUTE_OTHER)
     return cab_error_set(err, 0, "%s request: cab's model proxy translates only model calls%s",
-                         wire, route->wire == CAB_WIRE_GEMINI && route->model[0] == '\0'
+                         wire, ops->model_in_path && route->model[0] == '\0'
                                    ? " (or the model name in the path is not valid)"
                                    : "");
   cleanup_ctx struct cab_translate_ctx *ctx = calloc(1, sizeof *ctx);
@@ -346,7 +342,7 @@ cab_translate_request(const struct cab_wire_route *route, const char *body, size
     return cab_error_set(err, ENOMEM, "%s request", wire);
   ctx->wire = route->wire;
   ctx->kind = route->kind;
-  if (route->wire == CAB_WIRE_GEMINI) {
+  if (ops->model_in_path) { /* and whether it streams, in what form */
     snprintf(ctx->model, sizeof ctx->model, "%s", route->model);
     ctx->stream = route->stream && route->kind == CAB_ROUTE_GENERATE;
     ctx->gemini_array = ctx->stream && route->gemini_array;
@@ -358,14 +354,14 @@ cab_translate_request(const struct cab_wire_route *route, const char *body, size
   if (!cJSON_IsObject(in))
     return cab_error_set(err, 0, "%s request: the body is not a JSON object", wire);
 
-  if (ctx->wire == CAB_WIRE_CHAT) {
+  if (ops->identity) {
     /* Nothing to translate: the proxy's own rewrite (request.h) applies. */
     const char *model = tr_str(in, "model");
     snprintf(ctx->model, sizeof ctx->model, "%s", model ? model : "");
     ctx->stream = cJSON_IsTrue(tr_get(in, "stream"));
     if (copy_body(body, len, chat_body, chat_len, err) < 0)
       return -1;
-  } else if (translate(in, ctx, chat_body, chat_len, err) < 0)
+  } else if (translate(ops, in, ctx, chat_body, chat_len, err) < 0)
     return cab_error_prefix(err, "%s request", wire);
   *ctx_out = cab_steal_ptr(&ctx);
   return 0;

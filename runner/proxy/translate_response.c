@@ -8,20 +8,11 @@
 
 #include "common/cleanup.h"
 #include "runner/proxy/translate_internal.h"
+#include "runner/proxy/wire_ops.h"
 
 /* What the answer says, from choices[0]. */
-struct answer {
-  const char *id, *model;
-  double created;
-  struct tr_buf text;
-  const cJSON *calls; /* message.tool_calls */
-  enum tr_finish finish;
-  const char *stop_sequence; /* vLLM's stop_reason, when a string matched */
-  struct tr_usage usage;
-};
-
 static int
-read_answer(const struct cab_translate_ctx *ctx, const cJSON *root, struct answer *a,
+read_answer(const struct cab_translate_ctx *ctx, const cJSON *root, struct tr_answer *a,
             cab_error *err)
 {
   const cJSON *choices = tr_get(root, "choices");
@@ -62,15 +53,9 @@ read_answer(const struct cab_translate_ctx *ctx, const cJSON *root, struct answe
   return 0;
 }
 
-/* One tool call of the answer as the wire's item, block or part. */
-typedef cJSON *call_item_fn(const struct cab_translate_ctx *ctx, const char *id, const char *name,
-                            const char *args);
-
-/* Append the answer's tool calls to ARR, as ITEM makes them.  A call
- * without an id gets "call_<chat id>_<i>". */
-static void
-add_calls(const struct cab_translate_ctx *ctx, const struct answer *a, cJSON *arr,
-          call_item_fn *item)
+void
+tr_answer_add_calls(const struct cab_translate_ctx *ctx, const struct tr_answer *a, cJSON *arr,
+                    tr_call_item_fn *item)
 {
   const cJSON *call;
   int i = 0;
@@ -89,65 +74,6 @@ add_calls(const struct cab_translate_ctx *ctx, const struct answer *a, cJSON *ar
   }
 }
 
-static cJSON *
-responses_call(const struct cab_translate_ctx *ctx, const char *id, const char *name,
-               const char *args)
-{
-  return tr_responses_call_item(ctx, id, name, args, "completed");
-}
-
-static cJSON *
-responses_answer(const struct cab_translate_ctx *ctx, const struct answer *a)
-{
-  cJSON *output = cJSON_CreateArray();
-  if (a->text.len) {
-    char id[512];
-    snprintf(id, sizeof id, "msg_%s_0", a->id);
-    cJSON_AddItemToArray(output, tr_responses_message_item(id, "completed", a->text.s));
-  }
-  add_calls(ctx, a, output, responses_call);
-  bool incomplete = a->finish == TR_FINISH_LENGTH || a->finish == TR_FINISH_FILTER;
-  return tr_responses_object(a->id, a->created, a->model, incomplete ? "incomplete" : "completed",
-                             a->finish, output, &a->usage);
-}
-
-static cJSON *
-anthropic_call(const struct cab_translate_ctx *ctx, const char *id, const char *name,
-               const char *args)
-{
-  return tr_anthropic_tool_use_block(id, name, tr_args_object(args));
-}
-
-static cJSON *
-anthropic_answer(const struct cab_translate_ctx *ctx, const struct answer *a)
-{
-  cJSON *content;
-  cJSON *r = tr_anthropic_message(a->id, a->model, &content);
-  if (a->text.len)
-    cJSON_AddItemToArray(content, tr_anthropic_text_block(a->text.s));
-  add_calls(ctx, a, content, anthropic_call);
-  tr_anthropic_stop_fields(r, a->finish, a->stop_sequence);
-  cJSON_AddItemToObject(r, "usage", tr_usage_anthropic(&a->usage));
-  return r;
-}
-
-static cJSON *
-gemini_call(const struct cab_translate_ctx *ctx, const char *id, const char *name,
-            const char *args)
-{
-  return tr_gemini_call_part(id, name, args);
-}
-
-static cJSON *
-gemini_answer(const struct cab_translate_ctx *ctx, const struct answer *a)
-{
-  cJSON *parts = cJSON_CreateArray();
-  if (a->text.len)
-    cJSON_AddItemToArray(parts, tr_gemini_text_part(a->text.s));
-  add_calls(ctx, a, parts, gemini_call);
-  return tr_gemini_response(parts, tr_gemini_finish(a->finish), &a->usage, a->model, a->id);
-}
-
 int
 cab_translate_response(const struct cab_translate_ctx *ctx, const char *chat_json, size_t len,
                        char **out, size_t *out_len, cab_error *err)
@@ -156,27 +82,24 @@ cab_translate_response(const struct cab_translate_ctx *ctx, const char *chat_jso
   *out_len = 0;
   cleanup_json cJSON *root =
       chat_json ? cJSON_ParseWithLength(chat_json, len) : NULL;
+  const struct cab_wire_ops *ops = cab_wire_ops(ctx->wire);
   if (!cJSON_IsObject(root))
-    return cab_error_set(err, 0, "%s answer: upstream's body is not a JSON object",
-                         cab_wire_name(ctx->wire));
-  if (ctx->wire == CAB_WIRE_CHAT)
+    return cab_error_set(err, 0, "%s answer: upstream's body is not a JSON object", ops->name);
+  if (ops->identity)
     return tr_print(cab_steal_ptr(&root), out, out_len, err);
   if (ctx->kind == CAB_ROUTE_COUNT_TOKENS) {
     struct tr_usage u = {0};
     tr_usage_read(tr_get(root, "usage"), &u);
     if (!u.present)
-      return cab_error_set(err, 0, "%s count: upstream's answer has no usage",
-                           cab_wire_name(ctx->wire));
+      return cab_error_set(err, 0, "%s count: upstream's answer has no usage", ops->name);
     return cab_translate_count_response(ctx, (int64_t)u.prompt, out, out_len, err);
   }
-  struct answer a = {0};
+  struct tr_answer a = {0};
   if (read_answer(ctx, root, &a, err) < 0) {
     tr_buf_free(&a.text);
-    return cab_error_prefix(err, "%s answer", cab_wire_name(ctx->wire));
+    return cab_error_prefix(err, "%s answer", ops->name);
   }
-  cJSON *r = ctx->wire == CAB_WIRE_RESPONSES   ? responses_answer(ctx, &a)
-             : ctx->wire == CAB_WIRE_ANTHROPIC ? anthropic_answer(ctx, &a)
-                                               : gemini_answer(ctx, &a);
+  cJSON *r = ops->answer(ctx, &a);
   tr_buf_free(&a.text);
   return tr_print(r, out, out_len, err);
 }
@@ -186,8 +109,7 @@ cab_translate_count_response(const struct cab_translate_ctx *ctx, int64_t input_
                              char **out, size_t *out_len, cab_error *err)
 {
   cJSON *r = cJSON_CreateObject();
-  cJSON_AddNumberToObject(r, ctx->wire == CAB_WIRE_GEMINI ? "totalTokens" : "input_tokens",
-                          (double)input_tokens);
+  cJSON_AddNumberToObject(r, cab_wire_ops(ctx->wire)->count_key, (double)input_tokens);
   return tr_print(r, out, out_len, err);
 }
 

@@ -83,7 +83,7 @@ cab_sse_translator_feed(struct cab_sse_translator *t, const char *data, size_t n
 {
   *out = NULL;
   *out_len = 0;
-  if (t->ctx->wire == CAB_WIRE_CHAT) {
+  if (t->emit == NULL) {
     /* The identity: the client speaks chat. */
     tr_buf_add(&t->out, data, n);
     return hand_out(t, out, out_len, err);
@@ -119,7 +119,7 @@ cab_sse_translator_finish(struct cab_sse_translator *t, char **out, size_t *out_
 {
   *out = NULL;
   *out_len = 0;
-  if (t->ctx->wire == CAB_WIRE_CHAT)
+  if (t->emit == NULL) /* the identity */
     return hand_out(t, out, out_len, err);
   if (t->line.len)
     end_line(t);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "runner/proxy/translate_internal.h"
+#include "runner/proxy/wire_ops.h"
 
 /* Call the emitter's STEP if it has one. */
 #define EMIT(t, step, ...)                                                                     \
@@ -24,10 +25,7 @@ cab_sse_translator_new(const struct cab_translate_ctx *ctx)
   if (t == NULL)
     return NULL;
   t->ctx = ctx;
-  t->emit = ctx->wire == CAB_WIRE_RESPONSES   ? &tr_emit_responses
-            : ctx->wire == CAB_WIRE_ANTHROPIC ? &tr_emit_anthropic
-            : ctx->wire == CAB_WIRE_GEMINI    ? &tr_emit_gemini
-                                              : NULL; /* chat: passed through */
+  t->emit = cab_wire_ops(ctx->wire)->stream; /* NULL (chat): passed through */
   t->output = cJSON_CreateArray();
   t->parts = cJSON_CreateArray();
   if (t->output == NULL || t->parts == NULL) {

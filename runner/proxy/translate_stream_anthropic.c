@@ -113,7 +113,7 @@ ant_call_close(struct cab_sse_translator *t, struct tr_call *c)
 static void
 ant_error(struct cab_sse_translator *t, int status, const char *message, const char *code)
 {
-  cJSON *e = tr_error_object(CAB_WIRE_ANTHROPIC, status, message, NULL, NULL);
+  cJSON *e = tr_error_object(t->ctx->wire, status, message, NULL, NULL);
   tr_stream_send(t, "error", "data: ", e, "\n\n");
 }
 

@@ -64,7 +64,7 @@ gem_call_close(struct cab_sse_translator *t, struct tr_call *c)
 static void
 gem_error(struct cab_sse_translator *t, int status, const char *message, const char *code)
 {
-  gem_send(t, tr_error_object(CAB_WIRE_GEMINI, status, message, NULL, NULL));
+  gem_send(t, tr_error_object(t->ctx->wire, status, message, NULL, NULL));
   if (t->ctx->gemini_array)
     tr_buf_adds(&t->out, "]");
 }

@@ -12,11 +12,21 @@
 
 #include "common/error.h"
 
+/* The registry of wires: one line per wire, in the order requests are
+ * classified (cab_wire_of_request asks each wire in turn).  A wire is its
+ * enum value and its ops (wire_ops.h), defined in wire_<name>.c; adding a
+ * wire is that file, one line here, and its test. */
+#define CAB_WIRE_REGISTRY(X)                                                                   \
+  X(CAB_WIRE_CHAT, cab_wire_chat)           /* POST .../chat/completions */                  \
+  X(CAB_WIRE_RESPONSES, cab_wire_responses) /* POST /v1/responses */                         \
+  X(CAB_WIRE_ANTHROPIC, cab_wire_anthropic) /* POST /v1/messages, .../count_tokens */         \
+  X(CAB_WIRE_GEMINI, cab_wire_gemini)       /* POST /v1beta/models/M:generateContent, ... */
+
 enum cab_wire {
-  CAB_WIRE_CHAT,      /* POST .../chat/completions */
-  CAB_WIRE_RESPONSES, /* POST /v1/responses */
-  CAB_WIRE_ANTHROPIC, /* POST /v1/messages, /v1/messages/count_tokens */
-  CAB_WIRE_GEMINI,    /* POST /v1beta/models/M:generateContent, ... */
+#define CAB_WIRE_ENUM(id, ops) id,
+  CAB_WIRE_REGISTRY(CAB_WIRE_ENUM)
+#undef CAB_WIRE_ENUM
+  CAB_WIRE_COUNT
 };
 
 enum cab_route_kind {
@@ -62,5 +72,14 @@ const char *cab_wire_name(enum cab_wire wire);
  * Returns false for anything else (the proxy passes it through). */
 bool cab_wire_of_request(const char *path_without_query, const char *query,
                          struct cab_wire_route *out);
+
+/* The wire a client speaks, to answer a request cab refuses in that wire's
+ * error shape: the wire of its path (cab_wire_of_request), else the first
+ * wire whose marker header HAS_HEADER finds (anthropic-version) or whose
+ * path prefix the path has (/v1beta/), else chat.  *OUT is that route
+ * (kind OTHER when only the header or the prefix said it). */
+void cab_wire_of_client(const char *path_without_query, const char *query,
+                        bool (*has_header)(void *cls, const char *name), void *cls,
+                        struct cab_wire_route *out);
 
 #endif

@@ -1,0 +1,33 @@
+/* OpenAI Chat Completions: the endpoint's own language, so the identity
+ * of the translation (requests, answers, streams and JSON errors pass as
+ * they are). */
+#include <stddef.h>
+
+#include "runner/proxy/wire_ops.h"
+
+static bool
+chat_route(const char *path, const char *query, struct cab_wire_route *out)
+{
+  if (!cab_wire_ends_with(path, "/chat/completions"))
+    return false;
+  out->kind = CAB_ROUTE_GENERATE;
+  return true;
+}
+
+static enum cab_verb
+chat_endpoint_call(const char *path)
+{
+  static const char *const posts[] = {"/v1/chat/completions", "/v1/completions",
+                                      "/v1/embeddings", NULL};
+  return cab_allow_post_or_models(path, posts);
+}
+
+const struct cab_wire_ops cab_wire_chat = {
+    .name = "chat",
+    .route = chat_route,
+    .endpoint_call = chat_endpoint_call,
+    .served = "POST /v1/chat/completions, /v1/completions, /v1/embeddings; GET /v1/models",
+    .identity = true,
+    .count_key = "input_tokens",
+    .error_shape = CAB_API_ERROR_OPENAI,
+};

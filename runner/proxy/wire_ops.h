@@ -1,0 +1,69 @@
+/* What one wire is, as data and functions: the ops every wire_<name>.c
+ * defines (as crun's handlers/ files each define their handler struct), and
+ * the registry (wire.h) that lists them.  Everything that differs between
+ * wires is here; the proxy's other files ask the ops and never name a
+ * wire. */
+#ifndef CAB_RUNNER_PROXY_WIRE_OPS_H
+#define CAB_RUNNER_PROXY_WIRE_OPS_H
+
+#include <stdbool.h>
+
+#include "runner/model_server/api_errors.h"
+#include "runner/proxy/translate_internal.h"
+#include "runner/proxy/wire.h"
+
+/* How the allow-list (allow.h) serves a path of the endpoint's wire. */
+enum cab_verb { CAB_VERB_NONE, CAB_VERB_GET, CAB_VERB_POST };
+
+struct cab_wire_ops {
+  const char *name; /* --endpoint-wire, model_calls.jsonl's translated_from */
+
+  /* --- the client's requests ---------------------------------------------- */
+  /* Is PATH (no query; QUERY after '?', maybe NULL) a request of this wire?
+   * Fill *OUT's kind (and stream, gemini_array, model) when it is. */
+  bool (*route)(const char *path, const char *query, struct cab_wire_route *out);
+  /* A request header only this wire's clients send, and path prefixes only
+   * they use: what names the wire of a request that route() does not know
+   * (cab_wire_of_client).  NULL: none. */
+  const char *marker_header;
+  const char *const *marker_prefixes; /* NULL-terminated */
+
+  /* --- as the endpoint's wire (allow.h) ------------------------------------ */
+  /* Which method serves PATH, and the list for the refusal's "served:". */
+  enum cab_verb (*endpoint_call)(const char *path);
+  const char *served;
+
+  /* --- to and from chat (translate.h) --------------------------------------
+   * The identity wire (chat) passes requests, answers, streams and JSON
+   * errors as they are, and has none of the functions below. */
+  bool identity;
+  bool model_in_path; /* the model is the route's (gemini), not the body's */
+  /* The request's messages, tools and settings into ROOT (the chat request;
+   * "model" and "messages" are made already). */
+  int (*request)(const cJSON *in, cJSON *root, struct tr_msgs *m, struct cab_translate_ctx *ctx,
+                 cab_error *err);
+  /* A non-streamed completion as the wire's answer. */
+  cJSON *(*answer)(const struct cab_translate_ctx *ctx, const struct tr_answer *a);
+  /* The stream's steps (translate_stream.c). */
+  const struct tr_emitter *stream;
+  const char *count_key; /* the token-count answer's field: {"<count_key>":N} */
+  enum cab_api_error_shape error_shape;
+};
+
+/* The ops of WIRE (one of the registry's). */
+const struct cab_wire_ops *cab_wire_ops(enum cab_wire wire);
+
+/* Helpers for the wires' route() and endpoint_call() (wire.c, allow.c). */
+
+/* S ends with SUFFIX. */
+bool cab_wire_ends_with(const char *s, const char *suffix);
+/* Where component path SEG ("/v1/responses") starts in PATH, as a whole
+ * component run (followed by '/' or the end); NULL if absent. */
+const char *cab_wire_find_component(const char *path, const char *seg);
+/* A model id in a path: [A-Za-z0-9._~:@+/-], not empty, not starting with '/'. */
+bool cab_allow_model_id(const char *s);
+/* POST for PATH in POSTS (NULL-terminated), GET for /v1/models and
+ * /v1/models/ID, else none: the OpenAI-style endpoints. */
+enum cab_verb cab_allow_post_or_models(const char *path, const char *const *posts);
+
+#endif
