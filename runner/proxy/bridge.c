@@ -11,6 +11,7 @@
 
 #include "common/cleanup.h"
 #include "runner/proxy/byteq.h"
+#include "runner/proxy/wire_ops.h"
 #include "runner/model_server/usage.h"
 
 static inline void
@@ -61,7 +62,7 @@ cab_bridge_open(enum cab_wire endpoint_wire, const char *path, const char *query
   struct cab_wire_route route;
   if (!cab_wire_of_request(path, query, &route) || route.wire == endpoint_wire)
     return CAB_BRIDGE_PASS;
-  if (endpoint_wire != CAB_WIRE_CHAT)
+  if (!cab_wire_ops(endpoint_wire)->identity) /* translations go to chat only */
     return refuse(&route, 501, status, error_body, error_len, err,
                   "cab proxy: the endpoint speaks %s and cab translates %s only to chat; run "
                   "with --endpoint-wire chat, or an endpoint that speaks %s",

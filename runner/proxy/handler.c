@@ -90,6 +90,12 @@ answer_over_budget(struct cab_call *k, struct MHD_Connection *c, const char *how
   return cab_answer_busy(k, c, msg);
 }
 
+static bool
+has_header(void *cls, const char *name)
+{
+  return MHD_lookup_connection_value(cls, MHD_HEADER_KIND, name) != NULL;
+}
+
 static enum MHD_Result
 respond(struct cab_call *k, struct MHD_Connection *c)
 {
@@ -104,11 +110,9 @@ respond(struct cab_call *k, struct MHD_Connection *c)
     return cab_answer_error(k, c, 413, CAB_FAULT_CLIENT, "request_too_large", msg);
   }
   cab_request_sha256(k->method, k->uri, k->body, k->len, k->sha);
-  bool anthropic =
-      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "anthropic-version") != NULL;
   char *rewritten = NULL;
   size_t rlen = 0;
-  cab_request_inspect(k->path, anthropic, k->body, k->len, &k->info, &rewritten, &rlen);
+  cab_request_inspect(k->path, has_header, c, k->body, k->len, &k->info, &rewritten, &rlen);
   if (p->replay) {
     free(rewritten);
     return respond_replay(k, c);
@@ -141,7 +145,7 @@ respond(struct cab_call *k, struct MHD_Connection *c)
     k->wire = cab_bridge_wire_name(k->bridge);
     k->usage_injected = false;
     k->info.stream = tx->stream;
-    k->info.anthropic = false; /* a chat endpoint takes a Bearer key */
+    k->info.wire = p->cfg.endpoint_wire; /* the key as the endpoint takes it */
     if (k->info.model[0] == '\0')
       snprintf(k->info.model, sizeof k->info.model, "%s", tx->model);
     size_t local_len = 0;
@@ -181,7 +185,7 @@ respond(struct cab_call *k, struct MHD_Connection *c)
       .body = rewritten ? rewritten : k->body,
       .body_len = rewritten ? rlen : k->len,
       .headers = headers,
-      .anthropic = k->info.anthropic,
+      .key_wire = k->info.wire,
   };
   if (p->key && (k->red = cab_redactor_new(p->key, CAB_PROXY_PLACEHOLDER_KEY)) == NULL) {
     curl_slist_free_all(headers);

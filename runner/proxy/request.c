@@ -5,26 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool
-ends_with(const char *s, const char *suffix)
-{
-  size_t n = strlen(s), m = strlen(suffix);
-  return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-bool
-cab_request_is_chat(const char *path)
-{
-  return ends_with(path, "/chat/completions");
-}
-
-static bool
-is_anthropic_path(const char *path)
-{
-  if (strncmp(path, "/v1/messages", 12) == 0 && (path[12] == '\0' || path[12] == '/'))
-    return true;
-  return strcmp(path, "/v1/complete") == 0;
-}
+#include "runner/proxy/wire_ops.h"
 
 /* The body with "stream_options":{"include_usage":true} added, or NULL. */
 static char *
@@ -67,13 +48,14 @@ inject_usage(const char *body, size_t len, cJSON *root, size_t *out_len)
 }
 
 void
-cab_request_inspect(const char *path, bool anthropic_header, const char *body, size_t len,
-                    struct cab_request_info *info, char **out, size_t *out_len)
+cab_request_inspect(const char *path, cab_wire_has_header_fn *has_header, void *cls,
+                    const char *body, size_t len, struct cab_request_info *info, char **out,
+                    size_t *out_len)
 {
   memset(info, 0, sizeof *info);
   *out = NULL;
   *out_len = 0;
-  info->anthropic = anthropic_header || is_anthropic_path(path);
+  info->wire = cab_wire_of_sender(path, has_header, cls);
   if (body == NULL || len == 0)
     return;
   cJSON *root = cJSON_ParseWithLength(body, len);
@@ -86,8 +68,8 @@ cab_request_inspect(const char *path, bool anthropic_header, const char *body, s
     info->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "stream"));
     /* Legacy completions stream the same way: a stream without usage
      * would count no tokens at all (a cheaper cell). */
-    if (info->stream && !info->anthropic &&
-        (cab_request_is_chat(path) || strcmp(path, "/v1/completions") == 0))
+    if (info->stream && cab_wire_ops(info->wire)->identity &&
+        (cab_wire_ends_with(path, "/chat/completions") || strcmp(path, "/v1/completions") == 0))
       *out = inject_usage(body, len, root, out_len);
   }
   cJSON_Delete(root);

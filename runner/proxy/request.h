@@ -10,19 +10,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runner/proxy/wire.h"
+
 struct cab_request_info {
   char model[128];   /* "" when absent */
   bool stream;       /* "stream": true */
-  bool anthropic;    /* Anthropic's API: the key goes in x-api-key */
+  enum cab_wire wire; /* the client's (cab_wire_of_sender): the key goes upstream in
+                         its key header (wire_ops.h) */
 };
 
-/* PATH is the request target without its query.  ANTHROPIC_HEADER: the
- * client sent anthropic-version.  When the body is rewritten, *OUT gets a
+/* PATH is the request target without its query; HAS_HEADER(CLS, name)
+ * asks the request's headers.  When the body is rewritten, *OUT gets a
  * malloc'd copy (and *OUT_LEN its length); otherwise *OUT stays NULL. */
-void cab_request_inspect(const char *path, bool anthropic_header, const char *body, size_t len,
-                         struct cab_request_info *info, char **out, size_t *out_len);
-
-/* True for a path whose last components are /chat/completions. */
-bool cab_request_is_chat(const char *path);
+void cab_request_inspect(const char *path, cab_wire_has_header_fn *has_header, void *cls,
+                         const char *body, size_t len, struct cab_request_info *info, char **out,
+                         size_t *out_len);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/proxy/wire_ops.h"
+
 static void
 share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ctx)
 {
@@ -57,21 +59,29 @@ free_secret(char *s)
   }
 }
 
+static void
+free_auth(struct cab_upstream *u)
+{
+  for (size_t i = 0; i < CAB_WIRE_COUNT; i++) {
+    free_secret(u->auth[i]);
+    u->auth[i] = NULL;
+  }
+}
+
 int
 cab_upstream_set_key(struct cab_upstream *u, const char *key, cab_error *err)
 {
-  free_secret(u->auth_bearer);
-  free_secret(u->auth_anthropic);
-  u->auth_bearer = u->auth_anthropic = NULL;
+  free_auth(u);
   if (key == NULL)
     return 0;
   if (strpbrk(key, "\r\n") != NULL)
     return cab_error_set(err, 0, "the API key holds a line break; check the --key-env variable");
-  if (asprintf(&u->auth_bearer, "Authorization: Bearer %s", key) < 0 ||
-      asprintf(&u->auth_anthropic, "x-api-key: %s", key) < 0) {
-    u->auth_bearer = u->auth_anthropic = NULL;
-    return cab_error_set(err, ENOMEM, "API key header");
-  }
+  for (size_t i = 0; i < CAB_WIRE_COUNT; i++)
+    if (asprintf(&u->auth[i], "%s%s", cab_wire_ops((enum cab_wire)i)->key_header, key) < 0) {
+      u->auth[i] = NULL;
+      free_auth(u);
+      return cab_error_set(err, ENOMEM, "API key header");
+    }
   return 0;
 }
 
@@ -85,8 +95,7 @@ cab_upstream_free(struct cab_upstream *u)
   pthread_mutex_destroy(&u->pool_mu);
   if (u->share)
     curl_share_cleanup(u->share);
-  free_secret(u->auth_bearer);
-  free_secret(u->auth_anthropic);
+  free_auth(u);
   for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
     pthread_mutex_destroy(&u->locks[i]);
   free(u);

@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "runner/proxy/endpoint.h"
+#include "runner/proxy/wire.h"
 
 struct cab_upstream_config {
   const struct cab_endpoint *endpoint;
@@ -30,8 +31,8 @@ struct cab_upstream_config {
 struct cab_upstream;
 int cab_upstream_new(const struct cab_upstream_config *cfg, struct cab_upstream **out,
                      cab_error *err);
-/* Use KEY (copied) for every call from now on: "Authorization: Bearer KEY",
- * or "x-api-key: KEY" for Anthropic's API. */
+/* Use KEY (copied) for every call from now on, in the key header of the
+ * call's wire (wire_ops.h: "Authorization: Bearer KEY", "x-api-key: KEY"). */
 int cab_upstream_set_key(struct cab_upstream *u, const char *key, cab_error *err);
 void cab_upstream_free(struct cab_upstream *u);
 
@@ -41,7 +42,7 @@ struct cab_xfer_request {
   const char *body;
   size_t body_len;
   const struct curl_slist *headers;  /* the client's headers to pass on */
-  bool anthropic;                    /* key in x-api-key */
+  enum cab_wire key_wire;            /* the key goes in this wire's key header */
 };
 
 struct cab_header {

@@ -19,8 +19,7 @@ struct cab_upstream {
   CURLM *pool[POOL_MAX];
   size_t n_pool;
   pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
-  char *auth_bearer;    /* "Authorization: Bearer KEY" */
-  char *auth_anthropic; /* "x-api-key: KEY" */
+  char *auth[CAB_WIRE_COUNT]; /* each wire's key header with the key */
 };
 
 /* A multi handle (with its connection cache) for one call, and back. */

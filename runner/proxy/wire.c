@@ -71,9 +71,8 @@ has_prefix(const char *path, const char *const *prefixes)
 }
 
 void
-cab_wire_of_client(const char *path, const char *query,
-                   bool (*has_header)(void *cls, const char *name), void *cls,
-                   struct cab_wire_route *out)
+cab_wire_of_client(const char *path, const char *query, cab_wire_has_header_fn *has_header,
+                   void *cls, struct cab_wire_route *out)
 {
   if (cab_wire_of_request(path, query, out))
     return;
@@ -86,6 +85,16 @@ cab_wire_of_client(const char *path, const char *query,
       out->wire = (enum cab_wire)i;
       return;
     }
+}
+
+enum cab_wire
+cab_wire_of_sender(const char *path, cab_wire_has_header_fn *has_header, void *cls)
+{
+  for (size_t i = 0; i < CAB_WIRE_COUNT; i++)
+    if (wires[i]->marker_header && has_header(cls, wires[i]->marker_header))
+      return (enum cab_wire)i;
+  struct cab_wire_route route;
+  return cab_wire_of_request(path, NULL, &route) ? route.wire : CAB_WIRE_CHAT;
 }
 
 bool

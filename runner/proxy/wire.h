@@ -73,13 +73,22 @@ const char *cab_wire_name(enum cab_wire wire);
 bool cab_wire_of_request(const char *path_without_query, const char *query,
                          struct cab_wire_route *out);
 
+/* Does the request hold header NAME?  (CLS: the caller's request.) */
+typedef bool cab_wire_has_header_fn(void *cls, const char *name);
+
+/* The wire whose key header a passed-through call takes (wire_ops.h):
+ * the first wire whose marker header HAS_HEADER finds (a client that sent
+ * anthropic-version speaks Anthropic whatever the path), else the wire of
+ * the path (cab_wire_of_request), else chat. */
+enum cab_wire cab_wire_of_sender(const char *path_without_query, cab_wire_has_header_fn *has_header,
+                                 void *cls);
+
 /* The wire a client speaks, to answer a request cab refuses in that wire's
  * error shape: the wire of its path (cab_wire_of_request), else the first
  * wire whose marker header HAS_HEADER finds (anthropic-version) or whose
  * path prefix the path has (/v1beta/), else chat.  *OUT is that route
  * (kind OTHER when only the header or the prefix said it). */
 void cab_wire_of_client(const char *path_without_query, const char *query,
-                        bool (*has_header)(void *cls, const char *name), void *cls,
-                        struct cab_wire_route *out);
+                        cab_wire_has_header_fn *has_header, void *cls, struct cab_wire_route *out);
 
 #endif

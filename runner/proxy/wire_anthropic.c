@@ -53,6 +53,7 @@ const struct cab_wire_ops cab_wire_anthropic = {
     .name = "anthropic",
     .route = anthropic_route,
     .marker_header = "anthropic-version", /* every Anthropic SDK sends it */
+    .key_header = "x-api-key: ",
     .endpoint_call = anthropic_endpoint_call,
     .served = "POST /v1/messages, /v1/messages/count_tokens; GET /v1/models",
     .request = tr_request_anthropic,

@@ -25,6 +25,7 @@ chat_endpoint_call(const char *path)
 const struct cab_wire_ops cab_wire_chat = {
     .name = "chat",
     .route = chat_route,
+    .key_header = "Authorization: Bearer ",
     .endpoint_call = chat_endpoint_call,
     .served = "POST /v1/chat/completions, /v1/completions, /v1/embeddings; GET /v1/models",
     .identity = true,

@@ -148,6 +148,8 @@ const struct cab_wire_ops cab_wire_gemini = {
     .name = "gemini",
     .route = gemini_route,
     .marker_prefixes = marker_prefixes,
+    .key_header = "Authorization: Bearer ", /* what cab sends (Google's own API reads
+                                               x-goog-api-key) */
     .endpoint_call = gemini_endpoint_call,
     .served = "POST /v1beta/models/M:generateContent, :streamGenerateContent, "
               ":countTokens; GET /v1beta/models",

@@ -27,6 +27,9 @@ struct cab_wire_ops {
    * (cab_wire_of_client).  NULL: none. */
   const char *marker_header;
   const char *const *marker_prefixes; /* NULL-terminated */
+  /* The header line that carries the real key upstream, without the key
+   * ("x-api-key: "), for a call of this wire that is passed through. */
+  const char *key_header;
 
   /* --- as the endpoint's wire (allow.h) ------------------------------------ */
   /* Which method serves PATH, and the list for the refusal's "served:". */

@@ -50,6 +50,7 @@ responses_answer(const struct cab_translate_ctx *ctx, const struct tr_answer *a)
 const struct cab_wire_ops cab_wire_responses = {
     .name = "responses",
     .route = responses_route,
+    .key_header = "Authorization: Bearer ",
     .endpoint_call = responses_endpoint_call,
     .served = "POST /v1/responses, /v1/completions, /v1/embeddings; GET /v1/models",
     .request = tr_request_responses,

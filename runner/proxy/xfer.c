@@ -304,7 +304,7 @@ cab_xfer_start(struct cab_upstream *u, const struct cab_xfer_request *rq, struct
       return cab_error_set(err, ENOMEM, "upstream headers");
   /* No "Expect: 100-continue" round trip; the key, if any. */
   x->hdrs = curl_slist_append(x->hdrs, "Expect:");
-  const char *auth = rq->anthropic ? u->auth_anthropic : u->auth_bearer;
+  const char *auth = (unsigned)rq->key_wire < CAB_WIRE_COUNT ? u->auth[rq->key_wire] : NULL;
   if (x->hdrs && auth)
     x->hdrs = curl_slist_append(x->hdrs, auth);
   if (x->hdrs == NULL)

@@ -61,6 +61,20 @@ test_endpoint(void **state)
   }
 }
 
+/* The request's headers, for cab_request_inspect: none, or an Anthropic
+ * client's anthropic-version. */
+static bool
+no_header(void *cls, const char *name)
+{
+  return false;
+}
+
+static bool
+anthropic_version(void *cls, const char *name)
+{
+  return strcmp(name, "anthropic-version") == 0;
+}
+
 static void
 test_inspect(void **state)
 {
@@ -70,16 +84,16 @@ test_inspect(void **state)
 
   /* Not streaming: nothing to rewrite. */
   const char *b = "{\"model\":\"gpt-x\",\"messages\":[]}";
-  cab_request_inspect("/v1/chat/completions", false, b, strlen(b), &info, &out, &len);
+  cab_request_inspect("/v1/chat/completions", no_header, NULL, b, strlen(b), &info, &out, &len);
   assert_string_equal(info.model, "gpt-x");
   assert_false(info.stream);
-  assert_false(info.anthropic);
+  assert_int_not_equal(info.wire, CAB_WIRE_ANTHROPIC);
   assert_null(out);
 
   /* Streaming without stream_options: inserted, every other byte kept
    * (cJSON would have printed 1e-05 and 1.0 differently). */
   b = "  {\"model\":\"m\",\"temperature\":1.0,\"top_p\":1e-5,\"stream\":true}";
-  cab_request_inspect("/v1/chat/completions", false, b, strlen(b), &info, &out, &len);
+  cab_request_inspect("/v1/chat/completions", no_header, NULL, b, strlen(b), &info, &out, &len);
   assert_true(info.stream);
   assert_non_null(out);
   assert_string_equal(out, "  {\"stream_options\":{\"include_usage\":true},\"model\":\"m\","
@@ -92,7 +106,7 @@ test_inspect(void **state)
 
   /* stream_options without include_usage, or with it false: set. */
   b = "{\"model\":\"m\",\"stream\":true,\"stream_options\":{\"include_usage\":false,\"x\":1}}";
-  cab_request_inspect("/v1/chat/completions", false, b, strlen(b), &info, &out, &len);
+  cab_request_inspect("/v1/chat/completions", no_header, NULL, b, strlen(b), &info, &out, &len);
   assert_non_null(out);
   j = cJSON_Parse(out);
   const cJSON *so = cJSON_GetObjectItem(j, "stream_options");
@@ -103,38 +117,39 @@ test_inspect(void **state)
 
   /* Already asked for: untouched. */
   b = "{\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
-  cab_request_inspect("/v1/chat/completions", false, b, strlen(b), &info, &out, &len);
+  cab_request_inspect("/v1/chat/completions", no_header, NULL, b, strlen(b), &info, &out, &len);
   assert_null(out);
 
   /* Only chat completions are rewritten; Anthropic reports usage anyway. */
   b = "{\"model\":\"claude\",\"stream\":true}";
-  cab_request_inspect("/v1/messages", false, b, strlen(b), &info, &out, &len);
-  assert_true(info.anthropic);
+  cab_request_inspect("/v1/messages", no_header, NULL, b, strlen(b), &info, &out, &len);
+  assert_int_equal(info.wire, CAB_WIRE_ANTHROPIC);
   assert_true(info.stream);
   assert_null(out);
-  cab_request_inspect("/v1/responses", false, b, strlen(b), &info, &out, &len);
-  assert_false(info.anthropic);
+  cab_request_inspect("/v1/responses", no_header, NULL, b, strlen(b), &info, &out, &len);
+  assert_int_not_equal(info.wire, CAB_WIRE_ANTHROPIC);
   assert_null(out);
   /* A legacy completions stream asks for usage too (else it counts nothing). */
   b = "{\"model\":\"m\",\"prompt\":\"x\",\"stream\":true,"
       "\"stream_options\":{\"include_usage\":false}}";
-  cab_request_inspect("/v1/completions", false, b, strlen(b), &info, &out, &len);
+  cab_request_inspect("/v1/completions", no_header, NULL, b, strlen(b), &info, &out, &len);
   assert_non_null(out);
   assert_non_null(strstr(out, "\"include_usage\":true"));
   free(out);
   /* Anthropic's /v1/models: the client's anthropic-version tells. */
-  cab_request_inspect("/v1/models", true, NULL, 0, &info, &out, &len);
-  assert_true(info.anthropic);
-  cab_request_inspect("/v1/messages/count_tokens", false, NULL, 0, &info, &out, &len);
-  assert_true(info.anthropic);
-  cab_request_inspect("/v1/messagesX", false, NULL, 0, &info, &out, &len);
-  assert_false(info.anthropic);
+  cab_request_inspect("/v1/models", anthropic_version, NULL, NULL, 0, &info, &out, &len);
+  assert_int_equal(info.wire, CAB_WIRE_ANTHROPIC);
+  cab_request_inspect("/v1/messages/count_tokens", no_header, NULL, NULL, 0, &info, &out, &len);
+  assert_int_equal(info.wire, CAB_WIRE_ANTHROPIC);
+  cab_request_inspect("/v1/messagesX", no_header, NULL, NULL, 0, &info, &out, &len);
+  assert_int_not_equal(info.wire, CAB_WIRE_ANTHROPIC);
 
   /* Not JSON, not an object, odd model: no crash, no rewrite. */
   static const char *const odd[] = {"", "not json", "[1,2]", "{\"model\":5,\"stream\":\"yes\"}",
                                     "{\"stream\":true", "\"stream\""};
   for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
-    cab_request_inspect("/v1/chat/completions", false, odd[i], strlen(odd[i]), &info, &out, &len);
+    cab_request_inspect("/v1/chat/completions", no_header, NULL, odd[i], strlen(odd[i]), &info,
+                        &out, &len);
     assert_null(out);
     assert_string_equal(info.model, "");
   }
