@@ -90,7 +90,7 @@ struct cab_translate_ctx {
   enum cab_route_kind kind;
   bool stream;        /* the client wants a stream (the chat request has
                          "stream":true and stream_options.include_usage) */
-  bool gemini_array;  /* a gemini stream answered as one JSON array */
+  bool json_array;    /* a stream answered as one JSON array (gemini) */
   char model[256];    /* the client's model (gemini: from the path) */
   char **custom_tools; /* Responses custom tool names */
   size_t n_custom_tools;
@@ -162,7 +162,7 @@ const char *cab_translate_content_type(const struct cab_translate_ctx *ctx);
  * message_stop.  Gemini: one chunk per text delta (the last one held back to
  * go with the final chunk), then the final chunk with the function calls,
  * finishReason and usageMetadata; as SSE "data:" events, or for
- * gemini_array as "[" chunk ",\r\n" chunk ... "]".
+ * json_array as "[" chunk ",\r\n" chunk ... "]".
  *
  * Several tool calls: the first streams as it comes; another call's
  * fragments are held until the streaming call's arguments form complete

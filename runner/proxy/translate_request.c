@@ -345,7 +345,7 @@ cab_translate_request(const struct cab_wire_route *route, const char *body, size
   if (ops->model_in_path) { /* and whether it streams, in what form */
     snprintf(ctx->model, sizeof ctx->model, "%s", route->model);
     ctx->stream = route->stream && route->kind == CAB_ROUTE_GENERATE;
-    ctx->gemini_array = ctx->stream && route->gemini_array;
+    ctx->json_array = ctx->stream && route->json_array;
   }
 
   cleanup_json cJSON *in = body ? cJSON_ParseWithLength(body, len) : NULL;

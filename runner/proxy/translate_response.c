@@ -116,5 +116,5 @@ cab_translate_count_response(const struct cab_translate_ctx *ctx, int64_t input_
 const char *
 cab_translate_content_type(const struct cab_translate_ctx *ctx)
 {
-  return ctx->stream && !ctx->gemini_array ? "text/event-stream" : "application/json";
+  return ctx->stream && !ctx->json_array ? "text/event-stream" : "application/json";
 }

@@ -11,7 +11,7 @@
 static void
 gem_send(struct cab_sse_translator *t, cJSON *chunk)
 {
-  if (t->ctx->gemini_array)
+  if (t->ctx->json_array)
     tr_stream_send(t, NULL, t->chunks ? ",\r\n" : "[", chunk, "");
   else
     tr_stream_send(t, NULL, "data: ", chunk, "\n\n");
@@ -51,7 +51,7 @@ gem_final(struct cab_sse_translator *t)
   while ((p = cJSON_DetachItemFromArray(t->parts, 0)) != NULL)
     cJSON_AddItemToArray(parts, p);
   gem_send(t, gem_chunk(t, parts, tr_gemini_finish(tr_stream_finish(t))));
-  if (t->ctx->gemini_array)
+  if (t->ctx->json_array)
     tr_buf_adds(&t->out, "]");
 }
 
@@ -65,7 +65,7 @@ static void
 gem_error(struct cab_sse_translator *t, int status, const char *message, const char *code)
 {
   gem_send(t, tr_error_object(t->ctx->wire, status, message, NULL, NULL));
-  if (t->ctx->gemini_array)
+  if (t->ctx->json_array)
     tr_buf_adds(&t->out, "]");
 }
 

@@ -41,9 +41,10 @@ enum cab_route_kind {
 struct cab_wire_route {
   enum cab_wire wire;
   enum cab_route_kind kind;
-  bool stream;       /* gemini: :streamGenerateContent (other wires say it
-                        in the body; see cab_translate_ctx.stream) */
-  bool gemini_array; /* gemini stream without alt=sse: the answer is one JSON
+  /* Only for a wire whose path says them (ops.model_in_path: gemini);
+   * the other wires say them in the body (cab_translate_ctx). */
+  bool stream;       /* gemini: :streamGenerateContent */
+  bool json_array;   /* gemini stream without alt=sse: the answer is one JSON
                         array of GenerateContentResponse, not SSE */
   char model[256];   /* gemini: the model from the path, URL-decoded and
                         validated; "" for the other wires */

@@ -88,7 +88,7 @@ gemini_route(const char *path, const char *query, struct cab_wire_route *out)
   else if (strcmp(method, "streamGenerateContent") == 0) {
     out->kind = CAB_ROUTE_GENERATE;
     out->stream = true;
-    out->gemini_array = !query_has_sse(query);
+    out->json_array = !query_has_sse(query);
   } else if (strcmp(method, "countTokens") == 0)
     out->kind = CAB_ROUTE_COUNT_TOKENS;
   else
@@ -96,7 +96,7 @@ gemini_route(const char *path, const char *query, struct cab_wire_route *out)
   if (!decode_model(rest, (size_t)(colon - rest), out->model, sizeof out->model)) {
     out->model[0] = '\0';
     out->kind = CAB_ROUTE_OTHER;
-    out->stream = out->gemini_array = false;
+    out->stream = out->json_array = false;
   }
   return true;
 }

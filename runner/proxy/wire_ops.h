@@ -20,7 +20,7 @@ struct cab_wire_ops {
 
   /* --- the client's requests ---------------------------------------------- */
   /* Is PATH (no query; QUERY after '?', maybe NULL) a request of this wire?
-   * Fill *OUT's kind (and stream, gemini_array, model) when it is. */
+   * Fill *OUT's kind (and stream, json_array, model) when it is. */
   bool (*route)(const char *path, const char *query, struct cab_wire_route *out);
   /* A request header only this wire's clients send, and path prefixes only
    * they use: what names the wire of a request that route() does not know

@@ -356,11 +356,11 @@ test_wire_routes(void **state)
     bool ok = cab_wire_of_request(cases[i].path, cases[i].query, &r);
     if (ok != cases[i].ok || (ok && (r.wire != cases[i].wire || r.kind != cases[i].kind ||
                                      r.stream != cases[i].stream ||
-                                     r.gemini_array != cases[i].array ||
+                                     r.json_array != cases[i].array ||
                                      strcmp(r.model, cases[i].model) != 0)))
       fail_msg("%s?%s: got ok=%d wire=%d kind=%d stream=%d array=%d model='%s'", cases[i].path,
                cases[i].query ? cases[i].query : "", ok, r.wire, r.kind, r.stream,
-               r.gemini_array, r.model);
+               r.json_array, r.model);
   }
 }
 
