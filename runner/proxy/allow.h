@@ -21,16 +21,10 @@ int cab_allow_target(const char *path, char *why, size_t size);
 /* METHOD PATH for an endpoint speaking ENDPOINT_WIRE: 0 when it goes on
  * (upstream, or through the translation to chat), 404 for a path that is
  * no model call of that wire, 405 for a wrong method; WHY says which, and
- * what is served.  Forwarded as they are:
- *   chat, responses  POST /v1/chat/completions (chat), /v1/responses
- *                    (responses), /v1/completions, /v1/embeddings;
- *                    GET /v1/models, /v1/models/ID
- *   anthropic        POST /v1/messages, /v1/messages/count_tokens;
- *                    GET /v1/models, /v1/models/ID
- *   gemini           POST /{v1beta,v1,v1alpha}/models/M:{generateContent,
- *                    streamGenerateContent,countTokens};
- *                    GET /{v1beta,v1,v1alpha}/models, .../models/M
- * Translated to chat (a chat endpoint): POST of another wire's model call
+ * what is served.  Forwarded as they are: what the wire's
+ * ops.endpoint_call serves (wire_<name>.c; e.g. chat: POST
+ * /v1/chat/completions, /v1/completions, /v1/embeddings, GET /v1/models,
+ * /v1/models/ID).  Translated to chat (a chat endpoint): POST of another wire's model call
  * (wire.h); the bridge answers anything else of that wire itself. */
 int cab_allow_call(enum cab_wire endpoint_wire, const char *method, const char *path,
                    char *why, size_t size);

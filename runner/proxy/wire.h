@@ -3,8 +3,10 @@
  * The model endpoint behind the proxy speaks OpenAI Chat Completions only;
  * agents may speak the OpenAI Responses API (codex), Anthropic Messages
  * (claude-code) or the Gemini API (gemini-cli).  translate.h turns their
- * requests into chat requests and the answers back; this header only names
- * the wires and classifies request paths. */
+ * requests into chat requests and the answers back; this header is the
+ * registry of wires, and classifies request paths.  What each wire is
+ * (paths, translators, error shape, key header) is its ops (wire_ops.h),
+ * in wire_<name>.c. */
 #ifndef CAB_RUNNER_PROXY_WIRE_H
 #define CAB_RUNNER_PROXY_WIRE_H
 
@@ -54,8 +56,9 @@ struct cab_wire_route {
 int cab_wire_parse(const char *name, enum cab_wire *out, cab_error *err);
 const char *cab_wire_name(enum cab_wire wire);
 
-/* Classify a request target.  PATH has no query; QUERY is what followed
- * '?' (NULL or "" when none).  Recognised:
+/* Classify a request target: the first wire of the registry whose
+ * ops.route claims it.  PATH has no query; QUERY is what followed '?'
+ * (NULL or "" when none).  Recognised today:
  *   .../chat/completions                         chat, generate
  *   /v1/responses                                responses, generate
  *   /v1/responses/...                            responses, other
