@@ -49,8 +49,10 @@ cab_allow_model_id(const char *s)
   return true;
 }
 
-enum cab_verb
-cab_allow_post_or_models(const char *path, const char *const *posts)
+/* POST for PATH in POSTS (NULL-terminated), GET for /v1/models and
+ * /v1/models/ID, else none. */
+static enum cab_verb
+post_or_models(const char *path, const char *const *posts)
 {
   for (; *posts; posts++)
     if (strcmp(path, *posts) == 0)
@@ -76,7 +78,8 @@ cab_allow_call(enum cab_wire wire, const char *method, const char *path, char *w
     return 405;
   }
   const struct cab_wire_ops *ops = cab_wire_ops(wire);
-  enum cab_verb v = ops->endpoint_call(path);
+  enum cab_verb v =
+      ops->endpoint_call ? ops->endpoint_call(path) : post_or_models(path, ops->endpoint_posts);
   if (v == CAB_VERB_NONE) {
     snprintf(why, size, "cab proxy: %s is not a model API path of the %s endpoint (served: %s)",
              path, ops->name, ops->served);

@@ -22,12 +22,8 @@ anthropic_route(const char *path, const char *query, struct cab_wire_route *out)
   return true;
 }
 
-static enum cab_verb
-anthropic_endpoint_call(const char *path)
-{
-  static const char *const posts[] = {"/v1/messages", "/v1/messages/count_tokens", NULL};
-  return cab_allow_post_or_models(path, posts);
-}
+static const char *const endpoint_posts[] = {"/v1/messages", "/v1/messages/count_tokens",
+                                             NULL};
 
 static cJSON *
 anthropic_call(const struct cab_translate_ctx *ctx, const char *id, const char *name,
@@ -54,7 +50,7 @@ const struct cab_wire_ops cab_wire_anthropic = {
     .route = anthropic_route,
     .marker_header = "anthropic-version", /* every Anthropic SDK sends it */
     .key_header = "x-api-key: ",
-    .endpoint_call = anthropic_endpoint_call,
+    .endpoint_posts = endpoint_posts,
     .served = "POST /v1/messages, /v1/messages/count_tokens; GET /v1/models",
     .request = tr_request_anthropic,
     .answer = anthropic_answer,

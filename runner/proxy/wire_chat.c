@@ -14,19 +14,14 @@ chat_route(const char *path, const char *query, struct cab_wire_route *out)
   return true;
 }
 
-static enum cab_verb
-chat_endpoint_call(const char *path)
-{
-  static const char *const posts[] = {"/v1/chat/completions", "/v1/completions",
-                                      "/v1/embeddings", NULL};
-  return cab_allow_post_or_models(path, posts);
-}
+static const char *const endpoint_posts[] = {"/v1/chat/completions", "/v1/completions",
+                                             "/v1/embeddings", NULL};
 
 const struct cab_wire_ops cab_wire_chat = {
     .name = "chat",
     .route = chat_route,
     .key_header = "Authorization: Bearer ",
-    .endpoint_call = chat_endpoint_call,
+    .endpoint_posts = endpoint_posts,
     .served = "POST /v1/chat/completions, /v1/completions, /v1/embeddings; GET /v1/models",
     .identity = true,
     .count_key = "input_tokens",

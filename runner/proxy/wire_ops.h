@@ -32,7 +32,11 @@ struct cab_wire_ops {
   const char *key_header;
 
   /* --- as the endpoint's wire (allow.h) ------------------------------------ */
-  /* Which method serves PATH, and the list for the refusal's "served:". */
+  /* The paths served by POST (NULL-terminated; GET /v1/models and
+   * /v1/models/ID besides), or, for a wire whose paths are no such list,
+   * the function that says which method serves PATH; and what the
+   * refusal's "served:" lists. */
+  const char *const *endpoint_posts;
   enum cab_verb (*endpoint_call)(const char *path);
   const char *served;
 
@@ -65,8 +69,5 @@ bool cab_wire_ends_with(const char *s, const char *suffix);
 const char *cab_wire_find_component(const char *path, const char *seg);
 /* A model id in a path: [A-Za-z0-9._~:@+/-], not empty, not starting with '/'. */
 bool cab_allow_model_id(const char *s);
-/* POST for PATH in POSTS (NULL-terminated), GET for /v1/models and
- * /v1/models/ID, else none: the OpenAI-style endpoints. */
-enum cab_verb cab_allow_post_or_models(const char *path, const char *const *posts);
 
 #endif

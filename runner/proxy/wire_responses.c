@@ -17,13 +17,8 @@ responses_route(const char *path, const char *query, struct cab_wire_route *out)
   return true;
 }
 
-static enum cab_verb
-responses_endpoint_call(const char *path)
-{
-  static const char *const posts[] = {"/v1/responses", "/v1/completions", "/v1/embeddings",
-                                      NULL};
-  return cab_allow_post_or_models(path, posts);
-}
+static const char *const endpoint_posts[] = {"/v1/responses", "/v1/completions",
+                                             "/v1/embeddings", NULL};
 
 static cJSON *
 responses_call(const struct cab_translate_ctx *ctx, const char *id, const char *name,
@@ -51,7 +46,7 @@ const struct cab_wire_ops cab_wire_responses = {
     .name = "responses",
     .route = responses_route,
     .key_header = "Authorization: Bearer ",
-    .endpoint_call = responses_endpoint_call,
+    .endpoint_posts = endpoint_posts,
     .served = "POST /v1/responses, /v1/completions, /v1/embeddings; GET /v1/models",
     .request = tr_request_responses,
     .answer = responses_answer,
