@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "runner/model_server/api_errors.h"
 #include "runner/proxy/bridge.h"
 #include "runner/proxy/proxy_internal.h"
 
@@ -85,12 +86,7 @@ cab_answer_error(struct cab_call *k, struct MHD_Connection *c, int status,
   if (k->bridge) {
     cab_translate_error(cab_bridge_route(k->bridge), status, message, strlen(message), &text, &len);
   } else {
-    cJSON *j = cJSON_CreateObject();
-    cJSON *e = cJSON_AddObjectToObject(j, "error");
-    cJSON_AddStringToObject(e, "message", message);
-    cJSON_AddStringToObject(e, "type", type);
-    cJSON_AddNullToObject(e, "param");
-    cJSON_AddStringToObject(e, "code", type);
+    cJSON *j = cab_api_error_body(CAB_API_ERROR_OPENAI, status, message, type, type);
     text = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     len = text ? strlen(text) : 0;
