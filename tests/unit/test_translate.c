@@ -23,6 +23,7 @@
 #include "runner/proxy/bridge.h"
 #include "runner/proxy/translate.h"
 #include "runner/proxy/wire.h"
+#include "runner/proxy/wire_ops.h"
 
 #define FIXTURES "tests/fixtures/translate/"
 #define MODEL_FIXTURES "tests/fixtures/model/"
@@ -303,6 +304,31 @@ test_wire_parse(void **state)
   assert_true(cab_wire_parse("openai", &w, &err) < 0);
   assert_string_equal(err.message,
                       "unknown wire 'openai' (valid: chat, responses, anthropic, gemini)");
+}
+
+/* Every wire of the registry has what the proxy will ask of it: a new
+ * wire's ops file that leaves a field out fails here, not at a call. */
+static void
+test_wire_ops_complete(void **state)
+{
+  for (int i = 0; i < CAB_WIRE_COUNT; i++) {
+    const struct cab_wire_ops *o = cab_wire_ops((enum cab_wire)i);
+    assert_non_null(o->name);
+    assert_string_equal(cab_wire_name((enum cab_wire)i), o->name);
+    assert_non_null(o->route);
+    assert_non_null(o->key_header);
+    assert_true(o->endpoint_posts != NULL || o->endpoint_call != NULL);
+    assert_non_null(o->served);
+    assert_non_null(o->count_key);
+    if (o->identity)
+      continue;
+    assert_non_null(o->request);
+    assert_non_null(o->answer);
+    assert_non_null(o->stream);
+  }
+  /* The identity (what translations go to) is the first wire: the default. */
+  assert_true(cab_wire_ops(CAB_WIRE_CHAT)->identity);
+  assert_int_equal(CAB_WIRE_CHAT, 0);
 }
 
 static void
@@ -1328,6 +1354,7 @@ main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_wire_parse),
+      cmocka_unit_test(test_wire_ops_complete),
       cmocka_unit_test(test_wire_routes),
       cmocka_unit_test(test_request_responses),
       cmocka_unit_test(test_request_anthropic),
