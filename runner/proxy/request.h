@@ -1,7 +1,8 @@
 /* What the proxy needs to know about a client's request body, and the one
- * rewrite it makes: a streaming chat (or legacy) completion that does not
- * ask for usage gets stream_options.include_usage=true, so that the stream's last
- * event carries the token counts.  The extra event (choices: []) is passed
+ * rewrite it makes (the client's wire's ops.ask_usage, wire_ops.h): a
+ * streaming chat (or legacy) completion that does not ask for usage gets
+ * stream_options.include_usage=true, so that the stream's last event
+ * carries the token counts.  The extra event (choices: []) is passed
  * through to the client unchanged; OpenAI's own SDKs expect it whenever
  * include_usage is set, and the call's record says usage_injected. */
 #ifndef CAB_RUNNER_PROXY_REQUEST_H

@@ -31,6 +31,12 @@ struct cab_wire_ops {
    * ("x-api-key: "), for a call of this wire that is passed through. */
   const char *key_header;
 
+  /* A passed-through streamed call whose stream would not report its
+   * usage: BODY[0..LEN) (parsed: ROOT) rewritten to ask for it, malloc'd
+   * (*OUT_LEN), or NULL.  NULL: the wire's streams report it anyway. */
+  char *(*ask_usage)(const char *path, const char *body, size_t len, cJSON *root,
+                     size_t *out_len);
+
   /* --- as the endpoint's wire (allow.h) ------------------------------------ */
   /* The paths served by POST (NULL-terminated; GET /v1/models and
    * /v1/models/ID besides), or, for a wire whose paths are no such list,
