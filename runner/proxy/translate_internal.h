@@ -235,13 +235,13 @@ struct cab_sse_translator {
   struct tr_call *live;    /* the call being streamed */
   int next_index;
   int text_index;
-  /* per wire */
-  double seq;              /* Responses sequence_number */
-  cJSON *output;           /* Responses: finished items */
-  cJSON *parts;            /* Gemini: function call parts for the final chunk */
-  struct tr_buf held;      /* Gemini: the last text delta, not yet sent */
+  /* for the wire's emitter, whichever it uses */
+  int events;              /* events sent (Responses' sequence_number, Gemini's
+                              chunks: the JSON array's commas) */
+  cJSON *items;            /* what the final event gathers (Responses' finished
+                              output items, Gemini's function call parts) */
+  struct tr_buf held;      /* a text delta not yet sent (Gemini: the last) */
   bool has_held;
-  int chunks;              /* Gemini: chunks sent (for the JSON array form) */
 };
 
 /* One wire's stream: what it writes (into t->out) at each step of the

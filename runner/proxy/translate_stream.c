@@ -26,9 +26,8 @@ cab_sse_translator_new(const struct cab_translate_ctx *ctx)
     return NULL;
   t->ctx = ctx;
   t->emit = cab_wire_ops(ctx->wire)->stream; /* NULL (chat): passed through */
-  t->output = cJSON_CreateArray();
-  t->parts = cJSON_CreateArray();
-  if (t->output == NULL || t->parts == NULL) {
+  t->items = cJSON_CreateArray();
+  if (t->items == NULL) {
     cab_sse_translator_free(t);
     return NULL;
   }
@@ -56,8 +55,7 @@ cab_sse_translator_free(struct cab_sse_translator *t)
   free(t->id);
   free(t->model);
   free(t->stop_sequence);
-  cJSON_Delete(t->output);
-  cJSON_Delete(t->parts);
+  cJSON_Delete(t->items);
   free(t);
 }
 

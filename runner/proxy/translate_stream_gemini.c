@@ -12,10 +12,10 @@ static void
 gem_send(struct cab_sse_translator *t, cJSON *chunk)
 {
   if (t->ctx->json_array)
-    tr_stream_send(t, NULL, t->chunks ? ",\r\n" : "[", chunk, "");
+    tr_stream_send(t, NULL, t->events ? ",\r\n" : "[", chunk, "");
   else
     tr_stream_send(t, NULL, "data: ", chunk, "\n\n");
-  t->chunks++;
+  t->events++;
 }
 
 /* A chunk; the final one (FINISH) has the usage. */
@@ -48,7 +48,7 @@ gem_final(struct cab_sse_translator *t)
     cJSON_AddItemToArray(parts, tr_gemini_text_part(t->held.s));
   t->has_held = false;
   cJSON *p;
-  while ((p = cJSON_DetachItemFromArray(t->parts, 0)) != NULL)
+  while ((p = cJSON_DetachItemFromArray(t->items, 0)) != NULL)
     cJSON_AddItemToArray(parts, p);
   gem_send(t, gem_chunk(t, parts, tr_gemini_finish(tr_stream_finish(t))));
   if (t->ctx->json_array)
@@ -58,7 +58,7 @@ gem_final(struct cab_sse_translator *t)
 static void
 gem_call_close(struct cab_sse_translator *t, struct tr_call *c)
 {
-  cJSON_AddItemToArray(t->parts, tr_gemini_call_part(c->id, c->name, c->args.s));
+  cJSON_AddItemToArray(t->items, tr_gemini_call_part(c->id, c->name, c->args.s));
 }
 
 static void

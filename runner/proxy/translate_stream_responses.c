@@ -13,7 +13,7 @@ resp_event(struct cab_sse_translator *t, const char *type)
 {
   cJSON *e = cJSON_CreateObject();
   cJSON_AddStringToObject(e, "type", type);
-  cJSON_AddNumberToObject(e, "sequence_number", t->seq++);
+  cJSON_AddNumberToObject(e, "sequence_number", t->events++);
   return e;
 }
 
@@ -72,7 +72,7 @@ resp_output_text(struct cab_sse_translator *t, const char *type, const char *id,
 static void
 resp_item_done(struct cab_sse_translator *t, cJSON *item, int output_index)
 {
-  cJSON_AddItemToArray(t->output, cJSON_Duplicate(item, true));
+  cJSON_AddItemToArray(t->items, cJSON_Duplicate(item, true));
   cJSON *e = resp_item_event(t, "response.output_item.done", NULL, output_index);
   cJSON_AddItemToObject(e, "item", item);
   tr_stream_send_typed(t, e);
@@ -184,8 +184,8 @@ resp_final(struct cab_sse_translator *t)
   enum tr_finish f = tr_stream_finish(t);
   bool incomplete = f == TR_FINISH_LENGTH || f == TR_FINISH_FILTER;
   cJSON *e = resp_event(t, incomplete ? "response.incomplete" : "response.completed");
-  cJSON *output = t->output;
-  t->output = NULL;
+  cJSON *output = t->items;
+  t->items = NULL;
   cJSON_AddItemToObject(e, "response", resp_object(t, incomplete ? "incomplete" : "completed", f,
                                                    output, &t->usage));
   tr_stream_send_typed(t, e);
