@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/model_server/api_errors.h"
 #include "runner/proxy/translate_internal.h"
 #include "runner/proxy/wire_ops.h"
 
@@ -13,7 +14,26 @@ cJSON *
 tr_error_object(enum cab_wire wire, int status, const char *message, const char *type,
                 const char *code)
 {
-  return cab_api_error_body(cab_wire_ops(wire)->error_shape, status, message, type, code);
+  return cab_wire_ops(wire)->error(status, message, type, code);
+}
+
+/* The shapes the model server answers in too (api_errors.h). */
+cJSON *
+tr_error_openai(int status, const char *message, const char *type, const char *code)
+{
+  return cab_api_error_body(CAB_API_ERROR_OPENAI, status, message, type, code);
+}
+
+cJSON *
+tr_error_anthropic(int status, const char *message, const char *type, const char *code)
+{
+  return cab_api_error_body(CAB_API_ERROR_ANTHROPIC, status, message, type, code);
+}
+
+cJSON *
+tr_error_gemini(int status, const char *message, const char *type, const char *code)
+{
+  return cab_api_error_body(CAB_API_ERROR_GEMINI, status, message, type, code);
 }
 
 /* The message, type and code an upstream error body carries: OpenAI's

@@ -196,6 +196,13 @@ const char *tr_gemini_finish(enum tr_finish f);
 /* A stream chunk's {"error": ...} in the wire's shape (translate_error.c). */
 cJSON *tr_error_object(enum cab_wire wire, int http_status, const char *message,
                        const char *type, const char *code);
+/* The error shapes wires share (ops.error): OpenAI's {"error":{"message",
+ * "type","param","code"}}, Anthropic's {"type":"error","error":{"type",
+ * "message"}}, Gemini's {"error":{"code","message","status"}}. */
+cJSON *tr_error_openai(int http_status, const char *message, const char *type, const char *code);
+cJSON *tr_error_anthropic(int http_status, const char *message, const char *type,
+                          const char *code);
+cJSON *tr_error_gemini(int http_status, const char *message, const char *type, const char *code);
 
 /* --- the stream (translate_stream*.c) -------------------------------------- */
 

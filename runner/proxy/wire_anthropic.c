@@ -56,5 +56,5 @@ const struct cab_wire_ops cab_wire_anthropic = {
     .answer = anthropic_answer,
     .stream = &tr_emit_anthropic,
     .count_key = "input_tokens",
-    .error_shape = CAB_API_ERROR_ANTHROPIC,
+    .error = tr_error_anthropic,
 };

@@ -78,5 +78,5 @@ const struct cab_wire_ops cab_wire_chat = {
     .ask_usage = chat_ask_usage,
     .identity = true,
     .count_key = "input_tokens",
-    .error_shape = CAB_API_ERROR_OPENAI,
+    .error = tr_error_openai,
 };

@@ -158,5 +158,5 @@ const struct cab_wire_ops cab_wire_gemini = {
     .answer = gemini_answer,
     .stream = &tr_emit_gemini,
     .count_key = "totalTokens",
-    .error_shape = CAB_API_ERROR_GEMINI,
+    .error = tr_error_gemini,
 };

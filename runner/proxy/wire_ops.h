@@ -8,7 +8,6 @@
 
 #include <stdbool.h>
 
-#include "runner/model_server/api_errors.h"
 #include "runner/proxy/translate_internal.h"
 #include "runner/proxy/wire.h"
 
@@ -60,7 +59,9 @@ struct cab_wire_ops {
   /* The stream's steps (translate_stream.c). */
   const struct tr_emitter *stream;
   const char *count_key; /* the token-count answer's field: {"<count_key>":N} */
-  enum cab_api_error_shape error_shape;
+  /* An error {"error":...} in the wire's shape (TYPE, CODE may be NULL;
+   * translate_error.c has the OpenAI, Anthropic and Gemini shapes). */
+  cJSON *(*error)(int http_status, const char *message, const char *type, const char *code);
 };
 
 /* The ops of WIRE (one of the registry's). */

@@ -52,5 +52,5 @@ const struct cab_wire_ops cab_wire_responses = {
     .answer = responses_answer,
     .stream = &tr_emit_responses,
     .count_key = "input_tokens",
-    .error_shape = CAB_API_ERROR_OPENAI,
+    .error = tr_error_openai,
 };

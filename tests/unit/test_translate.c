@@ -320,6 +320,7 @@ test_wire_ops_complete(void **state)
     assert_true(o->endpoint_posts != NULL || o->endpoint_call != NULL);
     assert_non_null(o->served);
     assert_non_null(o->count_key);
+    assert_non_null(o->error);
     if (o->identity)
       continue;
     assert_non_null(o->request);
