@@ -19,6 +19,7 @@
 #include "runner/proxy/call.h"
 #include "runner/proxy/proxy_internal.h"
 #include "runner/proxy/request.h"
+#include "runner/proxy/wire_ops.h"
 
 void *
 cab_proxy_on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -181,7 +182,7 @@ respond(struct cab_call *k, struct MHD_Connection *c)
   }
   struct cab_xfer_request rq = {
       .method = k->method,
-      .uri = k->bridge ? "/v1/chat/completions" : k->uri,
+      .uri = k->bridge ? cab_wire_ops(p->cfg.endpoint_wire)->call_path : k->uri,
       .body = rewritten ? rewritten : k->body,
       .body_len = rewritten ? rlen : k->len,
       .headers = headers,

@@ -77,6 +77,7 @@ const struct cab_wire_ops cab_wire_chat = {
     .served = "POST /v1/chat/completions, /v1/completions, /v1/embeddings; GET /v1/models",
     .ask_usage = chat_ask_usage,
     .identity = true,
+    .call_path = "/v1/chat/completions",
     .count_key = "input_tokens",
     .error = tr_error_openai,
 };

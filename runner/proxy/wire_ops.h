@@ -49,6 +49,7 @@ struct cab_wire_ops {
    * The identity wire (chat) passes requests, answers, streams and JSON
    * errors as they are, and has none of the functions below. */
   bool identity;
+  const char *call_path; /* identity: where a translated model call goes */
   bool model_in_path; /* the model is the route's (gemini), not the body's */
   /* The request's messages, tools and settings into ROOT (the chat request;
    * "model" and "messages" are made already). */

@@ -321,8 +321,10 @@ test_wire_ops_complete(void **state)
     assert_non_null(o->served);
     assert_non_null(o->count_key);
     assert_non_null(o->error);
-    if (o->identity)
+    if (o->identity) {
+      assert_non_null(o->call_path);
       continue;
+    }
     assert_non_null(o->request);
     assert_non_null(o->answer);
     assert_non_null(o->stream);
