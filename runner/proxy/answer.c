@@ -96,8 +96,8 @@ cab_answer_error(struct cab_call *k, struct MHD_Connection *c, int status,
   return ret;
 }
 
-static bool
-has_header(void *cls, const char *name)
+bool
+cab_has_header(void *cls, const char *name)
 {
   return MHD_lookup_connection_value(cls, MHD_HEADER_KIND, name) != NULL;
 }
@@ -111,7 +111,7 @@ cab_answer_refusal(struct cab_call *k, struct MHD_Connection *c, int status, con
 {
   struct cab_wire_route route;
   const char *query = strchr(k->uri, '?');
-  cab_wire_of_client(k->path, query ? query + 1 : NULL, has_header, c, &route);
+  cab_wire_of_client(k->path, query ? query + 1 : NULL, cab_has_header, c, &route);
   char *text = NULL;
   size_t len = 0;
   cab_translate_error(&route, status, message, strlen(message), &text, &len);

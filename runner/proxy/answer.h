@@ -35,6 +35,10 @@ enum MHD_Result cab_answer_busy(struct cab_call *k, struct MHD_Connection *c, co
 enum MHD_Result cab_answer_stream(struct cab_call *k, struct MHD_Connection *c,
                                   const struct cab_xfer_head *head);
 
+/* The request on connection CLS (a struct MHD_Connection) holds header
+ * NAME (cab_wire_has_header_fn). */
+bool cab_has_header(void *cls, const char *name);
+
 /* NAME is in LIST (NULL-terminated), ignoring case. */
 bool cab_header_listed(const char *name, const char *const *list);
 

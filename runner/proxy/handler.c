@@ -91,12 +91,6 @@ answer_over_budget(struct cab_call *k, struct MHD_Connection *c, const char *how
   return cab_answer_busy(k, c, msg);
 }
 
-static bool
-has_header(void *cls, const char *name)
-{
-  return MHD_lookup_connection_value(cls, MHD_HEADER_KIND, name) != NULL;
-}
-
 static enum MHD_Result
 respond(struct cab_call *k, struct MHD_Connection *c)
 {
@@ -113,7 +107,7 @@ respond(struct cab_call *k, struct MHD_Connection *c)
   cab_request_sha256(k->method, k->uri, k->body, k->len, k->sha);
   char *rewritten = NULL;
   size_t rlen = 0;
-  cab_request_inspect(k->path, has_header, c, k->body, k->len, &k->info, &rewritten, &rlen);
+  cab_request_inspect(k->path, cab_has_header, c, k->body, k->len, &k->info, &rewritten, &rlen);
   if (p->replay) {
     free(rewritten);
     return respond_replay(k, c);
