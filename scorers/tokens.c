@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner/model_server/usage.h"
+#include "runner/model_api/usage.h"
 #include "scorers/scorers.h"
 #include "scorers/util.h"
 

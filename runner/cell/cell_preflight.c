@@ -16,7 +16,7 @@
 
 #include "common/cleanup.h"
 #include "runner/cell/cell_internal.h"
-#include "runner/model_server/cassette.h"
+#include "runner/model_api/cassette.h"
 
 /* PATH (absolute) names an executable regular file in the tree at ROOT_FD,
  * symlinks resolved inside that tree as they will be once it is /. */

@@ -154,7 +154,7 @@ model_json(const struct cell *c)
   cJSON_AddNumberToObject(m, "infra_errors", (double)t->infra_errors);
   cJSON_AddNumberToObject(m, "client_errors", (double)t->client_errors);
   /* calls whose usage held a figure that was not a token count: each such
-   * figure was counted as the maximum (runner/model_server/usage.h) */
+   * figure was counted as the maximum (runner/model_api/usage.h) */
   if (t->usage_clamped)
     cJSON_AddNumberToObject(m, "usage_clamped_calls", (double)t->usage_clamped);
   /* answered calls that reported no usage: they count no tokens */

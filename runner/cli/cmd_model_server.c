@@ -9,7 +9,7 @@
 
 #include "common/error.h"
 #include "runner/cli/commands.h"
-#include "runner/model_server/cassette.h"
+#include "runner/model_api/cassette.h"
 #include "runner/model_server/script.h"
 #include "runner/model_server/server.h"
 

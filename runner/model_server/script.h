@@ -54,7 +54,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "runner/model_server/cassette.h"
+#include "runner/model_api/cassette.h"
 
 struct cab_script_tool_call {
   char *id;        /* NULL: generated, "call_cab<request>_<k>" */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
-#include "runner/model_server/api_errors.h"
+#include "runner/model_api/api_errors.h"
 
 void
 cab_model_reply_free(struct cab_model_reply *r)

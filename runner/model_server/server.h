@@ -26,7 +26,7 @@
 #include <stdio.h>
 
 #include "common/error.h"
-#include "runner/model_server/cassette.h"
+#include "runner/model_api/cassette.h"
 #include "runner/model_server/script.h"
 
 struct cab_model_server_config {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "runner/model_server/api_errors.h"
+#include "runner/model_api/api_errors.h"
 #include "runner/proxy/bridge.h"
 #include "runner/proxy/proxy_internal.h"
 

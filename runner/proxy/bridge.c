@@ -12,7 +12,7 @@
 #include "common/cleanup.h"
 #include "runner/proxy/byteq.h"
 #include "runner/proxy/wire_ops.h"
-#include "runner/model_server/usage.h"
+#include "runner/model_api/usage.h"
 
 static inline void
 cjson_deletep(cJSON **j)

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "runner/model_server/cassette.h"
-#include "runner/model_server/usage.h"
+#include "runner/model_api/cassette.h"
+#include "runner/model_api/usage.h"
 #include "runner/proxy/calllog.h"
 #include "runner/proxy/redact.h"
 #include "runner/proxy/request.h"

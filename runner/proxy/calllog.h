@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "common/error.h"
-#include "runner/model_server/usage.h"
+#include "runner/model_api/usage.h"
 #include "runner/proxy/proxy.h"
 
 /* ok: the endpoint answered 1xx-3xx in full.  infra: the endpoint could not

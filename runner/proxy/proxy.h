@@ -79,7 +79,7 @@ struct cab_proxy_totals {
   int64_t busy_refusals;       /* calls answered 503: too many in flight, or
                                   the buffered-bytes budget was used up */
   int64_t usage_clamped;       /* calls with a usage figure that was not a count
-                                  (runner/model_server/usage.h: counted as the maximum) */
+                                  (runner/model_api/usage.h: counted as the maximum) */
   int64_t replay_misses;       /* requests the cassette had no answer for */
   char first_replay_miss[512]; /* the first one's error, "" if none */
   int64_t record_errors;       /* calls --record could not write */

@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "runner/model_server/cassette.h"
+#include "runner/model_api/cassette.h"
 #include "runner/proxy/calllog.h"
 #include "runner/proxy/endpoint.h"
 #include "runner/proxy/proxy.h"

@@ -68,7 +68,7 @@
  * input/output/total_tokens = prompt/completion/total_tokens, with
  * cached_tokens and reasoning_tokens.  Anthropic: input_tokens = prompt -
  * cached, cache_read_input_tokens = cached, output_tokens = completion (so
- * that input + cache_read = prompt, as runner/model_server/usage.h counts it);
+ * that input + cache_read = prompt, as runner/model_api/usage.h counts it);
  * the wire has no field for reasoning tokens (they stay inside
  * output_tokens) nor for the total (prompt + completion).
  * Gemini: promptTokenCount = prompt, candidatesTokenCount = completion -
@@ -180,7 +180,7 @@ int cab_sse_translator_finish(struct cab_sse_translator *t, char **out, size_t *
                               cab_error *err);
 void cab_sse_translator_free(struct cab_sse_translator *t);
 /* The chat stream's usage held a figure that was not a token count: the
- * client got it clamped (runner/model_server/usage.h). */
+ * client got it clamped (runner/model_api/usage.h). */
 bool cab_sse_translator_usage_clamped(const struct cab_sse_translator *t);
 
 #endif

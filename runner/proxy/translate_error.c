@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner/model_server/api_errors.h"
+#include "runner/model_api/api_errors.h"
 #include "runner/proxy/translate_internal.h"
 #include "runner/proxy/wire_ops.h"
 

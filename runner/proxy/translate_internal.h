@@ -121,7 +121,7 @@ enum tr_finish tr_finish_of(const char *reason, bool has_tools);
 /* Chat usage, as numbers. */
 struct tr_usage {
   bool present;
-  bool clamped;       /* a figure was not a token count (runner/model_server/usage.h) */
+  bool clamped;       /* a figure was not a token count (runner/model_api/usage.h) */
   double prompt, completion, total, cached, reasoning;
 };
 void tr_usage_read(const cJSON *usage, struct tr_usage *u);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner/model_server/usage.h"
+#include "runner/model_api/usage.h"
 #include "runner/proxy/translate_internal.h"
 
 #define UNPARSED_KEY "_cab_unparsed_arguments"
@@ -103,7 +103,7 @@ tr_usage_responses(const struct tr_usage *u)
   return o;
 }
 
-/* Anthropic's input_tokens leaves cache reads out (runner/model_server/usage.h). */
+/* Anthropic's input_tokens leaves cache reads out (runner/model_api/usage.h). */
 cJSON *
 tr_usage_anthropic(const struct tr_usage *u)
 {
@@ -116,7 +116,7 @@ tr_usage_anthropic(const struct tr_usage *u)
   return o;
 }
 
-/* Gemini counts thoughts apart from candidates (runner/model_server/usage.h adds
+/* Gemini counts thoughts apart from candidates (runner/model_api/usage.h adds
  * them back). */
 cJSON *
 tr_usage_gemini(const struct tr_usage *u)

@@ -1,4 +1,4 @@
-/* Unit tests for cassettes (runner/model_server/cassette.c): write and load back
+/* Unit tests for cassettes (runner/model_api/cassette.c): write and load back
  * (text and binary), concurrent appends, match by hash, by order, repeats,
  * the mismatch message, malformed files. */
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
-#include "runner/model_server/cassette.h"
+#include "runner/model_api/cassette.h"
 
 struct fixture {
   char dir[256];

@@ -16,7 +16,7 @@
 #include "common/fsutil.h"
 #include "runner/model_server/script.h"
 #include "runner/model_server/server.h"
-#include "runner/model_server/usage.h"
+#include "runner/model_api/usage.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -3,7 +3,7 @@
  * chat requests (tests/fixtures/translate); non-streamed answers; streams
  * fed whole, byte by byte, in random splits and with CRLF line ends (the
  * output must not change), replayed the way each wire's SDK accumulates
- * them; usage that stays exact (runner/model_server/usage.h reads the same figures
+ * them; usage that stays exact (runner/model_api/usage.h reads the same figures
  * on both sides); errors; bad input.  Run from the source tree. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +19,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
-#include "runner/model_server/usage.h"
+#include "runner/model_api/usage.h"
 #include "runner/proxy/bridge.h"
 #include "runner/proxy/translate.h"
 #include "runner/proxy/wire.h"
@@ -244,7 +244,7 @@ oget(const cJSON *o, const char *k)
   return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
-/* The usage runner/model_server/usage.c reads from the upstream stream and from
+/* The usage runner/model_api/usage.c reads from the upstream stream and from
  * the translated one must be the same. */
 /* Anthropic's usage has no field for reasoning tokens: they stay counted in
  * output_tokens (completion), and reasoning alone is not compared. */

@@ -1,4 +1,4 @@
-/* Unit tests for token accounting (runner/model_server/usage.c) on the recorded
+/* Unit tests for token accounting (runner/model_api/usage.c) on the recorded
  * fixtures in tests/fixtures/model: both API shapes, JSON and SSE, and the
  * same stream fed whole, byte by byte and in random splits. */
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
-#include "runner/model_server/usage.h"
+#include "runner/model_api/usage.h"
 #include "runner/proxy/calllog.h"
 #include "scorers/scorers.h"
 

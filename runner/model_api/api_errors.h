@@ -13,8 +13,8 @@
  *              (INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, ...).
  * The model server (script_render.c, server.c) and the proxy's translation
  * (runner/proxy/translate_error.c) both answer with these. */
-#ifndef CAB_RUNNER_MODEL_API_ERRORS_H
-#define CAB_RUNNER_MODEL_API_ERRORS_H
+#ifndef CAB_RUNNER_MODEL_API_API_ERRORS_H
+#define CAB_RUNNER_MODEL_API_API_ERRORS_H
 
 #include <cjson/cJSON.h>
 

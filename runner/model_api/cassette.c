@@ -1,5 +1,5 @@
 /* Cassettes (JSONL of model calls): recording, loading, matching. */
-#include "runner/model_server/cassette.h"
+#include "runner/model_api/cassette.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

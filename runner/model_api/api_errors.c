@@ -1,5 +1,5 @@
 /* Error bodies and types in the model APIs' shapes (api_errors.h). */
-#include "runner/model_server/api_errors.h"
+#include "runner/model_api/api_errors.h"
 
 #include <stddef.h>
 

@@ -18,8 +18,8 @@
  * so that --replay can refuse a cassette of another agent, model or task
  * (whose answers would be scored as this cell's).  Cassettes without one
  * (cab model-server --record, older cab) replay as before. */
-#ifndef CAB_RUNNER_MODEL_CASSETTE_H
-#define CAB_RUNNER_MODEL_CASSETTE_H
+#ifndef CAB_RUNNER_MODEL_API_CASSETTE_H
+#define CAB_RUNNER_MODEL_API_CASSETTE_H
 
 #include <stddef.h>
 #include <stdint.h>

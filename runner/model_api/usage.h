@@ -20,8 +20,8 @@
  * and one that is negative or not a number counts as the maximum too: a
  * bad figure can only make a cell look more expensive, never cheaper.
  * Each such figure sets clamped, and the first is described in note. */
-#ifndef CAB_RUNNER_MODEL_USAGE_H
-#define CAB_RUNNER_MODEL_USAGE_H
+#ifndef CAB_RUNNER_MODEL_API_USAGE_H
+#define CAB_RUNNER_MODEL_API_USAGE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* Token usage from model responses: JSON bodies and SSE streams, OpenAI
  * (Chat Completions, Completions, Responses), Anthropic Messages and Gemini
  * (generateContent) shapes. */
-#include "runner/model_server/usage.h"
+#include "runner/model_api/usage.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
