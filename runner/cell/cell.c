@@ -18,6 +18,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/strfmt.h"
 #include "common/stopsig.h"
 #include "rootfs/rootfs_cache.h"
 #include "rootfs/unpack.h"
@@ -181,9 +182,10 @@ make_dirs(struct cell *c, cab_error *err)
     c->scratch[0] = '\0';
     return -1;
   }
-  snprintf(c->work, sizeof c->work, "%s/work", c->scratch);
-  snprintf(c->home, sizeof c->home, "%s/home", c->scratch);
-  snprintf(c->verify, sizeof c->verify, "%s/verify", c->scratch);
+  if (cab_path_printf(c->work, sizeof c->work, err, "%s/work", c->scratch) < 0 ||
+      cab_path_printf(c->home, sizeof c->home, err, "%s/home", c->scratch) < 0 ||
+      cab_path_printf(c->verify, sizeof c->verify, err, "%s/verify", c->scratch) < 0)
+    return -1;
   if (mkdir(c->home, 0755) < 0)
     return cab_error_sys(err, "create %s", c->home);
 
@@ -378,6 +380,33 @@ cell_free(struct cell *c)
     free(c->key_redacted[i]);
 }
 
+/* The artifacts are written into the staging directory beside the cell,
+ * each through a temporary file beside it (cab_write_file_atomic): when the
+ * longest of those paths does not fit, the cell is refused here, before
+ * anything is created or run, not after the agent ran for nothing. */
+static int
+check_cell_dir_room(const struct cell *c, const char *out, cab_error *err)
+{
+  static const char *const artifacts[] = {
+      CAB_CELL_JSON,      CAB_CELL_MODEL_CALLS,   CAB_CELL_TRACE, CAB_CELL_AGENT_LOG,
+      CAB_CELL_VERIFY_LOG, CAB_CELL_TERMINAL_CAST, CAB_CELL_DIFF,  CAB_CELL_CHANGES,
+  };
+  char parent[PATH_MAX], staging[PATH_MAX], path[PATH_MAX];
+  memcpy(parent, c->cell_dir, sizeof parent);
+  char *slash = strrchr(parent, '/');
+  *slash = '\0';
+  cab_error why = {0};
+  int rc = cab_record_staging_template(staging, sizeof staging, parent, slash + 1, getpid(), &why);
+  for (size_t i = 0; rc == 0 && i < sizeof artifacts / sizeof artifacts[0]; i++)
+    rc = cab_path_printf(path, sizeof path, &why, "%s/%s.tmp.XXXXXX", staging, artifacts[i]);
+  if (rc < 0)
+    return cab_error_set(err, ENAMETOOLONG,
+                         "--out %.200s%s: too long for the cell's files (a path below it would be "
+                         "longer than %zu bytes)",
+                         out, strlen(out) > 200 ? "..." : "", sizeof path - 1);
+  return 0;
+}
+
 static int
 identify(struct cell *c, cab_error *err)
 {
@@ -392,16 +421,23 @@ identify(struct cell *c, cab_error *err)
   }
   if (strchr(c->sweep_id, '/') || strstr(c->sweep_id, "..") || c->sweep_id[0] == '.')
     return cab_error_set(err, 0, "--sweep-id %s: must be one path component", c->sweep_id);
-  snprintf(c->cell_id, sizeof c->cell_id, "%s/%s/%s/%s", c->sweep_id, o->tui, o->model,
-           c->task->task_id);
-  if (o->run > 0) {
-    char run[16];
-    snprintf(run, sizeof run, "#run%d", o->run);
-    strncat(c->cell_id, run, sizeof c->cell_id - strlen(c->cell_id) - 1);
+  /* The cell id names the cell in cell.json and the results index: a cut
+   * one would name another cell. */
+  int n = o->run > 0 ? cab_snprintf_checked(c->cell_id, sizeof c->cell_id, "%s/%s/%s/%s#run%d",
+                                            c->sweep_id, o->tui, o->model, c->task->task_id,
+                                            o->run)
+                     : cab_snprintf_checked(c->cell_id, sizeof c->cell_id, "%s/%s/%s/%s",
+                                            c->sweep_id, o->tui, o->model, c->task->task_id);
+  if (n < 0) {
+    c->cell_id[0] = '\0';
+    return cab_error_set(err, ENAMETOOLONG, "cell id %s/%s/%s/%s: longer than %zu bytes",
+                         c->sweep_id, o->tui, o->model, c->task->task_id, sizeof c->cell_id - 1);
   }
   const char *out = o->out_dir ? o->out_dir : "results";
-  return cab_record_cell_dir(c->cell_dir, sizeof c->cell_dir, out, c->sweep_id, o->tui, o->model,
-                             c->task->task_id, o->run, err);
+  if (cab_record_cell_dir(c->cell_dir, sizeof c->cell_dir, out, c->sweep_id, o->tui, o->model,
+                          c->task->task_id, o->run, err) < 0)
+    return -1;
+  return check_cell_dir_room(c, out, err);
 }
 
 /* The prompt's sha256 (bare hex, as sha256sum prints it), for the
@@ -496,7 +532,9 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   int setup = cab_trace_begin(c.trace, "task_setup", name, c.root_span, 0);
   if (cab_task_copy_workdir(c.task, c.work, err) < 0)
     goto out;
-  snprintf(c.prompt_text_path, sizeof c.prompt_text_path, "%s/README.md", c.work);
+  if (cab_path_printf(c.prompt_text_path, sizeof c.prompt_text_path, err, "%s/README.md",
+                      c.work) < 0)
+    goto out;
   prompt_digest(&c);
   cab_trace_end(c.trace, setup, 0);
   /* A task whose own workdir is over its budget is the task's fault, not
@@ -510,9 +548,9 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
 
   /* 3. snapshot before, in a store outside the workdir */
   char snapdir[PATH_MAX];
-  snprintf(snapdir, sizeof snapdir, "%s/snapshots", c.scratch);
   struct cab_snapshot before = {0}, after = {0};
-  if (cab_snapshot_store_open(snapdir, c.work, &snapstore, err) < 0 ||
+  if (cab_path_printf(snapdir, sizeof snapdir, err, "%s/snapshots", c.scratch) < 0 ||
+      cab_snapshot_store_open(snapdir, c.work, &snapstore, err) < 0 ||
       snapshots(&c, snapstore, "before", &before, err) < 0 ||
       interrupted(0, "the task setup", err))
     goto out;

@@ -1,41 +1,25 @@
 /* The results tree's paths and names (runner/record/layout.h). */
 #include "runner/record/layout.h"
 
+#include "common/strfmt.h"
+
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* snprintf that fails instead of cutting: a cut path would name another
- * directory, and publish() renames into it. */
-static int __attribute__((format(printf, 4, 5)))
-path_printf(char *buf, size_t size, cab_error *err, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, size, fmt, ap);
-  va_end(ap);
-  if (n < 0)
-    return cab_error_sys(err, "format a path");
-  if ((size_t)n >= size)
-    return cab_error_set(err, ENAMETOOLONG, "%.*s...: path longer than %zu bytes", 200, buf,
-                         size - 1);
-  return 0;
-}
-
 int
 cab_record_sweep_dir(char *buf, size_t size, const char *out, const char *sweep_id, cab_error *err)
 {
-  return path_printf(buf, size, err, "%s/%s", out, sweep_id);
+  return cab_path_printf(buf, size, err, "%s/%s", out, sweep_id);
 }
 
 int
 cab_record_sweep_meta_dir(char *buf, size_t size, const char *out, const char *sweep_id,
                           cab_error *err)
 {
-  return path_printf(buf, size, err, "%s/%s/" CAB_RECORD_SWEEP_META, out, sweep_id);
+  return cab_path_printf(buf, size, err, "%s/%s/" CAB_RECORD_SWEEP_META, out, sweep_id);
 }
 
 char *
@@ -53,16 +37,16 @@ cab_record_cell_dir(char *buf, size_t size, const char *out, const char *sweep_i
                     cab_error *err)
 {
   if (run > 0)
-    return path_printf(buf, size, err, "%s/%s/%s/%s/%s/run-%d", out, sweep_id, tui, model,
+    return cab_path_printf(buf, size, err, "%s/%s/%s/%s/%s/run-%d", out, sweep_id, tui, model,
                        task_id, run);
-  return path_printf(buf, size, err, "%s/%s/%s/%s/%s", out, sweep_id, tui, model, task_id);
+  return cab_path_printf(buf, size, err, "%s/%s/%s/%s/%s", out, sweep_id, tui, model, task_id);
 }
 
 int
 cab_record_staging_template(char *buf, size_t size, const char *parent, const char *leaf,
                             pid_t pid, cab_error *err)
 {
-  return path_printf(buf, size, err, "%s/" CAB_RECORD_STAGING_PREFIX "%s-%d-XXXXXX", parent, leaf,
+  return cab_path_printf(buf, size, err, "%s/" CAB_RECORD_STAGING_PREFIX "%s-%d-XXXXXX", parent, leaf,
                      (int)pid);
 }
 
@@ -70,20 +54,20 @@ int
 cab_record_merge_template(char *buf, size_t size, const char *parent, const char *leaf, pid_t pid,
                           cab_error *err)
 {
-  return path_printf(buf, size, err, "%s/" CAB_RECORD_MERGE_PREFIX "%s-%d-XXXXXX", parent, leaf,
+  return cab_path_printf(buf, size, err, "%s/" CAB_RECORD_MERGE_PREFIX "%s-%d-XXXXXX", parent, leaf,
                      (int)pid);
 }
 
 int
 cab_record_aside_path(char *buf, size_t size, const char *cell_dir, pid_t pid, cab_error *err)
 {
-  return path_printf(buf, size, err, "%s" CAB_RECORD_OLD_INFIX "%d", cell_dir, (int)pid);
+  return cab_path_printf(buf, size, err, "%s" CAB_RECORD_OLD_INFIX "%d", cell_dir, (int)pid);
 }
 
 int
 cab_record_attempt_path(char *buf, size_t size, const char *base, int attempt, cab_error *err)
 {
-  return path_printf(buf, size, err, "%s" CAB_RECORD_ATTEMPT_INFIX "%d", base, attempt);
+  return cab_path_printf(buf, size, err, "%s" CAB_RECORD_ATTEMPT_INFIX "%d", base, attempt);
 }
 
 long

@@ -4,8 +4,9 @@
 #     type, an unknown field or constraint kind, a task_id that is not the
 #     directory, no task.json), an unknown task, a missing image, an unknown
 #     TUI, a bad model id, --record with --replay, a wire agent without an
-#     endpoint: exit 125, exactly one line on stderr (naming the field where
-#     there is one), nothing on stdout, no cell written;
+#     endpoint, an --out too long for the cell's files: exit 125, exactly one
+#     line on stderr (naming the field where there is one), nothing on
+#     stdout, no cell written;
 #   * SIGKILL of `cab run-cell` while cab-agent waits on a model call that
 #     never answers (tests/model/cell-hang.json): no cell.json at the cell
 #     path (absent, or the complete previous cell, byte for byte), no
@@ -86,6 +87,34 @@ assert_rejected "an agent command missing at its absolute path" "the agent's com
 assert_rejected "an agent command that is a directory" "the agent's command '/usr' is not in" \
   --tui ghost-dir --model cab/none --task polyglot/shell-word-count --host-rootfs
 unset CAB_ADAPTERS_DIR
+
+# --- an --out too long for the cell's files ---------------------------------------------------
+# long_out LEN: a directory path of exactly LEN bytes below $T (components of
+# at most 200 bytes).  The cell directory adds "/s/oracle/cab/none/polyglot/
+# shell-word-count" (43 bytes), its staging sibling about 60, an artifact's
+# temporary file about 30 more.  At 4020 the staging directory still fits
+# but cell.json's temporary file does not; at 4050 the cell directory fits
+# but its staging sibling does not.  Either way: refused before anything is
+# created or run, with one line saying --out is too long, never a cut path.
+long_out() {
+  local p=$T/long-$1
+  while [ ${#p} -lt "$1" ]; do
+    local n=$(($1 - ${#p} - 1))
+    [ "$n" -gt 200 ] && n=200
+    p=$p/$(printf '%*s' "$n" '' | tr ' ' d)
+  done
+  mkdir -p "$p"
+  LONG=$p
+}
+for len in 4020 4050; do
+  long_out $len
+  run_cab "$T/long-$len.out" run-cell --out "$LONG" --sweep-id s "${ORACLE[@]}"
+  assert_rc 125 "--out of $len bytes: exit 125"
+  assert_eq "$(wc -l <"$T/long-$len.out.err")" 1 "--out of $len bytes: exactly one line on stderr"
+  assert_match "$(cat "$T/long-$len.out.err")" '^cab: cell s/oracle/cab/none/polyglot/shell-word-count: --out /.*\.\.\.: too long for the cell.s files .*File name too long$' \
+    "--out of $len bytes: stderr says --out is too long"
+  assert_eq "$(find "$LONG" -mindepth 1 | wc -l)" 0 "--out of $len bytes: nothing created below --out"
+done
 
 # --replay: a cassette that is not there, or that was recorded for another
 # cell (its answers would be scored as this cell's), is refused up front.

@@ -1,0 +1,27 @@
+/* snprintf that fails instead of cutting.
+ *
+ * A path, a name, a key or a command cut short names something else (a
+ * sibling directory, another file, another cell), so where a formatted
+ * string is used as one of those, a result that does not fit is an error,
+ * never a shorter string.  Where a cut is harmless (a label, a log line) the
+ * caller uses plain snprintf and says so. */
+#ifndef CAB_COMMON_STRFMT_H
+#define CAB_COMMON_STRFMT_H
+
+#include <stddef.h>
+
+#include "common/error.h"
+
+/* Format into BUF (SIZE bytes).  Returns 0, or -1 with errno ENAMETOOLONG
+ * when the result does not fit (BUF then holds the cut string: never use
+ * it), for callers that report errors through errno. */
+int cab_snprintf_checked(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* cab_snprintf_checked for a path, filling ERR on failure with ENAMETOOLONG
+ * and "START...: path longer than SIZE-1 bytes" (START: its first 200
+ * bytes).  Returns 0 or -1. */
+int cab_path_printf(char *buf, size_t size, cab_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif
