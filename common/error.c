@@ -1,4 +1,5 @@
 #include "common/error.h"
+#include "common/strfmt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +31,8 @@ cab_error_prefix(cab_error *err, const char *fmt, ...)
   va_end(ap);
   char old[sizeof err->message];
   memcpy(old, err->message, sizeof old);
-  snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+  /* A message: when both do not fit, its end is cut (its start says what failed). */
+  cab_snprintf_cut(err->message, sizeof err->message, "%s: %s", prefix, old);
   return -1;
 }
 

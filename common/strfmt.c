@@ -42,3 +42,12 @@ cab_path_printf(char *buf, size_t size, cab_error *err, const char *fmt, ...)
   return cab_error_set(err, ENAMETOOLONG, "%.*s...: path longer than %zu bytes", 200, buf,
                        size - 1);
 }
+
+void
+cab_snprintf_cut(char *buf, size_t size, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, size, fmt, ap);
+  va_end(ap);
+}

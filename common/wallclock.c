@@ -17,7 +17,8 @@ cab_iso8601_us(int64_t ns, char *buf, unsigned long size)
   time_t secs = (time_t)(ns / 1000000000);
   struct tm tm;
   gmtime_r(&secs, &tm);
-  char date[32];
-  strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  char date[20]; /* "YYYY-MM-DDTHH:MM:SS": with the fraction, 28 bytes fit every caller's 40 */
+  if (strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+    date[0] = '\0';
   snprintf(buf, size, "%s.%06ldZ", date, (long)((ns % 1000000000) / 1000));
 }

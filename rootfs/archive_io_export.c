@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "rootfs/archive_io.h"
@@ -20,13 +21,15 @@ copy_blob(const cab_store *s, const char *dir, const char *digest, cab_error *er
   char src[PATH_MAX], dst[PATH_MAX], tmp[PATH_MAX];
   if (cab_store_blob_path(s, digest, src, sizeof src, err) < 0)
     return -1;
-  snprintf(dst, sizeof dst, "%s/blobs/sha256/%s", dir, digest + 7);
+  if (cab_path_printf(dst, sizeof dst, err, "%s/blobs/sha256/%s", dir, digest + 7) < 0)
+    return -1;
   struct stat a, b;
   if (stat(src, &a) < 0)
     return cab_error_sys(err, "blob %s is missing from the store", digest);
   if (stat(dst, &b) == 0 && S_ISREG(b.st_mode) && b.st_size == a.st_size)
     return 0;
-  snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", dst);
+  if (cab_path_printf(tmp, sizeof tmp, err, "%s.tmp.XXXXXX", dst) < 0)
+    return -1;
   cleanup_close int in = open(src, O_RDONLY | O_CLOEXEC);
   cleanup_close int out = mkostemp(tmp, O_CLOEXEC);
   if (in < 0 || out < 0)

@@ -30,7 +30,7 @@
 
 typedef struct cab_platform {
   char os[32];
-  char architecture[32];
+  char architecture[65]; /* as long as utsname's machine, which cab_platform_host copies */
   char variant[32];
 } cab_platform;
 

@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 
 #include "rootfs/manifest.h"
+#include "common/strfmt.h"
 
 void
 cab_platform_host(cab_platform *p)
@@ -72,7 +73,9 @@ cab_platform_parse(const char *text, cab_platform *p, cab_error *err)
 void
 cab_platform_string(const cab_platform *p, char *buf, size_t size)
 {
-  snprintf(buf, size, "%s/%s%s%s", p->os, p->architecture, p->variant[0] ? "/" : "", p->variant);
+  /* For messages and listings: a cut is harmless there. */
+  cab_snprintf_cut(buf, size, "%s/%s%s%s", p->os, p->architecture, p->variant[0] ? "/" : "",
+                   p->variant);
 }
 
 /* arm64 without a variant means v8. */

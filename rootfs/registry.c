@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "rootfs/manifest_json.h"
@@ -514,8 +515,8 @@ cab_registry_manifest(cab_registry *r, const char *reference, char **body, size_
   int ret = cab_xfer_run(&x, err);
   if (ret == 0) {
     snprintf(ctype, ctype_size, "%s", x.ctype);
-    snprintf(docker_digest, CAB_DIGEST_LEN + 1, "%s",
-             strlen(x.docker_digest) <= CAB_DIGEST_LEN ? x.docker_digest : "");
+    if (cab_snprintf_checked(docker_digest, CAB_DIGEST_LEN + 1, "%s", x.docker_digest) < 0)
+      docker_digest[0] = '\0'; /* too long for a digest: as if the registry sent none */
     *len = x.mem_len;
     *body = x.mem ? x.mem : strdup("");
     x.mem = NULL;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "rootfs/manifest_json.h"
@@ -38,12 +39,13 @@ decode_auth(const char *b64, char *user, size_t usize, char *pass, size_t psize)
   if (colon == NULL || memchr(out, '\0', (size_t)n) != NULL)
     return -1;
   *colon = '\0';
-  if (strlen((char *)out) >= usize || strlen(colon + 1) >= psize)
-    return -1;
-  snprintf(user, usize, "%s", (char *)out);
-  snprintf(pass, psize, "%s", colon + 1);
+  /* A cut user or password is no credential. */
+  int rc = cab_snprintf_checked(user, usize, "%s", (char *)out) == 0 &&
+                   cab_snprintf_checked(pass, psize, "%s", colon + 1) == 0
+               ? 0
+               : -1;
   explicit_bzero(out, sizeof out);
-  return 0;
+  return rc;
 }
 
 /* Look KEY up in the "auths" of the JSON in PATH.  1 found, 0 not, -1 error. */
@@ -65,7 +67,7 @@ creds_from_entry(cab_registry *r, const cJSON *entry, const char *path, const ch
     return 0; /* identitytoken-only or credential-helper entries are not supported */
   }
   r->have_creds = true;
-  snprintf(r->creds_source, sizeof r->creds_source, "%s (\"%s\")", path, key);
+  cab_snprintf_cut(r->creds_source, sizeof r->creds_source, "%s (\"%s\")", path, key); /* a label */
   return 1;
 }
 
@@ -139,7 +141,7 @@ cab_registry_load_creds(cab_registry *r, cab_error *err)
 
 struct challenge {
   char scheme[16];
-  char realm[1024], service[256], scope[1024];
+  char realm[1024], service[1024], scope[1024]; /* each as long as a parsed value */
 };
 
 static const char *

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strfmt.h"
 #include "common/fsutil.h"
 #include "rootfs/registry_internal.h"
 
@@ -73,7 +74,7 @@ cab_registry_blobs(cab_registry *r, cab_stage *st, const cab_descriptor *blobs, 
                    cab_error *err)
 {
   struct cab_progress prog = {.on = r->progress, .blobs = n};
-  snprintf(prog.label, sizeof prog.label, "%s/%s", r->ref.domain, r->ref.path);
+  cab_snprintf_cut(prog.label, sizeof prog.label, "%s/%s", r->ref.domain, r->ref.path); /* shown */
   struct slot *slots = calloc(n ? n : 1, sizeof *slots);
   if (slots == NULL)
     return cab_error_sys(err, "allocate transfers");

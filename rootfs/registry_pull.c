@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "rootfs/registry.h"
 
@@ -178,7 +179,7 @@ have_locally(struct pull *p)
   if (ok) {
     cab_store_entry e = {0};
     ok = cab_store_lookup(p->store, name, &e, &ignore) == 0;
-    snprintf(e.name, sizeof e.name, "%s", name);
+    ok = ok && cab_snprintf_checked(e.name, sizeof e.name, "%s", name) == 0; /* a tag: never cut */
     ok = ok && cab_store_tag(p->store, &e, &ignore) == 0;
   }
   cab_image_free(img);

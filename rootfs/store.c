@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "rootfs/manifest_json.h"
 #include "common/fsutil.h"
@@ -46,20 +47,20 @@ cab_store_open(const char *home, cab_store **out, cab_error *err)
   if (s == NULL)
     return cab_error_sys(err, "allocate the store");
   s->use_fd = -1;
-  if (home && *home)
-    snprintf(s->home, sizeof s->home, "%s", home);
-  else if (cab_store_default_home(s->home, sizeof s->home, err) < 0) {
+  if ((home && *home) ? cab_path_printf(s->home, sizeof s->home, err, "%s", home) < 0
+                       : cab_store_default_home(s->home, sizeof s->home, err) < 0) {
     free(s);
     return -1;
   }
+  /* HOME is 64 bytes short of PATH_MAX: every path below fits. */
   snprintf(s->oci, sizeof s->oci, "%s/oci", s->home);
   snprintf(s->blobs, sizeof s->blobs, "%s/oci/blobs/sha256", s->home);
   snprintf(s->tmp, sizeof s->tmp, "%s/tmp", s->home);
   snprintf(s->locks, sizeof s->locks, "%s/locks", s->home);
   char rootfs[PATH_MAX], layout[PATH_MAX], index[PATH_MAX];
   snprintf(rootfs, sizeof rootfs, "%s/rootfs", s->home);
-  snprintf(layout, sizeof layout, "%s/oci-layout", s->oci);
-  snprintf(index, sizeof index, "%s/index.json", s->oci);
+  snprintf(layout, sizeof layout, "%s/oci/oci-layout", s->home);
+  snprintf(index, sizeof index, "%s/oci/index.json", s->home);
   /* Every directory of the store is 0700, and an older, looser store is
    * tightened here: as root, the unpacked trees keep their owners and
    * setuid bits, and a local user must not reach them (nor the blobs). */
@@ -98,7 +99,8 @@ cab_store_lock_file(const cab_store *s, const char *name, int op, int wait_secon
                     cab_error *err)
 {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/%s", s->locks, name);
+  if (cab_path_printf(path, sizeof path, err, "%s/%s", s->locks, name) < 0)
+    return -1;
   cleanup_close int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0)
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

@@ -2,6 +2,7 @@
  * that the core cab (cab exec --host-rootfs hides the store from the
  * sandbox) links it without the rest of the store. */
 #include "rootfs/store.h"
+#include "common/strfmt.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -14,13 +15,11 @@ cab_store_default_home(char *buf, size_t size, cab_error *err)
 {
   const char *h = getenv("CAB_HOME");
   if (h && *h) {
-    snprintf(buf, size, "%s", h);
-    return 0;
+    return cab_path_printf(buf, size, err, "%s", h);
   }
   const char *xdg = getenv("XDG_DATA_HOME");
   if (xdg && xdg[0] == '/') {
-    snprintf(buf, size, "%s/cab", xdg);
-    return 0;
+    return cab_path_printf(buf, size, err, "%s/cab", xdg);
   }
   const char *home = getenv("HOME");
   if (home == NULL || *home == '\0') {
@@ -29,6 +28,5 @@ cab_store_default_home(char *buf, size_t size, cab_error *err)
   }
   if (home == NULL || *home == '\0')
     return cab_error_set(err, ENOENT, "no image store: set CAB_HOME (HOME is not set either)");
-  snprintf(buf, size, "%s/.local/share/cab", home);
-  return 0;
+  return cab_path_printf(buf, size, err, "%s/.local/share/cab", home);
 }

@@ -64,7 +64,7 @@ static int
 read_index(const cab_store *s, cJSON **out, cab_error *err)
 {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/index.json", s->oci);
+  snprintf(path, sizeof path, "%s/oci/index.json", s->home); /* fits: home is PATH_MAX - 64 */
   cleanup_free char *buf = NULL;
   size_t len = 0;
   if (cab_read_file_at(AT_FDCWD, path, INDEX_MAX, &buf, &len, err) < 0)
@@ -87,7 +87,7 @@ static int
 write_index(const cab_store *s, cJSON *root, cab_error *err)
 {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/index.json", s->oci);
+  snprintf(path, sizeof path, "%s/oci/index.json", s->home); /* fits: home is PATH_MAX - 64 */
   cleanup_free char *text = cJSON_PrintUnformatted(root);
   if (text == NULL)
     return cab_error_set(err, ENOMEM, "serialise %s", path);

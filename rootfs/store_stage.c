@@ -41,17 +41,18 @@ cab_stage_new(cab_store *s, cab_stage **out, cab_error *err)
   if (st == NULL)
     return cab_error_sys(err, "allocate a staging area");
   st->store = s;
-  snprintf(st->path, sizeof st->path, "%s/stage-%d-XXXXXX", s->tmp, (int)getpid());
+  /* fits: home is PATH_MAX - 64 */
+  snprintf(st->path, sizeof st->path, "%s/tmp/stage-%d-XXXXXX", s->home, (int)getpid());
   if (mkdtemp(st->path) == NULL) {
     free(st);
     return cab_error_sys(err, "create a staging directory in %s", s->tmp);
   }
   st->dirfd = open(st->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (st->dirfd < 0) {
-    int saved = errno;
+    cab_error_sys(err, "open %s", st->path);
     rmdir(st->path);
     free(st);
-    return cab_error_set(err, saved, "open %s", st->path);
+    return -1;
   }
   *out = st;
   return 0;
@@ -272,7 +273,8 @@ cab_stage_commit(cab_stage *st, const char *const *digests, size_t n, cab_error 
     if (cab_digest_require(d, "blob", err) < 0)
       return -1;
     char dst[PATH_MAX];
-    snprintf(dst, sizeof dst, "%s/%s", s->blobs, d + 7);
+    if (cab_store_blob_path(s, d, dst, sizeof dst, err) < 0)
+      return -1;
     struct stat sb;
     if (fstatat(st->dirfd, d + 7, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
       if (cab_store_has_blob(s, d, -1))

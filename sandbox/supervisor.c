@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "sandbox/cgroup.h"
@@ -493,7 +494,8 @@ degrade_limits(const struct cab_sandbox_config *cfg, struct cab_sandbox_result *
     used += (size_t)snprintf(msg + used, sizeof msg - used, "cpu NOT enforced; ");
   if (used > 0 && used < sizeof msg) {
     msg[used - 2] = '\0';
-    snprintf(res->degraded, sizeof res->degraded, "limits degraded (%s): %s", why, msg);
+    cab_snprintf_cut(res->degraded, sizeof res->degraded, "limits degraded (%s): %s", why,
+                     msg); /* a warning for people */
   }
 }
 

@@ -111,7 +111,7 @@ walk(pid_t pid, int depth, struct cab_mem_sample *s, struct seen *seen)
   while ((t = readdir(tasks)) != NULL) {
     if (t->d_name[0] == '.')
       continue;
-    char cpath[128];
+    char cpath[sizeof "/proc//task//children" + 12 + sizeof t->d_name];
     snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", pid, t->d_name);
     cleanup_fclose FILE *f = fopen(cpath, "re");
     if (f == NULL)

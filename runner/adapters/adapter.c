@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/datadir.h"
 #include "common/fsutil.h"
@@ -219,8 +220,8 @@ cab_adapter_load(const char *tui, struct cab_adapter **out, cab_error *err)
     return cab_error_set(err, 0, "--tui %s: not an adapter name; run 'cab adapters list'",
                          tui ? tui : "(none)");
   char file[80], path[CAB_DATADIR_PATH + 80];
-  snprintf(file, sizeof file, "%s.json", tui);
-  if (cab_datadir_find(CAB_DATA_ADAPTERS, file, path, sizeof path) == 0)
+  if (cab_snprintf_checked(file, sizeof file, "%s.json", tui) == 0 &&
+      cab_datadir_find(CAB_DATA_ADAPTERS, file, path, sizeof path) == 0)
     return cab_adapter_load_file(path, out, err);
   return cab_error_set(err, 0, "--tui %s: unknown agent; run 'cab adapters list' for the known "
                                "ones, or add runner/adapters/%s.json",

@@ -288,7 +288,8 @@ static void
 model_call_spans(struct cell *c)
 {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/" CAB_CELL_MODEL_CALLS, c->staging);
+  if (cab_snprintf_checked(path, sizeof path, "%s/" CAB_CELL_MODEL_CALLS, c->staging) < 0)
+    return; /* never: check_cell_dir_room made room for every artifact */
   cleanup_fclose FILE *f = fopen(path, "re");
   if (f == NULL)
     return;

@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/version.h"
@@ -21,7 +22,8 @@ cab_cell_write_text(const char *dir, const char *name, const char *data, size_t 
                     cab_error *err)
 {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
+  if (cab_path_printf(path, sizeof path, err, "%s/%s", dir, name) < 0)
+    return -1;
   return cab_write_file_atomic(path, data ? data : "", data ? len : 0, 0644, err);
 }
 
@@ -61,7 +63,8 @@ cab_cell_write_artifacts(struct cell *c, cab_error *err)
     return -1;
   /* Every cell has a model_calls.jsonl, empty when nothing was called. */
   char calls[PATH_MAX];
-  snprintf(calls, sizeof calls, "%s/" CAB_CELL_MODEL_CALLS, c->staging);
+  if (cab_path_printf(calls, sizeof calls, err, "%s/" CAB_CELL_MODEL_CALLS, c->staging) < 0)
+    return -1;
   int fd = open(calls, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0)
     return cab_error_sys(err, "create %s", calls);
@@ -255,8 +258,8 @@ decide_outcome(struct cell *c, const cJSON *scorers)
     bool not_found = c->agent_err.exit_code == CAB_EXIT_NOT_FOUND;
     snprintf(c->outcome, sizeof c->outcome, "%s",
              c->agent_err.exit_code == CAB_EXIT_RUNNER ? "infra_error" : "agent_error");
-    snprintf(c->outcome_reason, sizeof c->outcome_reason, "%s%s",
-             not_found ? "command not found: " : "", line);
+    cab_snprintf_cut(c->outcome_reason, sizeof c->outcome_reason, "%s%s", /* a reason: text */
+                     not_found ? "command not found: " : "", line);
     return;
   }
   /* Over the disk budget: the agent broke the cell's rules, as when it runs

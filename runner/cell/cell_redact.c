@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/cell/cell_internal.h"
@@ -121,7 +122,8 @@ static int
 flag_cell_json(const struct cell *c, cab_error *err)
 {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, c->staging);
+  if (cab_path_printf(path, sizeof path, err, "%s/" CAB_CELL_JSON, c->staging) < 0)
+    return -1;
   cleanup_free char *text = NULL;
   size_t len = 0;
   if (cab_read_file_at(AT_FDCWD, path, 64 << 20, &text, &len, err) < 0)

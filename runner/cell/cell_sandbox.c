@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/cell/cell_internal.h"
@@ -125,7 +126,8 @@ root_config(struct cell *c, struct cab_sandbox_config *cfg, const char *overlay_
     cfg->rootfs = c->rootfs;
     return 0;
   }
-  snprintf(overlay_dir, size, "%s/%s", c->scratch, overlay_name);
+  if (cab_path_printf(overlay_dir, size, err, "%s/%s", c->scratch, overlay_name) < 0)
+    return -1;
   mkdir(overlay_dir, 0700);
   return cab_writable_root(c->rootfs, overlay_dir, c->overlay_ok, cfg, copy_root, copy_size, err);
 }
@@ -174,7 +176,8 @@ write_adapter_files(struct cell *c, const struct cab_adapter_rendered *r, cab_er
   for (size_t i = 0; i < r->n_files; i++) {
     const struct cab_adapter_file *f = &r->files[i];
     char host[PATH_MAX];
-    snprintf(host, sizeof host, "%s%s", c->home, f->path + hl);
+    if (cab_path_printf(host, sizeof host, err, "%s%s", c->home, f->path + hl) < 0)
+      return -1;
     char *slash = strrchr(host, '/');
     *slash = '\0';
     if (cab_mkdir_p(host, 0755, err) < 0)
@@ -192,7 +195,8 @@ exe_sibling(const char *name, char *buf, size_t size)
   char dir[PATH_MAX];
   if (cab_exe_dir(dir, sizeof dir) < 0)
     return -1;
-  snprintf(buf, size, "%s/%s", dir, name);
+  if (cab_snprintf_checked(buf, size, "%s/%s", dir, name) < 0)
+    return -1; /* not there: no file has a path that long */
   return access(buf, X_OK) == 0 ? 0 : -1;
 }
 
@@ -301,7 +305,8 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
 
   if (net) {
     char calls[PATH_MAX];
-    snprintf(calls, sizeof calls, "%s/" CAB_CELL_MODEL_CALLS, c->staging);
+    if (cab_path_printf(calls, sizeof calls, err, "%s/" CAB_CELL_MODEL_CALLS, c->staging) < 0)
+      goto out;
     mn.pc.endpoint = c->o->replay ? NULL : c->o->endpoint;
     mn.pc.key_env = c->o->key_env;
     mn.pc.calls_path = strdup(calls);
@@ -331,7 +336,9 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   }
 
   char castpath[PATH_MAX];
-  snprintf(castpath, sizeof castpath, "%s/" CAB_CELL_TERMINAL_CAST, c->staging);
+  if (cab_path_printf(castpath, sizeof castpath, err, "%s/" CAB_CELL_TERMINAL_CAST, c->staging) <
+      0)
+    goto out;
   char title[1200];
   snprintf(title, sizeof title, "%s", c->cell_id);
   if (cab_asciicast_open(castpath, 120, 40, title, &c->cast, err) < 0)

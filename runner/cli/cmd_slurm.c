@@ -25,6 +25,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fsutil.h"
@@ -197,7 +198,8 @@ static int
 submit(const char *dir, cab_error *err)
 {
   char script[PATH_MAX + 16];
-  snprintf(script, sizeof script, "%s/submit.sh", dir);
+  if (cab_path_printf(script, sizeof script, err, "%s/submit.sh", dir) < 0)
+    return -1;
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0)

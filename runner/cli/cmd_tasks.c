@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
@@ -56,7 +57,7 @@ verify_tail(const char *cell_dir, char *out, size_t size)
   while (fgets(line, sizeof line, f)) {
     line[strcspn(line, "\r\n")] = '\0';
     if (line[0])
-      snprintf(out, size, "%s", line);
+      cab_snprintf_cut(out, size, "%s", line); /* shown in a table column */
   }
   fclose(f);
 }

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/strfmt.h"
 #include "common/fsutil.h"
 #include "runner/proxy/allow.h"
 #include "runner/proxy/answer.h"
@@ -66,10 +67,10 @@ respond_replay(struct cab_call *k, struct MHD_Connection *c)
   cab_error e = {0};
   k->entry = cab_cassette_match(k->p->replay, k->method, k->uri, k->body, k->len, &e);
   if (k->entry && e.message[0])
-    snprintf(k->replay_note, sizeof k->replay_note, "%s", e.message);
+    cab_snprintf_cut(k->replay_note, sizeof k->replay_note, "%s", e.message); /* a note */
   if (k->entry == NULL) {
     char msg[sizeof k->error];
-    snprintf(msg, sizeof msg, "cab replay: %s", e.message);
+    cab_snprintf_cut(msg, sizeof msg, "cab replay: %s", e.message); /* an error message */
     cab_proxy_note(k->p, &k->p->replay_misses, k->p->first_miss, e.message);
     return cab_answer_error(k, c, 400, CAB_FAULT_CLIENT, "cab_replay_mismatch", msg);
   }

@@ -1,4 +1,5 @@
 #include "runner/proxy/request.h"
+#include "common/strfmt.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -24,7 +25,9 @@ cab_request_inspect(const char *path, cab_wire_has_header_fn *has_header, void *
   if (cJSON_IsObject(root)) {
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     if (cJSON_IsString(model))
-      snprintf(info->model, sizeof info->model, "%s", model->valuestring);
+      /* For the call log only (the body goes upstream as sent): an agent's
+       * over-long model name is logged cut. */
+      cab_snprintf_cut(info->model, sizeof info->model, "%s", model->valuestring);
     info->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "stream"));
     /* A stream without usage would count no tokens at all (a cheaper
      * cell): the client's wire may ask for it. */

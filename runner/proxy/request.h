@@ -14,7 +14,7 @@
 #include "runner/proxy/wire.h"
 
 struct cab_request_info {
-  char model[128];   /* "" when absent */
+  char model[256];   /* "" when absent; as long as the translator's */
   bool stream;       /* "stream": true */
   enum cab_wire wire; /* the client's (cab_wire_of_sender): the key goes upstream in
                          its key header (wire_ops.h) */

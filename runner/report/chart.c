@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "runner/report/internal.h"
+#include "common/strfmt.h"
 
 double
 report_nice_step(double max)
@@ -22,16 +23,17 @@ static void
 group_label(char *buf, size_t size, const struct rgroup *g, size_t max)
 {
   char full[1024];
-  snprintf(full, sizeof full, "%s × %s", g->tui, g->model);
+  /* A chart label: cut here and below on purpose. */
+  cab_snprintf_cut(full, sizeof full, "%s × %s", g->tui, g->model);
   size_t cps = 0, i = 0;
   for (; full[i]; i++) {
     if (((unsigned char)full[i] & 0xc0) != 0x80 && cps++ == max)
       break;
   }
   if (full[i] == '\0')
-    snprintf(buf, size, "%s", full);
+    cab_snprintf_cut(buf, size, "%s", full);
   else
-    snprintf(buf, size, "%.*s…", (int)i, full);
+    cab_snprintf_cut(buf, size, "%.*s…", (int)i, full);
 }
 
 static void

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "runner/record/artifacts.h"
 #include "runner/record/walk.h"
@@ -168,7 +169,8 @@ static int
 unique(char *buf, size_t size, char *const *pages, size_t stride, size_t n)
 {
   char base[4096];
-  snprintf(base, sizeof base, "%s", buf);
+  if (cab_snprintf_checked(base, sizeof base, "%s", buf) < 0)
+    return -1;
   for (int k = 2;; k++) {
     bool taken = false;
     for (size_t i = 0; i < n && !taken; i++) {
@@ -179,7 +181,8 @@ unique(char *buf, size_t size, char *const *pages, size_t stride, size_t n)
       return 0;
     if (k > 1000)
       return -1;
-    snprintf(buf, size, "%s-%d", base, k);
+    if (cab_snprintf_checked(buf, size, "%s-%d", base, k) < 0)
+      return -1; /* a cut name could be another page's */
   }
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
@@ -188,7 +189,8 @@ swap_into_place(int parent_fd, const char *tmp, const char *base, bool *exists, 
     return cab_error_sys(err, "report: rename %s to %s", tmp, base);
   /* No renameat2 on this file system: the old site moves aside first. */
   char old[4400];
-  snprintf(old, sizeof old, "%s.old", tmp);
+  if (cab_path_printf(old, sizeof old, err, "%s.old", tmp) < 0)
+    return -1;
   if (*exists && renameat(parent_fd, base, parent_fd, old) < 0)
     return cab_error_sys(err, "report: rename %s aside", base);
   if (renameat(parent_fd, tmp, parent_fd, base) < 0)

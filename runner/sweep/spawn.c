@@ -9,26 +9,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/sweep/internal.h"
 
 #define MAX_ARGS 48
 
-/* The log's name: the key with '/' and '%' escaped. */
-static void
-log_path(const struct sweep *s, const struct sweep_cell *sc, char *buf, size_t size)
+/* The log's name: the key with '/' and '%' escaped.  A key too long for
+ * it is an error: a cut one could be another cell's log. */
+static int
+log_path(const struct sweep *s, const struct sweep_cell *sc, char *buf, size_t size,
+         cab_error *err)
 {
   char name[1024];
   size_t k = 0;
-  for (const char *p = sc->c->key; *p && k + 4 < sizeof name; p++) {
+  const char *p = sc->c->key;
+  for (; *p && k + 4 < sizeof name; p++) {
     if (*p == '/' || *p == '%')
       k += (size_t)snprintf(name + k, sizeof name - k, "%%%02X", (unsigned char)*p);
     else
       name[k++] = *p;
   }
   name[k] = '\0';
-  snprintf(buf, size, "%s/logs/%s.attempt-%d.log", s->meta_dir, name, sc->attempt);
+  if (*p)
+    return cab_error_set(err, ENAMETOOLONG, "sweep: cell %.200s...: key too long for a log name",
+                         sc->c->key);
+  return cab_path_printf(buf, size, err, "%s/logs/%s.attempt-%d.log", s->meta_dir, name,
+                         sc->attempt);
 }
 
 int
@@ -77,7 +85,8 @@ cab_sweep_spawn(struct sweep *s, struct sweep_cell *sc, cab_error *err)
   argv[n] = NULL;
 #undef ARG
 
-  log_path(s, sc, sc->log_path, sizeof sc->log_path);
+  if (log_path(s, sc, sc->log_path, sizeof sc->log_path, err) < 0)
+    return -1;
   cleanup_close int log = open(sc->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (log < 0)
     return cab_error_sys(err, "create %s", sc->log_path);

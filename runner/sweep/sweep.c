@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/record/layout.h"
@@ -83,8 +84,7 @@ set_paths(struct sweep *s, cab_error *err)
   char dir[PATH_MAX];
   if (cab_exe_dir(dir, sizeof dir) < 0)
     return cab_error_set(err, 0, "sweep: cannot tell where cab is (/proc/self/exe)");
-  snprintf(s->cab_full, sizeof s->cab_full, "%s/cab-full", dir);
-  return 0;
+  return cab_path_printf(s->cab_full, sizeof s->cab_full, err, "%s/cab-full", dir);
 }
 
 /* The plan as run, beside the journal, for whoever reads the results. */

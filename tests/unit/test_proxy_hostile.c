@@ -134,13 +134,14 @@ test_malformed_corpus(void **state)
     if (strstr(e->d_name, ".raw") == NULL)
       continue;
     char path[512];
-    snprintf(path, sizeof path, CORPUS "/%s", e->d_name);
+    assert_true(snprintf(path, sizeof path, CORPUS "/%s", e->d_name) < (int)sizeof path);
     char *data;
     size_t len;
     cab_error err = {0};
     if (cab_read_file_at(AT_FDCWD, path, 1 << 20, &data, &len, &err) < 0)
       fail_msg("%s", err.message);
-    snprintf(conns[n].name, sizeof conns[n].name, "%s", e->d_name);
+    assert_true(snprintf(conns[n].name, sizeof conns[n].name, "%s", e->d_name) <
+                (int)sizeof conns[n].name);
     conns[n].fd = h_connect(hp.port);
     h_write_all(conns[n].fd, data, len); /* the proxy may close early: fine */
     free(data);

@@ -80,8 +80,9 @@ find_fixtures(void)
       if (slash)
         *slash = '\0';
     }
-    snprintf(fixtures, sizeof fixtures, "%s/tests/fixtures/seccomp", exe);
-    if (access(fixtures, R_OK) == 0)
+    if (snprintf(fixtures, sizeof fixtures, "%s/tests/fixtures/seccomp", exe) <
+            (int)sizeof fixtures &&
+        access(fixtures, R_OK) == 0)
       return;
   }
   snprintf(fixtures, sizeof fixtures, "tests/fixtures/seccomp");
