@@ -66,7 +66,8 @@ static int
 prepare_dir(const char *dir, cJSON **index, cab_error *err)
 {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/index.json", dir);
+  if (cab_path_printf(path, sizeof path, err, "%s/index.json", dir) < 0)
+    return -1;
   cleanup_free char *buf = NULL;
   size_t len;
   cab_error e2 = {0};
@@ -134,8 +135,8 @@ write_layout(const cab_store *s, const cab_image *img, const char *dir, cJSON *i
              cab_error *err)
 {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/blobs/sha256", dir);
-  if (cab_mkdir_p(path, 0755, err) < 0)
+  if (cab_path_printf(path, sizeof path, err, "%s/blobs/sha256", dir) < 0 ||
+      cab_mkdir_p(path, 0755, err) < 0)
     return -1;
   for (size_t i = 0; i < img->n_layers; i++)
     if (copy_blob(s, dir, img->layers[i].digest, err) < 0)
@@ -176,13 +177,14 @@ write_layout(const cab_store *s, const cab_image *img, const char *dir, cJSON *i
     return -1;
 
   static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-  snprintf(path, sizeof path, "%s/oci-layout", dir);
-  if (cab_write_file_atomic(path, layout, strlen(layout), 0644, err) < 0)
+  if (cab_path_printf(path, sizeof path, err, "%s/oci-layout", dir) < 0 ||
+      cab_write_file_atomic(path, layout, strlen(layout), 0644, err) < 0)
     return -1;
   cleanup_free char *text = cJSON_PrintUnformatted(index);
   if (text == NULL)
     return cab_error_set(err, ENOMEM, "serialise index.json");
-  snprintf(path, sizeof path, "%s/index.json", dir);
+  if (cab_path_printf(path, sizeof path, err, "%s/index.json", dir) < 0)
+    return -1;
   return cab_write_file_atomic(path, text, strlen(text), 0644, err);
 }
 

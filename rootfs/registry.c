@@ -93,9 +93,10 @@ cab_xfer_init(struct xfer *x, cab_registry *r, const char *url, const char *what
   memset(x, 0, sizeof *x);
   x->reg = r;
   x->blob_size = -1;
-  snprintf(x->orig_url, sizeof x->orig_url, "%s", url);
-  snprintf(x->url, sizeof x->url, "%s", url);
-  snprintf(x->what, sizeof x->what, "%s", what);
+  if (cab_snprintf_checked(x->orig_url, sizeof x->orig_url, "%s", url) < 0)
+    return cab_error_set(err, ENAMETOOLONG, "%s: URL too long", what);
+  snprintf(x->url, sizeof x->url, "%s", url); /* fits: url is as long as orig_url */
+  cab_snprintf_cut(x->what, sizeof x->what, "%s", what); /* for messages */
   x->same_origin = true;
   x->easy = curl_easy_init();
   if (x->easy == NULL)
@@ -505,8 +506,10 @@ cab_registry_manifest(cab_registry *r, const char *reference, char **body, size_
 {
   *body = NULL;
   char url[1024], what[200];
-  snprintf(url, sizeof url, "%s/v2/%s/manifests/%s", r->origin, r->repo, reference);
-  snprintf(what, sizeof what, "manifest %s", reference);
+  cab_snprintf_cut(what, sizeof what, "manifest %s", reference); /* for messages */
+  if (cab_snprintf_checked(url, sizeof url, "%s/v2/%s/manifests/%s", r->origin, r->repo,
+                           reference) < 0)
+    return cab_error_set(err, ENAMETOOLONG, "%s: URL too long", what);
   struct xfer x;
   if (cab_xfer_init(&x, r, url, what, err) < 0)
     return -1;
@@ -538,8 +541,9 @@ cab_registry_blob_mem(cab_registry *r, const char *digest, int64_t size, size_t 
     return cab_error_set(err, 0, "blob %s: %lld bytes, more than the %zu allowed", digest,
                          (long long)size, max);
   char url[1024], what[200];
-  snprintf(url, sizeof url, "%s/v2/%s/blobs/%s", r->origin, r->repo, digest);
-  snprintf(what, sizeof what, "blob %s", digest);
+  cab_snprintf_cut(what, sizeof what, "blob %s", digest); /* for messages */
+  if (cab_snprintf_checked(url, sizeof url, "%s/v2/%s/blobs/%s", r->origin, r->repo, digest) < 0)
+    return cab_error_set(err, ENAMETOOLONG, "%s: URL too long", what);
   struct xfer x;
   if (cab_xfer_init(&x, r, url, what, err) < 0)
     return -1;

@@ -90,7 +90,10 @@ creds_from_file(cab_registry *r, const char *path, cab_error *err)
   char keys[16][600];
   size_t nk = 0;
   char ns[600];
-  snprintf(ns, sizeof ns, "%s/%s", d, r->ref.path);
+  if (cab_snprintf_checked(ns, sizeof ns, "%s/%s", d, r->ref.path) < 0) {
+    cJSON_Delete(root); /* no key that long: a cut one could be another repository's */
+    return 0;
+  }
   for (char *slash; nk < 8 && (slash = strrchr(ns, '/')) != NULL; *slash = '\0')
     snprintf(keys[nk++], sizeof keys[0], "%s", ns);
   snprintf(keys[nk++], sizeof keys[0], "%s", d);
@@ -119,14 +122,17 @@ cab_registry_load_creds(cab_registry *r, cab_error *err)
   char paths[3][600];
   int n = 0;
   const char *env;
+  int fit = 0;
   if ((env = getenv("REGISTRY_AUTH_FILE")) && *env)
-    snprintf(paths[n++], sizeof paths[0], "%s", env);
+    fit |= cab_path_printf(paths[n++], sizeof paths[0], err, "%s", env);
   else if ((env = getenv("XDG_RUNTIME_DIR")) && *env)
-    snprintf(paths[n++], sizeof paths[0], "%s/containers/auth.json", env);
+    fit |= cab_path_printf(paths[n++], sizeof paths[0], err, "%s/containers/auth.json", env);
   if ((env = getenv("DOCKER_CONFIG")) && *env)
-    snprintf(paths[n++], sizeof paths[0], "%s/config.json", env);
+    fit |= cab_path_printf(paths[n++], sizeof paths[0], err, "%s/config.json", env);
   else if ((env = getenv("HOME")) && *env)
-    snprintf(paths[n++], sizeof paths[0], "%s/.docker/config.json", env);
+    fit |= cab_path_printf(paths[n++], sizeof paths[0], err, "%s/.docker/config.json", env);
+  if (fit < 0)
+    return cab_error_prefix(err, "registry credentials");
   for (int i = 0; i < n; i++) {
     int r2 = creds_from_file(r, paths[i], err);
     if (r2 < 0)
@@ -293,10 +299,12 @@ fetch_token(cab_registry *r, const struct challenge *c, cab_error *err)
     snprintf(scope, sizeof scope, "repository:%s:pull", r->repo);
   char *es = curl_easy_escape(NULL, scope, 0), *sv = curl_easy_escape(NULL, c->service, 0);
   char url[4096];
-  snprintf(url, sizeof url, "%s%cservice=%s&scope=%s", c->realm, strchr(c->realm, '?') ? '&' : '?',
-           sv ? sv : "", es ? es : "");
+  int fits = cab_snprintf_checked(url, sizeof url, "%s%cservice=%s&scope=%s", c->realm,
+                                  strchr(c->realm, '?') ? '&' : '?', sv ? sv : "", es ? es : "");
   curl_free(es);
   curl_free(sv);
+  if (fits < 0)
+    return cab_error_set(err, ENAMETOOLONG, "token from %.200s: URL too long", c->realm);
   char what[300];
   snprintf(what, sizeof what, "token from %.200s", c->realm);
   struct xfer x;

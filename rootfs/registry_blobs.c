@@ -88,8 +88,12 @@ cab_registry_blobs(cab_registry *r, cab_stage *st, const cab_descriptor *blobs, 
   for (size_t i = 0; i < n && ret == 0; i++) {
     const cab_descriptor *d = &blobs[i];
     char url[1024], what[120];
-    snprintf(url, sizeof url, "%s/v2/%s/blobs/%s", r->origin, r->repo, d->digest);
-    snprintf(what, sizeof what, "blob %s", d->digest);
+    cab_snprintf_cut(what, sizeof what, "blob %s", d->digest); /* for messages */
+    if (cab_snprintf_checked(url, sizeof url, "%s/v2/%s/blobs/%s", r->origin, r->repo,
+                             d->digest) < 0) {
+      ret = cab_error_set(err, ENAMETOOLONG, "%s: URL too long", what);
+      break;
+    }
     slots[i].d = d;
     prog.total += d->size;
     if (cab_xfer_init(&slots[i].x, r, url, what, err) < 0 ||

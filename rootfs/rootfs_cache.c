@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
@@ -62,7 +63,8 @@ cab_rootfs_ensure(cab_store *s, const cab_image *img, char *path, size_t size, b
     return 0;
   }
   char lockpath[PATH_MAX + 16];
-  snprintf(lockpath, sizeof lockpath, "%s.unpack.lock", path);
+  if (cab_path_printf(lockpath, sizeof lockpath, err, "%s.unpack.lock", path) < 0)
+    return -1;
   cleanup_close int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock < 0 || flock(lock, LOCK_EX) < 0)
     return cab_error_sys(err, "lock %s", lockpath);
@@ -81,7 +83,8 @@ cab_rootfs_ensure(cab_store *s, const cab_image *img, char *path, size_t size, b
     return cab_error_sys(err, "open the rootfs cache");
   const char *name = slash + 1;
   char tmpname[NAME_MAX + 1];
-  snprintf(tmpname, sizeof tmpname, ".tmp-%s-%d", name, getpid());
+  if (cab_path_printf(tmpname, sizeof tmpname, err, ".tmp-%s-%d", name, getpid()) < 0)
+    return -1;
   cab_error ignored = {0};
   cab_rm_tree_at(parent, tmpname, CAB_RM_PLAIN_NAME, &ignored);
   if (mkdirat(parent, tmpname, 0755) < 0)
