@@ -478,10 +478,14 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   /* Everything that can be wrong with the request is found before any
    * work: unknown TUI or task, bad ids. */
   char tasks_dir[PATH_MAX];
-  if (o->tasks_dir)
-    snprintf(tasks_dir, sizeof tasks_dir, "%s", o->tasks_dir);
-  else
+  if (o->tasks_dir) {
+    if (cab_path_printf(tasks_dir, sizeof tasks_dir, err, "%s", o->tasks_dir) < 0) {
+      cab_error_prefix(err, "--tasks-dir");
+      goto out;
+    }
+  } else {
     cab_task_default_root(tasks_dir, sizeof tasks_dir);
+  }
   if (check_model_id(o->model, err) < 0 || cab_adapter_load(o->tui, &c.adapter, err) < 0 ||
       cab_task_check_id(o->task_id, err) < 0 ||
       cab_task_find(tasks_dir, o->task_id, &c.task, err) < 0 || identify(&c, err) < 0)

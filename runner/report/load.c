@@ -387,10 +387,12 @@ add_distinct(char ***v, size_t *n, const char *s, cab_error *err)
 int
 report_load(struct report *r, cab_error *err)
 {
-  if (r->o->tasks_dir)
-    snprintf(r->tasks_dir, sizeof r->tasks_dir, "%s", r->o->tasks_dir);
-  else
+  if (r->o->tasks_dir) {
+    if (cab_path_printf(r->tasks_dir, sizeof r->tasks_dir, err, "%s", r->o->tasks_dir) < 0)
+      return cab_error_prefix(err, "report: --tasks-dir");
+  } else {
     cab_task_default_root(r->tasks_dir, sizeof r->tasks_dir);
+  }
 
   cleanup_close int rootfd = open(r->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)

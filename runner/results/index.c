@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "runner/results/internal.h"
 
@@ -157,7 +158,8 @@ build_file(const char *root, const struct cab_record_found_list *l, const char *
 {
   *unwritable = false;
   char tmp[PATH_MAX];
-  snprintf(sum->db_path, sizeof sum->db_path, "%s/%s", root, CAB_RESULTS_DB);
+  if (cab_path_printf(sum->db_path, sizeof sum->db_path, err, "%s/%s", root, CAB_RESULTS_DB) < 0)
+    return -1;
   if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", root, CAB_RESULTS_DB) >= (int)sizeof tmp)
     return cab_error_set(err, ENAMETOOLONG, "%s: path too long", root);
   int fd = mkostemp(tmp, O_CLOEXEC);
@@ -293,7 +295,10 @@ cab_results_open(const char *root, const struct cab_results_opts *o, sqlite3 **o
   if (cab_results_find(root, &l, fingerprint, err) < 0)
     return -1;
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/%s", root, CAB_RESULTS_DB);
+  if (cab_path_printf(path, sizeof path, err, "%s/%s", root, CAB_RESULTS_DB) < 0) {
+    cab_record_found_free(&l);
+    return -1;
+  }
   cab_error ignored = {0};
   if (access(path, F_OK) == 0 && open_existing(path, fingerprint, out, sum, &ignored) == 0) {
     cab_record_found_free(&l);

@@ -74,7 +74,8 @@ set_paths(struct sweep *s, cab_error *err)
   if (realpath(out, s->out_dir) == NULL) {
     if (!s->o->dry_run || errno != ENOENT)
       return cab_error_sys(err, "--out %s", out);
-    snprintf(s->out_dir, sizeof s->out_dir, "%s", out);
+    if (cab_path_printf(s->out_dir, sizeof s->out_dir, err, "%s", out) < 0)
+      return cab_error_prefix(err, "--out");
   }
   if (cab_record_sweep_dir(s->sweep_dir, sizeof s->sweep_dir, s->out_dir, s->plan->sweep_id,
                            err) < 0 ||
