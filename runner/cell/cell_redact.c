@@ -102,8 +102,9 @@ scan_dir(struct scan *s, const char *dir, const char *rel, int depth, cab_error 
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
       continue;
     char path[PATH_MAX], name[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    snprintf(name, sizeof name, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
+    if (cab_path_printf(path, sizeof path, err, "%s/%s", dir, e->d_name) < 0 ||
+        cab_path_printf(name, sizeof name, err, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name) < 0)
+      return -1;
     struct stat st;
     if (lstat(path, &st) < 0)
       return cab_error_sys(err, "stat %s", path);

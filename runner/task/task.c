@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/dir_iter.h"
 #include "common/copy_tree.h"
@@ -71,6 +72,9 @@ cab_task_check_tree(const struct cab_task *t, cab_error *err)
   char path[PATH_MAX];
   if (t->dir == NULL)
     return cab_error_set(err, EINVAL, "%s: task has no directory", t->task_id);
+  /* The longest path checked below: when it fits, every one does. */
+  if (cab_path_printf(path, sizeof path, err, "%s/workdir/README.md", t->dir) < 0)
+    return -1;
   snprintf(path, sizeof path, "%s/workdir", t->dir);
   if (!is_dir_nofollow(path))
     return cab_error_set(err, ENOENT, "%s: missing directory (what the agent sees)", path);
