@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "common/datadir.h"
 #include "common/fsutil.h"
+#include "runner/adapters/adapter_internal.h"
 
 #define MAX_ADAPTER_BYTES (256 * 1024)
 
@@ -35,8 +36,8 @@ opt_string(const cJSON *o, const char *key)
   return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
 }
 
-static int
-string_array(const cJSON *o, const char *key, char ***out, size_t *n, const char *path,
+int
+cab_adapter_string_array(const cJSON *o, const char *key, char ***out, size_t *n, const char *path,
              cab_error *err)
 {
   *out = NULL;
@@ -185,10 +186,12 @@ cab_adapter_load_file(const char *path, struct cab_adapter **out, cab_error *err
     goto done;
   }
   if (parse_env(o, a, path, err) < 0 || parse_files(o, a, path, err) < 0 ||
-      string_array(o, "argv", &a->argv, &a->n_argv, path, err) < 0 ||
-      string_array(o, "max_turns_args", &a->max_turns_args, &a->n_max_turns_args, path, err) <
+      cab_adapter_parse_mounts(o, a, path, err) < 0 ||
+      cab_adapter_parse_sandbox(o, a, path, err) < 0 ||
+      cab_adapter_string_array(o, "argv", &a->argv, &a->n_argv, path, err) < 0 ||
+      cab_adapter_string_array(o, "max_turns_args", &a->max_turns_args, &a->n_max_turns_args, path, err) <
           0 ||
-      string_array(o, "state_paths", &a->state_paths, &a->n_state_paths, path, err) < 0)
+      cab_adapter_string_array(o, "state_paths", &a->state_paths, &a->n_state_paths, path, err) < 0)
     goto done;
   if (a->n_argv == 0) {
     cab_error_set(err, 0, "adapter %s: argv: the command to run is missing", path);
@@ -261,6 +264,7 @@ cab_adapter_free(struct cab_adapter *a)
     free(a->files[i].content);
   }
   free(a->files);
+  cab_adapter_mounts_sandbox_free(a);
   free(a);
 }
 

@@ -1,6 +1,7 @@
 /* Adapters: how to drive one agent CLI headless.  They are data files,
  * runner/adapters/<tui>.json ("cab.adapter/v1"); a new file is a new TUI,
- * with no code change.  Strings may use these placeholders, filled per cell:
+ * with no code change (the built-in ones too: "mounts" and "sandbox" say
+ * what sets their sandbox apart; README.md documents the fields).  Strings may use these placeholders, filled per cell:
  *   {endpoint}   the model base URL as the sandbox sees it (…/v1)
  *   {endpoint_root} the same without /v1 (for clients that add their own
  *                path: gemini-cli's GOOGLE_GEMINI_BASE_URL, goose's OPENAI_HOST)
@@ -26,6 +27,31 @@ struct cab_adapter_file {
   unsigned mode;
 };
 
+/* A host path bound into the agent's sandbox ("mounts"): PATH relative to
+ * FROM's directory, so that an adapter file names no arbitrary host path. */
+enum cab_mount_from {
+  CAB_MOUNT_FROM_CAB,   /* "cab": the directory of cab's executable */
+  CAB_MOUNT_FROM_TASK,  /* "task": the task's directory */
+};
+
+struct cab_adapter_mount {
+  enum cab_mount_from from;
+  char *path;       /* relative, without ".." */
+  char *target;     /* absolute, inside the sandbox */
+  bool readonly;    /* default true */
+  char *missing;    /* when set: the source must exist, else the cell's
+                       setup fails with this message */
+};
+
+/* The agent's sandbox ("sandbox"), as `cab exec` options: Docker's default
+ * seccomp policy and capabilities unless the adapter says otherwise. */
+struct cab_adapter_sandbox {
+  char *seccomp;        /* default | verifier | unconfined, or NULL */
+  bool read_only_proc;
+  char **cap_add, **cap_drop;
+  size_t n_cap_add, n_cap_drop;
+};
+
 struct cab_adapter {
   char *tui;
   char *description;
@@ -34,11 +60,16 @@ struct cab_adapter {
   char *workdir;        /* default /work */
   char *home;           /* the agent's HOME; config files live here */
   char *user;           /* "UID:GID" inside, or NULL for 0:0 */
-  char *builtin;        /* oracle | nop | cab-agent, or NULL */
+  char *builtin;        /* oracle | nop | cab-agent, or NULL: a label only
+                           (cab adapters list); what sets them apart is
+                           data: mounts, argv */
   char **env;           /* "K=V" templates */
   size_t n_env;
   struct cab_adapter_file *files;
   size_t n_files;
+  struct cab_adapter_mount *mounts;
+  size_t n_mounts;
+  struct cab_adapter_sandbox sandbox;
   char **argv;          /* templates */
   size_t n_argv;
   char **max_turns_args; /* appended when the task has max_turns */

@@ -26,7 +26,6 @@
 /* Every output a hostile command controls is kept as its first and last
  * MiB: agent.log, and the verifier's stdout and stderr (in verify.log). */
 #define OUTPUT_KEEP ((size_t)1 << 20)
-#define MAX_BINDS 4
 /* Calls in a row that cannot reach the endpoint (each after its retries)
  * before the proxy gives up and the agent is stopped: an endpoint that
  * went away mid-cell then costs seconds, not the task's timeout, and the
@@ -189,15 +188,50 @@ write_adapter_files(struct cell *c, const struct cab_adapter_rendered *r, cab_er
   return 0;
 }
 
+/* The agent's binds: the workdir, its HOME, then the adapter's mounts
+ * (cab-agent beside cab, the oracle's solution in the task), each resolved
+ * below its base.  SRCS holds their host paths (freed by the caller). */
 static int
-exe_sibling(const char *name, char *buf, size_t size)
+agent_binds(const struct cell *c, struct cab_bind *binds, char (*srcs)[PATH_MAX], size_t *n,
+            cab_error *err)
 {
-  char dir[PATH_MAX];
-  if (cab_exe_dir(dir, sizeof dir) < 0)
+  const struct cab_adapter *a = c->adapter;
+  char cab_dir[PATH_MAX];
+  bool have_cab_dir = cab_exe_dir(cab_dir, sizeof cab_dir) == 0;
+  size_t nb = 0;
+  binds[nb++] = (struct cab_bind){.src = c->work, .dst = a->workdir};
+  binds[nb++] = (struct cab_bind){.src = c->home, .dst = a->home};
+  for (size_t i = 0; i < a->n_mounts; i++) {
+    const struct cab_adapter_mount *m = &a->mounts[i];
+    const char *base = m->from == CAB_MOUNT_FROM_CAB ? (have_cab_dir ? cab_dir : NULL) : c->task->dir;
+    bool fits = base && cab_snprintf_checked(srcs[i], PATH_MAX, "%s/%s", base, m->path) == 0;
+    if (m->missing && (!fits || access(srcs[i], F_OK) != 0))
+      return cab_error_set(err, ENOENT, "%s", m->missing);
+    if (!fits)
+      return cab_error_set(err, ENAMETOOLONG, "adapter %s: mounts[%zu]: the source path does "
+                                              "not fit", a->source_path, i);
+    binds[nb++] = (struct cab_bind){.src = srcs[i], .dst = m->target, .readonly = m->readonly};
+  }
+  *n = nb;
+  return 0;
+}
+
+/* The adapter's "sandbox": Docker's seccomp policy and capabilities (set
+ * by limits_config) unless it says otherwise; validated when loaded. */
+static int
+adapter_sandbox(const struct cab_adapter *a, struct cab_sandbox_config *cfg, cab_error *err)
+{
+  const struct cab_adapter_sandbox *s = &a->sandbox;
+  if (s->seccomp && cab_seccomp_config_from_option(&cfg->seccomp, s->seccomp, err) < 0)
     return -1;
-  if (cab_snprintf_checked(buf, size, "%s/%s", dir, name) < 0)
-    return -1; /* not there: no file has a path that long */
-  return access(buf, X_OK) == 0 ? 0 : -1;
+  cfg->proc_readonly = s->read_only_proc;
+  for (size_t i = 0; i < s->n_cap_add; i++)
+    if (cab_caps_adjust(&cfg->caps, s->cap_add[i], 1, err) < 0)
+      return -1;
+  for (size_t i = 0; i < s->n_cap_drop; i++)
+    if (cab_caps_adjust(&cfg->caps, s->cap_drop[i], 0, err) < 0)
+      return -1;
+  return 0;
 }
 
 int
@@ -236,6 +270,8 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   bool mn_prepared = false;
   cleanup_close int give_up = -1;
   char overlay[PATH_MAX];
+  cleanup_free struct cab_bind *binds = NULL;
+  cleanup_free char (*mount_srcs)[PATH_MAX] = NULL;
   if (write_adapter_files(c, &rendered, err) < 0)
     goto out;
 
@@ -251,23 +287,15 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
       cab_envlist_put(&env, cab_modelnet_env[i]);
   cab_envlist_set(&env, "CAB_TASK_ID", t->task_id);
 
-  /* binds: the workdir, the agent's home, and the built-ins' extras */
-  struct cab_bind binds[MAX_BINDS];
   size_t nb = 0;
-  binds[nb++] = (struct cab_bind){.src = c->work, .dst = a->workdir};
-  binds[nb++] = (struct cab_bind){.src = c->home, .dst = a->home};
-  char agent_bin[PATH_MAX], solution[PATH_MAX];
-  if (a->builtin && strcmp(a->builtin, "cab-agent") == 0) {
-    if (exe_sibling("cab-agent", agent_bin, sizeof agent_bin) < 0) {
-      cab_error_set(err, ENOENT, "cab-agent is not built beside cab; run 'make'");
-      goto out;
-    }
-    binds[nb++] = (struct cab_bind){.src = agent_bin, .dst = "/.cab/bin/cab-agent", .readonly = true};
+  binds = calloc(2 + a->n_mounts, sizeof *binds);
+  mount_srcs = calloc(a->n_mounts + 1, sizeof *mount_srcs);
+  if (binds == NULL || mount_srcs == NULL) {
+    cab_error_sys(err, "allocate");
+    goto out;
   }
-  if (a->builtin && strcmp(a->builtin, "oracle") == 0) {
-    snprintf(solution, sizeof solution, "%s/solution", t->dir);
-    binds[nb++] = (struct cab_bind){.src = solution, .dst = "/.cab/solution", .readonly = true};
-  }
+  if (agent_binds(c, binds, mount_srcs, &nb, err) < 0)
+    goto out;
 
   /* The agent's command must exist where it will run: a missing one is a
    * setup problem, not an agent_error to score. */
@@ -283,6 +311,8 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
                   writable, 2, err) < 0)
     goto out;
   limits_config(c, &cfg, t->timeout_s);
+  if (adapter_sandbox(a, &cfg, err) < 0)
+    goto out;
   char upper[PATH_MAX + 8];
   disk_budget(c, &cfg, c->work, c->home, upper, sizeof upper);
   cab_headtail_init(&c->agent_log, OUTPUT_KEEP);
