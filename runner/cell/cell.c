@@ -20,7 +20,6 @@
 #include "common/fsutil.h"
 #include "common/strfmt.h"
 #include "common/stopsig.h"
-#include "rootfs/rootfs_cache.h"
 #include "rootfs/unpack.h"
 #include "runner/cell/cell_internal.h"
 #include "runner/cell/leftovers.h"
@@ -108,13 +107,8 @@ prepare_image(struct cell *c, const char *ref, cab_error *err)
   int span = cab_trace_begin(c->trace, "image", ref, c->root_span, 0);
   bool cached = false;
   struct cab_unpack_stats stats = {0};
-  if (cab_rootfs_ensure(c->store, c->image, c->rootfs, sizeof c->rootfs, &cached, &stats, err) <
-      0)
+  if (cab_rootfs_lease_take(c->store, c->image, &c->lease, &cached, &stats, err) < 0)
     return -1;
-  c->rootfs_lock = cab_store_rootfs_lock(c->store, c->image->digest, err);
-  if (c->rootfs_lock < 0)
-    return -1;
-  cab_store_unuse(c->store);
   c->overlay_ok = cab_probe_overlay();
   cab_trace_attr(c->trace, span, "writable_root", c->overlay_ok ? "overlay" : "copy");
   snprintf(c->image_ref, sizeof c->image_ref, "%s", c->image->name[0] ? c->image->name : ref);
@@ -360,8 +354,7 @@ cell_free(struct cell *c)
     remove_tree(c->scratch);
   if (c->staging[0])
     remove_tree(c->staging);
-  if (c->rootfs_lock >= 0)
-    close(c->rootfs_lock);
+  cab_rootfs_lease_release(&c->lease);
   /* Unlocked only once removed (or published). */
   if (c->scratch_lock >= 0)
     close(c->scratch_lock);
@@ -463,7 +456,8 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   struct cell c;
   memset(&c, 0, sizeof c);
   c.o = o;
-  c.rootfs_lock = -1;
+  cab_rootfs_lease_init(&c.lease);
+  c.rootfs = c.lease.lower;
   c.scratch_lock = -1;
   c.staging_lock = -1;
   c.agent_span = -1;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "rootfs/lease.h"
 #include "rootfs/store.h"
 #include "runner/adapters/adapter.h"
 #include "runner/cell/asciicast.h"
@@ -42,9 +43,9 @@ struct cell {
   cab_image *image;
   char image_ref[600];         /* as shown: name:tag */
   char image_digest[80];       /* the manifest digest, "" on --host-rootfs */
-  char rootfs[PATH_MAX];       /* the cached rootfs, "" on --host-rootfs */
+  struct cab_rootfs_lease lease; /* the image's rootfs (rootfs/lease.h) */
+  const char *rootfs;          /* its lower directory, "" on --host-rootfs */
   bool overlay_ok;             /* overlayfs mounts in a user namespace here */
-  int rootfs_lock;
   struct cab_host_masks masks; /* --host-rootfs: what the sandboxes do not see */
 
   struct cab_trace *trace;

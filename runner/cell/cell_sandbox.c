@@ -17,12 +17,11 @@
 #include "runner/cell/cell_internal.h"
 #include "runner/cell/modelnet.h"
 #include "runner/cell/protected_binds.h"
+#include "runner/cell/run_spec.h"
 #include "runner/record/artifacts.h"
-#include "runner/cell/writable_root.h"
 #include "runner/task/limits.h"
 #include "sandbox/caps.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* Every output a hostile command controls is kept as its first and last
  * MiB: agent.log, and the verifier's stdout and stderr (in verify.log). */
 #define OUTPUT_KEEP ((size_t)1 << 20)
@@ -84,51 +83,39 @@ cab_cell_workdir_over_budget(struct cell *c)
 static int
 base_env(const struct cell *c, struct cab_envlist *env, const char *home)
 {
-  if (cab_envlist_set(env, "PATH", DEFAULT_PATH) < 0)
+  if (cab_envlist_set(env, "PATH", CAB_DEFAULT_PATH) < 0 ||
+      cab_run_spec_image_env(env, c->image ? c->image->config : NULL, false) < 0)
     return -1;
-  if (c->image && c->image->config && c->image->config->env)
-    for (char **e = c->image->config->env; *e; e++)
-      if (cab_envlist_put(env, *e) < 0 && strchr(*e, '='))
-        return -1;
   if (cab_envlist_set(env, "HOME", home) < 0 || cab_envlist_set(env, "TERM", "xterm-256color") < 0)
     return -1;
   return 0;
 }
 
-/* The image's rootfs under a per-run writable layer (read-only when
- * OVERLAY_NAME is NULL), or the host's / with the cell's masks.  On the
- * host's /, a sandbox of root's runs as an unprivileged host id: WRITABLE (the trees the sandbox must write) are
- * handed to it. */
+/* The image's rootfs under the cell's writable layer (read-only, the
+ * lease's lower directory, when OVERLAY_NAME is NULL), or the host's / with
+ * the cell's masks, WRITABLE handed to the sandbox's host id. */
 static int
 root_config(struct cell *c, struct cab_sandbox_config *cfg, const char *overlay_name,
-            char *overlay_dir, size_t size, char *copy_root, size_t copy_size,
             const char *const *writable, size_t n_writable, cab_error *err)
 {
-  if (c->rootfs[0] == '\0') {
-    cfg->host_rootfs = true;
-    cfg->masks = (const char *const *)c->masks.paths;
-    cfg->n_masks = c->masks.n;
-    uid_t uid;
-    gid_t gid;
-    bool away;
-    cab_sandbox_host_ids(cfg, &uid, &gid, &away);
-    for (size_t i = 0; away && i < n_writable; i++)
-      if (cab_chown_tree(writable[i], uid, gid, err) < 0)
-        return cab_error_prefix(err, "hand %s to the sandbox's host id %u", writable[i],
-                                (unsigned)uid);
-    return 0;
+  struct cab_run_root root = {
+      .lease = &c->lease,
+      .lower_only = overlay_name == NULL,
+      .host = c->rootfs[0] == '\0',
+      .masks = (const char *const *)c->masks.paths,
+      .n_masks = c->masks.n,
+      .writable = writable,
+      .n_writable = n_writable,
+  };
+  if (!root.host && overlay_name) {
+    char dir[PATH_MAX];
+    if (cab_path_printf(dir, sizeof dir, err, "%s/%s", c->scratch, overlay_name) < 0)
+      return -1;
+    mkdir(dir, 0700);
+    if (cab_rootfs_lease_writable(&c->lease, dir, c->overlay_ok, err) < 0)
+      return -1;
   }
-  if (overlay_name == NULL) {
-    /* The verifier: the cached rootfs itself, read-only, so that the code
-     * under test cannot replace a binary (sh, diff, python3) that a later
-     * harness step runs.  No overlay to mount and tear down either. */
-    cfg->rootfs = c->rootfs;
-    return 0;
-  }
-  if (cab_path_printf(overlay_dir, size, err, "%s/%s", c->scratch, overlay_name) < 0)
-    return -1;
-  mkdir(overlay_dir, 0700);
-  return cab_writable_root(c->rootfs, overlay_dir, c->overlay_ok, cfg, copy_root, copy_size, err);
+  return cab_run_spec_root(&root, cfg, err);
 }
 
 /* The command line's limits and the task's TIMEOUT_S, the rest from the
@@ -143,27 +130,6 @@ limits_config(const struct cell *c, struct cab_sandbox_config *cfg, long timeout
   cfg->limits.pids = l.pids;
   cfg->limits.cpus = l.cpus;
   cfg->limits.timeout_s = (double)l.timeout_s;
-  cfg->caps = cab_caps_default();
-  cfg->seccomp.kind = CAB_SECCOMP_DEFAULT;
-}
-
-static int
-parse_user(const char *spec, uid_t *uid, gid_t *gid)
-{
-  *uid = 0;
-  *gid = 0;
-  if (spec == NULL)
-    return 0;
-  char *end;
-  unsigned long u = strtoul(spec, &end, 10);
-  unsigned long g = u;
-  if (*end == ':')
-    g = strtoul(end + 1, &end, 10);
-  if (*end != '\0')
-    return -1;
-  *uid = (uid_t)u;
-  *gid = (gid_t)g;
-  return 0;
 }
 
 /* The adapter's config files, rendered, written into the agent's HOME
@@ -269,7 +235,6 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   memset(&mn, 0, sizeof mn);
   bool mn_prepared = false;
   cleanup_close int give_up = -1;
-  char overlay[PATH_MAX];
   cleanup_free struct cab_bind *binds = NULL;
   cleanup_free char (*mount_srcs)[PATH_MAX] = NULL;
   if (write_adapter_files(c, &rendered, err) < 0)
@@ -305,10 +270,9 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   }
 
   struct cab_sandbox_config cfg = {0};
-  char copy_root[PATH_MAX + 8];
+  cab_run_spec_init(&cfg);
   const char *writable[] = {c->work, c->home};
-  if (root_config(c, &cfg, "overlay-agent", overlay, sizeof overlay, copy_root, sizeof copy_root,
-                  writable, 2, err) < 0)
+  if (root_config(c, &cfg, "overlay-agent", writable, 2, err) < 0)
     goto out;
   limits_config(c, &cfg, t->timeout_s);
   if (adapter_sandbox(a, &cfg, err) < 0)
@@ -321,7 +285,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   cfg.workdir = a->workdir;
   cfg.binds = binds;
   cfg.n_binds = nb;
-  if (parse_user(a->user, &cfg.uid, &cfg.gid) < 0) {
+  if (a->user && cab_run_spec_ids(a->user, &cfg.uid, &cfg.gid) < 0) {
     cab_error_set(err, 0, "adapter %s: user: expected UID[:GID]", a->source_path);
     goto out;
   }
@@ -469,9 +433,9 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   memcpy(binds + 1, prot.v, prot.n * sizeof *binds);
   c->verify_protected = prot.n_readonly;
   struct cab_sandbox_config cfg = {0};
-  char copy_root[PATH_MAX + 8];
+  cab_run_spec_init(&cfg);
   const char *writable[] = {c->verify};
-  if (root_config(c, &cfg, NULL, NULL, 0, copy_root, sizeof copy_root, writable, 1, err) < 0) {
+  if (root_config(c, &cfg, NULL, writable, 1, err) < 0) {
     cab_envlist_free(&env);
     cab_trace_end(c->trace, span, 0);
     return -1;

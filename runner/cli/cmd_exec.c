@@ -4,39 +4,37 @@
  * only the sandbox's libraries: it runs --rootfs and --host-rootfs itself and
  * hands an IMAGE (rootfs/, the store) or --net model (the proxy) to cab-full,
  * so the parts for those are compiled into cab-full alone (#ifndef CAB_CORE). */
-#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
+#include "common/envlist.h"
 #include "common/error.h"
 #include "common/fsutil.h"
-#include "common/rm_tree.h"
-#include "runner/cli/commands.h"
-#include "runner/cli/core.h"
+#include "rootfs/lease.h"
 #include "rootfs/store.h"
 #include "runner/cell/modelnet.h"
+#include "runner/cell/run_spec.h"
+#include "runner/cli/commands.h"
+#include "runner/cli/core.h"
 #include "runner/proxy/proxy.h"
 #include "runner/task/task.h"
 #include "sandbox/caps.h"
 #include "sandbox/host_masks.h"
 #include "sandbox/sandbox.h"
 #ifndef CAB_CORE
-#include "rootfs/rootfs_cache.h"
-#include "rootfs/unpack.h"
+#include "common/rm_tree.h"
 #include "runner/cell/leftovers.h"
-#include "runner/cell/writable_root.h"
 #include "sandbox/preflight.h"
 #endif
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_LIST 256
 
 static const char exec_usage[] =
@@ -85,25 +83,24 @@ static const char exec_usage[] =
 
 struct exec_opts {
   struct cab_sandbox_config cfg;
+  struct cab_run_root root;   /* --rootfs [--overlay], --host-rootfs, or the image's lease */
   struct cab_bind binds[MAX_LIST];
-  char *env[MAX_LIST + 4];
-  size_t n_env;
+  struct cab_envlist env;
   const char *result_path;
   const char *model_opt;      /* the last model option given, for the check */
   bool net_enabled;
   struct cab_modelnet net;    /* --net model: proxy and DNS on the gateway */
   const char *image;          /* cab exec IMAGE: a stored image's overlay */
   bool workdir_given, user_given;
-  int n_args;                 /* the words after the options (cfg.argv) */
+  char *const *rest;          /* the words after the options */
+  size_t n_rest;
   char **image_argv;
   cab_store *store;
   cab_image *img;
-  int rootfs_lock;
-  char rootfs[PATH_MAX];
-  char overlay[PATH_MAX];     /* per-run upper layer, removed afterwards */
-  int overlay_lock;           /* held while it exists (runner/cell/leftovers.h) */
-  char copy_root[PATH_MAX + 8]; /* without overlay: a private copy */
-  struct cab_host_masks masks;  /* --host-rootfs: what the sandbox does not see */
+  struct cab_rootfs_lease lease;
+  char layer[PATH_MAX];       /* per-run writable layer, removed afterwards */
+  int layer_lock;             /* held while it exists (runner/cell/leftovers.h) */
+  struct cab_host_masks masks; /* --host-rootfs: what the sandbox does not see */
 };
 
 static int
@@ -113,10 +110,23 @@ usage_error(cab_error *err, const char *fmt, const char *arg)
   return -1;
 }
 
+/* The options: a table, one setter each; NULL stores the argument (or true,
+ * for an option without one) at FIELD. */
+struct exec_option {
+  const char *name;
+  int has_arg;
+  int (*set)(struct exec_opts *o, const char *arg, cab_error *err);
+  size_t field;
+  bool model;                 /* a model-network option: needs --net model */
+};
+
 static int
-parse_bind(const char *arg, struct cab_bind *b, cab_error *err)
+opt_bind(struct exec_opts *o, const char *arg, cab_error *err)
 {
   /* SRC:DST[:ro] */
+  if (o->cfg.n_binds >= MAX_LIST)
+    return usage_error(err, "too many --bind options (at most %s)", "256");
+  struct cab_bind *b = &o->binds[o->cfg.n_binds];
   char *copy = strdup(arg);
   if (copy == NULL)
     return cab_error_sys(err, "--bind");
@@ -139,70 +149,283 @@ parse_bind(const char *arg, struct cab_bind *b, cab_error *err)
   }
   b->src = copy; /* DST points into the same allocation; freed at exit */
   b->dst = dst;
+  o->cfg.n_binds++;
   return 0;
 }
 
 static int
-add_env(struct exec_opts *o, const char *kv, cab_error *err)
+opt_env(struct exec_opts *o, const char *kv, cab_error *err)
 {
-  if (o->n_env >= MAX_LIST)
+  if (o->env.n >= MAX_LIST)
     return usage_error(err, "too many --env options (at most %s)", "256");
   const char *eq = strchr(kv, '=');
-  char *entry;
-  if (eq == NULL) {
-    const char *v = getenv(kv);
-    if (v == NULL)
-      return 0; /* pass-through of an unset variable: nothing */
-    if (asprintf(&entry, "%s=%s", kv, v) < 0)
-      return cab_error_sys(err, "--env");
-  } else {
-    if (eq == kv)
-      return usage_error(err, "--env %s: the name is empty; use K=V", kv);
-    entry = strdup(kv);
-  }
-  size_t klen = (size_t)(strchr(entry, '=') - entry);
-  for (size_t i = 0; i < o->n_env; i++)
-    if (strncmp(o->env[i], entry, klen + 1) == 0) {
-      free(o->env[i]);
-      o->env[i] = entry;
-      return 0;
-    }
-  o->env[o->n_env++] = entry;
+  if (eq == kv)
+    return usage_error(err, "--env %s: the name is empty; use K=V", kv);
+  const char *v = eq ? NULL : getenv(kv);
+  if (eq == NULL && v == NULL)
+    return 0; /* pass-through of an unset variable: nothing */
+  if ((eq ? cab_envlist_put(&o->env, kv) : cab_envlist_set(&o->env, kv, v)) < 0)
+    return cab_error_sys(err, "--env");
   return 0;
 }
 
 static int
-parse_id(const char *arg, uid_t *uid, gid_t *gid, cab_error *err)
+opt_user(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  o->user_given = true;
+  if (cab_run_spec_ids(arg, &o->cfg.uid, &o->cfg.gid) < 0)
+    return usage_error(err, "--user %s: expected numeric UID[:GID]", arg);
+  return 0;
+}
+
+static int
+opt_workdir(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  o->workdir_given = true;
+  if (arg[0] != '/')
+    return usage_error(err, "--workdir %s: must be an absolute path", arg);
+  o->cfg.workdir = arg;
+  return 0;
+}
+
+static int
+opt_cap_add(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  return cab_caps_adjust(&o->cfg.caps, arg, 1, err);
+}
+
+static int
+opt_cap_drop(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  return cab_caps_adjust(&o->cfg.caps, arg, 0, err);
+}
+
+static int
+opt_seccomp(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  return cab_seccomp_config_from_option(&o->cfg.seccomp, arg, err);
+}
+
+static int
+opt_memory(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  int64_t *v = &o->cfg.limits.memory_bytes;
+  if (cab_parse_size(arg, v) < 0 || *v < 4096)
+    return usage_error(err, "--memory %s: expected a size such as 512M or 2G", arg);
+  return 0;
+}
+
+static int
+opt_tmpfs_size(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  int64_t *v = &o->cfg.limits.tmpfs_bytes;
+  if (cab_parse_size(arg, v) < 0 || *v < 4096)
+    return usage_error(err, "--tmpfs-size %s: expected a size such as 64M", arg);
+  return 0;
+}
+
+static int
+opt_pids(struct exec_opts *o, const char *arg, cab_error *err)
 {
   char *end;
-  errno = 0;
-  unsigned long u = strtoul(arg, &end, 10);
-  if (errno || end == arg || (*end != '\0' && *end != ':') || u > 0xfffffffeUL)
-    return usage_error(err, "--user %s: expected numeric UID[:GID]", arg);
-  unsigned long g = u;
-  if (*end == ':') {
-    const char *gs = end + 1;
-    g = strtoul(gs, &end, 10);
-    if (errno || end == gs || *end != '\0' || g > 0xfffffffeUL)
-      return usage_error(err, "--user %s: expected numeric UID[:GID]", arg);
-  }
-  *uid = (uid_t)u;
-  *gid = (gid_t)g;
+  o->cfg.limits.pids = strtoll(arg, &end, 10);
+  if (*end || end == arg || o->cfg.limits.pids < 2)
+    return usage_error(err, "--pids %s: expected a whole number of at least 2", arg);
   return 0;
+}
+
+static int
+opt_cpus(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  char *end;
+  o->cfg.limits.cpus = strtod(arg, &end);
+  if (*end || end == arg || o->cfg.limits.cpus <= 0)
+    return usage_error(err, "--cpus %s: expected a positive number such as 1.5", arg);
+  return 0;
+}
+
+static int
+opt_timeout(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  char *end;
+  o->cfg.limits.timeout_s = strtod(arg, &end);
+  if (*end || end == arg || o->cfg.limits.timeout_s <= 0)
+    return usage_error(err, "--timeout %s: expected seconds, a positive number", arg);
+  return 0;
+}
+
+static int
+opt_net(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  if (strcmp(arg, "model") != 0 && strcmp(arg, "none") != 0)
+    return usage_error(err, "--net %s: expected none or model", arg);
+  o->net_enabled = strcmp(arg, "model") == 0;
+  return 0;
+}
+
+static int
+opt_replay_match(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  if (strcmp(arg, "hash") != 0 && strcmp(arg, "order") != 0)
+    return usage_error(err, "--replay-match %s: expected hash or order", arg);
+  o->net.pc.replay_order = strcmp(arg, "order") == 0;
+  return 0;
+}
+
+static int
+opt_endpoint_wire(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  enum cab_wire *w = &o->net.pc.endpoint_wire;
+  if (cab_wire_parse(arg, w, err) < 0 || *w == CAB_WIRE_GEMINI)
+    return usage_error(err, "--endpoint-wire %s: expected chat, responses or anthropic", arg);
+  return 0;
+}
+
+static int
+opt_model_retries(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  char *end;
+  long v = strtol(arg, &end, 10);
+  if (*end || end == arg || v < 0 || v > 20)
+    return usage_error(err, "--model-retries %s: expected a whole number from 0 to 20", arg);
+  o->net.pc.retries = (int)v;
+  return 0;
+}
+
+static int
+opt_model_timeout(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  char *end;
+  long v = strtol(arg, &end, 10);
+  if (*end || end == arg || v < 1 || v > 86400)
+    return usage_error(err, "--model-timeout %s: expected whole seconds, at least 1", arg);
+  o->net.pc.upstream_timeout_s = (int)v;
+  return 0;
+}
+
+static int
+opt_help(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  fputs(exec_usage, stdout);
+  exit(0);
+}
+
+#define FIELD(member) NULL, offsetof(struct exec_opts, member)
+static const struct exec_option exec_options[] = {
+    {"rootfs", required_argument, FIELD(root.dir), false},
+    {"host-rootfs", no_argument, FIELD(root.host), false},
+    {"user", required_argument, opt_user, 0, false},
+    {"hostname", required_argument, FIELD(cfg.hostname), false},
+    {"bind", required_argument, opt_bind, 0, false},
+    {"workdir", required_argument, opt_workdir, 0, false},
+    {"env", required_argument, opt_env, 0, false},
+    {"cap-add", required_argument, opt_cap_add, 0, false},
+    {"cap-drop", required_argument, opt_cap_drop, 0, false},
+    {"seccomp", required_argument, opt_seccomp, 0, false},
+    {"read-only-proc", no_argument, FIELD(cfg.proc_readonly), false},
+    {"memory", required_argument, opt_memory, 0, false},
+    {"pids", required_argument, opt_pids, 0, false},
+    {"cpus", required_argument, opt_cpus, 0, false},
+    {"timeout", required_argument, opt_timeout, 0, false},
+    {"tmpfs-size", required_argument, opt_tmpfs_size, 0, false},
+    {"tty", no_argument, FIELD(cfg.tty), false},
+    {"result", required_argument, FIELD(result_path), false},
+    {"cgroup-parent", required_argument, FIELD(cfg.cgroup_parent), false},
+    {"no-cgroup", no_argument, FIELD(cfg.no_cgroup), false},
+    {"overlay", required_argument, FIELD(root.overlay_dir), false},
+    {"net", required_argument, opt_net, 0, false},
+    {"endpoint", required_argument, FIELD(net.pc.endpoint), true},
+    {"key-env", required_argument, FIELD(net.pc.key_env), true},
+    {"endpoint-wire", required_argument, opt_endpoint_wire, 0, true},
+    {"replay-match", required_argument, opt_replay_match, 0, true},
+    {"model-calls", required_argument, FIELD(net.pc.calls_path), true},
+    {"record", required_argument, FIELD(net.pc.record_path), true},
+    {"replay", required_argument, FIELD(net.pc.replay_path), true},
+    {"model-retries", required_argument, opt_model_retries, 0, true},
+    {"model-timeout", required_argument, opt_model_timeout, 0, true},
+    {"help", no_argument, opt_help, 0, false},
+};
+#undef FIELD
+#define N_OPTIONS (sizeof exec_options / sizeof *exec_options)
+#define OPTION_BASE 256
+
+static int
+apply_option(struct exec_opts *o, const struct exec_option *opt, const char *arg, cab_error *err)
+{
+  char *field = (char *)o + opt->field;
+  if (opt->set && opt->set(o, arg, err) < 0)
+    return -1;
+  if (opt->set == NULL && opt->has_arg)
+    memcpy(field, &arg, sizeof arg);
+  else if (opt->set == NULL)
+    *(bool *)field = true;
+  if (opt->model)
+    o->model_opt = opt->name;
+  return 0;
+}
+
+/* The root and the command, once every option is read. */
+static int
+check_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
+{
+  const struct cab_run_root *r = &o->root;
+  if (optind >= argc && o->image == NULL)
+    return usage_error(err, "exec: no command given; usage: cab exec %s -- CMD [ARG...]",
+                       "(IMAGE | --rootfs DIR | --host-rootfs)");
+  if (!r->dir && !r->host && !o->image)
+    return usage_error(err, "exec: no root given; name an IMAGE, or pass --rootfs DIR or "
+                       "--host-rootfs%s", "");
+  if (o->image && (r->dir || r->host))
+    return usage_error(err, "exec: an IMAGE excludes --rootfs and --host-rootfs%s", "");
+  if (r->dir && r->host)
+    return usage_error(err, "exec: --rootfs and --host-rootfs exclude each other%s", "");
+  if (r->overlay_dir && r->host)
+    return usage_error(err, "exec: --overlay works with --rootfs, not --host-rootfs%s", "");
+  o->rest = argv + optind;
+  o->n_rest = (size_t)(argc - optind);
+  o->cfg.argv = o->rest;
+  return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
+{
+  struct option longopts[N_OPTIONS + 1];
+  for (size_t i = 0; i < N_OPTIONS; i++)
+    longopts[i] = (struct option){exec_options[i].name, exec_options[i].has_arg, NULL,
+                                  OPTION_BASE + (int)i};
+  longopts[N_OPTIONS] = (struct option){0};
+  cab_run_spec_init(&o->cfg);
+  opterr = 0;
+  optind = 1;
+  int opt;
+  /* cab exec [OPTIONS] IMAGE [OPTIONS] -- CMD: options may follow IMAGE. */
+again:
+  while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+    size_t i = (size_t)(opt - OPTION_BASE);
+    if (opt < OPTION_BASE || i >= N_OPTIONS)
+      return usage_error(err, "exec: unknown or incomplete option '%s'; see 'cab exec --help'",
+                         argv[optind - 1]);
+    if (apply_option(o, &exec_options[i], optarg, err) < 0)
+      return -1;
+  }
+  if (o->image == NULL && !o->root.dir && !o->root.host && optind < argc &&
+      strcmp(argv[optind - 1], "--") != 0) {
+    o->image = argv[optind++];
+    goto again;
+  }
+  return check_args(argc, argv, o, err);
 }
 
 #ifndef CAB_CORE
 /* cab-full only: images and the model network. */
 
 /* cab exec IMAGE: the image's rootfs (unpacked once per manifest digest)
- * under a fresh overlay, with its Env, WorkingDir, User, Entrypoint and
- * Cmd as Docker applies them: a command after the image replaces Cmd. */
+ * under a fresh writable layer, with its Env, WorkingDir, User, Entrypoint
+ * and Cmd as Docker applies them (runner/cell/run_spec.h). */
 static int
-apply_image(struct exec_opts *o, cab_error *err)
+exec_image(struct exec_opts *o, cab_error *err)
 {
-  char *const *rest = o->cfg.argv;
-  int n_rest = o->n_args;
-  struct cab_sandbox_config *c = &o->cfg;
   bool cached = false;
   if (cab_store_open(NULL, &o->store, err) < 0 || cab_store_use(o->store, err) < 0)
     return -1;
@@ -211,62 +434,24 @@ apply_image(struct exec_opts *o, cab_error *err)
                ? cab_error_set(err, ENOENT, "exec: image %s is not in the store; run 'cab pull "
                                "%s' or 'cab import'", o->image, o->image)
                : -1;
-  if (cab_rootfs_ensure(o->store, o->img, o->rootfs, sizeof o->rootfs, &cached, NULL, err) < 0)
+  if (cab_rootfs_lease_take(o->store, o->img, &o->lease, &cached, NULL, err) < 0)
     return -1;
-  o->rootfs_lock = cab_store_rootfs_lock(o->store, o->img->digest, err);
-  if (o->rootfs_lock < 0)
-    return -1;
-  cab_store_unuse(o->store);
   /* What killed runs left in TMPDIR (one readdir), then our own layer. */
   static const char *const scratch[] = {"cab-cell-", "cab-exec-", NULL};
   cab_owned_dirs_reap(cab_scratch_parent(), scratch, false, NULL);
-  if (cab_owned_dir_make(cab_scratch_parent(), "cab-exec-", o->overlay, sizeof o->overlay,
-                         &o->overlay_lock, err) < 0) {
-    o->overlay[0] = '\0';
+  if (cab_owned_dir_make(cab_scratch_parent(), "cab-exec-", o->layer, sizeof o->layer,
+                         &o->layer_lock, err) < 0) {
+    o->layer[0] = '\0';
     return cab_error_prefix(err, "exec: the overlay directory");
   }
-  if (cab_writable_root(o->rootfs, o->overlay, cab_probe_overlay(), c, o->copy_root,
-                        sizeof o->copy_root, err) < 0)
+  if (cab_rootfs_lease_writable(&o->lease, o->layer, cab_probe_overlay(), err) < 0)
     return -1;
-
-  const cab_image_config *cfg = o->img->config;
-  if (cfg && cfg->env)
-    for (char **e = cfg->env; *e; e++) {
-      size_t klen = strcspn(*e, "=");
-      bool set = false;
-      for (size_t i = 0; i < o->n_env; i++)
-        set = set || (strncmp(o->env[i], *e, klen) == 0 && o->env[i][klen] == '=');
-      if (!set && o->n_env < MAX_LIST)
-        o->env[o->n_env++] = strdup(*e);
-    }
-  if (!o->workdir_given && cfg && cfg->working_dir && cfg->working_dir[0] == '/')
-    c->workdir = cfg->working_dir;
-  if (!o->user_given && cfg && cfg->user && cfg->user[0]) {
-    cab_error uerr = {0};
-    if (parse_id(cfg->user, &c->uid, &c->gid, &uerr) < 0)
-      return cab_error_set(err, 0, "exec: image %s runs as user \"%s\"; cab maps numeric ids "
-                           "only: pass --user UID[:GID]", o->image, cfg->user);
-  }
-  size_t n_entry = 0, n_cmd = 0;
-  while (cfg && cfg->entrypoint && cfg->entrypoint[n_entry])
-    n_entry++;
-  while (cfg && n_rest == 0 && cfg->cmd && cfg->cmd[n_cmd])
-    n_cmd++;
-  size_t total = n_entry + (n_rest > 0 ? (size_t)n_rest : n_cmd);
-  if (total == 0)
-    return cab_error_set(err, 0, "exec: image %s has no Entrypoint or Cmd; give a command "
-                         "after --", o->image);
-  o->image_argv = calloc(total + 1, sizeof *o->image_argv);
-  if (o->image_argv == NULL)
-    return cab_error_sys(err, "allocate");
-  size_t k = 0;
-  for (size_t i = 0; i < n_entry; i++)
-    o->image_argv[k++] = cfg->entrypoint[i];
-  for (int i = 0; i < n_rest; i++)
-    o->image_argv[k++] = rest[i];
-  for (size_t i = 0; i < n_cmd; i++)
-    o->image_argv[k++] = cfg->cmd[i];
-  c->argv = o->image_argv;
+  o->root.lease = &o->lease;
+  if (cab_run_spec_image_env(&o->env, o->lease.config, true) < 0)
+    return cab_error_sys(err, "environment");
+  if (cab_run_spec_image_process(o->lease.config, o->image, o->workdir_given, o->user_given,
+                                 o->rest, o->n_rest, &o->cfg, &o->image_argv, err) < 0)
+    return cab_error_prefix(err, "exec");
   return 0;
 }
 
@@ -276,29 +461,29 @@ static int
 set_model_env(struct exec_opts *o, cab_error *err)
 {
   for (unsigned i = 0; i < cab_modelnet_env_count; i++)
-    if (add_env(o, cab_modelnet_env[i], err) < 0)
+    if (opt_env(o, cab_modelnet_env[i], err) < 0)
       return -1;
   return 0;
 }
 
-/* cab exec IMAGE: the run's upper layer; its changes are not kept. */
+/* cab exec IMAGE: the run's writable layer; its changes are not kept. */
 static void
 remove_run_layer(struct exec_opts *o)
 {
-  if (!o->overlay[0])
+  if (!o->layer[0])
     return;
-  char *slash = strrchr(o->overlay, '/');
+  char *slash = strrchr(o->layer, '/');
   *slash = '\0';
-  int dfd = open(o->overlay, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dfd = open(o->layer, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   cab_error ignored = {0};
   if (dfd >= 0) {
     cab_rm_tree_at(dfd, slash + 1, CAB_RM_PLAIN_NAME, &ignored);
     close(dfd);
   }
-  o->overlay[0] = '\0';
-  if (o->overlay_lock >= 0)
-    close(o->overlay_lock);
-  o->overlay_lock = -1;
+  o->layer[0] = '\0';
+  if (o->layer_lock >= 0)
+    close(o->layer_lock);
+  o->layer_lock = -1;
 }
 #else
 /* The core cab: what it cannot run itself, cab-full runs from the same argv. */
@@ -306,6 +491,11 @@ static bool
 exec_needs_full(const struct exec_opts *o)
 {
   return o->image != NULL || o->net_enabled;
+}
+
+static void
+remove_run_layer(struct exec_opts *o)
+{
 }
 #endif
 
@@ -318,216 +508,45 @@ key_leaks(const struct exec_opts *o, cab_error *err)
   const char *key = o->net.pc.key_env ? getenv(o->net.pc.key_env) : NULL;
   if (key == NULL || strlen(key) < 8)
     return 0;
-  for (size_t i = 0; i < o->n_env; i++)
-    if (strstr(o->env[i], key)) {
-      int n = (int)strcspn(o->env[i], "=");
+  for (size_t i = 0; i < o->env.n; i++)
+    if (strstr(o->env.v[i], key)) {
+      int n = (int)strcspn(o->env.v[i], "=");
       cab_error_set(err, 0, "exec: --env %.*s would put the --key-env %s key into the sandbox; "
-                    "drop it (the proxy adds the key upstream)", n, o->env[i], o->net.pc.key_env);
+                    "drop it (the proxy adds the key upstream)", n, o->env.v[i], o->net.pc.key_env);
       return -1;
     }
   return 0;
 }
 
+/* TERM, HOME and PATH in front, each unless set already, then the rest. */
 static int
-parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
+env_defaults(struct exec_opts *o, cab_error *err)
 {
-  enum {
-    O_ROOTFS = 256, O_HOST_ROOTFS, O_USER, O_HOSTNAME, O_BIND, O_WORKDIR, O_ENV, O_CAP_ADD,
-    O_CAP_DROP, O_SECCOMP, O_READ_ONLY_PROC, O_MEMORY, O_PIDS, O_CPUS, O_TIMEOUT, O_TMPFS, O_TTY, O_RESULT,
-    O_CGROUP_PARENT, O_OVERLAY, O_NET, O_ENDPOINT, O_ENDPOINT_WIRE, O_REPLAY_MATCH, O_KEY_ENV, O_MODEL_CALLS, O_RECORD, O_REPLAY,
-    O_MODEL_RETRIES, O_MODEL_TIMEOUT, O_NO_CGROUP, O_HELP,
+  const char *term = getenv("TERM");
+  const char *defaults[3][2] = {
+      {"TERM", term && *term ? term : "xterm"},
+      {"HOME", o->cfg.uid == 0 ? "/root" : "/"},
+      {"PATH", CAB_DEFAULT_PATH},
   };
-  static const struct option longopts[] = {
-      {"rootfs", required_argument, 0, O_ROOTFS},
-      {"host-rootfs", no_argument, 0, O_HOST_ROOTFS},
-      {"user", required_argument, 0, O_USER},
-      {"hostname", required_argument, 0, O_HOSTNAME},
-      {"bind", required_argument, 0, O_BIND},
-      {"workdir", required_argument, 0, O_WORKDIR},
-      {"env", required_argument, 0, O_ENV},
-      {"cap-add", required_argument, 0, O_CAP_ADD},
-      {"cap-drop", required_argument, 0, O_CAP_DROP},
-      {"seccomp", required_argument, 0, O_SECCOMP},
-      {"read-only-proc", no_argument, 0, O_READ_ONLY_PROC},
-      {"memory", required_argument, 0, O_MEMORY},
-      {"pids", required_argument, 0, O_PIDS},
-      {"cpus", required_argument, 0, O_CPUS},
-      {"timeout", required_argument, 0, O_TIMEOUT},
-      {"tmpfs-size", required_argument, 0, O_TMPFS},
-      {"tty", no_argument, 0, O_TTY},
-      {"result", required_argument, 0, O_RESULT},
-      {"cgroup-parent", required_argument, 0, O_CGROUP_PARENT},
-      {"no-cgroup", no_argument, 0, O_NO_CGROUP},
-      {"overlay", required_argument, 0, O_OVERLAY},
-      {"net", required_argument, 0, O_NET},
-      {"endpoint", required_argument, 0, O_ENDPOINT},
-      {"key-env", required_argument, 0, O_KEY_ENV},
-      {"endpoint-wire", required_argument, 0, O_ENDPOINT_WIRE},
-      {"replay-match", required_argument, 0, O_REPLAY_MATCH},
-      {"model-calls", required_argument, 0, O_MODEL_CALLS},
-      {"record", required_argument, 0, O_RECORD},
-      {"replay", required_argument, 0, O_REPLAY},
-      {"model-retries", required_argument, 0, O_MODEL_RETRIES},
-      {"model-timeout", required_argument, 0, O_MODEL_TIMEOUT},
-      {"help", no_argument, 0, O_HELP},
-      {0, 0, 0, 0},
-  };
-  struct cab_sandbox_config *c = &o->cfg;
-  struct cab_proxy_config *pc = &o->net.pc;
-  c->caps = cab_caps_default();
-  c->seccomp.kind = CAB_SECCOMP_DEFAULT;
-  opterr = 0;
-  optind = 1;
-  int opt;
-  /* cab exec [OPTIONS] IMAGE [OPTIONS] -- CMD: options may follow IMAGE. */
-again:
-  while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-    char *end;
-    switch (opt) {
-    case O_ROOTFS: c->rootfs = optarg; break;
-    case O_HOST_ROOTFS: c->host_rootfs = true; break;
-    case O_USER:
-      o->user_given = true;
-      if (parse_id(optarg, &c->uid, &c->gid, err) < 0)
-        return -1;
-      break;
-    case O_HOSTNAME: c->hostname = optarg; break;
-    case O_BIND:
-      if (c->n_binds >= MAX_LIST)
-        return usage_error(err, "too many --bind options (at most %s)", "256");
-      if (parse_bind(optarg, &o->binds[c->n_binds], err) < 0)
-        return -1;
-      c->n_binds++;
-      break;
-    case O_WORKDIR:
-      o->workdir_given = true;
-      if (optarg[0] != '/')
-        return usage_error(err, "--workdir %s: must be an absolute path", optarg);
-      c->workdir = optarg;
-      break;
-    case O_ENV:
-      if (add_env(o, optarg, err) < 0)
-        return -1;
-      break;
-    case O_CAP_ADD:
-    case O_CAP_DROP:
-      if (cab_caps_adjust(&c->caps, optarg, opt == O_CAP_ADD, err) < 0)
-        return -1;
-      break;
-    case O_SECCOMP:
-      if (cab_seccomp_config_from_option(&c->seccomp, optarg, err) < 0)
-        return -1;
-      break;
-    case O_READ_ONLY_PROC: c->proc_readonly = true; break;
-    case O_MEMORY:
-      if (cab_parse_size(optarg, &c->limits.memory_bytes) < 0 || c->limits.memory_bytes < 4096)
-        return usage_error(err, "--memory %s: expected a size such as 512M or 2G", optarg);
-      break;
-    case O_NO_CGROUP:
-      c->no_cgroup = true;
-      break;
-    case O_TMPFS:
-      if (cab_parse_size(optarg, &c->limits.tmpfs_bytes) < 0 || c->limits.tmpfs_bytes < 4096)
-        return usage_error(err, "--tmpfs-size %s: expected a size such as 64M", optarg);
-      break;
-    case O_PIDS:
-      c->limits.pids = strtoll(optarg, &end, 10);
-      if (*end || end == optarg || c->limits.pids < 2)
-        return usage_error(err, "--pids %s: expected a whole number of at least 2", optarg);
-      break;
-    case O_CPUS:
-      c->limits.cpus = strtod(optarg, &end);
-      if (*end || end == optarg || c->limits.cpus <= 0)
-        return usage_error(err, "--cpus %s: expected a positive number such as 1.5", optarg);
-      break;
-    case O_TIMEOUT:
-      c->limits.timeout_s = strtod(optarg, &end);
-      if (*end || end == optarg || c->limits.timeout_s <= 0)
-        return usage_error(err, "--timeout %s: expected seconds, a positive number", optarg);
-      break;
-    case O_TTY: c->tty = true; break;
-    case O_RESULT: o->result_path = optarg; break;
-    case O_CGROUP_PARENT: c->cgroup_parent = optarg; break;
-    case O_OVERLAY: c->overlay_dir = optarg; break;
-    case O_NET:
-      if (strcmp(optarg, "model") == 0)
-        o->net_enabled = true;
-      else if (strcmp(optarg, "none") == 0)
-        o->net_enabled = false;
-      else
-        return usage_error(err, "--net %s: expected none or model", optarg);
-      break;
-    case O_ENDPOINT: pc->endpoint = optarg; o->model_opt = "--endpoint"; break;
-    case O_KEY_ENV: pc->key_env = optarg; o->model_opt = "--key-env"; break;
-    case O_REPLAY_MATCH:
-      if (strcmp(optarg, "hash") != 0 && strcmp(optarg, "order") != 0)
-        return usage_error(err, "--replay-match %s: expected hash or order", optarg);
-      pc->replay_order = strcmp(optarg, "order") == 0;
-      o->model_opt = "--replay-match";
-      break;
-    case O_ENDPOINT_WIRE:
-      if (cab_wire_parse(optarg, &pc->endpoint_wire, err) < 0 || pc->endpoint_wire == CAB_WIRE_GEMINI)
-        return usage_error(err, "--endpoint-wire %s: expected chat, responses or anthropic", optarg);
-      o->model_opt = "--endpoint-wire";
-      break;
-    case O_MODEL_CALLS: pc->calls_path = optarg; o->model_opt = "--model-calls"; break;
-    case O_RECORD: pc->record_path = optarg; o->model_opt = "--record"; break;
-    case O_REPLAY: pc->replay_path = optarg; o->model_opt = "--replay"; break;
-    case O_MODEL_RETRIES: {
-      long v = strtol(optarg, &end, 10);
-      if (*end || end == optarg || v < 0 || v > 20)
-        return usage_error(err, "--model-retries %s: expected a whole number from 0 to 20", optarg);
-      pc->retries = (int)v;
-      o->model_opt = "--model-retries";
-      break;
-    }
-    case O_MODEL_TIMEOUT: {
-      long v = strtol(optarg, &end, 10);
-      if (*end || end == optarg || v < 1 || v > 86400)
-        return usage_error(err, "--model-timeout %s: expected whole seconds, at least 1", optarg);
-      pc->upstream_timeout_s = (int)v;
-      o->model_opt = "--model-timeout";
-      break;
-    }
-    case O_HELP:
-      fputs(exec_usage, stdout);
-      exit(0);
-    case '?':
-    default:
-      return usage_error(err, "exec: unknown or incomplete option '%s'; see 'cab exec --help'",
-                         argv[optind - 1]);
-    }
-  }
-  if (o->image == NULL && !c->rootfs && !c->host_rootfs && optind < argc &&
-      strcmp(argv[optind - 1], "--") != 0) {
-    o->image = argv[optind++];
-    goto again;
-  }
-  if (optind >= argc && o->image == NULL)
-    return usage_error(err, "exec: no command given; usage: cab exec %s -- CMD [ARG...]",
-                       "(IMAGE | --rootfs DIR | --host-rootfs)");
-  if (!c->rootfs && !c->host_rootfs && !o->image)
-    return usage_error(err, "exec: no root given; name an IMAGE, or pass --rootfs DIR or "
-                       "--host-rootfs%s", "");
-  if (o->image && (c->rootfs || c->host_rootfs))
-    return usage_error(err, "exec: an IMAGE excludes --rootfs and --host-rootfs%s", "");
-  if (c->rootfs && c->host_rootfs)
-    return usage_error(err, "exec: --rootfs and --host-rootfs exclude each other%s", "");
-  if (c->overlay_dir && c->host_rootfs)
-    return usage_error(err, "exec: --overlay works with --rootfs, not --host-rootfs%s", "");
-  c->argv = argv + optind;
-  o->n_args = argc - optind;
-  return 0;
+  struct cab_envlist full = {0};
+  int rc = 0;
+  for (int i = 0; i < 3; i++)
+    if (cab_envlist_get(&o->env, defaults[i][0]) == NULL)
+      rc |= cab_envlist_set(&full, defaults[i][0], defaults[i][1]);
+  for (size_t i = 0; i < o->env.n; i++)
+    rc |= cab_envlist_put(&full, o->env.v[i]);
+  cab_envlist_free(&o->env);
+  o->env = full;
+  return rc < 0 ? cab_error_sys(err, "environment") : 0;
 }
 
 /* After the image (if any): the model network's options and the environment. */
 static int
 finish_config(struct exec_opts *o, cab_error *err)
 {
-  struct cab_sandbox_config *c = &o->cfg;
   struct cab_proxy_config *pc = &o->net.pc;
   if (o->model_opt && !o->net_enabled)
-    return usage_error(err, "exec: %s needs --net model", o->model_opt);
+    return usage_error(err, "exec: --%s needs --net model", o->model_opt);
   if (o->net_enabled && !pc->endpoint && !pc->replay_path)
     return usage_error(err, "exec: --net model needs --endpoint URL (or --replay FILE to answer "
                        "from a cassette)%s", "");
@@ -543,32 +562,10 @@ finish_config(struct exec_opts *o, cab_error *err)
   if (o->net_enabled && set_model_env(o, err) < 0)
     return -1;
 #endif
-
-  /* The environment: PATH, HOME and TERM unless --env set them, then --env. */
-  const char *term = getenv("TERM");
-  const char *defaults[3][2] = {
-      {"PATH", DEFAULT_PATH},
-      {"HOME", c->uid == 0 ? "/root" : "/"},
-      {"TERM", term && *term ? term : "xterm"},
-  };
-  for (int i = 0; i < 3; i++) {
-    size_t klen = strlen(defaults[i][0]);
-    bool overridden = false;
-    for (size_t j = 0; j < o->n_env; j++)
-      if (strncmp(o->env[j], defaults[i][0], klen) == 0 && o->env[j][klen] == '=')
-        overridden = true;
-    if (overridden)
-      continue;
-    memmove(o->env + 1, o->env, o->n_env * sizeof *o->env);
-    if (asprintf(&o->env[0], "%s=%s", defaults[i][0], defaults[i][1]) < 0)
-      return cab_error_sys(err, "environment");
-    o->n_env++;
-  }
-  o->env[o->n_env] = NULL;
-  if (key_leaks(o, err) < 0)
+  if (env_defaults(o, err) < 0 || key_leaks(o, err) < 0)
     return -1;
-  c->envp = o->env;
-  c->binds = o->binds;
+  o->cfg.envp = o->env.v;
+  o->cfg.binds = o->binds;
   return 0;
 }
 
@@ -587,8 +584,29 @@ host_masks(struct exec_opts *o, cab_error *err)
     return -1;
   if (cab_host_masks_add_homes(&o->masks, err) < 0)
     return -1;
-  o->cfg.masks = (const char *const *)o->masks.paths;
-  o->cfg.n_masks = o->masks.n;
+  o->root.masks = (const char *const *)o->masks.paths;
+  o->root.n_masks = o->masks.n;
+  return 0;
+}
+
+/* Everything between the options and the run: the image's layer, the
+ * environment, the root, the model network. */
+static int
+exec_setup(struct exec_opts *o, cab_error *err)
+{
+#ifndef CAB_CORE
+  if (o->image && exec_image(o, err) < 0)
+    return -1;
+#endif
+  if (finish_config(o, err) < 0 || (o->root.host && host_masks(o, err) < 0) ||
+      cab_run_spec_root(&o->root, &o->cfg, err) < 0)
+    return -1;
+#ifndef CAB_CORE
+  if (o->net_enabled && cab_modelnet_prepare(&o->net, &o->cfg, err) < 0) {
+    cab_proxy_free(o->net.proxy);
+    return cab_error_prefix(err, "exec --net model");
+  }
+#endif
   return 0;
 }
 
@@ -677,43 +695,28 @@ cab_cmd_exec(int argc, char **argv)
 {
   static struct exec_opts opts; /* CLI-owned state: large arrays */
   memset(&opts, 0, sizeof opts);
-  opts.rootfs_lock = -1;
-  opts.overlay_lock = -1;
+  cab_rootfs_lease_init(&opts.lease);
+  opts.layer_lock = -1;
   cab_error err = {0};
   if (parse_args(argc, argv, &opts, &err) < 0)
     return cab_cli_fail(&err);
 #ifdef CAB_CORE
   if (exec_needs_full(&opts))
     return cab_core_run_full();
-#else
+#endif
   /* A failure after the run layer exists removes it (an image's bad User
    * used to leave an empty cab-exec-* behind on every run). */
-  if (opts.image && apply_image(&opts, &err) < 0) {
+  if (exec_setup(&opts, &err) < 0) {
     remove_run_layer(&opts);
     return cab_cli_fail(&err);
   }
-#endif
-  if (finish_config(&opts, &err) < 0 || (opts.cfg.host_rootfs && host_masks(&opts, &err) < 0)) {
-#ifndef CAB_CORE
-    remove_run_layer(&opts);
-#endif
-    return cab_cli_fail(&err);
-  }
-#ifndef CAB_CORE
-  if (opts.net_enabled && cab_modelnet_prepare(&opts.net, &opts.cfg, &err) < 0) {
-    cab_proxy_free(opts.net.proxy);
-    remove_run_layer(&opts);
-    cab_error_prefix(&err, "exec --net model");
-    return cab_cli_fail(&err);
-  }
-#endif
 
   struct cab_sandbox_result res;
   struct cab_proxy_totals totals;
   const struct cab_proxy_totals *model = opts.net_enabled ? &totals : NULL;
   int rc = cab_sandbox_run(&opts.cfg, &res, &err);
-#ifndef CAB_CORE
   remove_run_layer(&opts);
+#ifndef CAB_CORE
   if (opts.net_enabled)
     cab_modelnet_finish(&opts.net, &totals, true);
 #endif
