@@ -4,7 +4,6 @@
  * only the sandbox's libraries: it runs --rootfs and --host-rootfs itself and
  * hands an IMAGE (rootfs/, the store) or --net model (the proxy) to cab-full,
  * so the parts for those are compiled into cab-full alone (#ifndef CAB_CORE). */
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,6 +20,7 @@
 #include "rootfs/lease.h"
 #include "rootfs/store.h"
 #include "runner/cell/modelnet.h"
+#include "runner/cell/run_result.h"
 #include "runner/cell/run_spec.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/core.h"
@@ -110,14 +110,20 @@ usage_error(cab_error *err, const char *fmt, const char *arg)
   return -1;
 }
 
-/* The options: a table, one setter each; NULL stores the argument (or true,
- * for an option without one) at FIELD. */
+/* The options: a table.  An option without a setter stores at FIELD: its
+ * argument (a string), true (without one), or a number of KIND within
+ * [MIN, MAX], else "--NAME ARG: EXPECT". */
+enum opt_kind { OPT_STRING, OPT_SIZE, OPT_INT64, OPT_INT, OPT_POSITIVE };
+
 struct exec_option {
   const char *name;
   int has_arg;
   int (*set)(struct exec_opts *o, const char *arg, cab_error *err);
   size_t field;
   bool model;                 /* a model-network option: needs --net model */
+  enum opt_kind kind;
+  long long min, max;
+  const char *expect;
 };
 
 static int
@@ -207,54 +213,6 @@ opt_seccomp(struct exec_opts *o, const char *arg, cab_error *err)
 }
 
 static int
-opt_memory(struct exec_opts *o, const char *arg, cab_error *err)
-{
-  int64_t *v = &o->cfg.limits.memory_bytes;
-  if (cab_parse_size(arg, v) < 0 || *v < 4096)
-    return usage_error(err, "--memory %s: expected a size such as 512M or 2G", arg);
-  return 0;
-}
-
-static int
-opt_tmpfs_size(struct exec_opts *o, const char *arg, cab_error *err)
-{
-  int64_t *v = &o->cfg.limits.tmpfs_bytes;
-  if (cab_parse_size(arg, v) < 0 || *v < 4096)
-    return usage_error(err, "--tmpfs-size %s: expected a size such as 64M", arg);
-  return 0;
-}
-
-static int
-opt_pids(struct exec_opts *o, const char *arg, cab_error *err)
-{
-  char *end;
-  o->cfg.limits.pids = strtoll(arg, &end, 10);
-  if (*end || end == arg || o->cfg.limits.pids < 2)
-    return usage_error(err, "--pids %s: expected a whole number of at least 2", arg);
-  return 0;
-}
-
-static int
-opt_cpus(struct exec_opts *o, const char *arg, cab_error *err)
-{
-  char *end;
-  o->cfg.limits.cpus = strtod(arg, &end);
-  if (*end || end == arg || o->cfg.limits.cpus <= 0)
-    return usage_error(err, "--cpus %s: expected a positive number such as 1.5", arg);
-  return 0;
-}
-
-static int
-opt_timeout(struct exec_opts *o, const char *arg, cab_error *err)
-{
-  char *end;
-  o->cfg.limits.timeout_s = strtod(arg, &end);
-  if (*end || end == arg || o->cfg.limits.timeout_s <= 0)
-    return usage_error(err, "--timeout %s: expected seconds, a positive number", arg);
-  return 0;
-}
-
-static int
 opt_net(struct exec_opts *o, const char *arg, cab_error *err)
 {
   if (strcmp(arg, "model") != 0 && strcmp(arg, "none") != 0)
@@ -282,72 +240,91 @@ opt_endpoint_wire(struct exec_opts *o, const char *arg, cab_error *err)
 }
 
 static int
-opt_model_retries(struct exec_opts *o, const char *arg, cab_error *err)
-{
-  char *end;
-  long v = strtol(arg, &end, 10);
-  if (*end || end == arg || v < 0 || v > 20)
-    return usage_error(err, "--model-retries %s: expected a whole number from 0 to 20", arg);
-  o->net.pc.retries = (int)v;
-  return 0;
-}
-
-static int
-opt_model_timeout(struct exec_opts *o, const char *arg, cab_error *err)
-{
-  char *end;
-  long v = strtol(arg, &end, 10);
-  if (*end || end == arg || v < 1 || v > 86400)
-    return usage_error(err, "--model-timeout %s: expected whole seconds, at least 1", arg);
-  o->net.pc.upstream_timeout_s = (int)v;
-  return 0;
-}
-
-static int
 opt_help(struct exec_opts *o, const char *arg, cab_error *err)
 {
   fputs(exec_usage, stdout);
   exit(0);
 }
 
-#define FIELD(member) NULL, offsetof(struct exec_opts, member)
+#define AT(member) .field = offsetof(struct exec_opts, member)
+#define STRING(n, member, ...) {.name = n, .has_arg = required_argument, AT(member), __VA_ARGS__}
+#define FLAG(n, member) {.name = n, .has_arg = no_argument, AT(member)}
+#define CALL(n, fn, ...) {.name = n, .has_arg = required_argument, .set = fn, __VA_ARGS__}
+#define NUMBER(n, member, k, lo, hi, what, ...)                                               \
+  {.name = n, .has_arg = required_argument, AT(member), .kind = k, .min = lo, .max = hi,        \
+   .expect = what, __VA_ARGS__}
 static const struct exec_option exec_options[] = {
-    {"rootfs", required_argument, FIELD(root.dir), false},
-    {"host-rootfs", no_argument, FIELD(root.host), false},
-    {"user", required_argument, opt_user, 0, false},
-    {"hostname", required_argument, FIELD(cfg.hostname), false},
-    {"bind", required_argument, opt_bind, 0, false},
-    {"workdir", required_argument, opt_workdir, 0, false},
-    {"env", required_argument, opt_env, 0, false},
-    {"cap-add", required_argument, opt_cap_add, 0, false},
-    {"cap-drop", required_argument, opt_cap_drop, 0, false},
-    {"seccomp", required_argument, opt_seccomp, 0, false},
-    {"read-only-proc", no_argument, FIELD(cfg.proc_readonly), false},
-    {"memory", required_argument, opt_memory, 0, false},
-    {"pids", required_argument, opt_pids, 0, false},
-    {"cpus", required_argument, opt_cpus, 0, false},
-    {"timeout", required_argument, opt_timeout, 0, false},
-    {"tmpfs-size", required_argument, opt_tmpfs_size, 0, false},
-    {"tty", no_argument, FIELD(cfg.tty), false},
-    {"result", required_argument, FIELD(result_path), false},
-    {"cgroup-parent", required_argument, FIELD(cfg.cgroup_parent), false},
-    {"no-cgroup", no_argument, FIELD(cfg.no_cgroup), false},
-    {"overlay", required_argument, FIELD(root.overlay_dir), false},
-    {"net", required_argument, opt_net, 0, false},
-    {"endpoint", required_argument, FIELD(net.pc.endpoint), true},
-    {"key-env", required_argument, FIELD(net.pc.key_env), true},
-    {"endpoint-wire", required_argument, opt_endpoint_wire, 0, true},
-    {"replay-match", required_argument, opt_replay_match, 0, true},
-    {"model-calls", required_argument, FIELD(net.pc.calls_path), true},
-    {"record", required_argument, FIELD(net.pc.record_path), true},
-    {"replay", required_argument, FIELD(net.pc.replay_path), true},
-    {"model-retries", required_argument, opt_model_retries, 0, true},
-    {"model-timeout", required_argument, opt_model_timeout, 0, true},
-    {"help", no_argument, opt_help, 0, false},
+    STRING("rootfs", root.dir),
+    FLAG("host-rootfs", root.host),
+    CALL("user", opt_user),
+    STRING("hostname", cfg.hostname),
+    CALL("bind", opt_bind),
+    CALL("workdir", opt_workdir),
+    CALL("env", opt_env),
+    CALL("cap-add", opt_cap_add),
+    CALL("cap-drop", opt_cap_drop),
+    CALL("seccomp", opt_seccomp),
+    FLAG("read-only-proc", cfg.proc_readonly),
+    NUMBER("memory", cfg.limits.memory_bytes, OPT_SIZE, 4096, LLONG_MAX,
+           "expected a size such as 512M or 2G"),
+    NUMBER("pids", cfg.limits.pids, OPT_INT64, 2, LLONG_MAX, "expected a whole number of at least 2"),
+    NUMBER("cpus", cfg.limits.cpus, OPT_POSITIVE, 0, 0, "expected a positive number such as 1.5"),
+    NUMBER("timeout", cfg.limits.timeout_s, OPT_POSITIVE, 0, 0,
+           "expected seconds, a positive number"),
+    NUMBER("tmpfs-size", cfg.limits.tmpfs_bytes, OPT_SIZE, 4096, LLONG_MAX,
+           "expected a size such as 64M"),
+    FLAG("tty", cfg.tty),
+    STRING("result", result_path),
+    STRING("cgroup-parent", cfg.cgroup_parent),
+    FLAG("no-cgroup", cfg.no_cgroup),
+    STRING("overlay", root.overlay_dir),
+    CALL("net", opt_net),
+    STRING("endpoint", net.pc.endpoint, .model = true),
+    STRING("key-env", net.pc.key_env, .model = true),
+    CALL("endpoint-wire", opt_endpoint_wire, .model = true),
+    CALL("replay-match", opt_replay_match, .model = true),
+    STRING("model-calls", net.pc.calls_path, .model = true),
+    STRING("record", net.pc.record_path, .model = true),
+    STRING("replay", net.pc.replay_path, .model = true),
+    NUMBER("model-retries", net.pc.retries, OPT_INT, 0, 20, "expected a whole number from 0 to 20",
+           .model = true),
+    NUMBER("model-timeout", net.pc.upstream_timeout_s, OPT_INT, 1, 86400,
+           "expected whole seconds, at least 1", .model = true),
+    {.name = "help", .has_arg = no_argument, .set = opt_help},
 };
+#undef AT
+#undef STRING
+#undef FLAG
+#undef CALL
+#undef NUMBER
 #undef FIELD
 #define N_OPTIONS (sizeof exec_options / sizeof *exec_options)
 #define OPTION_BASE 256
+
+/* A number into FIELD, as OPT's kind says. */
+static int
+set_number(const struct exec_option *opt, void *field, const char *arg, cab_error *err)
+{
+  char *end = NULL;
+  long long v = 0;
+  double d = 0;
+  bool ok;
+  if (opt->kind == OPT_SIZE) {
+    ok = cab_parse_size(arg, (int64_t *)field) == 0 && *(int64_t *)field >= opt->min;
+  } else if (opt->kind == OPT_POSITIVE) {
+    d = strtod(arg, &end);
+    *(double *)field = d;
+    ok = *end == '\0' && end != arg && d > 0;
+  } else {
+    v = strtoll(arg, &end, 10);
+    ok = *end == '\0' && end != arg && v >= opt->min && v <= opt->max;
+    if (opt->kind == OPT_INT64)
+      *(int64_t *)field = v;
+    else if (ok)
+      *(int *)field = (int)v;
+  }
+  return ok ? 0 : cab_error_set(err, 0, "--%s %s: %s", opt->name, arg, opt->expect);
+}
 
 static int
 apply_option(struct exec_opts *o, const struct exec_option *opt, const char *arg, cab_error *err)
@@ -355,9 +332,11 @@ apply_option(struct exec_opts *o, const struct exec_option *opt, const char *arg
   char *field = (char *)o + opt->field;
   if (opt->set && opt->set(o, arg, err) < 0)
     return -1;
-  if (opt->set == NULL && opt->has_arg)
+  if (opt->set == NULL && opt->expect && set_number(opt, field, arg, err) < 0)
+    return -1;
+  if (opt->set == NULL && !opt->expect && opt->has_arg)
     memcpy(field, &arg, sizeof arg);
-  else if (opt->set == NULL)
+  else if (opt->set == NULL && !opt->expect)
     *(bool *)field = true;
   if (opt->model)
     o->model_opt = opt->name;
@@ -470,16 +449,8 @@ set_model_env(struct exec_opts *o, cab_error *err)
 static void
 remove_run_layer(struct exec_opts *o)
 {
-  if (!o->layer[0])
-    return;
-  char *slash = strrchr(o->layer, '/');
-  *slash = '\0';
-  int dfd = open(o->layer, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  cab_error ignored = {0};
-  if (dfd >= 0) {
-    cab_rm_tree_at(dfd, slash + 1, CAB_RM_PLAIN_NAME, &ignored);
-    close(dfd);
-  }
+  if (o->layer[0])
+    cab_rm_tree_at(AT_FDCWD, o->layer, 0, NULL);
   o->layer[0] = '\0';
   if (o->layer_lock >= 0)
     close(o->layer_lock);
@@ -610,86 +581,6 @@ exec_setup(struct exec_opts *o, cab_error *err)
   return 0;
 }
 
-static void
-add_model_totals(cJSON *j, const struct cab_proxy_totals *t)
-{
-  cJSON *m = cJSON_AddObjectToObject(j, "model");
-  cJSON_AddNumberToObject(m, "model_calls", (double)t->model_calls);
-  cJSON_AddNumberToObject(m, "prompt_tokens", (double)t->prompt_tokens);
-  cJSON_AddNumberToObject(m, "completion_tokens", (double)t->completion_tokens);
-  cJSON_AddNumberToObject(m, "total_tokens", (double)t->total_tokens);
-  cJSON_AddNumberToObject(m, "cached_tokens", (double)t->cached_tokens);
-  cJSON_AddNumberToObject(m, "model_call_ms", (double)t->model_call_ms);
-  cJSON_AddNumberToObject(m, "ok", (double)t->ok);
-  cJSON_AddNumberToObject(m, "infra_errors", (double)t->infra_errors);
-  cJSON_AddNumberToObject(m, "client_errors", (double)t->client_errors);
-  cJSON_AddNumberToObject(m, "calls_without_usage", (double)t->calls_without_usage);
-  cJSON_AddNumberToObject(m, "usage_clamped", (double)t->usage_clamped);
-  cJSON_AddNumberToObject(m, "busy_refusals", (double)t->busy_refusals);
-  cJSON_AddNumberToObject(m, "key_reflected", (double)t->key_reflected);
-  cJSON_AddNumberToObject(m, "replay_misses", (double)t->replay_misses);
-}
-
-static int
-write_result(const char *path, const struct exec_opts *o, const struct cab_sandbox_result *r,
-             const struct cab_proxy_totals *model, cab_error *err)
-{
-  cJSON *j = cJSON_CreateObject();
-  if (o->cfg.host_rootfs) {
-    cJSON_AddStringToObject(j, "rootfs", "host");
-    cJSON *masked = cJSON_AddArrayToObject(j, "masked_paths");
-    for (size_t i = 0; i < o->masks.n; i++)
-      cJSON_AddItemToArray(masked, cJSON_CreateString(o->masks.paths[i]));
-    uid_t uid;
-    gid_t gid;
-    cab_sandbox_host_ids(&o->cfg, &uid, &gid, NULL);
-    cJSON_AddNumberToObject(j, "sandbox_host_uid", uid);
-    cJSON_AddNumberToObject(j, "sandbox_host_gid", gid);
-  }
-  cJSON_AddNumberToObject(j, "exit_code", r->exit_code);
-  cJSON_AddNumberToObject(j, "signal", r->signal);
-  cJSON_AddBoolToObject(j, "timed_out", r->timed_out);
-  cJSON_AddBoolToObject(j, "oom_killed", r->oom_killed);
-  cJSON_AddNumberToObject(j, "wall_ms", (double)r->wall_ms);
-  cJSON_AddNumberToObject(j, "user_ms", (double)r->user_ms);
-  cJSON_AddNumberToObject(j, "sys_ms", (double)r->sys_ms);
-  if (r->peak_memory_bytes >= 0)
-    cJSON_AddNumberToObject(j, "peak_memory_bytes", (double)r->peak_memory_bytes);
-  else
-    cJSON_AddNullToObject(j, "peak_memory_bytes");
-  cJSON *lim = cJSON_AddObjectToObject(j, "limits");
-  cJSON_AddStringToObject(lim, "memory", cab_limit_mech_name(r->memory));
-  cJSON_AddStringToObject(lim, "pids", cab_limit_mech_name(r->pids));
-  cJSON_AddStringToObject(lim, "cpu", cab_limit_mech_name(r->cpu));
-  /* What actually held each limit, in words: "watchdog (anon+shmem+memfd+
-   * tmpfs, poll 10 ms) and RLIMIT_DATA" against "cgroup v1 (...)". */
-  cJSON *how = cJSON_AddObjectToObject(j, "enforced");
-  cJSON_AddStringToObject(how, "memory", r->memory_how[0] ? r->memory_how : "none");
-  cJSON_AddStringToObject(j, "cgroup_mode", r->cgroup_mode);
-  if (r->degraded[0])
-    cJSON_AddStringToObject(j, "degraded", r->degraded);
-  if (r->seccomp) {
-    /* What stood between the command and the host, as it ran. */
-    cJSON *d = cJSON_AddObjectToObject(j, "defences");
-    cJSON_AddStringToObject(d, "seccomp", r->seccomp);
-    cJSON_AddStringToObject(d, "proc", r->proc_readonly ? "read-only" : "read-write");
-    cJSON_AddBoolToObject(d, "stdio_relayed", r->stdio_relayed);
-    cJSON_AddBoolToObject(d, "output_append_only", r->output_append_only);
-    cJSON_AddBoolToObject(d, "stdio_nulled", r->stdio_nulled);
-  }
-  if (model)
-    add_model_totals(j, model);
-  char *text = cJSON_Print(j);
-  cJSON_Delete(j);
-  if (text == NULL)
-    return cab_error_set(err, ENOMEM, "render --result");
-  size_t len = strlen(text);
-  text[len] = '\n';
-  int rc = cab_write_file_atomic(path, text, len + 1, 0644, err);
-  free(text);
-  return rc < 0 ? cab_error_prefix(err, "--result %s", path) : 0;
-}
-
 int
 cab_cmd_exec(int argc, char **argv)
 {
@@ -725,7 +616,7 @@ cab_cmd_exec(int argc, char **argv)
     res.exit_code = err.exit_code ? err.exit_code : CAB_EXIT_RUNNER;
     cab_error ignored = {0};
     if (opts.result_path)
-      write_result(opts.result_path, &opts, &res, model, &ignored);
+      cab_run_result_write(opts.result_path, &opts.cfg, &res, model, &ignored);
     return cab_cli_fail(&err);
   }
   if (res.degraded[0])
@@ -733,7 +624,7 @@ cab_cmd_exec(int argc, char **argv)
   if (res.stdio_nulled)
     fprintf(stderr, "cab: warning: a directory or O_PATH fd given as stdin, stdout or stderr "
                     "was replaced by /dev/null: through /proc it leads out of the sandbox\n");
-  if (opts.result_path && write_result(opts.result_path, &opts, &res, model, &err) < 0)
+  if (opts.result_path && cab_run_result_write(opts.result_path, &opts.cfg, &res, model, &err) < 0)
     return cab_cli_fail(&err);
   if (opts.net.start_failed)
     return cab_cli_fail(&opts.net.start_err);
