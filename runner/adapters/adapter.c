@@ -231,8 +231,8 @@ cab_adapter_load(const char *tui, struct cab_adapter **out, cab_error *err)
                        tui, tui);
 }
 
-static void
-free_list(char **l, size_t n)
+void
+cab_adapter_free_list(char **l, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     free(l[i]);
@@ -255,10 +255,10 @@ cab_adapter_free(struct cab_adapter *a)
   free(a->tokens_prompt_regex);
   free(a->tokens_completion_regex);
   free(a->source_path);
-  free_list(a->env, a->n_env);
-  free_list(a->argv, a->n_argv);
-  free_list(a->max_turns_args, a->n_max_turns_args);
-  free_list(a->state_paths, a->n_state_paths);
+  cab_adapter_free_list(a->env, a->n_env);
+  cab_adapter_free_list(a->argv, a->n_argv);
+  cab_adapter_free_list(a->max_turns_args, a->n_max_turns_args);
+  cab_adapter_free_list(a->state_paths, a->n_state_paths);
   for (size_t i = 0; i < a->n_files; i++) {
     free(a->files[i].path);
     free(a->files[i].content);
@@ -301,7 +301,7 @@ cab_adapter_list(char ***names, size_t *n, cab_error *err)
       char **nl = realloc(list, (count + 1) * sizeof *nl);
       if (nl == NULL) {
         free(name);
-        free_list(list, count);
+        cab_adapter_free_list(list, count);
         return cab_error_sys(err, "allocate");
       }
       list = nl;
@@ -318,7 +318,7 @@ cab_adapter_list(char ***names, size_t *n, cab_error *err)
 void
 cab_adapter_names_free(char **names, size_t n)
 {
-  free_list(names, n);
+  cab_adapter_free_list(names, n);
 }
 
 int

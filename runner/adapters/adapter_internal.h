@@ -11,6 +11,9 @@
 int cab_adapter_string_array(const cJSON *o, const char *key, char ***out, size_t *n,
                              const char *path, cab_error *err);
 
+/* Free L's N strings and L. */
+void cab_adapter_free_list(char **l, size_t n);
+
 /* "mounts" and "sandbox" (adapter_mounts.c); PATH names the file in errors. */
 int cab_adapter_parse_mounts(const cJSON *o, struct cab_adapter *a, const char *path,
                              cab_error *err);

@@ -121,14 +121,6 @@ cab_adapter_parse_sandbox(const cJSON *o, struct cab_adapter *a, const char *pat
   return 0;
 }
 
-static void
-free_strings(char **l, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    free(l[i]);
-  free(l);
-}
-
 void
 cab_adapter_mounts_sandbox_free(struct cab_adapter *a)
 {
@@ -139,6 +131,6 @@ cab_adapter_mounts_sandbox_free(struct cab_adapter *a)
   }
   free(a->mounts);
   free(a->sandbox.seccomp);
-  free_strings(a->sandbox.cap_add, a->sandbox.n_cap_add);
-  free_strings(a->sandbox.cap_drop, a->sandbox.n_cap_drop);
+  cab_adapter_free_list(a->sandbox.cap_add, a->sandbox.n_cap_add);
+  cab_adapter_free_list(a->sandbox.cap_drop, a->sandbox.n_cap_drop);
 }

@@ -126,9 +126,8 @@ prepare_image(struct cell *c, const char *ref, cab_error *err)
 static void
 reap_leftovers(const struct cell *c)
 {
-  static const char *const scratch[] = {"cab-cell-", "cab-exec-", NULL};
   static const char *const staging[] = {CAB_RECORD_STAGING_PREFIX, NULL};
-  cab_owned_dirs_reap(cab_scratch_parent(), scratch, false, NULL);
+  cab_owned_dirs_reap(cab_scratch_parent(), cab_scratch_prefixes, false, NULL);
   char parent[PATH_MAX];
   snprintf(parent, sizeof parent, "%s", c->cell_dir);
   char *slash = strrchr(parent, '/');
@@ -171,7 +170,7 @@ restore_aside(const struct cell *c)
 static int
 make_dirs(struct cell *c, cab_error *err)
 {
-  if (cab_owned_dir_make(cab_scratch_parent(), "cab-cell-", c->scratch, sizeof c->scratch,
+  if (cab_owned_dir_make(cab_scratch_parent(), CAB_SCRATCH_CELL, c->scratch, sizeof c->scratch,
                          &c->scratch_lock, err) < 0) {
     c->scratch[0] = '\0';
     return -1;

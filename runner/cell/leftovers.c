@@ -16,6 +16,8 @@
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
 
+const char *const cab_scratch_prefixes[] = {CAB_SCRATCH_CELL, CAB_SCRATCH_EXEC, NULL};
+
 const char *
 cab_scratch_parent(void)
 {

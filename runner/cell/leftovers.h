@@ -35,7 +35,11 @@ struct cab_reaped {
 void cab_owned_dirs_reap(const char *parent, const char *const *prefixes, bool count_bytes,
                          struct cab_reaped *r);
 
-/* TMPDIR, else /tmp: where cells and execs keep their scratch. */
+/* TMPDIR, else /tmp: where cells and execs keep their scratch, named
+ * CAB_SCRATCH_CELL or CAB_SCRATCH_EXEC (cab_scratch_prefixes, for a reap). */
 const char *cab_scratch_parent(void);
+#define CAB_SCRATCH_CELL "cab-cell-"
+#define CAB_SCRATCH_EXEC "cab-exec-"
+extern const char *const cab_scratch_prefixes[];
 
 #endif

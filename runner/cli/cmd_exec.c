@@ -416,9 +416,8 @@ exec_image(struct exec_opts *o, cab_error *err)
   if (cab_rootfs_lease_take(o->store, o->img, &o->lease, &cached, NULL, err) < 0)
     return -1;
   /* What killed runs left in TMPDIR (one readdir), then our own layer. */
-  static const char *const scratch[] = {"cab-cell-", "cab-exec-", NULL};
-  cab_owned_dirs_reap(cab_scratch_parent(), scratch, false, NULL);
-  if (cab_owned_dir_make(cab_scratch_parent(), "cab-exec-", o->layer, sizeof o->layer,
+  cab_owned_dirs_reap(cab_scratch_parent(), cab_scratch_prefixes, false, NULL);
+  if (cab_owned_dir_make(cab_scratch_parent(), CAB_SCRATCH_EXEC, o->layer, sizeof o->layer,
                          &o->layer_lock, err) < 0) {
     o->layer[0] = '\0';
     return cab_error_prefix(err, "exec: the overlay directory");

@@ -275,9 +275,8 @@ cab_cmd_gc(int argc, char **argv)
     return cab_cli_fail(&err);
   /* Cells' and execs' scratch in TMPDIR whose runs died (SIGKILL, a
    * crash): workdirs, snapshots, overlay layers. */
-  static const char *const scratch[] = {"cab-cell-", "cab-exec-", NULL};
   struct cab_reaped reaped = {0};
-  cab_owned_dirs_reap(cab_scratch_parent(), scratch, true, &reaped);
+  cab_owned_dirs_reap(cab_scratch_parent(), cab_scratch_prefixes, true, &reaped);
   report_gc(&rep, &reaped);
   return 0;
 }
