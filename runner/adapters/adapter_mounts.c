@@ -2,12 +2,10 @@
  * "sandbox" (its seccomp policy, /proc and capabilities): what used to be
  * code per built-in agent is data, so the composer has no agent names. */
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runner/adapters/adapter_internal.h"
-#include "sandbox/caps.h"
 
 /* A relative path that stays below its base. */
 static bool
@@ -107,17 +105,11 @@ cab_adapter_parse_sandbox(const cJSON *o, struct cab_adapter *a, const char *pat
     return cab_error_set(err, 0, "adapter %s: sandbox.read_only_proc: expected true or false",
                          path);
   s->read_only_proc = cJSON_IsTrue(proc);
+  /* The capability names are checked where they are applied (the cell's
+   * composer, before the agent starts): adapters/ knows no sandbox. */
   if (cab_adapter_string_array(sb, "cap_add", &s->cap_add, &s->n_cap_add, path, err) < 0 ||
       cab_adapter_string_array(sb, "cap_drop", &s->cap_drop, &s->n_cap_drop, path, err) < 0)
     return cab_error_prefix(err, "sandbox");
-  /* Known names now, so that 'cab adapters list' flags a typo. */
-  uint64_t caps = cab_caps_default();
-  for (size_t i = 0; i < s->n_cap_add + s->n_cap_drop; i++) {
-    bool add = i < s->n_cap_add;
-    const char *name = add ? s->cap_add[i] : s->cap_drop[i - s->n_cap_add];
-    if (cab_caps_adjust(&caps, name, add, err) < 0)
-      return cab_error_prefix(err, "adapter %s: sandbox.%s", path, add ? "cap_add" : "cap_drop");
-  }
   return 0;
 }
 

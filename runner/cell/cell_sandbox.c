@@ -182,21 +182,22 @@ agent_binds(const struct cell *c, struct cab_bind *binds, char (*srcs)[PATH_MAX]
   return 0;
 }
 
-/* The adapter's "sandbox": Docker's seccomp policy and capabilities (set
- * by limits_config) unless it says otherwise; validated when loaded. */
+/* The adapter's "sandbox": Docker's seccomp policy and capabilities
+ * (cab_run_spec_init) unless it says otherwise.  A bad capability name is
+ * the adapter file's error: exit 125, no cell. */
 static int
 adapter_sandbox(const struct cab_adapter *a, struct cab_sandbox_config *cfg, cab_error *err)
 {
   const struct cab_adapter_sandbox *s = &a->sandbox;
   if (s->seccomp && cab_seccomp_config_from_option(&cfg->seccomp, s->seccomp, err) < 0)
-    return -1;
+    return cab_error_prefix(err, "adapter %s: sandbox.seccomp", a->source_path);
   cfg->proc_readonly = s->read_only_proc;
   for (size_t i = 0; i < s->n_cap_add; i++)
     if (cab_caps_adjust(&cfg->caps, s->cap_add[i], 1, err) < 0)
-      return -1;
+      return cab_error_prefix(err, "adapter %s: sandbox.cap_add", a->source_path);
   for (size_t i = 0; i < s->n_cap_drop; i++)
     if (cab_caps_adjust(&cfg->caps, s->cap_drop[i], 0, err) < 0)
-      return -1;
+      return cab_error_prefix(err, "adapter %s: sandbox.cap_drop", a->source_path);
   return 0;
 }
 
@@ -275,8 +276,10 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   if (root_config(c, &cfg, "overlay-agent", writable, 2, err) < 0)
     goto out;
   limits_config(c, &cfg, t->timeout_s);
-  if (adapter_sandbox(a, &cfg, err) < 0)
+  if (adapter_sandbox(a, &cfg, err) < 0) {
+    c->setup_fatal = true;
     goto out;
+  }
   char upper[PATH_MAX + 8];
   disk_budget(c, &cfg, c->work, c->home, upper, sizeof upper);
   cab_headtail_init(&c->agent_log, OUTPUT_KEEP);
