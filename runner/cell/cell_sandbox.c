@@ -201,6 +201,68 @@ adapter_sandbox(const struct cab_adapter *a, struct cab_sandbox_config *cfg, cab
   return 0;
 }
 
+/* The agent's model network: the proxy configured from the cell's options,
+ * its calls logged into the staging directory, and (without a cassette) an
+ * eventfd the proxy writes to stop the agent once the endpoint is gone. */
+static int
+agent_model_net(struct cell *c, struct cab_modelnet *mn, struct cab_sandbox_config *cfg,
+                int *give_up, cab_error *err)
+{
+  const struct cab_cell_options *o = c->o;
+  char calls[PATH_MAX];
+  if (cab_path_printf(calls, sizeof calls, err, "%s/" CAB_CELL_MODEL_CALLS, c->staging) < 0)
+    return -1;
+  mn->pc.endpoint = o->replay ? NULL : o->endpoint;
+  mn->pc.key_env = o->key_env;
+  mn->pc.calls_path = strdup(calls);
+  mn->pc.record_path = o->record;
+  mn->pc.record_for[0] = o->tui;
+  mn->pc.record_for[1] = o->model;
+  mn->pc.record_for[2] = c->task->task_id;
+  mn->pc.replay_path = o->replay;
+  mn->pc.replay_order = !o->replay_exact;
+  mn->pc.retries = o->model_retries;
+  mn->pc.endpoint_wire = (enum cab_wire)o->endpoint_wire;
+  if (!o->replay) {
+    *give_up = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (*give_up < 0)
+      return cab_error_sys(err, "eventfd");
+    mn->pc.give_up_after = GIVE_UP_AFTER;
+    c->give_up_after = GIVE_UP_AFTER;
+    mn->pc.give_up_fd = *give_up;
+    cfg->stop_fd = give_up;
+  }
+  return cab_modelnet_prepare(mn, cfg, err);
+}
+
+/* After the agent: the model totals, and what else the agent tried to
+ * reach: every refused name becomes an instant span under the agent's run
+ * (a refusal, not a hang). */
+static void
+agent_model_net_finish(struct cell *c, struct cab_modelnet *mn)
+{
+  cab_modelnet_finish(mn, &c->model, false);
+  memcpy(c->refused, mn->refused, mn->n_refused * sizeof *mn->refused);
+  c->n_refused = mn->n_refused;
+  c->more_refused = mn->more_refused;
+  for (size_t i = 0; i < mn->n_refused; i++) {
+    char name[300];
+    snprintf(name, sizeof name, "refused %s", mn->refused[i].name);
+    int s = cab_trace_begin(c->trace, "network", name,
+                            c->agent_span >= 0 ? c->agent_span : c->root_span,
+                            mn->refused[i].first_ns);
+    cab_trace_attr(c->trace, s, "host", mn->refused[i].name);
+    cab_trace_attr(c->trace, s, "answer", "NXDOMAIN");
+    cab_trace_attr_int(c->trace, s, "queries", mn->refused[i].count);
+    cab_trace_end(c->trace, s, mn->refused[i].first_ns);
+  }
+  if (mn->start_failed && c->agent_err.message[0] == '\0') {
+    char line[2300];
+    snprintf(c->outcome_reason, sizeof c->outcome_reason, "model proxy: %s",
+             cab_error_line(&mn->start_err, line, sizeof line));
+  }
+}
+
 int
 cab_cell_run_agent(struct cell *c, cab_error *err)
 {
@@ -301,32 +363,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   cfg.tty_io.cols = 120;
 
   if (net) {
-    char calls[PATH_MAX];
-    if (cab_path_printf(calls, sizeof calls, err, "%s/" CAB_CELL_MODEL_CALLS, c->staging) < 0)
-      goto out;
-    mn.pc.endpoint = c->o->replay ? NULL : c->o->endpoint;
-    mn.pc.key_env = c->o->key_env;
-    mn.pc.calls_path = strdup(calls);
-    mn.pc.record_path = c->o->record;
-    mn.pc.record_for[0] = c->o->tui;
-    mn.pc.record_for[1] = c->o->model;
-    mn.pc.record_for[2] = t->task_id;
-    mn.pc.replay_path = c->o->replay;
-    mn.pc.replay_order = !c->o->replay_exact;
-    mn.pc.retries = c->o->model_retries;
-    mn.pc.endpoint_wire = (enum cab_wire)c->o->endpoint_wire;
-    if (!c->o->replay) {
-      give_up = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-      if (give_up < 0) {
-        cab_error_sys(err, "eventfd");
-        goto out;
-      }
-      mn.pc.give_up_after = GIVE_UP_AFTER;
-      c->give_up_after = GIVE_UP_AFTER;
-      mn.pc.give_up_fd = give_up;
-      cfg.stop_fd = &give_up;
-    }
-    if (cab_modelnet_prepare(&mn, &cfg, err) < 0)
+    if (agent_model_net(c, &mn, &cfg, &give_up, err) < 0)
       goto out;
     mn_prepared = true;
     c->model_net = true;
@@ -370,30 +407,8 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   rc = 0;
 
 out:
-  if (mn_prepared || mn.proxy) {
-    cab_modelnet_finish(&mn, &c->model, false);
-    /* What else the agent tried to reach: every refused name becomes an
-     * instant span under the agent's run (a refusal, not a hang). */
-    memcpy(c->refused, mn.refused, mn.n_refused * sizeof *mn.refused);
-    c->n_refused = mn.n_refused;
-    c->more_refused = mn.more_refused;
-    for (size_t i = 0; i < mn.n_refused; i++) {
-      char name[300];
-      snprintf(name, sizeof name, "refused %s", mn.refused[i].name);
-      int s = cab_trace_begin(c->trace, "network", name,
-                              c->agent_span >= 0 ? c->agent_span : c->root_span,
-                              mn.refused[i].first_ns);
-      cab_trace_attr(c->trace, s, "host", mn.refused[i].name);
-      cab_trace_attr(c->trace, s, "answer", "NXDOMAIN");
-      cab_trace_attr_int(c->trace, s, "queries", mn.refused[i].count);
-      cab_trace_end(c->trace, s, mn.refused[i].first_ns);
-    }
-    if (mn.start_failed && c->agent_err.message[0] == '\0') {
-      char line[2300];
-      snprintf(c->outcome_reason, sizeof c->outcome_reason, "model proxy: %s",
-               cab_error_line(&mn.start_err, line, sizeof line));
-    }
-  }
+  if (mn_prepared || mn.proxy)
+    agent_model_net_finish(c, &mn);
   free((char *)mn.pc.calls_path);
   cab_adapter_rendered_free(&rendered);
   cab_envlist_free(&env);
