@@ -476,8 +476,8 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
       cab_error_prefix(err, "--tasks-dir");
       goto out;
     }
-  } else {
-    cab_task_default_root(tasks_dir, sizeof tasks_dir);
+  } else if (cab_task_default_root(tasks_dir, sizeof tasks_dir, err) < 0) {
+    goto out;
   }
   if (check_model_id(o->model, err) < 0 || cab_adapter_load(o->tui, &c.adapter, err) < 0 ||
       cab_task_check_id(o->task_id, err) < 0 ||

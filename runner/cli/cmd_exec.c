@@ -546,8 +546,8 @@ host_masks(struct exec_opts *o, cab_error *err)
 {
   char path[PATH_MAX];
   cab_error ignored = {0};
-  cab_task_default_root(path, sizeof path);
-  if (cab_host_masks_add(&o->masks, path, err) < 0)
+  if (cab_task_default_root(path, sizeof path, err) < 0 ||
+      cab_host_masks_add(&o->masks, path, err) < 0)
     return -1;
   if (cab_store_default_home(path, sizeof path, &ignored) == 0 &&
       cab_host_masks_add(&o->masks, path, err) < 0)

@@ -195,8 +195,9 @@ int
 cab_cmd_tasks(int argc, char **argv)
 {
   char root[PATH_MAX];
-  cab_task_default_root(root, sizeof root);
   cab_error err = {0};
+  if (cab_task_default_root(root, sizeof root, &err) < 0)
+    return cab_cli_fail(&err);
   const char *sub = argc > 1 ? argv[1] : "list";
   if (strcmp(sub, "list") == 0) {
     struct cab_strv ids = {0};

@@ -390,8 +390,8 @@ report_load(struct report *r, cab_error *err)
   if (r->o->tasks_dir) {
     if (cab_path_printf(r->tasks_dir, sizeof r->tasks_dir, err, "%s", r->o->tasks_dir) < 0)
       return cab_error_prefix(err, "report: --tasks-dir");
-  } else {
-    cab_task_default_root(r->tasks_dir, sizeof r->tasks_dir);
+  } else if (cab_task_default_root(r->tasks_dir, sizeof r->tasks_dir, err) < 0) {
+    return -1;
   }
 
   cleanup_close int rootfd = open(r->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -107,8 +107,8 @@ hash_prompt(const char *cell_dir, const cJSON *cell, const char *task_id, const 
   char root[PATH_MAX];
   if (tasks_dir)
     snprintf(root, sizeof root, "%s", tasks_dir);
-  else
-    cab_task_default_root(root, sizeof root);
+  else if (cab_task_default_root(root, sizeof root, &(cab_error){0}) < 0)
+    return; /* the prompt stays unknown, as for a task not found */
   snprintf(path, sizeof path, "%s/%s/workdir/README.md", root, task_id);
   if ((row->prompt_sha256 = cab_results_sha256_file(path)) != NULL)
     row->prompt_source = strdup("tasks-dir");

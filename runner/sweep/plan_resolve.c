@@ -12,6 +12,7 @@
 #include "common/fsutil.h"
 #include "common/glob.h"
 #include "common/sha256.h"
+#include "common/strfmt.h"
 #include "runner/adapters/adapter.h"
 #include "runner/sweep/plan.h"
 #include "scorers/scorers.h"
@@ -70,10 +71,12 @@ static int
 resolve_tasks(struct cab_sweep_plan *p, cab_error *err)
 {
   char given[PATH_MAX], root[PATH_MAX];
-  if (p->tasks_dir)
-    snprintf(given, sizeof given, "%s", p->tasks_dir);
-  else
-    cab_task_default_root(given, sizeof given);
+  if (p->tasks_dir) {
+    if (cab_path_printf(given, sizeof given, err, "%s", p->tasks_dir) < 0)
+      return cab_error_prefix(err, "%s: tasks_dir", p->origin);
+  } else if (cab_task_default_root(given, sizeof given, err) < 0) {
+    return cab_error_prefix(err, "%s", p->origin);
+  }
   if (realpath(given, root) == NULL)
     snprintf(root, sizeof root, "%s", given);
   struct cab_strv all = {0}, ids = {0};

@@ -733,11 +733,35 @@ test_prepare_verify_mixed_dirs(void **state)
   assert_true(exists_nofollow(p));
 }
 
+/* An over-long $CAB_TASKS_DIR is an error naming the variable, never a cut
+ * path nor a quiet fall back to the bundled tasks; one that fits is taken
+ * as given. */
+static void
+test_default_root_too_long(void **state)
+{
+  (void)state;
+  char buf[64];
+  cab_error err = {0};
+  setenv("CAB_TASKS_DIR", "/some/tasks", 1);
+  assert_int_equal(cab_task_default_root(buf, sizeof buf, &err), 0);
+  assert_string_equal(buf, "/some/tasks");
+  char long_dir[200];
+  memset(long_dir, 'x', sizeof long_dir - 1);
+  long_dir[0] = '/';
+  long_dir[sizeof long_dir - 1] = '\0';
+  setenv("CAB_TASKS_DIR", long_dir, 1);
+  assert_int_equal(cab_task_default_root(buf, sizeof buf, &err), -1);
+  assert_int_equal(err.errnum, ENAMETOOLONG);
+  assert_true(strncmp(err.message, "CAB_TASKS_DIR: ", 15) == 0);
+  unsetenv("CAB_TASKS_DIR");
+}
+
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_corpus_loads),
+      cmocka_unit_test(test_default_root_too_long),
       cmocka_unit_test(test_published_fields),
       cmocka_unit_test(test_bad_fixtures),
       cmocka_unit_test(test_parse_defaults_and_errors),
