@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/strfmt.h"
 #include "runner/record/artifacts.h"
 #include "runner/report/internal.h"
 
@@ -17,8 +18,8 @@
 #define LOG_MAX (512u << 10)
 #define RELATED_MAX 30
 
-static void
-header(FILE *f, const struct report *r, const struct rcell *c, const char *up)
+static int
+header(FILE *f, const struct report *r, const struct rcell *c, const char *up, cab_error *err)
 {
   fputs("<h1><span class=\"tui\">", f);
   rh_esc(f, c->tui);
@@ -28,7 +29,8 @@ header(FILE *f, const struct report *r, const struct rcell *c, const char *up)
   rh_esc(f, c->family);
   fputs("</span> · ", f);
   char target[4300];
-  snprintf(target, sizeof target, "%s/index.html", c->task->page);
+  if (cab_path_printf(target, sizeof target, err, "%s/index.html", c->task->page) < 0)
+    return cab_error_prefix(err, "report");
   rh_link(f, up, target, *c->task_id ? c->task_id : "(unknown task)");
   fputs(" · sweep <code>", f);
   rh_esc(f, c->sweep);
@@ -36,7 +38,8 @@ header(FILE *f, const struct report *r, const struct rcell *c, const char *up)
   if (c->run)
     fprintf(f, " · run %ld", c->run);
   fputs(" · ", f);
-  snprintf(target, sizeof target, "%s/index.html", c->group->page);
+  if (cab_path_printf(target, sizeof target, err, "%s/index.html", c->group->page) < 0)
+    return cab_error_prefix(err, "report");
   rh_link(f, up, target, "all cells of this TUI × model");
   fputs("</p>\n", f);
   if (strcmp(c->outcome, "infra_error") == 0 || strcmp(c->outcome, "agent_error") == 0 ||
@@ -51,6 +54,7 @@ header(FILE *f, const struct report *r, const struct rcell *c, const char *up)
           f);
     fputs("</p>\n", f);
   }
+  return 0;
 }
 
 static void
@@ -248,9 +252,9 @@ log_block(FILE *f, const struct rcell *c, const char *name, const char *id)
   fputs("</details>\n", f);
 }
 
-static void
+static int
 related_list(FILE *f, const struct report *r, const struct rcell *c, const char *up,
-             const char *title, int which)
+             const char *title, int which, cab_error *err)
 {
   fprintf(f, "<h3>%s</h3>\n<ul class=\"related\">", title);
   size_t shown = 0;
@@ -267,7 +271,8 @@ related_list(FILE *f, const struct report *r, const struct rcell *c, const char 
     if (!match)
       continue;
     char target[4300], text[1200], comp[32];
-    snprintf(target, sizeof target, "%s/index.html", o->page);
+    if (cab_path_printf(target, sizeof target, err, "%s/index.html", o->page) < 0)
+      return cab_error_prefix(err, "report");
     rh_fmt3(comp, sizeof comp, o->composite);
     if (which == 0)
       snprintf(text, sizeof text, "%s", o->tui);
@@ -287,6 +292,7 @@ related_list(FILE *f, const struct report *r, const struct rcell *c, const char 
   if (shown == 0)
     fputs("<li class=\"empty\">none in this report</li>", f);
   fputs("</ul>\n", f);
+  return 0;
 }
 
 static int
@@ -302,7 +308,8 @@ badge(FILE *f, struct report *r, const struct rcell *c, const char *up, cab_erro
   report_badge_svg(b, label, c->composite);
   if (report_close(b, c->page, "badge.svg", err) < 0)
     return -1;
-  snprintf(path, sizeof path, "%s/badge.svg", c->page);
+  if (cab_path_printf(path, sizeof path, err, "%s/badge.svg", c->page) < 0)
+    return cab_error_prefix(err, "report");
   report_badge_embed(f, r, up, path, c->page, alt);
   return 0;
 }
@@ -314,7 +321,8 @@ write_cell(FILE *f, struct report *r, struct rcell *c, cab_error *err)
   rh_up(up, sizeof up, c->page);
   snprintf(title, sizeof title, "%s × %s · %s", c->tui, c->model, c->task_id);
   rh_head(f, r, up, title);
-  header(f, r, c, up);
+  if (header(f, r, c, up, err) < 0)
+    return -1;
   strip(f, c);
   identity(f, c);
   timing(f, c);
@@ -330,9 +338,10 @@ write_cell(FILE *f, struct report *r, struct rcell *c, cab_error *err)
   log_block(f, c, CAB_CELL_AGENT_LOG, "agent-log");
   log_block(f, c, CAB_CELL_VERIFY_LOG, "verify-log");
   fputs("</section>\n<section id=\"related\">\n<h2>Related cells</h2>\n", f);
-  related_list(f, r, c, up, "Other CLIs on this task", 0);
-  related_list(f, r, c, up, "Other models with this CLI", 1);
-  related_list(f, r, c, up, "Other tasks in this category", 2);
+  if (related_list(f, r, c, up, "Other CLIs on this task", 0, err) < 0 ||
+      related_list(f, r, c, up, "Other models with this CLI", 1, err) < 0 ||
+      related_list(f, r, c, up, "Other tasks in this category", 2, err) < 0)
+    return -1;
   fputs("</section>\n", f);
   if (badge(f, r, c, up, err) < 0)
     return -1;
@@ -345,7 +354,8 @@ report_page_cell(struct report *r, size_t ci, cab_error *err)
 {
   struct rcell *c = &r->cells[ci];
   char dir[8400];
-  snprintf(dir, sizeof dir, "%s/%s", r->root, c->rel);
+  if (cab_path_printf(dir, sizeof dir, err, "%s/%s", r->root, c->rel) < 0)
+    return cab_error_prefix(err, "report");
   c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (c->dirfd < 0)
     return cab_error_sys(err, "report: open %s", dir);

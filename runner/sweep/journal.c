@@ -13,6 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/strfmt.h"
 
 /* flock PATH (created) with OP; on EWOULDBLOCK, say who holds it. */
 static int
@@ -50,19 +51,29 @@ cab_sweep_journal_open(const char *meta_dir, unsigned shard_k, unsigned shard_n,
   if (cab_mkdir_p(meta_dir, 0755, err) < 0)
     return -1;
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/lock", meta_dir);
+  if (cab_path_printf(path, sizeof path, err, "%s/lock", meta_dir) < 0)
+    return cab_error_prefix(err, "sweep lock");
   j->lock_fd = lock_file(path, shard_n ? LOCK_SH : LOCK_EX, err);
   if (j->lock_fd < 0)
     return -1;
   if (shard_n) {
-    snprintf(path, sizeof path, "%s/lock.shard-%u-of-%u", meta_dir, shard_k, shard_n);
+    if (cab_path_printf(path, sizeof path, err, "%s/lock.shard-%u-of-%u", meta_dir, shard_k,
+                        shard_n) < 0) {
+      cab_error_prefix(err, "sweep lock");
+      cab_sweep_journal_close(j);
+      return -1;
+    }
     j->shard_lock_fd = lock_file(path, LOCK_EX, err);
     if (j->shard_lock_fd < 0) {
       cab_sweep_journal_close(j);
       return -1;
     }
   }
-  snprintf(path, sizeof path, "%s/journal.jsonl", meta_dir);
+  if (cab_path_printf(path, sizeof path, err, "%s/journal.jsonl", meta_dir) < 0) {
+    cab_error_prefix(err, "sweep journal");
+    cab_sweep_journal_close(j);
+    return -1;
+  }
   j->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (j->fd < 0) {
     cab_error_sys(err, "open the sweep journal %s", path);
@@ -120,7 +131,8 @@ cab_sweep_journal_read(const char *meta_dir, int (*cb)(const cJSON *line, void *
                        cab_error *err)
 {
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/journal.jsonl", meta_dir);
+  if (cab_path_printf(path, sizeof path, err, "%s/journal.jsonl", meta_dir) < 0)
+    return cab_error_prefix(err, "sweep journal");
   cleanup_fclose FILE *f = fopen(path, "re");
   if (f == NULL) {
     if (errno == ENOENT)
