@@ -13,7 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fsutil.h"
 #include "runner/cli/commands.h"

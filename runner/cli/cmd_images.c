@@ -7,7 +7,6 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
-#include "rootfs/manifest_json.h"
 #include "rootfs/ref.h"
 #include "rootfs/store_write.h"
 #include "runner/cli/commands.h"

@@ -12,7 +12,6 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
-#include "rootfs/unpack.h"
 #include "runner/record/artifacts.h"
 #include "runner/record/layout.h"
 #include "runner/record/walk.h"

@@ -11,7 +11,6 @@
 
 #include "common/strfmt.h"
 #include "common/cleanup.h"
-#include "common/fsutil.h"
 #include "runner/sweep/internal.h"
 
 #define MAX_ARGS 48
