@@ -8,42 +8,9 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "rootfs/ref.h"
-#include "rootfs/store_write.h"
+#include "rootfs/store_describe.h"
 #include "runner/cli/commands.h"
 #include "runner/cell/leftovers.h"
-
-/* Split a stored name into repository and tag ("" for a digest name). */
-static void
-split_name(const char *name, char *repo, size_t rsize, char *tag, size_t tsize)
-{
-  size_t len = strcspn(name, "@");
-  const char *slash = memrchr(name, '/', len);
-  const char *colon = memrchr(name, ':', len);
-  if (colon && (!slash || colon > slash)) {
-    snprintf(tag, tsize, "%.*s", (int)(len - (size_t)(colon - name) - 1), colon + 1);
-    len = (size_t)(colon - name);
-  } else {
-    tag[0] = '\0';
-  }
-  snprintf(repo, rsize, "%.*s", (int)len, name);
-}
-
-/* Bytes of the config and layers (from the verified manifest), -1 if unreadable. */
-static int64_t
-image_size(const cab_store *s, const cab_store_entry *e)
-{
-  cleanup_free char *buf = NULL;
-  size_t len;
-  cab_manifest *m;
-  if (cab_store_read_blob(s, e->manifest.digest, CAB_MANIFEST_MAX, &buf, &len, NULL) < 0 ||
-      cab_manifest_parse(buf, len, e->manifest.media_type, &m, NULL) < 0)
-    return -1;
-  int64_t total = m->config.size;
-  for (size_t i = 0; i < m->n_layers; i++)
-    total += m->layers[i].size;
-  cab_manifest_free(m);
-  return total;
-}
 
 static void
 human(int64_t n, char *buf, size_t size)
@@ -72,17 +39,6 @@ print_json(cJSON *j)
   return 0;
 }
 
-static cJSON *
-platform_json(const cab_platform *p)
-{
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "os", p->os);
-  cJSON_AddStringToObject(o, "architecture", p->architecture);
-  if (p->variant[0])
-    cJSON_AddStringToObject(o, "variant", p->variant);
-  return o;
-}
-
 int
 cab_cmd_images(int argc, char **argv)
 {
@@ -106,34 +62,16 @@ cab_cmd_images(int argc, char **argv)
     printf("%-40s %-16s %-19s %-14s %s\n", "REPOSITORY", "TAG", "DIGEST", "PLATFORM", "SIZE");
   for (size_t i = 0; i < n; i++) {
     const cab_store_entry *e = &v[i];
-    char repo[300], tag[200], plat[100] = "", size[32];
-    split_name(e->name, repo, sizeof repo, tag, sizeof tag);
-    if (e->manifest.has_platform)
-      cab_platform_string(&e->manifest.platform, plat, sizeof plat);
-    int64_t bytes = image_size(s, e);
+    struct cab_image_summary sum;
+    cab_store_entry_summary(s, e, &sum);
     if (json) {
-      cJSON *o = cJSON_CreateObject();
-      cJSON_AddStringToObject(o, "name", e->name);
-      cJSON_AddStringToObject(o, "repository", repo);
-      if (tag[0])
-        cJSON_AddStringToObject(o, "tag", tag);
-      else
-        cJSON_AddNullToObject(o, "tag");
-      cJSON_AddStringToObject(o, "digest", e->manifest.digest);
-      if (e->index_digest[0])
-        cJSON_AddStringToObject(o, "index_digest", e->index_digest);
-      else
-        cJSON_AddNullToObject(o, "index_digest");
-      cJSON_AddStringToObject(o, "media_type", e->manifest.media_type);
-      cJSON_AddStringToObject(o, "platform", plat);
-      cJSON_AddNumberToObject(o, "size", (double)bytes);
-      cJSON_AddItemToArray(arr, o);
+      cJSON_AddItemToArray(arr, cab_store_entry_json(e, &sum));
     } else {
-      char fam[300];
-      cab_ref_familiar(repo, fam, sizeof fam);
-      human(bytes, size, sizeof size);
-      printf("%-40s %-16s %.19s %-14s %s\n", fam, tag[0] ? tag : "<none>", e->manifest.digest,
-             plat, size);
+      char fam[300], size[32];
+      cab_ref_familiar(sum.repo, fam, sizeof fam);
+      human(sum.size, size, sizeof size);
+      printf("%-40s %-16s %.19s %-14s %s\n", fam, sum.tag[0] ? sum.tag : "<none>",
+             e->manifest.digest, sum.platform, size);
     }
   }
   cab_store_close(s);
@@ -149,55 +87,13 @@ cab_cmd_inspect(int argc, char **argv)
   }
   cab_error err = {0};
   cab_store *s;
-  cab_image *img = NULL;
   if (cab_store_open(NULL, &s, &err) < 0)
     return cab_cli_fail(&err);
-  if (cab_image_resolve(s, argv[1], &img, &err) < 0) {
-    cab_store_close(s);
-    return cab_cli_fail(&err);
-  }
-  cleanup_free char *cbuf = NULL;
-  size_t clen = 0;
-  cJSON *cfg = NULL;
-  if (cab_store_read_blob(s, img->config_digest, CAB_CONFIG_MAX, &cbuf, &clen, &err) == 0)
-    cfg = cJSON_ParseWithLength(cbuf, clen);
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "name", img->name);
-  cJSON_AddStringToObject(o, "digest", img->digest);
-  if (img->index_digest[0])
-    cJSON_AddStringToObject(o, "index_digest", img->index_digest);
-  else
-    cJSON_AddNullToObject(o, "index_digest");
-  cJSON_AddStringToObject(o, "media_type", img->manifest_media_type);
-  cJSON_AddStringToObject(o, "config_digest", img->config_digest);
-  cJSON_AddItemToObject(o, "platform", platform_json(&img->config->platform));
-  cJSON *inner = cJSON_DetachItemFromObjectCaseSensitive(cfg, "config");
-  cJSON_AddItemToObject(o, "config", inner ? inner : cJSON_CreateObject());
-  cJSON *created = cJSON_DetachItemFromObjectCaseSensitive(cfg, "created");
-  if (created)
-    cJSON_AddItemToObject(o, "created", created);
-  cJSON *layers = cJSON_AddArrayToObject(o, "layers");
-  int64_t total = 0;
-  for (size_t i = 0; i < img->n_layers; i++) {
-    cJSON *l = cJSON_CreateObject();
-    cJSON_AddStringToObject(l, "digest", img->layers[i].digest);
-    cJSON_AddStringToObject(l, "media_type", img->layers[i].media_type);
-    cJSON_AddNumberToObject(l, "size", (double)img->layers[i].size);
-    cJSON_AddStringToObject(l, "diff_id", img->layers[i].diff_id);
-    cJSON_AddItemToArray(layers, l);
-    total += img->layers[i].size;
-  }
-  cJSON_AddNumberToObject(o, "size", (double)total);
-  cJSON *names = cJSON_AddArrayToObject(o, "names");
-  cleanup_free cab_store_entry *v = NULL;
-  size_t n = 0;
-  if (cab_store_list(s, &v, &n, &err) == 0)
-    for (size_t i = 0; i < n; i++)
-      if (strcmp(v[i].manifest.digest, img->digest) == 0)
-        cJSON_AddItemToArray(names, cJSON_CreateString(v[i].name));
-  cJSON_Delete(cfg);
-  cab_image_free(img);
+  cJSON *o = NULL;
+  int r = cab_store_inspect_json(s, argv[1], &o, &err);
   cab_store_close(s);
+  if (r < 0)
+    return cab_cli_fail(&err);
   return print_json(o);
 }
 
