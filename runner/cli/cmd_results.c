@@ -1,17 +1,12 @@
 /* cab results index|export|leaderboard: the results store's commands.
  * ('cab export' is image export; a cell export is 'cab results export'.) */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/error.h"
-#include "runner/cli/commands.h"
 #include "runner/cli/commands.h"
 #include "runner/results/results.h"
 
@@ -35,36 +30,6 @@ static const char export_usage[] =
     "  --out FILE      write FILE atomically instead of stdout\n"
     "  --attempts      add the rows of earlier attempts (their 'attempt' is set)\n"
     "  --tasks-dir D   for a rebuild of the index (see 'cab index --help')\n";
-
-/* Write to a temp file beside PATH, renamed over it when complete. */
-static int
-export_to_file(struct sqlite3 *db, enum cab_results_format fmt, bool attempts, const char *path,
-               cab_error *err)
-{
-  char tmp[PATH_MAX];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
-    return cab_error_set(err, ENAMETOOLONG, "--out %s: path too long", path);
-  int fd = mkostemp(tmp, O_CLOEXEC);
-  if (fd < 0)
-    return cab_error_sys(err, "--out %s: create a temporary file beside it", path);
-  fchmod(fd, 0644);
-  FILE *f = fdopen(fd, "w");
-  if (f == NULL) {
-    close(fd);
-    unlink(tmp);
-    return cab_error_sys(err, "--out %s", path);
-  }
-  int r = cab_results_export(db, fmt, attempts, f, err);
-  if (r == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-    r = cab_error_sys(err, "write %s", tmp);
-  if (fclose(f) != 0 && r == 0)
-    r = cab_error_sys(err, "write %s", tmp);
-  if (r == 0 && rename(tmp, path) < 0)
-    r = cab_error_sys(err, "--out %s: put the export in place", path);
-  if (r < 0)
-    unlink(tmp);
-  return r;
-}
 
 static int
 cmd_export(int argc, char **argv)
@@ -122,7 +87,7 @@ cmd_export(int argc, char **argv)
     cab_error_prefix(&err, "results export");
     return cab_cli_fail(&err);
   }
-  int r = out ? export_to_file(db, fmt, attempts, out, &err)
+  int r = out ? cab_results_export_file(db, fmt, attempts, out, &err)
               : cab_results_export(db, fmt, attempts, stdout, &err);
   cab_results_close(db);
   if (r == 0 && !out && fflush(stdout) != 0)

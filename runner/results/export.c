@@ -1,10 +1,14 @@
 /* One row per cell, as JSON lines or CSV: every column of `cells`, in order. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "runner/results/internal.h"
@@ -141,4 +145,33 @@ cab_results_export(sqlite3 *db, enum cab_results_format fmt, bool attempts, FILE
   if (r != SQLITE_DONE)
     return cab_results_sqlerr(db, "read the cells", err);
   return 0;
+}
+
+int
+cab_results_export_file(struct sqlite3 *db, enum cab_results_format fmt, bool attempts,
+                        const char *path, cab_error *err)
+{
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
+    return cab_error_set(err, ENAMETOOLONG, "--out %s: path too long", path);
+  int fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd < 0)
+    return cab_error_sys(err, "--out %s: create a temporary file beside it", path);
+  fchmod(fd, 0644);
+  FILE *f = fdopen(fd, "w");
+  if (f == NULL) {
+    close(fd);
+    unlink(tmp);
+    return cab_error_sys(err, "--out %s", path);
+  }
+  int r = cab_results_export(db, fmt, attempts, f, err);
+  if (r == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+    r = cab_error_sys(err, "write %s", tmp);
+  if (fclose(f) != 0 && r == 0)
+    r = cab_error_sys(err, "write %s", tmp);
+  if (r == 0 && rename(tmp, path) < 0)
+    r = cab_error_sys(err, "--out %s: put the export in place", path);
+  if (r < 0)
+    unlink(tmp);
+  return r;
 }

@@ -68,6 +68,10 @@ void cab_results_close(struct sqlite3 *db);
 enum cab_results_format { CAB_RESULTS_JSONL, CAB_RESULTS_CSV };
 int cab_results_export(struct sqlite3 *db, enum cab_results_format fmt, bool attempts, FILE *out,
                        cab_error *err);
+/* The same into PATH: a temporary file beside it, renamed over it when
+ * complete, so a reader never sees half an export. */
+int cab_results_export_file(struct sqlite3 *db, enum cab_results_format fmt, bool attempts,
+                            const char *path, cab_error *err);
 
 /* The leaderboard (runner/results/leaderboard.c). */
 struct cab_leaderboard_opts {
