@@ -120,4 +120,10 @@ int cab_adapter_render(const struct cab_adapter *a, const struct cab_template_va
                        struct cab_adapter_rendered *out, cab_error *err);
 void cab_adapter_rendered_free(struct cab_adapter_rendered *r);
 
+/* A and R as `cab adapters render` prints them: tui, wire, workdir, home,
+ * argv, env (an object) and files (path, mode "0644", content).  NULL on
+ * memory exhaustion. */
+struct cJSON *cab_adapter_rendered_json(const struct cab_adapter *a,
+                                        const struct cab_adapter_rendered *r);
+
 #endif

@@ -3,6 +3,7 @@
  * `cab adapters render` prints them. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,4 +148,36 @@ cab_adapter_rendered_free(struct cab_adapter_rendered *r)
   }
   free(r->files);
   memset(r, 0, sizeof *r);
+}
+
+cJSON *
+cab_adapter_rendered_json(const struct cab_adapter *a, const struct cab_adapter_rendered *r)
+{
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "tui", a->tui);
+  cJSON_AddStringToObject(j, "wire", a->wire);
+  cJSON_AddStringToObject(j, "workdir", a->workdir);
+  cJSON_AddStringToObject(j, "home", a->home);
+  cJSON_AddItemToObject(j, "argv",
+                        cJSON_CreateStringArray((const char *const *)r->argv, (int)r->n_argv));
+  cJSON *env = cJSON_AddObjectToObject(j, "env");
+  for (size_t i = 0; i < r->n_env; i++) {
+    const char *eq = strchr(r->env[i], '=');
+    if (eq == NULL)
+      continue;
+    cleanup_free char *key = strndup(r->env[i], (size_t)(eq - r->env[i]));
+    if (key)
+      cJSON_AddStringToObject(env, key, eq + 1);
+  }
+  cJSON *files = cJSON_AddArrayToObject(j, "files");
+  for (size_t i = 0; i < r->n_files; i++) {
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "path", r->files[i].path);
+    char mode[8];
+    snprintf(mode, sizeof mode, "%04o", r->files[i].mode);
+    cJSON_AddStringToObject(f, "mode", mode);
+    cJSON_AddStringToObject(f, "content", r->files[i].content);
+    cJSON_AddItemToArray(files, f);
+  }
+  return j;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/strfmt.h"
 #include "runner/adapters/adapter.h"
 #include "runner/cli/commands.h"
 #include "runner/cell/modelnet.h"
@@ -36,7 +37,10 @@ render(int argc, char **argv)
   if (cab_adapter_load(argv[2], &a, &err) < 0)
     return cab_cli_fail(&err);
   char prompt_file[4200];
-  snprintf(prompt_file, sizeof prompt_file, "%s/README.md", a->workdir);
+  if (cab_path_printf(prompt_file, sizeof prompt_file, &err, "%s/README.md", a->workdir) < 0) {
+    cab_adapter_free(a);
+    return cab_cli_fail(&err);
+  }
   bool net = strcmp(a->wire, "none") != 0;
   struct cab_template_vars v = {
       .endpoint = net ? CAB_MODEL_BASE_URL : "",
@@ -55,31 +59,7 @@ render(int argc, char **argv)
     cab_adapter_free(a);
     return cab_cli_fail(&err);
   }
-  cJSON *j = cJSON_CreateObject();
-  cJSON_AddStringToObject(j, "tui", a->tui);
-  cJSON_AddStringToObject(j, "wire", a->wire);
-  cJSON_AddStringToObject(j, "workdir", a->workdir);
-  cJSON_AddStringToObject(j, "home", a->home);
-  cJSON_AddItemToObject(j, "argv", cJSON_CreateStringArray((const char *const *)r.argv, (int)r.n_argv));
-  cJSON *env = cJSON_AddObjectToObject(j, "env");
-  for (size_t i = 0; i < r.n_env; i++) {
-    char *eq = strchr(r.env[i], '=');
-    if (eq) {
-      *eq = '\0';
-      cJSON_AddStringToObject(env, r.env[i], eq + 1);
-      *eq = '=';
-    }
-  }
-  cJSON *files = cJSON_AddArrayToObject(j, "files");
-  for (size_t i = 0; i < r.n_files; i++) {
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "path", r.files[i].path);
-    char mode[8];
-    snprintf(mode, sizeof mode, "%04o", r.files[i].mode);
-    cJSON_AddStringToObject(f, "mode", mode);
-    cJSON_AddStringToObject(f, "content", r.files[i].content);
-    cJSON_AddItemToArray(files, f);
-  }
+  cJSON *j = cab_adapter_rendered_json(a, &r);
   char *text = cJSON_Print(j);
   if (text)
     puts(text);
