@@ -39,6 +39,16 @@ image_size(const cab_store *s, const cab_store_entry *e)
   return total;
 }
 
+/* KEY: VALUE, or null when VALUE is "" (no tag, no index). */
+static void
+add_string_or_null(cJSON *o, const char *key, const char *value)
+{
+  if (value[0])
+    cJSON_AddStringToObject(o, key, value);
+  else
+    cJSON_AddNullToObject(o, key);
+}
+
 void
 cab_store_entry_summary(const cab_store *s, const cab_store_entry *e,
                         struct cab_image_summary *out)
@@ -56,15 +66,9 @@ cab_store_entry_json(const cab_store_entry *e, const struct cab_image_summary *s
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "name", e->name);
   cJSON_AddStringToObject(o, "repository", sum->repo);
-  if (sum->tag[0])
-    cJSON_AddStringToObject(o, "tag", sum->tag);
-  else
-    cJSON_AddNullToObject(o, "tag");
+  add_string_or_null(o, "tag", sum->tag);
   cJSON_AddStringToObject(o, "digest", e->manifest.digest);
-  if (e->index_digest[0])
-    cJSON_AddStringToObject(o, "index_digest", e->index_digest);
-  else
-    cJSON_AddNullToObject(o, "index_digest");
+  add_string_or_null(o, "index_digest", e->index_digest);
   cJSON_AddStringToObject(o, "media_type", e->manifest.media_type);
   cJSON_AddStringToObject(o, "platform", sum->platform);
   cJSON_AddNumberToObject(o, "size", (double)sum->size);
@@ -99,10 +103,7 @@ cab_store_inspect_json(cab_store *s, const char *ref, cJSON **out, cab_error *er
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "name", img->name);
   cJSON_AddStringToObject(o, "digest", img->digest);
-  if (img->index_digest[0])
-    cJSON_AddStringToObject(o, "index_digest", img->index_digest);
-  else
-    cJSON_AddNullToObject(o, "index_digest");
+  add_string_or_null(o, "index_digest", img->index_digest);
   cJSON_AddStringToObject(o, "media_type", img->manifest_media_type);
   cJSON_AddStringToObject(o, "config_digest", img->config_digest);
   cJSON_AddItemToObject(o, "platform", platform_json(&img->config->platform));
