@@ -15,6 +15,7 @@
 #include "common/datadir.h"
 #include "common/fsutil.h"
 #include "runner/adapters/adapter_internal.h"
+#include "runner/proxy/wire.h"
 
 #define MAX_ADAPTER_BYTES (256 * 1024)
 
@@ -172,13 +173,11 @@ cab_adapter_load_file(const char *path, struct cab_adapter **out, cab_error *err
     a->workdir = strdup("/work");
   if (a->home == NULL)
     a->home = strdup("/home/agent");
-  static const char *const wires[] = {"chat", "responses", "anthropic", "gemini", "none"};
-  bool wire_ok = false;
-  for (size_t i = 0; i < 5; i++)
-    wire_ok = wire_ok || strcmp(a->wire, wires[i]) == 0;
-  if (!wire_ok) {
-    cab_error_set(err, 0, "adapter %s: wire: \"%s\" is not chat, responses, anthropic, gemini "
-                          "or none", path, a->wire);
+  enum cab_wire wire;
+  if (strcmp(a->wire, "none") != 0 && cab_wire_parse(a->wire, &wire, NULL) < 0) {
+    char wires[128];
+    cab_error_set(err, 0, "adapter %s: wire: \"%s\" is not %s", path, a->wire,
+                  cab_wire_list(wires, sizeof wires, false, "none"));
     goto done;
   }
   if (a->workdir[0] != '/' || a->home[0] != '/') {

@@ -234,8 +234,10 @@ static int
 opt_endpoint_wire(struct exec_opts *o, const char *arg, cab_error *err)
 {
   enum cab_wire *w = &o->net.pc.endpoint_wire;
-  if (cab_wire_parse(arg, w, err) < 0 || *w == CAB_WIRE_GEMINI)
-    return usage_error(err, "--endpoint-wire %s: expected chat, responses or anthropic", arg);
+  char wires[128];
+  if (cab_wire_parse_endpoint(arg, w) < 0)
+    return cab_error_set(err, 0, "--endpoint-wire %s: expected %s", arg,
+                         cab_wire_list(wires, sizeof wires, true, NULL));
   return 0;
 }
 

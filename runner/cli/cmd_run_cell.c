@@ -90,8 +90,10 @@ cab_cmd_run_cell(int argc, char **argv)
       break;
     case O_ENDPOINT_WIRE: {
       enum cab_wire w;
-      if (cab_wire_parse(optarg, &w, &err) < 0 || w == CAB_WIRE_GEMINI) {
-        cab_error_set(&err, 0, "--endpoint-wire %s: expected chat, responses or anthropic", optarg);
+      char wires[128];
+      if (cab_wire_parse_endpoint(optarg, &w) < 0) {
+        cab_error_set(&err, 0, "--endpoint-wire %s: expected %s", optarg,
+                      cab_wire_list(wires, sizeof wires, true, NULL));
         return cab_cli_fail(&err);
       }
       o.endpoint_wire = (int)w;

@@ -46,6 +46,38 @@ cab_wire_name(enum cab_wire wire)
   return "unknown";
 }
 
+int
+cab_wire_parse_endpoint(const char *name, enum cab_wire *out)
+{
+  for (size_t i = 0; i < CAB_WIRE_COUNT; i++)
+    if (name && wires[i]->endpoint && strcmp(name, wires[i]->name) == 0) {
+      *out = (enum cab_wire)i;
+      return 0;
+    }
+  return -1;
+}
+
+const char *
+cab_wire_list(char *buf, size_t size, bool endpoint_only, const char *extra)
+{
+  const char *names[CAB_WIRE_COUNT + 1];
+  size_t n = 0;
+  for (size_t i = 0; i < CAB_WIRE_COUNT; i++)
+    if (!endpoint_only || wires[i]->endpoint)
+      names[n++] = wires[i]->name;
+  if (extra)
+    names[n++] = extra;
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n && used < size; i++) {
+    /* A message's list: a cut one stays a readable message. */
+    int w = snprintf(buf + used, size - used, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+                     names[i]);
+    used += w > 0 ? (size_t)w : 0;
+  }
+  return buf;
+}
+
 bool
 cab_wire_of_request(const char *path, const char *query, struct cab_wire_route *out)
 {

@@ -11,6 +11,7 @@
 #define CAB_RUNNER_PROXY_WIRE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/error.h"
 
@@ -55,6 +56,17 @@ struct cab_wire_route {
 /* "chat", "responses", "anthropic", "gemini". */
 int cab_wire_parse(const char *name, enum cab_wire *out, cab_error *err);
 const char *cab_wire_name(enum cab_wire wire);
+
+/* NAME as the model endpoint's wire: a wire whose ops say .endpoint.
+ * Returns -1 without filling an error: each caller says it in its own words
+ * with cab_wire_list (the option or the sweep file's key). */
+int cab_wire_parse_endpoint(const char *name, enum cab_wire *out);
+
+/* "chat, responses, anthropic, gemini" into BUF: the registry's names, only
+ * those that may be the endpoint's when ENDPOINT_ONLY, with EXTRA (NULL for
+ * none) as one more alternative; the last joined by " or ".  For messages
+ * ("expected chat, responses or anthropic"). */
+const char *cab_wire_list(char *buf, size_t size, bool endpoint_only, const char *extra);
 
 /* Classify a request target: the first wire of the registry whose
  * ops.route claims it.  PATH has no query; QUERY is what followed '?'

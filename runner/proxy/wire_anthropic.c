@@ -50,6 +50,7 @@ const struct cab_wire_ops cab_wire_anthropic = {
     .route = anthropic_route,
     .marker_header = "anthropic-version", /* every Anthropic SDK sends it */
     .key_header = "x-api-key: ",
+    .endpoint = true,
     .endpoint_posts = endpoint_posts,
     .served = "POST /v1/messages, /v1/messages/count_tokens; GET /v1/models",
     .request = tr_request_anthropic,

@@ -73,6 +73,7 @@ const struct cab_wire_ops cab_wire_chat = {
     .name = "chat",
     .route = chat_route,
     .key_header = "Authorization: Bearer ",
+    .endpoint = true,
     .endpoint_posts = endpoint_posts,
     .served = "POST /v1/chat/completions, /v1/completions, /v1/embeddings; GET /v1/models",
     .ask_usage = chat_ask_usage,

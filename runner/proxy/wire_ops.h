@@ -37,6 +37,10 @@ struct cab_wire_ops {
                      size_t *out_len);
 
   /* --- as the endpoint's wire (allow.h) ------------------------------------ */
+  /* The wire may be the model endpoint's (--endpoint-wire, a sweep model's
+   * endpoint_wire): the bridge translates chat into it and back.  Gemini
+   * may not (no bridge to it), so a new wire opts in. */
+  bool endpoint;
   /* The paths served by POST (NULL-terminated; GET /v1/models and
    * /v1/models/ID besides), or, for a wire whose paths are no such list,
    * the function that says which method serves PATH; and what the

@@ -46,6 +46,7 @@ const struct cab_wire_ops cab_wire_responses = {
     .name = "responses",
     .route = responses_route,
     .key_header = "Authorization: Bearer ",
+    .endpoint = true,
     .endpoint_posts = endpoint_posts,
     .served = "POST /v1/responses, /v1/completions, /v1/embeddings; GET /v1/models",
     .request = tr_request_responses,

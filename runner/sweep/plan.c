@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/sha256.h"
+#include "runner/proxy/wire.h"
 #include "runner/task/limits.h"
 
 /* Where we are in the plan, for "ORIGIN: PATH: message". */
@@ -225,9 +226,11 @@ parse_models(const struct ctx *c, const cJSON *arr, struct cab_sweep_plan *p)
     if (dup_string(c, cJSON_GetObjectItemCaseSensitive(it, "endpoint_wire"), sub, false,
                    &m->endpoint_wire) < 0)
       return -1;
-    if (m->endpoint_wire && strcmp(m->endpoint_wire, "chat") != 0 &&
-        strcmp(m->endpoint_wire, "responses") != 0 && strcmp(m->endpoint_wire, "anthropic") != 0)
-      return bad(c, sub, "'%s': expected chat, responses or anthropic", m->endpoint_wire);
+    enum cab_wire endpoint_wire;
+    char wires[128];
+    if (m->endpoint_wire && cab_wire_parse_endpoint(m->endpoint_wire, &endpoint_wire) < 0)
+      return bad(c, sub, "'%s': expected %s", m->endpoint_wire,
+                 cab_wire_list(wires, sizeof wires, true, NULL));
     snprintf(sub, sizeof sub, "%s.replay", path);
     cleanup_free char *replay = NULL;
     if (dup_string(c, cJSON_GetObjectItemCaseSensitive(it, "replay"), sub, false, &replay) < 0)
