@@ -8,6 +8,8 @@
 #                   tasks' toolchains need (as root)
 #   make demo       the main job: one full cell with cab-agent in a busybox image
 #   make bench      run the benchmarks under bench/
+#   make test-hosts the field-host matrix: qemu guests with Debian's kernel
+#                   (pure cgroup v2, user namespaces off...), tests/hosts/
 #
 # pkg-config is consulted when compiling, not when this file is read, so
 # "make deps test" works on a machine that has none of the libraries yet.
@@ -20,7 +22,7 @@ DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
              zlib1g-dev libzstd-dev libmicrohttpd-dev libgit2-dev libsqlite3-dev busybox-static jq bubblewrap hyperfine \
              passwd util-linux procps iproute2 umoci skopeo docker-registry apache2-utils openssl ca-certificates curl \
              python3 rustc cargo golang-go default-jdk-headless nodejs debootstrap \
-             slurm-wlm munge chromium
+             slurm-wlm munge chromium qemu-system-x86
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -44,7 +46,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROBE    := $(BUILD)/tests/probe
 
-.PHONY: all test asan deps bench clean check-deps demo test-images agents test-agents
+.PHONY: all test asan deps bench clean check-deps demo test-images agents test-agents test-hosts
 
 all: $(BUILD)/cab $(BUILD)/cab-full $(UNIT_BIN) $(PROBE)
 
@@ -124,6 +126,13 @@ test-agents: all agents
 	    CAB_PER_TEST_TIMEOUT=1200 CAB_BUILD=$(abspath $(BUILD)) bash tests/run.sh agent_cells || rc=$$?; \
 	  echo "test-agents: image $$((t2 - t1))s, import $$((t3 - t2))s, cells in the image $$(($$(date +%s) - t3))s"; \
 	fi; exit $$rc
+
+# make test-hosts (root): every scenario of tests/hosts/scenarios in its own
+# qemu guest (TCG) booting Debian's kernel on the host's userland; the kernel
+# and initramfs are cached under $(BUILD)/hosts.  Prints ok/FAIL/skip and the
+# time of each.
+test-hosts: all
+	CAB_BUILD=$(abspath $(BUILD)) bash tests/hosts/run.sh $(HOSTS)
 
 demo: all
 	CAB_BUILD=$(BUILD) bash runner/demo/demo.sh

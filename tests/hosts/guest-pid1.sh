@@ -1,0 +1,38 @@
+#!/bin/bash
+# PID 1 of a field-host guest after switch_root (tests/hosts/init): runs the
+# scenario named by cab.scenario= (tests/hosts/scenarios/NAME.sh) from the
+# checkout, as root, with CAB_BUILD from cab.build=; then writes its exit
+# status to /run/cab-hosts/status, prints "CAB-HOSTS-STATUS N" on the
+# console and powers the guest off.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LC_ALL=C TERM=dumb
+out=/run/cab-hosts
+here=$(cd "$(dirname "$0")" && pwd)
+
+scenario=
+for word in $(cat /proc/cmdline); do
+  case $word in
+  cab.scenario=*) scenario=${word#cab.scenario=} ;;
+  cab.build=*) export CAB_BUILD=${word#cab.build=} ;;
+  esac
+done
+
+hostname cab-guest
+ip link set lo up
+echo "cab-hosts: guest kernel $(uname -r), cgroup.controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+rc=125
+if [ -f "$here/scenarios/$scenario.sh" ]; then
+  # A child, not exec: PID 1 must survive to report and power off; bash as
+  # PID 1 reaps the orphans the scenario leaves.
+  cd "$here/../.." && bash "$here/scenarios/$scenario.sh"
+  rc=$?
+else
+  echo "cab-hosts: no scenario '$scenario' in $here/scenarios"
+fi
+echo "$rc" >"$out/status"
+sync
+echo "CAB-HOSTS-STATUS $rc"
+# No systemd here: busybox's poweroff, or the kernel's.
+/bin/busybox poweroff -f 2>/dev/null
+echo o >/proc/sysrq-trigger
+sleep 10

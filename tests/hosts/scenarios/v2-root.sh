@@ -1,0 +1,62 @@
+#!/bin/bash
+# Scenario "v2-root": a pure cgroup v2 kernel (cgroup_no_v1=all, cgroup2
+# alone at /sys/fs/cgroup, no systemd) and cab run as root.  Proves that
+# every limit is enforced by cgroup v2 (memory with OOM kill, pids against a
+# fork bomb, cpu, timeout killing the whole tree), that exec_limits passes
+# there, and that a full demo cell (model network: veth, gateway netns,
+# proxy; overlay; cab-agent against cab model-server) passes.
+# shellcheck source=../check.sh
+. "$(dirname "$0")/../check.sh"
+
+echo "== cab doctor"
+"$cab" doctor >"$W/doctor" 2>&1
+rc=$?
+sed 's/^/    /' "$W/doctor"
+check "cab doctor exits 0" test "$rc" = 0
+check "cab doctor: cgroup mode unified" grep -Eq '^ *cgroup mode: +unified' "$W/doctor"
+check "cab doctor: no cgroup v1 controller" not grep -q 'cgroup v1' "$W/doctor"
+
+echo "== cab exec --memory 64M: a 512 MiB hog"
+"$cab" exec --host-rootfs --memory 64M --result "$W/hog.json" -- "$probe" hog 512 5 >/dev/null 2>"$W/hog.err"
+rc=$?
+check "the hog exits 137" test "$rc" = 137
+check_json "oom_killed" "$W/hog.json" '.oom_killed == true'
+check_json "memory enforced by cgroup v2" "$W/hog.json" '.limits.memory == "cgroup-v2" and .cgroup_mode == "unified"'
+check_json "peak memory within the limit" "$W/hog.json" '.peak_memory_bytes > 32*1048576 and .peak_memory_bytes <= 72*1048576'
+
+echo "== cab exec --pids 64: a fork bomb"
+"$cab" exec --host-rootfs --pids 64 --result "$W/fb.json" -- "$probe" forkbomb 3 >"$W/fb.out" 2>"$W/fb.err"
+check "the fork bomb's cab exits 0" test $? = 0
+check_json "forks capped by --pids 64" "$W/fb.out" '.forks <= 64 and .forks >= 8'
+check_json "pids enforced by cgroup v2" "$W/fb.json" '.limits.pids == "cgroup-v2"'
+
+echo "== cab exec --cpus 0.5: spin 2 s"
+"$cab" exec --host-rootfs --cpus 0.5 --result "$W/spin.json" -- "$probe" spin 2 >"$W/spin.out" 2>&1
+check "spin exits 0" test $? = 0
+check_json "cpu enforced by cgroup v2" "$W/spin.json" '.limits.cpu == "cgroup-v2"'
+
+echo "== cab exec --timeout 2: a setsid'd daemon"
+start=$(date +%s%N)
+"$cab" exec --host-rootfs --timeout 2 --result "$W/dm.json" -- "$probe" daemon cab-hosts-daemon >"$W/dm.out" 2>&1
+ms=$((($(date +%s%N) - start) / 1000000))
+check "--timeout 2 returns in under 8 s (${ms} ms)" test "$ms" -lt 8000
+check_json "timed_out" "$W/dm.json" '.timed_out == true'
+sleep 0.5
+check "no daemon left" no_process cab-hosts-daemon
+check "no cab cgroup left" no_cab_cgroup
+
+echo "== tests/run.sh exec_limits (root)"
+CAB_TEST_MODES=root bash tests/run.sh exec_limits >"$W/run.out" 2>&1
+rc=$?
+sed 's/^/    /' "$W/run.out"
+check "exec_limits passes" test "$rc" = 0
+
+echo "== runner/demo/demo.sh: a full cell"
+CAB_HOME=$W/demo-home CAB_DEMO_OUT=$W/demo-results bash runner/demo/demo.sh >"$W/demo.out" 2>&1
+rc=$?
+tail -n 15 "$W/demo.out" | sed 's/^/    /'
+check "the demo cell passes" test "$rc" = 0
+cell=$(find "$W/demo-results" -name cell.json 2>/dev/null | head -1)
+check "the demo wrote a cell.json" test -n "$cell"
+
+finish
