@@ -118,14 +118,20 @@ if is_root; then
   timeout -k 5 "$CAB_TEST_TIMEOUT" "$CAB" exec --rootfs "$R" --memory 64M --pids 64 --cpus 1 -- \
     /usr/bin/probe sleep 3 >/dev/null 2>&1 </dev/null &
   bg=$!
+  # v1: a "memory:" line; v2 (tests/hosts): the cgroup's path.
+  if [ "$cg_mech" = cgroup-v2 ]; then
+    want_found="^/sys/fs/cgroup/.*cab" own_cg="cgroup v2 cgroup"
+  else
+    want_found="memory:.*cab" own_cg="memory cgroup"
+  fi
   found=""
   for _ in $(seq 40); do
     list_cab_cgroups | sort >"$T/cg.during"
     found=$(comm -13 "$T/cg.before" "$T/cg.during" | tr '\n' ' ')
-    [[ $found == *memory:* ]] && break
+    printf '%s' "$found" | grep -Eq -- "$want_found" && break
     sleep 0.05
   done
-  assert_match "$found" "memory:.*cab" "control: a running cab has a cab* cgroup under our own memory cgroup ($found)"
+  assert_match "$found" "$want_found" "control: a running cab has a cab* cgroup under our own $own_cg ($found)"
   wait "$bg"
 fi
 list_cab_cgroups | sort >"$T/cg.after"
