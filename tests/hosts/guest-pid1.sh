@@ -19,6 +19,11 @@ done
 
 hostname cab-guest
 ip link set lo up
+# A host has an address and a default route (net_model aims its control
+# datagram at the host's own address); a dummy eth0 gives the guest both
+# without any network.
+ip link add eth0 type dummy && ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up &&
+  ip route add default via 10.0.2.2
 echo "cab-hosts: guest kernel $(uname -r), cgroup.controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 rc=125
 if [ -f "$here/scenarios/$scenario.sh" ]; then

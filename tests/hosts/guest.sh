@@ -23,8 +23,9 @@ meta=${CAB_HOSTS_KERNEL_PKG:-linux-image-amd64}
 skip() { echo "skip: $*"; exit 77; }
 
 # The modules the init script loads, with their dependencies; everything else
-# cab uses (namespaces, cgroup v2, seccomp, tmpfs) is built into Debian's kernel.
-MODULES="virtio_pci 9pnet_virtio 9p overlay veth"
+# cab uses (namespaces, cgroup v2, seccomp, tmpfs) is built into Debian's
+# kernel.  dummy: the guest's eth0 (guest-pid1.sh).
+MODULES="virtio_pci 9pnet_virtio 9p overlay veth dummy"
 
 command -v apt-cache >/dev/null || skip "no apt-cache: the guest kernel comes from Debian's archive"
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } ||

@@ -9,7 +9,7 @@
 # shellcheck source=../check.sh
 . "$(dirname "$0")/../check.sh"
 
-echo "== cab doctor"
+section "cab doctor"
 "$cab" doctor >"$W/doctor" 2>&1
 rc=$?
 sed 's/^/    /' "$W/doctor"
@@ -17,7 +17,7 @@ check "cab doctor exits 0" test "$rc" = 0
 check "cab doctor: cgroup mode unified" grep -Eq '^ *cgroup mode: +unified' "$W/doctor"
 check "cab doctor: no cgroup v1 controller" not grep -q 'cgroup v1' "$W/doctor"
 
-echo "== cab exec --memory 64M: a 512 MiB hog"
+section "cab exec --memory 64M: a 512 MiB hog"
 "$cab" exec --host-rootfs --memory 64M --result "$W/hog.json" -- "$probe" hog 512 5 >/dev/null 2>"$W/hog.err"
 rc=$?
 check "the hog exits 137" test "$rc" = 137
@@ -25,18 +25,18 @@ check_json "oom_killed" "$W/hog.json" '.oom_killed == true'
 check_json "memory enforced by cgroup v2" "$W/hog.json" '.limits.memory == "cgroup-v2" and .cgroup_mode == "unified"'
 check_json "peak memory within the limit" "$W/hog.json" '.peak_memory_bytes > 32*1048576 and .peak_memory_bytes <= 72*1048576'
 
-echo "== cab exec --pids 64: a fork bomb"
+section "cab exec --pids 64: a fork bomb"
 "$cab" exec --host-rootfs --pids 64 --result "$W/fb.json" -- "$probe" forkbomb 3 >"$W/fb.out" 2>"$W/fb.err"
 check "the fork bomb's cab exits 0" test $? = 0
 check_json "forks capped by --pids 64" "$W/fb.out" '.forks <= 64 and .forks >= 8'
 check_json "pids enforced by cgroup v2" "$W/fb.json" '.limits.pids == "cgroup-v2"'
 
-echo "== cab exec --cpus 0.5: spin 2 s"
+section "cab exec --cpus 0.5: spin 2 s"
 "$cab" exec --host-rootfs --cpus 0.5 --result "$W/spin.json" -- "$probe" spin 2 >"$W/spin.out" 2>&1
 check "spin exits 0" test $? = 0
 check_json "cpu enforced by cgroup v2" "$W/spin.json" '.limits.cpu == "cgroup-v2"'
 
-echo "== cab exec --timeout 2: a setsid'd daemon"
+section "cab exec --timeout 2: a setsid'd daemon"
 start=$(date +%s%N)
 "$cab" exec --host-rootfs --timeout 2 --result "$W/dm.json" -- "$probe" daemon cab-hosts-daemon >"$W/dm.out" 2>&1
 ms=$((($(date +%s%N) - start) / 1000000))
@@ -45,19 +45,23 @@ check_json "timed_out" "$W/dm.json" '.timed_out == true'
 sleep 0.5
 check "no daemon left" no_process cab-hosts-daemon
 check "no cab cgroup left" no_cab_cgroup
+# cab kills a v2 cell with cgroup.kill where the kernel has it (5.14+).
+mkdir /sys/fs/cgroup/hosts-probe
+check "the kernel offers cgroup.kill" test -f /sys/fs/cgroup/hosts-probe/cgroup.kill
+rmdir /sys/fs/cgroup/hosts-probe
 
 # The integration tests nearest to cgroup v2 and the sandbox, as root only
 # (as a user without delegation is scenario 3's); TCG is several times
 # slower than the host, hence the longer per-test timeout.
 for t in exec_limits exec_isolation net_model; do
-  echo "== tests/run.sh $t (root)"
+  section "tests/run.sh $t (root)"
   CAB_PER_TEST_TIMEOUT=900 CAB_TEST_MODES=root bash tests/run.sh "$t" >"$W/run.out" 2>&1
   rc=$?
   sed 's/^/    /' "$W/run.out"
   check "$t passes" test "$rc" = 0
 done
 
-echo "== runner/demo/demo.sh: a full cell"
+section "runner/demo/demo.sh: a full cell"
 CAB_HOME=$W/demo-home CAB_DEMO_OUT=$W/demo-results bash runner/demo/demo.sh >"$W/demo.out" 2>&1
 rc=$?
 tail -n 15 "$W/demo.out" | sed 's/^/    /'
