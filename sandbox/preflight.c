@@ -97,7 +97,7 @@ in_userns(int (*probe)(void))
       _exit(10);
     if (map_self(uid, gid) < 0)
       _exit(11);
-    _exit(probe ? probe() : 0);
+    _exit(probe());
   }
   int st;
   waitpid(pid, &st, 0);
@@ -119,9 +119,52 @@ overlay_probe(void)
 }
 
 int
-cab_probe_userns(void)
+cab_check_userns(cab_error *err)
 {
-  return in_userns(NULL);
+  /* The child says which step failed by its exit code and the kernel's
+   * errno through a pipe: the explanation depends on it (ENOSPC is the
+   * per-user limit, EPERM a sysctl, LSM or seccomp). */
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0)
+    return cab_error_sys(err, "pipe");
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return cab_error_set(err, e, "fork");
+  }
+  if (pid == 0) {
+    int step = 0;
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+      step = 10;
+    else if (map_self(uid, gid) < 0)
+      step = 11;
+    int e = errno;
+    if (step != 0 && write(fds[1], &e, sizeof e) != (ssize_t)sizeof e)
+      _exit(12);
+    _exit(step);
+  }
+  close(fds[1]);
+  int e = 0;
+  if (read(fds[0], &e, sizeof e) != (ssize_t)sizeof e)
+    e = EPERM;
+  close(fds[0]);
+  int st;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  int step = WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+  if (step == 0)
+    return 0;
+  /* The namespace was made but its id maps could not be written: what
+   * Ubuntu's AppArmor restriction does; cab_userns_explain names that
+   * sysctl when it is on, this says the step when nothing names a cause. */
+  if (step == 11 && read_long("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", 0) != 1)
+    return cab_error_set(err, e, "cannot write a user namespace's id maps (an LSM policy?); "
+                                 "run 'cab doctor' to see what this host supports");
+  return cab_userns_explain(e, err);
 }
 
 bool

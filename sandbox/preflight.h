@@ -11,9 +11,10 @@
 int cab_userns_explain(int errnum, cab_error *err);
 
 /* Probes, each in a forked child inside fresh user and mount namespaces.
- * cab_probe_userns: 0 when a user namespace can be made, else the step
- * that failed (10: unshare, 11: id maps). */
-int cab_probe_userns(void);
+ * cab_check_userns: 0 when a user namespace can be made and its id maps
+ * written, else -1 with ERR saying why (cab_userns_explain, with the errno
+ * the kernel gave the child) and the fix. */
+int cab_check_userns(cab_error *err);
 /* Can overlayfs be mounted in a user namespace (kernel 5.11+ "userxattr")? */
 bool cab_probe_overlay(void);
 

@@ -38,13 +38,12 @@ cab_cmd_doctor(int argc, char **argv)
   int problems = 0;
   printf("cab doctor: what this host supports\n");
 
-  int userns = cab_probe_userns();
+  cab_error userns_err = {0};
+  int userns = cab_check_userns(&userns_err);
   printf("  user namespaces:       %s", yes_no(userns == 0));
   if (userns != 0) {
-    cab_error e = {0};
     char line[2300];
-    cab_userns_explain(EPERM, &e);
-    printf("  (%s)", cab_error_line(&e, line, sizeof line));
+    printf("  (%s)", cab_error_line(&userns_err, line, sizeof line));
     problems++;
   }
   printf("\n");

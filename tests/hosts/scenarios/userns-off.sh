@@ -5,9 +5,8 @@
 # namespaces line naming the same, and that no cgroup is left behind.  "Fast"
 # is under 5 s: the guest runs under TCG, several times slower than the host
 # (cab exec fails in 0.8 s as root, 1.5 s as a user).  cab run-cell fails
-# too, naming the sysctl, but only after copying the rootfs (with a warning
-# that blames overlayfs) and running, scoring and recording an infra_error
-# cell: two todo checks until run-cell checks user namespaces first.
+# too, naming the sysctl, before any cell starts: no cell.json, no copied
+# rootfs, no warning that blames overlayfs.
 # shellcheck source=../check.sh
 . "$(dirname "$0")/../check.sh"
 
@@ -64,7 +63,7 @@ expect_doctor_says "root: cab doctor" "$cab" doctor
 expect_fast_fail "root: cab exec" "$cab" exec --host-rootfs -- /bin/true
 
 # expect_cell_refused NAME OUTDIR ARGS...: cab run-cell ARGS fails, naming
-# the sysctl, and (todo) before any cell starts.
+# the sysctl, before any cell starts.
 expect_cell_refused() {
   local name=$1 results=$2 rc
   shift 2
@@ -73,7 +72,7 @@ expect_cell_refused() {
   sed 's/^/    | /' "$W/out" "$W/err"
   check "$name: exits non-zero" test "$rc" != 0
   check "$name: names user.max_user_namespaces" grep -q 'user\.max_user_namespaces=0' "$W/err"
-  check_todo "$name: refused before the cell starts (no cell.json)" \
+  check "$name: refused before the cell starts (no cell.json)" \
     test -z "$(find "$results" -name cell.json 2>/dev/null)"
 }
 
@@ -81,7 +80,7 @@ section "cab run-cell as root, in an image"
 expect_cell_refused "root: cab run-cell" "$W/results" env CAB_HOME="$W/home" \
   "$cab" run-cell --tui cab-agent --model scripted/demo --task polyglot/shell-word-count \
   --image cab-demo/busybox:1 --endpoint "$endpoint" --out "$W/results"
-check_todo "root: cab run-cell: no warning that blames overlayfs" not grep -q 'overlayfs cannot be mounted' "$W/err"
+check "root: cab run-cell: no warning that blames overlayfs" not grep -q 'overlayfs cannot be mounted' "$W/err"
 section "cab run-cell as ${CAB_TEST_USER:-cabtest}, on the host's /"
 mkdir -p "$W/user" && chown "${CAB_TEST_USER:-cabtest}" "$W/user"
 expect_cell_refused "user: cab run-cell" "$W/user/results" as_user env CAB_HOME="$W/user/home" \
