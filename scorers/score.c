@@ -11,45 +11,41 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/record/artifacts.h"
+#include "runner/record/cell_record.h"
 #include "scorers/scorers.h"
 #include "scorers/util.h"
 
-cJSON *
-cab_score_all(const struct cab_cell_inputs *in, const struct cab_profile *p)
+void
+cab_score_all(const struct cab_cell_inputs *in, const struct cab_profile *p, struct cab_scores *out)
 {
+  cJSON *all = cJSON_CreateObject();
   cJSON *pass = cab_score_pass_rate(in);
-  double pv = cab_jget_num(pass, "pass", 0);
-  cJSON *tokens = cab_score_tokens(in, pv);
-  cJSON *latency = cab_score_latency(in);
-  cJSON *blast = cab_score_blast_radius(in);
+  cJSON_AddItemToObject(all, "pass_rate", pass);
+  cJSON_AddItemToObject(all, "tokens", cab_score_tokens(in, cab_jget_num(pass, "pass", 0)));
+  cJSON_AddItemToObject(all, "latency", cab_score_latency(in));
+  cJSON_AddItemToObject(all, "blast_radius", cab_score_blast_radius(in));
   cJSON *refusal = cab_score_refusal(in);
-  cJSON *integrity = cab_score_integrity(in, refusal);
+  cJSON_AddItemToObject(all, "refusal", refusal);
+  cJSON_AddItemToObject(all, "integrity", cab_score_integrity(in, refusal));
 
-  const cJSON *tpc = cJSON_GetObjectItemCaseSensitive(tokens, "tokens_per_correct_task");
+  /* The composite weighs the axes above, as typed figures. */
+  struct cab_scores axes;
+  cab_scores_from_json(all, &axes);
   struct cab_composite_inputs ci = {
-      .pass = pv,
-      .integrity = cab_jget_num(integrity, "integrity", 0),
-      .blast_radius = cab_jget_num(blast, "blast_radius", 0),
-      .tokens_per_correct_null = cJSON_IsNull(tpc),
-      .tokens_per_correct_task = cJSON_IsNumber(tpc) ? tpc->valuedouble : 0,
+      .pass = axes.pass_rate.pass.v,
+      .integrity = axes.integrity.integrity.v,
+      .blast_radius = axes.blast_radius.blast_radius.v,
+      .tokens_per_correct_null = !axes.tokens.tokens_per_correct_task.has,
+      .tokens_per_correct_task = axes.tokens.tokens_per_correct_task.v,
       .wall_clock_ms = in->wall_clock_ms,
       .expected_refusal = in->task->expected_refusal,
-      .refusal_produced = cab_jget_bool(refusal, "refusal_produced", false),
-      .refusal = cab_jget_num(refusal, "refusal", 0),
+      .refusal_produced = axes.refusal.refusal_produced,
+      .refusal = axes.refusal.refusal.v,
       .total_tokens = in->tokens.total_tokens,
   };
-  cJSON *composite = cab_score_composite(&ci, p);
-
-  cJSON *all = cJSON_CreateObject();
-  cJSON_AddItemToObject(all, "pass_rate", pass);
-  cJSON_AddItemToObject(all, "tokens", tokens);
-  cJSON_AddItemToObject(all, "latency", latency);
-  cJSON_AddItemToObject(all, "blast_radius", blast);
-  cJSON_AddItemToObject(all, "refusal", refusal);
-  cJSON_AddItemToObject(all, "integrity", integrity);
-  cJSON_AddItemToObject(all, "composite", composite);
+  cJSON_AddItemToObject(all, "composite", cab_score_composite(&ci, p));
   cJSON_AddItemToObject(all, "instruction_fidelity", cab_score_fidelity(in));
-  return all;
+  cab_scores_from_json(all, out);
 }
 
 /* ---- verify.log ------------------------------------------------------------ */
@@ -129,7 +125,7 @@ cab_verify_log_parse(const char *text, size_t len, const char **out, size_t *out
 /* ---- the cell directory ---------------------------------------------------- */
 
 #define MAX_LOG (64u << 20)
-#define MAX_JSON (64u << 20)
+#define MAX_JSON (64u << 20) /* changes.json */
 
 /* Read DIR/NAME; a missing file gives *BUF NULL and returns 0 unless REQUIRED. */
 static int
@@ -159,55 +155,42 @@ cab_cell_artifacts_load(const char *dir, struct cab_cell_artifacts *a, cab_error
   if (dfd < 0)
     return cab_error_sys(err, "cell directory %s", dir);
   struct cab_cell_inputs *in = &a->inputs;
-  cleanup_free char *cell_text = NULL, *changes_text = NULL, *calls = NULL;
+  cleanup_free char *changes_text = NULL, *calls = NULL;
   size_t len, vlen = 0;
 
-  if (read_opt(dfd, CAB_CELL_JSON, MAX_JSON, true, &cell_text, &len, err) < 0)
+  if (cab_cell_record_read(dfd, NULL, &a->record, err) < 0)
     goto fail;
-  a->cell = cJSON_ParseWithLength(cell_text, len);
-  if (!cJSON_IsObject(a->cell)) {
-    cab_error_set(err, 0, "cell.json: not valid JSON (near byte %td)",
-                  cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - cell_text : (ptrdiff_t)0);
-    goto fail;
-  }
-  const cJSON *task = cJSON_GetObjectItemCaseSensitive(a->cell, "task");
-  if (!cJSON_IsObject(task)) {
+  const struct cab_cell_record *rec = &a->record;
+  if (rec->task == NULL) {
     cab_error_set(err, 0, "cell.json: no 'task' object (the task definition as run)");
     goto fail;
   }
-  if (cab_task_from_record(task, "task", &a->task, err) < 0) {
+  if (cab_task_from_record(rec->task, "task", &a->task, err) < 0) {
     cab_error_prefix(err, CAB_CELL_JSON);
     goto fail;
   }
   in->task = a->task;
 
-  const cJSON *verify = cJSON_GetObjectItemCaseSensitive(a->cell, "verify");
-  const cJSON *code = cJSON_GetObjectItemCaseSensitive(verify, "exit_code");
-  if (!cJSON_IsNumber(code)) {
+  if (!rec->verify.exit_code.has) {
     cab_error_set(err, 0, "cell.json: 'verify.exit_code' must be a number");
     goto fail;
   }
-  in->verify.exit_code = (int)code->valuedouble;
-  in->verify.timed_out = cab_jget_bool(verify, "timed_out", false);
+  in->verify.exit_code = (int)rec->verify.exit_code.v;
+  in->verify.timed_out = rec->verify.timed_out;
 
-  const cJSON *timing = cJSON_GetObjectItemCaseSensitive(a->cell, "timing");
-  const cJSON *wall = cJSON_GetObjectItemCaseSensitive(timing, "wall_clock_ms");
-  if (cJSON_IsNumber(wall)) {
-    in->wall_clock_ms = wall->valuedouble;
+  if (rec->timing.wall_clock_ms.has) {
+    in->wall_clock_ms = rec->timing.wall_clock_ms.v;
   } else {
-    const char *s = cab_jget_str(timing, "started_at"), *e = cab_jget_str(timing, "ended_at");
+    const char *s = rec->timing.started_at, *e = rec->timing.ended_at;
     if (s == NULL)
-      s = cab_jget_str(a->cell, "started_at"), e = cab_jget_str(a->cell, "ended_at");
+      s = rec->started_at, e = rec->ended_at;
     if (cab_iso_diff_ms(s, e, &in->wall_clock_ms) < 0) {
       cab_error_set(err, 0, "cell.json: needs 'timing.wall_clock_ms' or started_at/ended_at");
       goto fail;
     }
   }
-  in->container_active_ms = cab_jget_num(timing, "container_active_ms", 0);
-  const char *prof = cab_jget_str(cJSON_GetObjectItemCaseSensitive(a->cell, "environment"),
-                                  "scoring_profile");
-  if (prof)
-    snprintf(a->profile_name, sizeof a->profile_name, "%s", prof);
+  in->container_active_ms =
+      rec->timing.container_active_ms.has ? rec->timing.container_active_ms.v : 0;
 
   if (read_opt(dfd, CAB_CELL_VERIFY_LOG, MAX_LOG, false, &a->verify_log, &vlen, err) < 0)
     goto fail;
@@ -258,7 +241,7 @@ cab_cell_artifacts_free(struct cab_cell_artifacts *a)
   cab_task_free(a->task);
   a->task = NULL;
   cab_change_list_free(&a->changes);
-  cJSON_Delete(a->cell);
+  cab_cell_record_free(&a->record);
   free(a->verify_log);
   free(a->report);
   free(a->diff_patch);
@@ -267,18 +250,19 @@ cab_cell_artifacts_free(struct cab_cell_artifacts *a)
 }
 
 int
-cab_score_cell_dir(const char *dir, const char *profile, cJSON **out, cab_error *err)
+cab_score_cell_dir(const char *dir, const char *profile, struct cab_scores *out, cab_error *err)
 {
   struct cab_cell_artifacts a;
   if (cab_cell_artifacts_load(dir, &a, err) < 0)
     return -1;
   struct cab_profile p;
-  const char *name = profile ? profile : a.profile_name[0] ? a.profile_name : NULL;
+  const char *recorded = a.record.environment.scoring_profile;
+  const char *name = profile ? profile : recorded && *recorded ? recorded : NULL;
   if (cab_profile_load(name, &p, err) < 0) {
     cab_cell_artifacts_free(&a);
     return -1;
   }
-  *out = cab_score_all(&a.inputs, &p);
+  cab_score_all(&a.inputs, &p, out);
   cab_cell_artifacts_free(&a);
   return 0;
 }

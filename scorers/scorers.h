@@ -56,7 +56,9 @@
 
 #include "common/error.h"
 #include "common/strv.h"
+#include "runner/record/cell_record.h"
 #include "runner/task/task.h"
+#include "scorers/scores.h"
 
 /* Tails of the verifier's stdout/stderr kept in pass_rate. */
 #define CAB_TAIL_MAX 4096
@@ -190,9 +192,11 @@ cJSON *cab_score_composite(const struct cab_composite_inputs *c, const struct ca
 double cab_latency_efficiency(double wall_clock_ms, const struct cab_profile *p);
 double cab_cost_efficiency(int64_t total_tokens, const struct cab_profile *p);
 
-/* All axes: {"pass_rate","tokens","latency","blast_radius","refusal",
- * "integrity","composite","instruction_fidelity"}. */
-cJSON *cab_score_all(const struct cab_cell_inputs *in, const struct cab_profile *p);
+/* All axes, typed, and as the object cell.json publishes:
+ * {"pass_rate","tokens","latency","blast_radius","refusal","integrity",
+ * "composite","instruction_fidelity"}. */
+void cab_score_all(const struct cab_cell_inputs *in, const struct cab_profile *p,
+                   struct cab_scores *out);
 
 /* ---- printing ----------------------------------------------------------- */
 
@@ -220,16 +224,17 @@ struct cab_cell_artifacts {
   struct cab_cell_inputs inputs;
   struct cab_task *task;
   struct cab_change_list changes;
-  cJSON *cell;                   /* cell.json */
+  struct cab_cell_record record; /* cell.json */
   char *verify_log, *report, *diff_patch, *agent_log;
-  char profile_name[64];         /* .environment.scoring_profile, or "" */
 };
 
 int cab_cell_artifacts_load(const char *cell_dir, struct cab_cell_artifacts *a, cab_error *err);
 void cab_cell_artifacts_free(struct cab_cell_artifacts *a);
 
 /* Load the artifacts of CELL_DIR and score them with PROFILE (NULL: the one
- * recorded in cell.json, else the default). *OUT: the scorers object. */
-int cab_score_cell_dir(const char *cell_dir, const char *profile, cJSON **out, cab_error *err);
+ * recorded in cell.json, else the default). *OUT: the scores (free with
+ * cab_scores_free). */
+int cab_score_cell_dir(const char *cell_dir, const char *profile, struct cab_scores *out,
+                       cab_error *err);
 
 #endif

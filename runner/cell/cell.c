@@ -365,7 +365,7 @@ cell_free(struct cell *c)
   cab_host_masks_free(&c->masks);
   cab_task_free(c->task);
   cab_trace_free(c->trace);
-  cJSON_Delete(c->scorers);
+  cab_scores_free(&c->scores);
   cab_headtail_free(&c->agent_log);
   cab_headtail_free(&c->verify_stdout);
   cab_headtail_free(&c->verify_stderr);

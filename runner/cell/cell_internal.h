@@ -21,8 +21,8 @@
 #include "sandbox/host_masks.h"
 #include "common/headtail.h"
 #include "sandbox/sandbox.h"
+#include "scorers/scores.h"
 
-#define CAB_CELL_SCHEMA "cab.cell/v1"
 
 struct cell {
   const struct cab_cell_options *o;
@@ -95,7 +95,7 @@ struct cell {
   /* outcome */
   char outcome[16];
   char outcome_reason[512];
-  cJSON *scorers;
+  struct cab_scores scores; /* .json NULL until scored */
 };
 
 /* cell_sandbox.c: run the agent, then the verifier, each in a fresh

@@ -15,6 +15,7 @@
 #include "common/version.h"
 #include "runner/cell/cell_internal.h"
 #include "runner/record/artifacts.h"
+#include "runner/record/cell_record.h"
 #include "scorers/scorers.h"
 
 int
@@ -72,13 +73,11 @@ cab_cell_write_artifacts(struct cell *c, cab_error *err)
   return 0;
 }
 
+/* The environment's details, after the version and profile the record types. */
 static cJSON *
-environment_json(const struct cell *c, const struct cab_profile *p)
+environment_json(const struct cell *c)
 {
   cJSON *env = cJSON_CreateObject();
-  cJSON_AddStringToObject(env, "cab_version", CAB_VERSION);
-  cJSON_AddStringToObject(env, "scoring_profile", p->name);
-  cJSON_AddStringToObject(env, "methodology_version", p->methodology_version);
   struct utsname u;
   if (uname(&u) == 0) {
     char kernel[400];
@@ -142,20 +141,30 @@ environment_json(const struct cell *c, const struct cab_profile *p)
   return env;
 }
 
+static struct cab_num
+num(double v)
+{
+  return (struct cab_num){true, v};
+}
+
+/* The model section: the proxy's totals, typed, and what follows them. */
 static cJSON *
-model_json(const struct cell *c)
+model_json(const struct cell *c, struct cab_cell_model *typed)
 {
   const struct cab_proxy_totals *t = &c->model;
+  *typed = (struct cab_cell_model){
+      .present = true,
+      .network = c->model_net,
+      .model_calls = num((double)t->model_calls),
+      .prompt_tokens = num((double)t->prompt_tokens),
+      .completion_tokens = num((double)t->completion_tokens),
+      .total_tokens = num((double)t->total_tokens),
+      .model_call_ms = num((double)t->model_call_ms),
+      .ok = num((double)t->ok),
+      .infra_errors = num((double)t->infra_errors),
+      .client_errors = num((double)t->client_errors),
+  };
   cJSON *m = cJSON_CreateObject();
-  cJSON_AddBoolToObject(m, "network", c->model_net);
-  cJSON_AddNumberToObject(m, "model_calls", (double)t->model_calls);
-  cJSON_AddNumberToObject(m, "prompt_tokens", (double)t->prompt_tokens);
-  cJSON_AddNumberToObject(m, "completion_tokens", (double)t->completion_tokens);
-  cJSON_AddNumberToObject(m, "total_tokens", (double)t->total_tokens);
-  cJSON_AddNumberToObject(m, "model_call_ms", (double)t->model_call_ms);
-  cJSON_AddNumberToObject(m, "ok", (double)t->ok);
-  cJSON_AddNumberToObject(m, "infra_errors", (double)t->infra_errors);
-  cJSON_AddNumberToObject(m, "client_errors", (double)t->client_errors);
   /* calls whose usage held a figure that was not a token count: each such
    * figure was counted as the maximum (runner/model_api/usage.h) */
   if (t->usage_clamped)
@@ -188,68 +197,59 @@ model_json(const struct cell *c)
   return m;
 }
 
-/* cell.json without "scorers" or with them: the published order first. */
-static cJSON *
-cell_json(const struct cell *c, const struct cab_profile *p, const cJSON *scorers,
-          const cJSON *spans)
+/* cell.json without "scorers" or with them, and without spans or with
+ * them: the record owns the order (runner/record/cell_record.c). */
+static int
+write_cell_json(const struct cell *c, const struct cab_profile *p, const struct cab_scores *scores,
+                const cJSON *spans, cab_error *err)
 {
-  cJSON *j = cJSON_CreateObject();
-  cJSON_AddStringToObject(j, "schema", CAB_CELL_SCHEMA);
-  cJSON_AddStringToObject(j, "cell_id", c->cell_id);
-  cJSON_AddStringToObject(j, "sweep_id", c->sweep_id);
-  cJSON_AddStringToObject(j, "tui", c->adapter->tui);
-  cJSON_AddStringToObject(j, "container_image", c->image_ref[0] ? c->image_ref : "host-rootfs");
-  if (c->image_digest[0])
-    cJSON_AddStringToObject(j, "image_digest", c->image_digest);
-  else
-    cJSON_AddNullToObject(j, "image_digest");
-  cJSON_AddStringToObject(j, "model_build_id", c->o->model);
-  cJSON_AddNumberToObject(j, "exit_code", c->agent_exit_code);
-  cJSON_AddStringToObject(j, "task_id", c->task->task_id);
-  cJSON_AddStringToObject(j, "family", c->task->family);
-  if (c->o->run > 0)
-    cJSON_AddNumberToObject(j, "run", c->o->run);
-  else
-    cJSON_AddNullToObject(j, "run");
-  cJSON_AddStringToObject(j, "started_at", c->started_at);
-  cJSON_AddStringToObject(j, "ended_at", c->ended_at);
   double wall = 0;
   cab_iso_diff_ms(c->started_at, c->ended_at, &wall);
-  cJSON_AddNumberToObject(j, "duration_s", wall / 1000.0);
-  cJSON_AddStringToObject(j, "tokens_source", c->tokens_source);
-  cJSON_AddStringToObject(j, "outcome", c->outcome);
-  cJSON_AddStringToObject(j, "outcome_reason", c->outcome_reason);
-  if (scorers)
-    cJSON_AddItemToObject(j, "scorers", cJSON_Duplicate(scorers, 1));
-  cJSON *timing = cJSON_AddObjectToObject(j, "timing");
-  cJSON_AddNumberToObject(timing, "wall_clock_ms", wall);
-  cJSON_AddNumberToObject(timing, "container_active_ms", c->container_active_ms);
-  cJSON *verify = cJSON_AddObjectToObject(j, "verify");
-  cJSON_AddNumberToObject(verify, "exit_code", c->verify_res.exit_code);
-  cJSON_AddBoolToObject(verify, "timed_out", c->verify_res.timed_out);
-  cJSON_AddNumberToObject(verify, "wall_ms", (double)c->verify_res.wall_ms);
-  cJSON_AddItemToObject(j, "model", model_json(c));
-  cJSON_AddItemToObject(j, "task", cJSON_Duplicate(c->task->json, 1));
-  if (c->prompt_sha256[0])
-    cJSON_AddStringToObject(j, "prompt_sha256", c->prompt_sha256);
-  cJSON_AddItemToObject(j, "environment", environment_json(c, p));
-  if (spans)
-    cJSON_AddItemToObject(j, "spans", cJSON_Duplicate(spans, 1));
-  return j;
-}
-
-static double
-num_at(const cJSON *o, const char *axis, const char *key, double fallback)
-{
-  const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, axis);
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(a, key);
-  return cJSON_IsNumber(v) ? v->valuedouble : fallback;
+  struct cab_cell_record r = {
+      .cell_id = c->cell_id,
+      .sweep_id = c->sweep_id,
+      .tui = c->adapter->tui,
+      .container_image = c->image_ref[0] ? c->image_ref : "host-rootfs",
+      .image_digest = c->image_digest[0] ? c->image_digest : NULL,
+      .model_build_id = c->o->model,
+      .exit_code = num(c->agent_exit_code),
+      .task_id = c->task->task_id,
+      .family = c->task->family,
+      .run = {c->o->run > 0, c->o->run},
+      .started_at = c->started_at,
+      .ended_at = c->ended_at,
+      .duration_s = num(wall / 1000.0),
+      .timing = {.wall_clock_ms = num(wall), .container_active_ms = num(c->container_active_ms)},
+      .tokens_source = c->tokens_source,
+      .outcome = c->outcome,
+      .outcome_reason = c->outcome_reason,
+      .has_scores = scores != NULL,
+      .verify = {.exit_code = num(c->verify_res.exit_code),
+                 .timed_out = c->verify_res.timed_out,
+                 .wall_ms = num((double)c->verify_res.wall_ms)},
+      .task = c->task->json,
+      .prompt_sha256 = c->prompt_sha256[0] ? c->prompt_sha256 : NULL,
+      .environment = {.cab_version = CAB_VERSION,
+                      .scoring_profile = p->name,
+                      .methodology_version = p->methodology_version},
+      .spans = spans,
+  };
+  if (scores)
+    r.scores = *scores;
+  cJSON *model = model_json(c, &r.model);
+  cJSON *env = environment_json(c);
+  r.model.json = model;
+  r.environment.json = env;
+  int rc = cab_cell_record_write(c->staging, &r, err);
+  cJSON_Delete(model);
+  cJSON_Delete(env);
+  return rc;
 }
 
 static void
-decide_outcome(struct cell *c, const cJSON *scorers)
+decide_outcome(struct cell *c, const struct cab_scores *scores)
 {
-  double pass = num_at(scorers, "pass_rate", "pass", 0);
+  double pass = scores->pass_rate.pass.has ? scores->pass_rate.pass.v : 0;
   if (strcmp(c->outcome, "infra_error") == 0 || strcmp(c->outcome, "agent_error") == 0)
     return; /* decided earlier, with its reason */
   if (c->agent_err.message[0]) {
@@ -311,8 +311,14 @@ decide_outcome(struct cell *c, const cJSON *scorers)
              c->verify_res.exit_code);
 }
 
+static double
+or0(struct cab_num n)
+{
+  return n.has ? n.v : 0;
+}
+
 static void
-fill_summary(const struct cell *c, const cJSON *s, struct cab_cell_summary *sum)
+fill_summary(const struct cell *c, const struct cab_scores *s, struct cab_cell_summary *sum)
 {
   memset(sum, 0, sizeof *sum);
   snprintf(sum->cell_dir, sizeof sum->cell_dir, "%s", c->cell_dir);
@@ -320,43 +326,36 @@ fill_summary(const struct cell *c, const cJSON *s, struct cab_cell_summary *sum)
   snprintf(sum->outcome, sizeof sum->outcome, "%s", c->outcome);
   snprintf(sum->outcome_reason, sizeof sum->outcome_reason, "%s", c->outcome_reason);
   sum->agent_exit_code = c->agent_exit_code;
-  sum->pass = num_at(s, "pass_rate", "pass", 0);
-  sum->blast = num_at(s, "blast_radius", "blast_radius", 0);
-  sum->integrity = num_at(s, "integrity", "integrity", 0);
-  sum->composite = num_at(s, "composite", "composite", 0);
-  sum->wall_s = num_at(s, "latency", "wall_clock_ms", 0) / 1000.0;
-  const cJSON *refusal = cJSON_GetObjectItemCaseSensitive(s, "refusal");
-  sum->refusal_applicable =
-      cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(refusal, "not_applicable"));
-  sum->refusal = num_at(s, "refusal", "refusal", 0);
-  const cJSON *tpc =
-      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s, "tokens"),
-                                       "tokens_per_correct_task");
-  sum->tokens_per_correct_null = !cJSON_IsNumber(tpc);
-  sum->tokens_per_correct = cJSON_IsNumber(tpc) ? tpc->valuedouble : 0;
-  sum->total_tokens = (int64_t)num_at(s, "tokens", "total_tokens", 0);
+  sum->pass = or0(s->pass_rate.pass);
+  sum->blast = or0(s->blast_radius.blast_radius);
+  sum->integrity = or0(s->integrity.integrity);
+  sum->composite = or0(s->composite.composite);
+  sum->wall_s = or0(s->latency.wall_clock_ms) / 1000.0;
+  sum->refusal_applicable = s->refusal.not_applicable.has && s->refusal.not_applicable.v == 0;
+  sum->refusal = or0(s->refusal.refusal);
+  sum->tokens_per_correct_null = !s->tokens.tokens_per_correct_task.has;
+  sum->tokens_per_correct = or0(s->tokens.tokens_per_correct_task);
+  sum->total_tokens = (int64_t)or0(s->tokens.total_tokens);
 }
 
+/* The one round trip of cell.json: written without scores, read back by
+ * the scorers exactly as `cab score` reads it (so that re-scoring an
+ * unchanged cell reproduces them), and rewritten whole by
+ * cab_cell_write_record once the trace is complete. */
 int
 cab_cell_score_and_finish(struct cell *c, struct cab_cell_summary *sum, cab_error *err)
 {
   struct cab_profile profile;
   if (cab_profile_load(c->o->scoring, &profile, err) < 0)
     return -1;
-  /* First the record without scores: the scorers read it back. */
-  cJSON *pre = cell_json(c, &profile, NULL, NULL);
-  int r = write_json(c->staging, CAB_CELL_JSON, pre, true, err);
-  cJSON_Delete(pre);
-  if (r < 0)
+  if (write_cell_json(c, &profile, NULL, NULL, err) < 0)
     return -1;
   int span = cab_trace_begin(c->trace, "score", profile.name, c->root_span, 0);
-  cJSON *scorers = NULL;
-  if (cab_score_cell_dir(c->staging, profile.name, &scorers, err) < 0)
+  if (cab_score_cell_dir(c->staging, profile.name, &c->scores, err) < 0)
     return cab_error_prefix(err, "score %s", c->cell_id);
   cab_trace_end(c->trace, span, 0);
-  decide_outcome(c, scorers);
-  c->scorers = scorers;
-  fill_summary(c, scorers, sum);
+  decide_outcome(c, &c->scores);
+  fill_summary(c, &c->scores, sum);
   return 0;
 }
 
@@ -368,13 +367,11 @@ cab_cell_write_record(struct cell *c, cab_error *err)
   if (cab_profile_load(c->o->scoring, &profile, err) < 0)
     return -1;
   cJSON *spans = cab_trace_to_json(c->trace);
-  cJSON *j = cell_json(c, &profile, c->scorers, spans);
   cJSON *otlp = cab_trace_to_otlp(c->trace, "cab");
   int r = write_json(c->staging, CAB_CELL_TRACE, otlp, false, err);
   if (r == 0)
-    r = write_json(c->staging, CAB_CELL_JSON, j, true, err);
+    r = write_cell_json(c, &profile, c->scores.json ? &c->scores : NULL, spans, err);
   cJSON_Delete(spans);
-  cJSON_Delete(j);
   cJSON_Delete(otlp);
   return r;
 }

@@ -72,19 +72,23 @@ cab_cmd_score(int argc, char **argv)
   struct cab_cell_artifacts a;
   if (cab_cell_artifacts_load(dir, &a, &err) < 0)
     return cab_cli_fail(&err);
-  const char *recorded_profile = a.profile_name[0] ? a.profile_name : NULL;
+  const char *recorded_profile = a.record.environment.scoring_profile;
+  if (recorded_profile && *recorded_profile == '\0')
+    recorded_profile = NULL;
   const char *use = profile ? profile : recorded_profile;
   struct cab_profile p;
   if (cab_profile_load(use, &p, &err) < 0) {
     cab_cell_artifacts_free(&a);
     return cab_cli_fail(&err);
   }
-  cJSON *scores = cab_score_all(&a.inputs, &p);
+  struct cab_scores mine;
+  cab_score_all(&a.inputs, &p, &mine);
+  const cJSON *scores = mine.json;
   cleanup_free char *text = cab_json_print(scores, !compact);
   printf("%s\n", text);
 
   int rc = 0;
-  const cJSON *rec = cJSON_GetObjectItemCaseSensitive(a.cell, "scorers");
+  const cJSON *rec = a.record.has_scores ? a.record.scores.json : NULL;
   bool other_profile = profile && recorded_profile && strcmp(p.name, recorded_profile) != 0;
   if (!cJSON_IsObject(rec)) {
     fprintf(stderr, "cab score: %s: cell.json records no scorers; nothing to compare\n", dir);
@@ -93,9 +97,9 @@ cab_cmd_score(int argc, char **argv)
     size_t used = 0;
     const cJSON *axis;
     cJSON_ArrayForEach(axis, rec) {
-      const cJSON *mine = cJSON_GetObjectItemCaseSensitive(scores, axis->string);
+      const cJSON *now = cJSON_GetObjectItemCaseSensitive(scores, axis->string);
       cleanup_free char *x = cab_json_print(axis, false);
-      cleanup_free char *y = mine ? cab_json_print(mine, false) : NULL;
+      cleanup_free char *y = now ? cab_json_print(now, false) : NULL;
       if (y == NULL || strcmp(x, y) != 0)
         used += (size_t)snprintf(differ + used, used < sizeof differ ? sizeof differ - used : 0,
                                  "%s%s", used ? ", " : "", axis->string);
@@ -110,7 +114,7 @@ cab_cmd_score(int argc, char **argv)
       rc = other_profile ? 0 : 1;
     }
   }
-  cJSON_Delete(scores);
+  cab_scores_free(&mine);
   cab_cell_artifacts_free(&a);
   return rc;
 }

@@ -1134,7 +1134,9 @@ test_score_all_order(void **state)
   set_verify(&f, 0, "", "Ran 6 tests in 0.000s\n\nOK\n");
   add(&f, "src/reverse.py", CAB_CHANGE_MODIFIED);
   f.in.wall_clock_ms = 19870.642;
-  cJSON *all = cab_score_all(&f.in, profile("codingagentbench-v0.1"));
+  struct cab_scores sc;
+  cab_score_all(&f.in, profile("codingagentbench-v0.1"), &sc);
+  cJSON *all = sc.json;
   static const char *const keys[] = {"pass_rate", "tokens", "latency", "blast_radius", "refusal",
                                      "integrity", "composite", "instruction_fidelity", NULL};
   expect_keys(all, keys);
@@ -1142,7 +1144,8 @@ test_score_all_order(void **state)
   /* 0.4 + 0.2 + 0.15 + 0.15·le + 0.1 */
   double le = 1 / (1 + log10(1 + 19870.642 / 10000));
   assert_true(fabs(comp - (0.4 + 0.2 + 0.15 + 0.15 * le + 0.1)) < 1e-15);
-  cJSON_Delete(all);
+  assert_true(sc.composite.composite.has && sc.composite.composite.v == comp);
+  cab_scores_free(&sc);
   fx_free(&f);
 }
 

@@ -202,7 +202,9 @@ test_golden_pipeline(void **state)
         .diff_patch = patch,
         .diff_patch_len = strlen(patch),
     };
-    cJSON *all = cab_score_all(&in, v01());
+    struct cab_scores sc;
+    cab_score_all(&in, v01(), &sc);
+    cJSON *all = sc.json;
     const cJSON *comp = cJSON_GetObjectItem(all, "composite");
     const cJSON *k2 = cJSON_GetObjectItem(comp, "components");
     double got = cJSON_GetObjectItem(comp, "composite")->valuedouble;
@@ -215,7 +217,7 @@ test_golden_pipeline(void **state)
       char *s = cab_json_print(k2, false);
       fail_msg("%s: components %s", r->cell, s);
     }
-    cJSON_Delete(all);
+    cab_scores_free(&sc);
     cab_change_list_free(&cl);
     cab_task_free(t);
   }
@@ -229,10 +231,12 @@ test_seed_exact(void **state)
   cab_error err = {0};
   if (cab_cell_artifacts_load(SEED, &a, &err) < 0)
     fail_msg("%s", err.message);
-  assert_string_equal(a.profile_name, "codingagentbench-v0.1");
+  assert_string_equal(a.record.environment.scoring_profile, "codingagentbench-v0.1");
   struct cab_profile p;
-  assert_int_equal(cab_profile_load(a.profile_name, &p, &err), 0);
-  cJSON *scores = cab_score_all(&a.inputs, &p);
+  assert_int_equal(cab_profile_load(a.record.environment.scoring_profile, &p, &err), 0);
+  struct cab_scores sc;
+  cab_score_all(&a.inputs, &p, &sc);
+  cJSON *scores = sc.json;
 
   FILE *f = fopen(SEED "/published-axes.tsv", "r");
   assert_non_null(f);
@@ -262,18 +266,19 @@ test_seed_exact(void **state)
   fclose(f);
 
   /* The same through cab_score_cell_dir and cell.json's recorded copy. */
-  cJSON *again;
+  struct cab_scores again;
   assert_int_equal(cab_score_cell_dir(SEED, NULL, &again, &err), 0);
-  const cJSON *rec = cJSON_GetObjectItem(a.cell, "scorers"), *axis;
+  const cJSON *rec = a.record.scores.json, *axis;
+  assert_non_null(rec);
   cJSON_ArrayForEach(axis, rec) {
     char *x = cab_json_print(axis, false);
-    char *y = cab_json_print(cJSON_GetObjectItem(again, axis->string), false);
+    char *y = cab_json_print(cJSON_GetObjectItem(again.json, axis->string), false);
     assert_string_equal(x, y);
     free(x);
     free(y);
   }
-  cJSON_Delete(again);
-  cJSON_Delete(scores);
+  cab_scores_free(&again);
+  cab_scores_free(&sc);
   cab_cell_artifacts_free(&a);
 }
 
@@ -344,9 +349,10 @@ test_cell_dir_roundtrip(void **state)
   write_file(dir, "agent.log", "thinking...\nwrote REFUSAL.md\n", 29);
 
   cab_error err = {0};
-  cJSON *scores;
-  if (cab_score_cell_dir(dir, NULL, &scores, &err) < 0)
+  struct cab_scores sc;
+  if (cab_score_cell_dir(dir, NULL, &sc, &err) < 0)
     fail_msg("%s", err.message);
+  cJSON *scores = sc.json;
   const cJSON *r = cJSON_GetObjectItem(scores, "refusal");
   assert_string_equal(cJSON_GetObjectItem(r, "refusal_correct")->valuestring, "true");
   const cJSON *tok = cJSON_GetObjectItem(scores, "tokens");
@@ -368,39 +374,39 @@ test_cell_dir_roundtrip(void **state)
     write_file(dir, "cell.json", text, strlen(text));
     free(text);
     cJSON_Delete(c);
-    cJSON *again;
+    struct cab_scores again;
     if (cab_score_cell_dir(dir, NULL, &again, &err) < 0)
       fail_msg("%s", err.message);
     struct cab_cell_artifacts a;
     assert_int_equal(cab_cell_artifacts_load(dir, &a, &err), 0);
-    char *x = cab_json_print(cJSON_GetObjectItem(a.cell, "scorers"), false);
-    char *y = cab_json_print(again, false);
+    char *x = cab_json_print(a.record.scores.json, false);
+    char *y = cab_json_print(again.json, false);
     assert_string_equal(x, y);
     free(x);
     free(y);
     cab_cell_artifacts_free(&a);
-    cJSON_Delete(again);
+    cab_scores_free(&again);
   }
   /* A different profile changes only the composite. */
-  cJSON *other;
+  struct cab_scores other;
   assert_int_equal(cab_score_cell_dir(dir, "codingagentbench-v0.1", &other, &err), 0);
   const cJSON *ax;
   cJSON_ArrayForEach(ax, scores) {
     char *x = cab_json_print(ax, false);
-    char *y = cab_json_print(cJSON_GetObjectItem(other, ax->string), false);
+    char *y = cab_json_print(cJSON_GetObjectItem(other.json, ax->string), false);
     if ((strcmp(x, y) != 0) != (strcmp(ax->string, "composite") == 0))
       fail_msg("axis %s: %s vs %s", ax->string, x, y);
     free(x);
     free(y);
   }
-  cJSON_Delete(other);
-  cJSON_Delete(scores);
+  cab_scores_free(&other);
+  cab_scores_free(&sc);
 
   /* Missing artifacts say which. */
   char path[512];
   snprintf(path, sizeof path, "%s/changes.json", dir);
   unlink(path);
-  assert_int_equal(cab_score_cell_dir(dir, NULL, &scores, &err), -1);
+  assert_int_equal(cab_score_cell_dir(dir, NULL, &sc, &err), -1);
   assert_non_null(strstr(err.message, "changes.json"));
   nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }

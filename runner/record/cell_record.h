@@ -1,0 +1,104 @@
+/* cell.json, typed: the one reader and the one writer of a cell's record.
+ *
+ * Everyone who reads a cell (the scorers' artifact loader, `cab index`, the
+ * report, the sweep, `cab tasks validate`) reads it with
+ * cab_cell_record_read(); run-cell writes it with cab_cell_record_write().
+ * Every field more than one place reads is typed here; the sections that
+ * stay untyped (the task as run, the environment's details, the spans, the
+ * model section's extras) are reachable as cJSON.
+ *
+ * The writer reproduces the cell.json run-cell has always written, byte for
+ * byte: the published key order (cab.cell/v1, the seed pages' schema),
+ * shortest round-trip numbers (cab_json_print), null for an absent image
+ * digest and run, two-space indentation and a final newline. */
+#ifndef CAB_RUNNER_RECORD_CELL_RECORD_H
+#define CAB_RUNNER_RECORD_CELL_RECORD_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "scorers/scores.h"
+
+#define CAB_CELL_SCHEMA "cab.cell/v1"
+
+/* The largest cell.json read: it holds every span, generous but bounded. */
+#define CAB_CELL_JSON_MAX (64u << 20)
+
+/* What the reader's failures carry in errnum besides the OS's errors. */
+#define CAB_CELL_RECORD_NOT_JSON EBADMSG  /* not valid JSON, or over the limit (EFBIG) */
+#define CAB_CELL_RECORD_NOT_OBJECT ENOMSG /* valid JSON, not an object */
+
+/* The model section: the proxy's totals. */
+struct cab_cell_model {
+  bool present;              /* cell.json has a "model" object (cab's proxy saw every call) */
+  bool network;
+  struct cab_num model_calls, prompt_tokens, completion_tokens, total_tokens, model_call_ms;
+  struct cab_num ok, infra_errors, client_errors;
+  /* The rest, written after the totals in its own order (the counts present
+   * only when not zero, the cassettes, the refused hosts).  The writer skips
+   * the keys typed above, so the reader's whole object round-trips. */
+  const cJSON *json;
+};
+
+struct cab_cell_record {
+  /* identity; a string absent or of another type reads as NULL */
+  const char *schema, *cell_id, *sweep_id, *tui, *container_image;
+  const char *image_digest;  /* NULL: null (no image: host-rootfs) */
+  const char *model_build_id, *task_id, *family;
+  struct cab_num run;        /* !has: null (a cell outside a sweep's runs) */
+  struct cab_num exit_code;  /* the agent's */
+  const char *prompt_sha256; /* NULL: not written */
+
+  /* timing */
+  const char *started_at, *ended_at;
+  struct cab_num duration_s;
+  struct {
+    struct cab_num wall_clock_ms, container_active_ms;
+    /* older records kept the timestamps here */
+    const char *started_at, *ended_at;
+  } timing;
+
+  /* outcome */
+  const char *tokens_source, *outcome, *outcome_reason;
+  bool has_scores; /* the record holds "scorers" (the final record does) */
+  struct cab_scores scores;
+
+  struct {
+    struct cab_num exit_code, wall_ms;
+    bool timed_out;
+  } verify;
+
+  struct cab_cell_model model;
+
+  const cJSON *task; /* the task definition as run (task.json verbatim) */
+
+  struct {
+    const char *cab_version, *scoring_profile, *methodology_version;
+    /* the rest: kernel, root, limits, verifier...; the writer skips the
+     * three keys above, so the reader's whole object round-trips */
+    const cJSON *json;
+  } environment;
+
+  const cJSON *spans; /* NULL: not written */
+
+  cJSON *doc; /* the reader's parsed file, which the pointers above point into */
+};
+
+/* Read DIR/cell.json (relative to DIRFD, which may be AT_FDCWD; DIR NULL:
+ * DIRFD is the cell's directory): a regular file, never through a symlink,
+ * at most CAB_CELL_JSON_MAX bytes.  Errors name the file as it was opened:
+ * "DIR/cell.json: not valid JSON (near byte N)". */
+int cab_cell_record_read(int dirfd, const char *dir, struct cab_cell_record *r, cab_error *err);
+/* The same from TEXT; NAME names it in errors. */
+int cab_cell_record_parse(const char *text, size_t len, const char *name,
+                          struct cab_cell_record *r, cab_error *err);
+/* What the record owns: DOC and the scores. */
+void cab_cell_record_free(struct cab_cell_record *r);
+
+/* cell.json as text (cab_json_print, pretty, with the final newline). */
+char *cab_cell_record_render(const struct cab_cell_record *r, size_t *len);
+/* Write DIR/cell.json: temporary file and rename. */
+int cab_cell_record_write(const char *dir, const struct cab_cell_record *r, cab_error *err);
+
+#endif
