@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "runner/record/artifacts.h"
+#include "runner/record/cell_record.h"
 #include "runner/record/layout.h"
 #include "runner/record/walk.h"
 #include "tests/unit/test_tmpdir.h"
@@ -171,10 +173,117 @@ test_walk_missing_root(void **state)
   assert_int_equal(l.n, 0);
 }
 
+#define RECORD_FIXTURE "tests/fixtures/record"
+
+/* A cell.json run-cell wrote: read typed, rendered back byte for byte. */
+static void
+test_cell_record_round_trip(void **state)
+{
+  (void)state;
+  struct cab_cell_record r;
+  cab_error err = {0};
+  if (cab_cell_record_read(AT_FDCWD, RECORD_FIXTURE, &r, &err) < 0)
+    fail_msg("%s", err.message);
+  assert_string_equal(r.schema, CAB_CELL_SCHEMA);
+  assert_string_equal(r.tui, "oracle");
+  assert_string_equal(r.model_build_id, "cab/none");
+  assert_string_equal(r.task_id, "polyglot/c-string-trim");
+  assert_string_equal(r.family, "polyglot");
+  assert_true(r.run.has && r.run.v == 2);
+  assert_null(r.image_digest);
+  assert_string_equal(r.outcome, "pass");
+  assert_true(r.has_scores);
+  assert_true(r.scores.pass_rate.pass.has && r.scores.pass_rate.pass.v == 1);
+  assert_true(r.scores.composite.composite.has);
+  assert_true(r.scores.refusal.not_applicable.has && r.scores.refusal.not_applicable.v == 1);
+  assert_true(r.verify.exit_code.has && r.verify.exit_code.v == 0);
+  assert_true(r.model.present);
+  assert_string_equal(r.environment.scoring_profile, "codingagentbench-v0.1");
+  assert_non_null(r.task);
+  assert_non_null(r.spans);
+
+  size_t len = 0;
+  char *text = cab_cell_record_render(&r, &len);
+  assert_non_null(text);
+  char *want = NULL;
+  size_t want_len = 0;
+  assert_int_equal(cab_read_file_at(AT_FDCWD, RECORD_FIXTURE "/" CAB_CELL_JSON, 1 << 20, &want,
+                                    &want_len, &err), 0);
+  assert_int_equal(len, want_len);
+  assert_memory_equal(text, want, len);
+  free(text);
+  free(want);
+  cab_cell_record_free(&r);
+}
+
+/* What the writer prints for what is absent: null, in the published order. */
+static void
+test_cell_record_nulls(void **state)
+{
+  (void)state;
+  struct cab_cell_record r = {
+      .cell_id = "c", .sweep_id = "s", .tui = "nop", .container_image = "host-rootfs",
+      .model_build_id = "m/x", .exit_code = {true, 0}, .task_id = "t/x", .family = "t",
+      .started_at = "a", .ended_at = "b", .duration_s = {true, 0.5},
+      .tokens_source = "proxy", .outcome = "fail", .outcome_reason = "r",
+      .timing = {.wall_clock_ms = {true, 500}, .container_active_ms = {true, 1.25}},
+      .verify = {.exit_code = {true, 1}, .wall_ms = {true, 3}},
+      .environment = {.cab_version = "v", .scoring_profile = "p", .methodology_version = "1"},
+  };
+  size_t len = 0;
+  char *text = cab_cell_record_render(&r, &len);
+  assert_non_null(text);
+  assert_string_equal(text,
+      "{\n  \"schema\": \"cab.cell/v1\",\n  \"cell_id\": \"c\",\n  \"sweep_id\": \"s\",\n"
+      "  \"tui\": \"nop\",\n  \"container_image\": \"host-rootfs\",\n  \"image_digest\": null,\n"
+      "  \"model_build_id\": \"m/x\",\n  \"exit_code\": 0,\n  \"task_id\": \"t/x\",\n"
+      "  \"family\": \"t\",\n  \"run\": null,\n  \"started_at\": \"a\",\n  \"ended_at\": \"b\",\n"
+      "  \"duration_s\": 0.5,\n  \"tokens_source\": \"proxy\",\n  \"outcome\": \"fail\",\n"
+      "  \"outcome_reason\": \"r\",\n  \"timing\": {\n    \"wall_clock_ms\": 500,\n"
+      "    \"container_active_ms\": 1.25\n  },\n  \"verify\": {\n    \"exit_code\": 1,\n"
+      "    \"timed_out\": false,\n    \"wall_ms\": 3\n  },\n  \"model\": {\n"
+      "    \"network\": false,\n    \"model_calls\": null,\n    \"prompt_tokens\": null,\n"
+      "    \"completion_tokens\": null,\n    \"total_tokens\": null,\n    \"model_call_ms\": null,\n"
+      "    \"ok\": null,\n    \"infra_errors\": null,\n    \"client_errors\": null\n  },\n"
+      "  \"task\": null,\n  \"environment\": {\n    \"cab_version\": \"v\",\n"
+      "    \"scoring_profile\": \"p\",\n    \"methodology_version\": \"1\"\n  }\n}\n");
+  free(text);
+}
+
+/* The reader's errors name the file. */
+static void
+test_cell_record_errors(void **state)
+{
+  (void)state;
+  struct cab_cell_record r;
+  cab_error err = {0};
+  assert_int_equal(cab_cell_record_parse("{\"a\":", 6, "x/cell.json", &r, &err), -1);
+  assert_int_equal(err.errnum, CAB_CELL_RECORD_NOT_JSON);
+  assert_non_null(strstr(err.message, "x/cell.json: not valid JSON (near byte"));
+  err = (cab_error){0};
+  assert_int_equal(cab_cell_record_parse("[1]", 3, "x/cell.json", &r, &err), -1);
+  assert_int_equal(err.errnum, CAB_CELL_RECORD_NOT_OBJECT);
+  assert_string_equal(err.message, "x/cell.json: not a JSON object");
+  err = (cab_error){0};
+  assert_int_equal(cab_cell_record_read(AT_FDCWD, "/nonexistent", &r, &err), -1);
+  assert_non_null(strstr(err.message, "/nonexistent/cell.json"));
+  /* wrong types read as absent */
+  const char *odd = "{\"tui\":1,\"run\":\"2\",\"scorers\":{\"pass_rate\":{\"pass\":true}}}";
+  assert_int_equal(cab_cell_record_parse(odd, strlen(odd), "odd", &r, &err), 0);
+  assert_null(r.tui);
+  assert_false(r.run.has);
+  assert_true(r.has_scores);
+  assert_false(r.scores.pass_rate.pass.has);
+  cab_cell_record_free(&r);
+}
+
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_cell_record_round_trip),
+      cmocka_unit_test(test_cell_record_nulls),
+      cmocka_unit_test(test_cell_record_errors),
       cmocka_unit_test(test_attempt_suffix),
       cmocka_unit_test(test_asides),
       cmocka_unit_test(test_paths),
