@@ -53,12 +53,15 @@ cab_cell_record_parse(const char *text, size_t len, const char *name, struct cab
 {
   memset(r, 0, sizeof *r);
   cJSON *j = cJSON_ParseWithLength(text, len);
-  if (j == NULL)
-    return cab_error_set(err, CAB_CELL_RECORD_NOT_JSON, "%s: not valid JSON (near byte %ld)",
-                         name, cJSON_GetErrorPtr() ? (long)(cJSON_GetErrorPtr() - text) : 0L);
+  if (j == NULL) {
+    cab_error_set(err, 0, "%s: not valid JSON (near byte %ld)", name,
+                  cJSON_GetErrorPtr() ? (long)(cJSON_GetErrorPtr() - text) : 0L);
+    return CAB_CELL_RECORD_NOT_JSON;
+  }
   if (!cJSON_IsObject(j)) {
     cJSON_Delete(j);
-    return cab_error_set(err, CAB_CELL_RECORD_NOT_OBJECT, "%s: not a JSON object", name);
+    cab_error_set(err, 0, "%s: not a JSON object", name);
+    return CAB_CELL_RECORD_NOT_OBJECT;
   }
   r->doc = j;
   r->schema = str_at(j, "schema");
@@ -92,7 +95,9 @@ cab_cell_record_parse(const char *text, size_t len, const char *name, struct cab
   r->verify.timed_out = verify && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(verify, "timed_out"));
   read_model(obj_at(j, "model"), &r->model);
   r->task = obj_at(j, "task");
+  r->task_language = str_at(r->task, "language");
   r->prompt_sha256 = str_at(j, "prompt_sha256");
+  r->task_prompt_sha256 = str_at(r->task, "prompt_sha256");
   const cJSON *env = obj_at(j, "environment");
   r->environment.cab_version = str_at(env, "cab_version");
   r->environment.scoring_profile = str_at(env, "scoring_profile");
@@ -117,7 +122,7 @@ cab_cell_record_read(int dirfd, const char *dir, struct cab_cell_record *r, cab_
   if (cab_read_file(dirfd, path, CAB_CELL_JSON_MAX,
                     CAB_READ_NOFOLLOW | CAB_READ_REGULAR | CAB_READ_WHOLE, &text, &len, NULL,
                     err) < 0)
-    return -1;
+    return err->errnum == EFBIG ? CAB_CELL_RECORD_NOT_JSON : CAB_CELL_RECORD_UNREADABLE;
   return cab_cell_record_parse(text, len, path, r, err);
 }
 

@@ -25,9 +25,12 @@
 /* The largest cell.json read: it holds every span, generous but bounded. */
 #define CAB_CELL_JSON_MAX (64u << 20)
 
-/* What the reader's failures carry in errnum besides the OS's errors. */
-#define CAB_CELL_RECORD_NOT_JSON EBADMSG  /* not valid JSON, or over the limit (EFBIG) */
-#define CAB_CELL_RECORD_NOT_OBJECT ENOMSG /* valid JSON, not an object */
+/* What the reader returns on failure (ERR says it in words): */
+enum {
+  CAB_CELL_RECORD_UNREADABLE = -1, /* the OS's error */
+  CAB_CELL_RECORD_NOT_JSON = -2,   /* not valid JSON, or over CAB_CELL_JSON_MAX */
+  CAB_CELL_RECORD_NOT_OBJECT = -3, /* valid JSON, not an object */
+};
 
 /* The model section: the proxy's totals. */
 struct cab_cell_model {
@@ -49,6 +52,7 @@ struct cab_cell_record {
   struct cab_num run;        /* !has: null (a cell outside a sweep's runs) */
   struct cab_num exit_code;  /* the agent's */
   const char *prompt_sha256; /* NULL: not written */
+  const char *task_prompt_sha256; /* older records kept it in the task (read only) */
 
   /* timing */
   const char *started_at, *ended_at;
@@ -72,6 +76,7 @@ struct cab_cell_record {
   struct cab_cell_model model;
 
   const cJSON *task; /* the task definition as run (task.json verbatim) */
+  const char *task_language; /* its "language" (read only) */
 
   struct {
     const char *cab_version, *scoring_profile, *methodology_version;
@@ -88,7 +93,8 @@ struct cab_cell_record {
 /* Read DIR/cell.json (relative to DIRFD, which may be AT_FDCWD; DIR NULL:
  * DIRFD is the cell's directory): a regular file, never through a symlink,
  * at most CAB_CELL_JSON_MAX bytes.  Errors name the file as it was opened:
- * "DIR/cell.json: not valid JSON (near byte N)". */
+ * "DIR/cell.json: not valid JSON (near byte N)".  0, or a CAB_CELL_RECORD_*
+ * below 0. */
 int cab_cell_record_read(int dirfd, const char *dir, struct cab_cell_record *r, cab_error *err);
 /* The same from TEXT; NAME names it in errors. */
 int cab_cell_record_parse(const char *text, size_t len, const char *name,

@@ -20,7 +20,7 @@
 int cab_results_find(const char *root, struct cab_record_found_list *l, char fingerprint[65],
                      cab_error *err);
 
-/* ---- one row (record.c) ------------------------------------------------------ */
+/* ---- one row (cell_row.c) ----------------------------------------------------- */
 
 #define CAB_RESULTS_NULL_INT INT64_MIN /* an integer column's NULL; a real's is NaN */
 

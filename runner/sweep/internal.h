@@ -60,7 +60,7 @@ int64_t cab_sweep_host_mem_available(void);
 /* Choose S->jobs and S->mem_budget (and say why in S->jobs_why). */
 int cab_sweep_choose_jobs(struct sweep *s, cab_error *err);
 
-/* ---- record.c: a cell directory's cell.json ---- */
+/* ---- cell_dir.c: a cell directory and its cell.json ---- */
 struct sweep_record {
   bool complete;      /* parses, has "outcome" and "scorers" */
   bool same_identity; /* sweep_id, tui, model, task and run are the cell's */
