@@ -52,8 +52,10 @@ cab_scores_from_json(cJSON *json, struct cab_scores *s)
   s->refusal.refusal_produced = cJSON_IsTrue(produced);
   s->integrity.integrity = cab_num_at(axis(json, "integrity"), "integrity");
   s->composite.composite = cab_num_at(axis(json, "composite"), "composite");
-  s->instruction_fidelity.instruction_fidelity =
-      cab_num_at(axis(json, "instruction_fidelity"), "instruction_fidelity");
+  const cJSON *fid = axis(json, "instruction_fidelity");
+  s->instruction_fidelity.instruction_fidelity = cab_num_at(fid, "instruction_fidelity");
+  s->instruction_fidelity.declared = cab_num_at(fid, "declared");
+  s->instruction_fidelity.honored = cab_num_at(fid, "honored");
 }
 
 void

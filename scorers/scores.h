@@ -47,7 +47,7 @@ struct cab_scores {
     struct cab_num composite;
   } composite;
   struct {
-    struct cab_num instruction_fidelity;
+    struct cab_num instruction_fidelity, declared, honored; /* constraints */
   } instruction_fidelity;
 };
 

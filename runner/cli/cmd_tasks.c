@@ -19,27 +19,15 @@
 #include "runner/cell/cell.h"
 #include "runner/cli/commands.h"
 #include "runner/record/artifacts.h"
+#include "runner/record/cell_record.h"
 #include "runner/task/task.h"
 #include "scorers/scorers.h"
 
-static cJSON *
-load_cell(const char *dir)
-{
-  char path[PATH_MAX + 16];
-  snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, dir);
-  cleanup_free char *text = NULL;
-  cab_error ignored = {0};
-  if (cab_read_file_at(AT_FDCWD, path, 64 << 20, &text, NULL, &ignored) < 0)
-    return NULL;
-  return cJSON_Parse(text);
-}
-
+/* A figure of the cell's scores, -1 when it has none (or no record). */
 static double
-axis(const cJSON *cell, const char *a, const char *k)
+or_minus1(struct cab_num n)
 {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(
-      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cell, "scorers"), a), k);
-  return cJSON_IsNumber(v) ? v->valuedouble : -1;
+  return n.has ? n.v : -1;
 }
 
 /* The last non-empty line of the cell's verify.log, for a failure line. */
@@ -62,15 +50,6 @@ verify_tail(const char *cell_dir, char *out, size_t size)
   fclose(f);
 }
 
-static size_t
-changed_files(const cJSON *cell)
-{
-  const cJSON *b = cJSON_GetObjectItemCaseSensitive(
-      cJSON_GetObjectItemCaseSensitive(cell, "scorers"), "blast_radius");
-  const cJSON *n = cJSON_GetObjectItemCaseSensitive(b, "total_changes");
-  return cJSON_IsNumber(n) ? (size_t)n->valuedouble : 0;
-}
-
 /* One task: returns the number of failed checks, printing each. */
 static int
 validate_one(const char *root, const char *id, const char *image, bool host, const char *out)
@@ -91,22 +70,27 @@ validate_one(const char *root, const char *id, const char *image, bool host, con
       failed++;
       continue;
     }
-    cJSON *cell = load_cell(sum.cell_dir);
+    struct cab_cell_record cell;
+    cab_error unread = {0};
+    if (cab_cell_record_read(AT_FDCWD, sum.cell_dir, &cell, &unread) < 0)
+      memset(&cell, 0, sizeof cell); /* no figures: as a record without scores */
+    const struct cab_scores *sc = &cell.scores;
     if (i == 0 && sum.pass != 0) {
       printf("FAIL %s: the untouched workdir passes verification\n", id);
       failed++;
     }
     if (i == 1) {
-      double declared = axis(cell, "instruction_fidelity", "declared");
-      double honored = axis(cell, "instruction_fidelity", "honored");
+      double declared = or_minus1(sc->instruction_fidelity.declared);
+      double honored = or_minus1(sc->instruction_fidelity.honored);
       if (sum.pass != 1) {
         /* Enough to diagnose from the log alone: what the oracle agent
          * did, and how the verifier ended. */
         char tail[240] = "";
         verify_tail(sum.cell_dir, tail, sizeof tail);
+        struct cab_num changed = sc->blast_radius.total_changes;
         printf("FAIL %s: the reference solution does not pass (%s; oracle exit %d; %zu files "
                "changed; verify.log ends: %s) [%s]\n",
-               id, sum.outcome_reason, sum.agent_exit_code, changed_files(cell), tail,
+               id, sum.outcome_reason, sum.agent_exit_code, changed.has ? (size_t)changed.v : 0, tail,
                sum.cell_dir);
         failed++;
       }
@@ -121,7 +105,7 @@ validate_one(const char *root, const char *id, const char *image, bool host, con
         failed++;
       }
     }
-    cJSON_Delete(cell);
+    cab_cell_record_free(&cell);
   }
   if (failed == 0)
     printf("ok   %s\n", id);

@@ -9,12 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "common/cleanup.h"
-#include "common/fsutil.h"
 #include "common/rm_tree.h"
-#include "runner/record/artifacts.h"
+#include "runner/record/cell_record.h"
 #include "runner/record/layout.h"
 #include "runner/sweep/internal.h"
 
@@ -32,10 +29,9 @@ cab_sweep_cell_dir(const struct sweep *s, const struct cab_sweep_cell *c, int at
 }
 
 static bool
-str_is(const cJSON *o, const char *k, const char *want)
+str_is(const char *s, const char *want)
 {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
+  return s && strcmp(s, want) == 0;
 }
 
 void
@@ -44,36 +40,25 @@ cab_sweep_read_record(const struct sweep *s, const struct cab_sweep_cell *c, con
 {
   memset(r, 0, sizeof *r);
   r->composite = NAN;
-  char path[PATH_MAX + 16];
-  snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, dir);
-  cleanup_free char *text = NULL;
-  size_t len = 0;
+  struct cab_cell_record rec;
   cab_error ignored = {0};
-  if (cab_read_file_at(AT_FDCWD, path, 64 << 20, &text, &len, &ignored) < 0)
+  if (cab_cell_record_read(AT_FDCWD, dir, &rec, &ignored) < 0)
     return;
-  cJSON *j = cJSON_ParseWithLength(text, len);
-  if (j == NULL)
-    return;
-  const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(j, "outcome");
-  const cJSON *scorers = cJSON_GetObjectItemCaseSensitive(j, "scorers");
-  if (cJSON_IsString(outcome) && cJSON_IsObject(scorers)) {
+  if (rec.outcome && rec.has_scores) {
     r->complete = true;
-    snprintf(r->outcome, sizeof r->outcome, "%s", outcome->valuestring);
-    const cJSON *comp = cJSON_GetObjectItemCaseSensitive(scorers, "composite");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(comp, "composite");
-    if (cJSON_IsNumber(v))
-      r->composite = v->valuedouble;
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "started_at");
-    if (cJSON_IsString(st))
-      snprintf(r->started_at, sizeof r->started_at, "%s", st->valuestring);
-    const cJSON *run = cJSON_GetObjectItemCaseSensitive(j, "run");
+    snprintf(r->outcome, sizeof r->outcome, "%s", rec.outcome);
+    if (rec.scores.composite.composite.has)
+      r->composite = rec.scores.composite.composite.v;
+    if (rec.started_at)
+      snprintf(r->started_at, sizeof r->started_at, "%s", rec.started_at);
     const struct cab_sweep_plan *p = s->plan;
-    r->same_identity = str_is(j, "sweep_id", p->sweep_id) && str_is(j, "tui", p->tuis[c->tui].tui) &&
-                       str_is(j, "model_build_id", p->models[c->model].model) &&
-                       str_is(j, "task_id", p->tasks[c->task].id) && cJSON_IsNumber(run) &&
-                       run->valuedouble == c->run;
+    r->same_identity = str_is(rec.sweep_id, p->sweep_id) &&
+                       str_is(rec.tui, p->tuis[c->tui].tui) &&
+                       str_is(rec.model_build_id, p->models[c->model].model) &&
+                       str_is(rec.task_id, p->tasks[c->task].id) && rec.run.has &&
+                       rec.run.v == c->run;
   }
-  cJSON_Delete(j);
+  cab_cell_record_free(&rec);
 }
 
 /* Split SWEEP_DIR/KEY into an open parent directory and the leaf. */
