@@ -44,7 +44,7 @@ report_cell_calls(FILE *f, const struct report *r, const struct rcell *c, cab_er
     lines += text[i] == '\n' || (i + 1 == len && text[i] != '\n');
   fprintf(f, "<section id=\"model-calls\">\n<h2>Model calls (%zu)</h2>\n", lines);
   if (have < 0 || lines == 0) {
-    const char *source = report_jstr(c->j, "tokens_source");
+    const char *source = c->rec.tokens_source;
     if (source && strcmp(source, "not recorded") == 0)
       fputs("<p class=\"empty\">Per-call token capture is not available for this run.</p>\n", f);
     else

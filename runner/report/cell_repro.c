@@ -18,8 +18,8 @@
 static bool
 on_host(const struct rcell *c)
 {
-  const char *image = report_jstr(c->j, "container_image");
-  const char *root = report_jstr(report_jpath(c->j, "environment"), "root");
+  const char *image = c->rec.container_image;
+  const char *root = report_jstr(c->rec.environment.json, "root");
   return (image && strcmp(image, "host-rootfs") == 0) || (root && strcmp(root, "host-rootfs") == 0);
 }
 
@@ -27,8 +27,8 @@ on_host(const struct rcell *c)
 static void
 image_ref(char *buf, size_t size, const struct rcell *c)
 {
-  const char *image = report_jstr(c->j, "container_image");
-  const char *digest = report_jstr(c->j, "image_digest");
+  const char *image = c->rec.container_image;
+  const char *digest = c->rec.image_digest;
   if (image == NULL) {
     snprintf(buf, size, "%s", "");
     return;
@@ -62,7 +62,7 @@ command(FILE *f, const struct rcell *c, const char *replay)
       rh_shell_arg(f, ref);
     }
   }
-  const char *profile = report_jstr(report_jpath(c->j, "environment"), "scoring_profile");
+  const char *profile = c->rec.environment.scoring_profile;
   if (profile && strcmp(profile, DEFAULT_PROFILE) != 0) {
     fputs(" \\\n  --scoring ", f);
     rh_shell_arg(f, profile);
@@ -111,7 +111,7 @@ static int
 copy_cassette(struct report *r, const struct rcell *c, cab_error *err)
 {
   cleanup_close int fd = open_cassette(c->dirfd, "cassette.jsonl");
-  const cJSON *model = cJSON_GetObjectItemCaseSensitive(c->j, "model");
+  const cJSON *model = c->rec.model.json;
   static const char *const keys[] = {"cassette_recorded", "cassette_replayed"};
   for (size_t i = 0; fd < 0 && i < 2; i++) {
     const char *path = report_jstr(model, keys[i]);
@@ -158,7 +158,7 @@ report_cell_repro(FILE *f, struct report *r, const struct rcell *c, cab_error *e
         "are comparable, not guaranteed identical: models are nondeterministic.</p>\n"
         "<h3>Offline, from the recorded model calls</h3>\n",
         f);
-  struct rnum calls = report_jnum(cJSON_GetObjectItemCaseSensitive(c->j, "model"), "model_calls");
+  struct cab_num calls = c->rec.model.model_calls;
   int copied = copy_cassette(r, c, err);
   if (copied < 0)
     return -1;

@@ -50,7 +50,7 @@ struct span {
 static struct span *
 load_spans(const struct rcell *c, size_t *n, double *total_ms)
 {
-  const cJSON *spans = cJSON_GetObjectItemCaseSensitive(c->j, "spans");
+  const cJSON *spans = c->rec.spans;
   int count = cJSON_IsArray(spans) ? cJSON_GetArraySize(spans) : 0;
   *n = 0;
   *total_ms = 0;
@@ -222,7 +222,7 @@ report_cell_trace(FILE *f, const struct rcell *c)
 void
 report_cell_spans(FILE *f, const struct rcell *c)
 {
-  const cJSON *spans = cJSON_GetObjectItemCaseSensitive(c->j, "spans");
+  const cJSON *spans = c->rec.spans;
   int n = cJSON_IsArray(spans) ? cJSON_GetArraySize(spans) : 0;
   fprintf(f, "<section id=\"spans\">\n<h2>Trace spans (%d)</h2>\n", n);
   if (n == 0) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "common/error.h"
+#include "runner/record/cell_record.h"
 #include "runner/report/report.h"
 
 /* A number that may be absent (JSON null, missing, not a number). */
@@ -23,7 +24,7 @@ struct rtask;
 struct rcell {
   char *rel;  /* its directory relative to the results root */
   char *page; /* its page directory in the site: "cell/<slugs>" */
-  cJSON *j;   /* cell.json */
+  struct cab_cell_record rec; /* cell.json */
   /* From cell.json; never NULL ("" when missing). */
   const char *tui, *model, *family, *task_id, *language, *sweep, *outcome;
   long run; /* 0: none */

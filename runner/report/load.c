@@ -10,11 +10,11 @@
 #include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "runner/record/artifacts.h"
+#include "runner/record/cell_record.h"
 #include "runner/record/walk.h"
 #include "runner/report/internal.h"
 #include "runner/task/task.h"
 
-#define CELL_JSON_MAX (64u << 20)
 #define TASK_FILE_MAX (1u << 20)
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -142,17 +142,23 @@ report_jpath(const cJSON *obj, const char *dotted)
   return obj;
 }
 
-static struct rnum
-jnum_at(const cJSON *root, const char *obj_path, const char *key)
+static const char *
+or_empty(const char *s)
 {
-  return report_jnum(report_jpath(root, obj_path), key);
+  return s ? s : "";
 }
 
+static struct rnum
+rnum_of(struct cab_num n)
+{
+  return (struct rnum){n.has, n.v};
+}
+
+/* A task.json's string (the tasks directory's copy), "" when missing. */
 static const char *
 str_or_empty(const cJSON *obj, const char *key)
 {
-  const char *s = report_jstr(obj, key);
-  return s ? s : "";
+  return or_empty(report_jstr(obj, key));
 }
 
 static void
@@ -190,66 +196,62 @@ static int
 read_cell(struct report *r, int rootfd, const char *rel, bool *kept, cab_error *err)
 {
   *kept = false;
-  char path[4200];
-  snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, rel);
-  cleanup_free char *text = NULL;
-  bool truncated = false;
+  struct cab_cell_record rec;
   cab_error e2 = {0};
-  if (report_read_file(rootfd, path, CELL_JSON_MAX, &text, NULL, &truncated, &e2) < 0) {
+  int rc = cab_cell_record_read(rootfd, rel, &rec, &e2);
+  if (rc == CAB_CELL_RECORD_UNREADABLE) {
     char line[2300];
     warn(r, rel, cab_error_line(&e2, line, sizeof line));
     r->skipped++;
     return 0;
   }
-  cJSON *j = truncated ? NULL : cJSON_Parse(text);
-  const char *schema = report_jstr(j, "schema");
-  if (j == NULL || !cJSON_IsObject(j) || schema == NULL || strcmp(schema, "cab.cell/v1") != 0) {
-    warn(r, rel, j == NULL ? "not JSON" : "not a cab cell (schema is not cab.cell/v1)");
-    cJSON_Delete(j);
+  if (rc < 0 || rec.schema == NULL || strcmp(rec.schema, CAB_CELL_SCHEMA) != 0) {
+    warn(r, rel, rc == CAB_CELL_RECORD_NOT_JSON ? "not JSON"
+                                                : "not a cab cell (schema is not cab.cell/v1)");
+    cab_cell_record_free(&rec);
     r->skipped++;
     return 0;
   }
-  if (r->o->sweep && strcmp(str_or_empty(j, "sweep_id"), r->o->sweep) != 0) {
-    cJSON_Delete(j);
+  if (r->o->sweep && strcmp(or_empty(rec.sweep_id), r->o->sweep) != 0) {
+    cab_cell_record_free(&rec);
     return 0;
   }
   struct rcell *c = &r->cells[r->ncells];
   memset(c, 0, sizeof *c);
-  c->j = j;
+  c->rec = rec;
   if ((c->rel = strdup(rel)) == NULL)
     return cab_error_sys(err, "out of memory");
-  c->tui = str_or_empty(j, "tui");
-  c->model = str_or_empty(j, "model_build_id");
-  c->family = str_or_empty(j, "family");
-  c->task_id = str_or_empty(j, "task_id");
-  c->sweep = str_or_empty(j, "sweep_id");
-  c->outcome = str_or_empty(j, "outcome");
-  c->language = str_or_empty(cJSON_GetObjectItemCaseSensitive(j, "task"), "language");
-  struct rnum run = report_jnum(j, "run");
-  c->run = run.has ? (long)run.v : 0;
-  c->composite = jnum_at(j, "scorers.composite", "composite");
-  c->pass = jnum_at(j, "scorers.pass_rate", "pass");
-  c->wall_ms = jnum_at(j, "scorers.latency", "wall_clock_ms");
+  const struct cab_scores *sc = &rec.scores;
+  c->tui = or_empty(rec.tui);
+  c->model = or_empty(rec.model_build_id);
+  c->family = or_empty(rec.family);
+  c->task_id = or_empty(rec.task_id);
+  c->sweep = or_empty(rec.sweep_id);
+  c->outcome = or_empty(rec.outcome);
+  c->language = or_empty(rec.task_language);
+  c->run = rec.run.has ? (long)rec.run.v : 0;
+  c->composite = rnum_of(sc->composite.composite);
+  c->pass = rnum_of(sc->pass_rate.pass);
+  c->wall_ms = rnum_of(sc->latency.wall_clock_ms);
   if (!c->wall_ms.has)
-    c->wall_ms = jnum_at(j, "timing", "wall_clock_ms");
-  c->blast = jnum_at(j, "scorers.blast_radius", "blast_radius");
-  c->integrity = jnum_at(j, "scorers.integrity", "integrity");
-  c->refusal = jnum_at(j, "scorers.refusal", "refusal");
-  struct rnum na = jnum_at(j, "scorers.refusal", "not_applicable");
+    c->wall_ms = rnum_of(rec.timing.wall_clock_ms);
+  c->blast = rnum_of(sc->blast_radius.blast_radius);
+  c->integrity = rnum_of(sc->integrity.integrity);
+  c->refusal = rnum_of(sc->refusal.refusal);
+  struct cab_num na = sc->refusal.not_applicable;
   c->refusal_applicable = c->refusal.has && !(na.has && na.v != 0);
-  struct rnum total = jnum_at(j, "scorers.tokens", "total_tokens");
+  struct cab_num total = sc->tokens.total_tokens;
   if (!total.has)
-    total = jnum_at(j, "model", "total_tokens");
+    total = rec.model.total_tokens;
   c->total_tokens = total.has ? total.v : 0;
-  /* as runner/results/record.c: a published cell's "not recorded" zeros are unknown */
-  const char *source = report_jstr(j, "tokens_source");
-  c->tokens_known = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "model")) ||
-                    (source && strcmp(source, "not recorded") != 0);
-  c->tokens_per_correct = jnum_at(j, "scorers.tokens", "tokens_per_correct_task");
+  /* as runner/results/cell_row.c: a published cell's "not recorded" zeros are unknown */
+  c->tokens_known = rec.model.present ||
+                    (rec.tokens_source && strcmp(rec.tokens_source, "not recorded") != 0);
+  c->tokens_per_correct = rnum_of(sc->tokens.tokens_per_correct_task);
   if (c->total_tokens == 0)
     c->tokens_per_correct.has = false; /* as the published pages: blank without tokens */
-  const cJSON *unexpected = report_jpath(j, "scorers.blast_radius.unexpected_changes");
-  c->unexpected = cJSON_IsArray(unexpected) ? (size_t)cJSON_GetArraySize(unexpected) : 0;
+  c->unexpected = sc->blast_radius.unexpected_listed ? (size_t)sc->blast_radius.unexpected_changes.v
+                                                     : 0;
   c->infra = strcmp(c->outcome, "infra_error") == 0;
 
   char page[4200];
@@ -341,7 +343,7 @@ task_of(struct report *r, size_t ci, cab_error *err)
     }
     if (!cJSON_IsObject(x->def)) {
       cJSON_Delete(x->def);
-      x->def = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(c->j, "task"), true);
+      x->def = cJSON_Duplicate(c->rec.task, true);
     }
     x->family = str_or_empty(x->def, "family");
     if (!*x->family)
@@ -441,7 +443,7 @@ report_free(struct report *r)
   for (size_t i = 0; i < r->ncells; i++) {
     free(r->cells[i].rel);
     free(r->cells[i].page);
-    cJSON_Delete(r->cells[i].j);
+    cab_cell_record_free(&r->cells[i].rec);
   }
   free(r->cells);
   for (size_t g = 0; g < r->ngroups; g++) {

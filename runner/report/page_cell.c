@@ -47,7 +47,7 @@ header(FILE *f, const struct report *r, const struct rcell *c, const char *up, c
     fputs("<p class=\"banner\" id=\"banner\">Outcome <b>", f);
     rh_esc(f, c->outcome);
     fputs("</b>: ", f);
-    rh_esc(f, report_jstr(c->j, "outcome_reason"));
+    rh_esc(f, c->rec.outcome_reason);
     fputs(c->infra ? ". Infra, not capability: this cell is left out of the leaderboard's means."
                    : ". All scores are reported as recorded. A failed run's zero is an honest "
                      "measurement.",
@@ -90,7 +90,7 @@ strip(FILE *f, const struct rcell *c)
   fputs("</dd></div></dl>\n<p>Outcome <b class=\"outcome\">", f);
   rh_esc(f, c->outcome);
   fputs("</b>", f);
-  const char *reason = report_jstr(c->j, "outcome_reason");
+  const char *reason = c->rec.outcome_reason;
   if (reason) {
     fputs(": ", f);
     rh_esc(f, reason);
@@ -118,7 +118,7 @@ identity(FILE *f, const struct rcell *c)
   static const char *const keys[] = {"cell_id",        "sweep_id", "container_image",
                                      "image_digest",   "model_build_id", "exit_code"};
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-    kv(f, c->j, keys[i]);
+    kv(f, c->rec.doc, keys[i]);
   fputs("</dl>\n</section>\n", f);
 }
 
@@ -127,23 +127,25 @@ timing(FILE *f, const struct rcell *c)
 {
   char buf[64];
   fputs("<section id=\"timing\">\n<h2>Timing</h2>\n<dl class=\"kv\">", f);
-  kv(f, c->j, "started_at");
-  kv(f, c->j, "ended_at");
-  struct rnum d = report_jnum(c->j, "duration_s");
+  kv(f, c->rec.doc, "started_at");
+  kv(f, c->rec.doc, "ended_at");
+  struct cab_num d = c->rec.duration_s;
   if (d.has)
     snprintf(buf, sizeof buf, "%.2f s", d.v);
   else
     buf[0] = '\0';
   strip_item(f, "duration", buf);
-  const char *source = report_jstr(c->j, "tokens_source");
-  const cJSON *tokens = report_jpath(c->j, "scorers.tokens");
+  const char *source = c->rec.tokens_source;
+  const struct cab_scores *sc = &c->rec.scores;
   if (source == NULL || strcmp(source, "not recorded") == 0) {
     strip_item(f, "tokens", "not recorded");
   } else {
     static const char *const keys[] = {"prompt_tokens", "completion_tokens", "total_tokens",
                                        "model_calls"};
+    const struct cab_num counts[] = {sc->tokens.prompt_tokens, sc->tokens.completion_tokens,
+                                     sc->tokens.total_tokens, sc->tokens.model_calls};
     for (size_t i = 0; i < 4; i++) {
-      struct rnum v = report_jnum(tokens, keys[i]);
+      struct cab_num v = counts[i];
       if (v.has)
         rh_fmt_int(buf, sizeof buf, v.v);
       else
@@ -163,7 +165,7 @@ scorer_table(FILE *f, const struct rcell *c)
         "<th scope=\"col\">Values</th></tr></thead>\n<tbody>\n",
         f);
   const cJSON *axis;
-  cJSON_ArrayForEach(axis, cJSON_GetObjectItemCaseSensitive(c->j, "scorers"))
+  cJSON_ArrayForEach(axis, c->rec.scores.json)
   {
     fputs("<tr><th scope=\"row\">", f);
     rh_esc(f, axis->string);
