@@ -31,7 +31,7 @@
 #include "runner/cell/cell_internal.h"
 #include "runner/proxy/redact.h"
 #include "runner/record/artifacts.h"
-#include "scorers/scorers.h"
+#include "runner/record/cell_record.h"
 
 struct scan {
   const char *key;
@@ -122,34 +122,18 @@ scan_dir(struct scan *s, const char *dir, const char *rel, int depth, cab_error 
 static int
 flag_cell_json(const struct cell *c, cab_error *err)
 {
-  char path[PATH_MAX];
-  if (cab_path_printf(path, sizeof path, err, "%s/" CAB_CELL_JSON, c->staging) < 0)
-    return -1;
-  cleanup_free char *text = NULL;
-  size_t len = 0;
-  if (cab_read_file_at(AT_FDCWD, path, 64 << 20, &text, &len, err) < 0)
-    return -1;
-  cJSON *j = cJSON_ParseWithLength(text, len);
-  if (!cJSON_IsObject(j)) {
-    cJSON_Delete(j);
-    return cab_error_set(err, 0, "%s: not JSON after the key was redacted from it", path);
-  }
-  cJSON_DeleteItemFromObjectCaseSensitive(j, "key_redacted");
-  cJSON_DeleteItemFromObjectCaseSensitive(j, "key_redacted_in");
-  cJSON_AddTrueToObject(j, "key_redacted");
-  cJSON *in = cJSON_AddArrayToObject(j, "key_redacted_in");
+  struct cab_cell_record r;
+  if (cab_cell_record_read(AT_FDCWD, c->staging, &r, err) < 0)
+    return cab_error_prefix(err, "after the key was redacted from it");
+  cJSON *in = cJSON_CreateArray();
   for (size_t i = 0; i < c->n_key_redacted; i++)
     cJSON_AddItemToArray(in, cJSON_CreateString(c->key_redacted[i]));
-  cleanup_free char *out = cab_json_print(j, true);
-  cJSON_Delete(j);
-  if (out == NULL)
-    return cab_error_set(err, ENOMEM, CAB_CELL_JSON);
-  size_t n = strlen(out);
-  out[n] = '\0';
-  cleanup_free char *withnl = NULL;
-  if (asprintf(&withnl, "%s\n", out) < 0)
-    return cab_error_set(err, ENOMEM, CAB_CELL_JSON);
-  return cab_cell_write_text(c->staging, CAB_CELL_JSON, withnl, n + 1, err);
+  r.key_redacted = true;
+  r.key_redacted_in = in;
+  int rc = cab_cell_record_write(c->staging, &r, err);
+  cJSON_Delete(in);
+  cab_cell_record_free(&r);
+  return rc;
 }
 
 int

@@ -105,6 +105,9 @@ cab_cell_record_parse(const char *text, size_t len, const char *name, struct cab
   r->environment.json = env;
   const cJSON *spans = cJSON_GetObjectItemCaseSensitive(j, "spans");
   r->spans = cJSON_IsArray(spans) ? spans : NULL;
+  r->key_redacted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "key_redacted"));
+  const cJSON *in = cJSON_GetObjectItemCaseSensitive(j, "key_redacted_in");
+  r->key_redacted_in = cJSON_IsArray(in) ? in : NULL;
   return 0;
 }
 
@@ -240,6 +243,12 @@ record_json(const struct cab_cell_record *r)
   cJSON_AddItemToObject(j, "environment", environment_json(r));
   if (r->spans)
     cJSON_AddItemToObject(j, "spans", cJSON_Duplicate(r->spans, true));
+  if (r->key_redacted) {
+    cJSON_AddTrueToObject(j, "key_redacted");
+    cJSON_AddItemToObject(j, "key_redacted_in", r->key_redacted_in
+                                                    ? cJSON_Duplicate(r->key_redacted_in, true)
+                                                    : cJSON_CreateArray());
+  }
   return j;
 }
 

@@ -87,6 +87,11 @@ struct cab_cell_record {
 
   const cJSON *spans; /* NULL: not written */
 
+  /* The real API key was found in the cell's files and replaced
+   * (runner/cell/cell_redact.c): written last, only when true. */
+  bool key_redacted;
+  const cJSON *key_redacted_in; /* the files: an array of strings */
+
   cJSON *doc; /* the reader's parsed file, which the pointers above point into */
 };
 
