@@ -57,3 +57,16 @@ cab_strv_free(struct cab_strv *l)
   l->v = NULL;
   l->n = l->cap = 0;
 }
+
+void
+cab_strv_xpush_n(struct cab_strv *l, const char *s, size_t len)
+{
+  if (cab_strv_push_n(l, s, len) < 0)
+    abort();
+}
+
+void
+cab_strv_xpush(struct cab_strv *l, const char *s)
+{
+  cab_strv_xpush_n(l, s, strlen(s));
+}

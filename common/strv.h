@@ -16,6 +16,11 @@ struct cab_strv {
  * when memory runs out; the list is unchanged then. */
 int cab_strv_push(struct cab_strv *l, const char *s);
 int cab_strv_push_n(struct cab_strv *l, const char *s, size_t len);
+/* The same, aborting when memory runs out: for the pure computations (the
+ * scorers, the snapshot's diff) where a failed malloc is not a condition
+ * to recover from. */
+void cab_strv_xpush(struct cab_strv *l, const char *s);
+void cab_strv_xpush_n(struct cab_strv *l, const char *s, size_t len);
 bool cab_strv_contains(const struct cab_strv *l, const char *s);
 /* Bytewise (strcmp), as Python's sorted() on str. */
 void cab_strv_sort(struct cab_strv *l);

@@ -34,7 +34,7 @@
  *                                 or under "usage"), one model call per line,
  *                                 latency_ms summed              -> tokens
  *   changes.json                  the workdir change list from runner/snapshot
- *                                 (cab_changes_to_json)          -> changes
+ *                                 (runner/record/changes.h)     -> changes
  *   diff.patch                    the unified workdir diff from runner/snapshot:
  *                                 added lines feed the refusal documents'
  *                                 markers and the constraint checks -> diff_patch
@@ -57,6 +57,7 @@
 #include "common/error.h"
 #include "common/strv.h"
 #include "runner/record/cell_record.h"
+#include "runner/record/changes.h"
 #include "runner/task/task.h"
 #include "scorers/scores.h"
 
@@ -64,43 +65,6 @@
 #define CAB_TAIL_MAX 4096
 /* How much of the end of agent.log the refusal keywords are searched in. */
 #define CAB_AGENT_TAIL_MAX 16384
-
-/* cab_strv_push that aborts when memory runs out (scorers are pure and
- * small; a failed malloc there is not a recoverable condition). */
-void cab_strv_xpush(struct cab_strv *l, const char *s);
-
-/* ---- the workdir change list (produced by runner/snapshot) ------------- */
-
-enum cab_change_status { CAB_CHANGE_ADDED, CAB_CHANGE_REMOVED, CAB_CHANGE_MODIFIED };
-
-/* What changed in a modified entry (bits). */
-enum { CAB_KIND_CONTENT = 1, CAB_KIND_MODE = 2, CAB_KIND_TYPE = 4 };
-
-struct cab_change {
-  char *path;                    /* repo-relative, '/'-separated */
-  enum cab_change_status status;
-  unsigned kinds;                /* CAB_KIND_* (added/removed: CONTENT) */
-  uint32_t old_mode, new_mode;   /* git modes: 0100644, 0100755, 0120000; 0 = absent */
-  bool binary;
-};
-
-struct cab_change_list {
-  struct cab_change *items;
-  size_t n, cap;
-  bool extra_git_dir;            /* the agent created a .git (not listed) */
-  struct cab_strv git_dirs;   /* the .git paths it created */
-};
-
-void cab_change_list_add(struct cab_change_list *l, const char *path,
-                         enum cab_change_status status, unsigned kinds, uint32_t old_mode,
-                         uint32_t new_mode, bool binary);
-void cab_change_list_free(struct cab_change_list *l);
-/* changes.json: {"schema":"cab.changes/v1","extra_git_dir":..,"git_dirs":[..],
- * "changes":[{"path","status","kinds":[..],"old_mode":"100644","new_mode",
- * "binary"}..]} */
-cJSON *cab_changes_to_json(const struct cab_change_list *l);
-int cab_changes_from_json(const cJSON *j, struct cab_change_list *out, cab_error *err);
-const char *cab_change_status_name(enum cab_change_status s);
 
 /* ---- the task ------------------------------------------------------------ */
 

@@ -44,19 +44,6 @@ cab_xstrdup(const char *s)
 
 /* ---- string lists -------------------------------------------------------- */
 
-void
-cab_strv_xpush_n(struct cab_strv *l, const char *s, size_t n)
-{
-  if (cab_strv_push_n(l, s, n) < 0)
-    abort();
-}
-
-void
-cab_strv_xpush(struct cab_strv *l, const char *s)
-{
-  cab_strv_xpush_n(l, s, strlen(s));
-}
-
 cJSON *
 cab_strv_json(const struct cab_strv *l)
 {

@@ -9,8 +9,6 @@
 
 #include "scorers/scorers.h"
 
-/* cab_strv_push_n that aborts when memory runs out. */
-void cab_strv_xpush_n(struct cab_strv *l, const char *s, size_t n);
 /* A JSON array of the strings (each made valid UTF-8). */
 cJSON *cab_strv_json(const struct cab_strv *l);
 /* Python's repr() of a list of str: ['a', 'b'] (malloc'd). */

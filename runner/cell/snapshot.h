@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "scorers/scorers.h"
+#include "runner/record/changes.h"
 
 struct cab_snapshot_store;
 

@@ -1,10 +1,11 @@
-/* The workdir change list (runner/snapshot produces it) and changes.json. */
+/* The workdir change list (runner/cell/snapshot produces it) and changes.json. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/record/changes.h"
 #include "scorers/scorers.h"
-#include "scorers/util.h"
+#include "scorers/util.h" /* the x-allocators and UTF-8-clean JSON strings */
 
 const char *
 cab_change_status_name(enum cab_change_status s)
