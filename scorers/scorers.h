@@ -9,7 +9,7 @@
  *
  * Artifact -> input mapping (files in a cell directory, cab.cell/v1):
  *
- *   cell.json
+ *   cell.json (read with runner/record/cell_record.h)
  *     .task                       the task definition as run (task.json
  *                                 verbatim): task_id, expected_refusal,
  *                                 ground_truth_files, constraints, and the
@@ -41,10 +41,13 @@
  *   agent.log                     the agent's output (pty)       -> agent_output
  *   terminal.cast, trace.otlp.json are not scoring inputs.
  *
- * To make `cab score` reproduce a cell byte for byte, run-cell should write
- * the artifacts first, then score with cab_score_cell_dir() (which reads them
- * back exactly as `cab score` does), and write cell.json with
- * cab_json_print() (shortest round-trip numbers, as the published pages).
+ * To make `cab score` reproduce a cell byte for byte, run-cell writes the
+ * artifacts first, then scores with cab_score_cell_dir() (which reads them
+ * back exactly as `cab score` does) and writes cell.json with the scores
+ * through runner/record/cell_record.h (cab_json_print: shortest round-trip
+ * numbers, as the published pages).  cab_score_all() returns the axes as
+ * struct cab_scores (scorers/scores.h): typed figures and the object
+ * cell.json publishes.
  */
 #ifndef CAB_SCORERS_SCORERS_H
 #define CAB_SCORERS_SCORERS_H
