@@ -98,27 +98,40 @@ strip(FILE *f, const struct rcell *c)
   fputs("</p>\n</section>\n", f);
 }
 
-/* <div><dt>KEY</dt><dd>value of J[KEY]</dd></div>; null and absent are blank. */
+/* <div><dt>KEY</dt><dd>VALUE</dd></div>; null and absent are blank. */
 static void
-kv(FILE *f, const cJSON *j, const char *key)
+kv(FILE *f, const char *key, const char *value)
 {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
   fprintf(f, "<div><dt>%s</dt><dd>", key);
-  if (cJSON_IsString(v))
-    rh_esc(f, v->valuestring);
-  else if (v && !cJSON_IsNull(v))
+  if (value)
+    rh_esc(f, value);
+  fputs("</dd></div>", f);
+}
+
+/* A number as the record holds it (JSON's form). */
+static void
+kv_num(FILE *f, const char *key, struct cab_num n)
+{
+  fprintf(f, "<div><dt>%s</dt><dd>", key);
+  if (n.has) {
+    cJSON *v = cJSON_CreateNumber(n.v);
     rh_json_text(f, v);
+    cJSON_Delete(v);
+  }
   fputs("</dd></div>", f);
 }
 
 static void
 identity(FILE *f, const struct rcell *c)
 {
+  const struct cab_cell_record *r = &c->rec;
   fputs("<section id=\"identity\">\n<h2>Run identity</h2>\n<dl class=\"kv\">", f);
-  static const char *const keys[] = {"cell_id",        "sweep_id", "container_image",
-                                     "image_digest",   "model_build_id", "exit_code"};
-  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-    kv(f, c->rec.doc, keys[i]);
+  kv(f, "cell_id", r->cell_id);
+  kv(f, "sweep_id", r->sweep_id);
+  kv(f, "container_image", r->container_image);
+  kv(f, "image_digest", r->image_digest);
+  kv(f, "model_build_id", r->model_build_id);
+  kv_num(f, "exit_code", r->exit_code);
   fputs("</dl>\n</section>\n", f);
 }
 
@@ -127,8 +140,8 @@ timing(FILE *f, const struct rcell *c)
 {
   char buf[64];
   fputs("<section id=\"timing\">\n<h2>Timing</h2>\n<dl class=\"kv\">", f);
-  kv(f, c->rec.doc, "started_at");
-  kv(f, c->rec.doc, "ended_at");
+  kv(f, "started_at", c->rec.started_at);
+  kv(f, "ended_at", c->rec.ended_at);
   struct cab_num d = c->rec.duration_s;
   if (d.has)
     snprintf(buf, sizeof buf, "%.2f s", d.v);
