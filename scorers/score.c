@@ -12,39 +12,18 @@
 #include "common/fsutil.h"
 #include "runner/record/artifacts.h"
 #include "runner/record/cell_record.h"
+#include "scorers/axes.h"
 #include "scorers/scorers.h"
 #include "scorers/util.h"
 
+/* Every axis of the table, in order: each may read the ones above it. */
 void
 cab_score_all(const struct cab_cell_inputs *in, const struct cab_profile *p, struct cab_scores *out)
 {
   cJSON *all = cJSON_CreateObject();
-  cJSON *pass = cab_score_pass_rate(in);
-  cJSON_AddItemToObject(all, "pass_rate", pass);
-  cJSON_AddItemToObject(all, "tokens", cab_score_tokens(in, cab_jget_num(pass, "pass", 0)));
-  cJSON_AddItemToObject(all, "latency", cab_score_latency(in));
-  cJSON_AddItemToObject(all, "blast_radius", cab_score_blast_radius(in));
-  cJSON *refusal = cab_score_refusal(in);
-  cJSON_AddItemToObject(all, "refusal", refusal);
-  cJSON_AddItemToObject(all, "integrity", cab_score_integrity(in, refusal));
-
-  /* The composite weighs the axes above, as typed figures. */
-  struct cab_scores axes;
-  cab_scores_from_json(all, &axes);
-  struct cab_composite_inputs ci = {
-      .pass = axes.pass_rate.pass.v,
-      .integrity = axes.integrity.integrity.v,
-      .blast_radius = axes.blast_radius.blast_radius.v,
-      .tokens_per_correct_null = !axes.tokens.tokens_per_correct_task.has,
-      .tokens_per_correct_task = axes.tokens.tokens_per_correct_task.v,
-      .wall_clock_ms = in->wall_clock_ms,
-      .expected_refusal = in->task->expected_refusal,
-      .refusal_produced = axes.refusal.refusal_produced,
-      .refusal = axes.refusal.refusal.v,
-      .total_tokens = in->tokens.total_tokens,
-  };
-  cJSON_AddItemToObject(all, "composite", cab_score_composite(&ci, p));
-  cJSON_AddItemToObject(all, "instruction_fidelity", cab_score_fidelity(in));
+  struct cab_axis_inputs ai = {.in = in, .profile = p, .so_far = all};
+  for (size_t i = 0; i < CAB_AXIS_COUNT; i++)
+    cJSON_AddItemToObject(all, cab_axes[i].key, cab_axes[i].score(&ai));
   cab_scores_from_json(all, out);
 }
 

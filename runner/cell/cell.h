@@ -43,12 +43,8 @@ struct cab_cell_summary {
   char outcome[16];
   char outcome_reason[512];
   int agent_exit_code;
-  double pass, blast, integrity, composite, wall_s;
-  bool refusal_applicable;
-  double refusal;
-  bool tokens_per_correct_null;
-  double tokens_per_correct;
-  int64_t total_tokens;
+  double pass, blast; /* 0 when absent: what `cab tasks validate` checks */
+  char scores_strip[512]; /* the axes' part of the strip (scorers/axes.h) */
 };
 
 /* run-cell's exit code for a cell recorded as infra_error: the cell is

@@ -16,6 +16,7 @@
 #include "runner/cell/cell_internal.h"
 #include "runner/record/artifacts.h"
 #include "runner/record/cell_record.h"
+#include "scorers/axes.h"
 #include "scorers/scorers.h"
 
 int
@@ -328,14 +329,7 @@ fill_summary(const struct cell *c, const struct cab_scores *s, struct cab_cell_s
   sum->agent_exit_code = c->agent_exit_code;
   sum->pass = or0(s->pass_rate.pass);
   sum->blast = or0(s->blast_radius.blast_radius);
-  sum->integrity = or0(s->integrity.integrity);
-  sum->composite = or0(s->composite.composite);
-  sum->wall_s = or0(s->latency.wall_clock_ms) / 1000.0;
-  sum->refusal_applicable = s->refusal.not_applicable.has && s->refusal.not_applicable.v == 0;
-  sum->refusal = or0(s->refusal.refusal);
-  sum->tokens_per_correct_null = !s->tokens.tokens_per_correct_task.has;
-  sum->tokens_per_correct = or0(s->tokens.tokens_per_correct_task);
-  sum->total_tokens = (int64_t)or0(s->tokens.total_tokens);
+  cab_axes_strip(s, sum->scores_strip, sizeof sum->scores_strip);
 }
 
 /* The one round trip of cell.json: written without scores, read back by
@@ -376,32 +370,8 @@ cab_cell_write_record(struct cell *c, cab_error *err)
   return r;
 }
 
-static void
-fmt3(char *buf, size_t size, bool blank, double v)
-{
-  if (blank)
-    snprintf(buf, size, "—");
-  else
-    snprintf(buf, size, "%.3f", v);
-}
-
 void
 cab_cell_print_strip(const struct cab_cell_summary *s, FILE *out)
 {
-  char pass[16], tpc[32], blast[16], integ[16], comp[16], refusal[16];
-  fmt3(pass, sizeof pass, false, s->pass);
-  if (s->tokens_per_correct_null || s->total_tokens == 0)
-    snprintf(tpc, sizeof tpc, "—");
-  else
-    snprintf(tpc, sizeof tpc, "%.0f", s->tokens_per_correct);
-  fmt3(blast, sizeof blast, false, s->blast);
-  fmt3(integ, sizeof integ, false, s->integrity);
-  fmt3(comp, sizeof comp, false, s->composite);
-  if (s->refusal_applicable)
-    snprintf(refusal, sizeof refusal, "%s", s->refusal >= 1 ? "yes" : "no");
-  else
-    snprintf(refusal, sizeof refusal, "—");
-  fprintf(out, "Pass %s | Tokens/correct %s | Wall %.1fs | Blast %s | Refusal %s | "
-               "Integrity %s | Composite %s | outcome %s\n",
-          pass, tpc, s->wall_s, blast, refusal, integ, comp, s->outcome);
+  fprintf(out, "%s | outcome %s\n", s->scores_strip, s->outcome);
 }

@@ -1,0 +1,61 @@
+/* The axis table: one row per scorer axis, in the order cell.json
+ * publishes them under "scorers".  A row says the axis's key, how it is
+ * scored from the artifacts (and the axes before it), and how the CLI strip
+ * shows it.  cab_score_all and the strip loop over it, so a new axis is its
+ * scorer (scorers/<axis>.c), its line here and its row in axes.c.
+ *
+ * Not (yet) driven by it, because their order or shape is not the axes':
+ * the typed figures (struct cab_scores, scorers/scores.h), the results
+ * columns (runner/results/columns.c: axis columns interleaved with the
+ * cell's identity, in the schema's order) and the report's pages. */
+#ifndef CAB_SCORERS_AXES_H
+#define CAB_SCORERS_AXES_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "scorers/scorers.h"
+
+/* The axes, in the published order (each row, with its cell.json key, is
+ * in axes.c's cab_axes[]). */
+#define CAB_AXIS_REGISTRY(X)                                                                     \
+  X(CAB_AXIS_PASS_RATE)                                                                          \
+  X(CAB_AXIS_TOKENS)    /* needs pass_rate */                                                    \
+  X(CAB_AXIS_LATENCY)                                                                            \
+  X(CAB_AXIS_BLAST_RADIUS)                                                                       \
+  X(CAB_AXIS_REFUSAL)                                                                            \
+  X(CAB_AXIS_INTEGRITY) /* needs refusal */                                                      \
+  X(CAB_AXIS_COMPOSITE) /* weighs the axes above */                                              \
+  X(CAB_AXIS_INSTRUCTION_FIDELITY)
+
+enum cab_axis {
+#define CAB_AXIS_ENUM(id) id,
+  CAB_AXIS_REGISTRY(CAB_AXIS_ENUM)
+#undef CAB_AXIS_ENUM
+  CAB_AXIS_COUNT
+};
+
+/* What an axis is scored from: the cell's inputs, the profile, and the
+ * "scorers" object so far (the axes above it in the table). */
+struct cab_axis_inputs {
+  const struct cab_cell_inputs *in;
+  const struct cab_profile *profile;
+  cJSON *so_far;
+};
+
+struct cab_axis_def {
+  const char *key;                                   /* under "scorers" in cell.json */
+  cJSON *(*score)(const struct cab_axis_inputs *ai); /* the axis's object */
+  /* The CLI strip ("Pass 1.000 | ... | Composite 0.999"): its label, NULL
+   * when the axis is not in the strip, and its figure ("—" for none). */
+  const char *strip_label;
+  void (*strip_figure)(const struct cab_scores *s, char *buf, size_t size);
+};
+
+extern const struct cab_axis_def cab_axes[CAB_AXIS_COUNT];
+
+/* "Pass 1.000 | Tokens/correct 3080 | ... | Composite 0.999": every axis
+ * with a strip label, in table order, into BUF. */
+void cab_axes_strip(const struct cab_scores *s, char *buf, size_t size);
+
+#endif
