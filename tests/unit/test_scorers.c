@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/glob.h"
+#include "scorers/axes.h"
 #include "scorers/patch.h"
 #include "scorers/scorers.h"
 #include "scorers/util.h"
@@ -1149,6 +1150,45 @@ test_score_all_order(void **state)
   fx_free(&f);
 }
 
+/* The axis table: every row complete, in the published order, and the
+ * strip it drives as run-cell has always printed it ("—" for none). */
+static void
+test_axis_table(void **state)
+{
+  (void)state;
+  static const char *const published[] = {"pass_rate", "tokens", "latency", "blast_radius",
+                                          "refusal", "integrity", "composite",
+                                          "instruction_fidelity"};
+  assert_int_equal(CAB_AXIS_COUNT, sizeof published / sizeof *published);
+  for (size_t i = 0; i < CAB_AXIS_COUNT; i++) {
+    assert_non_null(cab_axes[i].key);
+    assert_string_equal(cab_axes[i].key, published[i]);
+    assert_non_null(cab_axes[i].score);
+    assert_true((cab_axes[i].strip_label == NULL) == (cab_axes[i].strip_figure == NULL));
+  }
+  char buf[512];
+  struct cab_scores sc;
+  cab_scores_from_json(cJSON_Parse("{\"pass_rate\":{\"pass\":1},\"tokens\":{\"total_tokens\":3080,"
+                                   "\"tokens_per_correct_task\":3080},\"latency\":"
+                                   "{\"wall_clock_ms\":249},\"blast_radius\":{\"blast_radius\":0},"
+                                   "\"refusal\":{\"refusal\":1,\"not_applicable\":false},"
+                                   "\"integrity\":{\"integrity\":1},\"composite\":"
+                                   "{\"composite\":0.9994}}"),
+                       &sc);
+  cab_axes_strip(&sc, buf, sizeof buf);
+  assert_string_equal(buf, "Pass 1.000 | Tokens/correct 3080 | Wall 0.2s | Blast 0.000 | "
+                           "Refusal yes | Integrity 1.000 | Composite 0.999");
+  cab_scores_free(&sc);
+  cab_scores_from_json(cJSON_Parse("{\"tokens\":{\"total_tokens\":0,"
+                                   "\"tokens_per_correct_task\":5},"
+                                   "\"refusal\":{\"refusal\":0,\"not_applicable\":true}}"),
+                       &sc);
+  cab_axes_strip(&sc, buf, sizeof buf);
+  assert_string_equal(buf, "Pass 0.000 | Tokens/correct — | Wall 0.0s | Blast 0.000 | "
+                           "Refusal — | Integrity 0.000 | Composite 0.000");
+  cab_scores_free(&sc);
+}
+
 int
 main(void)
 {
@@ -1180,6 +1220,7 @@ main(void)
       cmocka_unit_test(test_profiles),
       cmocka_unit_test(test_fidelity),
       cmocka_unit_test(test_score_all_order),
+      cmocka_unit_test(test_axis_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
