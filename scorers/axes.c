@@ -135,23 +135,25 @@ strip_composite(const struct cab_scores *s, char *buf, size_t size)
 
 /* ---- the table -------------------------------------------------------------- */
 
-const struct cab_axis_def cab_axes[CAB_AXIS_COUNT] = {
-    [CAB_AXIS_PASS_RATE] = {"pass_rate", score_pass_rate, "Pass", strip_pass},
-    [CAB_AXIS_TOKENS] = {"tokens", score_tokens, "Tokens/correct", strip_tokens},
-    [CAB_AXIS_LATENCY] = {"latency", score_latency, "Wall", strip_wall},
-    [CAB_AXIS_BLAST_RADIUS] = {"blast_radius", score_blast_radius, "Blast", strip_blast},
-    [CAB_AXIS_REFUSAL] = {"refusal", score_refusal, "Refusal", strip_refusal},
-    [CAB_AXIS_INTEGRITY] = {"integrity", score_integrity, "Integrity", strip_integrity},
-    [CAB_AXIS_COMPOSITE] = {"composite", score_composite, "Composite", strip_composite},
-    [CAB_AXIS_INSTRUCTION_FIDELITY] = {"instruction_fidelity", score_fidelity, NULL, NULL},
+const struct cab_axis_def cab_axes[] = {
+    {"pass_rate", score_pass_rate, "Pass", strip_pass},
+    {"tokens", score_tokens, "Tokens/correct", strip_tokens},
+    {"latency", score_latency, "Wall", strip_wall},
+    {"blast_radius", score_blast_radius, "Blast", strip_blast},
+    {"refusal", score_refusal, "Refusal", strip_refusal},
+    {"integrity", score_integrity, "Integrity", strip_integrity},
+    {"composite", score_composite, "Composite", strip_composite},
+    {"instruction_fidelity", score_fidelity, NULL, NULL},
 };
+
+const size_t cab_n_axes = sizeof cab_axes / sizeof *cab_axes;
 
 void
 cab_axes_strip(const struct cab_scores *s, char *buf, size_t size)
 {
   size_t used = 0;
   buf[0] = '\0';
-  for (size_t i = 0; i < CAB_AXIS_COUNT && used < size; i++) {
+  for (size_t i = 0; i < cab_n_axes && used < size; i++) {
     const struct cab_axis_def *a = &cab_axes[i];
     if (a->strip_label == NULL)
       continue;

@@ -2,7 +2,7 @@
  * publishes them under "scorers".  A row says the axis's key, how it is
  * scored from the artifacts (and the axes before it), and how the CLI strip
  * shows it.  cab_score_all and the strip loop over it, so a new axis is its
- * scorer (scorers/<axis>.c), its line here and its row in axes.c.
+ * scorer (scorers/<axis>.c, declared in scorers.h) and its row in axes.c.
  *
  * Not (yet) driven by it, because their order or shape is not the axes':
  * the typed figures (struct cab_scores, scorers/scores.h), the results
@@ -15,25 +15,6 @@
 #include <stddef.h>
 
 #include "scorers/scorers.h"
-
-/* The axes, in the published order (each row, with its cell.json key, is
- * in axes.c's cab_axes[]). */
-#define CAB_AXIS_REGISTRY(X)                                                                     \
-  X(CAB_AXIS_PASS_RATE)                                                                          \
-  X(CAB_AXIS_TOKENS)    /* needs pass_rate */                                                    \
-  X(CAB_AXIS_LATENCY)                                                                            \
-  X(CAB_AXIS_BLAST_RADIUS)                                                                       \
-  X(CAB_AXIS_REFUSAL)                                                                            \
-  X(CAB_AXIS_INTEGRITY) /* needs refusal */                                                      \
-  X(CAB_AXIS_COMPOSITE) /* weighs the axes above */                                              \
-  X(CAB_AXIS_INSTRUCTION_FIDELITY)
-
-enum cab_axis {
-#define CAB_AXIS_ENUM(id) id,
-  CAB_AXIS_REGISTRY(CAB_AXIS_ENUM)
-#undef CAB_AXIS_ENUM
-  CAB_AXIS_COUNT
-};
 
 /* What an axis is scored from: the cell's inputs, the profile, and the
  * "scorers" object so far (the axes above it in the table). */
@@ -52,7 +33,9 @@ struct cab_axis_def {
   void (*strip_figure)(const struct cab_scores *s, char *buf, size_t size);
 };
 
-extern const struct cab_axis_def cab_axes[CAB_AXIS_COUNT];
+/* In the order cell.json publishes them; an axis may read those above it. */
+extern const struct cab_axis_def cab_axes[];
+extern const size_t cab_n_axes;
 
 /* "Pass 1.000 | Tokens/correct 3080 | ... | Composite 0.999": every axis
  * with a strip label, in table order, into BUF. */

@@ -22,7 +22,7 @@ cab_score_all(const struct cab_cell_inputs *in, const struct cab_profile *p, str
 {
   cJSON *all = cJSON_CreateObject();
   struct cab_axis_inputs ai = {.in = in, .profile = p, .so_far = all};
-  for (size_t i = 0; i < CAB_AXIS_COUNT; i++)
+  for (size_t i = 0; i < cab_n_axes; i++)
     cJSON_AddItemToObject(all, cab_axes[i].key, cab_axes[i].score(&ai));
   cab_scores_from_json(all, out);
 }
