@@ -6,6 +6,11 @@
 #
 #   bash bench/exec-start.sh            (make bench)
 #   BENCH_RUNS=50 BENCH_JSON=out.json bash bench/exec-start.sh
+#   BENCH_BASELINE=/path/to/other/build/cab bash bench/exec-start.sh
+#
+# With BENCH_BASELINE (another build's cab), its two cab commands run in the
+# same hyperfine run and the differences are printed: a change's cost on
+# exec start, measured side by side rather than against an old number.
 #
 # Environment: CAB_BUILD (default ./build), BENCH_RUNS (default 30),
 # BENCH_WARMUP (default 3), BENCH_JSON (keep hyperfine's JSON export there).
@@ -59,11 +64,18 @@ check "cab (limits)" $CAB_ON
 MECH=$(jq -r '"memory=\(.limits.memory) pids=\(.limits.pids)"' "$T/mech.json" 2>/dev/null || echo unknown)
 
 echo "exec-start: $(uname -r), $(nproc) CPUs, as $(id -un), $RUNS runs; cab limits via $MECH"
+BASE=()
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  # shellcheck disable=SC2086
+  check "baseline (no limits)" ${CAB_OFF/#$CAB /$BENCH_BASELINE }
+  BASE=(-n baseline-cgroups-off "${CAB_OFF/#$CAB /$BENCH_BASELINE }"
+        -n baseline-cgroups-on "${CAB_ON/#$CAB /$BENCH_BASELINE }")
+fi
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$T/hyperfine.json" \
   -n floor "$FLOOR" \
   -n bwrap "$BWRAP" \
   -n cab-cgroups-off "$CAB_OFF" \
-  -n cab-cgroups-on "$CAB_ON"
+  -n cab-cgroups-on "$CAB_ON" "${BASE[@]}"
 [ -n "${BENCH_JSON:-}" ] && cp "$T/hyperfine.json" "$BENCH_JSON"
 
 echo
@@ -77,3 +89,11 @@ jq -r '
   "cab/floor (cgroups off): \(ratio("cab-cgroups-off"; "floor"))",
   "bwrap/floor:             \(ratio("bwrap"; "floor"))"
 ' "$T/hyperfine.json"
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  jq -r '
+    (.results | map({(.command): .}) | add) as $r
+    | def ms(n): ($r[n].mean * 1000 * 100 | round) / 100;
+    "this build vs baseline (cgroups off): \(ms("cab-cgroups-off")) vs \(ms("baseline-cgroups-off")) ms",
+    "this build vs baseline (cgroups on):  \(ms("cab-cgroups-on")) vs \(ms("baseline-cgroups-on")) ms"
+  ' "$T/hyperfine.json"
+fi
