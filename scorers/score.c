@@ -185,7 +185,7 @@ cab_cell_artifacts_load(const char *dir, struct cab_cell_artifacts *a, cab_error
 
   if (read_opt(dfd, CAB_CELL_MODEL_CALLS, MAX_LOG, false, &calls, &len, err) < 0)
     goto fail;
-  cab_token_totals_from_jsonl(calls, calls ? len : 0, &in->tokens);
+  cab_model_calls_sum(calls, calls ? len : 0, &in->tokens);
 
   if (read_opt(dfd, CAB_CELL_CHANGES, MAX_JSON, true, &changes_text, &len, err) < 0)
     goto fail;

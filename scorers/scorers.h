@@ -61,6 +61,7 @@
 #include "common/strv.h"
 #include "runner/record/cell_record.h"
 #include "runner/record/changes.h"
+#include "runner/record/model_calls.h"
 #include "runner/task/task.h"
 #include "scorers/scores.h"
 
@@ -85,13 +86,7 @@ struct cab_verify_result {
   const char *report; size_t report_len; /* JUnit XML or CTRF JSON, or NULL */
 };
 
-struct cab_token_totals {
-  int64_t prompt_tokens, completion_tokens, total_tokens, model_calls;
-  double model_call_ms;
-};
-
-/* Sum model_calls.jsonl (any malformed line is skipped). */
-void cab_token_totals_from_jsonl(const char *text, size_t len, struct cab_token_totals *t);
+/* struct cab_token_totals: model_calls.jsonl summed (runner/record/model_calls.h). */
 
 struct cab_cell_inputs {
   const struct cab_task *task;

@@ -25,6 +25,7 @@
 #include "runner/cell/leftovers.h"
 #include "runner/record/artifacts.h"
 #include "runner/record/layout.h"
+#include "runner/record/model_calls.h"
 #include "runner/cell/snapshot.h"
 #include "sandbox/preflight.h"
 #include "scorers/scorers.h"
@@ -277,51 +278,46 @@ write_changes(struct cell *c, struct cab_snapshot_store *store, const struct cab
 }
 
 /* Model calls become child spans of the agent's run. */
+struct call_spans {
+  struct cell *c;
+  int parent;
+};
+
+static void
+model_call_span(const struct cab_model_call *call, void *arg)
+{
+  struct call_spans *cs = arg;
+  struct cab_trace *t = cs->c->trace;
+  int64_t start = cab_model_call_time_ns(call->timestamp);
+  int s = cab_trace_begin(t, "model_call", call->path ? call->path : "model_call", cs->parent,
+                          start);
+  cab_trace_end(t, s, start + (int64_t)((call->latency_ms.has ? call->latency_ms.v : 0) * 1e6));
+  const struct {
+    const char *key;
+    struct cab_num v;
+  } ints[] = {{CAB_CALL_STATUS, call->status},
+              {CAB_CALL_PROMPT_TOKENS, call->prompt_tokens},
+              {CAB_CALL_COMPLETION_TOKENS, call->completion_tokens},
+              {CAB_CALL_TOTAL_TOKENS, call->total_tokens}};
+  for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+    if (ints[i].v.has)
+      cab_trace_attr_int(t, s, ints[i].key, (int64_t)ints[i].v.v);
+}
+
 static void
 model_call_spans(struct cell *c)
 {
   char path[PATH_MAX];
   if (cab_snprintf_checked(path, sizeof path, "%s/" CAB_CELL_MODEL_CALLS, c->staging) < 0)
     return; /* never: check_cell_dir_room made room for every artifact */
-  cleanup_fclose FILE *f = fopen(path, "re");
-  if (f == NULL)
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  cab_error ignored = {0};
+  if (cab_read_file(AT_FDCWD, path, SIZE_MAX - 1, 0, &text, &len, NULL, &ignored) < 0)
     return;
-  int parent = c->agent_span >= 0 ? c->agent_span : c->root_span;
-  char line[1 << 16];
-  while (fgets(line, sizeof line, f)) {
-    cJSON *j = cJSON_Parse(line);
-    if (j == NULL)
-      continue;
-    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(j, "timestamp");
-    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(j, "latency_ms");
-    const cJSON *path_j = cJSON_GetObjectItemCaseSensitive(j, "path");
-    struct tm tm = {0};
-    int64_t start = 0;
-    if (cJSON_IsString(ts)) {
-      const char *rest = strptime(ts->valuestring, "%Y-%m-%dT%H:%M:%S", &tm);
-      int64_t frac_ns = 0;
-      if (rest && *rest == '.') {
-        /* ".368" is 368 ms: scale by the number of digits given. */
-        int64_t scale = 100000000;
-        for (const char *d = rest + 1; *d >= '0' && *d <= '9' && scale > 0; d++, scale /= 10)
-          frac_ns += (*d - '0') * scale;
-      }
-      start = (int64_t)timegm(&tm) * 1000000000 + frac_ns;
-    }
-    int s = cab_trace_begin(c->trace, "model_call",
-                            cJSON_IsString(path_j) ? path_j->valuestring : "model_call", parent,
-                            start);
-    cab_trace_end(c->trace, s,
-                  start + (int64_t)((cJSON_IsNumber(lat) ? lat->valuedouble : 0) * 1e6));
-    static const char *const ints[] = {"status", "prompt_tokens", "completion_tokens",
-                                       "total_tokens"};
-    for (size_t i = 0; i < 4; i++) {
-      const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, ints[i]);
-      if (cJSON_IsNumber(v))
-        cab_trace_attr_int(c->trace, s, ints[i], (int64_t)v->valuedouble);
-    }
-    cJSON_Delete(j);
-  }
+  struct call_spans cs = {c, c->agent_span >= 0 ? c->agent_span : c->root_span};
+  /* A line that is JSON but no object still makes a (bare) span, as always. */
+  cab_model_calls_each(text, len, CAB_MODEL_CALLS_ANY_JSON, model_call_span, &cs);
 }
 
 /* On the host's /, the sandboxes must not see the task tree (its

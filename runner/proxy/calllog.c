@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runner/record/model_calls.h"
+
 struct cab_calllog {
   pthread_mutex_t mu;
   int fd;                       /* -1: totals only */
@@ -83,51 +85,51 @@ cab_call_record_json(const struct cab_call_record *r)
     return NULL;
   const struct cab_usage *u = &r->usage;
   enum cab_call_class cls = cab_call_classify(r->status, r->fault);
-  cJSON_AddNumberToObject(j, "seq", (double)r->seq);
-  cJSON_AddStringToObject(j, "timestamp", ts);
-  cJSON_AddStringToObject(j, "request_sha256", r->request_sha256);
-  cJSON_AddStringToObject(j, "method", r->method ? r->method : "");
-  cJSON_AddStringToObject(j, "path", r->path ? r->path : "");
-  cJSON_AddStringToObject(j, "model", r->model ? r->model : "");
+  cJSON_AddNumberToObject(j, CAB_CALL_SEQ, (double)r->seq);
+  cJSON_AddStringToObject(j, CAB_CALL_TIMESTAMP, ts);
+  cJSON_AddStringToObject(j, CAB_CALL_REQUEST_SHA256, r->request_sha256);
+  cJSON_AddStringToObject(j, CAB_CALL_METHOD, r->method ? r->method : "");
+  cJSON_AddStringToObject(j, CAB_CALL_PATH, r->path ? r->path : "");
+  cJSON_AddStringToObject(j, CAB_CALL_MODEL, r->model ? r->model : "");
   if (u->model[0])
-    cJSON_AddStringToObject(j, "response_model", u->model);
-  cJSON_AddBoolToObject(j, "stream", r->stream);
-  add_num(j, "prompt_tokens", u->present, u->prompt_tokens);
-  add_num(j, "completion_tokens", u->present, u->completion_tokens);
-  add_num(j, "total_tokens", u->present, u->total_tokens);
+    cJSON_AddStringToObject(j, CAB_CALL_RESPONSE_MODEL, u->model);
+  cJSON_AddBoolToObject(j, CAB_CALL_STREAM, r->stream);
+  add_num(j, CAB_CALL_PROMPT_TOKENS, u->present, u->prompt_tokens);
+  add_num(j, CAB_CALL_COMPLETION_TOKENS, u->present, u->completion_tokens);
+  add_num(j, CAB_CALL_TOTAL_TOKENS, u->present, u->total_tokens);
   if (u->present && u->cached_tokens)
-    cJSON_AddNumberToObject(j, "cached_tokens", (double)u->cached_tokens);
+    cJSON_AddNumberToObject(j, CAB_CALL_CACHED_TOKENS, (double)u->cached_tokens);
   if (u->present && u->reasoning_tokens)
-    cJSON_AddNumberToObject(j, "reasoning_tokens", (double)u->reasoning_tokens);
+    cJSON_AddNumberToObject(j, CAB_CALL_REASONING_TOKENS, (double)u->reasoning_tokens);
   if (u->clamped) {
-    cJSON_AddTrueToObject(j, "usage_clamped");
-    cJSON_AddStringToObject(j, "usage_note", u->note);
+    cJSON_AddTrueToObject(j, CAB_CALL_USAGE_CLAMPED);
+    cJSON_AddStringToObject(j, CAB_CALL_USAGE_NOTE, u->note);
   }
   if (u->finish_reason[0])
-    cJSON_AddStringToObject(j, "finish_reason", u->finish_reason);
+    cJSON_AddStringToObject(j, CAB_CALL_FINISH_REASON, u->finish_reason);
   else
-    cJSON_AddNullToObject(j, "finish_reason");
-  add_num(j, "status", r->status > 0, r->status);
-  add_num(j, "ttfb_ms", r->ttfb_ms >= 0, r->ttfb_ms);
-  cJSON_AddNumberToObject(j, "latency_ms", (double)r->latency_ms);
-  cJSON_AddNumberToObject(j, "attempts", r->attempts);
-  cJSON_AddStringToObject(j, "class", cab_call_class_name(cls));
+    cJSON_AddNullToObject(j, CAB_CALL_FINISH_REASON);
+  add_num(j, CAB_CALL_STATUS, r->status > 0, r->status);
+  add_num(j, CAB_CALL_TTFB_MS, r->ttfb_ms >= 0, r->ttfb_ms);
+  cJSON_AddNumberToObject(j, CAB_CALL_LATENCY_MS, (double)r->latency_ms);
+  cJSON_AddNumberToObject(j, CAB_CALL_ATTEMPTS, r->attempts);
+  cJSON_AddStringToObject(j, CAB_CALL_CLASS, cab_call_class_name(cls));
   if (r->error)
-    cJSON_AddStringToObject(j, "error", r->error);
+    cJSON_AddStringToObject(j, CAB_CALL_ERROR, r->error);
   else
-    cJSON_AddNullToObject(j, "error");
+    cJSON_AddNullToObject(j, CAB_CALL_ERROR);
   if (r->usage_injected)
-    cJSON_AddTrueToObject(j, "usage_injected");
+    cJSON_AddTrueToObject(j, CAB_CALL_USAGE_INJECTED);
   if (r->replayed)
-    cJSON_AddTrueToObject(j, "replayed");
+    cJSON_AddTrueToObject(j, CAB_CALL_REPLAYED);
   if (r->translated_from)
-    cJSON_AddStringToObject(j, "translated_from", r->translated_from);
+    cJSON_AddStringToObject(j, CAB_CALL_TRANSLATED_FROM, r->translated_from);
   if (r->local)
-    cJSON_AddStringToObject(j, "answered_by", "cab");
+    cJSON_AddStringToObject(j, CAB_CALL_ANSWERED_BY, "cab");
   if (r->key_redacted > 0)
-    cJSON_AddNumberToObject(j, "key_redacted", (double)r->key_redacted);
+    cJSON_AddNumberToObject(j, CAB_CALL_KEY_REDACTED, (double)r->key_redacted);
   if (r->replay_note && r->replay_note[0])
-    cJSON_AddStringToObject(j, "replay_note", r->replay_note);
+    cJSON_AddStringToObject(j, CAB_CALL_REPLAY_NOTE, r->replay_note);
   char *text = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
   if (text == NULL)

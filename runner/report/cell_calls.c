@@ -1,11 +1,14 @@
 /* The model-calls table: one row per record of model_calls.jsonl (the
- * proxy's log), with per-call tokens, latency and finish reason. */
+ * proxy's log, read through runner/record/model_calls.h), with per-call
+ * tokens, latency and finish reason.  The foot adds up the columns as
+ * shown (the tokens axis's sum is the scorer's, on the cell's page). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/cleanup.h"
 #include "runner/record/artifacts.h"
+#include "runner/record/model_calls.h"
 #include "runner/report/internal.h"
 
 #define CALLS_READ_MAX (16u << 20)
@@ -28,6 +31,66 @@ str_td(FILE *f, const char *s)
   fputs("<td>", f);
   rh_esc(f, s);
   fputs("</td>", f);
+}
+
+static struct rnum
+rnum_of(struct cab_num v)
+{
+  return (struct rnum){v.has, v.v};
+}
+
+/* What the rows add up to, for the table's foot. */
+struct calls_table {
+  FILE *f;
+  double sums[3], latency;
+  size_t rows;
+};
+
+static void
+call_row(const struct cab_model_call *call, void *arg)
+{
+  struct calls_table *t = arg;
+  FILE *f = t->f;
+  const struct cab_num tok[3] = {call->prompt_tokens, call->completion_tokens,
+                                 call->total_tokens};
+  for (int k = 0; k < 3; k++)
+    t->sums[k] += tok[k].has ? tok[k].v : 0;
+  t->latency += call->latency_ms.has ? call->latency_ms.v : 0;
+  if (++t->rows > CALLS_ROWS_MAX)
+    return;
+  fputs("<tr>", f);
+  num_td(f, call->seq.has ? rnum_of(call->seq) : (struct rnum){true, (double)t->rows});
+  str_td(f, call->timestamp);
+  const char *hash = call->request_sha256;
+  fputs("<td class=\"hash\"><code title=\"", f);
+  rh_esc(f, hash);
+  fputs("\">", f);
+  if (hash) {
+    const char *hex = strncmp(hash, "sha256:", 7) == 0 ? hash + 7 : hash;
+    rh_escn(f, hex, strnlen(hex, 12));
+    if (strlen(hex) > 12)
+      fputs("…", f);
+  }
+  fputs("</code></td>", f);
+  for (int k = 0; k < 3; k++)
+    num_td(f, rnum_of(tok[k]));
+  char ms[32] = "";
+  if (call->latency_ms.has)
+    rh_fmt_ms(ms, sizeof ms, call->latency_ms.v);
+  fprintf(f, "<td class=\"num\">%s</td>", ms);
+  num_td(f, rnum_of(call->status));
+  const cJSON *error = call->error;
+  fputs("<td>", f);
+  rh_esc(f, call->finish_reason);
+  if (error && !cJSON_IsNull(error)) {
+    fputs(" <span class=\"error\">", f);
+    if (cJSON_IsString(error))
+      rh_esc(f, error->valuestring);
+    else
+      rh_json_text(f, error);
+    fputs("</span>", f);
+  }
+  fputs("</td></tr>\n", f);
 }
 
 int
@@ -59,78 +122,17 @@ report_cell_calls(FILE *f, const struct report *r, const struct rcell *c, cab_er
         "<th scope=\"col\">Completion</th><th scope=\"col\">Total</th><th scope=\"col\">Latency</th>"
         "<th scope=\"col\">Status</th><th scope=\"col\">Finish</th></tr></thead>\n<tbody>\n",
         f);
-  double sums[3] = {0, 0, 0}, latency = 0;
-  size_t rows = 0, bad = 0;
-  static const char *const tok[] = {"prompt_tokens", "completion_tokens", "total_tokens"};
-  for (size_t i = 0; i < len;) {
-    const char *line = text + i;
-    const char *end = memchr(line, '\n', len - i);
-    size_t n = end ? (size_t)(end - line) : len - i;
-    i += n + 1;
-    if (n == 0)
-      continue;
-    cJSON *j = cJSON_ParseWithLength(line, n);
-    if (!cJSON_IsObject(j)) {
-      bad++;
-      cJSON_Delete(j);
-      continue;
-    }
-    for (int k = 0; k < 3; k++) {
-      struct rnum v = report_jnum(j, tok[k]);
-      sums[k] += v.has ? v.v : 0;
-    }
-    struct rnum lat = report_jnum(j, "latency_ms");
-    latency += lat.has ? lat.v : 0;
-    if (++rows > CALLS_ROWS_MAX) {
-      cJSON_Delete(j);
-      continue;
-    }
-    struct rnum seq = report_jnum(j, "seq");
-    fputs("<tr>", f);
-    num_td(f, seq.has ? seq : (struct rnum){true, (double)rows});
-    str_td(f, report_jstr(j, "timestamp"));
-    const char *hash = report_jstr(j, "request_sha256");
-    fputs("<td class=\"hash\"><code title=\"", f);
-    rh_esc(f, hash);
-    fputs("\">", f);
-    if (hash) {
-      const char *hex = strncmp(hash, "sha256:", 7) == 0 ? hash + 7 : hash;
-      rh_escn(f, hex, strnlen(hex, 12));
-      if (strlen(hex) > 12)
-        fputs("…", f);
-    }
-    fputs("</code></td>", f);
-    for (int k = 0; k < 3; k++)
-      num_td(f, report_jnum(j, tok[k]));
-    char ms[32] = "";
-    if (lat.has)
-      rh_fmt_ms(ms, sizeof ms, lat.v);
-    fprintf(f, "<td class=\"num\">%s</td>", ms);
-    num_td(f, report_jnum(j, "status"));
-    const char *finish = report_jstr(j, "finish_reason");
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(j, "error");
-    fputs("<td>", f);
-    rh_esc(f, finish);
-    if (error && !cJSON_IsNull(error)) {
-      fputs(" <span class=\"error\">", f);
-      if (cJSON_IsString(error))
-        rh_esc(f, error->valuestring);
-      else
-        rh_json_text(f, error);
-      fputs("</span>", f);
-    }
-    fputs("</td></tr>\n", f);
-    cJSON_Delete(j);
-  }
+  struct calls_table t = {.f = f};
+  size_t bad = cab_model_calls_each(text, len, 0, call_row, &t);
   fputs("</tbody>\n<tfoot><tr><th scope=\"row\" colspan=\"3\">total</th>", f);
   for (int k = 0; k < 3; k++)
-    num_td(f, (struct rnum){true, sums[k]});
+    num_td(f, (struct rnum){true, t.sums[k]});
   char ms[32];
-  rh_fmt_ms(ms, sizeof ms, latency);
+  rh_fmt_ms(ms, sizeof ms, t.latency);
   fprintf(f, "<td class=\"num\">%s</td><td></td><td></td></tr></tfoot>\n</table>\n", ms);
-  if (rows > CALLS_ROWS_MAX)
+  if (t.rows > CALLS_ROWS_MAX)
     fprintf(f, "<p class=\"note\">The first %d of %zu calls are listed; the totals count all.</p>\n",
-            CALLS_ROWS_MAX, rows);
+            CALLS_ROWS_MAX, t.rows);
   if (bad || truncated)
     fprintf(f, "<p class=\"note\">%zu unreadable line(s)%s.</p>\n", bad,
             truncated ? "; the file is longer than 16 MiB and was cut" : "");

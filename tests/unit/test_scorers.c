@@ -618,7 +618,7 @@ test_tokens(void **state)
       "{\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5},\"latency_ms\":30.5}\n";
   struct fx f;
   fx_init(&f, POLYGLOT_TASK);
-  cab_token_totals_from_jsonl(jsonl, strlen(jsonl), &f.in.tokens);
+  cab_model_calls_sum(jsonl, strlen(jsonl), &f.in.tokens);
   assert_int_equal(f.in.tokens.prompt_tokens, 1010);
   assert_int_equal(f.in.tokens.completion_tokens, 205);
   assert_int_equal(f.in.tokens.total_tokens, 1215);

@@ -368,7 +368,7 @@ test_absurd_totals(void **state)
   const char *jsonl = "{\"prompt_tokens\":10,\"completion_tokens\":9223372036854775807}\n"
                       "{\"prompt_tokens\":-3,\"completion_tokens\":5,\"total_tokens\":-9e18}\n";
   struct cab_token_totals tt;
-  cab_token_totals_from_jsonl(jsonl, strlen(jsonl), &tt);
+  cab_model_calls_sum(jsonl, strlen(jsonl), &tt);
   assert_int_equal(tt.completion_tokens, MAX + 5);
   assert_int_equal(tt.prompt_tokens, 10 + MAX);
   assert_true(tt.total_tokens >= tt.prompt_tokens + tt.completion_tokens - MAX);
