@@ -1,6 +1,6 @@
 /* Tests for runner/record/: the results tree's names and paths, and the
  * one walker with its rules (hidden, staging, aside and attempt
- * directories) on a real tree. */
+ * directories) on a real tree, and the reader of model_calls.jsonl. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,6 +20,7 @@
 #include "runner/record/artifacts.h"
 #include "runner/record/cell_record.h"
 #include "runner/record/layout.h"
+#include "runner/record/model_calls.h"
 #include "runner/record/walk.h"
 #include "tests/unit/test_tmpdir.h"
 
@@ -278,6 +279,71 @@ test_cell_record_errors(void **state)
   cab_cell_record_free(&r);
 }
 
+/* What the readers of model_calls.jsonl have always done with odd lines:
+ * empty lines skipped, unparsable ones counted, a JSON non-object counted
+ * unless ANY_JSON makes it a bare call (the trace's span). */
+static const char CALLS[] =
+    "{\"seq\":1,\"timestamp\":\"2026-01-02T03:04:05.678Z\",\"path\":\"/v1/chat/completions\","
+    "\"prompt_tokens\":10,\"completion_tokens\":5,\"total_tokens\":15,\"latency_ms\":1.5,"
+    "\"status\":200,\"error\":null}\n"
+    "\n"
+    "not json\n"
+    "5\n"
+    "{\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3},\"latency_ms\":2}\n"
+    "{\"prompt_tokens\":1e20,\"completion_tokens\":null,\"total_tokens\":0,\"error\":\"boom\"}";
+
+struct seen {
+  int calls, with_status, errors;
+  double latency;
+};
+
+static void
+see_call(const struct cab_model_call *c, void *arg)
+{
+  struct seen *s = arg;
+  s->calls++;
+  s->with_status += c->status.has;
+  s->errors += c->error != NULL && !cJSON_IsNull(c->error);
+  s->latency += c->latency_ms.has ? c->latency_ms.v : 0;
+  if (c->seq.has) {
+    assert_string_equal(c->path, "/v1/chat/completions");
+    assert_true(c->prompt_tokens.v == 10 && c->total_tokens.v == 15);
+  }
+}
+
+static void
+test_model_calls(void **state)
+{
+  (void)state;
+  struct seen s = {0};
+  assert_int_equal(cab_model_calls_each(CALLS, strlen(CALLS), 0, see_call, &s), 2);
+  assert_int_equal(s.calls, 3);
+  assert_int_equal(s.with_status, 1);
+  assert_int_equal(s.errors, 1);
+  assert_true(s.latency == 3.5);
+  s = (struct seen){0};
+  assert_int_equal(cab_model_calls_each(CALLS, strlen(CALLS), CAB_MODEL_CALLS_ANY_JSON, see_call, &s),
+                   1);
+  assert_int_equal(s.calls, 4);
+  assert_int_equal(cab_model_calls_each(NULL, 0, 0, see_call, &s), 0);
+
+  /* The sum: nested usage counts, a missing total is prompt + completion,
+   * an out-of-range count is the maximum. */
+  struct cab_token_totals t;
+  cab_model_calls_sum(CALLS, strlen(CALLS), &t);
+  assert_int_equal(t.model_calls, 3);
+  assert_int_equal(t.prompt_tokens, 10 + 7 + 4294967295);
+  assert_int_equal(t.completion_tokens, 5 + 3);
+  assert_int_equal(t.total_tokens, 15 + 10 + 4294967295);
+  assert_true(t.model_call_ms == 3.5);
+
+  assert_true(cab_model_call_time_ns("2026-01-02T03:04:05.678Z") ==
+              INT64_C(1767323045) * 1000000000 + 678000000);
+  assert_true(cab_model_call_time_ns("2026-01-02T03:04:05.6Z") ==
+              INT64_C(1767323045) * 1000000000 + 600000000);
+  assert_true(cab_model_call_time_ns(NULL) == 0);
+}
+
 int
 main(void)
 {
@@ -288,6 +354,7 @@ main(void)
       cmocka_unit_test(test_attempt_suffix),
       cmocka_unit_test(test_asides),
       cmocka_unit_test(test_paths),
+      cmocka_unit_test(test_model_calls),
       cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
       cmocka_unit_test_setup_teardown(test_walk_missing_root, setup, teardown),
   };
