@@ -4,13 +4,7 @@
 #include <time.h>
 
 #include "runner/model_api/usage.h"
-
-static const char *
-str_at(const cJSON *obj, const char *key)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
+#include "scorers/util.h"
 
 static void
 call_from_json(const cJSON *j, struct cab_model_call *c)
@@ -24,12 +18,12 @@ call_from_json(const cJSON *j, struct cab_model_call *c)
   c->prompt_tokens = cab_num_at(j, CAB_CALL_PROMPT_TOKENS);
   c->completion_tokens = cab_num_at(j, CAB_CALL_COMPLETION_TOKENS);
   c->total_tokens = cab_num_at(j, CAB_CALL_TOTAL_TOKENS);
-  c->timestamp = str_at(j, CAB_CALL_TIMESTAMP);
-  c->request_sha256 = str_at(j, CAB_CALL_REQUEST_SHA256);
-  c->path = str_at(j, CAB_CALL_PATH);
-  c->model = str_at(j, CAB_CALL_MODEL);
-  c->finish_reason = str_at(j, CAB_CALL_FINISH_REASON);
-  c->translated_from = str_at(j, CAB_CALL_TRANSLATED_FROM);
+  c->timestamp = cab_jget_str(j, CAB_CALL_TIMESTAMP);
+  c->request_sha256 = cab_jget_str(j, CAB_CALL_REQUEST_SHA256);
+  c->path = cab_jget_str(j, CAB_CALL_PATH);
+  c->model = cab_jget_str(j, CAB_CALL_MODEL);
+  c->finish_reason = cab_jget_str(j, CAB_CALL_FINISH_REASON);
+  c->translated_from = cab_jget_str(j, CAB_CALL_TRANSLATED_FROM);
   c->error = cJSON_GetObjectItemCaseSensitive(j, CAB_CALL_ERROR);
 }
 
