@@ -135,18 +135,40 @@ strip_composite(const struct cab_scores *s, char *buf, size_t size)
 
 /* ---- the table -------------------------------------------------------------- */
 
+#define PUBLISHED .published_columns = true, .headline_format = "%.3f"
+
 const struct cab_axis_def cab_axes[] = {
-    {"pass_rate", score_pass_rate, "Pass", strip_pass},
-    {"tokens", score_tokens, "Tokens/correct", strip_tokens},
-    {"latency", score_latency, "Wall", strip_wall},
-    {"blast_radius", score_blast_radius, "Blast", strip_blast},
-    {"refusal", score_refusal, "Refusal", strip_refusal},
-    {"integrity", score_integrity, "Integrity", strip_integrity},
-    {"composite", score_composite, "Composite", strip_composite},
-    {"instruction_fidelity", score_fidelity, NULL, NULL},
+    {"pass_rate", score_pass_rate, "Pass", strip_pass, "pass", PUBLISHED},
+    {"tokens", score_tokens, "Tokens/correct", strip_tokens, "tokens_per_correct_task", PUBLISHED},
+    {"latency", score_latency, "Wall", strip_wall, "wall_clock_ms", PUBLISHED},
+    {"blast_radius", score_blast_radius, "Blast", strip_blast, "blast_radius", PUBLISHED},
+    {"refusal", score_refusal, "Refusal", strip_refusal, "refusal", PUBLISHED},
+    {"integrity", score_integrity, "Integrity", strip_integrity, "integrity", PUBLISHED},
+    {"composite", score_composite, "Composite", strip_composite, "composite", PUBLISHED},
+    {"instruction_fidelity", score_fidelity, NULL, NULL, "instruction_fidelity", PUBLISHED},
 };
 
 const size_t cab_n_axes = sizeof cab_axes / sizeof *cab_axes;
+_Static_assert(sizeof cab_axes / sizeof *cab_axes <= CAB_AXES_MAX, "raise CAB_AXES_MAX");
+
+struct cab_num
+cab_axis_headline(const struct cab_axis_def *a, const cJSON *scorers)
+{
+  return cab_num_at(cJSON_GetObjectItemCaseSensitive(scorers, a->key), a->headline);
+}
+
+void
+cab_axis_headline_format(const struct cab_axis_def *a, struct cab_num n, char *buf, size_t size)
+{
+  if (!n.has) {
+    snprintf(buf, size, "%s", "");
+    return;
+  }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  snprintf(buf, size, a->headline_format ? a->headline_format : "%.3f", n.v);
+#pragma GCC diagnostic pop
+}
 
 void
 cab_axes_strip(const struct cab_scores *s, char *buf, size_t size)

@@ -130,6 +130,14 @@ void rh_fmt_wall(char *buf, size_t size, struct rnum ms); /* 3.9s */
 void rh_fmt_int(char *buf, size_t size, double v);        /* 1,100 */
 void rh_fmt_ms(char *buf, size_t size, double ms);        /* "12 ms", "3.91 s" */
 
+/* ---- axis_figure.c: an axis the pages have no hand-made figure for ------- */
+
+struct cab_axis_def;
+/* <div><dt>LABEL</dt><dd>HEADLINE</dd></div> for axis A (scorers/axes.h)
+ * from SCORERS, cell.json's "scorers" object: the label is the axis's strip
+ * label or its key, the headline in the axis's format, blank when null. */
+void report_axis_figure(FILE *f, const struct cab_axis_def *a, const cJSON *scorers);
+
 /* ---- group_stats.c: the aggregates --------------------------------------------- */
 
 /* As runner/results/leaderboard_stats.h computes them (cab leaderboard): infra_error

@@ -13,6 +13,7 @@
 #include "common/strfmt.h"
 #include "runner/record/artifacts.h"
 #include "runner/report/internal.h"
+#include "scorers/axes.h"
 
 #define DIFF_MAX (2u << 20)
 #define LOG_MAX (512u << 10)
@@ -84,6 +85,9 @@ strip(FILE *f, const struct rcell *c)
   strip_item(f, "Refusal", !c->refusal_applicable ? "" : c->refusal.v >= 1 ? "yes" : "no");
   rh_fmt3(buf, sizeof buf, c->integrity);
   strip_item(f, "Integrity", buf);
+  for (size_t i = 0; i < cab_n_axes; i++)
+    if (!cab_axes[i].published_columns)
+      report_axis_figure(f, &cab_axes[i], c->rec.scores.json);
   rh_fmt3(buf, sizeof buf, c->composite);
   fputs("<div class=\"composite\"><dt>Composite</dt><dd>", f);
   rh_esc(f, buf);

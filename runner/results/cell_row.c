@@ -101,8 +101,8 @@ row_init(struct cab_results_row *row)
 {
   memset(row, 0, sizeof *row);
   const char *base = (const char *)row;
-  for (size_t i = 0; i < cab_results_n_columns; i++) {
-    const struct cab_results_column *c = &cab_results_columns[i];
+  for (size_t i = 0, n = cab_results_n_columns(); i < n; i++) {
+    const struct cab_results_column col = cab_results_column(i), *c = &col;
     if (c->type == CAB_COL_INT)
       *(int64_t *)(base + c->offset) = CAB_RESULTS_NULL_INT;
     else if (c->type == CAB_COL_REAL)
@@ -181,6 +181,9 @@ cab_results_read_row(const char *root, const struct cab_record_found *f, const c
     row->refusal_applicable = sc->refusal.not_applicable.v ? 0 : 1;
   row->integrity = real_of(sc->integrity.integrity);
   row->instruction_fidelity = real_of(sc->instruction_fidelity.instruction_fidelity);
+  for (size_t a = 0; a < cab_n_axes; a++)
+    if (!cab_axes[a].published_columns)
+      row->axis_headline[a] = real_of(cab_axis_headline(&cab_axes[a], sc->json));
   row->scoring_profile = dup_str(cell.environment.scoring_profile);
   row->methodology_version = dup_str(cell.environment.methodology_version);
 
@@ -204,8 +207,8 @@ void
 cab_results_row_free(struct cab_results_row *row)
 {
   char *base = (char *)row;
-  for (size_t i = 0; i < cab_results_n_columns; i++) {
-    const struct cab_results_column *c = &cab_results_columns[i];
+  for (size_t i = 0, n = cab_results_n_columns(); i < n; i++) {
+    const struct cab_results_column col = cab_results_column(i), *c = &col;
     if (c->type == CAB_COL_TEXT) {
       char **s = (char **)(base + c->offset);
       free(*s);

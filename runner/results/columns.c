@@ -1,5 +1,6 @@
 /* The columns of `cells` and `attempts`, in export order: one table drives
- * the schema, the inserts and the exports. */
+ * the schema, the inserts and the exports, and the axis table appends a
+ * column per axis that has no hand-placed ones. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,7 @@
 
 #define COL(name, type) {#name, CAB_COL_##type, offsetof(struct cab_results_row, name)}
 
-const struct cab_results_column cab_results_columns[] = {
+static const struct cab_results_column placed_columns[] = {
     /* run identity */
     COL(cell_id, TEXT),
     COL(sweep_id, TEXT),
@@ -55,7 +56,43 @@ const struct cab_results_column cab_results_columns[] = {
     COL(cell_json_sha256, TEXT),
 };
 
-const size_t cab_results_n_columns = sizeof cab_results_columns / sizeof *cab_results_columns;
+static const size_t n_placed = sizeof placed_columns / sizeof *placed_columns;
+
+/* The axes without published columns, in table order: the Nth's index in
+ * cab_axes[], or cab_n_axes when there are fewer. */
+static size_t
+generic_axis(size_t n)
+{
+  for (size_t a = 0; a < cab_n_axes; a++)
+    if (!cab_axes[a].published_columns && n-- == 0)
+      return a;
+  return cab_n_axes;
+}
+
+size_t
+cab_results_n_columns(void)
+{
+  size_t n = n_placed;
+  for (size_t a = 0; a < cab_n_axes; a++)
+    n += !cab_axes[a].published_columns;
+  return n;
+}
+
+struct cab_results_column
+cab_results_column(size_t i)
+{
+  if (i < n_placed)
+    return placed_columns[i];
+  size_t a = generic_axis(i - n_placed);
+  return cab_results_axis_column(&cab_axes[a], a);
+}
+
+struct cab_results_column
+cab_results_axis_column(const struct cab_axis_def *a, size_t index)
+{
+  return (struct cab_results_column){
+      a->key, CAB_COL_REAL, offsetof(struct cab_results_row, axis_headline) + index * sizeof(double)};
+}
 
 static const char *const sql_type[] = {
     [CAB_COL_TEXT] = "TEXT",
@@ -72,8 +109,8 @@ cab_results_create_sql(const char *table, bool primary_key)
   if (f == NULL)
     return NULL;
   fprintf(f, "CREATE TABLE %s (", table);
-  for (size_t i = 0; i < cab_results_n_columns; i++) {
-    const struct cab_results_column *c = &cab_results_columns[i];
+  for (size_t i = 0, n = cab_results_n_columns(); i < n; i++) {
+    const struct cab_results_column col = cab_results_column(i), *c = &col;
     fprintf(f, "%s%s %s", i ? ", " : "", c->name, sql_type[c->type]);
     if (strcmp(c->name, "cell_path") == 0)
       fputs(primary_key ? " PRIMARY KEY" : " NOT NULL", f);
@@ -95,7 +132,7 @@ cab_results_insert_sql(const char *table)
   if (f == NULL)
     return NULL;
   fprintf(f, "INSERT INTO %s VALUES (", table);
-  for (size_t i = 0; i < cab_results_n_columns; i++)
+  for (size_t i = 0, n = cab_results_n_columns(); i < n; i++)
     fputs(i ? ", ?" : "?", f);
   fputs(")", f);
   if (fclose(f) != 0) {
@@ -109,8 +146,8 @@ int
 cab_results_bind_row(sqlite3_stmt *st, const struct cab_results_row *row)
 {
   const char *base = (const char *)row;
-  for (size_t i = 0; i < cab_results_n_columns; i++) {
-    const struct cab_results_column *c = &cab_results_columns[i];
+  for (size_t i = 0, n = cab_results_n_columns(); i < n; i++) {
+    const struct cab_results_column col = cab_results_column(i), *c = &col;
     int at = (int)i + 1, r = SQLITE_OK;
     switch (c->type) {
     case CAB_COL_TEXT: {

@@ -45,8 +45,8 @@ jsonl_row(sqlite3_stmt *st, FILE *out, cab_error *err)
   cJSON *o = cJSON_CreateObject();
   if (o == NULL)
     return cab_error_set(err, ENOMEM, "export");
-  for (size_t i = 0; i < cab_results_n_columns; i++) {
-    const char *name = cab_results_columns[i].name;
+  for (size_t i = 0, n = cab_results_n_columns(); i < n; i++) {
+    const char *name = cab_results_column(i).name;
     int c = (int)i;
     switch (sqlite3_column_type(st, c)) {
     case SQLITE_NULL:
@@ -76,7 +76,7 @@ jsonl_row(sqlite3_stmt *st, FILE *out, cab_error *err)
 static void
 csv_row(sqlite3_stmt *st, FILE *out)
 {
-  for (size_t i = 0; i < cab_results_n_columns; i++) {
+  for (size_t i = 0, n = cab_results_n_columns(); i < n; i++) {
     int c = (int)i;
     if (i)
       fputc(',', out);
@@ -109,8 +109,8 @@ cab_results_export(sqlite3 *db, enum cab_results_format fmt, bool attempts, FILE
   FILE *f = open_memstream(&cols, &len);
   if (f == NULL)
     return cab_error_sys(err, "export");
-  for (size_t i = 0; i < cab_results_n_columns; i++)
-    fprintf(f, "%s%s", i ? ", " : "", cab_results_columns[i].name);
+  for (size_t i = 0, n = cab_results_n_columns(); i < n; i++)
+    fprintf(f, "%s%s", i ? ", " : "", cab_results_column(i).name);
   if (fclose(f) != 0) {
     free(cols);
     return cab_error_sys(err, "export");
@@ -131,8 +131,8 @@ cab_results_export(sqlite3 *db, enum cab_results_format fmt, bool attempts, FILE
     return cab_results_sqlerr(db, "read the cells", err);
 
   if (fmt == CAB_RESULTS_CSV) {
-    for (size_t i = 0; i < cab_results_n_columns; i++)
-      fprintf(out, "%s%s", i ? "," : "", cab_results_columns[i].name);
+    for (size_t i = 0, ncol = cab_results_n_columns(); i < ncol; i++)
+      fprintf(out, "%s%s", i ? "," : "", cab_results_column(i).name);
     fputc('\n', out);
   }
   int r;

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "runner/record/walk.h"
 #include "runner/results/results.h"
+#include "scorers/axes.h"
 
 /* ---- the walk (walk.c) ----------------------------------------------------- */
 
@@ -45,6 +46,9 @@ struct cab_results_row {
   double integrity, instruction_fidelity;
   char *scoring_profile, *methodology_version;
   char *prompt_sha256, *prompt_source, *agent_log_sha256, *verify_log_sha256, *cell_json_sha256;
+  /* The headline of each axis without published columns, by its index in
+   * cab_axes[] (scorers/axes.h): the columns appended after the above. */
+  double axis_headline[CAB_AXES_MAX];
 };
 
 /* Read ROOT/F->rel/cell.json and its logs into ROW.  -1 with ERR saying why
@@ -66,8 +70,14 @@ struct cab_results_column {
   size_t offset; /* in struct cab_results_row */
 };
 
-extern const struct cab_results_column cab_results_columns[];
-extern const size_t cab_results_n_columns;
+/* The columns, in export order: the hand-placed ones (identity, the
+ * published axes' figures, provenance), then one REAL column per axis of
+ * the axis table without published columns, named by its key. */
+size_t cab_results_n_columns(void);
+struct cab_results_column cab_results_column(size_t i);
+/* The column of axis A, at INDEX in cab_axes[]: "<key>" REAL, its headline
+ * (row->axis_headline[INDEX], which cab_results_read_row fills). */
+struct cab_results_column cab_results_axis_column(const struct cab_axis_def *a, size_t index);
 
 /* CREATE TABLE NAME (...) from the column table (malloc'd SQL). */
 char *cab_results_create_sql(const char *table, bool primary_key);

@@ -26,6 +26,7 @@
 
 #include "common/fsutil.h"
 #include "runner/report/internal.h"
+#include "scorers/axes.h"
 
 #define HOSTILE "tests/fixtures/report/hostile"
 
@@ -624,6 +625,29 @@ test_site_weird(void **state)
   rm_rf(root);
 }
 
+/* An axis without published figures: its row alone gives the cell page's
+ * figure (label, headline in its format, blank when null), escaped. */
+static void
+test_generic_axis_figure(void **state)
+{
+  (void)state;
+  static const struct cab_axis_def speed = {
+      .key = "speed<x>", .headline = "speed", .headline_format = "%.2f"};
+  cJSON *scorers = cJSON_Parse("{\"speed<x>\":{\"speed\":0.5}}");
+  char *html = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&html, &len);
+  report_axis_figure(f, &speed, scorers);
+  cJSON_ReplaceItemInObject(cJSON_GetObjectItem(scorers, "speed<x>"), "speed",
+                            cJSON_CreateNull());
+  report_axis_figure(f, &speed, scorers);
+  fclose(f);
+  assert_string_equal(html, "<div><dt>speed&lt;x&gt;</dt><dd>0.50</dd></div>"
+                            "<div><dt>speed&lt;x&gt;</dt><dd></dd></div>");
+  free(html);
+  cJSON_Delete(scorers);
+}
+
 int
 main(void)
 {
@@ -635,6 +659,7 @@ main(void)
       cmocka_unit_test(test_cast_parse),       cmocka_unit_test(test_badges),
       cmocka_unit_test(test_stats),            cmocka_unit_test(test_site_hostile),
       cmocka_unit_test(test_site_refusals),   cmocka_unit_test(test_site_weird),
+      cmocka_unit_test(test_generic_axis_figure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,6 +176,39 @@ test_group_all_infra(void **state)
   assert_true(isnan(s.composite_ci.half) && isnan(s.tokens) && isnan(s.wall_ms));
 }
 
+/* An axis without published columns: its column, from its row alone, is
+ * "<key>" REAL holding its headline (NULL when null); today's table has
+ * none, so the columns are the hand-placed ones. */
+static void
+test_generic_axis_column(void **state)
+{
+  (void)state;
+  static const struct cab_axis_def speed = {.key = "speed", .headline = "speed_score"};
+  struct cab_results_column c = cab_results_axis_column(&speed, 3);
+  assert_string_equal(c.name, "speed");
+  assert_int_equal(c.type, CAB_COL_REAL);
+
+  struct cab_results_row row;
+  memset(&row, 0, sizeof row);
+  cJSON *scorers = cJSON_Parse("{\"speed\":{\"speed_score\":0.25,\"x\":1},"
+                               "\"other\":{\"speed_score\":9}}");
+  row.axis_headline[3] = cab_axis_headline(&speed, scorers).v;
+  assert_true(*(const double *)((const char *)&row + c.offset) == 0.25);
+  cJSON_ReplaceItemInObject(cJSON_GetObjectItem(scorers, "speed"), "speed_score",
+                            cJSON_CreateNull());
+  assert_false(cab_axis_headline(&speed, scorers).has);
+  assert_false(cab_axis_headline(&speed, NULL).has);
+  cJSON_Delete(scorers);
+
+  size_t generic = 0;
+  for (size_t a = 0; a < cab_n_axes; a++)
+    generic += !cab_axes[a].published_columns;
+  assert_int_equal(generic, 0);
+  assert_int_equal(cab_results_n_columns(), 41);
+  assert_string_equal(cab_results_column(0).name, "cell_id");
+  assert_string_equal(cab_results_column(40).name, "cell_json_sha256");
+}
+
 int
 main(void)
 {
@@ -183,6 +216,7 @@ main(void)
       cmocka_unit_test(test_t_critical),      cmocka_unit_test(test_t_ci_by_hand),
       cmocka_unit_test(test_pareto_hand_set), cmocka_unit_test(test_stays_mixed),
       cmocka_unit_test(test_group_by_hand),   cmocka_unit_test(test_group_all_infra),
+      cmocka_unit_test(test_generic_axis_column),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
