@@ -135,6 +135,19 @@ strip_composite(const struct cab_scores *s, char *buf, size_t size)
 
 /* ---- the table -------------------------------------------------------------- */
 
+/* A new axis is scorers/<axis>.c and its row here: its scorer takes the
+ * axis inputs and is declared here, beside the row that references it,
+ *
+ *   cJSON *cab_score_speed(const struct cab_axis_inputs *ai);
+ *   ... {"speed", cab_score_speed, NULL, NULL, "speed", .headline_format = "%.3f"},
+ *
+ * and, without .published_columns, its headline becomes a results column
+ * and a figure on the report's cell page with nothing else to edit.  (The
+ * eight axes below keep their own signatures, declared in scorers.h, since
+ * the tests call them with hand-made inputs and other parts read their
+ * typed figures in struct cab_scores.)  It enters the composite only
+ * through scorers/profiles/<name>.json and composite.c. */
+
 #define PUBLISHED .published_columns = true, .headline_format = "%.3f"
 
 const struct cab_axis_def cab_axes[] = {

@@ -1,13 +1,15 @@
 /* The axis table: one row per scorer axis, in the order cell.json
  * publishes them under "scorers".  A row says the axis's key, how it is
- * scored from the artifacts (and the axes before it), and how the CLI strip
- * shows it.  cab_score_all and the strip loop over it, so a new axis is its
- * scorer (scorers/<axis>.c, declared in scorers.h) and its row in axes.c.
+ * scored from the artifacts (and the axes before it), how the CLI strip
+ * shows it, and its headline figure.  cab_score_all and the strip loop over
+ * it; so do the results columns (runner/results/columns.c) and the report's
+ * cell page (runner/report/axis_figure.c) for every axis without
+ * .published_columns.  A new axis is its scorer (scorers/<axis>.c, declared
+ * in axes.c beside its row) and its row in axes.c.
  *
- * Not (yet) driven by it, because their order or shape is not the axes':
- * the typed figures (struct cab_scores, scorers/scores.h), the results
- * columns (runner/results/columns.c: axis columns interleaved with the
- * cell's identity, in the schema's order) and the report's pages. */
+ * The eight axes of today keep hand-placed results columns (interleaved
+ * with the cell's identity, in the schema's order) and hand-made report
+ * figures, and typed figures in struct cab_scores (scorers/scores.h). */
 #ifndef CAB_SCORERS_AXES_H
 #define CAB_SCORERS_AXES_H
 
