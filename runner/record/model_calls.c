@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/lines.h"
 #include "runner/model_api/usage.h"
 #include "scorers/util.h"
 
@@ -31,11 +32,9 @@ size_t
 cab_model_calls_each(const char *text, size_t len, unsigned flags, cab_model_call_fn fn, void *arg)
 {
   size_t bad = 0;
-  for (size_t i = 0; text && i < len;) {
-    const char *line = text + i;
-    const char *end = memchr(line, '\n', len - i);
-    size_t n = end ? (size_t)(end - line) : len - i;
-    i += n + 1;
+  const char *line;
+  size_t n;
+  for (size_t i = 0; cab_next_line(text, len, &i, &line, &n);) {
     if (n == 0)
       continue;
     cJSON *j = cJSON_ParseWithLength(line, n);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "common/lines.h"
 #include "runner/record/artifacts.h"
 #include "runner/report/internal.h"
 
@@ -37,11 +38,9 @@ report_cast_parse(const char *text, size_t len, size_t max_bytes)
   double last = 0;
   size_t bytes = 0, skipped = 0;
   bool truncated = false;
-  for (size_t i = nl ? hlen + 1 : len; i < len;) {
-    const char *line = text + i;
-    const char *end = memchr(line, '\n', len - i);
-    size_t n = end ? (size_t)(end - line) : len - i;
-    i += n + 1;
+  const char *line;
+  size_t n;
+  for (size_t i = nl ? hlen + 1 : len; cab_next_line(text, len, &i, &line, &n);) {
     if (n == 0)
       continue;
     cJSON *ev = cJSON_ParseWithLength(line, n);

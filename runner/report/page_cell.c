@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/lines.h"
 #include "common/strfmt.h"
 #include "runner/record/artifacts.h"
 #include "runner/report/internal.h"
@@ -222,10 +223,9 @@ diff_section(FILE *f, const struct rcell *c)
     return;
   }
   fputs("<pre class=\"diff\"><code>", f);
-  for (size_t i = 0; i < len;) {
-    const char *line = text + i;
-    const char *nl = memchr(line, '\n', len - i);
-    size_t n = nl ? (size_t)(nl - line) : len - i;
+  const char *line;
+  size_t n;
+  for (size_t i = 0; cab_next_line(text, len, &i, &line, &n);) {
     const char *cls = NULL;
     if (n >= 3 && (strncmp(line, "+++", 3) == 0 || strncmp(line, "---", 3) == 0))
       cls = "d-file";
@@ -243,7 +243,6 @@ diff_section(FILE *f, const struct rcell *c)
     if (cls)
       fputs("</span>", f);
     fputc('\n', f);
-    i += n + 1;
   }
   fputs("</code></pre>\n", f);
   if (truncated)
