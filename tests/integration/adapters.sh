@@ -86,6 +86,13 @@ cat >"$AD/ghost.json" <<'EOF'
  "argv": ["no-such-agent-cli", "--yolo"]}
 EOF
 export CAB_ADAPTERS_DIR=$AD
+# An adapter's wire is one of the wire registry's names (or none).
+mkdir -p "$T/badwire"
+jq '.wire = "grpc"' "$AD/ghost.json" >"$T/badwire/ghost.json"
+CAB_ADAPTERS_DIR=$T/badwire run_cab "$T/bw.out" adapters show ghost
+assert_rc 125 "an adapter with an unknown wire is refused"
+assert_match "$(cat "$T/bw.out.err")" 'wire: "grpc" is not chat, responses, anthropic, gemini or none' \
+  "an unknown wire: one line naming the registry's wires"
 run_cab "$T/sa.json" adapters render shell-agent --model 'we"ird/model' --max-turns 3
 assert_rc 0 "a new adapter file renders"
 assert_eq "$(jq -r '.files[0].content' "$T/sa.json" | jq -c .)" '{"model":"we\"ird/model","we\"ird/model":{"turns":"3"}}' \
