@@ -82,25 +82,45 @@ map_self(uid_t uid, gid_t gid)
   return cab_write_file_at(AT_FDCWD, "/proc/self/gid_map", m, &e);
 }
 
-/* Run PROBE in a forked child inside fresh user and mount namespaces;
- * returns its exit code. */
+/* Run PROBE (NULL: none) in a forked child inside fresh user and mount
+ * namespaces; returns its exit code: 10 when unshare failed, 11 when the id
+ * maps could not be written, with the kernel's errno in *ERRNUM (sent back
+ * through a pipe: the explanation depends on it, ENOSPC being the per-user
+ * limit and EPERM a sysctl, an LSM or seccomp). */
 static int
-in_userns(int (*probe)(void))
+in_userns(int (*probe)(void), int *errnum)
 {
+  int fds[2];
+  *errnum = 0;
+  if (pipe2(fds, O_CLOEXEC) < 0)
+    return *errnum = errno, 99;
   uid_t uid = geteuid();
   gid_t gid = getegid();
   pid_t pid = fork();
-  if (pid < 0)
-    return -errno;
-  if (pid == 0) {
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
-      _exit(10);
-    if (map_self(uid, gid) < 0)
-      _exit(11);
-    _exit(probe());
+  if (pid < 0) {
+    *errnum = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return 99;
   }
+  if (pid == 0) {
+    int step = 0;
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+      step = 10;
+    else if (map_self(uid, gid) < 0)
+      step = 11;
+    int e = errno;
+    if (step != 0)
+      _exit(write(fds[1], &e, sizeof e) == (ssize_t)sizeof e ? step : 12);
+    _exit(probe ? probe() : 0);
+  }
+  close(fds[1]);
+  if (read(fds[0], errnum, sizeof *errnum) != (ssize_t)sizeof *errnum)
+    *errnum = EPERM;
+  close(fds[0]);
   int st;
-  waitpid(pid, &st, 0);
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    ;
   return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
 }
 
@@ -121,41 +141,8 @@ overlay_probe(void)
 int
 cab_check_userns(cab_error *err)
 {
-  /* The child says which step failed by its exit code and the kernel's
-   * errno through a pipe: the explanation depends on it (ENOSPC is the
-   * per-user limit, EPERM a sysctl, LSM or seccomp). */
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0)
-    return cab_error_sys(err, "pipe");
-  uid_t uid = geteuid();
-  gid_t gid = getegid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    int e = errno;
-    close(fds[0]);
-    close(fds[1]);
-    return cab_error_set(err, e, "fork");
-  }
-  if (pid == 0) {
-    int step = 0;
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
-      step = 10;
-    else if (map_self(uid, gid) < 0)
-      step = 11;
-    int e = errno;
-    if (step != 0 && write(fds[1], &e, sizeof e) != (ssize_t)sizeof e)
-      _exit(12);
-    _exit(step);
-  }
-  close(fds[1]);
-  int e = 0;
-  if (read(fds[0], &e, sizeof e) != (ssize_t)sizeof e)
-    e = EPERM;
-  close(fds[0]);
-  int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-    ;
-  int step = WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+  int e;
+  int step = in_userns(NULL, &e);
   if (step == 0)
     return 0;
   /* The namespace was made but its id maps could not be written: what
@@ -170,5 +157,6 @@ cab_check_userns(cab_error *err)
 bool
 cab_probe_overlay(void)
 {
-  return in_userns(overlay_probe) == 0;
+  int e;
+  return in_userns(overlay_probe, &e) == 0;
 }
