@@ -28,11 +28,11 @@
 #include "runner/task/task.h"
 #include "sandbox/caps.h"
 #include "sandbox/host_masks.h"
+#include "sandbox/preflight.h"
 #include "sandbox/sandbox.h"
 #ifndef CAB_CORE
 #include "common/rm_tree.h"
 #include "runner/cell/leftovers.h"
-#include "sandbox/preflight.h"
 #endif
 
 #define MAX_LIST 256
@@ -596,6 +596,11 @@ cab_cmd_exec(int argc, char **argv)
   if (exec_needs_full(&opts))
     return cab_core_run_full();
 #endif
+  /* A host that cannot give the sandbox its user namespace (disabled, or
+   * restricted so that the map write fails) gets one line and its fix
+   * before anything exists: no run layer, no cgroup, no result file. */
+  if (cab_check_userns(&err) < 0)
+    return cab_cli_fail(&err);
   /* A failure after the run layer exists removes it (an image's bad User
    * used to leave an empty cab-exec-* behind on every run). */
   if (exec_setup(&opts, &err) < 0) {
