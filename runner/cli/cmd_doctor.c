@@ -1,108 +1,257 @@
-/* cab doctor: what this host supports, probed directly (never by version). */
+/* cab doctor: what this host supports, tried for real (sandbox/host_probe.c
+ * performs each operation a cell needs in a throw-away child; this file
+ * only prints).  Exit 0 when a cell can run here (degraded limits are
+ * warnings), 1 when it cannot. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
-#include <sched.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fsutil.h"
 #include "runner/cli/commands.h"
+#include "runner/cli/core.h"
 #include "sandbox/cgroup.h"
-#include "sandbox/preflight.h"
+#include "sandbox/host_probe.h"
 
-#ifndef SYS_landlock_create_ruleset
-#define SYS_landlock_create_ruleset 444
+#ifndef CAB_CORE
+#include <cJSON.h>
 #endif
-#define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+
+static const char doctor_usage[] =
+    "usage: cab doctor [--json] [--cgroup-parent PATH]\n"
+    "\n"
+    "Performs each operation a cell needs, in a throw-away child, and prints one\n"
+    "line per operation and, when it fails, the command that fixes it.  Exit 0\n"
+    "when a cell can run here (limits by rlimits or a copied root are warnings),\n"
+    "1 when it cannot.\n"
+    "\n"
+    "  --json                one JSON object: ok, checks [{name, ok, detail, fix}],\n"
+    "                        and the host's facts, for CI\n"
+    "  --cgroup-parent PATH  probe cells under PATH, as cab exec --cgroup-parent\n";
+
+struct doctor_opts {
+  bool json;
+  const char *cgroup_parent;
+};
+
+/* What doctor prints beside the checks: read, not tried. */
+struct facts {
+  bool cgroup_known;
+  struct cab_cgroup_host host;
+  char cgroup_error[1100];
+  char seccomp_actions[512];
+  long landlock_abi;
+};
+
+static void
+read_facts(const struct doctor_opts *o, struct facts *f)
+{
+  struct cab_cgroup_paths paths = {.parent = o->cgroup_parent};
+  cab_error e = {0};
+  f->cgroup_known = cab_cgroup_detect(&paths, &f->host, &e) == 0;
+  if (!f->cgroup_known)
+    cab_error_line(&e, f->cgroup_error, sizeof f->cgroup_error);
+  cleanup_free char *actions = NULL;
+  if (cab_read_file_at(AT_FDCWD, "/proc/sys/kernel/seccomp/actions_avail", 4096, &actions, NULL,
+                       &e) == 0) {
+    actions[strcspn(actions, "\n")] = '\0';
+    snprintf(f->seccomp_actions, sizeof f->seccomp_actions, "%s", actions);
+  }
+  f->landlock_abi = syscall(444 /* landlock_create_ruleset */, NULL, 0, 1U /* VERSION */);
+}
 
 static const char *
-yes_no(int ok)
+v1_state(const char *mount, bool writable)
 {
-  return ok ? "yes" : "no";
+  return mount[0] ? (writable ? "writable" : "read-only") : "absent";
+}
+
+static void
+print_facts(const struct facts *f)
+{
+  const struct cab_cgroup_host *h = &f->host;
+  if (!f->cgroup_known) {
+    printf("  cgroup mode:           unknown (%s)\n", f->cgroup_error);
+    return;
+  }
+  printf("  cgroup mode:           %s\n", cab_cgroup_mode_name(h->mode));
+  if (h->mode == CAB_CGROUP_MODE_UNIFIED || h->mode == CAB_CGROUP_MODE_HYBRID)
+    printf("  cgroup v2:             %s at %s (controllers: %s; writable: %s)\n",
+           h->v2_base[0] ? h->v2_base : "/", h->v2_mount,
+           h->v2_controllers[0] ? h->v2_controllers : "none", h->v2_writable ? "yes" : "no");
+  if (h->mode == CAB_CGROUP_MODE_HYBRID || h->mode == CAB_CGROUP_MODE_LEGACY) {
+    printf("  cgroup v1 memory:      %s\n", v1_state(h->v1_memory.mount, h->v1_memory.writable));
+    printf("  cgroup v1 pids:        %s\n", v1_state(h->v1_pids.mount, h->v1_pids.writable));
+    printf("  cgroup v1 cpu:         %s\n", v1_state(h->v1_cpu.mount, h->v1_cpu.writable));
+    printf("  cgroup v1 freezer:     %s\n",
+           v1_state(h->v1_freezer.mount, h->v1_freezer.writable));
+  }
+  if (f->seccomp_actions[0])
+    printf("  seccomp actions:       %s\n", f->seccomp_actions);
+}
+
+/* "  label:<pad> yes (detail)" and, on failure, "      fix: ..." */
+static void
+print_check(const struct cab_host_probe *p, const struct cab_probe_result *r)
+{
+  char label[32];
+  snprintf(label, sizeof label, "%s:", p->label);
+  const char *word = r->ok ? "yes" : "no";
+  const char *note = r->ok || p->kind == CAB_PROBE_REQUIRED ? ""
+                     : p->kind == CAB_PROBE_DEGRADES         ? " [warning: cells still run]"
+                                                             : " [info]";
+  printf("  %-22s %s (%s)%s\n", label, word, r->detail, note);
+  /* A step that was not tried has the fix of the one that failed, above. */
+  if (!r->ok && r->fix[0] && strncmp(r->detail, "not tried:", 10) != 0)
+    printf("  %-22s fix: %s\n", "", r->fix);
+}
+
+#ifndef CAB_CORE
+static const char *const kind_names[] = {
+    [CAB_PROBE_REQUIRED] = "required",
+    [CAB_PROBE_DEGRADES] = "degrades",
+    [CAB_PROBE_INFO] = "info",
+};
+
+static cJSON *
+facts_json(const struct facts *f)
+{
+  cJSON *o = cJSON_CreateObject();
+  const struct cab_cgroup_host *h = &f->host;
+  cJSON_AddStringToObject(o, "cgroup_mode",
+                          f->cgroup_known ? cab_cgroup_mode_name(h->mode) : "unknown");
+  if (f->cgroup_known && h->v2_mount[0]) {
+    cJSON *v2 = cJSON_AddObjectToObject(o, "cgroup_v2");
+    cJSON_AddStringToObject(v2, "mount", h->v2_mount);
+    cJSON_AddStringToObject(v2, "path", h->v2_base[0] ? h->v2_base : "/");
+    cJSON_AddStringToObject(v2, "controllers", h->v2_controllers);
+    cJSON_AddBoolToObject(v2, "writable", h->v2_writable);
+  }
+  if (f->cgroup_known && (h->mode == CAB_CGROUP_MODE_HYBRID || h->mode == CAB_CGROUP_MODE_LEGACY)) {
+    cJSON *v1 = cJSON_AddObjectToObject(o, "cgroup_v1");
+    cJSON_AddStringToObject(v1, "memory", v1_state(h->v1_memory.mount, h->v1_memory.writable));
+    cJSON_AddStringToObject(v1, "pids", v1_state(h->v1_pids.mount, h->v1_pids.writable));
+    cJSON_AddStringToObject(v1, "cpu", v1_state(h->v1_cpu.mount, h->v1_cpu.writable));
+    cJSON_AddStringToObject(v1, "freezer",
+                            v1_state(h->v1_freezer.mount, h->v1_freezer.writable));
+  }
+  cJSON *actions = cJSON_AddArrayToObject(o, "seccomp_actions");
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", f->seccomp_actions);
+  char *save = NULL;
+  for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
+    cJSON_AddItemToArray(actions, cJSON_CreateString(w));
+  if (f->landlock_abi > 0)
+    cJSON_AddNumberToObject(o, "landlock_abi", (double)f->landlock_abi);
+  else
+    cJSON_AddNullToObject(o, "landlock_abi");
+  return o;
+}
+#endif
+
+static int
+parse_args(int argc, char **argv, struct doctor_opts *o, cab_error *err)
+{
+  static const struct option longopts[] = {
+      {"json", no_argument, NULL, 'j'},
+      {"cgroup-parent", required_argument, NULL, 'p'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+    switch (opt) {
+    case 'j': o->json = true; break;
+    case 'p': o->cgroup_parent = optarg; break;
+    case 'h': fputs(doctor_usage, stdout); exit(0);
+    default:
+      return cab_error_set(err, 0, "doctor: unknown or incomplete option '%s'; see 'cab doctor "
+                                   "--help'", argv[optind - 1]);
+    }
+  }
+  if (optind < argc)
+    return cab_error_set(err, 0, "doctor: unexpected argument '%s'; see 'cab doctor --help'",
+                         argv[optind]);
+  return 0;
 }
 
 int
 cab_cmd_doctor(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
-  int problems = 0;
-  printf("cab doctor: what this host supports\n");
-
-  cab_error userns_err = {0};
-  int userns = cab_check_userns(&userns_err);
-  printf("  user namespaces:       %s", yes_no(userns == 0));
-  if (userns != 0) {
-    char line[2300];
-    printf("  (%s)", cab_error_line(&userns_err, line, sizeof line));
-    problems++;
+  struct doctor_opts o = {0};
+  cab_error err = {0};
+  if (parse_args(argc, argv, &o, &err) < 0)
+    return cab_cli_fail(&err);
+#ifdef CAB_CORE
+  if (o.json)
+    return cab_core_run_full(); /* cJSON lives in cab-full only */
+#endif
+  struct cab_probe_ctx ctx = {.cgroup_parent = o.cgroup_parent};
+  struct cab_probe_result results[16];
+  size_t n = cab_host_probe_count < 16 ? cab_host_probe_count : 16;
+  int failed = 0, warnings = 0;
+  if (!o.json) {
+    printf("cab doctor: what this host supports, each operation tried in a throw-away child\n");
+    fflush(stdout);
   }
-  printf("\n");
-  printf("  overlay in userns:     %s\n", userns == 0 ? yes_no(cab_probe_overlay()) : "no");
-
-  struct cab_cgroup_host host;
-  struct cab_cgroup_paths paths = {0};
-  cab_error cgerr = {0};
-  if (cab_cgroup_detect(&paths, &host, &cgerr) == 0) {
-    printf("  cgroup mode:           %s\n", cab_cgroup_mode_name(host.mode));
-    if (host.mode == CAB_CGROUP_MODE_UNIFIED || host.mode == CAB_CGROUP_MODE_HYBRID)
-      printf("  cgroup v2:             %s at %s (controllers: %s; writable: %s)\n",
-             host.v2_self[0] ? host.v2_self : "/", host.v2_mount,
-             host.v2_controllers[0] ? host.v2_controllers : "none", yes_no(host.v2_writable));
-    if (host.mode == CAB_CGROUP_MODE_HYBRID || host.mode == CAB_CGROUP_MODE_LEGACY) {
-      printf("  cgroup v1 memory:      %s\n", host.v1_memory.mount[0]
-                                                 ? (host.v1_memory.writable ? "writable" : "read-only")
-                                                 : "absent");
-      printf("  cgroup v1 pids:        %s\n", host.v1_pids.mount[0]
-                                                 ? (host.v1_pids.writable ? "writable" : "read-only")
-                                                 : "absent");
-      printf("  cgroup v1 cpu:         %s\n", host.v1_cpu.mount[0]
-                                                 ? (host.v1_cpu.writable ? "writable" : "read-only")
-                                                 : "absent");
-      printf("  cgroup v1 freezer:     %s\n", host.v1_freezer.mount[0]
-                                                 ? (host.v1_freezer.writable ? "writable" : "read-only")
-                                                 : "absent");
+  for (size_t i = 0; i < n; i++) {
+    const struct cab_host_probe *p = &cab_host_probes[i];
+    cab_host_probe_run(p, &ctx, &results[i]);
+    if (!results[i].ok && p->kind == CAB_PROBE_REQUIRED)
+      failed++;
+    else if (!results[i].ok && p->kind == CAB_PROBE_DEGRADES)
+      warnings++;
+    if (!o.json) {
+      print_check(p, &results[i]);
+      fflush(stdout);
     }
-    if (host.reason[0])
-      printf("  cgroup limits:         degraded to rlimits: %s\n", host.reason);
-  } else {
-    char line[2300];
-    printf("  cgroup mode:           unknown (%s)\n", cab_error_line(&cgerr, line, sizeof line));
   }
-
-  char *actions = NULL;
-  cab_error e = {0};
-  int seccomp = prctl(PR_GET_SECCOMP) >= 0;
-  if (cab_read_file_at(AT_FDCWD, "/proc/sys/kernel/seccomp/actions_avail", 4096, &actions, NULL,
-                       &e) == 0) {
-    actions[strcspn(actions, "\n")] = '\0';
-    printf("  seccomp filters:       %s (actions: %s)\n", yes_no(seccomp), actions);
-    free(actions);
-  } else {
-    printf("  seccomp filters:       %s\n", yes_no(seccomp));
+  struct facts facts = {0};
+  read_facts(&o, &facts);
+  if (!o.json) {
+    print_facts(&facts);
+    if (failed)
+      printf("cab doctor: a cell cannot run here: %d required operation%s failed\n", failed,
+             failed == 1 ? "" : "s");
+    else
+      printf("cab doctor: cells can run here%s\n",
+             warnings ? ", with the warnings above" : "");
+    return failed ? 1 : 0;
   }
-
-  struct open_how how = {.flags = O_PATH, .resolve = RESOLVE_IN_ROOT};
-  long fd = syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
-  printf("  openat2:               %s\n", yes_no(fd >= 0));
-  if (fd >= 0)
-    close((int)fd);
-  else
-    problems++;
-
-  long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  if (abi > 0)
-    printf("  Landlock:              yes (ABI %ld)\n", abi);
-  else
-    printf("  Landlock:              no (%s)\n", strerror(errno));
-  return problems ? 1 : 0;
+#ifndef CAB_CORE
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddBoolToObject(root, "ok", failed == 0);
+  cJSON *checks = cJSON_AddArrayToObject(root, "checks");
+  for (size_t i = 0; i < n; i++) {
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "name", cab_host_probes[i].name);
+    cJSON_AddStringToObject(c, "kind", kind_names[cab_host_probes[i].kind]);
+    cJSON_AddBoolToObject(c, "ok", results[i].ok);
+    cJSON_AddStringToObject(c, "detail", results[i].detail);
+    if (results[i].ok || results[i].fix[0] == '\0')
+      cJSON_AddNullToObject(c, "fix");
+    else
+      cJSON_AddStringToObject(c, "fix", results[i].fix);
+    cJSON_AddItemToArray(checks, c);
+  }
+  cJSON_AddItemToObject(root, "facts", facts_json(&facts));
+  char *text = cJSON_Print(root);
+  cJSON_Delete(root);
+  if (text == NULL) {
+    cab_error_set(&err, ENOMEM, "doctor: render JSON");
+    return cab_cli_fail(&err);
+  }
+  printf("%s\n", text);
+  free(text);
+#endif
+  return failed ? 1 : 0;
 }
