@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/netlink.h"
 #include "sandbox/preflight.h"
@@ -236,6 +238,20 @@ cgroup_child(const struct cab_cgroup_host *host, struct cgroup_report *rep)
              limited[0] ? "only some limits by cgroup;" : "", missing, reason);
 }
 
+/* True when the v2 root hands memory, pids and cpu to its children: what a
+ * root-made subtree needs before its owner can pass them on. */
+static bool
+root_delegates_controllers(const struct cab_cgroup_host *host)
+{
+  char path[4200];
+  cleanup_free char *on = NULL;
+  cab_error ignored = {0};
+  snprintf(path, sizeof path, "%s/cgroup.subtree_control", host->v2_mount);
+  if (cab_read_file_at(AT_FDCWD, path, 4096, &on, NULL, &ignored) < 0)
+    return true; /* cannot tell: say nothing */
+  return strstr(on, "memory") && strstr(on, "pids") && strstr(on, "cpu");
+}
+
 /* The commands that give an unprivileged user a cgroup cab can use. */
 static void
 cgroup_fix(const struct cab_cgroup_host *host, char *fix, size_t size)
@@ -246,13 +262,19 @@ cgroup_fix(const struct cab_cgroup_host *host, char *fix, size_t size)
     /* cab makes cells under the cgroup it runs in, which must hold no
      * other process: a delegated scope of its own, or, without a systemd
      * user manager, a root-made subtree (the shell in a leaf of it, cab
-     * told to make cells beside that leaf). */
+     * told to make cells beside that leaf: moving a process between two
+     * cgroups needs write access to their common ancestor). */
+    const char *m = host->v2_mount;
+    char enable[300] = "";
+    if (!root_delegates_controllers(host))
+      snprintf(enable, sizeof enable,
+               "echo '+memory +pids +cpu' | sudo tee %.200s/cgroup.subtree_control && ", m);
     snprintf(fix, size,
              "systemd-run --user --scope -p Delegate=yes cab ...; without a systemd user "
-             "manager: sudo mkdir -p %.200s/cab-$USER/shell && sudo chown -R $USER %.200s/cab-$USER "
-             "&& echo $$ | sudo tee %.200s/cab-$USER/shell/cgroup.procs, then cab exec "
-             "--cgroup-parent /cab-$USER ...",
-             host->v2_mount, host->v2_mount, host->v2_mount);
+             "manager: %ssudo mkdir -p %.200s/cab-$USER/shell && sudo chown -R $USER "
+             "%.200s/cab-$USER && echo $$ | sudo tee %.200s/cab-$USER/shell/cgroup.procs, "
+             "then cab exec --cgroup-parent /cab-$USER ...",
+             enable, m, m, m);
   } else {
     snprintf(fix, size, "run cab as root (cgroup v1 cannot be delegated to a user safely), or "
                         "have root create a cgroup in the memory, pids and cpu hierarchies, "
