@@ -34,6 +34,16 @@ map_re="cannot write a new user namespace's id maps.*AppArmor.*fix: install cab'
 cell=(run-cell --tui oracle --model cab/none --task polyglot/shell-word-count --host-rootfs)
 mkdir -p "$W/user" && chown "$user" "$W/user"
 
+section "unrestricted: cab doctor --json passes every required check"
+"$cab" doctor --json >"$W/root.json" 2>&1
+check_json "root: ok, every required check passes" "$W/root.json" \
+  '.ok and ([.checks[] | select(.kind == "required") | .ok] | all)'
+check_json "root: the cell cgroup took its limits (cgroup v2)" "$W/root.json" \
+  '.checks[] | select(.name == "cgroup") | .ok and (.detail | startswith("cgroup-v2"))'
+as_user "$cab" doctor --json >"$W/user/doctor.json" 2>&1
+check_json "user: ok, every required check passes" "$W/user/doctor.json" \
+  '.ok and ([.checks[] | select(.kind == "required") | .ok] | all)'
+
 for who in root user; do
   section "read-only /proc, as $who"
   if [ $who = root ]; then wrap=as_root_restricted out=$W/results; else wrap=as_user_restricted out=$W/user/results; fi
