@@ -39,14 +39,15 @@ static void
 userns_result(const struct cab_userns_outcome *o, enum cab_userns_step step, const char *done,
               struct cab_probe_result *r)
 {
-  if (o->failed == CAB_USERNS_DONE || o->failed > step) {
+  bool child_failed = o->failed == CAB_USERNS_CHILD;
+  if (!child_failed && (o->failed == CAB_USERNS_DONE || o->failed > step)) {
     r->ok = true;
     snprintf(r->detail, sizeof r->detail, "%s", done);
     return;
   }
   char what[1024];
   cab_userns_diagnose(o, what, sizeof what, r->fix, sizeof r->fix);
-  if (o->failed == step || o->failed == CAB_USERNS_CHILD)
+  if (o->failed == step || child_failed)
     snprintf(r->detail, sizeof r->detail, "%s", what);
   else
     snprintf(r->detail, sizeof r->detail, "not tried: %s failed", step_names[o->failed]);
@@ -85,7 +86,7 @@ probe_failed(const struct cab_userns_outcome *o, const char *what, const char *f
              struct cab_probe_result *r)
 {
   if (o->failed != CAB_USERNS_PROBE) {
-    userns_result(o, CAB_USERNS_TMPFS, "", r);
+    userns_result(o, CAB_USERNS_PROBE, "", r); /* an earlier step's failure */
     return;
   }
   snprintf(r->detail, sizeof r->detail, "cannot %s: %s", what, strerror(o->errnum));
