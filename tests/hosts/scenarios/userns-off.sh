@@ -7,6 +7,7 @@
 # (cab exec fails in 0.8 s as root, 1.5 s as a user).  cab run-cell fails
 # too, naming the sysctl, before any cell starts: no cell.json, no copied
 # rootfs, no warning that blames overlayfs.
+# hosts: fast
 # shellcheck source=../check.sh
 . "$(dirname "$0")/../check.sh"
 

@@ -6,6 +6,7 @@
 # exec_limits, exec_isolation (tests/probe) and net_model pass there, and
 # that a full demo cell (model network: veth, gateway netns, proxy; overlay;
 # cab-agent against cab model-server) passes.
+# hosts: fast
 # shellcheck source=../check.sh
 . "$(dirname "$0")/../check.sh"
 
