@@ -26,13 +26,18 @@ ip link add eth0 type dummy && ip addr add 10.0.2.15/24 dev eth0 && ip link set 
   ip route add default via 10.0.2.2
 echo "cab-hosts: guest kernel $(uname -r), cgroup.controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 rc=125
-if [ -f "$here/scenarios/$scenario.sh" ]; then
+# A name with a slash is a script relative to the checkout (run.sh).
+case $scenario in
+*/*) script=$here/../../$scenario ;;
+*) script=$here/scenarios/$scenario.sh ;;
+esac
+if [ -f "$script" ]; then
   # A child, not exec: PID 1 must survive to report and power off; bash as
   # PID 1 reaps the orphans the scenario leaves.
-  cd "$here/../.." && bash "$here/scenarios/$scenario.sh"
+  cd "$here/../.." && bash "$script"
   rc=$?
 else
-  echo "cab-hosts: no scenario '$scenario' in $here/scenarios"
+  echo "cab-hosts: no scenario '$scenario' ($script)"
 fi
 echo "$rc" >"$out/status"
 sync
