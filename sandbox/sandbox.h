@@ -112,6 +112,7 @@ struct cab_sandbox_result {
   /* The defences the command ran under (set once it ran: a defence that
    * cannot be applied fails the setup, it is never skipped). */
   const char *seccomp;       /* cab_seccomp_kind_name() of the filter */
+  unsigned long namespaces;  /* the CLONE_NEW* namespaces the command ran in */
   bool proc_readonly;
   bool stdio_relayed;        /* some of fds 0-2 went through the relay
                                 (sandbox/stdio.h) */

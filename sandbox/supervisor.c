@@ -707,6 +707,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   }
   fill_result(&w, res);
   res->seccomp = cab_seccomp_kind_name(cfg->seccomp.kind);
+  res->namespaces = NS_FLAGS | CLONE_NEWCGROUP; /* the child's unshare, or it failed */
   res->proc_readonly = cfg->proc_readonly;
   res->stdio_relayed = stdio.relayed;
   res->stdio_nulled = stdio.nulled;

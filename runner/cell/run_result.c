@@ -31,7 +31,7 @@ add_model_totals(cJSON *j, const struct cab_proxy_totals *t)
 int
 cab_run_result_write(const char *path, const struct cab_sandbox_config *cfg,
                      const struct cab_sandbox_result *r, const struct cab_proxy_totals *model,
-                     cab_error *err)
+                     const struct cab_protection *prot, cab_error *err)
 {
   cJSON *j = cJSON_CreateObject();
   if (cfg->host_rootfs) {
@@ -78,6 +78,9 @@ cab_run_result_write(const char *path, const struct cab_sandbox_config *cfg,
   }
   if (model)
     add_model_totals(j, model);
+  /* The same block as a cell's environment.protection. */
+  if (prot)
+    cJSON_AddItemToObject(j, "protection", cab_protection_to_json(prot));
   char *text = cJSON_Print(j);
   cJSON_Delete(j);
   if (text == NULL)

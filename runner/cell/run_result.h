@@ -6,11 +6,13 @@
 
 #include "common/error.h"
 #include "runner/proxy/proxy.h"
+#include "runner/record/protection.h"
 #include "sandbox/sandbox.h"
 
-/* Write it to PATH (atomically); MODEL NULL: no model network. */
+/* Write it to PATH (atomically); MODEL NULL: no model network; PROT (the
+ * run's protection, runner/cell/protection.h) NULL: not written. */
 int cab_run_result_write(const char *path, const struct cab_sandbox_config *cfg,
                          const struct cab_sandbox_result *r, const struct cab_proxy_totals *model,
-                         cab_error *err);
+                         const struct cab_protection *prot, cab_error *err);
 
 #endif

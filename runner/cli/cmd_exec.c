@@ -20,6 +20,7 @@
 #include "rootfs/lease.h"
 #include "rootfs/store.h"
 #include "runner/cell/modelnet.h"
+#include "runner/cell/protection.h"
 #include "runner/cell/run_result.h"
 #include "runner/cell/run_spec.h"
 #include "runner/cli/commands.h"
@@ -65,6 +66,9 @@ static const char exec_usage[] =
     "                        and the memory watchdog, as for a user without one\n"
     "  --tty                 run under a pseudo-terminal\n"
     "  --result FILE         write the run's result as JSON\n"
+  "  --require LIST        refuse to start below this protection: comma-separated\n"
+  "                        namespaces, seccomp, cgroup, memory, pids, cpu, image,\n"
+  "                        overlay, or none (default namespaces,seccomp)\n"
     "\n"
     "model network (--net model: the sandbox reaches only cab's proxy to the endpoint):\n"
     "  --net none|model      none (default): only lo\n"
@@ -101,6 +105,8 @@ struct exec_opts {
   char layer[PATH_MAX];       /* per-run writable layer, removed afterwards */
   int layer_lock;             /* held while it exists (runner/cell/leftovers.h) */
   struct cab_host_masks masks; /* --host-rootfs: what the sandbox does not see */
+  cab_protection_set require; /* --require, checked before and after the run */
+  bool require_given;
 };
 
 static int
@@ -242,6 +248,13 @@ opt_endpoint_wire(struct exec_opts *o, const char *arg, cab_error *err)
 }
 
 static int
+opt_require(struct exec_opts *o, const char *arg, cab_error *err)
+{
+  o->require_given = true;
+  return cab_protection_parse(arg, "exec: --require", &o->require, err);
+}
+
+static int
 opt_help(struct exec_opts *o, const char *arg, cab_error *err)
 {
   fputs(exec_usage, stdout);
@@ -277,6 +290,7 @@ static const struct exec_option exec_options[] = {
            "expected a size such as 64M"),
     FLAG("tty", cfg.tty),
     STRING("result", result_path),
+    CALL("require", opt_require),
     STRING("cgroup-parent", cfg.cgroup_parent),
     FLAG("no-cgroup", cfg.no_cgroup),
     STRING("overlay", root.overlay_dir),
@@ -561,6 +575,31 @@ host_masks(struct exec_opts *o, cab_error *err)
   return 0;
 }
 
+/* --require, before anything is made: what this run's options would get
+ * on this host (cgroup detection, the root, --no-cgroup, the overlay
+ * probe) against what was required; one line and exit 125 when short. */
+static int
+check_require(struct exec_opts *o, cab_error *err)
+{
+  if (!o->require_given)
+    o->require = CAB_PROTECTION_REQUIRE_DEFAULT;
+  struct cab_sandbox_config will = o->cfg;
+  will.host_rootfs = o->root.host;
+  will.overlay_dir = o->root.overlay_dir;
+  will.gateway.enabled = o->net_enabled;
+#ifndef CAB_CORE
+  if (o->image) {
+    bool overlay = cab_probe_overlay();
+    will.overlay_dir = overlay ? "overlay" : NULL;
+    will.root_writable = !overlay;
+  }
+#endif
+  struct cab_protection predicted = {.required = o->require};
+  char why[600];
+  cab_protection_predict(&predicted, &will, why, sizeof why);
+  return cab_protection_refuse("exec", &predicted, o->require, &will, why, err);
+}
+
 /* Everything between the options and the run: the image's layer, the
  * environment, the root, the model network. */
 static int
@@ -598,8 +637,9 @@ cab_cmd_exec(int argc, char **argv)
 #endif
   /* A host that cannot give the sandbox its user namespace (disabled, or
    * restricted so that the map write fails) gets one line and its fix
-   * before anything exists: no run layer, no cgroup, no result file. */
-  if (cab_check_userns(&err) < 0)
+   * before anything exists: no run layer, no cgroup, no result file; so
+   * does a host below --require. */
+  if (cab_check_userns(&err) < 0 || check_require(&opts, &err) < 0)
     return cab_cli_fail(&err);
   /* A failure after the run layer exists removes it (an image's bad User
    * used to leave an empty cab-exec-* behind on every run). */
@@ -613,6 +653,8 @@ cab_cmd_exec(int argc, char **argv)
   const struct cab_proxy_totals *model = opts.net_enabled ? &totals : NULL;
   int rc = cab_sandbox_run(&opts.cfg, &res, &err);
   remove_run_layer(&opts);
+  struct cab_protection prot = {.required = opts.require};
+  cab_protection_of_run(&prot, &opts.cfg, rc == 0 ? &res : NULL);
 #ifndef CAB_CORE
   if (opts.net_enabled)
     cab_modelnet_finish(&opts.net, &totals, true);
@@ -622,7 +664,7 @@ cab_cmd_exec(int argc, char **argv)
     res.exit_code = err.exit_code ? err.exit_code : CAB_EXIT_RUNNER;
     cab_error ignored = {0};
     if (opts.result_path)
-      cab_run_result_write(opts.result_path, &opts.cfg, &res, model, &ignored);
+      cab_run_result_write(opts.result_path, &opts.cfg, &res, model, &prot, &ignored);
     return cab_cli_fail(&err);
   }
   if (res.degraded[0])
@@ -630,8 +672,18 @@ cab_cmd_exec(int argc, char **argv)
   if (res.stdio_nulled)
     fprintf(stderr, "cab: warning: a directory or O_PATH fd given as stdin, stdout or stderr "
                     "was replaced by /dev/null: through /proc it leads out of the sandbox\n");
-  if (opts.result_path && cab_run_result_write(opts.result_path, &opts.cfg, &res, model, &err) < 0)
+  if (opts.result_path &&
+      cab_run_result_write(opts.result_path, &opts.cfg, &res, model, &prot, &err) < 0)
     return cab_cli_fail(&err);
+  /* What held is what counts: a run that came out below --require (the
+   * prediction was wrong) is the runner's failure, whatever it printed. */
+  char gave[256];
+  int short_of = cab_protection_first_missing(&prot, opts.require, false, gave, sizeof gave);
+  if (short_of >= 0) {
+    cab_error_set(&err, 0, "exec: --require %s: %s, below what was predicted",
+                  cab_protection_item_name((enum cab_protection_item)short_of), gave);
+    return cab_cli_fail(&err);
+  }
   if (opts.net.start_failed)
     return cab_cli_fail(&opts.net.start_err);
   return res.exit_code;
