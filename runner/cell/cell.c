@@ -495,6 +495,10 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
     goto out;
   const char *image = o->image ? o->image : (c.task->image ? c.task->image : c.adapter->image);
   bool host = o->host_rootfs || image == NULL;
+  /* Below --require on this host: one line, no cell. */
+  c.protection.required = o->require;
+  if (cab_cell_check_require(&c, host, err) < 0)
+    goto out;
 
   if (!host && resolve_image(&c, image, err) < 0)
     goto out;
@@ -574,6 +578,19 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   }
   if (interrupted(c.agent_res.interrupted, "the agent run", err))
     goto out;
+  /* The agent ran below --require (the prediction was wrong): no
+   * measurement, not verified, recorded as infra_error. */
+  char gave[256];
+  int short_of = c.agent_ran ? cab_protection_first_missing(&c.protection, o->require, false,
+                                                            gave, sizeof gave)
+                             : -1;
+  if (short_of >= 0) {
+    setup_ok = false;
+    snprintf(c.outcome, sizeof c.outcome, "infra_error");
+    snprintf(c.outcome_reason, sizeof c.outcome_reason,
+             "protection: --require %s: %s, below what this host was predicted to give",
+             cab_protection_item_name((enum cab_protection_item)short_of), gave);
+  }
   if (c.model.model_calls > 0)
     snprintf(c.tokens_source, sizeof c.tokens_source, "proxy");
   model_call_spans(&c);

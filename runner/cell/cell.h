@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "common/error.h"
+#include "runner/record/protection.h"
 
 struct cab_cell_options {
   const char *tui;          /* adapter name */
@@ -35,6 +36,9 @@ struct cab_cell_options {
   int64_t pids;             /* 0: the default */
   double cpus;              /* 0: the default, no cpu limit */
   bool verbose;             /* show the agent's terminal live */
+  cab_protection_set require; /* --require: refused before the cell when this host
+                                 would not give it, infra_error when the run did
+                                 not (the CLI's default: namespaces, seccomp) */
 };
 
 struct cab_cell_summary {

@@ -96,6 +96,10 @@ struct cell {
   char outcome[16];
   char outcome_reason[512];
   struct cab_scores scores; /* .json NULL until scored */
+
+  /* What the agent's sandbox (and the verifier's seccomp) ran under, and
+   * what --require asked: environment.protection */
+  struct cab_protection protection;
 };
 
 /* cell_sandbox.c: run the agent, then the verifier, each in a fresh
@@ -107,6 +111,11 @@ int cab_cell_run_verify(struct cell *c, cab_error *err);
  * marker line (malloc'd, NUL-terminated; lengths in OUT_LEN, ERR_LEN). */
 int cab_cell_verify_output(const struct cell *c, char **out, size_t *out_len, char **errout,
                            size_t *err_len);
+/* --require before any work: the agent's sandbox as it would be composed
+ * (its limits, the adapter's seccomp and capabilities, the root HOST or
+ * the image's overlay or copy), predicted on this host.  -1 (exit 125, one
+ * line) when short. */
+int cab_cell_check_require(struct cell *c, bool host, cab_error *err);
 /* Measure the workdir against the task's budget; fills C->over_budget and
  * returns true when over. */
 bool cab_cell_workdir_over_budget(struct cell *c);

@@ -139,6 +139,8 @@ environment_json(const struct cell *c)
     cJSON_AddNumberToObject(vd, "protected_binds", (double)c->verify_protected);
     cJSON_AddStringToObject(vd, "root", c->verify_root_readonly ? "read-only" : "writable");
   }
+  /* The level and what made it, as it ran (runner/record/protection.h). */
+  cJSON_AddItemToObject(env, "protection", cab_protection_to_json(&c->protection));
   return env;
 }
 

@@ -16,11 +16,13 @@
 #include "common/fsutil.h"
 #include "runner/cell/cell_internal.h"
 #include "runner/cell/modelnet.h"
+#include "runner/cell/protection.h"
 #include "runner/cell/protected_binds.h"
 #include "runner/cell/run_spec.h"
 #include "runner/record/artifacts.h"
 #include "runner/task/limits.h"
 #include "sandbox/caps.h"
+#include "sandbox/preflight.h"
 
 /* Every output a hostile command controls is kept as its first and last
  * MiB: agent.log, and the verifier's stdout and stderr (in verify.log). */
@@ -387,6 +389,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   cab_error run_err = {0};
   int r = cab_sandbox_run(&cfg, &c->agent_res, &run_err);
   c->container_active_ms = (double)(cab_now_ns() - t0) / 1e6;
+  cab_protection_of_run(&c->protection, &cfg, r == 0 ? &c->agent_res : NULL);
   cab_trace_end(c->trace, run, 0);
   cab_trace_end(c->trace, container, 0);
   if (r < 0) {
@@ -491,6 +494,9 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   cfg.capture.on_output = on_verify_output;
   cfg.capture.ctx = c;
   int r = cab_sandbox_run(&cfg, &c->verify_res, &c->verify_err);
+  if (r == 0)
+    snprintf(c->protection.verifier_seccomp, sizeof c->protection.verifier_seccomp, "%s",
+             c->verify_res.seccomp);
   cab_envlist_free(&env);
   cab_trace_end(c->trace, span, 0);
   if (r < 0) {
@@ -506,6 +512,28 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   if (c->verify_res.over_budget)
     cab_trace_attr(c->trace, span, "over_budget", c->verify_res.budget_reason);
   return 0;
+}
+
+int
+cab_cell_check_require(struct cell *c, bool host, cab_error *err)
+{
+  struct cab_sandbox_config cfg = {0};
+  cab_run_spec_init(&cfg);
+  limits_config(c, &cfg, c->task->timeout_s);
+  if (adapter_sandbox(c->adapter, &cfg, err) < 0)
+    return -1;
+  cfg.host_rootfs = host;
+  if (!host) {
+    bool overlay = cab_probe_overlay();
+    cfg.overlay_dir = overlay ? "overlay" : NULL;
+    cfg.root_writable = !overlay;
+  }
+  cfg.gateway.enabled = strcmp(c->adapter->wire, "none") != 0;
+  cfg.disk.n = 1; /* every cell has its workdir budget */
+  struct cab_protection predicted = {.required = c->o->require};
+  char why[600];
+  cab_protection_predict(&predicted, &cfg, why, sizeof why);
+  return cab_protection_refuse("run-cell", &predicted, c->o->require, &cfg, why, err);
 }
 
 /* The verifier's captured output, for verify.log. */

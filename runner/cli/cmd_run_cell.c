@@ -36,6 +36,10 @@ static const char run_cell_usage[] =
     "  --model-retries N    retry 429/5xx/connect failures N times\n"
     "  --memory SIZE --pids N --cpus X   limits (default 4G, 4096, none)\n"
     "  --verbose            show the agent's terminal while it runs\n"
+    "  --require LIST       refuse to start below this protection: comma-separated\n"
+    "                       namespaces, seccomp, cgroup, memory, pids, cpu, image,\n"
+    "                       overlay, or none (default namespaces,seccomp); a cell\n"
+    "                       that ran below it is recorded as infra_error\n"
     "\n"
     "Exit status: 0 when the cell is a measurement (pass, fail, timeout,\n"
     "agent_error), 3 when it was recorded as infra_error, 125 when no cell\n"
@@ -48,7 +52,7 @@ cab_cmd_run_cell(int argc, char **argv)
   enum {
     O_TUI = 256, O_MODEL, O_TASK, O_IMAGE, O_HOST, O_ENDPOINT, O_KEY_ENV, O_SWEEP, O_RUN, O_OUT,
     O_TASKS_DIR, O_RECORD, O_REPLAY, O_SCORING, O_RETRIES, O_MEMORY, O_PIDS, O_CPUS, O_VERBOSE,
-    O_HELP, O_ENDPOINT_WIRE, O_REPLAY_MATCH,
+    O_HELP, O_ENDPOINT_WIRE, O_REPLAY_MATCH, O_REQUIRE,
   };
   static const struct option longopts[] = {
       {"tui", required_argument, 0, O_TUI},         {"model", required_argument, 0, O_MODEL},
@@ -64,9 +68,10 @@ cab_cmd_run_cell(int argc, char **argv)
       {"cpus", required_argument, 0, O_CPUS},       {"verbose", no_argument, 0, O_VERBOSE},
       {"endpoint-wire", required_argument, 0, O_ENDPOINT_WIRE},
       {"replay-match", required_argument, 0, O_REPLAY_MATCH},
+      {"require", required_argument, 0, O_REQUIRE},
       {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
   };
-  struct cab_cell_options o = {0};
+  struct cab_cell_options o = {.require = CAB_PROTECTION_REQUIRE_DEFAULT};
   cab_error err = {0};
   opterr = 0;
   optind = 1;
@@ -99,6 +104,10 @@ cab_cmd_run_cell(int argc, char **argv)
       o.endpoint_wire = (int)w;
       break;
     }
+    case O_REQUIRE:
+      if (cab_protection_parse(optarg, "run-cell: --require", &o.require, &err) < 0)
+        return cab_cli_fail(&err);
+      break;
     case O_SWEEP: o.sweep_id = optarg; break;
     case O_OUT: o.out_dir = optarg; break;
     case O_TASKS_DIR: o.tasks_dir = optarg; break;

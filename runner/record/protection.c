@@ -234,6 +234,12 @@ set_json(cab_protection_set set)
   return a;
 }
 
+static const char *
+or_none(const char *v)
+{
+  return v[0] ? v : "none";
+}
+
 cJSON *
 cab_protection_to_json(const struct cab_protection *p)
 {
@@ -260,16 +266,18 @@ cab_protection_to_json(const struct cab_protection *p)
     cJSON_AddItemToArray(caps, cJSON_CreateString(name));
     c += n + (c[n] == ',');
   }
+  /* A sandbox that was never composed (a cell stopped before its agent)
+   * says "none" for each. */
   cJSON *lim = cJSON_AddObjectToObject(j, "limits");
-  cJSON_AddStringToObject(lim, "memory", p->limits.memory);
-  cJSON_AddStringToObject(lim, "pids", p->limits.pids);
-  cJSON_AddStringToObject(lim, "cpu", p->limits.cpu);
-  cJSON_AddStringToObject(lim, "time", p->limits.time);
-  cJSON_AddStringToObject(lim, "disk", p->limits.disk);
-  cJSON_AddStringToObject(j, "root", p->root);
+  cJSON_AddStringToObject(lim, "memory", or_none(p->limits.memory));
+  cJSON_AddStringToObject(lim, "pids", or_none(p->limits.pids));
+  cJSON_AddStringToObject(lim, "cpu", or_none(p->limits.cpu));
+  cJSON_AddStringToObject(lim, "time", or_none(p->limits.time));
+  cJSON_AddStringToObject(lim, "disk", or_none(p->limits.disk));
+  cJSON_AddStringToObject(j, "root", or_none(p->root));
   if (strcmp(p->root, "host") == 0)
     cJSON_AddNumberToObject(j, "masked_paths", (double)p->masked_paths);
-  cJSON_AddStringToObject(j, "network", p->network);
+  cJSON_AddStringToObject(j, "network", or_none(p->network));
   return j;
 }
 
