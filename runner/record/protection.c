@@ -147,7 +147,7 @@ limit_phrase(const char *name, const char *value, bool predicted, char *buf, siz
 {
   const char *is = predicted ? "would be" : "was";
   if (unlimited(value)) {
-    snprintf(buf, size, "%s %s not limited at all", name, predicted ? "would be" : "was");
+    snprintf(buf, size, "%s %s limited at all", name, predicted ? "would not be" : "was not");
     return;
   }
   const char *by = value;
