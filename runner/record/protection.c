@@ -294,6 +294,7 @@ cab_protection_from_json(const cJSON *j, struct cab_protection *p)
   memset(p, 0, sizeof *p);
   if (!cJSON_IsObject(j))
     return -1;
+  copy_str(j, "level", p->level, sizeof p->level);
   copy_str(j, "seccomp", p->seccomp, sizeof p->seccomp);
   p->ran = p->seccomp[0] != '\0';
   copy_str(j, "verifier_seccomp", p->verifier_seccomp, sizeof p->verifier_seccomp);

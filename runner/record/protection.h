@@ -66,6 +66,8 @@ struct cab_protection {
   size_t masked_paths;       /* root "host": the host paths hidden from it */
   char network[16];          /* "veth+proxy" (the model network) or "none" (lo only) */
   cab_protection_set required; /* what --require asked */
+  char level[32];            /* read back: the level as the record says it (the
+                                writer computes it, cab_protection_level) */
 };
 
 /* The item's name ("namespaces"...), or NULL. */

@@ -209,6 +209,9 @@ int report_cell_cast(FILE *f, const struct report *r, const struct rcell *c, cab
 cJSON *report_cast_parse(const char *text, size_t len, size_t max_bytes);
 int report_cell_calls(FILE *f, const struct report *r, const struct rcell *c, cab_error *err);
 int report_cell_repro(FILE *f, struct report *r, const struct rcell *c, cab_error *err);
+/* cell_protection.c: environment.protection as a table (nothing for a
+ * record without one). */
+void report_cell_protection(FILE *f, const struct rcell *c);
 /* Parse ISO-8601 UTC "2026-06-17T06:30:21.091487Z" into seconds. */
 bool report_parse_iso(const char *s, double *out);
 

@@ -1,5 +1,6 @@
 /* cell/<cell dir>/index.html: one cell, section by section as the published
- * cell page (header, per-axis strip, run identity, timing, scorer
+ * cell page (header, per-axis strip, run identity, timing, cab's
+ * protection table (not on the published page), scorer
  * breakdown, trace replay, terminal playback, run it yourself, trace spans,
  * model calls), then the diff, the logs, related cells and the badge. */
 #include <errno.h>
@@ -344,6 +345,7 @@ write_cell(FILE *f, struct report *r, struct rcell *c, cab_error *err)
   strip(f, c);
   identity(f, c);
   timing(f, c);
+  report_cell_protection(f, c);
   scorer_table(f, c);
   report_cell_trace(f, c);
   if (report_cell_cast(f, r, c, err) < 0 || report_cell_repro(f, r, c, err) < 0)

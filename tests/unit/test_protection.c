@@ -154,6 +154,8 @@ test_json_round_trip(void **state)
             "\"time\":\"supervisor\",\"disk\":\"watchdog\"},"
             "\"root\":\"overlay\",\"network\":\"veth+proxy\"}");
   assert_int_equal(cab_protection_from_json(j, &back), 0);
+  assert_string_equal(back.level, "full");
+  memset(back.level, 0, sizeof back.level);
   assert_memory_equal(&p, &back, sizeof p);
   cJSON_free(text);
   cJSON_Delete(j);
