@@ -499,6 +499,10 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   c.protection.required = o->require;
   if (cab_cell_check_require(&c, host, err) < 0)
     goto out;
+  if (o->preflight) {
+    rc = 0;
+    goto out;
+  }
 
   if (!host && resolve_image(&c, image, err) < 0)
     goto out;

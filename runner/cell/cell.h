@@ -36,6 +36,8 @@ struct cab_cell_options {
   int64_t pids;             /* 0: the default */
   double cpus;              /* 0: the default, no cpu limit */
   bool verbose;             /* show the agent's terminal live */
+  bool preflight;           /* stop after the checks before any work (a sweep's
+                               --require check): nothing run, nothing written */
   cab_protection_set require; /* --require: refused before the cell when this host
                                  would not give it, infra_error when the run did
                                  not (the CLI's default: namespaces, seccomp) */

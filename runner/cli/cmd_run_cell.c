@@ -40,6 +40,9 @@ static const char run_cell_usage[] =
     "                       namespaces, seccomp, cgroup, memory, pids, cpu, image,\n"
     "                       overlay, or none (default namespaces,seccomp); a cell\n"
     "                       that ran below it is recorded as infra_error\n"
+    "  --preflight          only the checks made before any work (the options,\n"
+    "                       agent, task, endpoint, user namespaces, --require):\n"
+    "                       exit 0 or 125, nothing run or written\n"
     "\n"
     "Exit status: 0 when the cell is a measurement (pass, fail, timeout,\n"
     "agent_error), 3 when it was recorded as infra_error, 125 when no cell\n"
@@ -52,7 +55,7 @@ cab_cmd_run_cell(int argc, char **argv)
   enum {
     O_TUI = 256, O_MODEL, O_TASK, O_IMAGE, O_HOST, O_ENDPOINT, O_KEY_ENV, O_SWEEP, O_RUN, O_OUT,
     O_TASKS_DIR, O_RECORD, O_REPLAY, O_SCORING, O_RETRIES, O_MEMORY, O_PIDS, O_CPUS, O_VERBOSE,
-    O_HELP, O_ENDPOINT_WIRE, O_REPLAY_MATCH, O_REQUIRE,
+    O_HELP, O_ENDPOINT_WIRE, O_REPLAY_MATCH, O_REQUIRE, O_PREFLIGHT,
   };
   static const struct option longopts[] = {
       {"tui", required_argument, 0, O_TUI},         {"model", required_argument, 0, O_MODEL},
@@ -69,6 +72,7 @@ cab_cmd_run_cell(int argc, char **argv)
       {"endpoint-wire", required_argument, 0, O_ENDPOINT_WIRE},
       {"replay-match", required_argument, 0, O_REPLAY_MATCH},
       {"require", required_argument, 0, O_REQUIRE},
+      {"preflight", no_argument, 0, O_PREFLIGHT},
       {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
   };
   struct cab_cell_options o = {.require = CAB_PROTECTION_REQUIRE_DEFAULT};
@@ -108,6 +112,7 @@ cab_cmd_run_cell(int argc, char **argv)
       if (cab_protection_parse(optarg, "run-cell: --require", &o.require, &err) < 0)
         return cab_cli_fail(&err);
       break;
+    case O_PREFLIGHT: o.preflight = true; break;
     case O_SWEEP: o.sweep_id = optarg; break;
     case O_OUT: o.out_dir = optarg; break;
     case O_TASKS_DIR: o.tasks_dir = optarg; break;
@@ -180,6 +185,8 @@ cab_cmd_run_cell(int argc, char **argv)
   memset(&sum, 0, sizeof sum);
   if (cab_cell_run(&o, &sum, &err) < 0)
     return cab_cli_fail(&err);
+  if (o.preflight)
+    return 0;
   cab_cell_print_strip(&sum, stdout);
   printf("%s/" CAB_CELL_JSON "\n", sum.cell_dir);
   if (strcmp(sum.outcome, "pass") != 0 && strcmp(sum.outcome, "fail") != 0)

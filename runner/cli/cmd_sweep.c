@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "runner/record/protection.h"
 #include "runner/cli/commands.h"
 #include "runner/sweep/shard.h"
 #include "runner/sweep/sweep.h"
@@ -28,12 +29,14 @@ static const char sweep_usage[] =
     "  --dry-run         list the cells and the images they need; run nothing\n"
     "  --progress-every S  seconds between progress lines when stderr is not a\n"
     "                    terminal (default 10; on a terminal one line is redrawn)\n"
+    "  --require LIST    every cell's protection, as run-cell's --require (in place\n"
+    "                    of the plan's \"require\"); checked before any cell starts\n"
     "\n"
     "The plan (JSON): sweep_id, tuis [{tui, image?}], models [{model, endpoint?,\n"
     "key_env?, endpoint_wire?, replay?, model_retries?, max_concurrency?}], tasks\n"
     "[id or glob], and optionally scoring, reruns, host_rootfs, image,\n"
     "max_concurrency, endpoint_max_concurrency, retries {infra, backoff_s}, memory,\n"
-    "cpus, tasks_dir, ramp_up_s.\n"
+    "cpus, tasks_dir, ramp_up_s, require.\n"
     "\n"
     "Exit status: 0 when every cell has its cell.json (whatever its outcome); 125\n"
     "when the plan is bad or some cell could not be run; 128+N after signal N\n"
@@ -42,12 +45,13 @@ static const char sweep_usage[] =
 int
 cab_cmd_sweep(int argc, char **argv)
 {
-  enum { O_SHARD = 256, O_OUT, O_RESUME, O_DRY, O_HELP, O_PROGRESS };
+  enum { O_SHARD = 256, O_OUT, O_RESUME, O_DRY, O_HELP, O_PROGRESS, O_REQUIRE };
   static const struct option longopts[] = {
       {"jobs", required_argument, 0, 'j'},      {"shard", required_argument, 0, O_SHARD},
       {"out", required_argument, 0, O_OUT},     {"resume", no_argument, 0, O_RESUME},
       {"dry-run", no_argument, 0, O_DRY},       {"help", no_argument, 0, O_HELP},
-      {"progress-every", required_argument, 0, O_PROGRESS}, {0, 0, 0, 0},
+      {"progress-every", required_argument, 0, O_PROGRESS},
+      {"require", required_argument, 0, O_REQUIRE}, {0, 0, 0, 0},
   };
   struct cab_sweep_opts o = {.out = stdout, .progress = stderr};
   cab_error err = {0};
@@ -75,6 +79,14 @@ cab_cmd_sweep(int argc, char **argv)
         return cab_cli_fail(&err);
       }
       break;
+    case O_REQUIRE: {
+      cab_protection_set set;
+      if (cab_protection_parse(optarg, "sweep: --require", &set, &err) < 0)
+        return cab_cli_fail(&err);
+      o.require = set;
+      o.require_given = true;
+      break;
+    }
     case O_OUT: o.out_dir = optarg; break;
     case O_RESUME: o.resume = true; break;
     case O_DRY: o.dry_run = true; break;

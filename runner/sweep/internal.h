@@ -92,6 +92,11 @@ int cab_sweep_journal_event(struct sweep *s, struct sweep_cell *sc, const char *
 
 /* ---- spawn.c ---- */
 int cab_sweep_spawn(struct sweep *s, struct sweep_cell *sc, cab_error *err);
+/* Before any cell: `run-cell --preflight` once per TUI, host root and image
+ * among the shard's cells (each with the sweep's --require), so that a host
+ * below what the sweep requires is refused in one line, exit 125, with
+ * nothing written. */
+int cab_sweep_preflight(struct sweep *s, cab_error *err);
 
 /* ---- sched.c ---- */
 /* Run every pending cell.  -1 with ERR (exit code 128+N) when interrupted. */

@@ -341,13 +341,41 @@ parse_memory(const struct ctx *c, const cJSON *v, struct cab_sweep_plan *p)
   return 0;
 }
 
+/* "require": run-cell's --require list, as a string or an array of items. */
+static int
+parse_require(const struct ctx *c, const cJSON *v, struct cab_sweep_plan *p)
+{
+  if (v == NULL)
+    return 0;
+  char list[512] = "";
+  size_t used = 0;
+  if (cJSON_IsString(v)) {
+    used = (size_t)snprintf(list, sizeof list, "%s", v->valuestring);
+  } else if (cJSON_IsArray(v)) {
+    const cJSON *item;
+    cJSON_ArrayForEach(item, v) {
+      if (!cJSON_IsString(item) || used >= sizeof list)
+        return bad(c, "require", "expected a list such as \"namespaces,seccomp,cgroup\"");
+      used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? "," : "",
+                               item->valuestring);
+    }
+  } else {
+    return bad(c, "require", "expected a list such as \"namespaces,seccomp,cgroup\"");
+  }
+  if (used >= sizeof list)
+    return bad(c, "require", "too long");
+  char where[600];
+  snprintf(where, sizeof where, "%s: require", c->origin);
+  return cab_protection_parse(list, where, &p->require, c->err);
+}
+
 static int
 parse_fields(const struct ctx *c, const cJSON *root, struct cab_sweep_plan *p)
 {
   static const char *const keys[] = {
       "sweep_id",  "scoring", "reruns",  "tuis",      "models",         "tasks",
       "host_rootfs", "image", "max_concurrency", "endpoint_max_concurrency", "retries",
-      "memory",    "cpus",    "tasks_dir", "ramp_up_s", NULL};
+      "memory",    "cpus",    "tasks_dir", "ramp_up_s", "require", NULL};
   if (!cJSON_IsObject(root))
     return cab_error_set(c->err, 0, "%s: expected a JSON object (a sweep plan)", c->origin);
   if (check_keys(c, root, "", keys) < 0)
@@ -378,7 +406,8 @@ parse_fields(const struct ctx *c, const cJSON *root, struct cab_sweep_plan *p)
       parse_retries(c, ITEM("retries"), p) < 0 || parse_memory(c, ITEM("memory"), p) < 0 ||
       get_double(c, ITEM("cpus"), "cpus", 0.01, 4096, "a positive number of CPUs", &p->cpus) < 0 ||
       get_double(c, ITEM("ramp_up_s"), "ramp_up_s", 0, 600, "a number of seconds from 0 to 600",
-                 &p->ramp_up_s) < 0)
+                 &p->ramp_up_s) < 0 ||
+      parse_require(c, ITEM("require"), p) < 0)
     return -1;
   cleanup_free char *tasks_dir = NULL;
   if (dup_string(c, ITEM("tasks_dir"), "tasks_dir", false, &tasks_dir) < 0)
@@ -417,6 +446,7 @@ cab_sweep_plan_parse(const char *text, size_t len, const char *origin, const cha
   p->backoff_s = 2;
   p->ramp_up_s = 0.5;
   p->memory_bytes = cab_cell_limits_default.memory_bytes;
+  p->require = CAB_PROTECTION_REQUIRE_DEFAULT;
   p->origin = strdup(origin);
   cab_sha256_buffer(text, len, p->plan_sha256);
   int r = p->origin ? parse_fields(&c, root, p) : cab_error_sys(err, "%s: memory", origin);

@@ -21,6 +21,9 @@
  *   cpus            per cell (default none)
  *   tasks_dir       default $CAB_TASKS_DIR or the bundled tasks
  *   ramp_up_s       concurrency grows by one every S seconds (default 0.5)
+ *   require         the protection every cell needs, as run-cell's --require:
+ *                   "namespaces,seccomp,cgroup" or ["namespaces", ...]
+ *                   (default namespaces,seccomp; "none": nothing)
  *
  * Relative paths (tasks_dir, replay) are relative to the plan's directory.
  * Every error is one line naming the file and the key path:
@@ -33,6 +36,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "runner/record/protection.h"
 #include "runner/task/task.h"
 
 #define CAB_SWEEP_PLAN_MAX (16 << 20)
@@ -87,6 +91,7 @@ struct cab_sweep_plan {
   int64_t memory_bytes;
   double cpus; /* 0: none */
   char *tasks_dir; /* NULL: the default root */
+  cab_protection_set require; /* each cell's --require */
   /* cab_sweep_plan_resolve: the tasks, expanded and loaded, sorted by id */
   struct cab_sweep_task_info *tasks;
   size_t n_tasks;

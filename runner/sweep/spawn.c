@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/strfmt.h"
@@ -14,6 +15,11 @@
 #include "runner/sweep/internal.h"
 
 #define MAX_ARGS 48
+
+struct cell_argv {
+  const char *v[MAX_ARGS];
+  char run[16], memory[32], cpus[32], retries[16], require[160];
+};
 
 /* The log's name: the key with '/' and '%' escaped.  A key too long for
  * it is an error: a cut one could be another cell's log. */
@@ -38,18 +44,22 @@ log_path(const struct sweep *s, const struct sweep_cell *sc, char *buf, size_t s
                          sc->attempt);
 }
 
-int
-cab_sweep_spawn(struct sweep *s, struct sweep_cell *sc, cab_error *err)
+/* The cell's `cab-full run-cell` command line, into A (its numbers kept
+ * there too); PREFLIGHT: only its checks (run-cell --preflight). */
+static void
+cell_argv(const struct sweep *s, const struct cab_sweep_cell *c, bool preflight,
+          struct cell_argv *a)
 {
   const struct cab_sweep_plan *p = s->plan;
-  const struct cab_sweep_cell *c = sc->c;
   const struct cab_sweep_model *m = &p->models[c->model];
-  char run[16], memory[32], cpus[32], retries[16];
-  snprintf(run, sizeof run, "%d", c->run);
-  snprintf(memory, sizeof memory, "%lld", (long long)p->memory_bytes);
-  snprintf(cpus, sizeof cpus, "%g", p->cpus);
-  snprintf(retries, sizeof retries, "%ld", m->model_retries);
-  const char *argv[MAX_ARGS];
+  snprintf(a->run, sizeof a->run, "%d", c->run);
+  snprintf(a->memory, sizeof a->memory, "%lld", (long long)p->memory_bytes);
+  snprintf(a->cpus, sizeof a->cpus, "%g", p->cpus);
+  snprintf(a->retries, sizeof a->retries, "%ld", m->model_retries);
+  cab_protection_format(s->o->require_given ? s->o->require : p->require, a->require,
+                        sizeof a->require);
+  const char **argv = a->v;
+  char *run = a->run, *memory = a->memory, *cpus = a->cpus, *retries = a->retries;
   size_t n = 0;
 #define ARG(x) (argv[n++] = (x))
   ARG(s->cab_full);
@@ -81,8 +91,19 @@ cab_sweep_spawn(struct sweep *s, struct sweep_cell *sc, cab_error *err)
   ARG("--memory"), ARG(memory);
   if (p->cpus > 0)
     ARG("--cpus"), ARG(cpus);
+  ARG("--require"), ARG(a->require);
+  if (preflight)
+    ARG("--preflight");
   argv[n] = NULL;
 #undef ARG
+}
+
+int
+cab_sweep_spawn(struct sweep *s, struct sweep_cell *sc, cab_error *err)
+{
+  struct cell_argv a;
+  cell_argv(s, sc->c, false, &a);
+  const char *const *argv = a.v;
 
   if (log_path(s, sc, sc->log_path, sizeof sc->log_path, err) < 0)
     return -1;
@@ -115,5 +136,83 @@ cab_sweep_spawn(struct sweep *s, struct sweep_cell *sc, cab_error *err)
   }
   setpgid(pid, pid); /* as the child does: whichever runs first */
   sc->pid = pid;
+  return 0;
+}
+
+/* One `run-cell --preflight` for the cell C, waited for: 0, or -1 with ERR
+ * holding the last line it printed (its refusal). */
+static int
+preflight_one(const struct sweep *s, const struct cab_sweep_cell *c, cab_error *err)
+{
+  struct cell_argv a;
+  cell_argv(s, c, true, &a);
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0)
+    return cab_error_sys(err, "sweep: pipe");
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return cab_error_sys(err, "sweep: start a preflight (fork)");
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(pipefd[1], 2) < 0)
+      _exit(125);
+    execv(a.v[0], (char *const *)a.v);
+    dprintf(2, "cab sweep: cannot run %s: %s\n", a.v[0], strerror(errno));
+    _exit(127);
+  }
+  close(pipefd[1]);
+  char out[4096];
+  size_t len = 0;
+  for (;;) {
+    ssize_t r = read(pipefd[0], out + len, sizeof out - 1 - len);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    len += (size_t)r;
+    if (len == sizeof out - 1) /* keep the tail: the refusal is the last line */
+      memmove(out, out + len / 2, len - len / 2), len -= len / 2;
+  }
+  close(pipefd[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return 0;
+  out[len] = '\0';
+  while (len > 0 && out[len - 1] == '\n')
+    out[--len] = '\0';
+  const char *line = strrchr(out, '\n') ? strrchr(out, '\n') + 1 : out;
+  if (strncmp(line, "cab: ", 5) == 0)
+    line += 5;
+  cab_error_set(err, 0, "sweep: %s", line[0] ? line : "run-cell --preflight failed");
+  err->exit_code = CAB_EXIT_RUNNER;
+  return -1;
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+int
+cab_sweep_preflight(struct sweep *s, cab_error *err)
+{
+  for (size_t i = 0; i < s->n; i++) {
+    const struct cab_sweep_cell *c = s->sc[i].c;
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; j++) {
+      const struct cab_sweep_cell *d = s->sc[j].c;
+      seen = d->tui == c->tui && d->host_rootfs == c->host_rootfs && same_str(d->image, c->image);
+    }
+    if (!seen && preflight_one(s, c, err) < 0)
+      return -1;
+  }
   return 0;
 }

@@ -118,7 +118,8 @@ run(struct sweep *s, cab_error *err)
       return -1;
     return cab_sweep_dry_run(s, err);
   }
-  if (check_environment(s->plan, err) < 0 || cab_sweep_choose_jobs(s, err) < 0 ||
+  if (check_environment(s->plan, err) < 0 || cab_sweep_preflight(s, err) < 0 ||
+      cab_sweep_choose_jobs(s, err) < 0 ||
       cab_sweep_journal_open(s->meta_dir, o->shard_k, o->shard_n, &s->journal, err) < 0 ||
       keep_plan(s, err) < 0 || cab_sweep_resume_state(s, true, err) < 0)
     return -1;

@@ -25,6 +25,8 @@ struct cab_sweep_opts {
   FILE *progress;         /* progress lines and warnings */
   bool progress_tty;      /* one live line instead of a line every ~10 s */
   double progress_every_s; /* non-TTY period; 0: 10 s */
+  bool require_given;     /* --require, in place of the plan's "require" */
+  unsigned require;       /* a cab_protection_set (runner/record/protection.h) */
 };
 
 /* Run (or with dry_run, list) the sweep.  Returns 0 when every cell of the
