@@ -198,9 +198,16 @@ cab_protection_refuse(const char *command, const struct cab_protection *predicte
   int item = cab_protection_first_missing(predicted, required, true, gives, sizeof gives);
   if (item < 0)
     return 0;
-  bool limit = item >= CAB_PROT_CGROUP && item <= CAB_PROT_CPU;
   const char *name = cab_protection_item_name((enum cab_protection_item)item);
-  bool because = limit && why[0];
+  /* The host's reason matters only for a limit asked for and not held by a
+   * cgroup: not for one never asked for. */
+  const char *lim[3] = {predicted->limits.memory, predicted->limits.pids, predicted->limits.cpu};
+  bool asked_not_held = false;
+  for (int i = 0; i < 3; i++)
+    if ((item == CAB_PROT_CGROUP || item == CAB_PROT_MEMORY + i) &&
+        strcmp(lim[i], CAB_PROT_UNLIMITED) != 0 && strncmp(lim[i], "cgroup-", 7) != 0)
+      asked_not_held = true;
+  bool because = asked_not_held && why[0];
   /* The cgroup detection's reasons read "what is wrong; what fixes it". */
   char reason[600];
   snprintf(reason, sizeof reason, "%s", because ? why : "");
