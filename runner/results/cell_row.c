@@ -13,6 +13,7 @@
 #include "common/sha256.h"
 #include "runner/record/artifacts.h"
 #include "runner/record/cell_record.h"
+#include "runner/record/protection.h"
 #include "runner/results/internal.h"
 #include "runner/task/task.h"
 
@@ -186,6 +187,11 @@ cab_results_read_row(const char *root, const struct cab_record_found *f, const c
       row->axis_headline[a] = real_of(cab_axis_headline(&cab_axes[a], sc->json));
   row->scoring_profile = dup_str(cell.environment.scoring_profile);
   row->methodology_version = dup_str(cell.environment.methodology_version);
+  struct cab_protection prot;
+  if (cab_protection_from_json(
+          cJSON_GetObjectItemCaseSensitive(cell.environment.json, "protection"), &prot) == 0 &&
+      prot.level[0])
+    row->protection_level = dup_str(prot.level);
 
   /* provenance */
   hash_prompt(dir, &cell, row->task_id, tasks_dir, row);

@@ -54,6 +54,8 @@ static const struct cab_results_column placed_columns[] = {
     COL(agent_log_sha256, TEXT),
     COL(verify_log_sha256, TEXT),
     COL(cell_json_sha256, TEXT),
+    /* what the agent's sandbox ran under (runner/record/protection.h) */
+    COL(protection_level, TEXT),
 };
 
 static const size_t n_placed = sizeof placed_columns / sizeof *placed_columns;

@@ -46,6 +46,7 @@ struct cab_results_row {
   double integrity, instruction_fidelity;
   char *scoring_profile, *methodology_version;
   char *prompt_sha256, *prompt_source, *agent_log_sha256, *verify_log_sha256, *cell_json_sha256;
+  char *protection_level; /* environment.protection.level; NULL in older records */
   /* The headline of each axis without published columns, by its index in
    * cab_axes[] (scorers/axes.h): the columns appended after the above. */
   double axis_headline[CAB_AXES_MAX];

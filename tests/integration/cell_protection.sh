@@ -10,7 +10,8 @@
 #     the default required items, the seven namespaces, the agent's and the
 #     verifier's seccomp policies, the capabilities, each limit as
 #     environment.limits says it, the root (host, with its masks) and the
-#     network (none); the report's cell page shows it as a table;
+#     network (none); the report's cell page shows it as a table, and
+#     `cab results export` its level (column protection_level);
 #   * a cab-agent cell in the busybox image on the model network: root
 #     overlay (or copy, as the overlay probe says), network veth+proxy;
 #   * --require refuses before anything starts, in one line with exit 125,
@@ -80,6 +81,13 @@ if [ -n "$PAGE" ]; then
 else
   fail "the report's cell page has no protection section"
 fi
+
+# ... and the results index has it as a column.
+run_cab "$T/index.out" index "$OUT"
+assert_rc 0 "cab index"
+run_cab "$T/export.jsonl" results export "$OUT" --format jsonl
+assert_eq "$(jq -r "select(.cell_id == \"$SWEEP/oracle/cab/none/$TASK\") | .protection_level" "$T/export.jsonl")" "$LEVEL" \
+  "cab results export: protection_level is the cell's level"
 
 # --- refusals, before anything starts ---------------------------------------------------
 # refused NAME RE ARGS...: run-cell refuses with exit 125, one line matching RE,

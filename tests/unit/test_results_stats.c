@@ -204,9 +204,10 @@ test_generic_axis_column(void **state)
   for (size_t a = 0; a < cab_n_axes; a++)
     generic += !cab_axes[a].published_columns;
   assert_int_equal(generic, 0);
-  assert_int_equal(cab_results_n_columns(), 41);
+  assert_int_equal(cab_results_n_columns(), 42);
   assert_string_equal(cab_results_column(0).name, "cell_id");
   assert_string_equal(cab_results_column(40).name, "cell_json_sha256");
+  assert_string_equal(cab_results_column(41).name, "protection_level");
 }
 
 int
