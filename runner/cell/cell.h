@@ -35,6 +35,8 @@ struct cab_cell_options {
   int64_t memory_bytes;     /* 0: the default (runner/task/limits.h) */
   int64_t pids;             /* 0: the default */
   double cpus;              /* 0: the default, no cpu limit */
+  const char *cgroup_parent; /* a pre-created, writable cgroup for the cells'
+                                sandboxes (NULL: cab's own) */
   bool verbose;             /* show the agent's terminal live */
   bool preflight;           /* stop after the checks before any work (a sweep's
                                --require check): nothing run, nothing written */

@@ -132,6 +132,7 @@ limits_config(const struct cell *c, struct cab_sandbox_config *cfg, long timeout
   cfg->limits.pids = l.pids;
   cfg->limits.cpus = l.cpus;
   cfg->limits.timeout_s = (double)l.timeout_s;
+  cfg->cgroup_parent = c->o->cgroup_parent;
 }
 
 /* The adapter's config files, rendered, written into the agent's HOME

@@ -35,6 +35,8 @@ static const char run_cell_usage[] =
     "  --scoring PROFILE    codingagentbench-v0.1 (default) or cab-v1, or a file\n"
     "  --model-retries N    retry 429/5xx/connect failures N times\n"
     "  --memory SIZE --pids N --cpus X   limits (default 4G, 4096, none)\n"
+    "  --cgroup-parent PATH a pre-created, writable cgroup to create the cell's\n"
+    "                       sandboxes under (as cab exec's)\n"
     "  --verbose            show the agent's terminal while it runs\n"
     "  --require LIST       refuse to start below this protection: comma-separated\n"
     "                       namespaces, seccomp, cgroup, memory, pids, cpu, image,\n"
@@ -55,7 +57,7 @@ cab_cmd_run_cell(int argc, char **argv)
   enum {
     O_TUI = 256, O_MODEL, O_TASK, O_IMAGE, O_HOST, O_ENDPOINT, O_KEY_ENV, O_SWEEP, O_RUN, O_OUT,
     O_TASKS_DIR, O_RECORD, O_REPLAY, O_SCORING, O_RETRIES, O_MEMORY, O_PIDS, O_CPUS, O_VERBOSE,
-    O_HELP, O_ENDPOINT_WIRE, O_REPLAY_MATCH, O_REQUIRE, O_PREFLIGHT,
+    O_HELP, O_ENDPOINT_WIRE, O_REPLAY_MATCH, O_REQUIRE, O_PREFLIGHT, O_CGROUP_PARENT,
   };
   static const struct option longopts[] = {
       {"tui", required_argument, 0, O_TUI},         {"model", required_argument, 0, O_MODEL},
@@ -73,6 +75,7 @@ cab_cmd_run_cell(int argc, char **argv)
       {"replay-match", required_argument, 0, O_REPLAY_MATCH},
       {"require", required_argument, 0, O_REQUIRE},
       {"preflight", no_argument, 0, O_PREFLIGHT},
+      {"cgroup-parent", required_argument, 0, O_CGROUP_PARENT},
       {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
   };
   struct cab_cell_options o = {.require = CAB_PROTECTION_REQUIRE_DEFAULT};
@@ -113,6 +116,7 @@ cab_cmd_run_cell(int argc, char **argv)
         return cab_cli_fail(&err);
       break;
     case O_PREFLIGHT: o.preflight = true; break;
+    case O_CGROUP_PARENT: o.cgroup_parent = optarg; break;
     case O_SWEEP: o.sweep_id = optarg; break;
     case O_OUT: o.out_dir = optarg; break;
     case O_TASKS_DIR: o.tasks_dir = optarg; break;

@@ -20,6 +20,7 @@
 #     --host-rootfs; `cab exec --no-cgroup --require memory`; a sweep whose
 #     plan requires what the host cannot give; --require none runs; a bad
 #     item is one line naming it and the valid ones;
+#   * run-cell --cgroup-parent (root, v1): the cells' cgroups below it;
 #   * the defence after the run (root, cgroup v1 cpu): a parent whose
 #     cfs quota is below the asked --cpus makes the kernel refuse the cell's
 #     quota although the hierarchy is writable (predicted cgroup-v1, ran
@@ -184,6 +185,20 @@ if command -v umoci >/dev/null 2>&1; then
   assert_jq "$P | has(\"masked_paths\") | not" "$I" "no masked paths off the host's /"
 else
   say "# umoci not installed: the image cell is not run"
+fi
+
+# --- --cgroup-parent: a cgroup made for cab (as root here, the v1 hierarchies) ---------------
+MEM_V1=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ {print $5; exit}' /proc/self/mountinfo)
+PIDS_V1=$(awk '$9 == "cgroup" && $NF ~ /(^|,)pids(,|$)/ {print $5; exit}' /proc/self/mountinfo)
+if is_root && [ -n "$MEM_V1" ] && [ -n "$PIDS_V1" ]; then
+  for h in "$MEM_V1" "$PIDS_V1"; do
+    mkdir "$h/cab-test-parent-$$" && at_exit "rmdir '$h/cab-test-parent-$$'"
+  done
+  run_cab "$T/parent.out" run-cell --tui oracle --model cab/none --task "$TASK" --host-rootfs \
+    --sweep-id parent --out "$OUT" --cgroup-parent "/cab-test-parent-$$" --require cgroup,memory,pids
+  assert_rc 0 "run-cell --cgroup-parent with --require cgroup,memory,pids runs"
+  assert_json '.environment.protection | [.level, .limits.memory, .limits.pids]' '["host-root","cgroup-v1","cgroup-v1"]' \
+    "$OUT/parent/oracle/cab/none/$TASK/cell.json" "... memory and pids by cgroup v1 below the given parent"
 fi
 
 # --- the defence after the run: predicted cgroup, ran without --------------------------
