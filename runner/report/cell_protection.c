@@ -33,16 +33,15 @@ list_row(FILE *f, const char *key, const cJSON *list)
 void
 report_cell_protection(FILE *f, const struct rcell *c)
 {
-  const cJSON *env = c->rec.environment.json;
+  const cJSON *block = cJSON_GetObjectItemCaseSensitive(c->rec.environment.json, "protection");
   struct cab_protection p;
-  if (cab_protection_from_json(cJSON_GetObjectItemCaseSensitive(env, "protection"), &p) < 0)
+  if (cab_protection_from_json(block, &p) < 0)
     return; /* a record from before protection was recorded */
   char buf[1200];
   fputs("<section id=\"protection\">\n<h2>Protection</h2>\n<table class=\"protection\">\n<tbody>\n",
         f);
   row(f, "level", p.level[0] ? p.level : cab_protection_level(&p));
   row(f, "required", cab_protection_format(p.required, buf, sizeof buf));
-  const cJSON *block = cJSON_GetObjectItemCaseSensitive(env, "protection");
   list_row(f, "namespaces", cJSON_GetObjectItemCaseSensitive(block, "namespaces"));
   snprintf(buf, sizeof buf, "%s (agent), %s (verifier)", p.seccomp[0] ? p.seccomp : "none",
            p.verifier_seccomp[0] ? p.verifier_seccomp : "did not run");
