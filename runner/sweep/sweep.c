@@ -65,14 +65,16 @@ select_cells(struct sweep *s, cab_error *err)
   return 0;
 }
 
+/* MAKE: create --out (else a missing one is named as given: a dry run, and
+ * the preflight before anything is written). */
 static int
-set_paths(struct sweep *s, cab_error *err)
+set_paths(struct sweep *s, bool make, cab_error *err)
 {
   const char *out = s->o->out_dir ? s->o->out_dir : "results";
-  if (!s->o->dry_run && cab_mkdir_p(out, 0755, err) < 0)
+  if (make && cab_mkdir_p(out, 0755, err) < 0)
     return -1;
   if (realpath(out, s->out_dir) == NULL) {
-    if (!s->o->dry_run || errno != ENOENT)
+    if (make || errno != ENOENT)
       return cab_error_sys(err, "--out %s", out);
     if (cab_path_printf(s->out_dir, sizeof s->out_dir, err, "%s", out) < 0)
       return cab_error_prefix(err, "--out");
@@ -111,7 +113,7 @@ run(struct sweep *s, cab_error *err)
   const struct cab_sweep_opts *o = s->o;
   if (cab_sweep_plan_load(o->plan_path, &s->plan, err) < 0 ||
       cab_sweep_cells_build(s->plan, &s->cells, err) < 0 || select_cells(s, err) < 0 ||
-      set_paths(s, err) < 0)
+      set_paths(s, false, err) < 0)
     return -1;
   if (o->dry_run) {
     if (o->resume && cab_sweep_resume_state(s, false, err) < 0)
@@ -119,7 +121,7 @@ run(struct sweep *s, cab_error *err)
     return cab_sweep_dry_run(s, err);
   }
   if (check_environment(s->plan, err) < 0 || cab_sweep_preflight(s, err) < 0 ||
-      cab_sweep_choose_jobs(s, err) < 0 ||
+      set_paths(s, true, err) < 0 || cab_sweep_choose_jobs(s, err) < 0 ||
       cab_sweep_journal_open(s->meta_dir, o->shard_k, o->shard_n, &s->journal, err) < 0 ||
       keep_plan(s, err) < 0 || cab_sweep_resume_state(s, true, err) < 0)
     return -1;
