@@ -109,7 +109,9 @@ cab_protection_predict(struct cab_protection *p, const struct cab_sandbox_config
   struct cab_cgroup_host host;
   struct cab_cgroup_paths paths = {.parent = cfg->cgroup_parent};
   cab_error cgerr = {0};
-  bool detected = !cfg->no_cgroup && cab_cgroup_detect(&paths, &host, &cgerr) == 0;
+  /* As the sandbox: no limit asked for, no cgroup looked at. */
+  bool detected = !cfg->no_cgroup && (asked[0] || asked[1] || asked[2]) &&
+                  cab_cgroup_detect(&paths, &host, &cgerr) == 0;
   bool root = geteuid() == 0;
   /* The sandbox's ladder (sandbox/cgroup.h): v2 in our own cgroup when it
    * is writable, as root else in <mount>/cab; v1 per writable hierarchy. */
