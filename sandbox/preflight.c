@@ -263,8 +263,10 @@ overlay_probe(void *arg)
   for (int i = 0; i < 4; i++)
     if (mkdir(dirs[i], 0755) < 0)
       return errno;
+  /* With "volatile" (5.10+, before userxattr's 5.11), as cab mounts the
+   * layers it throws away: a kernel without it gets the copied root. */
   return mount("overlay", "/tmp/m", "overlay", 0,
-               "lowerdir=/tmp/l,upperdir=/tmp/u,workdir=/tmp/w,userxattr") == 0 ? 0 : errno;
+               "lowerdir=/tmp/l,upperdir=/tmp/u,workdir=/tmp/w,userxattr,volatile") == 0 ? 0 : errno;
 }
 
 int

@@ -49,7 +49,8 @@ int cab_userns_explain(int errnum, cab_error *err);
  * work, not mid-cell. */
 int cab_check_userns(cab_error *err);
 
-/* Can overlayfs be mounted in a user namespace (kernel 5.11+ "userxattr")? */
+/* Can overlayfs be mounted in a user namespace (kernel 5.11+ "userxattr"),
+ * "volatile" as cab mounts the layers it throws away? */
 bool cab_probe_overlay(void);
 /* The same, with the outcome (CAB_USERNS_PROBE: the overlay mount). */
 int cab_probe_overlay_outcome(struct cab_userns_outcome *out);

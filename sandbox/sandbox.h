@@ -35,6 +35,9 @@ struct cab_sandbox_config {
                                  the read-only lower layer, and OVERLAY_DIR
                                  (empty, writable) holds upper/ and work/, so
                                  the root is writable and ROOTFS untouched */
+  bool overlay_volatile;      /* OVERLAY_DIR is thrown away after the run:
+                                 mount it "volatile" (never synced; see
+                                 cab_probe_overlay) */
   char *const *argv;          /* command; argv[0] is searched in PATH inside */
   char *const *envp;          /* the complete environment of the command */
   const char *hostname;       /* default "cab" */

@@ -46,6 +46,8 @@ cab_run_spec_root(const struct cab_run_root *root, struct cab_sandbox_config *cf
   } else if (!root->lower_only && l->overlay_dir[0]) {
     cfg->rootfs = l->lower;
     cfg->overlay_dir = l->overlay_dir;
+    /* A lease's layer is removed with the lease: never worth a sync. */
+    cfg->overlay_volatile = true;
   } else if (!root->lower_only && l->copy[0]) {
     cfg->rootfs = l->copy;
     cfg->root_writable = true;
