@@ -68,7 +68,8 @@ static const char exec_usage[] =
     "  --result FILE         write the run's result as JSON\n"
   "  --require LIST        refuse to start below this protection: comma-separated\n"
   "                        namespaces, seccomp, cgroup, memory, pids, cpu, image,\n"
-  "                        overlay, or none (default namespaces,seccomp)\n"
+  "                        overlay, or none (default namespaces,seccomp; without\n"
+  "                        seccomp after an explicit --seccomp unconfined)\n"
     "\n"
     "model network (--net model: the sandbox reaches only cab's proxy to the endpoint):\n"
     "  --net none|model      none (default): only lo\n"
@@ -107,7 +108,20 @@ struct exec_opts {
   struct cab_host_masks masks; /* --host-rootfs: what the sandbox does not see */
   cab_protection_set require; /* --require, checked before and after the run */
   bool require_given;
+  int overlay_ok;             /* cab_probe_overlay(), asked once: -1 not yet */
 };
+
+#ifndef CAB_CORE
+/* Whether an image's run layer can be an overlay: one probe child per run,
+ * shared by --require's prediction and the layer itself. */
+static bool
+overlay_ok(struct exec_opts *o)
+{
+  if (o->overlay_ok < 0)
+    o->overlay_ok = cab_probe_overlay();
+  return o->overlay_ok;
+}
+#endif
 
 static int
 usage_error(cab_error *err, const char *fmt, const char *arg)
@@ -438,7 +452,7 @@ exec_image(struct exec_opts *o, cab_error *err)
     o->layer[0] = '\0';
     return cab_error_prefix(err, "exec: the overlay directory");
   }
-  if (cab_rootfs_lease_writable(&o->lease, o->layer, cab_probe_overlay(), err) < 0)
+  if (cab_rootfs_lease_writable(&o->lease, o->layer, overlay_ok(o), err) < 0)
     return -1;
   o->root.lease = &o->lease;
   if (cab_run_spec_image_env(&o->env, o->lease.config, true) < 0)
@@ -581,15 +595,20 @@ host_masks(struct exec_opts *o, cab_error *err)
 static int
 check_require(struct exec_opts *o, cab_error *err)
 {
-  if (!o->require_given)
+  /* An explicit --seccomp unconfined is what the caller asked for: only
+   * an explicit --require seccomp refuses it. */
+  if (!o->require_given) {
     o->require = CAB_PROTECTION_REQUIRE_DEFAULT;
+    if (o->cfg.seccomp.kind == CAB_SECCOMP_UNCONFINED)
+      o->require &= ~CAB_PROT_BIT(CAB_PROT_SECCOMP);
+  }
   struct cab_sandbox_config will = o->cfg;
   will.host_rootfs = o->root.host;
   will.overlay_dir = o->root.overlay_dir;
   will.gateway.enabled = o->net_enabled;
 #ifndef CAB_CORE
   if (o->image) {
-    bool overlay = cab_probe_overlay();
+    bool overlay = overlay_ok(o);
     will.overlay_dir = overlay ? "overlay" : NULL;
     will.root_writable = !overlay;
   }
@@ -628,6 +647,7 @@ cab_cmd_exec(int argc, char **argv)
   memset(&opts, 0, sizeof opts);
   cab_rootfs_lease_init(&opts.lease);
   opts.layer_lock = -1;
+  opts.overlay_ok = -1;
   cab_error err = {0};
   if (parse_args(argc, argv, &opts, &err) < 0)
     return cab_cli_fail(&err);

@@ -135,10 +135,11 @@ assert_rc 125 "exec --no-cgroup --require memory is refused"
 assert_eq "$(cat "$T/exec-nocg.out")" "" "... before the command ran"
 assert_match "$(cat "$T/exec-nocg.out.err")" '^cab: exec: --require memory: memory would be enforced by rlimit\+watchdog here \(cgroups not used, as --no-cgroup asked\); drop --no-cgroup, or drop memory from --require$' \
   "... in one line with the fix"
-run_cab "$T/exec-unconf.out" exec --host-rootfs --seccomp unconfined -- /bin/echo ran
-assert_rc 125 "exec --seccomp unconfined is refused by the default --require"
-run_cab "$T/exec-unconf2.out" exec --host-rootfs --seccomp unconfined --require namespaces --result "$T/unconf.json" -- /bin/echo ran
-assert_rc 0 "... and runs with --require namespaces"
+run_cab "$T/exec-unconf.out" exec --host-rootfs --seccomp unconfined --require namespaces,seccomp -- /bin/echo ran
+assert_rc 125 "exec --seccomp unconfined is refused by an explicit --require seccomp"
+assert_eq "$(cat "$T/exec-unconf.out")" "" "... before the command ran"
+run_cab "$T/exec-unconf2.out" exec --host-rootfs --seccomp unconfined --result "$T/unconf.json" -- /bin/echo ran
+assert_rc 0 "an explicit --seccomp unconfined lowers only the default --require: it runs"
 assert_json '.protection | [.level, .seccomp]' '["no-seccomp","unconfined"]' "$T/unconf.json" "... recorded as level no-seccomp, seccomp unconfined"
 
 # A sweep checks its cells' --require before any starts.
