@@ -155,19 +155,29 @@ strip_root(const char *path, const char *root, char *out, size_t size)
   return (size_t)snprintf(out, size, "%s", path[rl] ? path + rl : "/") < size;
 }
 
+/* Remove the last component of SELF when it is NAME ("/x"). */
+static bool
+strip_last(char *self, const char *name)
+{
+  size_t sl = strlen(self), nl = strlen(name);
+  if (sl <= nl || strcmp(self + sl - nl, name) != 0)
+    return false;
+  self[sl - nl] = '\0';
+  if (self[0] == '\0')
+    strcpy(self, "/");
+  return true;
+}
+
 /* After a previous cab_cgroup_create moved us into our supervisor cgroup, our
- * own cgroup is still its parent. */
+ * own cgroup is still its parent; likewise after an earlier cab moved us (the
+ * script that runs cab) into the leaf of its delegated cgroup. */
 static void
 strip_own_supervisor(char *self)
 {
   char name[64];
   snprintf(name, sizeof name, "/cab.%ld.supervisor", (long)getpid());
-  size_t sl = strlen(self), nl = strlen(name);
-  if (sl > nl && strcmp(self + sl - nl, name) == 0) {
-    self[sl - nl] = '\0';
-    if (self[0] == '\0')
-      strcpy(self, "/");
-  }
+  if (!strip_last(self, name))
+    strip_last(self, "/" CG_V2_LEAF);
 }
 
 bool

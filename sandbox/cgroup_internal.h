@@ -61,6 +61,11 @@ bool cg_has_word(const char *list, const char *word);
 int cg_mkdir(const struct cab_cgroup_test_hooks *h, const char *path);
 int cg_rmdir_tree(const struct cab_cgroup_test_hooks *h, const char *path);
 
+/* Where cab moves the other processes of its own delegated cgroup so that
+ * it can enable controllers there (cgroup_v2.c); not a cab.<pid>.* name, so
+ * cleanup_stale never kills what it holds. */
+#define CG_V2_LEAF "cab.leaf"
+
 /* "cab.<pid>.cell-<hex>", unique by pid and monotonic time. */
 void cg_cell_name(char *name, size_t size);
 /* Create DIR/<a fresh cg_cell_name> and put its path in OUT. */

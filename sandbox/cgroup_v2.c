@@ -75,9 +75,48 @@ any_enabled(const struct v2_base *b)
   return b->enabled[CG_MEM] || b->enabled[CG_PIDS] || b->enabled[CG_CPU];
 }
 
+/* Move every process of DIR but cab into DIR/cab.leaf, so that DIR obeys
+ * the no-internal-processes rule.  Those are the processes that started cab
+ * in the cgroup delegated to them: a script run by systemd-run --user --scope
+ * -p Delegate=yes, with the cab model-server beside it.  They stay in the
+ * delegated subtree, under the same limits; only their cgroup path changes
+ * (cab's detection treats ".../cab.leaf" as its parent).  A few rounds, as
+ * they may fork meanwhile.  0 when DIR holds only cab, else -1. */
+static int
+move_others_to_leaf(const struct cab_cgroup_test_hooks *h, const char *dir)
+{
+  char leaf[PATH_MAX];
+  if (cg_join(leaf, sizeof leaf, dir, CG_V2_LEAF) < 0 || (cg_mkdir(h, leaf) < 0 && errno != EEXIST))
+    return -1;
+  for (int round = 0; round < 8; round++) {
+    cleanup_free char *procs = NULL;
+    if (cg_read(dir, "cgroup.procs", &procs) < 0)
+      return -1;
+    int left = 0;
+    for (char *p = procs, *end; *p; p = end) {
+      long pid = strtol(p, &end, 10);
+      if (end == p)
+        break;
+      if (pid <= 0 || pid == (long)getpid())
+        continue;
+      char value[32];
+      cab_error e = {0};
+      snprintf(value, sizeof value, "%ld", pid);
+      if (cg_write(h, leaf, "cgroup.procs", value, &e) < 0 && e.errnum != ESRCH)
+        return -1;
+      left++;
+    }
+    if (left == 0)
+      return 0;
+  }
+  return -1;
+}
+
 /* Our own cgroup (or --cgroup-parent).  When it holds processes, move cab
- * into <base>/cab.<pid>.supervisor and retry; if that does not help (other
- * processes live there too), move back.  0 usable, 1 not (with a note). */
+ * into <base>/cab.<pid>.supervisor and retry; if other processes live there
+ * too, move them into <base>/cab.leaf (our own cgroup only, never a
+ * --cgroup-parent), and if that does not help either, move cab back.  0
+ * usable, 1 not (with a note). */
 static int
 use_own(const struct cab_cgroup_host *host, struct v2_base *b, struct cg_note *note)
 {
@@ -105,12 +144,17 @@ use_own(const struct cab_cgroup_host *host, struct v2_base *b, struct cg_note *n
     cg_rmdir_tree(h, sup);
     return 1;
   }
-  if (enable_controllers(h, b, note) == 0 && any_enabled(b))
+  int busy = enable_controllers(h, b, note);
+  if (busy == 0 && any_enabled(b))
+    return 0;
+  if (busy < 0 && errno == EBUSY && move_others_to_leaf(h, b->dir) == 0 &&
+      enable_controllers(h, b, note) == 0 && any_enabled(b))
     return 0;
   move_self(h, b->dir, &e);
   cg_rmdir_tree(h, sup);
-  cg_note(note, "cgroup v2: %s holds other processes besides cab, so no controller can be "
-                "enabled for child cgroups (no-internal-processes rule); run cab in its own "
+  cg_note(note, "cgroup v2: %s holds other processes besides cab that cab cannot move into "
+                "its " CG_V2_LEAF ", so no controller can be enabled for child cgroups "
+                "(no-internal-processes rule); run cab in its own "
                 "delegated scope (systemd-run --user --scope -p Delegate=yes cab ...) or pass "
                 "--cgroup-parent with an empty writable cgroup",
           b->dir);

@@ -166,7 +166,11 @@ detect_fixture(const char *name, const char *prefix, const char *parent,
 
 /* ---- the fake cgroupfs ------------------------------------------------- */
 
-enum busy { BUSY_NEVER, BUSY_UNTIL_MOVED, BUSY_ALWAYS };
+/* When the own cgroup refuses "+controller" in subtree_control (EBUSY): never;
+ * until cab moved into its supervisor; always; or while the own cgroup's
+ * cgroup.procs lists any process (the kernel's rule; writes to another
+ * cgroup.procs take the pid out of it). */
+enum busy { BUSY_NEVER, BUSY_UNTIL_MOVED, BUSY_ALWAYS, BUSY_UNTIL_EMPTY };
 
 struct fake {
   char prefix[PATH_MAX]; /* the temp dir, passed as paths.prefix */
@@ -231,6 +235,19 @@ set_populated(const char *dir, bool on)
   put(dir, "cgroup.events", on ? "populated 1\nfrozen 0\n" : "populated 0\nfrozen 0\n");
 }
 
+/* Take PID out of DIR/cgroup.procs. */
+static void
+remove_pid(const char *dir, long pid)
+{
+  char procs[256], left[256] = "";
+  get(dir, "cgroup.procs", procs, sizeof procs);
+  char *save = NULL;
+  for (char *t = strtok_r(procs, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+    if (atol(t) != pid)
+      xsnprintf(left + strlen(left), sizeof left - strlen(left), "%s\n", t);
+  put(dir, "cgroup.procs", left);
+}
+
 static int
 fake_write(const char *file, const char *value, void *arg)
 {
@@ -245,9 +262,13 @@ fake_write(const char *file, const char *value, void *arg)
   *strrchr(dir, '/') = '\0';
   const char *knob = strrchr(file, '/') + 1;
 
+  char cur_procs[256];
+  if (f->busy == BUSY_UNTIL_EMPTY && strcmp(knob, "cgroup.procs") == 0 && strcmp(dir, f->own) != 0)
+    remove_pid(f->own, atol(value)); /* a migration leaves the source cgroup */
   if (strcmp(knob, "cgroup.subtree_control") == 0) {
     if (strcmp(dir, f->own) == 0 &&
-        (f->busy == BUSY_ALWAYS || (f->busy == BUSY_UNTIL_MOVED && !f->moved)))
+        (f->busy == BUSY_ALWAYS || (f->busy == BUSY_UNTIL_MOVED && !f->moved) ||
+         (f->busy == BUSY_UNTIL_EMPTY && get(f->own, "cgroup.procs", cur_procs, sizeof cur_procs)[0])))
       return EBUSY; /* the no-internal-processes rule */
     char cur[256];
     get(dir, knob, cur, sizeof cur);
@@ -675,6 +696,63 @@ test_v2_supervisor_move(void **state)
   assert_int_equal(cab_cgroup_detect(&p, &h2, &err), 0);
   assert_string_equal(h2.v2_self, V2_USER_OWN);
   cab_cgroup_destroy(cg);
+  fake_teardown(&f);
+}
+
+/* The script that started cab shares cab's delegated scope (systemd-run
+ * --user --scope -p Delegate=yes SCRIPT): cab moves itself into its
+ * supervisor and the script into cab.leaf, then enables the controllers and
+ * creates the cell in the scope; a later cab started by the script (now in
+ * cab.leaf) takes the scope as its own cgroup again. */
+static void
+test_v2_others_to_leaf(void **state)
+{
+  (void)state;
+  struct fake f;
+  fake_setup(&f, "v2-user", V2_USER_OWN);
+  f.busy = BUSY_UNTIL_EMPTY;
+  char procs[64];
+  xsnprintf(procs, sizeof procs, "%ld\n%ld\n", (long)getppid(), (long)getpid());
+  put(f.own, "cgroup.procs", procs);
+  fake_detect(&f, "v2-user", NULL);
+  struct cab_limits l = {.memory_bytes = 8 * MiB, .pids = 16};
+  struct cab_cgroup *cg = NULL;
+  enum cab_limit_mech mm, pm;
+  char reason[512] = "";
+  cab_error err = {0};
+  assert_int_equal(cab_cgroup_create_reason(&f.host, &l, &cg, &mm, &pm, NULL, reason,
+                                            sizeof reason, &err),
+                   0);
+  assert_non_null(cg);
+  assert_int_equal(mm, CAB_MECH_CGROUP_V2);
+  assert_int_equal(pm, CAB_MECH_CGROUP_V2);
+  assert_string_equal(reason, "");
+  char leaf[PATH_MAX], sup[PATH_MAX], cell[PATH_MAX], buf[64], want[PATH_MAX + 64];
+  xsnprintf(leaf, sizeof leaf, "%s/cab.leaf", f.own);
+  xsnprintf(sup, sizeof sup, "%s/cab.%ld.supervisor", f.own, (long)getpid());
+  assert_string_equal(get(leaf, "cgroup.procs", buf, sizeof buf),
+                      (snprintf(want, sizeof want, "%ld", (long)getppid()), want));
+  assert_string_equal(get(sup, "cgroup.procs", buf, sizeof buf),
+                      (snprintf(want, sizeof want, "%ld", (long)getpid()), want));
+  assert_string_equal(get(f.own, "cgroup.procs", buf, sizeof buf), "");
+  assert_string_equal(get(f.own, "cgroup.subtree_control", buf, sizeof buf), "memory pids cpu");
+  find_cell(f.own, cell, sizeof cell);
+  assert_string_equal(cab_cgroup_cell_path(cg), cell);
+  cab_cgroup_destroy(cg);
+  /* The next cab, started by the script from cab.leaf. */
+  char cgfile[PATH_MAX], mi[PATH_MAX];
+  xsnprintf(cgfile, sizeof cgfile, "%s/self-cgroup", f.prefix);
+  xsnprintf(want, sizeof want, "0::%s/cab.leaf\n", V2_USER_OWN);
+  put(f.prefix, "self-cgroup", want);
+  fixture(mi, sizeof mi, "v2-user", "mountinfo");
+  struct cab_cgroup_paths p = {.mountinfo = mi, .self_cgroup = cgfile, .prefix = f.prefix};
+  struct cab_cgroup_host h2;
+  assert_int_equal(cab_cgroup_detect(&p, &h2, &err), 0);
+  assert_string_equal(h2.v2_self, V2_USER_OWN);
+  assert_string_equal(h2.v2_base, V2_USER_OWN);
+  /* cab.leaf is not a cab.<pid>.* name: stale cleanup leaves what it holds. */
+  pid_t pid;
+  assert_false(cg_parse_cab_name("cab.leaf", &pid));
   fake_teardown(&f);
 }
 
@@ -1285,6 +1363,7 @@ main(void)
       cmocka_unit_test(test_v2_create_limits),
       cmocka_unit_test(test_v2_missing_controller),
       cmocka_unit_test(test_v2_supervisor_move),
+      cmocka_unit_test(test_v2_others_to_leaf),
       cmocka_unit_test(test_v2_busy_nonroot),
       cmocka_unit_test(test_v2_busy_root_fallback),
       cmocka_unit_test(test_v2_parent),
