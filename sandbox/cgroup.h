@@ -4,7 +4,9 @@
  *   1. unified (cgroup v2): our own cgroup (or --cgroup-parent) when writable.
  *      Cells are <base>/cab.<pid>.cell-<hex>; if <base> holds processes, cab
  *      moves itself into <base>/cab.<pid>.supervisor first (it stays there
- *      until it exits; the next cab's cleanup_stale removes that directory).
+ *      until it exits; the next cab's cleanup_stale removes that directory),
+ *      and, in its own cgroup, the other processes (the script that started
+ *      it in a delegated scope) into <base>/cab.leaf, which stays.
  *      As root, when that fails: <mount>/cab/cab.<pid>.cell-<hex>.
  *   2. hybrid / legacy: v1 memory, pids, cpu, cpuacct and freezer, each where
  *      our path (or --cgroup-parent) is writable.  A hybrid host's cgroup2

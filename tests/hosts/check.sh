@@ -91,3 +91,39 @@ finish() {
   [ "$checks_failed" = 0 ]
   exit $?
 }
+
+# no_cab_cgroup_under DIR: no cab.* cgroup is left anywhere below DIR (a
+# user's cells sit deep in user.slice, below no_cab_cgroup's reach).
+no_cab_cgroup_under() {
+  ! find "$1" -mindepth 1 -type d -name 'cab.*' 2>/dev/null | grep -q .
+}
+
+# The systemd guest's scenarios (tests/hosts/guest-systemd.sh): a real user
+# (CAB_TEST_USER, cabtest) and its login sessions.
+session_user=${CAB_TEST_USER:-cabtest}
+
+# user_session_setup: create the user (useradd -m), let it linger and wait
+# for its user manager, user@UID.service (systemctl start returns once it is
+# up), as after the user's first login.
+user_session_setup() {
+  id "$session_user" >/dev/null 2>&1 || useradd -m -s /bin/bash "$session_user" || return 1
+  loginctl enable-linger "$session_user" &&
+    systemctl start "user@$(id -u "$session_user").service"
+}
+
+# in_session CMD...: CMD as the user in a login session of its own, as after
+# ssh: PAMName=login has pam_systemd register it with logind, which puts it
+# in user.slice/user-UID.slice/session-N.scope (owned by root) and sets
+# XDG_RUNTIME_DIR and the user bus.  In the current directory (the
+# checkout); stdin, stdout and stderr are ours; the exit status is CMD's.
+in_session() {
+  systemd-run --quiet --wait --pipe --collect -p PAMName=login -p User="$session_user" \
+    -p WorkingDirectory="$PWD" -- "$@"
+}
+
+# in_delegated_scope CMD...: CMD in such a session, inside a scope of the
+# user's manager that is delegated to the user: README's way to run cab as a
+# user on systemd.
+in_delegated_scope() {
+  in_session systemd-run --user --scope -p Delegate=yes --quiet -- "$@"
+}

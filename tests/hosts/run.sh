@@ -11,6 +11,12 @@
 # guest's PID 1's child, as root; its exit status comes back through a
 # writable 9p share.
 #
+# A scenario whose header has a line "# guest: systemd" boots the systemd
+# guest instead (tests/hosts/guest-systemd.sh): the same kernel and
+# initramfs, but the root is a cached debootstrap'd Debian 12 whose PID 1 is
+# systemd; a unit runs the scenario (guest-systemd-boot.sh) after
+# multi-user.target with this checkout and build at their host paths.
+#
 # Output: one line per scenario, "ok NAME (Ns; its checks' tally)" followed
 # by its todo checks (tests/hosts/check.sh), "skip NAME: REASON" or "FAIL
 # NAME (Ns, why)" followed by the end of its console; then one line "N
@@ -70,6 +76,32 @@ kernel=$(sed -n 's/^kernel //p' <<<"$guest")
 initrd=$(sed -n 's/^initrd //p' <<<"$guest")
 echo "guest: kernel $(sed -n 's/^kver //p' <<<"$guest"), accel $accel, ready in $(($(date +%s) - t0))s"
 
+# The guest kind a scenario asks for in its header ("# guest: systemd");
+# "plain" (the host's userland, no systemd) by default.
+guest_kind() {
+  local kind
+  kind=$(sed -n '1,30s/^# guest: *\([a-z0-9-]*\).*/\1/p' "$HERE/scenarios/$1.sh" 2>/dev/null | head -1)
+  echo "${kind:-plain}"
+}
+# The systemd guest's rootfs, built only when a scenario needs it; when it
+# cannot be had, its scenarios skip or fail with the reason.
+systemd_rootfs= systemd_skip= systemd_fail=
+for s in "${scenarios[@]}"; do
+  [ "$(guest_kind "$s")" = systemd ] || continue
+  t0=$(date +%s)
+  sguest=$(bash "$HERE/guest-systemd.sh" "$cache" "$CAB_BUILD" 2>&1)
+  case $? in
+  0)
+    systemd_rootfs=$(sed -n 's/^rootfs //p' <<<"$sguest")
+    echo "guest systemd: $(sed -n 's/^packages //p' <<<"$sguest") packages, rootfs" \
+      "$([ "$(sed -n 's/^built //p' <<<"$sguest")" = 0 ] && echo cached || echo built) in $(($(date +%s) - t0))s"
+    ;;
+  77) systemd_skip=$(sed -n 's/^skip: //p' <<<"$sguest" | head -1) ;;
+  *) systemd_fail=$sguest ;;
+  esac
+  break
+done
+
 WORK=$(mktemp -d /tmp/cab-hosts.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -87,12 +119,38 @@ for s in "${scenarios[@]}"; do
   fi
   out=$WORK/$(basename "$s" .sh)
   mkdir -p "$out"
+  # The plain guest's root is the host's /; the systemd guest's is its
+  # rootfs, with the host's / beside it (tag "host") for the checkout.
+  case $(guest_kind "$s") in
+  plain)
+    boot=(-append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all cab.pid1=$HERE/guest-pid1.sh cab.scenario=$s cab.build=$CAB_BUILD"
+      -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
+    ;;
+  systemd)
+    if [ -n "$systemd_skip" ]; then
+      echo "skip $s: $systemd_skip"
+      skipped=$((skipped + 1))
+      continue
+    elif [ -n "$systemd_fail" ] || [ -z "$systemd_rootfs" ]; then
+      echo "FAIL $s (building the systemd guest failed)"
+      sed 's/^/    /' <<<"$systemd_fail" | tail -n 20
+      failed=$((failed + 1))
+      continue
+    fi
+    boot=(-append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 cab.pid1=/lib/systemd/systemd cab.boot=$HERE/guest-systemd-boot.sh cab.scenario=$s cab.build=$CAB_BUILD"
+      -virtfs "local,path=$systemd_rootfs,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+      -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap)
+    ;;
+  *)
+    echo "FAIL $s: unknown guest '$(guest_kind "$s")' in its header (plain or systemd)"
+    failed=$((failed + 1))
+    continue
+    ;;
+  esac
   start=$(date +%s)
   timeout -k 10 "$limit" qemu-system-x86_64 -accel "$accel" -m "${CAB_HOSTS_MEM:-2048}" -smp "${CAB_HOSTS_SMP:-2}" \
     -nodefaults -no-reboot -display none -monitor none -nic none -serial "file:$out/console.log" \
-    -kernel "$kernel" -initrd "$initrd" \
-    -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all cab.pid1=$HERE/guest-pid1.sh cab.scenario=$s cab.build=$CAB_BUILD" \
-    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -kernel "$kernel" -initrd "$initrd" "${boot[@]}" \
     -virtfs "local,path=$out,mount_tag=out,security_model=none" \
     </dev/null >"$out/qemu.log" 2>&1
   qrc=$?
