@@ -76,11 +76,19 @@ kernel=$(sed -n 's/^kernel //p' <<<"$guest")
 initrd=$(sed -n 's/^initrd //p' <<<"$guest")
 echo "guest: kernel $(sed -n 's/^kver //p' <<<"$guest"), accel $accel, ready in $(($(date +%s) - t0))s"
 
+# NAME is tests/hosts/scenarios/NAME.sh; a path with a slash is a script
+# relative to the checkout (bench/hosts/*.sh: measurements, not checks).
+scenario_file() {
+  case $1 in
+  */*) echo "$SRC_DIR/$1" ;;
+  *) echo "$HERE/scenarios/$1.sh" ;;
+  esac
+}
 # The guest kind a scenario asks for in its header ("# guest: systemd");
 # "plain" (the host's userland, no systemd) by default.
 guest_kind() {
   local kind
-  kind=$(sed -n '1,30s/^# guest: *\([a-z0-9-]*\).*/\1/p' "$HERE/scenarios/$1.sh" 2>/dev/null | head -1)
+  kind=$(sed -n '1,30s/^# guest: *\([a-z0-9-]*\).*/\1/p' "$(scenario_file "$1")" 2>/dev/null | head -1)
   echo "${kind:-plain}"
 }
 # The systemd guest's rootfs, built only when a scenario needs it; when it
@@ -106,12 +114,7 @@ WORK=$(mktemp -d /tmp/cab-hosts.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
 for s in "${scenarios[@]}"; do
-  # NAME is tests/hosts/scenarios/NAME.sh; a path with a slash is a script
-  # relative to the checkout (bench/hosts/*.sh: measurements, not checks).
-  case $s in
-  */*) file=$SRC_DIR/$s ;;
-  *) file=$HERE/scenarios/$s.sh ;;
-  esac
+  file=$(scenario_file "$s")
   if [ ! -f "$file" ]; then
     echo "FAIL $s: no ${file#"$SRC_DIR"/}"
     failed=$((failed + 1))
