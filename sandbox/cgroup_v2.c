@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -75,10 +76,30 @@ any_enabled(const struct v2_base *b)
   return b->enabled[CG_MEM] || b->enabled[CG_PIDS] || b->enabled[CG_CPU];
 }
 
+/* Whether DIR was delegated to us, so that its inner layout is ours to
+ * change.  A user can write only what was delegated (or chowned) to it; root
+ * can write every cgroup, so for root only systemd's mark counts
+ * (trusted.delegate, or user.delegate from a user manager, since systemd
+ * 251/252): a root service's own cgroup without Delegate= is systemd's. */
+static bool
+delegated_to_us(const char *dir)
+{
+  if (geteuid() != 0)
+    return true;
+  static const char *const marks[] = {"trusted.delegate", "user.delegate"};
+  for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
+    char v[8] = "";
+    if (getxattr(dir, marks[i], v, sizeof v - 1) > 0 && v[0] == '1')
+      return true;
+  }
+  return false;
+}
+
 /* Move every process of DIR but cab into DIR/cab.leaf, so that DIR obeys
  * the no-internal-processes rule.  Those are the processes that started cab
- * in the cgroup delegated to them: a script run by systemd-run --user --scope
- * -p Delegate=yes, with the cab model-server beside it.  They stay in the
+ * in the cgroup delegated to them (delegated_to_us): a script run by
+ * systemd-run --user --scope -p Delegate=yes, with the cab model-server
+ * beside it.  They stay in the
  * delegated subtree, under the same limits; only their cgroup path changes
  * (cab's detection treats ".../cab.leaf" as its parent).  A few rounds, as
  * they may fork meanwhile.  0 when DIR holds only cab, else -1. */
@@ -114,7 +135,7 @@ move_others_to_leaf(const struct cab_cgroup_test_hooks *h, const char *dir)
 
 /* Our own cgroup (or --cgroup-parent).  When it holds processes, move cab
  * into <base>/cab.<pid>.supervisor and retry; if other processes live there
- * too, move them into <base>/cab.leaf (our own cgroup only, never a
+ * too, move them into <base>/cab.leaf (our own cgroup, delegated to us; never a
  * --cgroup-parent), and if that does not help either, move cab back.  0
  * usable, 1 not (with a note). */
 static int
@@ -147,7 +168,7 @@ use_own(const struct cab_cgroup_host *host, struct v2_base *b, struct cg_note *n
   int busy = enable_controllers(h, b, note);
   if (busy == 0 && any_enabled(b))
     return 0;
-  if (busy < 0 && errno == EBUSY && move_others_to_leaf(h, b->dir) == 0 &&
+  if (busy < 0 && errno == EBUSY && delegated_to_us(b->dir) && move_others_to_leaf(h, b->dir) == 0 &&
       enable_controllers(h, b, note) == 0 && any_enabled(b))
     return 0;
   move_self(h, b->dir, &e);

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -263,8 +264,16 @@ fake_write(const char *file, const char *value, void *arg)
   const char *knob = strrchr(file, '/') + 1;
 
   char cur_procs[256];
-  if (f->busy == BUSY_UNTIL_EMPTY && strcmp(knob, "cgroup.procs") == 0 && strcmp(dir, f->own) != 0)
-    remove_pid(f->own, atol(value)); /* a migration leaves the source cgroup */
+  if (f->busy == BUSY_UNTIL_EMPTY && strcmp(knob, "cgroup.procs") == 0) {
+    /* A migration: the pid leaves the own cgroup and joins DIR. */
+    if (strcmp(dir, f->own) != 0)
+      remove_pid(f->own, atol(value));
+    get(dir, knob, cur_procs, sizeof cur_procs);
+    size_t n = strlen(cur_procs);
+    xsnprintf(cur_procs + n, sizeof cur_procs - n, "%s%s\n", n ? "\n" : "", value);
+    put(dir, knob, cur_procs);
+    return -1;
+  }
   if (strcmp(knob, "cgroup.subtree_control") == 0) {
     if (strcmp(dir, f->own) == 0 &&
         (f->busy == BUSY_ALWAYS || (f->busy == BUSY_UNTIL_MOVED && !f->moved) ||
@@ -704,17 +713,30 @@ test_v2_supervisor_move(void **state)
  * supervisor and the script into cab.leaf, then enables the controllers and
  * creates the cell in the scope; a later cab started by the script (now in
  * cab.leaf) takes the scope as its own cgroup again. */
+/* The own cgroup holds the parent and us; the kernel's no-internal-processes
+ * rule holds until it is empty. */
+static void
+fake_shared_scope(struct fake *f)
+{
+  fake_setup(f, "v2-user", V2_USER_OWN);
+  f->busy = BUSY_UNTIL_EMPTY;
+  char procs[64];
+  xsnprintf(procs, sizeof procs, "%ld\n%ld\n", (long)getppid(), (long)getpid());
+  put(f->own, "cgroup.procs", procs);
+  fake_detect(f, "v2-user", NULL);
+}
+
 static void
 test_v2_others_to_leaf(void **state)
 {
   (void)state;
   struct fake f;
-  fake_setup(&f, "v2-user", V2_USER_OWN);
-  f.busy = BUSY_UNTIL_EMPTY;
-  char procs[64];
-  xsnprintf(procs, sizeof procs, "%ld\n%ld\n", (long)getppid(), (long)getpid());
-  put(f.own, "cgroup.procs", procs);
-  fake_detect(&f, "v2-user", NULL);
+  fake_shared_scope(&f);
+  /* Root writes every cgroup: systemd's mark says this one was delegated. */
+  if (geteuid() == 0 && setxattr(f.own, "trusted.delegate", "1", 1, 0) < 0) {
+    fake_teardown(&f);
+    skip();
+  }
   struct cab_limits l = {.memory_bytes = 8 * MiB, .pids = 16};
   struct cab_cgroup *cg = NULL;
   enum cab_limit_mech mm, pm;
@@ -753,6 +775,30 @@ test_v2_others_to_leaf(void **state)
   /* cab.leaf is not a cab.<pid>.* name: stale cleanup leaves what it holds. */
   pid_t pid;
   assert_false(cg_parse_cab_name("cab.leaf", &pid));
+  fake_teardown(&f);
+}
+
+/* As root in a cgroup systemd did not delegate (a service's own cgroup
+ * without Delegate=): its processes are systemd's, cab does not move them. */
+static void
+test_v2_root_undelegated_keeps_others(void **state)
+{
+  (void)state;
+  if (geteuid() != 0)
+    skip(); /* a user writes only what was delegated to it */
+  struct fake f;
+  fake_shared_scope(&f);
+  struct cab_limits l = {.pids = 16};
+  struct cab_cgroup *cg = NULL;
+  cab_error err = {0};
+  assert_int_equal(cab_cgroup_create(&f.host, &l, &cg, NULL, NULL, NULL, &err), 0);
+  char leaf[PATH_MAX], buf[64], want[32];
+  xsnprintf(leaf, sizeof leaf, "%s/cab.leaf", f.own);
+  assert_false(exists(leaf));
+  assert_null(strstr(f.log, "cab.leaf"));
+  xsnprintf(want, sizeof want, "%ld", (long)getppid());
+  assert_non_null(strstr(get(f.own, "cgroup.procs", buf, sizeof buf), want));
+  cab_cgroup_destroy(cg);
   fake_teardown(&f);
 }
 
@@ -1364,6 +1410,7 @@ main(void)
       cmocka_unit_test(test_v2_missing_controller),
       cmocka_unit_test(test_v2_supervisor_move),
       cmocka_unit_test(test_v2_others_to_leaf),
+      cmocka_unit_test(test_v2_root_undelegated_keeps_others),
       cmocka_unit_test(test_v2_busy_nonroot),
       cmocka_unit_test(test_v2_busy_root_fallback),
       cmocka_unit_test(test_v2_parent),
