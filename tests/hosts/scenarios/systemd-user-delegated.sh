@@ -76,4 +76,18 @@ check_json "cell.json: memory and pids enforced by cgroup v2, nothing degraded" 
   '.environment.cgroup_mode == "unified" and .environment.limits.memory == "cgroup-v2" and .environment.limits.pids == "cgroup-v2" and .environment.limits.cpu == "none" and (.environment | has("degraded") | not)'
 check "no cab cgroup left in the user's slice" no_cab_cgroup_under "$user_slice"
 
+# Root writes every cgroup: cab moves a script's processes into cab.leaf
+# only where systemd marked the cgroup delegated (trusted.delegate), not in a
+# service's own cgroup, where the cell goes to <mount>/cab instead.
+section "as root: a script sharing a scope, with and without Delegate=yes"
+share_script='sleep 300 & "$0" exec --host-rootfs --memory 64M --result "$1" -- true; cut -d: -f3 /proc/$!/cgroup; kill $!'
+systemd-run --scope -p Delegate=yes --quiet -- bash -c "$share_script" "$cab" "$W/root-scope.json" >"$W/root-scope" 2>&1
+sed 's/^/    /' "$W/root-scope"
+check "delegated: the script's sleep moved into cab.leaf" grep -Eq '^/system.slice/run-[^/]*[.]scope/cab[.]leaf$' "$W/root-scope"
+check_json "delegated: memory by cgroup v2" "$W/root-scope.json" '.limits.memory == "cgroup-v2"'
+systemd-run --wait --pipe --quiet --collect -- bash -c "$share_script" "$cab" "$W/root-service.json" >"$W/root-service" 2>&1
+sed 's/^/    /' "$W/root-service"
+check "a service without Delegate=: its sleep stays in the service's cgroup" grep -Eq '^/system.slice/run-[^/]*[.]service$' "$W/root-service"
+check_json "a service without Delegate=: memory by cgroup v2 (<mount>/cab)" "$W/root-service.json" '.limits.memory == "cgroup-v2"'
+
 finish
