@@ -52,10 +52,13 @@ key=$( (echo "$mirror $suite $(debootstrap --version 2>/dev/null)"; echo "$versi
   sha256sum | cut -c1-16)
 dir=$cache/systemd/$suite-$key
 built=0
+mkdir -p "$cache/systemd"
+# One build at a time (two run.sh at once wait for the first).
+exec 9>"$cache/systemd.lock"
+flock 9
 if [ ! -f "$dir/done" ]; then
   start=$(date +%s)
   curl -fsI "$mirror/dists/$suite/Release" >/dev/null 2>&1 || skip "$mirror/dists/$suite/Release is not reachable"
-  mkdir -p "$cache/systemd"
   for old in "$cache"/systemd/*/; do rm -rf "$old"; done
   mkdir -p "$dir"
   debootstrap --variant=minbase --include="$(echo $packages | tr ' ' ',')" \

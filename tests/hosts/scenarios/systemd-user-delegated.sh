@@ -33,6 +33,9 @@ rc=$?
 sed 's/^/    /' "$W/doctor"
 check "cab doctor exits 0" test "$rc" = 0
 check "cab doctor: cgroup mode unified" grep -Eq '^ *cgroup mode: +unified' "$W/doctor"
+# doctor's cgroup probe makes a real cell: a child of the delegated scope.
+check "cab doctor: the cell cgroup is a child of the delegated scope" \
+  grep -Eq "user@$uid[.]service/.*[.]scope/cab[.][0-9]+[.]cell-" "$W/doctor"
 
 section "cab exec --memory 64M: a 512 MiB hog"
 in_delegated_scope "$cab" exec --host-rootfs --memory 64M --result "$home/hog.json" -- "$probe" hog 512 5 >/dev/null 2>"$W/hog.err"
