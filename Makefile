@@ -10,6 +10,9 @@
 #   make bench      run the benchmarks under bench/
 #   make test-hosts the field-host matrix: qemu guests with Debian's kernel
 #                   (pure cgroup v2, user namespaces off...), tests/hosts/
+#   make install    cab, cab-full, cab-agent, the data files, cab.1 and the
+#                   AppArmor profile under PREFIX (/usr/local), DESTDIR honoured;
+#                   make uninstall removes them
 #
 # pkg-config is consulted when compiling, not when this file is read, so
 # "make deps test" works on a machine that has none of the libraries yet.
@@ -46,7 +49,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROBE    := $(BUILD)/tests/probe
 
-.PHONY: all test asan deps bench clean check-deps demo test-images agents test-agents test-hosts
+.PHONY: all test asan deps bench clean check-deps demo test-images agents test-agents test-hosts \
+        install uninstall
 
 all: $(BUILD)/cab $(BUILD)/cab-full $(UNIT_BIN) $(PROBE)
 
@@ -152,6 +156,49 @@ test-images: all
 	rc=0; $(BUILD)/cab tasks validate --image cab/toolchain:bookworm || rc=$$?; t3=$$(date +%s); \
 	echo "test-images: image $$((t1 - t0))s, import $$((t2 - t1))s, validate $$((t3 - t2))s, total $$((t3 - t0))s"; \
 	exit $$rc
+
+# make install [PREFIX=/usr/local] [DESTDIR=stage]: the three binaries in
+# PREFIX/bin, the data files cab looks up (common/datadir.h: adapters, tasks,
+# scoring profiles) in PREFIX/share/cab, cab.1 in MANDIR/man1 and the
+# AppArmor profile (sandbox/apparmor/cab.in) as APPARMORDIR/cab, loaded by
+# nobody: "sudo apparmor_parser -r /etc/apparmor.d/cab" is the admin's step.
+# cab finds its data relative to its own executable (<bin>/../share/cab),
+# not from a path compiled in, so a DESTDIR stage runs as installed and a
+# package can be relocated; that is also why bin and share/cab are not
+# separately settable.  Nothing here builds: "make" first (as the user).
+PREFIX      ?= /usr/local
+MANDIR      ?= $(PREFIX)/share/man
+APPARMORDIR ?= /etc/apparmor.d
+INSTALL_BINS := cab cab-full cab-agent
+
+install: $(INSTALL_BINS:%=$(BUILD)/%)
+	@case '$(PREFIX)' in /*) ;; *) echo "make install: PREFIX must be an absolute path, not '$(PREFIX)'" >&2; exit 2;; esac
+	@# The profile grants user namespaces to exactly the installed binaries: a
+	@# PREFIX with AppArmor pattern or quoting characters would widen or break it.
+	@case '$(PREFIX)' in *[][*?{}^,\"\ \#@=]*) echo "make install: PREFIX '$(PREFIX)' has a character AppArmor reads as a pattern or separator ([]*?{}^,\" space # @ =); pick a plain path" >&2; exit 2;; esac
+	install -d -m 0755 '$(DESTDIR)$(PREFIX)/bin' '$(DESTDIR)$(PREFIX)/share/cab' \
+	  '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(APPARMORDIR)'
+	install -m 0755 $(INSTALL_BINS:%=$(BUILD)/%) '$(DESTDIR)$(PREFIX)/bin/'
+	rm -rf '$(DESTDIR)$(PREFIX)/share/cab/adapters' '$(DESTDIR)$(PREFIX)/share/cab/tasks' \
+	  '$(DESTDIR)$(PREFIX)/share/cab/profiles'
+	@# runner/adapters/ holds the adapters' C too: only the *.json are data.
+	install -d -m 0755 '$(DESTDIR)$(PREFIX)/share/cab/adapters'
+	install -m 0644 runner/adapters/*.json '$(DESTDIR)$(PREFIX)/share/cab/adapters/'
+	cp -R tasks '$(DESTDIR)$(PREFIX)/share/cab/tasks'
+	cp -R scorers/profiles '$(DESTDIR)$(PREFIX)/share/cab/profiles'
+	@# Readable by everyone, writable by the owner only; executables stay so.
+	chmod -R u+rwX,go=rX '$(DESTDIR)$(PREFIX)/share/cab'
+	install -m 0644 runner/cli/cab.1 '$(DESTDIR)$(MANDIR)/man1/cab.1'
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' sandbox/apparmor/cab.in >'$(DESTDIR)$(APPARMORDIR)/cab.tmp'
+	chmod 0644 '$(DESTDIR)$(APPARMORDIR)/cab.tmp'
+	mv -f '$(DESTDIR)$(APPARMORDIR)/cab.tmp' '$(DESTDIR)$(APPARMORDIR)/cab'
+	@echo "installed cab in $(DESTDIR)$(PREFIX)/bin; on Ubuntu 23.10+ load its AppArmor profile:" \
+	  "sudo apparmor_parser -r $(APPARMORDIR)/cab"
+
+uninstall:
+	rm -f $(INSTALL_BINS:%='$(DESTDIR)$(PREFIX)/bin/%') '$(DESTDIR)$(MANDIR)/man1/cab.1' \
+	  '$(DESTDIR)$(APPARMORDIR)/cab'
+	rm -rf '$(DESTDIR)$(PREFIX)/share/cab'
 
 clean:
 	rm -rf build build-asan
