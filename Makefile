@@ -165,7 +165,8 @@ test-images: all
 # cab finds its data relative to its own executable (<bin>/../share/cab),
 # not from a path compiled in, so a DESTDIR stage runs as installed and a
 # package can be relocated; that is also why bin and share/cab are not
-# separately settable.  Nothing here builds: "make" first (as the user).
+# separately settable.  Run "make" first, as the user: "sudo make install"
+# would build what is missing as root.
 PREFIX      ?= /usr/local
 MANDIR      ?= $(PREFIX)/share/man
 APPARMORDIR ?= /etc/apparmor.d
