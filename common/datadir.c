@@ -1,6 +1,7 @@
 /* The one data-file lookup (see datadir.h): a table of kinds, one order. */
 #include "common/datadir.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -31,11 +32,16 @@ cab_datadir_candidates(enum cab_datadir_kind kind, char dirs[CAB_DATADIR_MAX][CA
   const char *env = getenv(KINDS[kind].env);
   if (env && *env && snprintf(dirs[n], CAB_DATADIR_PATH, "%s", env) < CAB_DATADIR_PATH)
     n++;
-  char exe[CAB_DATADIR_PATH];
+  char exe[CAB_DATADIR_PATH], share[CAB_DATADIR_PATH];
   if (cab_exe_dir(exe, sizeof exe) < 0)
     return n;
-  if (snprintf(dirs[n], CAB_DATADIR_PATH, "%s/../%s", exe, KINDS[kind].source) <
-      CAB_DATADIR_PATH)
+  /* An install (<prefix>/share/cab beside <prefix>/bin) never looks at the
+   * build-tree layout: with PREFIX=$HOME, $HOME/tasks is the user's own. */
+  struct stat st;
+  bool installed = snprintf(share, sizeof share, "%s/../share/cab", exe) < (int)sizeof share &&
+                   stat(share, &st) == 0 && S_ISDIR(st.st_mode);
+  if (!installed &&
+      snprintf(dirs[n], CAB_DATADIR_PATH, "%s/../%s", exe, KINDS[kind].source) < CAB_DATADIR_PATH)
     n++;
   if (snprintf(dirs[n], CAB_DATADIR_PATH, "%s/../share/cab/%s", exe, KINDS[kind].share) <
       CAB_DATADIR_PATH)

@@ -5,10 +5,14 @@
  *      ($CAB_ADAPTERS_DIR, $CAB_TASKS_DIR, $CAB_PROFILE_DIR);
  *   2. beside the executable, as a build tree has it:
  *      <dir of cab>/../<the source folder> (runner/adapters, tasks,
- *      scorers/profiles);
- *   3. beside the executable, as an install has it:
+ *      scorers/profiles), unless <dir of cab>/../share/cab exists: an
+ *      install never reads a build-tree layout (with PREFIX=$HOME,
+ *      $HOME/tasks is the user's own);
+ *   3. beside the executable, as an install has it (make install):
  *      <dir of cab>/../share/cab/<kind> (adapters, tasks, profiles), so
- *      /usr/local/bin/cab reads /usr/local/share/cab/.
+ *      /usr/local/bin/cab reads /usr/local/share/cab/.  Relative to the
+ *      executable, not a path compiled in, so that a DESTDIR stage or a
+ *      moved package reads its own tree.
  *
  * Never the current directory: what cab runs and how it scores must not
  * depend on where it was started.  A path given explicitly (--tasks-dir,
@@ -28,8 +32,9 @@ enum cab_datadir_kind {
 #define CAB_DATADIR_PATH 4096 /* bytes per candidate */
 
 /* The candidate directories of KIND in search order, whether they exist or
- * not; returns how many (0 when the variable is unset and /proc/self/exe
- * cannot be read).  A candidate that would not fit is left out. */
+ * not (but 2. only where there is no share/cab); returns how many (0 when
+ * the variable is unset and /proc/self/exe cannot be read).  A candidate
+ * that would not fit is left out. */
 size_t cab_datadir_candidates(enum cab_datadir_kind kind,
                               char dirs[CAB_DATADIR_MAX][CAB_DATADIR_PATH]);
 

@@ -7,8 +7,10 @@
 # (tasks, adapters and a scoring profile from share/cab); a task removed from
 # the install is gone for it although the checkout still has it, and an
 # adapter added to the install appears.  The AppArmor profile names exactly
-# the installed cab and cab-full; a PREFIX with an AppArmor pattern character
-# is refused before anything is written.  make uninstall leaves no file.
+# the installed cab and cab-full; a build-tree layout beside the install
+# (PREFIX/tasks, PREFIX/runner/adapters) is not read; a PREFIX with an
+# AppArmor pattern character is refused before anything is written.  make
+# uninstall leaves no file.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
@@ -95,11 +97,20 @@ mk "$T/install2.log" install PREFIX="$Q" APPARMORDIR="$Q/etc/apparmor.d" ||
 assert_eq "$(grep -E '^[[:space:]]*profile ' "$Q/etc/apparmor.d/cab")" "profile cab $Q/bin/cab{,-full} flags=(unconfined) {" \
   "with PREFIX=$Q the profile attaches to $Q/bin/cab{,-full}"
 rm -rf "$Q/share/cab/tasks/polyglot/shell-word-count"
+# A build-tree layout beside the install (PREFIX=$HOME and the user's own
+# ~/tasks): the installed cab must not read it.
+mkdir -p "$Q/tasks/decoy/task" "$Q/runner/adapters"
+cp -R "$SRC_DIR/tasks/polyglot/shell-word-count/." "$Q/tasks/decoy/task/"
+jq '.tui = "decoy"' "$SRC_DIR/runner/adapters/nop.json" >"$Q/runner/adapters/decoy.json"
 jq '.tui = "install-marker"' "$SRC_DIR/runner/adapters/nop.json" >"$Q/share/cab/adapters/install-marker.json"
 qcab() { (cd / && env -i PATH="$Q/bin:/usr/bin:/bin" LC_ALL=C "$@"); }
 qcab cab tasks show polyglot/shell-word-count >"$T/gone" 2>&1
 assert_ne "$?" 0 "a task removed from the install is gone for the installed cab, though the checkout has it"
-assert_match "$(qcab cab adapters list 2>&1)" '^install-marker ' "an adapter added to the install is listed"
+qcab cab adapters list >"$T/qlist" 2>&1
+assert_match "$(cat "$T/qlist")" '^install-marker ' "an adapter added to the install is listed"
+assert_no_match "$(cat "$T/qlist")" '^decoy ' "an adapter in \$PREFIX/runner/adapters (a build-tree layout) is not"
+assert_no_match "$(qcab cab tasks list 2>&1)" '^decoy/' "a task in \$PREFIX/tasks (a build-tree layout) is not listed"
+rm -rf "$Q/tasks" "$Q/runner"
 mk "$T/uninstall2.log" uninstall PREFIX="$Q" APPARMORDIR="$Q/etc/apparmor.d" ||
   fail "make uninstall PREFIX=$Q failed: $(tail -n 3 "$T/uninstall2.log" | tr '\n' '|')"
 assert_eq "$(find "$Q" -type f -o -type l)" "" "make uninstall PREFIX=$Q leaves no file"
