@@ -39,7 +39,7 @@ deps=$(line_of "$test_job" "sudo make deps")
 a=$(line_of "$test_job" "sudo apparmor_parser -r /etc/apparmor.d/cab")
 inst=$(line_of "$test_job" "sudo make install")
 b=$(line_of "$test_job" "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0")
-c=$(line_of "$test_job" 'sudo chown -R "$(id -un)" "$cg"')
+c=$(line_of "$test_job" 'sudo chown -R "$USER" "/sys/fs/cgroup/cab-$USER"')
 t=$(line_of "$test_job" "sudo make test")
 for v in deps a inst b c t; do
   assert_cmp "${!v}" -gt 0 "the test job has its '$v' step"
