@@ -3,14 +3,15 @@
 # no root needed) and as a user does it (PREFIX, no DESTDIR).  The installed
 # cab runs from cwd / with a clean environment (env -i, no CAB_* variable)
 # and finds everything in the installed tree, never in this checkout: the
-# version, doctor, the adapters, the tasks, exec, and a real oracle cell
-# (tasks, adapters and a scoring profile from share/cab); a task removed from
-# the install is gone for it although the checkout still has it, and an
-# adapter added to the install appears.  The AppArmor profile names exactly
-# the installed cab and cab-full; a build-tree layout beside the install
-# (PREFIX/tasks, PREFIX/runner/adapters) is not read; a PREFIX with an
-# AppArmor pattern character is refused before anything is written.  make
-# uninstall leaves no file.
+# version, doctor, the adapters, the tasks, exec, a real oracle cell (tasks,
+# adapters and a scoring profile from share/cab) and a cab-agent cell (the
+# agent from beside the installed cab, against its model-server); a task
+# removed from the install is gone for it although the checkout still has
+# it, and an adapter added to the install appears.  The AppArmor profile
+# names exactly the installed cab and cab-full; a build-tree layout beside
+# the install (PREFIX/tasks, PREFIX/runner/adapters) is not read; a PREFIX
+# with an AppArmor pattern character is refused before anything is
+# written.  make uninstall leaves no file.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
@@ -88,6 +89,33 @@ if [ -n "$cell" ]; then
 else
   fail "the oracle cell wrote no cell.json"
 fi
+
+# A cab-agent cell: the agent bound in from beside the installed cab, the
+# model the installed cab's own model server, scripted to solve the task.
+(cd / && exec env -i PATH="$P/bin:/usr/bin:/bin" HOME="$T/home" LC_ALL=C \
+  cab model-server --script "$SRC_DIR/runner/demo/solve-shell-word-count.json" --listen 127.0.0.1:0) \
+  >"$T/ms.out" 2>"$T/ms.err" &
+ms_pid=$!
+at_exit "kill $ms_pid"
+for _ in $(seq 100); do
+  grep -q '^listening on ' "$T/ms.out" 2>/dev/null && break
+  sleep 0.05
+done
+endpoint=$(sed -n 's/^listening on //p' "$T/ms.out")
+[ -n "$endpoint" ] || bail "the installed cab model-server did not start: $(head -c 300 "$T/ms.err")"
+(cd / && env -i PATH="$P/bin:/usr/bin:/bin" HOME="$T/home" TMPDIR="$TMPDIR" CAB_HOME="$CAB_HOME" LC_ALL=C \
+  timeout -k 5 120 cab run-cell --tui cab-agent --model scripted/demo --task polyglot/shell-word-count \
+  --host-rootfs --endpoint "$endpoint" --out "$T/out-agent") >"$T/agent-cell" 2>&1
+assert_eq "$?" 0 "the installed cab runs a cab-agent cell ($(tail -c 300 "$T/agent-cell" | tr '\n' '|'))"
+cell=$(find "$T/out-agent" -name cell.json | head -n 1)
+if [ -n "$cell" ]; then
+  assert_json '[.outcome, .scorers.tokens.model_calls] | map(tostring) | join(" ")' "pass 4" "$cell" \
+    "the installed cab-agent solved it in the script's 4 model calls"
+else
+  fail "the cab-agent cell wrote no cell.json"
+fi
+kill "$ms_pid" 2>/dev/null
+wait "$ms_pid" 2>/dev/null
 
 # --- 2. PREFIX without DESTDIR: the profile follows PREFIX; the install is
 # what the installed cab reads (not the checkout) ----------------------------
