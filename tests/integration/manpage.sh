@@ -1,9 +1,9 @@
 #!/bin/bash
 # The man page (runner/cli/cab.1) cannot rot: every command "cab --help"
 # lists and every --option "cab COMMAND --help" prints is in it, so are the
-# exit codes 125, 126, 127 and every CAB_* variable the code reads (getenv,
-# and the data-file lookup's table in common/datadir.c); and it renders
-# without a warning (groff -man -ww; skipped without groff).
+# exit codes 125, 126, 127, every CAB_* variable the code reads (getenv, and
+# the data-file lookup's table in common/datadir.c) and the version; and it
+# renders without a warning (groff -man -ww; skipped without groff).
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
@@ -38,6 +38,9 @@ for c in $cmds; do
     fi
   done
 done
+
+assert_eq "$(sed -n 's/^\.TH CAB 1 "[^"]*" "\([^"]*\)".*/\1/p' "$MAN")" "$("$CAB" --version 2>&1)" \
+  "cab.1's title line names this version (cab --version)"
 
 exit_section=$(printf '%s\n' "$text" | sed -n '/^\.SH EXIT STATUS/,/^\.SH /p')
 for code in 125 126 127; do
