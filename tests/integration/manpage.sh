@@ -1,9 +1,10 @@
 #!/bin/bash
 # The man page (runner/cli/cab.1) cannot rot: every command "cab --help"
-# lists and every --option "cab COMMAND --help" prints is in it, so are the
-# exit codes 125, 126, 127, every CAB_* variable the code reads (getenv, and
-# the data-file lookup's table in common/datadir.c) and the version; and it
-# renders without a warning (groff -man -ww; skipped without groff).
+# lists has an entry there that names every --option "cab COMMAND --help"
+# prints; the exit codes 125, 126, 127, every CAB_* variable the code reads
+# (getenv, and the data-file lookup's table in common/datadir.c) and the
+# version are in it; and it renders without a warning (groff -man -ww;
+# skipped without groff).
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
@@ -14,27 +15,38 @@ MAN=$SRC_DIR/runner/cli/cab.1
 # The page's text with roff's escapes for '-' and fonts undone: what a
 # reader sees, without needing groff.
 text=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\e/\\/g' "$MAN")
-# Lines that name a command: ".B cmd ...", ".BR cmd ...", as the COMMANDS
-# section writes each.
-heads=$(printf '%s\n' "$text" | grep -E '^\.BR? ')
-
 cmds=$("$CAB" --help 2>&1 | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
 [ -n "$cmds" ] || bail "cab --help lists no commands (its format changed?)"
+# entry CMD: the COMMANDS section's text from CMD's head line (".B CMD ...")
+# to the next command's.
+entry() {
+  printf '%s\n' "$text" | awk -v want="$1" -v list="$cmds" '
+    BEGIN { n = split(list, c, /[ \n]+/) }
+    /^\.SH / { in_cmds = ($0 == ".SH COMMANDS"); cur = ""; next }
+    !in_cmds { next }
+    /^\.BR? / {
+      w = $2; gsub(/"/, "", w)
+      for (i = 1; i <= n; i++) if (c[i] != "" && w == c[i]) cur = c[i]
+    }
+    cur == want'
+}
 for c in $cmds; do
-  if printf '%s\n' "$heads" | grep -Eq "^\.BR? \"?$c([^a-z-]|$)"; then
+  body=$(entry "$c")
+  if [ -n "$body" ]; then
     pass "cab.1 has a COMMANDS entry for '$c'"
   else
-    fail "cab.1 has no '.B $c' entry (cab --help lists it): add it to runner/cli/cab.1"
+    fail "cab.1 has no '.B $c' entry under COMMANDS (cab --help lists it): add it to runner/cli/cab.1"
+    continue
   fi
   # Every option its --help prints (some commands print their usage on
-  # stderr).
+  # stderr), in that command's entry.
   opts=$("$CAB" "$c" --help 2>&1 </dev/null | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
   for o in $opts; do
     [ "$o" = --help ] && continue
-    if printf '%s\n' "$text" | grep -Eq -- "$o([^a-z0-9-]|$)"; then
+    if printf '%s\n' "$body" | grep -Eq -- "$o([^a-z0-9-]|$)"; then
       pass "cab.1 names $c $o"
     else
-      fail "cab.1 does not name '$o' ('cab $c --help' prints it): add it to runner/cli/cab.1"
+      fail "cab.1's entry for '$c' does not name '$o' ('cab $c --help' prints it): add it to runner/cli/cab.1"
     fi
   done
 done
