@@ -380,6 +380,13 @@ setup_etc(const struct cab_sandbox_config *cfg, int rootfd, bool create, cab_err
     cleanup_close int sfd = open(src, O_PATH | O_CLOEXEC);
     if (sfd < 0)
       return cab_error_sys(err, "open %s", src);
+    /* The host's / (never written, so no mount point can be made) without
+     * this file: the sandbox goes without it too, as the host does. */
+    if (!create && cfg->host_rootfs) {
+      cleanup_close int tfd = openat2_in_root(rootfd, target, O_PATH);
+      if (tfd < 0 && errno == ENOENT)
+        continue;
+    }
     if (bind_fd_at(rootfd, sfd, target, create, true, true, err) < 0)
       return -1;
   }

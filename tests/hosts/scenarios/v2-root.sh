@@ -51,6 +51,15 @@ mkdir /sys/fs/cgroup/hosts-probe
 check "the kernel offers cgroup.kill" test -f /sys/fs/cgroup/hosts-probe/cgroup.kill
 rmdir /sys/fs/cgroup/hosts-probe
 
+section "a host without /etc/hosts (the guest's / is a tmpfs overlay)"
+mv /etc/hosts /etc/hosts.cab-hosts
+"$cab" exec --host-rootfs -- /bin/sh -c 'test ! -e /etc/hosts && cat /etc/hostname' >"$W/nohosts.out" 2>"$W/nohosts.err"
+rc=$?
+sed 's/^/    | /' "$W/nohosts.err"
+check "cab exec --host-rootfs runs without the host's /etc/hosts" test "$rc" = 0
+check "... and still gets its generated /etc/hostname" grep -qx cab "$W/nohosts.out"
+mv /etc/hosts.cab-hosts /etc/hosts
+
 section "runner/demo/demo.sh: a full cell"
 CAB_HOME=$W/demo-home CAB_DEMO_OUT=$W/demo-results bash runner/demo/demo.sh >"$W/demo.out" 2>&1
 rc=$?
