@@ -1,14 +1,16 @@
 #!/bin/bash
 # exec-start: how long "cab exec -- /bin/true" takes, next to bubblewrap and
 # the floor of plain unshare(1), with cgroups on (--memory/--pids given) and
-# off (no limits).  One hyperfine run over all four commands; prints the
-# ratios cab/bwrap.
+# off (no limits), and "cab exec IMAGE -- /bin/true" (a stored image: its
+# unpacked rootfs under a fresh overlay) next to bwrap on that same unpacked
+# directory.  One hyperfine run over all six commands; prints the ratios
+# cab/bwrap.
 #
 #   bash bench/exec-start.sh            (make bench)
 #   BENCH_RUNS=50 BENCH_JSON=out.json bash bench/exec-start.sh
 #   BENCH_BASELINE=/path/to/other/build/cab bash bench/exec-start.sh
 #
-# With BENCH_BASELINE (another build's cab), its two cab commands run in the
+# With BENCH_BASELINE (another build's cab), its three cab commands run in the
 # same hyperfine run and the differences are printed: a change's cost on
 # exec start, measured side by side rather than against an old number.
 #
@@ -35,6 +37,14 @@ chmod 0755 "$T"
 trap 'rm -rf "$T"' EXIT
 R=$T/rootfs
 make_busybox_rootfs "$R" >/dev/null
+# The image: tests/images/busybox-image.sh's, in a store of our own, run
+# once so that its rootfs is unpacked; bwrap gets that same directory.
+export CAB_HOME=$T/home
+bash "$SRC_DIR/tests/images/busybox-image.sh" "$T/layout" bench >/dev/null
+"$CAB" import "$T/layout" --name cab-bench/busybox:1 >/dev/null
+"$CAB" exec cab-bench/busybox:1 -- /bin/true
+IMG_DIR=$(echo "$CAB_HOME"/rootfs/*/)
+IMG_DIR=${IMG_DIR%/}
 
 # Check each command once before timing it: a failing command would
 # otherwise be timed as a very fast one.
@@ -51,6 +61,8 @@ FLOOR="unshare -Urmnpfiu --mount-proc true"
 BWRAP="bwrap --unshare-all --die-with-parent --bind $R / --proc /proc --dev /dev /bin/true"
 CAB_OFF="$CAB exec --rootfs $R -- /bin/true"
 CAB_ON="$CAB exec --rootfs $R --memory 256M --pids 256 -- /bin/true"
+BWRAP_IMG="bwrap --unshare-all --die-with-parent --bind $IMG_DIR / --proc /proc --dev /dev /bin/true"
+CAB_IMG="$CAB exec cab-bench/busybox:1 -- /bin/true"
 # hyperfine -N splits these command strings on spaces, and so does check.
 # shellcheck disable=SC2086
 check floor $FLOOR
@@ -60,6 +72,10 @@ check bwrap $BWRAP
 check "cab (no limits)" $CAB_OFF
 # shellcheck disable=SC2086
 check "cab (limits)" $CAB_ON
+# shellcheck disable=SC2086
+check "bwrap (image dir)" $BWRAP_IMG
+# shellcheck disable=SC2086
+check "cab (image)" $CAB_IMG
 "$CAB" exec --rootfs "$R" --memory 256M --pids 256 --result "$T/mech.json" -- /bin/true 2>/dev/null
 MECH=$(jq -r '"memory=\(.limits.memory) pids=\(.limits.pids)"' "$T/mech.json" 2>/dev/null || echo unknown)
 
@@ -68,14 +84,19 @@ BASE=()
 if [ -n "${BENCH_BASELINE:-}" ]; then
   # shellcheck disable=SC2086
   check "baseline (no limits)" ${CAB_OFF/#$CAB /$BENCH_BASELINE }
+  # shellcheck disable=SC2086
+  check "baseline (image)" ${CAB_IMG/#$CAB /$BENCH_BASELINE }
   BASE=(-n baseline-cgroups-off "${CAB_OFF/#$CAB /$BENCH_BASELINE }"
-        -n baseline-cgroups-on "${CAB_ON/#$CAB /$BENCH_BASELINE }")
+        -n baseline-cgroups-on "${CAB_ON/#$CAB /$BENCH_BASELINE }"
+        -n baseline-image "${CAB_IMG/#$CAB /$BENCH_BASELINE }")
 fi
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$T/hyperfine.json" \
   -n floor "$FLOOR" \
   -n bwrap "$BWRAP" \
   -n cab-cgroups-off "$CAB_OFF" \
-  -n cab-cgroups-on "$CAB_ON" "${BASE[@]}"
+  -n cab-cgroups-on "$CAB_ON" \
+  -n bwrap-image-dir "$BWRAP_IMG" \
+  -n cab-image "$CAB_IMG" "${BASE[@]}"
 [ -n "${BENCH_JSON:-}" ] && cp "$T/hyperfine.json" "$BENCH_JSON"
 
 echo
@@ -86,6 +107,8 @@ jq -r '
   "mean ms: floor \(ms("floor"))  bwrap \(ms("bwrap"))  cab off \(ms("cab-cgroups-off"))  cab on \(ms("cab-cgroups-on"))",
   "cab/bwrap (cgroups off): \(ratio("cab-cgroups-off"; "bwrap"))",
   "cab/bwrap (cgroups on):  \(ratio("cab-cgroups-on"; "bwrap"))",
+  "image: cab \(ms("cab-image")) ms, bwrap on its unpacked dir \(ms("bwrap-image-dir")) ms",
+  "cab IMAGE/bwrap (same rootfs dir): \(ratio("cab-image"; "bwrap-image-dir"))",
   "cab/floor (cgroups off): \(ratio("cab-cgroups-off"; "floor"))",
   "bwrap/floor:             \(ratio("bwrap"; "floor"))"
 ' "$T/hyperfine.json"
@@ -94,6 +117,7 @@ if [ -n "${BENCH_BASELINE:-}" ]; then
     (.results | map({(.command): .}) | add) as $r
     | def ms(n): ($r[n].mean * 1000 * 100 | round) / 100;
     "this build vs baseline (cgroups off): \(ms("cab-cgroups-off")) vs \(ms("baseline-cgroups-off")) ms",
-    "this build vs baseline (cgroups on):  \(ms("cab-cgroups-on")) vs \(ms("baseline-cgroups-on")) ms"
+    "this build vs baseline (cgroups on):  \(ms("cab-cgroups-on")) vs \(ms("baseline-cgroups-on")) ms",
+    "this build vs baseline (image):       \(ms("cab-image")) vs \(ms("baseline-image")) ms; baseline IMAGE/bwrap \((($r["baseline-image"].mean / $r["bwrap-image-dir"].mean) * 100 | round) / 100)"
   ' "$T/hyperfine.json"
 fi
