@@ -39,9 +39,10 @@ LIB_SRC := $(filter-out runner/cli/%,$(wildcard common/*.c sandbox/*.c rootfs/*.
 CLI_SRC := $(wildcard runner/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-# build/cab is the core (runner/cli/core.h): exec, doctor, version and help,
-# built with -DCAB_CORE and linked with only the libcab.a objects and shared
-# libraries the sandbox needs, so that "cab exec" starts fast.  It runs
+# build/cab is the core (runner/cli/core.h): exec (an unpacked image too),
+# doctor, version and help, built with -DCAB_CORE and linked with only the
+# libcab.a objects and shared libraries the sandbox needs, so that "cab exec"
+# starts fast.  It runs
 # build/cab-full, every command and every library, for the rest.
 CORE_SRC := runner/cli/main.c runner/cli/cmd_exec.c runner/cli/cmd_doctor.c
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj-core/%.o)

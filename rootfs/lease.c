@@ -1,6 +1,10 @@
+/* A lease on a rootfs that is unpacked already, and making it writable:
+ * what the core cab (runner/cli/core.h) links; the lease that unpacks
+ * first is lease_take.c (libarchive, zstd: cab-full only). */
 #include "rootfs/lease.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +13,28 @@
 
 #include "common/copy_tree.h"
 #include "common/strfmt.h"
-#include "rootfs/rootfs_cache.h"
+#include "rootfs/store_write.h"
+
+bool
+cab_rootfs_lease_ready(const cab_store *s, const cab_image *img)
+{
+  char path[PATH_MAX];
+  struct stat st;
+  /* A tree appears at its final name only by rename, once complete. */
+  return cab_store_rootfs_path(s, img->digest, path, sizeof path, NULL) == 0 &&
+         stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 int
-cab_rootfs_lease_take(cab_store *s, const cab_image *img, struct cab_rootfs_lease *l,
-                      bool *cached, struct cab_unpack_stats *stats, cab_error *err)
+cab_rootfs_lease_take_unpacked(cab_store *s, const cab_image *img, struct cab_rootfs_lease *l,
+                               cab_error *err)
 {
-  if (cab_rootfs_ensure(s, img, l->lower, sizeof l->lower, cached, stats, err) < 0)
+  /* What killed unpacks left goes on every run, as cab_rootfs_ensure does. */
+  cab_error ignored = {0};
+  cab_store_reap_unpacks(s, &ignored);
+  if (!cab_rootfs_lease_ready(s, img))
+    return 1;
+  if (cab_store_rootfs_path(s, img->digest, l->lower, sizeof l->lower, err) < 0)
     return -1;
   l->lock = cab_store_rootfs_lock(s, img->digest, err);
   if (l->lock < 0)

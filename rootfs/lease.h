@@ -36,6 +36,17 @@ cab_rootfs_lease_init(struct cab_rootfs_lease *l)
 int cab_rootfs_lease_take(cab_store *s, const cab_image *img, struct cab_rootfs_lease *l,
                           bool *cached, struct cab_unpack_stats *stats, cab_error *err);
 
+/* Whether IMG's rootfs is unpacked in the store's cache already.  Hold the
+ * store's use lock from this answer to the lease: gc waits for it. */
+bool cab_rootfs_lease_ready(const cab_store *s, const cab_image *img);
+
+/* cab_rootfs_lease_take for an image whose rootfs is unpacked already:
+ * 0 when taken, 1 when it is not unpacked (nothing held: take the lease
+ * with cab_rootfs_lease_take, which unpacks), -1 on error.  Links none of
+ * the unpacker (the core cab runs an unpacked image itself). */
+int cab_rootfs_lease_take_unpacked(cab_store *s, const cab_image *img, struct cab_rootfs_lease *l,
+                                   cab_error *err);
+
 /* Make the lease writable in DIR (an empty directory the caller owns and
  * removes): an overlay where the kernel mounts one in a user namespace
  * (OVERLAY_OK, the caller's probe), else a private copy in DIR/root, said

@@ -60,8 +60,8 @@ matches(const cab_store_entry *e, const struct query *q, bool need_repo)
   return !need_repo || !q->repo[0] || same_repo(e->name, q->repo);
 }
 
-static int
-read_index(const cab_store *s, cJSON **out, cab_error *err)
+int
+cab_store_index_read(const cab_store *s, cJSON **out, cab_error *err)
 {
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/oci/index.json", s->home); /* fits: home is PATH_MAX - 64 */
@@ -83,8 +83,8 @@ read_index(const cab_store *s, cJSON **out, cab_error *err)
   return 0;
 }
 
-static int
-write_index(const cab_store *s, cJSON *root, cab_error *err)
+int
+cab_store_index_write(const cab_store *s, cJSON *root, cab_error *err)
 {
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/oci/index.json", s->home); /* fits: home is PATH_MAX - 64 */
@@ -114,8 +114,8 @@ entry_from_json(const cJSON *item, cab_store_entry *e)
   return true;
 }
 
-static cJSON *
-entry_to_json(const cab_store_entry *e)
+cJSON *
+cab_store_index_entry(const cab_store_entry *e)
 {
   cJSON *o = cab_json_from_descriptor(&e->manifest);
   if (o == NULL)
@@ -139,7 +139,7 @@ list_entries(const cab_store *s, bool twins, cab_store_entry **out, size_t *n, c
   *out = NULL;
   *n = 0;
   cJSON *root;
-  if (read_index(s, &root, err) < 0)
+  if (cab_store_index_read(s, &root, err) < 0)
     return -1;
   const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "manifests");
   int count = cJSON_GetArraySize(arr);
@@ -195,44 +195,6 @@ cab_store_lookup(const cab_store *s, const char *ref, cab_store_entry *out, cab_
 }
 
 int
-cab_store_tag(cab_store *s, const cab_store_entry *e, cab_error *err)
-{
-  if (cab_digest_require(e->manifest.digest, "manifest", err) < 0)
-    return -1;
-  cab_store_entry twin;
-  if (cab_store_oci_twin(s, e, &twin, err) < 0)
-    return -1;
-  cleanup_close int lock = cab_store_lock_file(s, "index.lock", LOCK_EX, -1, err);
-  if (lock < 0)
-    return -1;
-  cJSON *root;
-  if (read_index(s, &root, err) < 0)
-    return -1;
-  cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "manifests");
-  for (int i = cJSON_GetArraySize(arr) - 1; i >= 0; i--) {
-    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), "annotations");
-    const char *name = cab_json_str(ann, CAB_ANNOT_REF_NAME);
-    if (name && strcmp(name, e->name) == 0)
-      cJSON_DeleteItemFromArray(arr, i);
-  }
-  cJSON *item = entry_to_json(e);
-  int r = item ? 0 : cab_error_set(err, ENOMEM, "build an index.json entry");
-  if (r == 0)
-    cJSON_AddItemToArray(arr, item);
-  if (r == 0 && twin.name[0]) {
-    cJSON *t = entry_to_json(&twin);
-    if (t == NULL)
-      r = cab_error_set(err, ENOMEM, "build an index.json entry");
-    else
-      cJSON_AddItemToArray(arr, t);
-  }
-  if (r == 0)
-    r = write_index(s, root, err);
-  cJSON_Delete(root);
-  return r;
-}
-
-int
 cab_store_untag(cab_store *s, const char *ref, size_t *removed, cab_error *err)
 {
   *removed = 0;
@@ -243,7 +205,7 @@ cab_store_untag(cab_store *s, const char *ref, size_t *removed, cab_error *err)
   if (lock < 0)
     return -1;
   cJSON *root;
-  if (read_index(s, &root, err) < 0)
+  if (cab_store_index_read(s, &root, err) < 0)
     return -1;
   cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "manifests");
   int n = cJSON_GetArraySize(arr);
@@ -266,7 +228,7 @@ cab_store_untag(cab_store *s, const char *ref, size_t *removed, cab_error *err)
     if (drop[i])
       cJSON_DeleteItemFromArray(arr, i);
   free(drop);
-  int r = *removed ? write_index(s, root, err) : 0;
+  int r = *removed ? cab_store_index_write(s, root, err) : 0;
   cJSON_Delete(root);
   if (r == 0 && *removed == 0)
     return cab_error_set(err, ENOENT, "image '%.300s' is not in the store %s", ref, s->home);

@@ -2,6 +2,7 @@
 #ifndef CAB_ROOTFS_STORE_INTERNAL_H
 #define CAB_ROOTFS_STORE_INTERNAL_H
 
+#include <cjson/cJSON.h>
 #include <limits.h>
 
 #include "rootfs/store_write.h"
@@ -20,10 +21,12 @@ struct cab_store {
 int cab_store_lock_file(const cab_store *s, const char *name, int op, int wait_seconds,
                         cab_error *err);
 
-/* The OCI twin of E when E is a Docker schema2 manifest (its blob is
- * written to the store); TWIN->name is "" otherwise. */
-int cab_store_oci_twin(cab_store *s, const cab_store_entry *e, cab_store_entry *twin,
-                       cab_error *err);
+/* index.json, read (its "manifests" an array) and written atomically; the
+ * caller holds locks/index.lock to change it. */
+int cab_store_index_read(const cab_store *s, cJSON **out, cab_error *err);
+int cab_store_index_write(const cab_store *s, cJSON *root, cab_error *err);
+/* E as an index.json entry (NULL when out of memory). */
+cJSON *cab_store_index_entry(const cab_store_entry *e);
 
 /* Create PATH with DATA unless it exists (link(2) of a temp file: atomic). */
 int cab_create_file_once(const char *path, const void *data, size_t len, cab_error *err);

@@ -1,9 +1,11 @@
 /* cab exec [OPTIONS] (IMAGE | --rootfs DIR | --host-rootfs) [OPTIONS] -- CMD [ARG...]
  *
  * Also built into the core cab (-DCAB_CORE, runner/cli/core.h), which links
- * only the sandbox's libraries: it runs --rootfs and --host-rootfs itself and
- * hands an IMAGE (rootfs/, the store) or --net model (the proxy) to cab-full,
- * so the parts for those are compiled into cab-full alone (#ifndef CAB_CORE). */
+ * only the sandbox's libraries and the store's reading side: it runs
+ * --rootfs, --host-rootfs and an IMAGE whose rootfs is unpacked already
+ * itself, and hands an image still to unpack (libarchive, zstd) or --net
+ * model (the proxy) to cab-full, so the parts for those are compiled into
+ * cab-full alone (#ifndef CAB_CORE). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,10 +33,8 @@
 #include "sandbox/host_masks.h"
 #include "sandbox/preflight.h"
 #include "sandbox/sandbox.h"
-#ifndef CAB_CORE
 #include "common/rm_tree.h"
 #include "runner/cell/leftovers.h"
-#endif
 
 #define MAX_LIST 256
 
@@ -111,7 +111,6 @@ struct exec_opts {
   int overlay_ok;             /* cab_probe_overlay(), asked once: -1 not yet */
 };
 
-#ifndef CAB_CORE
 /* Whether an image's run layer can be an overlay: one probe child per run,
  * shared by --require's prediction and the layer itself. */
 static bool
@@ -121,7 +120,6 @@ overlay_ok(struct exec_opts *o)
     o->overlay_ok = cab_probe_overlay();
   return o->overlay_ok;
 }
-#endif
 
 static int
 usage_error(cab_error *err, const char *fmt, const char *arg)
@@ -426,16 +424,13 @@ again:
   return check_args(argc, argv, o, err);
 }
 
-#ifndef CAB_CORE
-/* cab-full only: images and the model network. */
-
-/* cab exec IMAGE: the image's rootfs (unpacked once per manifest digest)
- * under a fresh writable layer, with its Env, WorkingDir, User, Entrypoint
- * and Cmd as Docker applies them (runner/cell/run_spec.h). */
+/* The store, its use lock held, and the image resolved (once per run: the
+ * core's check for an unpacked rootfs keeps them for exec_image). */
 static int
-exec_image(struct exec_opts *o, cab_error *err)
+open_image(struct exec_opts *o, cab_error *err)
 {
-  bool cached = false;
+  if (o->img)
+    return 0;
   if (cab_store_open(NULL, &o->store, err) < 0 || cab_store_use(o->store, err) < 0)
     return -1;
   if (cab_image_resolve(o->store, o->image, &o->img, err) < 0)
@@ -443,7 +438,34 @@ exec_image(struct exec_opts *o, cab_error *err)
                ? cab_error_set(err, ENOENT, "exec: image %s is not in the store; run 'cab pull "
                                "%s' or 'cab import'", o->image, o->image)
                : -1;
-  if (cab_rootfs_lease_take(o->store, o->img, &o->lease, &cached, NULL, err) < 0)
+  return 0;
+}
+
+/* Take the image's rootfs: the core only ever gets here for one that is
+ * unpacked (exec_needs_full), and the use lock held since has kept gc off
+ * it; cab-full unpacks it first when it is not. */
+static int
+take_lease(struct exec_opts *o, cab_error *err)
+{
+#ifdef CAB_CORE
+  int r = cab_rootfs_lease_take_unpacked(o->store, o->img, &o->lease, err);
+  if (r > 0)
+    return cab_error_set(err, ENOENT, "exec: the rootfs of image %s is no longer unpacked; run "
+                         "the command again", o->image);
+  return r;
+#else
+  bool cached = false;
+  return cab_rootfs_lease_take(o->store, o->img, &o->lease, &cached, NULL, err);
+#endif
+}
+
+/* cab exec IMAGE: the image's rootfs (unpacked once per manifest digest)
+ * under a fresh writable layer, with its Env, WorkingDir, User, Entrypoint
+ * and Cmd as Docker applies them (runner/cell/run_spec.h). */
+static int
+exec_image(struct exec_opts *o, cab_error *err)
+{
+  if (open_image(o, err) < 0 || take_lease(o, err) < 0)
     return -1;
   /* What killed runs left in TMPDIR (one readdir), then our own layer. */
   cab_owned_dirs_reap(cab_scratch_parent(), cab_scratch_prefixes, false, NULL);
@@ -463,6 +485,9 @@ exec_image(struct exec_opts *o, cab_error *err)
   return 0;
 }
 
+#ifndef CAB_CORE
+/* cab-full only: the model network. */
+
 /* What a sandbox on the model network sees: the proxy's URL and a
  * placeholder key, under the names agents and SDKs read. */
 static int
@@ -473,6 +498,28 @@ set_model_env(struct exec_opts *o, cab_error *err)
       return -1;
   return 0;
 }
+#else
+/* The core cab: what it cannot run itself, cab-full runs from the same
+ * argv: the model network, and an image whose rootfs is not unpacked yet.
+ * Any failure to resolve the image goes to cab-full too, which says it in
+ * its own words, exactly as before the core ran images. */
+static bool
+exec_needs_full(struct exec_opts *o)
+{
+  if (o->net_enabled)
+    return true;
+  if (o->image == NULL)
+    return false;
+  cab_error ignored = {0};
+  if (open_image(o, &ignored) == 0 && cab_rootfs_lease_ready(o->store, o->img))
+    return false;
+  cab_image_free(o->img);
+  o->img = NULL;
+  cab_store_close(o->store);
+  o->store = NULL;
+  return true;
+}
+#endif
 
 /* cab exec IMAGE: the run's writable layer; its changes are not kept. */
 static void
@@ -485,19 +532,6 @@ remove_run_layer(struct exec_opts *o)
     close(o->layer_lock);
   o->layer_lock = -1;
 }
-#else
-/* The core cab: what it cannot run itself, cab-full runs from the same argv. */
-static bool
-exec_needs_full(const struct exec_opts *o)
-{
-  return o->image != NULL || o->net_enabled;
-}
-
-static void
-remove_run_layer(struct exec_opts *o)
-{
-}
-#endif
 
 /* The real key must not reach the sandbox by way of --env either.  Only
  * compared in place: cab copies the key into its memory only once the
@@ -606,13 +640,11 @@ check_require(struct exec_opts *o, cab_error *err)
   will.host_rootfs = o->root.host;
   will.overlay_dir = o->root.overlay_dir;
   will.gateway.enabled = o->net_enabled;
-#ifndef CAB_CORE
   if (o->image) {
     bool overlay = overlay_ok(o);
     will.overlay_dir = overlay ? "overlay" : NULL;
     will.root_writable = !overlay;
   }
-#endif
   struct cab_protection predicted = {.required = o->require};
   char why[600];
   cab_protection_predict(&predicted, &will, why, sizeof why);
@@ -624,10 +656,8 @@ check_require(struct exec_opts *o, cab_error *err)
 static int
 exec_setup(struct exec_opts *o, cab_error *err)
 {
-#ifndef CAB_CORE
   if (o->image && exec_image(o, err) < 0)
     return -1;
-#endif
   if (finish_config(o, err) < 0 || (o->root.host && host_masks(o, err) < 0) ||
       cab_run_spec_root(&o->root, &o->cfg, err) < 0)
     return -1;

@@ -1,8 +1,10 @@
 /* The two cab binaries.  build/cab is the core, built from main.c, cmd_exec.c
  * and cmd_doctor.c with -DCAB_CORE: exec, doctor, version and help, linked
- * with only the sandbox's libraries so that "cab exec" starts fast.  Every
- * other command, and "cab exec IMAGE" or "--net model", runs cab-full beside
- * it (every command, all the libraries) with the same argv. */
+ * with only the sandbox's libraries (and the store's reading side, which
+ * needs none more) so that "cab exec" starts fast, with an image too.  Every
+ * other command, "cab exec IMAGE" for an image still to unpack, and "--net
+ * model" run cab-full beside it (every command, all the libraries) with the
+ * same argv. */
 #ifndef CAB_RUNNER_CLI_CORE_H
 #define CAB_RUNNER_CLI_CORE_H
 

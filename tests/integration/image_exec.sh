@@ -71,4 +71,24 @@ mkdir -p "$fake/usr/bin" && head -c 65536 /dev/zero >"$fake/usr/bin/big"
 run_cab "$T/g" exec exec-test/bb:1 -- /bin/true
 assert_rc 0 "cab exec IMAGE runs beside a killed unpack's leftovers"
 assert_eq "$(ls -d "$fake" 2>/dev/null)" "" "the killed unpack's tree is removed"
+
+# The core cab runs an image whose rootfs is unpacked by itself, without
+# cab-full's libraries (libarchive, curl, libgit2...): a copy of build/cab
+# alone in a directory runs it; an image still to unpack needs cab-full.
+mkdir -p "$T/core" && cp "$CAB" "$T/core/cab"
+heavy=$(readelf -dW "$CAB" 2>/dev/null | grep NEEDED | grep -Eo 'lib(archive|crypto|ssl|curl|git2|sqlite3|microhttpd|zstd|z)\.so[^]]*' | tr '\n' ' ')
+assert_eq "$heavy" "" "the core cab links none of cab-full's heavy libraries"
+CAB=$T/core/cab run_cab "$T/h" exec exec-test/bb:1 -- /bin/sh -c 'echo core; cat /etc/x'
+assert_rc 1 "the core cab alone runs an unpacked image (and its root starts from the image)"
+assert_eq "$(cat "$T/h")" core "the core cab's image run prints"
+assert_eq "$(cat "$T/h.err")" "cat: can't open '/etc/x': No such file or directory" \
+  "the core cab runs the image with nothing of its own on stderr"
+run_cab "$T/imp3" import "$T/layout" --name exec-test/bb-again:1
+# (Moved, not removed: as a user, rm cannot empty the image's 0555 dirs.)
+mv "$cache" "$T/unpacked-before"
+CAB=$T/core/cab run_cab "$T/i" exec exec-test/bb-again:1 -- /bin/true
+assert_rc 125 "an image still to unpack goes to cab-full (absent here)"
+assert_match "$(cat "$T/i.err")" "needs .*cab-full" "the core says it needs cab-full to unpack"
+run_cab "$T/j" exec exec-test/bb-again:1 -- /bin/true
+assert_rc 0 "with cab-full beside it, cab unpacks the image again and runs it"
 finish

@@ -1,4 +1,9 @@
-/* OCI twins of Docker schema2 manifests: the same config and layer blobs
+/* Tagging an image: its entry in index.json and, for a Docker schema2
+ * manifest, its OCI twin, both written at once.  (A file apart from the
+ * index's reading side, store_index.c, which the core cab links: writing a
+ * twin stages a blob, with OpenSSL's hashing.)
+ *
+ * OCI twins of Docker schema2 manifests: the same config and layer blobs
  * under an OCI manifest, so that OCI-layout readers that skip Docker media
  * types (skopeo's oci: transport) can read every image in the store.  The
  * Docker manifest stays the image's identity; the twin is derived from it,
@@ -7,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 
 #include "common/cleanup.h"
+#include "common/sha256.h"
 #include "rootfs/manifest_json.h"
 #include "rootfs/store_internal.h"
 
@@ -22,8 +29,10 @@ oci_layer_type(const char *mt)
   return mt;
 }
 
-int
-cab_store_oci_twin(cab_store *s, const cab_store_entry *e, cab_store_entry *twin, cab_error *err)
+/* The OCI twin of E when E is a Docker schema2 manifest (its blob is
+ * written to the store); TWIN->name is "" otherwise. */
+static int
+oci_twin(cab_store *s, const cab_store_entry *e, cab_store_entry *twin, cab_error *err)
 {
   memset(twin, 0, sizeof *twin);
   if (strcmp(e->manifest.media_type, CAB_MT_DOCKER_MANIFEST) != 0)
@@ -77,4 +86,42 @@ cab_store_oci_twin(cab_store *s, const cab_store_entry *e, cab_store_entry *twin
   twin->manifest.platform = e->manifest.platform;
   snprintf(twin->twin_of, sizeof twin->twin_of, "%s", e->manifest.digest);
   return 0;
+}
+
+int
+cab_store_tag(cab_store *s, const cab_store_entry *e, cab_error *err)
+{
+  if (cab_digest_require(e->manifest.digest, "manifest", err) < 0)
+    return -1;
+  cab_store_entry twin;
+  if (oci_twin(s, e, &twin, err) < 0)
+    return -1;
+  cleanup_close int lock = cab_store_lock_file(s, "index.lock", LOCK_EX, -1, err);
+  if (lock < 0)
+    return -1;
+  cJSON *root;
+  if (cab_store_index_read(s, &root, err) < 0)
+    return -1;
+  cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "manifests");
+  for (int i = cJSON_GetArraySize(arr) - 1; i >= 0; i--) {
+    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), "annotations");
+    const char *name = cab_json_str(ann, CAB_ANNOT_REF_NAME);
+    if (name && strcmp(name, e->name) == 0)
+      cJSON_DeleteItemFromArray(arr, i);
+  }
+  cJSON *item = cab_store_index_entry(e);
+  int r = item ? 0 : cab_error_set(err, ENOMEM, "build an index.json entry");
+  if (r == 0)
+    cJSON_AddItemToArray(arr, item);
+  if (r == 0 && twin.name[0]) {
+    cJSON *t = cab_store_index_entry(&twin);
+    if (t == NULL)
+      r = cab_error_set(err, ENOMEM, "build an index.json entry");
+    else
+      cJSON_AddItemToArray(arr, t);
+  }
+  if (r == 0)
+    r = cab_store_index_write(s, root, err);
+  cJSON_Delete(root);
+  return r;
 }
