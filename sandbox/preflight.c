@@ -13,6 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "sandbox/probe_cache.h"
 
 /* The fix for a host whose policy lets unshare succeed and then refuses
  * the namespace's use (Ubuntu 24.04's AppArmor restriction). */
@@ -247,9 +248,18 @@ cab_userns_try(int (*probe)(void *arg), void *arg, struct cab_userns_outcome *ou
 int
 cab_check_userns(cab_error *err)
 {
-  struct cab_userns_outcome o;
-  if (cab_userns_try(NULL, NULL, &o) == 0)
+  /* A success is remembered for this boot, kernel, identity, namespace and
+   * sysctls (sandbox/probe_cache.h); a failure is probed again each time. */
+  char key[CAB_PROBE_KEY_MAX];
+  bool keyed = cab_probe_cache_key("userns", NULL, key, sizeof key) == 0;
+  if (keyed && cab_probe_cache_hit(key))
     return 0;
+  struct cab_userns_outcome o;
+  if (cab_userns_try(NULL, NULL, &o) == 0) {
+    if (keyed)
+      cab_probe_cache_put(key);
+    return 0;
+  }
   char what[1024], fix[512];
   cab_userns_diagnose(&o, what, sizeof what, fix, sizeof fix);
   return cab_error_set(err, 0, "%s; fix: %s", what, fix);
@@ -276,8 +286,16 @@ cab_probe_overlay_outcome(struct cab_userns_outcome *out)
 }
 
 bool
-cab_probe_overlay(void)
+cab_probe_overlay(const char *upper_parent)
 {
+  char key[CAB_PROBE_KEY_MAX];
+  bool keyed = cab_probe_cache_key("overlay", upper_parent, key, sizeof key) == 0;
+  if (keyed && cab_probe_cache_hit(key))
+    return true;
   struct cab_userns_outcome o;
-  return cab_probe_overlay_outcome(&o) == 0;
+  if (cab_probe_overlay_outcome(&o) != 0)
+    return false;
+  if (keyed)
+    cab_probe_cache_put(key);
+  return true;
 }

@@ -46,13 +46,17 @@ int cab_userns_explain(int errnum, cab_error *err);
  * likely cause and the fix (cab_userns_diagnose).  Every command that runs
  * a sandbox calls it first, so that a restricted host (Ubuntu's AppArmor
  * policy lets unshare succeed and refuses the map write) fails before any
- * work, not mid-cell. */
+ * work, not mid-cell.  A success is cached for the boot
+ * (sandbox/probe_cache.h): later runs fork no probe child. */
 int cab_check_userns(cab_error *err);
 
 /* Can overlayfs be mounted in a user namespace (kernel 5.11+ "userxattr"),
- * "volatile" as cab mounts the layers it throws away? */
-bool cab_probe_overlay(void);
-/* The same, with the outcome (CAB_USERNS_PROBE: the overlay mount). */
+ * "volatile" as cab mounts the layers it throws away, with its upper layer
+ * in UPPER_PARENT?  A yes is cached like cab_check_userns's, keyed also on
+ * UPPER_PARENT's file system type. */
+bool cab_probe_overlay(const char *upper_parent);
+/* The overlay probe itself, never cached, with the outcome
+ * (CAB_USERNS_PROBE: the overlay mount): what cab doctor shows. */
 int cab_probe_overlay_outcome(struct cab_userns_outcome *out);
 
 #endif

@@ -110,7 +110,7 @@ prepare_image(struct cell *c, const char *ref, cab_error *err)
   struct cab_unpack_stats stats = {0};
   if (cab_rootfs_lease_take(c->store, c->image, &c->lease, &cached, &stats, err) < 0)
     return -1;
-  c->overlay_ok = cab_probe_overlay();
+  c->overlay_ok = cab_probe_overlay(cab_scratch_parent());
   cab_trace_attr(c->trace, span, "writable_root", c->overlay_ok ? "overlay" : "copy");
   snprintf(c->image_ref, sizeof c->image_ref, "%s", c->image->name[0] ? c->image->name : ref);
   snprintf(c->image_digest, sizeof c->image_digest, "%s",

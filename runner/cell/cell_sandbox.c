@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/cell/cell_internal.h"
+#include "runner/cell/leftovers.h"
 #include "runner/cell/modelnet.h"
 #include "runner/cell/protection.h"
 #include "runner/cell/protected_binds.h"
@@ -525,7 +526,7 @@ cab_cell_check_require(struct cell *c, bool host, cab_error *err)
     return -1;
   cfg.host_rootfs = host;
   if (!host) {
-    bool overlay = cab_probe_overlay();
+    bool overlay = cab_probe_overlay(cab_scratch_parent());
     cfg.overlay_dir = overlay ? "overlay" : NULL;
     cfg.root_writable = !overlay;
   }

@@ -117,7 +117,7 @@ static bool
 overlay_ok(struct exec_opts *o)
 {
   if (o->overlay_ok < 0)
-    o->overlay_ok = cab_probe_overlay();
+    o->overlay_ok = cab_probe_overlay(cab_scratch_parent());
   return o->overlay_ok;
 }
 
