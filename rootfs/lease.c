@@ -50,6 +50,10 @@ cab_rootfs_lease_writable(struct cab_rootfs_lease *l, const char *dir, bool over
 {
   /* CAB_NO_OVERLAY=1 takes the fallback on purpose (tests, odd kernels). */
   const char *no = getenv("CAB_NO_OVERLAY");
+  if (dir == NULL) {
+    l->in_memory = true;
+    return 0;
+  }
   if (overlay_ok && !(no && *no && *no != '0')) {
     return cab_path_printf(l->overlay_dir, sizeof l->overlay_dir, err, "%s", dir);
   }

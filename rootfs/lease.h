@@ -19,6 +19,8 @@ struct cab_rootfs_lease {
   int lock;                       /* the cache entry's shared lock, -1 when none */
   const cab_image_config *config; /* the image's (owned by the image), or NULL */
   char overlay_dir[PATH_MAX];     /* writable as an overlay: its directory, or "" */
+  bool in_memory;                 /* writable as an overlay whose upper layer is in
+                                     memory (the sandbox's own tmpfs): no directory */
   char copy[PATH_MAX + 8];        /* writable as a copy: its root, or "" */
 };
 
@@ -50,8 +52,10 @@ int cab_rootfs_lease_take_unpacked(cab_store *s, const cab_image *img, struct ca
 /* Make the lease writable in DIR (an empty directory the caller owns and
  * removes): an overlay where the kernel mounts one in a user namespace
  * (OVERLAY_OK, the caller's probe), else a private copy in DIR/root, said
- * out loud on stderr.  Either way the cache is never written.
- * CAB_NO_OVERLAY=1 in the environment forces the copy. */
+ * out loud on stderr.  DIR NULL (with OVERLAY_OK, the caller's probe of an
+ * in-memory layer): an overlay whose layer is in memory.  Either way the
+ * cache is never written.  CAB_NO_OVERLAY=1 in the environment forces the
+ * copy (the caller then gives a DIR). */
 int cab_rootfs_lease_writable(struct cab_rootfs_lease *l, const char *dir, bool overlay_ok,
                               cab_error *err);
 

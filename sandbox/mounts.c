@@ -21,6 +21,7 @@
 
 #define STAGING "/tmp"          /* covered by our own tmpfs, in our mount ns only */
 #define NEWROOT STAGING "/newroot"
+#define LAYER STAGING "/layer"      /* an in-memory overlay's upper and work */
 #define GENERATED STAGING "/generated"
 
 static const char *const dev_names[6] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -188,7 +189,8 @@ cab_host_fds_open(const struct cab_sandbox_config *cfg, struct cab_host_fds *fds
   if (fds->rootfs < 0)
     return cab_error_sys(err, "rootfs %s", root);
   fds->overlay = -1;
-  if (cfg->overlay_dir) {
+  fds->layer_tmpfs = -1;
+  if (cfg->overlay_dir && !cfg->overlay_in_memory) {
     fds->overlay = open(cfg->overlay_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fds->overlay < 0)
       return cab_error_sys(err, "overlay directory %s", cfg->overlay_dir);
@@ -220,6 +222,8 @@ cab_host_fds_close(struct cab_host_fds *fds, size_t n_binds)
     close(fds->rootfs);
   if (fds->overlay >= 0)
     close(fds->overlay);
+  if (fds->layer_tmpfs >= 0)
+    close(fds->layer_tmpfs);
   for (int i = 0; i < 6; i++)
     if (fds->dev[i] >= 0)
       close(fds->dev[i]);
@@ -546,14 +550,30 @@ mask_host_paths(const struct cab_sandbox_config *cfg, int rootfd, cab_error *err
  * file system, which under another process's disk writes turned a 40 ms
  * run into hundreds of ms. */
 static int
-mount_overlay_root(const struct cab_sandbox_config *cfg, const struct cab_host_fds *fds,
+mount_overlay_root(const struct cab_sandbox_config *cfg, struct cab_host_fds *fds,
                    cab_error *err)
 {
-  if ((mkdirat(fds->overlay, "upper", 0755) < 0 && errno != EEXIST) ||
-      (mkdirat(fds->overlay, "work", 0700) < 0 && errno != EEXIST))
+  int layer = fds->overlay;
+  if (cfg->overlay_in_memory) {
+    /* In memory: a tmpfs of our own under the staging tmpfs, gone with our
+     * mount namespace (nothing on the host to create, sync or remove: on a
+     * disk file system those were the most of an image run's cost).  No
+     * larger than the memory budget, and counted in it like /tmp. */
+    char opts[128] = "mode=0755";
+    if (cfg->limits.memory_bytes > 0)
+      tmpfs_options(&cfg->limits, cfg->limits.memory_bytes, "0755", opts, sizeof opts);
+    if (mkdir(LAYER, 0700) < 0 || mount("tmpfs", LAYER, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+      return cab_error_sys(err, "mount the in-memory layer's tmpfs on " LAYER);
+    fds->layer_tmpfs = open(LAYER, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fds->layer_tmpfs < 0)
+      return cab_error_sys(err, "open " LAYER);
+    layer = fds->layer_tmpfs;
+  }
+  if ((mkdirat(layer, "upper", 0755) < 0 && errno != EEXIST) ||
+      (mkdirat(layer, "work", 0700) < 0 && errno != EEXIST))
     return cab_error_sys(err, "create the overlay's upper and work directories");
-  cleanup_close int upper = openat(fds->overlay, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  cleanup_close int work = openat(fds->overlay, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int upper = openat(layer, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int work = openat(layer, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (upper < 0 || work < 0)
     return cab_error_sys(err, "open the overlay's upper and work directories");
   char opts[256];
@@ -568,7 +588,7 @@ mount_overlay_root(const struct cab_sandbox_config *cfg, const struct cab_host_f
 }
 
 int
-cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_host_fds *fds,
+cab_mounts_build_root(const struct cab_sandbox_config *cfg, struct cab_host_fds *fds,
                       cab_error *err)
 {
   /* Nothing we mount may propagate back to the host's namespace. */
@@ -582,7 +602,7 @@ cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_hos
   if (mkdir(NEWROOT, 0755) < 0)
     return cab_error_sys(err, "mkdir " NEWROOT);
 
-  if (fds->overlay >= 0) {
+  if (fds->overlay >= 0 || cfg->overlay_in_memory) {
     if (mount_overlay_root(cfg, fds, err) < 0)
       return -1;
   } else if (cfg->host_rootfs) {
@@ -638,7 +658,8 @@ cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_hos
 
   /* The root is read-only, nosuid and nodev, all the way down; an overlay
    * root stays writable, its writes landing in the per-run upper layer. */
-  if (fds->overlay < 0 && !cfg->root_writable && make_readonly(NEWROOT, true, err) < 0)
+  if (fds->overlay < 0 && !cfg->overlay_in_memory && !cfg->root_writable &&
+      make_readonly(NEWROOT, true, err) < 0)
     return -1;
 
   if (setup_proc(rootfd, false, cfg->proc_readonly, err) < 0)

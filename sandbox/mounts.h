@@ -15,6 +15,8 @@
 struct cab_host_fds {
   int rootfs;             /* O_PATH dir: the rootfs, or the host / */
   int overlay;            /* O_PATH dir: cfg->overlay_dir, or -1 */
+  int layer_tmpfs;        /* cfg->overlay_in_memory: the layer's tmpfs, opened
+                             by cab_mounts_build_root (O_PATH), or -1 */
   int dev[6];             /* O_PATH: null zero full random urandom tty */
   int *bind_src;          /* O_PATH, one per cfg->binds */
 };
@@ -25,7 +27,7 @@ void cab_host_fds_close(struct cab_host_fds *fds, size_t n_binds);
 
 /* Assemble the new root under a private staging tmpfs and pivot into it.
  * Runs as pid 1 of the new pid namespace, inside the new mount namespace. */
-int cab_mounts_build_root(const struct cab_sandbox_config *cfg, const struct cab_host_fds *fds,
+int cab_mounts_build_root(const struct cab_sandbox_config *cfg, struct cab_host_fds *fds,
                           cab_error *err);
 
 /* mkdir -p PATH below ROOTFD, resolving within the root; the last component

@@ -271,12 +271,47 @@ overlay_probe(void *arg)
   (void)arg;
   const char *dirs[4] = {"/tmp/l", "/tmp/u", "/tmp/w", "/tmp/m"};
   for (int i = 0; i < 4; i++)
-    if (mkdir(dirs[i], 0755) < 0)
+    if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST)
       return errno;
   /* With "volatile" (5.10+, before userxattr's 5.11), as cab mounts the
    * layers it throws away: a kernel without it gets the copied root. */
   return mount("overlay", "/tmp/m", "overlay", 0,
                "lowerdir=/tmp/l,upperdir=/tmp/u,workdir=/tmp/w,userxattr,volatile") == 0 ? 0 : errno;
+}
+
+/* The overlay probe with its layer in a tmpfs, as an in-memory layer is,
+ * used as a run uses it: a directory of the lower layer removed and made
+ * again must come back empty, which needs user.* xattrs on the tmpfs
+ * (the opaque mark; tmpfs has them from 6.6).  Without them overlay mounts
+ * all the same and fails that later, with EIO. */
+static int
+overlay_in_memory_probe(void *arg)
+{
+  (void)arg;
+  if (mkdir("/tmp/l", 0755) < 0 || mkdir("/tmp/l/d", 0755) < 0 || mkdir("/tmp/l/d/e", 0755) < 0)
+    return errno;
+  int e = overlay_probe(NULL);
+  if (e != 0)
+    return e;
+  if (rmdir("/tmp/m/d/e") < 0 || rmdir("/tmp/m/d") < 0 || mkdir("/tmp/m/d", 0755) < 0 ||
+      rmdir("/tmp/m/d") < 0)
+    return errno;
+  return 0;
+}
+
+bool
+cab_probe_overlay_in_memory(void)
+{
+  char key[CAB_PROBE_KEY_MAX];
+  bool keyed = cab_probe_cache_key("overlay-in-memory", NULL, key, sizeof key) == 0;
+  if (keyed && cab_probe_cache_hit(key))
+    return true;
+  struct cab_userns_outcome o;
+  if (cab_userns_try(overlay_in_memory_probe, NULL, &o) != 0)
+    return false;
+  if (keyed)
+    cab_probe_cache_put(key);
+  return true;
 }
 
 int

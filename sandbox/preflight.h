@@ -55,6 +55,10 @@ int cab_check_userns(cab_error *err);
  * in UPPER_PARENT?  A yes is cached like cab_check_userns's, keyed also on
  * UPPER_PARENT's file system type. */
 bool cab_probe_overlay(const char *upper_parent);
+/* Can that overlay keep its upper layer in a tmpfs of its own (user.*
+ * xattrs on tmpfs, kernel 6.6+: a directory removed and made again comes
+ * back empty)?  Cached like the others. */
+bool cab_probe_overlay_in_memory(void);
 /* The overlay probe itself, never cached, with the outcome
  * (CAB_USERNS_PROBE: the overlay mount): what cab doctor shows. */
 int cab_probe_overlay_outcome(struct cab_userns_outcome *out);

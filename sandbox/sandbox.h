@@ -38,6 +38,12 @@ struct cab_sandbox_config {
   bool overlay_volatile;      /* OVERLAY_DIR is thrown away after the run:
                                  mount it "volatile" (never synced; see
                                  cab_probe_overlay) */
+  bool overlay_in_memory;     /* with OVERLAY_DIR set: upper/ and work/ go in a
+                                 tmpfs of the sandbox's own instead (the
+                                 directory is not used), no larger than the
+                                 memory budget and counted in it like /tmp;
+                                 nothing to create or remove on the host (see
+                                 cab_probe_overlay_in_memory) */
   char *const *argv;          /* command; argv[0] is searched in PATH inside */
   char *const *envp;          /* the complete environment of the command */
   const char *hostname;       /* default "cab" */

@@ -43,9 +43,10 @@ cab_run_spec_root(const struct cab_run_root *root, struct cab_sandbox_config *cf
   if (l == NULL) {
     cfg->rootfs = root->dir;
     cfg->overlay_dir = root->overlay_dir;
-  } else if (!root->lower_only && l->overlay_dir[0]) {
+  } else if (!root->lower_only && (l->overlay_dir[0] || l->in_memory)) {
     cfg->rootfs = l->lower;
-    cfg->overlay_dir = l->overlay_dir;
+    cfg->overlay_dir = l->in_memory ? "(in memory)" : l->overlay_dir;
+    cfg->overlay_in_memory = l->in_memory;
     /* A lease's layer is removed with the lease: never worth a sync. */
     cfg->overlay_volatile = true;
   } else if (!root->lower_only && l->copy[0]) {

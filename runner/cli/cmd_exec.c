@@ -459,6 +459,27 @@ take_lease(struct exec_opts *o, cab_error *err)
 #endif
 }
 
+static bool
+env_on(const char *name)
+{
+  const char *v = getenv(name);
+  return v && *v && *v != '0';
+}
+
+/* The run's layer in memory (a tmpfs of the sandbox's own, bounded by the
+ * memory budget) rather than in TMPDIR: where the kernel's overlay works on
+ * a tmpfs in a user namespace, unless CAB_LAYER_ON_DISK=1 (writes larger
+ * than memory) or CAB_NO_OVERLAY=1 (the copy).  On a disk file system the
+ * layer's directories cost more than the rest of the run's start. */
+static bool
+layer_in_memory(struct exec_opts *o)
+{
+  return overlay_ok(o) && !env_on("CAB_NO_OVERLAY") && !env_on("CAB_LAYER_ON_DISK") &&
+         cab_probe_overlay_in_memory();
+}
+
+static int image_config(struct exec_opts *o, int rc, cab_error *err);
+
 /* cab exec IMAGE: the image's rootfs (unpacked once per manifest digest)
  * under a fresh writable layer, with its Env, WorkingDir, User, Entrypoint
  * and Cmd as Docker applies them (runner/cell/run_spec.h). */
@@ -467,6 +488,8 @@ exec_image(struct exec_opts *o, cab_error *err)
 {
   if (open_image(o, err) < 0 || take_lease(o, err) < 0)
     return -1;
+  if (layer_in_memory(o))
+    return image_config(o, cab_rootfs_lease_writable(&o->lease, NULL, true, err), err);
   /* What killed runs left in TMPDIR (one readdir), then our own layer. */
   cab_owned_dirs_reap(cab_scratch_parent(), cab_scratch_prefixes, false, NULL);
   if (cab_owned_dir_make(cab_scratch_parent(), CAB_SCRATCH_EXEC, o->layer, sizeof o->layer,
@@ -474,7 +497,14 @@ exec_image(struct exec_opts *o, cab_error *err)
     o->layer[0] = '\0';
     return cab_error_prefix(err, "exec: the overlay directory");
   }
-  if (cab_rootfs_lease_writable(&o->lease, o->layer, overlay_ok(o), err) < 0)
+  return image_config(o, cab_rootfs_lease_writable(&o->lease, o->layer, overlay_ok(o), err), err);
+}
+
+/* After the layer (RC: how making it went): the image's config. */
+static int
+image_config(struct exec_opts *o, int rc, cab_error *err)
+{
+  if (rc < 0)
     return -1;
   o->root.lease = &o->lease;
   if (cab_run_spec_image_env(&o->env, o->lease.config, true) < 0)
