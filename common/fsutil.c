@@ -168,6 +168,12 @@ cab_mkdir_p(const char *path, mode_t mode, cab_error *err)
   char buf[PATH_MAX];
   if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
     return cab_error_set(err, ENAMETOOLONG, "path too long: %s", path);
+  /* Mostly the whole path is there already (the store, opened on every
+   * run): one mkdir says so, and only a missing parent walks them all. */
+  if (mkdir(buf, mode) == 0 || errno == EEXIST)
+    return 0;
+  if (errno != ENOENT)
+    return cab_error_sys(err, "mkdir %s", buf);
   for (char *p = buf + 1; *p; p++) {
     if (*p != '/')
       continue;
