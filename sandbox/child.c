@@ -300,10 +300,9 @@ cab_child_main(const struct cab_child_args *a)
     /* Without a memory cgroup nothing charges tmpfs pages to the sandbox:
      * the supervisor's watchdog statfs()es these mounts through the fds
      * (its view of /proc/PID/root would follow a chroot'ed command). */
-    static const char *const tmpfs[] = {"/tmp", "/dev/shm", "the in-memory layer"};
-    for (int i = 0; i < 3; i++) {
-      cleanup_close int t = i < 2 ? open(tmpfs[i], O_PATH | O_DIRECTORY | O_CLOEXEC)
-                                  : (fds->layer_tmpfs >= 0 ? dup(fds->layer_tmpfs) : -1);
+    static const char *const tmpfs[] = {"/tmp", "/dev/shm"};
+    for (int i = 0; i < 2; i++) {
+      cleanup_close int t = open(tmpfs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (t >= 0 && send_fd(sync_fd, CAB_MSG_TMPFS, i, t) < 0) {
         cab_error_sys(&err, "pass %s to the supervisor", tmpfs[i]);
         setup_failed(sync_fd, &err);

@@ -557,12 +557,13 @@ mount_overlay_root(const struct cab_sandbox_config *cfg, struct cab_host_fds *fd
   if (cfg->overlay_in_memory) {
     /* In memory: a tmpfs of our own under the staging tmpfs, gone with our
      * mount namespace (nothing on the host to create, sync or remove: on a
-     * disk file system those were the most of an image run's cost).  No
-     * larger than the memory budget, and counted in it like /tmp. */
-    char opts[128] = "mode=0755";
+     * disk file system those were the most of an image run's cost).  Only
+     * without a memory budget: the watchdog does not count this tmpfs. */
     if (cfg->limits.memory_bytes > 0)
-      tmpfs_options(&cfg->limits, cfg->limits.memory_bytes, "0755", opts, sizeof opts);
-    if (mkdir(LAYER, 0700) < 0 || mount("tmpfs", LAYER, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+      return cab_error_set(err, EINVAL, "an in-memory overlay layer cannot go with a memory "
+                           "budget");
+    if (mkdir(LAYER, 0700) < 0 ||
+        mount("tmpfs", LAYER, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
       return cab_error_sys(err, "mount the in-memory layer's tmpfs on " LAYER);
     fds->layer_tmpfs = open(LAYER, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fds->layer_tmpfs < 0)

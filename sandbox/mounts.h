@@ -16,7 +16,7 @@ struct cab_host_fds {
   int rootfs;             /* O_PATH dir: the rootfs, or the host / */
   int overlay;            /* O_PATH dir: cfg->overlay_dir, or -1 */
   int layer_tmpfs;        /* cfg->overlay_in_memory: the layer's tmpfs, opened
-                             by cab_mounts_build_root (O_PATH), or -1 */
+                             by cab_mounts_build_root, or -1 */
   int dev[6];             /* O_PATH: null zero full random urandom tty */
   int *bind_src;          /* O_PATH, one per cfg->binds */
 };

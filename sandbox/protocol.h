@@ -11,8 +11,7 @@ enum cab_msg_type {
   CAB_MSG_EXITED,          /* value = wait status of the command */
   CAB_MSG_PTY_MASTER,      /* carries the pty master fd (SCM_RIGHTS) */
   CAB_MSG_TMPFS,           /* an O_PATH fd of a writable tmpfs (value: 0 /tmp,
-                              1 /dev/shm, 2 an in-memory overlay's layer),
-                              for the memory watchdog's statfs */
+                              1 /dev/shm), for the memory watchdog's statfs */
 };
 
 struct cab_msg {

@@ -40,10 +40,10 @@ struct cab_sandbox_config {
                                  cab_probe_overlay) */
   bool overlay_in_memory;     /* with OVERLAY_DIR set: upper/ and work/ go in a
                                  tmpfs of the sandbox's own instead (the
-                                 directory is not used), no larger than the
-                                 memory budget and counted in it like /tmp;
-                                 nothing to create or remove on the host (see
-                                 cab_probe_overlay_in_memory) */
+                                 directory is not used; a tmpfs's default size,
+                                 half of RAM): nothing to create or remove on
+                                 the host.  Only without a memory limit, which
+                                 would not count it (cab_probe_overlay_in_memory) */
   char *const *argv;          /* command; argv[0] is searched in PATH inside */
   char *const *envp;          /* the complete environment of the command */
   const char *hostname;       /* default "cab" */

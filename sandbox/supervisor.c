@@ -57,8 +57,7 @@ struct watch {
   bool over_budget;
   char budget_reason[256];
   int cap_fd[2];         /* read ends of the captured stdout, stderr; -1 */
-  int tmpfs_fd[3];       /* the sandbox's /tmp, /dev/shm and in-memory layer
-                           (O_PATH); -1 */
+  int tmpfs_fd[2];       /* the sandbox's /tmp and /dev/shm (O_PATH); -1 */
   void (*on_output)(void *ctx, int stream, const char *data, size_t len);
   void *cap_ctx;
   int64_t deadline_ns;   /* 0: none */
@@ -179,7 +178,7 @@ recv_msg(struct watch *w)
     int fd = -1;
     if (c && c->cmsg_type == SCM_RIGHTS)
       memcpy(&fd, CMSG_DATA(c), sizeof(int));
-    if (fd >= 0 && m.value >= 0 && m.value < 3 && w->tmpfs_fd[m.value] < 0)
+    if (fd >= 0 && m.value >= 0 && m.value < 2 && w->tmpfs_fd[m.value] < 0)
       w->tmpfs_fd[m.value] = fd;
     else if (fd >= 0)
       close(fd);
@@ -529,7 +528,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   bool masked = false;
   bool rl_pids = false, rl_mem = false;
   struct watch w = {.pty_master = -1, .grace_ms = cfg->kill_grace_ms > 0 ? cfg->kill_grace_ms : 3000,
-                    .cap_fd = {-1, -1}, .tmpfs_fd = {-1, -1, -1}};
+                    .cap_fd = {-1, -1}, .tmpfs_fd = {-1, -1}};
   int cap_w[2] = {-1, -1};
   struct cab_sandbox_config child_cfg = *cfg;
   int child_stdio[3];
@@ -718,8 +717,6 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
 
 out:
   cab_stdio_free(&stdio);
-  if (w.tmpfs_fd[2] >= 0)
-    close(w.tmpfs_fd[2]);
   for (int i = 0; i < 2; i++) {
     if (w.tmpfs_fd[i] >= 0)
       close(w.tmpfs_fd[i]);

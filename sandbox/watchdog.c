@@ -124,10 +124,10 @@ walk(pid_t pid, int depth, struct cab_mem_sample *s, struct seen *seen)
 
 /* The sandbox's own tmpfs mounts. */
 static int64_t
-tmpfs_used(const int fds[3])
+tmpfs_used(const int fds[2])
 {
   int64_t used = 0;
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < 2; i++) {
     struct statfs sf;
     if (fds[i] >= 0 && fstatfs(fds[i], &sf) == 0 && sf.f_type == TMPFS_MAGIC &&
         sf.f_blocks >= sf.f_bfree)
@@ -137,7 +137,7 @@ tmpfs_used(const int fds[3])
 }
 
 void
-cab_tree_memory(pid_t root, const int tmpfs_fds[3], struct cab_mem_sample *s)
+cab_tree_memory(pid_t root, const int tmpfs_fds[2], struct cab_mem_sample *s)
 {
   memset(s, 0, sizeof *s);
   struct seen *seen = calloc(1, sizeof *seen);

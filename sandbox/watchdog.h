@@ -27,10 +27,9 @@ struct cab_mem_sample {
 };
 
 /* Sample ROOT (the sandbox's init) and all its descendants, walked through
- * /proc/PID/task/TID/children, and the sandbox's tmpfs mounts (/tmp,
- * /dev/shm, an in-memory overlay's layer), given as
+ * /proc/PID/task/TID/children, and the sandbox's tmpfs mounts, given as
  * fds (TMPFS_FDS, -1 for none: passed up by init, since /proc/ROOT/root is
  * closed to an unprivileged supervisor once init is non-dumpable). */
-void cab_tree_memory(pid_t root, const int tmpfs_fds[3], struct cab_mem_sample *s);
+void cab_tree_memory(pid_t root, const int tmpfs_fds[2], struct cab_mem_sample *s);
 
 #endif

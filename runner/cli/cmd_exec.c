@@ -459,22 +459,23 @@ take_lease(struct exec_opts *o, cab_error *err)
 #endif
 }
 
+/* CAB_NO_OVERLAY=1 (not 0): rootfs/lease.c reads it too. */
 static bool
-env_on(const char *name)
+env_on(const char *v)
 {
-  const char *v = getenv(name);
   return v && *v && *v != '0';
 }
 
-/* The run's layer in memory (a tmpfs of the sandbox's own, bounded by the
- * memory budget) rather than in TMPDIR: where the kernel's overlay works on
- * a tmpfs in a user namespace, unless CAB_LAYER_ON_DISK=1 (writes larger
- * than memory) or CAB_NO_OVERLAY=1 (the copy).  On a disk file system the
- * layer's directories cost more than the rest of the run's start. */
+/* The run's layer in memory (a tmpfs of the sandbox's own) rather than in
+ * TMPDIR, where the kernel's overlay works on a tmpfs in a user namespace:
+ * on a disk file system the layer's directories cost more than the rest of
+ * the run's start.  Not with --memory: writes to / would then count against
+ * the budget (or, under the watchdog, escape it), where on disk they do not;
+ * not with CAB_NO_OVERLAY=1 (the copy). */
 static bool
 layer_in_memory(struct exec_opts *o)
 {
-  return overlay_ok(o) && !env_on("CAB_NO_OVERLAY") && !env_on("CAB_LAYER_ON_DISK") &&
+  return o->cfg.limits.memory_bytes <= 0 && overlay_ok(o) && !env_on(getenv("CAB_NO_OVERLAY")) &&
          cab_probe_overlay_in_memory();
 }
 

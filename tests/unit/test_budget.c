@@ -109,7 +109,7 @@ test_tree_usage(void **state)
     cab_tree_usage(root, (int64_t)1 << 30, 100000, &u);
   printf("# cab_tree_usage, 300 files: %.1f us per sample\n",
          (double)(cab_now_ns() - t0) / 100 / 1000);
-  int none[3] = {-1, -1, -1};
+  int none[2] = {-1, -1};
   struct cab_mem_sample m;
   t0 = cab_now_ns();
   for (int i = 0; i < 100; i++)
