@@ -34,7 +34,8 @@ done
 
 T=$(mktemp -d /tmp/cab-bench.XXXXXX)
 chmod 0755 "$T"
-trap 'rm -rf "$T"' EXIT
+# (The unpacked image has 0555 directories: a user's rm needs them writable.)
+trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 R=$T/rootfs
 make_busybox_rootfs "$R" >/dev/null
 # The image: tests/images/busybox-image.sh's, in a store of our own, run
