@@ -479,18 +479,13 @@ layer_in_memory(struct exec_opts *o)
          cab_probe_overlay_in_memory();
 }
 
-static int image_config(struct exec_opts *o, int rc, cab_error *err);
-
-/* cab exec IMAGE: the image's rootfs (unpacked once per manifest digest)
- * under a fresh writable layer, with its Env, WorkingDir, User, Entrypoint
- * and Cmd as Docker applies them (runner/cell/run_spec.h). */
+/* The run's writable layer: in memory, else a cab-exec-* directory in
+ * TMPDIR (an overlay's, or the copy's). */
 static int
-exec_image(struct exec_opts *o, cab_error *err)
+make_layer(struct exec_opts *o, cab_error *err)
 {
-  if (open_image(o, err) < 0 || take_lease(o, err) < 0)
-    return -1;
   if (layer_in_memory(o))
-    return image_config(o, cab_rootfs_lease_writable(&o->lease, NULL, true, err), err);
+    return cab_rootfs_lease_writable(&o->lease, NULL, true, err);
   /* What killed runs left in TMPDIR (one readdir), then our own layer. */
   cab_owned_dirs_reap(cab_scratch_parent(), cab_scratch_prefixes, false, NULL);
   if (cab_owned_dir_make(cab_scratch_parent(), CAB_SCRATCH_EXEC, o->layer, sizeof o->layer,
@@ -498,14 +493,16 @@ exec_image(struct exec_opts *o, cab_error *err)
     o->layer[0] = '\0';
     return cab_error_prefix(err, "exec: the overlay directory");
   }
-  return image_config(o, cab_rootfs_lease_writable(&o->lease, o->layer, overlay_ok(o), err), err);
+  return cab_rootfs_lease_writable(&o->lease, o->layer, overlay_ok(o), err);
 }
 
-/* After the layer (RC: how making it went): the image's config. */
+/* cab exec IMAGE: the image's rootfs (unpacked once per manifest digest)
+ * under a fresh writable layer, with its Env, WorkingDir, User, Entrypoint
+ * and Cmd as Docker applies them (runner/cell/run_spec.h). */
 static int
-image_config(struct exec_opts *o, int rc, cab_error *err)
+exec_image(struct exec_opts *o, cab_error *err)
 {
-  if (rc < 0)
+  if (open_image(o, err) < 0 || take_lease(o, err) < 0 || make_layer(o, err) < 0)
     return -1;
   o->root.lease = &o->lease;
   if (cab_run_spec_image_env(&o->env, o->lease.config, true) < 0)
