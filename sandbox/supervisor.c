@@ -99,6 +99,31 @@ clone_sandbox(int cgroup_fd)
   return (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
+/* After clone3 into CGROUP_FD failed with ERRNUM: was it the cgroup?  A
+ * bare child (no namespaces) is started into the same cgroup and exits at
+ * once; if that fails too, the kernel refused the migration (cab may move a
+ * process only where it can write the common ancestor's cgroup.procs), not
+ * the namespaces.  Only on the failure path. */
+static bool
+cgroup_refused(int cgroup_fd, int errnum)
+{
+  if (cgroup_fd < 0 || (errnum != EACCES && errnum != EPERM))
+    return false;
+  struct clone3_args args = {
+      .flags = CLONE_INTO_CGROUP_FLAG,
+      .exit_signal = SIGCHLD,
+      .cgroup = (uint64_t)cgroup_fd,
+  };
+  pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0)
+    _exit(0);
+  if (pid < 0)
+    return true;
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return false;
+}
+
 /* One id inside, mapped to HOST_UID/HOST_GID (cab_sandbox_host_ids).  When
  * those are not our own ids (root mapping a host-rootfs sandbox to nobody),
  * setgroups stays allowed: the child drops root's supplementary groups
@@ -637,9 +662,17 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     cab_stdio_chown_child_ends(&stdio, host_uid, host_gid);
 
   int64_t start = cab_now_ns();
-  pid_t pid = clone_sandbox(cg ? cab_cgroup_clone_fd(cg) : -1);
+  int cgroup_fd = cg ? cab_cgroup_clone_fd(cg) : -1;
+  pid_t pid = clone_sandbox(cgroup_fd);
   if (pid < 0) {
-    cab_userns_explain(errno, err);
+    int errnum = errno;
+    if (cgroup_refused(cgroup_fd, errnum))
+      cab_error_set(err, errnum, "cannot start the sandbox inside its cgroup: cab can move "
+                    "a process only within the cgroup subtree it was started in; start cab from "
+                    "inside that subtree (or the --cgroup-parent given), or run without "
+                    "--cgroup-parent");
+    else
+      cab_userns_explain(errnum, err);
     goto out;
   }
   if (pid == 0) {

@@ -738,8 +738,10 @@ cab_cmd_exec(int argc, char **argv)
     cab_modelnet_finish(&opts.net, &totals, true);
 #endif
   if (rc < 0) {
-    /* The result file still tells what happened. */
+    /* The result file still tells what happened: nothing ran, so no limit
+     * held, whatever was set up for it. */
     res.exit_code = err.exit_code ? err.exit_code : CAB_EXIT_RUNNER;
+    res.memory = res.pids = res.cpu = CAB_MECH_NONE;
     cab_error ignored = {0};
     if (opts.result_path)
       cab_run_result_write(opts.result_path, &opts.cfg, &res, model, &prot, &ignored);

@@ -51,6 +51,23 @@ mkdir /sys/fs/cgroup/hosts-probe
 check "the kernel offers cgroup.kill" test -f /sys/fs/cgroup/hosts-probe/cgroup.kill
 rmdir /sys/fs/cgroup/hosts-probe
 
+section "a user's --cgroup-parent outside the cgroup cab runs in"
+# The user owns the cgroup but was not started in it: the kernel refuses to
+# start the sandbox there (moving a process needs the common ancestor's
+# cgroup.procs).  One line saying so, and a result that claims no limit.
+mkdir /sys/fs/cgroup/cab-outside "$W/outside" &&
+  chown -R "${CAB_TEST_USER:-cabtest}" /sys/fs/cgroup/cab-outside "$W/outside"
+as_user "$cab" exec --host-rootfs --cgroup-parent /cab-outside --memory 64M --result "$W/outside/r.json" \
+  -- /bin/true >"$W/outside.out" 2>"$W/outside.err"
+rc=$?
+sed 's/^/    | /' "$W/outside.err"
+check "exits 125" test "$rc" = 125
+check "one line naming the cgroup, not the namespaces" \
+  test "$(grep -c 'cannot start the sandbox inside its cgroup' "$W/outside.err")/$(wc -l <"$W/outside.err")" = 1/1
+check_json "the result claims no limit" "$W/outside/r.json" '.limits.memory == "none"'
+check "no cgroup left under it" test -z "$(find /sys/fs/cgroup/cab-outside -mindepth 1 -type d)"
+find /sys/fs/cgroup/cab-outside -depth -type d -exec rmdir {} + 2>/dev/null
+
 section "a host without /etc/hosts (the guest's / is a tmpfs overlay)"
 mv /etc/hosts /etc/hosts.cab-hosts
 "$cab" exec --host-rootfs -- /bin/sh -c 'test ! -e /etc/hosts && cat /etc/hostname' >"$W/nohosts.out" 2>"$W/nohosts.err"
