@@ -39,16 +39,23 @@ int
 cab_read_file(int dirfd, const char *path, size_t max, unsigned flags, char **out,
               size_t *len, bool *truncated, cab_error *err)
 {
-  int oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | (flags & CAB_READ_NOFOLLOW ? O_NOFOLLOW : 0);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer before the
+   * regular-file check refuses it (no effect on a regular file's reads). */
+  int oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | (flags & CAB_READ_NOFOLLOW ? O_NOFOLLOW : 0) |
+               (flags & (CAB_READ_REGULAR | CAB_READ_OWN) ? O_NONBLOCK : 0);
   cleanup_close int fd = openat(dirfd, path, oflags);
   if (fd < 0)
     return cab_error_sys(err, "open %s", path);
-  if (flags & CAB_READ_REGULAR) {
+  if (flags & (CAB_READ_REGULAR | CAB_READ_OWN)) {
     struct stat st;
     if (fstat(fd, &st) < 0)
       return cab_error_sys(err, "stat %s", path);
     if (!S_ISREG(st.st_mode))
       return cab_error_set(err, EINVAL, "%s is not a regular file", path);
+    /* Checked on the descriptor read below, not by name again. */
+    if ((flags & CAB_READ_OWN) && (st.st_uid != geteuid() || (st.st_mode & 022) != 0))
+      return cab_error_set(err, EPERM, "%s is not ours alone (owner %u, mode %04o)", path,
+                           (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
   }
   /* One byte past MAX tells a file of exactly MAX bytes from a longer one;
    * read only when asked (PATH may be a pipe whose writer stays open). */

@@ -22,6 +22,9 @@ enum {
   CAB_READ_NOFOLLOW = 1 << 0, /* PATH's last component must not be a symlink */
   CAB_READ_REGULAR = 1 << 1,  /* only a regular file: no FIFO that blocks, no device */
   CAB_READ_WHOLE = 1 << 2,    /* a file longer than MAX is an error (EFBIG), not cut */
+  CAB_READ_OWN = 1 << 3,      /* a regular file owned by our effective uid and
+                                 writable by no one else (EPERM otherwise): a
+                                 cache whose content is trusted */
 };
 
 /* The one whole-file reader: cab_read_file_at with FLAGS; *TRUNCATED (may be

@@ -87,20 +87,11 @@ cab_probe_cache_path(char *buf, size_t size)
 static char *
 read_trusted(const char *path)
 {
-  cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) < 0)
+  char *text = NULL;
+  cab_error ignored = {0};
+  if (cab_read_file(AT_FDCWD, path, CACHE_MAX, CAB_READ_NOFOLLOW | CAB_READ_OWN, &text, NULL, NULL,
+                    &ignored) < 0)
     return NULL;
-  if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0 ||
-      st.st_size > CACHE_MAX)
-    return NULL;
-  /* Read from the descriptor checked, not by name again. */
-  char *text = calloc(1, CACHE_MAX + 1);
-  size_t used = 0;
-  ssize_t n;
-  while (text && used < CACHE_MAX &&
-         ((n = read(fd, text + used, CACHE_MAX - used)) > 0 || (n < 0 && errno == EINTR)))
-    used += n > 0 ? (size_t)n : 0;
   return text;
 }
 

@@ -102,7 +102,11 @@ cab_seccomp_cache_get(const char *key, size_t key_len, struct sock_filter **insn
   cleanup_free char *data = NULL;
   size_t len = 0;
   size_t max = sizeof MAGIC + sizeof(uint32_t) * 2 + key_len + BPF_MAXINSNS * sizeof **insns;
-  if (cab_read_file_at(AT_FDCWD, path, max, &data, &len, &ignored) < 0)
+  /* A compiled filter is loaded as it is: only from a file that nobody but
+   * us could have written (a cache directory may be someone else's, e.g.
+   * root's cab with a user's HOME). */
+  if (cab_read_file(AT_FDCWD, path, max, CAB_READ_NOFOLLOW | CAB_READ_OWN, &data, &len, NULL,
+                    &ignored) < 0)
     return -1;
   size_t off = sizeof MAGIC;
   uint32_t klen, count;
