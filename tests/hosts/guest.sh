@@ -38,7 +38,8 @@ image=$(apt-cache depends "$meta" 2>/dev/null | sed -n 's/^ *Depends: \(linux-im
 pkg=$image-unsigned
 apt-cache show --no-all-versions "$pkg" >/dev/null 2>&1 || pkg=$image
 version=$(apt-cache show --no-all-versions "$pkg" | sed -n 's/^Version: //p' | head -1)
-kdir=$cache/kernel/$pkg-$version
+# Keyed by the module list too: the cache keeps only those modules.
+kdir=$cache/kernel/$pkg-$version-$(echo "$MODULES" | sha256sum | cut -c1-8)
 if [ ! -f "$kdir/done" ]; then
   rm -rf "$kdir" && mkdir -p "$kdir/x"
   # apt downloads as the _apt user when it can write the directory.
@@ -69,6 +70,22 @@ add_module() {
   order+=("$file")
 }
 for m in $MODULES; do add_module "$m"; done
+
+# The package unpacks to about 400 MB; the guests need the kernel image and
+# the modules above (a few MB).  Other versions and module lists go too.
+if [ ! -f "$kdir/pruned" ]; then
+  declare -A keep=()
+  for f in "${order[@]}"; do keep[$f]=1; done
+  while IFS= read -r -d '' f; do
+    [ -n "${keep[$f]:-}" ] || rm -f "$f"
+  done < <(find "$mroot/kernel" -name '*.ko*' -print0)
+  find "$mroot/kernel" -depth -type d -empty -delete
+  rm -rf "$kdir/x/usr" "$kdir/x/lib/firmware"
+  for d in "$cache"/kernel/*/; do
+    [ "${d%/}" = "$kdir" ] || rm -rf "$d"
+  done
+  touch "$kdir/pruned"
+fi
 
 bb_version=$(/bin/busybox 2>&1 | sed -n '1s/^BusyBox \(v[^ ]*\).*/\1/p')
 key=$( (echo "$pkg $version $bb_version $MODULES"; cat "$HERE/init") | sha256sum | cut -c1-16)
