@@ -36,6 +36,13 @@ cab_rootfs_lease_take_unpacked(cab_store *s, const cab_image *img, struct cab_ro
     return 1;
   if (cab_store_rootfs_path(s, img->digest, l->lower, sizeof l->lower, err) < 0)
     return -1;
+  return cab_rootfs_lease_hold(s, img, l, err);
+}
+
+int
+cab_rootfs_lease_hold(cab_store *s, const cab_image *img, struct cab_rootfs_lease *l,
+                      cab_error *err)
+{
   l->lock = cab_store_rootfs_lock(s, img->digest, err);
   if (l->lock < 0)
     return -1;

@@ -49,6 +49,11 @@ bool cab_rootfs_lease_ready(const cab_store *s, const cab_image *img);
 int cab_rootfs_lease_take_unpacked(cab_store *s, const cab_image *img, struct cab_rootfs_lease *l,
                                    cab_error *err);
 
+/* The lease's last step, for an unpacked rootfs at L->lower: lock it for
+ * the run, drop the store's use lock, keep IMG's config.  0 or -1. */
+int cab_rootfs_lease_hold(cab_store *s, const cab_image *img, struct cab_rootfs_lease *l,
+                          cab_error *err);
+
 /* Make the lease writable in DIR (an empty directory the caller owns and
  * removes): an overlay where the kernel mounts one in a user namespace
  * (OVERLAY_OK, the caller's probe), else a private copy in DIR/root, said

@@ -9,11 +9,6 @@ cab_rootfs_lease_take(cab_store *s, const cab_image *img, struct cab_rootfs_leas
 {
   if (cab_rootfs_ensure(s, img, l->lower, sizeof l->lower, cached, stats, err) < 0)
     return -1;
-  l->lock = cab_store_rootfs_lock(s, img->digest, err);
-  if (l->lock < 0)
-    return -1;
-  cab_store_unuse(s);
-  l->config = img->config;
-  return 0;
+  return cab_rootfs_lease_hold(s, img, l, err);
 }
 

@@ -84,6 +84,20 @@ cab_store_index_read(const cab_store *s, cJSON **out, cab_error *err)
 }
 
 int
+cab_store_index_lock_read(const cab_store *s, int *lock, cJSON **out, cab_error *err)
+{
+  *lock = cab_store_lock_file(s, "index.lock", LOCK_EX, -1, err);
+  if (*lock < 0)
+    return -1;
+  if (cab_store_index_read(s, out, err) < 0) {
+    close(*lock);
+    *lock = -1;
+    return -1;
+  }
+  return 0;
+}
+
+int
 cab_store_index_write(const cab_store *s, cJSON *root, cab_error *err)
 {
   char path[PATH_MAX];
@@ -201,11 +215,9 @@ cab_store_untag(cab_store *s, const char *ref, size_t *removed, cab_error *err)
   struct query q;
   if (parse_query(ref, &q, err) < 0)
     return -1;
-  cleanup_close int lock = cab_store_lock_file(s, "index.lock", LOCK_EX, -1, err);
-  if (lock < 0)
-    return -1;
+  cleanup_close int lock = -1;
   cJSON *root;
-  if (cab_store_index_read(s, &root, err) < 0)
+  if (cab_store_index_lock_read(s, &lock, &root, err) < 0)
     return -1;
   cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "manifests");
   int n = cJSON_GetArraySize(arr);

@@ -24,6 +24,9 @@ int cab_store_lock_file(const cab_store *s, const char *name, int op, int wait_s
 /* index.json, read (its "manifests" an array) and written atomically; the
  * caller holds locks/index.lock to change it. */
 int cab_store_index_read(const cab_store *s, cJSON **out, cab_error *err);
+/* index.lock taken exclusively (*LOCK, the caller closes it) and the index
+ * read under it (*OUT, the caller frees it): the start of every change. */
+int cab_store_index_lock_read(const cab_store *s, int *lock, cJSON **out, cab_error *err);
 int cab_store_index_write(const cab_store *s, cJSON *root, cab_error *err);
 /* E as an index.json entry (NULL when out of memory). */
 cJSON *cab_store_index_entry(const cab_store_entry *e);

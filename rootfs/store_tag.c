@@ -96,11 +96,9 @@ cab_store_tag(cab_store *s, const cab_store_entry *e, cab_error *err)
   cab_store_entry twin;
   if (oci_twin(s, e, &twin, err) < 0)
     return -1;
-  cleanup_close int lock = cab_store_lock_file(s, "index.lock", LOCK_EX, -1, err);
-  if (lock < 0)
-    return -1;
+  cleanup_close int lock = -1;
   cJSON *root;
-  if (cab_store_index_read(s, &root, err) < 0)
+  if (cab_store_index_lock_read(s, &lock, &root, err) < 0)
     return -1;
   cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "manifests");
   for (int i = cJSON_GetArraySize(arr) - 1; i >= 0; i--) {
