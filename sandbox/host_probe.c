@@ -15,6 +15,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/strfmt.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/netlink.h"
 #include "sandbox/preflight.h"
@@ -268,9 +269,11 @@ cgroup_fix(const struct cab_cgroup_host *host, char *fix, size_t size)
     const char *m = host->v2_mount;
     char enable[300] = "";
     if (!root_delegates_controllers(host))
-      snprintf(enable, sizeof enable,
-               "echo '+memory +pids +cpu' | sudo tee %.200s/cgroup.subtree_control && ", m);
-    snprintf(fix, size,
+      cab_snprintf_cut(enable, sizeof enable,
+                       "echo '+memory +pids +cpu' | sudo tee %.200s/cgroup.subtree_control && ", m);
+    /* Read by people, and it fits the result's fix[] with any real mount
+     * point; cut, never overflowed, should one not. */
+    cab_snprintf_cut(fix, size,
              "systemd-run --user --scope -p Delegate=yes cab ...; without a systemd user "
              "manager: %ssudo mkdir -p %.200s/cab-$USER/shell && sudo chown -R $USER "
              "%.200s/cab-$USER && echo $$ | sudo tee %.200s/cab-$USER/shell/cgroup.procs, "
