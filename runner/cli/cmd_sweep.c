@@ -31,6 +31,9 @@ static const char sweep_usage[] =
     "                    terminal (default 10; on a terminal one line is redrawn)\n"
     "  --require LIST    every cell's protection, as run-cell's --require (in place\n"
     "                    of the plan's \"require\"); checked before any cell starts\n"
+    "  --cgroup-parent PATH  every cell's cgroups under PATH (below the cgroup file\n"
+    "                    system), as run-cell's: a cgroup subtree this user owns and\n"
+    "                    the sweep was started in (see 'cab doctor')\n"
     "\n"
     "The plan (JSON): sweep_id, tuis [{tui, image?}], models [{model, endpoint?,\n"
     "key_env?, endpoint_wire?, replay?, model_retries?, max_concurrency?}], tasks\n"
@@ -45,13 +48,14 @@ static const char sweep_usage[] =
 int
 cab_cmd_sweep(int argc, char **argv)
 {
-  enum { O_SHARD = 256, O_OUT, O_RESUME, O_DRY, O_HELP, O_PROGRESS, O_REQUIRE };
+  enum { O_SHARD = 256, O_OUT, O_RESUME, O_DRY, O_HELP, O_PROGRESS, O_REQUIRE, O_CGROUP_PARENT };
   static const struct option longopts[] = {
       {"jobs", required_argument, 0, 'j'},      {"shard", required_argument, 0, O_SHARD},
       {"out", required_argument, 0, O_OUT},     {"resume", no_argument, 0, O_RESUME},
       {"dry-run", no_argument, 0, O_DRY},       {"help", no_argument, 0, O_HELP},
       {"progress-every", required_argument, 0, O_PROGRESS},
-      {"require", required_argument, 0, O_REQUIRE}, {0, 0, 0, 0},
+      {"require", required_argument, 0, O_REQUIRE},
+      {"cgroup-parent", required_argument, 0, O_CGROUP_PARENT}, {0, 0, 0, 0},
   };
   struct cab_sweep_opts o = {.out = stdout, .progress = stderr};
   cab_error err = {0};
@@ -87,6 +91,7 @@ cab_cmd_sweep(int argc, char **argv)
       o.require_given = true;
       break;
     }
+    case O_CGROUP_PARENT: o.cgroup_parent = optarg; break;
     case O_OUT: o.out_dir = optarg; break;
     case O_RESUME: o.resume = true; break;
     case O_DRY: o.dry_run = true; break;

@@ -92,6 +92,8 @@ cell_argv(const struct sweep *s, const struct cab_sweep_cell *c, bool preflight,
   if (p->cpus > 0)
     ARG("--cpus"), ARG(cpus);
   ARG("--require"), ARG(a->require);
+  if (s->o->cgroup_parent)
+    ARG("--cgroup-parent"), ARG(s->o->cgroup_parent);
   if (preflight)
     ARG("--preflight");
   argv[n] = NULL;

@@ -27,6 +27,7 @@ struct cab_sweep_opts {
   double progress_every_s; /* non-TTY period; 0: 10 s */
   bool require_given;     /* --require, in place of the plan's "require" */
   unsigned require;       /* a cab_protection_set (runner/record/protection.h) */
+  const char *cgroup_parent; /* --cgroup-parent for every cell, or NULL */
 };
 
 /* Run (or with dry_run, list) the sweep.  Returns 0 when every cell of the

@@ -79,6 +79,28 @@ check_json "cell.json: memory and pids enforced by cgroup v2, nothing degraded" 
   '.environment.cgroup_mode == "unified" and .environment.limits.memory == "cgroup-v2" and .environment.limits.pids == "cgroup-v2" and .environment.limits.cpu == "none" and (.environment | has("degraded") | not)'
 check "no cab cgroup left in the user's slice" no_cab_cgroup_under "$user_slice"
 
+# A sweep in one delegated scope: the sweep and its run-cell children share
+# the scope, two cells at a time; each cell must still get its cgroup.
+section "cab sweep -j 2 in one delegated scope"
+cat >"$home/plan.json" <<EOF
+{"sweep_id": "scope", "tuis": [{"tui": "oracle"}, {"tui": "nop"}], "models": [{"model": "cab/none"}],
+ "tasks": ["polyglot/shell-word-count"], "reruns": 2, "host_rootfs": true, "memory": "512M"}
+EOF
+chown "$session_user" "$home/plan.json"
+in_delegated_scope env CAB_HOME="$home/cab-home" "$cab" sweep "$home/plan.json" -j 2 --out "$home/sweep" \
+  >"$W/sweep.out" 2>&1
+rc=$?
+tail -n 5 "$W/sweep.out" | sed 's/^/    /'
+check "the sweep exits 0" test "$rc" = 0
+cells=$(find "$home/sweep" -name cell.json 2>/dev/null)
+check "the sweep wrote 4 cells" test "$(echo "$cells" | grep -c .)" = 4
+check "the oracle's two cells pass" \
+  test "$(for c in $cells; do jq -r 'select(.tui == "oracle") | .outcome' "$c"; done | sort | uniq -c | tr -s ' ')" = " 2 pass"
+for c in $cells; do jq -c '[.tui, .environment.limits.memory, .environment.limits.pids]' "$c" | sed 's/^/    /'; done
+check "every cell's memory and pids by cgroup v2" \
+  test "$(for c in $cells; do jq -r '.environment.limits.memory + "/" + .environment.limits.pids' "$c"; done | sort -u)" = cgroup-v2/cgroup-v2
+check "no cab cgroup left in the user's slice after the sweep" no_cab_cgroup_under "$user_slice"
+
 # Root writes every cgroup: cab moves a script's processes into cab.leaf
 # only where systemd marked the cgroup delegated (trusted.delegate), not in a
 # service's own cgroup, where the cell goes to <mount>/cab instead.

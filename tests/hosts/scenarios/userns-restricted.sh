@@ -99,5 +99,20 @@ sh -c "echo \$\$ >/sys/fs/cgroup/cab-$user/shell/cgroup.procs && exec setpriv --
   "$cab" exec --host-rootfs --cgroup-parent "/cab-$user" --memory 64m --pids 64 --result "$W/user/r.json" -- /bin/true
 check "user, after the fix: cab exec runs" test -s "$W/user/r.json"
 check_json "user, after the fix: memory by cgroup v2" "$W/user/r.json" '.limits.memory == "cgroup-v2" and .limits.pids == "cgroup-v2"'
+# A sweep from the same leaf: every cell's cgroups under the subtree too.
+mkdir -p "$W/user/sweep" && chown "$user" "$W/user/sweep"
+cat >"$W/user/plan.json" <<EOF
+{"sweep_id": "subtree", "tuis": [{"tui": "oracle"}], "models": [{"model": "cab/none"}],
+ "tasks": ["polyglot/shell-word-count"], "reruns": 2, "host_rootfs": true, "memory": "256M"}
+EOF
+sh -c "echo \$\$ >/sys/fs/cgroup/cab-$user/shell/cgroup.procs && exec setpriv --reuid=$user --regid=$user --init-groups env HOME=/tmp CAB_HOME=$W/user/sweep/home \"\$0\" \"\$@\"" \
+  "$cab" sweep "$W/user/plan.json" -j 2 --cgroup-parent "/cab-$user" --out "$W/user/sweep" >"$W/sweep.out" 2>&1
+rc=$?
+tail -n 3 "$W/sweep.out" | sed 's/^/    | /'
+check "user, after the fix: cab sweep --cgroup-parent exits 0" test "$rc" = 0
+cells=$(find "$W/user/sweep" -name cell.json 2>/dev/null)
+check "user, after the fix: the sweep wrote 2 cells" test "$(echo "$cells" | grep -c .)" = 2
+check "user, after the fix: every cell's memory and pids by cgroup v2" \
+  test "$(for c in $cells; do jq -r '.environment.limits.memory + "/" + .environment.limits.pids' "$c"; done | sort -u)" = cgroup-v2/cgroup-v2
 rmdir /sys/fs/cgroup/cab-"$user"/shell /sys/fs/cgroup/cab-"$user" 2>/dev/null
 finish
