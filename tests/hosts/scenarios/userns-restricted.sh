@@ -10,7 +10,6 @@
 # kernel.unprivileged_userns_clone: with it at 0 a user gets one line naming
 # that sysctl.  Last, the cgroup fix doctor prints for a user whose v2
 # cgroup is not delegated is followed, and works.
-# hosts: fast
 # shellcheck source=../check.sh
 . "$(dirname "$0")/../check.sh"
 user=${CAB_TEST_USER:-cabtest}
