@@ -24,7 +24,7 @@ DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
              libcjson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev libarchive-dev \
              zlib1g-dev libzstd-dev libmicrohttpd-dev libgit2-dev libsqlite3-dev busybox-static jq bubblewrap hyperfine \
              passwd util-linux procps iproute2 umoci skopeo docker-registry apache2-utils openssl ca-certificates curl \
-             python3 rustc cargo golang-go default-jdk-headless nodejs debootstrap \
+             python3 python3-venv rustc cargo golang-go default-jdk-headless nodejs debootstrap \
              slurm-wlm munge chromium qemu-system-x86
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

