@@ -55,41 +55,50 @@ PROBE    := $(BUILD)/tests/probe
 
 all: $(BUILD)/cab $(BUILD)/cab-full $(UNIT_BIN) $(PROBE)
 
+# One short line a step ("CC runner/cell/cell.c"); `make V=1` prints the
+# whole command lines instead.
+V ?= 0
+ifeq ($(V),1)
+quiet =
+else
+quiet = @printf '  %-3s %s\n' '$(1)' '$(2)';
+endif
+
 check-deps:
 	@pkg-config --exists $(PKGS) cmocka || { \
 	  echo "cab: missing build libraries ($(PKGS) cmocka); run 'make deps' as root" >&2; exit 1; }
 
 $(BUILD)/obj/%.o: %.c | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(call quiet,CC,$<)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj-core/%.o: %.c | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DCAB_CORE -MMD -MP -c $< -o $@
+	$(call quiet,CC,$< (core))$(CC) $(CFLAGS) -DCAB_CORE -MMD -MP -c $< -o $@
 
 # cab report's CSS and JS are embedded with .incbin (runner/report/assets.c).
 $(BUILD)/obj/runner/report/assets.o: $(wildcard runner/report/assets/*)
 
 $(BUILD)/libcab.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call quiet,AR,$@)ar rcs $@ $^
 
 $(BUILD)/cab-full: $(CLI_OBJ) $(BUILD)/libcab.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcab.a $(PKG_LIBS)
+	$(call quiet,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcab.a $(PKG_LIBS)
 
 # --as-needed (in LDFLAGS) drops every library the core's objects never call.
 $(BUILD)/cab: $(CORE_OBJ) $(BUILD)/libcab.a | $(BUILD)/cab-full
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CORE_OBJ) $(BUILD)/libcab.a $(PKG_LIBS)
+	$(call quiet,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CORE_OBJ) $(BUILD)/libcab.a $(PKG_LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libcab.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcab.a $(PKG_LIBS) $$(pkg-config --libs cmocka)
+	$(call quiet,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcab.a $(PKG_LIBS) $$(pkg-config --libs cmocka)
 
 # The probe runs inside minimal rootfs trees, so it is linked statically and
 # never sanitized.
 $(PROBE): tests/probe/probe.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
+	$(call quiet,LD,$@ (static))$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
 
 test: all
 	CAB_BUILD=$(abspath $(BUILD)) bash tests/run.sh

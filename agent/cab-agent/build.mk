@@ -16,8 +16,8 @@ all: $(BUILD)/cab-agent $(BUILD)/tests/cab-agent-json-test
 
 $(BUILD)/cab-agent: $(CAB_AGENT_DIR)/main.c $(CAB_AGENT_LIB) $(CAB_AGENT_HDR)
 	@mkdir -p $(dir $@)
-	gcc $(CAB_AGENT_FLAGS) -o $@ $(CAB_AGENT_DIR)/main.c $(CAB_AGENT_LIB)
+	$(call quiet,LD,$@)gcc $(CAB_AGENT_FLAGS) -o $@ $(CAB_AGENT_DIR)/main.c $(CAB_AGENT_LIB)
 
 $(BUILD)/tests/cab-agent-json-test: $(CAB_AGENT_DIR)/json_test.c $(CAB_AGENT_LIB) $(CAB_AGENT_HDR)
 	@mkdir -p $(dir $@)
-	gcc $(CAB_AGENT_FLAGS) -g -o $@ $(CAB_AGENT_DIR)/json_test.c $(CAB_AGENT_LIB)
+	$(call quiet,LD,$@)gcc $(CAB_AGENT_FLAGS) -g -o $@ $(CAB_AGENT_DIR)/json_test.c $(CAB_AGENT_LIB)

@@ -9,12 +9,12 @@ all: $(UNPACK_TOOLS)
 
 $(BUILD)/tests/layer-apply: tests/tools/layer-apply.c $(BUILD)/libcab.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcab.a $(PKG_LIBS)
+	$(call quiet,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcab.a $(PKG_LIBS)
 
 # No sanitizers: it only writes test input.
 $(BUILD)/tests/mktar: tests/images/mktar.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lz
+	$(call quiet,LD,$@)$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -lz
 
 # A hostile helper for the verifier tests (tests/integration/cell_verify_forge.sh):
 # static, because it runs as the code under test inside task images.
@@ -22,4 +22,4 @@ all: $(BUILD)/tests/forge
 
 $(BUILD)/tests/forge: tests/tools/forge.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
+	$(call quiet,LD,$@)$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
