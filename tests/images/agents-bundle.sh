@@ -15,6 +15,9 @@
 #                         (pip --require-hashes --no-deps), else DIST's own pins
 #     go/NAME-VERSION/    a Go agent (lock line go:MODULE@VERSION): `go install
 #                         -trimpath` through the Go module proxy, CGO off
+#     npmbin/NAME-VERSION/  a self-contained binary that an npm package ships
+#                         in its bin/ (lock line npmbin:PACKAGE@VERSION): the
+#                         package unpacked as it is, no npm install, no scripts
 #     MANIFEST            "package@version" actually installed, one a line
 #     .lock-sha256        sha256 of the lock file the tree was built from
 #     .lock-packages      the lock's package@version lines, sorted
@@ -83,7 +86,8 @@ while IFS= read -r line || [ -n "$line" ]; do
   case $line in
     pypi:?*==[0-9]*) extras+=("$line"); continue ;;
     go:?*@v[0-9]*) extras+=("$line"); continue ;;
-    pypi:*|go:*) die "$lock: '$line' is not pypi:DIST==VERSION or go:MODULE@vVERSION" ;;
+    npmbin:?*@[0-9]*) extras+=("$line"); continue ;;
+    pypi:*|go:*|npmbin:*) die "$lock: '$line' is not pypi:DIST==VERSION, go:MODULE@vVERSION or npmbin:PACKAGE@VERSION" ;;
     ?*@[0-9]*) ;;
     *) die "$lock: '$line' is not package@version" ;;
   esac
@@ -138,6 +142,7 @@ part_dir() {
   case $1 in
     pypi:*) s=${1#pypi:}; echo "py/${s%%==*}-${s#*==}" ;;
     go:*) s=${1#go:}; s=${s%@*}; [[ $s =~ /v[0-9]+$ ]] && s=${s%/*}; echo "go/${s##*/}-${1##*@}" ;;
+    npmbin:*) s=${1#npmbin:}; s=${s%@*}; echo "npmbin/${s##*/}-${1##*@}" ;;
   esac
 }
 
@@ -190,6 +195,27 @@ build_go() {
   done >"$work/EXPORTS"
 }
 
+# build_npmbin SPEC WORK: the npm package as packed (npm checks the tarball
+# against the registry's integrity), unpacked without running any of its
+# scripts; it exports the executables of its bin/.
+build_npmbin() {
+  local spec=$1 work=$2 pkg ver got f
+  pkg=${spec#npmbin:}; ver=${pkg##*@}; pkg=${pkg%@*}
+  mkdir -p "$work/.dl"
+  (cd "$work/.dl" && npm pack --no-audit --no-fund --no-update-notifier --loglevel=warn "$pkg@$ver") >>"$log" 2>&1 ||
+    die "$spec: npm pack $pkg@$ver failed; log: $log"
+  tar -xzf "$work"/.dl/*.tgz -C "$work" --strip-components=1 --no-same-owner >>"$log" 2>&1 ||
+    die "$spec: cannot unpack the package; log: $log"
+  rm -rf "$work/.dl"
+  command -v jq >/dev/null || die "$spec: jq is not installed"
+  got=$(jq -r '.name + "@" + .version' "$work/package.json" 2>>"$log") || die "$spec: no package.json; log: $log"
+  [ "$got" = "$pkg@$ver" ] || die "$spec: npm packed $got"
+  for f in "$work"/bin/*; do
+    if [ -f "$f" ] && [ -x "$f" ]; then basename "$f"; fi
+  done >"$work/EXPORTS"
+  [ -s "$work/EXPORTS" ] || die "$spec: the package has no executable in bin/"
+}
+
 # link_part TREE REL: TREE/bin/EXE -> ../REL/bin/EXE for each export, each
 # link replaced by a rename.  An executable of another part or of npm is never
 # taken over.
@@ -199,7 +225,7 @@ link_part() {
     [ -n "$exe" ] || continue
     [ -x "$tree/$rel/bin/$exe" ] || die "$rel exports $exe but has no bin/$exe"
     if cur=$(readlink "$tree/bin/$exe" 2>/dev/null); then
-      case $cur in ../py/*|../go/*) ;;   # a part's, maybe an older version of this one
+      case $cur in ../py/*|../go/*|../npmbin/*) ;;   # a part's, maybe an older version of this one
         *) die "$rel: bin/$exe is already taken by $cur" ;;
       esac
     fi
@@ -218,6 +244,7 @@ build_part() {
   case $spec in
     pypi:*) build_pypi "$spec" "$part_work" "$prefix/$rel" ;;
     go:*) build_go "$spec" "$part_work" ;;
+    npmbin:*) build_npmbin "$spec" "$part_work" ;;
   esac
   chmod -R u+rwX,go+rX,go-w "$part_work"
   chmod 0755 "$part_work"
