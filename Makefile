@@ -123,7 +123,7 @@ agents:
 	bash tests/images/agents-bundle.sh
 
 # Real agent cells for every verified adapter (make test runs opencode and codex).
-TEST_AGENTS ?= opencode codex claude-code gemini-cli qwen-code copilot pi
+TEST_AGENTS ?= opencode codex claude-code gemini-cli qwen-code copilot pi goose
 # First on the host's / (as root and as an unprivileged user), then, as root,
 # in the agents image (tests/images/agents-image.sh: debootstrap + toolchains
 # + /opt/cab-agents, imported into a store under build/).

@@ -2,8 +2,8 @@
 # Adapters are data: every runner/adapters/*.json loads and renders (argv,
 # env, config files) with the model network's addresses and the placeholder
 # key, JSON config files parse, nothing is written under the workdir; the
-# adapters not run against their real binary here (aider, goose, openhands,
-# plandex, crush) write the config and argv their documentation asks for; a
+# adapters not run against their real binary here (aider, openhands,
+# plandex, crush; and goose's) write the config and argv their documentation asks for; a
 # "json" config value is JSON-escaped; a new data file is a new TUI with no
 # code change; an agent missing from the image is an agent_error saying
 # "command not found", never a silent fail.
@@ -63,7 +63,7 @@ C=$T/crush.json
 assert_eq "$(jq -r '.files[] | select(.path | endswith("crush.json")) | .content' "$C" | jq -c --arg m "$M" '[.providers.cab.type, .providers.cab.base_url, (.providers.cab.models | map(.id) | index($m) != null)]')" \
   "[\"openai-compat\",\"$GW\",true]" "crush: an openai-compat provider at the gateway holding the model"
 assert_eq "$(jq -r '.env.CRUSH_DISABLE_PROVIDER_AUTO_UPDATE' "$C")" 1 "crush: no provider catalogue fetch"
-for t in aider goose openhands plandex crush; do
+for t in aider openhands plandex crush; do
   assert_eq "$(jq -r '.verified' "$SRC_DIR/runner/adapters/$t.json")" false "$t: marked not yet verified against its binary"
 done
 
