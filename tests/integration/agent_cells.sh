@@ -94,6 +94,14 @@ for tui in $AGENTS; do
     "$tui fix: the agent finished on its own (no timeout)"
   assert_eq "$(jq '[.spans[] | select(.kind == "network")] | length' "$J")" "$(jq '.model.refused_hosts | length' "$J")" \
     "$tui fix: every refused host is a span in the trace ($(jq -c '[.model.refused_hosts[].host]' "$J"))"
+  # A script's "_refused_hosts" (ignored by the model server) is every host
+  # besides the model that the agent still tries with its adapter's
+  # phone-home switches set: exactly those, so a switch that stops working
+  # fails here.
+  if want_refused=$(jq -e -c '._refused_hosts | select(. != null) | sort' "$SCRIPTS/$tui-fix.json"); then
+    assert_eq "$(jq -c '[.model.refused_hosts[].host] | sort' "$J")" "$want_refused" \
+      "$tui fix: the hosts it tries besides the model are exactly $want_refused"
+  fi
   say "# $tui fix: wall $(jq -r '.timing.wall_clock_ms' "$J") ms, $(grep -c . "$CELL/model_calls.jsonl") calls, refused $(jq -c '[.model.refused_hosts[].host]' "$J")"
 
   # 2. The same cell from the cassette, offline.
