@@ -398,6 +398,44 @@ cab_cgroup_attach(struct cab_cgroup *cg, pid_t pid, cab_error *err)
   return 0;
 }
 
+void
+cab_cgroup_join_open(const struct cab_cgroup *cg, struct cab_cgroup_join *j)
+{
+  j->n = 0;
+  if (cg == NULL || cg->version != 1 || cg->hooks != NULL || cg->n_v1 > CAB_CGROUP_JOIN_MAX)
+    return;
+  for (size_t i = 0; i < cg->n_v1; i++) {
+    char path[PATH_MAX];
+    int fd = cg_join(path, sizeof path, cg->v1[i].path, "tasks") < 0
+                 ? -1
+                 : open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      cab_cgroup_join_close(j);
+      return;
+    }
+    j->fd[j->n++] = fd;
+  }
+}
+
+int
+cab_cgroup_join_self(struct cab_cgroup_join *j, cab_error *err)
+{
+  int ret = 0;
+  for (size_t i = 0; i < j->n && ret == 0; i++)
+    if (write(j->fd[i], "0", 1) != 1)
+      ret = cab_error_sys(err, "join the sandbox's cgroup (write 0 to a v1 tasks file)");
+  cab_cgroup_join_close(j);
+  return ret;
+}
+
+void
+cab_cgroup_join_close(struct cab_cgroup_join *j)
+{
+  for (size_t i = 0; i < j->n; i++)
+    close(j->fd[i]);
+  j->n = 0;
+}
+
 int
 cab_cgroup_kill(struct cab_cgroup *cg, cab_error *err)
 {

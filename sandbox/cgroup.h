@@ -133,6 +133,27 @@ int cab_cgroup_clone_fd(const struct cab_cgroup *cg);
 /* Move PID into the cell cgroup(s) (v2 without clone3, and v1). */
 int cab_cgroup_attach(struct cab_cgroup *cg, pid_t pid, cab_error *err);
 
+/* v1: the sandbox's first process joins the cell itself.  A process moved
+ * by its pid (cgroup.procs, cab_cgroup_attach) takes the kernel's global
+ * threadgroup lock for writing, which waits for an RCU grace period: 9-23 ms
+ * on an idle host, most of what limits cost.  A single-threaded process
+ * writing "0" to a v1 "tasks" file moves only itself and skips that lock
+ * (cgroup_procs_write_start).  The supervisor opens the files (the kernel
+ * checks the opener's credentials); the child writes and closes them before
+ * anything else, in cab_cgroup_join_self. */
+#define CAB_CGROUP_JOIN_MAX 5
+struct cab_cgroup_join {
+  int fd[CAB_CGROUP_JOIN_MAX];
+  size_t n;
+};
+/* Open the cell's v1 "tasks" files.  N is 0 (nothing to do; use
+ * cab_cgroup_attach) for v2, for NULL CG, under unit test hooks, and when a
+ * file cannot be opened. */
+void cab_cgroup_join_open(const struct cab_cgroup *cg, struct cab_cgroup_join *j);
+/* In the child: write "0" to each file, then close them all. */
+int cab_cgroup_join_self(struct cab_cgroup_join *j, cab_error *err);
+void cab_cgroup_join_close(struct cab_cgroup_join *j);
+
 /* Kill every process in the cell: v2 cgroup.kill, else freeze + SIGKILL each
  * pid + thaw; v1 the freezer, else SIGKILL in a loop.  Waits up to ~2 s for
  * the cell to empty, -1 (EBUSY) if it does not. */

@@ -270,7 +270,7 @@ cab_child_main(const struct cab_child_args *a)
    * EOF only once every write end is closed. */
   cab_stdio_close_supervisor_ends(a->stdio);
 
-  /* Wait until the supervisor has written our id maps and cgroups.  EOF
+  /* Wait until the supervisor has written our id maps (and cgroups).  EOF
    * means it died before that. */
   struct cab_msg go;
   ssize_t n;
@@ -280,6 +280,11 @@ cab_child_main(const struct cab_child_args *a)
   if (n != (ssize_t)sizeof go || go.type != CAB_MSG_GO)
     _exit(CAB_EXIT_RUNNER);
 
+  /* On v1 we move ourselves into the cell (cheaper than being moved), and
+   * close those files before anything else: they carry the supervisor's
+   * credentials. */
+  if (cab_cgroup_join_self(a->cgroup_join, &err) < 0)
+    setup_failed(sync_fd, &err);
   /* Our cgroup is now the cell's: make it the root of our view. */
   if (unshare(CLONE_NEWCGROUP) < 0) {
     cab_error_sys(&err, "unshare the cgroup namespace");

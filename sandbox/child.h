@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "sandbox/cgroup.h"
 #include "sandbox/mounts.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/seccomp.h"
@@ -23,6 +24,9 @@ struct cab_child_args {
                                             are open */
   const struct cab_stdio *stdio;         /* the command's fds 0-2, as sorted
                                             by the supervisor (sandbox/stdio.h) */
+  struct cab_cgroup_join *cgroup_join;   /* v1 cell "tasks" files to join
+                                            ourselves by (sandbox/cgroup.h);
+                                            n == 0: the supervisor attached us */
 };
 
 /* Never returns. */

@@ -546,6 +546,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     bind_fds[i] = -1;
   int ret = -1;
   struct cab_cgroup *cg = NULL;
+  struct cab_cgroup_join join = {.n = 0};
   int sv[2] = {-1, -1};
   int sig_fd = -1;
   sigset_t mask, oldmask;
@@ -661,8 +662,11 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   if (mapped_away)
     cab_stdio_chown_child_ends(&stdio, host_uid, host_gid);
 
-  int64_t start = cab_now_ns();
   int cgroup_fd = cg ? cab_cgroup_clone_fd(cg) : -1;
+  if (cgroup_fd < 0)
+    cab_cgroup_join_open(cg, &join);
+  bool child_joins = join.n > 0;
+  int64_t start = cab_now_ns();
   pid_t pid = clone_sandbox(cgroup_fd);
   if (pid < 0) {
     int errnum = errno;
@@ -681,10 +685,11 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     struct cab_child_args args = {
         .cfg = &child_cfg, .fds = &fds, .sync_fd = sv[1], .filter = filter,
         .rlimit_pids = rl_pids, .rlimit_memory = rl_mem, .take_mapped_ids = mapped_away,
-        .stdio = &stdio,
+        .stdio = &stdio, .cgroup_join = &join,
     };
     cab_child_main(&args);
   }
+  cab_cgroup_join_close(&join);
   close(sv[1]);
   sv[1] = -1;
   for (int i = 0; i < 2; i++)
@@ -716,7 +721,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
 
   struct cab_msg go = {.type = CAB_MSG_GO};
   if (write_id_maps(pid, cfg, mapped_away, err) < 0 ||
-      (cg && cab_cgroup_clone_fd(cg) < 0 && cab_cgroup_attach(cg, pid, err) < 0) ||
+      (cg && cgroup_fd < 0 && !child_joins && cab_cgroup_attach(cg, pid, err) < 0) ||
       start_gateway(cfg, pid, err) < 0 || send(sv[0], &go, sizeof go, MSG_NOSIGNAL) < 0) {
     if (err->message[0] == '\0')
       cab_error_sys(err, "start the sandbox");
@@ -749,6 +754,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
   ret = 0;
 
 out:
+  cab_cgroup_join_close(&join);
   cab_stdio_free(&stdio);
   for (int i = 0; i < 2; i++) {
     if (w.tmpfs_fd[i] >= 0)

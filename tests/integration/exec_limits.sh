@@ -106,6 +106,14 @@ if ! is_root; then
   assert_eq "$(wc -l <"$T/all.err")" 1 \
     "unprivileged limits give exactly one warning line"
 fi
+# On v1 the sandbox joins its cgroups itself through "tasks" files opened
+# by cab (root's credentials): none of them may reach the command.
+run_cab "$T/fds" exec --rootfs "$R" --memory 128M --pids 100 --cpus 1 -- \
+  /bin/sh -c 'ls -l /proc/$$/fd/'
+assert_rc 0 "a shell under all limits lists its fds"
+assert_match "$(cat "$T/fds")" " 0 -> " "control: the listing shows where fd 0 points"
+assert_eq "$(grep -c -e cgroup -e tasks "$T/fds")" 0 \
+  "the command holds no cgroup file under limits ($(grep -o -e '-> .*' "$T/fds" | tr '\n' ' '))"
 run_cab "$T/none" exec --rootfs "$R" --result "$T/none.result" -- /bin/true
 assert_json '[.limits.memory, .limits.pids, .limits.cpu]' '["none","none","none"]' "$T/none.result" \
   "no limits asked: none"
