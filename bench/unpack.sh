@@ -19,7 +19,10 @@
 # Environment: CAB_BUILD (default ./build), BENCH_RUNS (default 5),
 # BENCH_WARMUP (default 1), BENCH_JSON, CAB_BENCH_CACHE, DEBIAN_MIRROR,
 # BENCH_TARGET_DIR (where the trees are written; default /var/tmp, i.e. the
-# disk; /dev/shm shows the CPU cost alone).
+# disk; /dev/shm shows the CPU cost alone), BENCH_FS=ext4-nojournal (root:
+# the trees go to a fresh 8 GiB ext4 made with -O ^has_journal, loop-mounted
+# under the target dir, the file system on which issue 16 saw cab's import
+# slower than docker load).
 set -eu
 
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +45,16 @@ done
 T=$(mktemp -d "${BENCH_TARGET_DIR:-/var/tmp}/cab-bench-run.XXXXXX")
 chmod 0755 "$T"
 trap 'rm_tree "$T"' EXIT
+TD=$T
+if [ "${BENCH_FS:-}" = ext4-nojournal ]; then
+  [ "$(id -u)" = 0 ] || { echo "unpack: BENCH_FS=ext4-nojournal needs root (mount)" >&2; exit 1; }
+  truncate -s 8G "$T/fs.img"
+  mkfs.ext4 -q -O ^has_journal "$T/fs.img"
+  mkdir "$T/mnt"
+  mount -o loop "$T/fs.img" "$T/mnt"
+  trap 'umount "$T/mnt"; rm_tree "$T"' EXIT
+  TD=$T/mnt
+fi
 LA=$(need_tool layer-apply) || { echo "unpack: cannot build layer-apply (run make)" >&2; exit 1; }
 
 # --- the image, cached ----------------------------------------------------------
@@ -86,7 +99,7 @@ L2=$IMG/blobs/sha256/${LAYERS[1]}
 gz_mb=$(( ($(stat -c %s "$L1") + $(stat -c %s "$L2")) / 1000000 ))
 
 # --- check each command once, then time them ---------------------------------------
-D=$T/target
+D=$TD/target
 CAB_CMD="$LA $D --layout $IMG:bench"
 UMOCI_CMD="umoci unpack --rootless --image $IMG:bench $D"
 TAR_CMD="sh -c 'mkdir $D && tar -xzf $L1 -C $D && tar -xzf $L2 -C $D'"
@@ -105,7 +118,9 @@ files=$(find "$D" | wc -l)
 eval "$PREP"
 
 echo "unpack: $(uname -r), $(nproc) CPUs, as $(id -un), $RUNS runs; image: 2 gzip layers," \
-  "$gz_mb MB compressed, $unpacked_mb MB / $files paths unpacked; target on $(df --output=fstype "$T" | tail -n 1)"
+  "$gz_mb MB compressed, $unpacked_mb MB / $files paths unpacked; target on $(df --output=fstype "$TD" | tail -n 1)" \
+  "$(tune2fs -l "$(df --output=source "$TD" | tail -n 1)" 2>/dev/null | grep -q has_journal || echo '(no journal)');" \
+  "load $(cut -d' ' -f1-3 /proc/loadavg)"
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --prepare "$PREP" --export-json "$T/hyperfine.json" \
   -n cab "$CAB_CMD" \
   -n umoci "$UMOCI_CMD" \
