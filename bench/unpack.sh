@@ -117,9 +117,16 @@ unpacked_mb=$(($(du -sb "$D" | cut -f1) / 1000000))
 files=$(find "$D" | wc -l)
 eval "$PREP"
 
+# "(journal)" / "(no journal)" for an ext4 (its journal thread, or "<none>").
+journal_of() {
+  local dev j
+  dev=$(basename "$(df --output=source "$1" | tail -n 1)")
+  j=$(cat "/sys/fs/ext4/$dev/journal_task" 2>/dev/null) || return 0
+  if [ "$j" = "<none>" ]; then echo "(no journal)"; else echo "(journal)"; fi
+}
 echo "unpack: $(uname -r), $(nproc) CPUs, as $(id -un), $RUNS runs; image: 2 gzip layers," \
   "$gz_mb MB compressed, $unpacked_mb MB / $files paths unpacked; target on $(df --output=fstype "$TD" | tail -n 1)" \
-  "$(tune2fs -l "$(df --output=source "$TD" | tail -n 1)" 2>/dev/null | grep -q has_journal || echo '(no journal)');" \
+  "$(journal_of "$TD");" \
   "load $(cut -d' ' -f1-3 /proc/loadavg)"
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --prepare "$PREP" --export-json "$T/hyperfine.json" \
   -n cab "$CAB_CMD" \
