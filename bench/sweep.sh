@@ -66,6 +66,7 @@ sample() {
   done
 }
 
+echo "sweep: $(uname -r), $(nproc) CPUs, as $(id -un), load $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 printf '%-4s %6s %8s %9s %12s %12s %10s %12s %14s\n' -j cells wall_s cells/min \
   out/cell_time out/slot_time sweep_rss per_cell_rss runner_rss_max
 for j in 1 2; do
@@ -103,5 +104,6 @@ END {
 }
 EOF
 done
-echo "($RERUNS reruns of oracle and nop over polyglot/* and mutations/*, --host-rootfs, $(nproc) CPUs;"
+echo "($RERUNS reruns of oracle and nop over polyglot/* and mutations/*, --host-rootfs, $(nproc) CPUs,"
+echo " load $(cut -d' ' -f1-3 /proc/loadavg) at the end; goals: out/cell_time <= 5%, per_cell_rss <= 8 MB;"
 echo " out/cell_time: outside adapter_run+verify, of the cells' own time; out/slot_time: of wall x j)"
