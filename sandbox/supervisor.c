@@ -82,9 +82,12 @@ struct watch {
   struct rusage ru;
 };
 
+/* *BORN_INSIDE: the child started in CGROUP_FD's cgroup (clone3 took it);
+ * false after the plain clone fallback, which the caller must then attach. */
 static pid_t
-clone_sandbox(int cgroup_fd)
+clone_sandbox(int cgroup_fd, bool *born_inside)
 {
+  *born_inside = false;
   if (cgroup_fd >= 0) {
     /* Born inside the cell cgroup: no window before it is attached. */
     struct clone3_args args = {
@@ -93,8 +96,10 @@ clone_sandbox(int cgroup_fd)
         .cgroup = (uint64_t)cgroup_fd,
     };
     pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
-    if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+    if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL)) {
+      *born_inside = pid >= 0;
       return pid;
+    }
   }
   return (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
 }
@@ -667,7 +672,8 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
     cab_cgroup_join_open(cg, &join);
   bool child_joins = join.n > 0;
   int64_t start = cab_now_ns();
-  pid_t pid = clone_sandbox(cgroup_fd);
+  bool born_inside = false;
+  pid_t pid = clone_sandbox(cgroup_fd, &born_inside);
   if (pid < 0) {
     int errnum = errno;
     if (cgroup_refused(cgroup_fd, errnum))
@@ -721,7 +727,7 @@ cab_sandbox_run(const struct cab_sandbox_config *cfg, struct cab_sandbox_result 
 
   struct cab_msg go = {.type = CAB_MSG_GO};
   if (write_id_maps(pid, cfg, mapped_away, err) < 0 ||
-      (cg && cgroup_fd < 0 && !child_joins && cab_cgroup_attach(cg, pid, err) < 0) ||
+      (cg && !born_inside && !child_joins && cab_cgroup_attach(cg, pid, err) < 0) ||
       start_gateway(cfg, pid, err) < 0 || send(sv[0], &go, sizeof go, MSG_NOSIGNAL) < 0) {
     if (err->message[0] == '\0')
       cab_error_sys(err, "start the sandbox");
