@@ -15,6 +15,9 @@
 #                    supervisors; the sandboxed commands live in their own pid
 #                    namespaces and are not counted): the sweep's own peak,
 #                    and the peak of (runner RSS - sweep) / run-cells at once
+#   runner PSS       the same from /proc/PID/smaps_rollup (root, or the
+#                    caller's own processes): shared pages, the ~56 libraries
+#                    cab-full maps, divided among the processes that map them
 #
 #   CAB_BUILD=/abs/build bash bench/sweep.sh [RERUNS]
 set -euo pipefail
@@ -44,13 +47,14 @@ plan() { # SWEEP_ID
 EOF
 }
 
-# sample PID OUT: "t rss_runner_kb rss_sweep_kb run_cells" every 0.1 s while PID lives.
+# sample PID OUT: "t rss_runner_kb rss_sweep_kb run_cells pss_runner_kb pss_sweep_kb"
+# every 0.1 s while PID lives.
 sample() {
   local root=$1 out=$2 ns t0
   ns=$(readlink "/proc/$root/ns/pid")
   t0=$(date +%s.%N)
   while kill -0 "$root" 2>/dev/null; do
-    local tree pid rss sum=0 own=0 kids=0
+    local tree pid rss pss sum=0 own=0 kids=0 psum=0 pown=0
     tree=$(ps -e -o pid=,ppid=,rss= | awk -v r="$root" '
       { pp[$1] = $2; rs[$1] = $3; ids[NR] = $1 }
       END { for (i = 1; i <= NR; i++) { p = ids[i]; q = p; d = 0
@@ -58,17 +62,19 @@ sample() {
     while read -r pid rss direct; do
       [ "$(readlink "/proc/$pid/ns/pid" 2>/dev/null)" = "$ns" ] || continue
       sum=$((sum + rss))
-      [ "$pid" = "$root" ] && own=$rss
+      pss=$(awk '$1 == "Pss:" { print $2; exit }' "/proc/$pid/smaps_rollup" 2>/dev/null || true)
+      psum=$((psum + ${pss:-0}))
+      [ "$pid" = "$root" ] && own=$rss && pown=${pss:-0}
       [ "$direct" = 1 ] && kids=$((kids + 1))
     done <<<"$tree"
-    echo "$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }') $sum $own $kids" >>"$out"
+    echo "$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }') $sum $own $kids $psum $pown" >>"$out"
     sleep 0.1
   done
 }
 
 echo "sweep: $(uname -r), $(nproc) CPUs, as $(id -un), load $(cut -d' ' -f1-3 /proc/loadavg) at the start"
-printf '%-4s %6s %8s %9s %12s %12s %10s %12s %14s\n' -j cells wall_s cells/min \
-  out/cell_time out/slot_time sweep_rss per_cell_rss runner_rss_max
+printf '%-4s %6s %8s %9s %12s %12s %10s %12s %12s %14s\n' -j cells wall_s cells/min \
+  out/cell_time out/slot_time sweep_rss per_cell_rss per_cell_pss runner_rss_max
 for j in 1 2; do
   id=bench-j$j
   plan "$id" >"$W/$id.json"
@@ -97,13 +103,14 @@ for j in 1 2; do
   cmd_ms=$(jq .cmd_ms "$W/$id.spans")
   awk -v j="$j" -v n="$cells" -v wall="$wall" -v cell="$cell_ms" -v cmd="$cmd_ms" -f /dev/stdin "$W/$id.rss" <<'EOF'
 { if ($3 > own) own = $3; if ($2 > all) all = $2
-  if ($4 > 0) { per = ($2 - $3) / $4; if (per > pc) pc = per } }
+  if ($4 > 0) { per = ($2 - $3) / $4; if (per > pc) pc = per
+                pp = ($5 - $6) / $4; if (pp > ppc) ppc = pp } }
 END {
-  printf "%-4s %6d %8.1f %9.1f %11.1f%% %11.1f%% %8.1fMB %10.1fMB %12.1fMB\n", j, n, wall, n / wall * 60,
-    100 * (1 - cmd / cell), 100 * (1 - cmd / (wall * 1000 * j)), own / 1024, pc / 1024, all / 1024
+  printf "%-4s %6d %8.1f %9.1f %11.1f%% %11.1f%% %8.1fMB %10.1fMB %10.1fMB %12.1fMB\n", j, n, wall, n / wall * 60,
+    100 * (1 - cmd / cell), 100 * (1 - cmd / (wall * 1000 * j)), own / 1024, pc / 1024, ppc / 1024, all / 1024
 }
 EOF
 done
 echo "($RERUNS reruns of oracle and nop over polyglot/* and mutations/*, --host-rootfs, $(nproc) CPUs,"
-echo " load $(cut -d' ' -f1-3 /proc/loadavg) at the end; goals: out/cell_time <= 5%, per_cell_rss <= 8 MB;"
+echo " load $(cut -d' ' -f1-3 /proc/loadavg) at the end; goals: out/cell_time <= 5%, memory per cell <= 8 MB;"
 echo " out/cell_time: outside adapter_run+verify, of the cells' own time; out/slot_time: of wall x j)"
