@@ -52,7 +52,7 @@ chmod 0755 "$T"
 TAG=cab-bench/vs-docker:1
 cleanup() {
   for e in ${ENGINES[@]+"${ENGINES[@]}"}; do
-    "$e" rmi -f "$TAG" >/dev/null 2>&1 || true
+    "$e" rmi -f "$TAG" "$TAG-imp" >/dev/null 2>&1 || true
   done
   chmod -R u+rwX "$T" 2>/dev/null
   rm -rf "$T"
