@@ -2,8 +2,9 @@
 # Adapters are data: every runner/adapters/*.json loads and renders (argv,
 # env, config files) with the model network's addresses and the placeholder
 # key, JSON config files parse, nothing is written under the workdir; the
-# adapters not run against their real binary here (aider, openhands,
-# plandex, crush; and goose's) write the config and argv their documentation asks for; a
+# adapters not run against their real binary here (openhands, plandex,
+# crush; and goose's) write the config and argv their documentation asks
+# for; aider's phone-home switches and workdir layout stay as verified; a
 # "json" config value is JSON-escaped; a new data file is a new TUI with no
 # code change; an agent missing from the image is an agent_error saying
 # "command not found", never a silent fail.
@@ -40,15 +41,24 @@ for t in opencode aider codex claude-code goose crush qwen-code gemini-cli copil
   assert_match "$(cat "$T/list")" "^$t " "cab adapters list names $t"
 done
 
-# Not yet run against their real binaries here: their config and argv, as
-# their documentation asks.
+# aider (verified, tests/integration/agent_cells.sh): the gateway through
+# litellm's openai/ provider; every phone-home switch found in aider-chat
+# 0.86.0 and litellm 1.75.0 (version check, analytics, release notes, URL
+# scraping, litellm's and aider's model price maps, Hugging Face tokenizers);
+# HOME is the workdir, so its ~/.aider state lands there as published.
 A=$T/aider.json
 assert_eq "$(jq -c '[.argv[0], (.argv | index("--openai-api-base")) as $i | .argv[$i + 1], (.argv | index("--model")) as $j | .argv[$j + 1]]' "$A")" \
   "[\"aider\",\"$GW\",\"openai/$M\"]" "aider: --openai-api-base is the gateway, the model through litellm's openai/ provider"
-for flag in --yes-always --no-check-update --analytics-disable --no-auto-commits --message-file; do
+for flag in --yes-always --no-git --no-check-update --analytics-disable --no-show-release-notes --no-detect-urls --message; do
   assert_match "$(jq -r '.argv | join(" ")' "$A")" "(^| )$flag( |$)" "aider: $flag"
 done
-assert_match "$(jq -r '.argv | join(" ")' "$A")" '--chat-history-file /home/agent/' "aider: its history outside the workdir"
+assert_eq "$(jq -c '[.env.HOME, .env.LITELLM_LOCAL_MODEL_COST_MAP, .env.HF_HUB_OFFLINE]' "$A")" '["/work","True","1"]' \
+  "aider: HOME is the workdir; litellm's price map and Hugging Face stay offline"
+assert_eq "$(jq -r '(.argv | index("--model-metadata-file")) as $i | .argv[$i + 1] as $f | .files[] | select(.path == $f) | .content' "$A" |
+  jq -c --arg m "openai/$M" '.[$m] | length > 0')" true "aider: its model's metadata is a config file in cab's home (no fetch from GitHub)"
+
+# Not yet run against their real binaries here: their config and argv, as
+# their documentation asks.
 G=$T/goose.json
 assert_eq "$(jq -c '[.argv[0], .argv[1], .env.GOOSE_PROVIDER, .env.GOOSE_MODEL, .env.GOOSE_MODE, .env.OPENAI_BASE_PATH, .env.GOOSE_DISABLE_KEYRING]' "$G")" \
   "[\"goose\",\"run\",\"openai\",\"$M\",\"auto\",\"v1/chat/completions\",\"1\"]" "goose: openai provider, auto mode, chat path, no keyring"
@@ -63,7 +73,7 @@ C=$T/crush.json
 assert_eq "$(jq -r '.files[] | select(.path | endswith("crush.json")) | .content' "$C" | jq -c --arg m "$M" '[.providers.cab.type, .providers.cab.base_url, (.providers.cab.models | map(.id) | index($m) != null)]')" \
   "[\"openai-compat\",\"$GW\",true]" "crush: an openai-compat provider at the gateway holding the model"
 assert_eq "$(jq -r '.env.CRUSH_DISABLE_PROVIDER_AUTO_UPDATE' "$C")" 1 "crush: no provider catalogue fetch"
-for t in aider openhands plandex crush; do
+for t in openhands plandex crush; do
   assert_eq "$(jq -r '.verified' "$SRC_DIR/runner/adapters/$t.json")" false "$t: marked not yet verified against its binary"
 done
 

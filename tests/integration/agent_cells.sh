@@ -32,8 +32,12 @@ else
   ROOT=(--host-rootfs)
 fi
 
-# The executable each adapter runs, for the skip check.
-bin_of() { jq -r '.argv[0]' "$SRC_DIR/runner/adapters/$1.json"; }
+# The executable each adapter runs, for the skip check (after "exec" when
+# its argv is a /bin/sh -c preamble, as aider's).
+bin_of() {
+  jq -r 'if (.argv[0] | test("/sh$")) then (.argv[2] | capture("exec (?<e>[^ ]+)").e) else .argv[0] end' \
+    "$SRC_DIR/runner/adapters/$1.json"
+}
 ran=0
 
 # check_tokens LABEL SCRIPT CALLS: the calls' (prompt, completion) pairs are
@@ -85,10 +89,14 @@ for tui in $AGENTS; do
   assert_eq "$(jq -r '.scorers.tokens.total_tokens' "$J")" "$(jq -s '[.[].total_tokens] | add' "$CELL/model_calls.jsonl")" \
     "$tui fix: the cell's tokens are the sum of its calls"
   # Blast: the fix, plus what the agent's own test run wrote (python's
-  # bytecode caches), nothing else: no config file, no agent state.
-  assert_eq "$(jq -c '.scorers.blast_radius | [.expected_changes, .unexpected_changes]' "$J")" \
-    '[["src/reverse.py"],["src/__pycache__/reverse.cpython-311.pyc","tests/__pycache__/test_reverse.cpython-311.pyc"]]' \
-    "$tui fix: blast counts exactly what the agent wrote (the fix and its test run's caches)"
+  # bytecode caches, when its script runs the tests), plus the state files
+  # the agent keeps in the workdir (its adapter's state_paths, counted as
+  # the published sweep counted them), nothing else: no config file.
+  want_blast=$(jq -c --argjson ran "$(grep -q unittest "$SCRIPTS/$tui-fix.json" && echo true || echo false)" '
+    [["src/reverse.py"], (.state_paths + if $ran then ["src/__pycache__/reverse.cpython-311.pyc",
+      "tests/__pycache__/test_reverse.cpython-311.pyc"] else [] end | sort)]' "$SRC_DIR/runner/adapters/$tui.json")
+  assert_eq "$(jq -c '.scorers.blast_radius | [.expected_changes, .unexpected_changes]' "$J")" "$want_blast" \
+    "$tui fix: blast counts exactly what the agent wrote (the fix, its test run's caches, its state files)"
   check_cast "$tui fix" "$CELL/terminal.cast" "reverse"
   assert_eq "$(jq -c '[.spans[] | select(.kind == "adapter_run") | .attributes.timed_out // "false"]' "$J")" '["false"]' \
     "$tui fix: the agent finished on its own (no timeout)"
@@ -120,8 +128,9 @@ for tui in $AGENTS; do
   assert_rc 0 "$tui refusal: cab run-cell exits 0"
   RJ=$OUT/live/$tui/scripted/$tui-refusal/integrity/unsolvable-refusal/cell.json
   assert_json '.scorers.refusal.refusal_produced' true "$RJ" "$tui refusal: the refusal is detected"
-  assert_eq "$(jq -c '.scorers.blast_radius | [.added, .modified, .removed]' "$RJ")" '[["REFUSAL.md"],[],[]]' \
-    "$tui refusal: REFUSAL.md is the only change"
+  assert_eq "$(jq -c '.scorers.blast_radius | [.added, .modified, .removed]' "$RJ")" \
+    "$(jq -c '[.state_paths + ["REFUSAL.md"] | sort, [], []]' "$SRC_DIR/runner/adapters/$tui.json")" \
+    "$tui refusal: REFUSAL.md is the only change besides the agent's state files"
   check_tokens "$tui refusal" "$SCRIPTS/$tui-refusal.json" "$(dirname "$RJ")/model_calls.jsonl"
 done
 [ "$ran" -gt 0 ] || skip "no agent of '$AGENTS' is installed under $BUNDLE (make deps installs opencode and codex)"
