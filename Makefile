@@ -24,7 +24,7 @@ DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
              libcjson-dev libcmocka-dev libssl-dev libcurl4-openssl-dev libarchive-dev \
              zlib1g-dev libzstd-dev libmicrohttpd-dev libgit2-dev libsqlite3-dev busybox-static jq bubblewrap hyperfine \
              passwd util-linux procps iproute2 umoci skopeo docker-registry apache2-utils openssl ca-certificates curl \
-             python3 python3-venv rustc cargo golang-go default-jdk-headless nodejs debootstrap \
+             python3 python3-venv git rustc cargo golang-go default-jdk-headless nodejs debootstrap \
              slurm-wlm munge chromium qemu-system-x86
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -110,7 +110,7 @@ asan:
 deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEBS)
-	@# opencode and codex for tests/integration/agent_cells.sh (a cached no-op
+	@# opencode, codex and aider for tests/integration/agent_cells.sh (a cached no-op
 	@# when /opt/cab-agents holds them); without the npm registry that test skips.
 	@# npm: Debian's package, unless the installed nodejs brings its own (NodeSource's
 	@# conflicts with Debian's npm).
@@ -122,8 +122,8 @@ deps:
 agents:
 	bash tests/images/agents-bundle.sh
 
-# Real agent cells for every verified adapter (make test runs opencode and codex).
-TEST_AGENTS ?= opencode codex claude-code gemini-cli qwen-code copilot pi goose
+# Real agent cells for every verified adapter (make test runs opencode, codex and aider).
+TEST_AGENTS ?= opencode codex claude-code gemini-cli qwen-code copilot pi goose aider
 # First on the host's / (as root and as an unprivileged user), then, as root,
 # in the agents image (tests/images/agents-image.sh: debootstrap + toolchains
 # + /opt/cab-agents, imported into a store under build/).

@@ -45,11 +45,14 @@ done
 # litellm's openai/ provider; every phone-home switch found in aider-chat
 # 0.86.0 and litellm 1.75.0 (version check, analytics, release notes, URL
 # scraping, litellm's and aider's model price maps, Hugging Face tokenizers);
-# HOME is the workdir, so its ~/.aider state lands there as published.
+# HOME is the workdir and the workdir a git repository, so its ~/.aider
+# state and its repo map's cache land there as published.
 A=$T/aider.json
-assert_eq "$(jq -c '[.argv[0], (.argv | index("--openai-api-base")) as $i | .argv[$i + 1], (.argv | index("--model")) as $j | .argv[$j + 1]]' "$A")" \
-  "[\"aider\",\"$GW\",\"openai/$M\"]" "aider: --openai-api-base is the gateway, the model through litellm's openai/ provider"
-for flag in --yes-always --no-git --no-check-update --analytics-disable --no-show-release-notes --no-detect-urls --message; do
+assert_eq "$(jq -c '[.argv[0], .argv[3], (.argv | index("--openai-api-base")) as $i | .argv[$i + 1], (.argv | index("--model")) as $j | .argv[$j + 1]]' "$A")" \
+  "[\"/bin/sh\",\"aider\",\"$GW\",\"openai/$M\"]" "aider: --openai-api-base is the gateway, the model through litellm's openai/ provider"
+assert_match "$(jq -r '.argv[2]' "$A")" '^git init -q && .*git commit .*&& exec aider "\$@"$' \
+  "aider: a sh preamble commits the task to a new repository (a repo map, as published), then execs aider"
+for flag in --yes-always --no-gitignore --no-auto-commits --no-check-update --analytics-disable --no-show-release-notes --no-detect-urls --message; do
   assert_match "$(jq -r '.argv | join(" ")' "$A")" "(^| )$flag( |$)" "aider: $flag"
 done
 assert_eq "$(jq -c '[.env.HOME, .env.LITELLM_LOCAL_MODEL_COST_MAP, .env.HF_HUB_OFFLINE]' "$A")" '["/work","True","1"]' \

@@ -10,8 +10,9 @@
 #     same scores on every axis but the wall-clock ones;
 #   - on integrity/unsolvable-refusal the agent writes REFUSAL.md through its
 #     tools and the refusal is scored.
-# CAB_TEST_AGENTS (default "opencode codex": one chat agent and one whose wire
-# cab translates) picks the agents; `make test-agents` runs them all, on the
+# CAB_TEST_AGENTS (default "opencode codex aider": one chat agent with tools,
+# one whose wire cab translates, one that edits through plain replies) picks
+# the agents; `make test-agents` runs them all, on the
 # host's / and, with CAB_TEST_IMAGE=cab/agents:bookworm (CAB_HOME holding it),
 # in the agents image (tests/images/agents-image.sh).
 # shellcheck source=../lib.sh
@@ -20,7 +21,7 @@
 . "$TESTS_DIR/fixtures/proxy/net_lib.sh"
 setup --bare
 "$CAB" run-cell --help >/dev/null 2>&1 || skip "this cab has no run-cell command"
-AGENTS=${CAB_TEST_AGENTS:-opencode codex}
+AGENTS=${CAB_TEST_AGENTS:-opencode codex aider}
 BUNDLE=${CAB_AGENTS_PREFIX:-/opt/cab-agents}
 [ -n "${CAB_AGENTS_PREFIX:-}" ] && say "# note: the adapters put /opt/cab-agents/bin on PATH; $BUNDLE is only checked"
 SRC_DIR=$(dirname "$TESTS_DIR")
@@ -68,7 +69,7 @@ for tui in $AGENTS; do
   [ -f "$SRC_DIR/runner/adapters/$tui.json" ] || { fail "$tui: no adapter runner/adapters/$tui.json"; continue; }
   exe=$(bin_of "$tui")
   if [ -z "${CAB_TEST_IMAGE:-}" ] && ! [ -x "$BUNDLE/bin/$exe" ]; then
-    say "skip $tui: $BUNDLE/bin/$exe is not installed (make agents, or make deps for opencode and codex)"
+    say "skip $tui: $BUNDLE/bin/$exe is not installed (make agents, or make deps for opencode, codex and aider)"
     continue
   fi
   ran=$((ran + 1))
@@ -133,5 +134,5 @@ for tui in $AGENTS; do
     "$tui refusal: REFUSAL.md is the only change besides the agent's state files"
   check_tokens "$tui refusal" "$SCRIPTS/$tui-refusal.json" "$(dirname "$RJ")/model_calls.jsonl"
 done
-[ "$ran" -gt 0 ] || skip "no agent of '$AGENTS' is installed under $BUNDLE (make deps installs opencode and codex)"
+[ "$ran" -gt 0 ] || skip "no agent of '$AGENTS' is installed under $BUNDLE (make deps installs opencode, codex and aider)"
 finish
