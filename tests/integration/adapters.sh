@@ -50,8 +50,8 @@ done
 A=$T/aider.json
 assert_eq "$(jq -c '[.argv[0], .argv[3], (.argv | index("--openai-api-base")) as $i | .argv[$i + 1], (.argv | index("--model")) as $j | .argv[$j + 1]]' "$A")" \
   "[\"/bin/sh\",\"aider\",\"$GW\",\"openai/$M\"]" "aider: --openai-api-base is the gateway, the model through litellm's openai/ provider"
-assert_match "$(jq -r '.argv[2]' "$A")" '^git init -q && .*git commit .*&& exec aider "\$@"$' \
-  "aider: a sh preamble commits the task to a new repository (a repo map, as published), then execs aider"
+assert_match "$(jq -r '.argv[2]' "$A")" '^git init -q && .*git commit .*; exec aider "\$@"$' \
+  "aider: a sh preamble commits the task to a new repository (a repo map, as published), then execs aider (whatever git said)"
 for flag in --yes-always --no-gitignore --no-auto-commits --no-check-update --analytics-disable --no-show-release-notes --no-detect-urls --message; do
   assert_match "$(jq -r '.argv | join(" ")' "$A")" "(^| )$flag( |$)" "aider: $flag"
 done
