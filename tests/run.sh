@@ -128,6 +128,8 @@ run_as() {
     "CAB_TEST_AGENTS=${CAB_TEST_AGENTS:-}"
     "CAB_AGENTS_PREFIX=${CAB_AGENTS_PREFIX:-}"
     "CAB_TEST_IMAGE=${CAB_TEST_IMAGE:-}"
+    "CAB_TEST_REAL_MODEL_AGENTS=${CAB_TEST_REAL_MODEL_AGENTS:-}"
+    "CAB_REAL_MODEL_PREFIX=${CAB_REAL_MODEL_PREFIX:-}"
   )
   # A longer per-command limit from the caller (make test-agents' first cell
   # unpacks a 1.4 GiB image).
