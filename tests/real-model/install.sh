@@ -71,7 +71,7 @@ fi
 
 parent=$(dirname "$prefix")
 mkdir -p "$parent" || die "cannot create $parent"
-exec 9>"$prefix.lock" || die "cannot open $prefix.lock"
+{ exec 9>"$prefix.lock"; } 2>/dev/null || die "cannot open $prefix.lock (is $parent writable by $(id -un)?)"
 flock 9
 if up_to_date; then   # another run finished it while we waited
   echo "$prog: $prefix is up to date (requirements sha256 ${want:0:12})"
