@@ -12,7 +12,10 @@
 #     py/DIST-VERSION/    a Python agent (lock line pypi:DIST==VERSION): a venv of
 #                         Debian's /usr/bin/python3.11, with exactly the versions
 #                         of tests/images/pypi/DIST.txt when that file exists
-#                         (pip --require-hashes --no-deps), else DIST's own pins
+#                         (pip --require-hashes --no-deps), else DIST's own pins;
+#                         pypi:DIST==VERSION;python=GROUP:ARTIFACT:VERSION:CLASSIFIER
+#                         makes the venv from that CPython jar from Maven Central
+#                         instead (unpacked into py/DIST-VERSION/python)
 #     go/NAME-VERSION/    a Go agent (lock line go:MODULE@VERSION): `go install
 #                         -trimpath` through the Go module proxy, CGO off
 #     npmbin/NAME-VERSION/  a self-contained binary that an npm package ships
@@ -140,21 +143,57 @@ trap 'rc=$?; [ "$ok" = 1 ] || echo "$prog: error: line $LINENO: \"$BASH_COMMAND\
 part_dir() {
   local s
   case $1 in
-    pypi:*) s=${1#pypi:}; echo "py/${s%%==*}-${s#*==}" ;;
+    pypi:*) s=${1#pypi:}; s=${s%%;*}; echo "py/${s%%==*}-${s#*==}" ;;
     go:*) s=${1#go:}; s=${s%@*}; [[ $s =~ /v[0-9]+$ ]] && s=${s%/*}; echo "go/${s##*/}-${1##*@}" ;;
     npmbin:*) s=${1#npmbin:}; s=${s%@*}; echo "npmbin/${s##*/}-${1##*@}" ;;
   esac
+}
+
+# unpack_cpython SPEC COORDS DIR: a relocatable CPython (RUNPATH $ORIGIN, its
+# own OpenSSL, libffi, sqlite) from a jar of the JavaCPP presets on Maven
+# Central (org.bytedeco:cpython:VERSION:linux-x86_64), for an agent that needs
+# a Python Debian bookworm does not have (openhands: Requires-Python 3.12).
+# mvn -C checks the jar against the repository's checksum.  The extensions in
+# lib-dynload find their libraries through $ORIGIN, so the prefix's libffi is
+# linked there.
+unpack_cpython() {
+  local spec=$1 coords=$2 dir=$3 g a v c dl jar lib t
+  IFS=: read -r g a v c <<<"$coords"
+  [ -n "$c" ] || die "$spec: python=$coords is not GROUP:ARTIFACT:VERSION:CLASSIFIER"
+  for t in mvn unzip; do
+    command -v $t >/dev/null || die "$spec: $t is not installed (apt-get install maven unzip)"
+  done
+  dl=$(mktemp -d "${TMPDIR:-/tmp}/$prog.mvn.XXXXXX")
+  mvn -B -q -C dependency:copy -Dartifact="$g:$a:$v:jar:$c" -DoutputDirectory="$dl" >>"$log" 2>&1 ||
+    { rm -rf "$dl"; die "$spec: mvn could not fetch $g:$a:$v:jar:$c; log: $log"; }
+  jar=$dl/$a-$v-$c.jar
+  unzip -q "$jar" "${g//.//}/$a/$c/*" -d "$dl/x" >>"$log" 2>&1 || { rm -rf "$dl"; die "$spec: cannot unpack $jar; log: $log"; }
+  mv -T "$dl/x/${g//.//}/$a/$c" "$dir" && rm -rf "$dl"
+  chmod 0755 "$dir"/bin/*
+  for lib in "$dir"/lib*.so.*; do
+    [ -e "$lib" ] || continue
+    ln -s "../../../$(basename "$lib")" "$(echo "$dir"/lib/python3.*/lib-dynload)/"
+  done
+  "$dir/bin/python3" -c 'import ctypes, ssl, sqlite3, venv' >>"$log" 2>&1 ||
+    die "$spec: the CPython of $coords does not run here; log: $log"
 }
 
 # build_pypi SPEC WORK FINAL: a venv of Debian's python3.11 in WORK that will
 # live at FINAL.  venv writes its own path into the scripts' shebangs, so they
 # are rewritten to FINAL, and the bytecode is compiled with FINAL as its path.
 build_pypi() {
-  local spec=$1 work=$2 final=$3 dist ver py req got
-  dist=${spec#pypi:}; ver=${dist#*==}; dist=${dist%%==*}
+  local spec=$1 work=$2 final=$3 dist ver py req got l t
+  dist=${spec#pypi:}; dist=${dist%%;*}; ver=${dist#*==}; dist=${dist%%==*}
   py=${CAB_AGENTS_PYTHON:-/usr/bin/python3.11}
+  case $spec in
+    *\;python=*) unpack_cpython "$spec" "${spec#*;python=}" "$work/python"; py=$work/python/bin/python3 ;;
+  esac
   [ -x "$py" ] || die "$spec: $py is missing (apt-get install python3.11-venv)"
   "$py" -m venv --prompt "$dist" "$work" >>"$log" 2>&1 || die "$spec: '$py -m venv' failed (apt-get install python3-venv); log: $log"
+  for l in "$work"/bin/*; do   # venv links bin/python to the interpreter by its absolute path
+    [ -L "$l" ] && t=$(readlink "$l") && [[ $t == "$work"/* ]] || continue
+    ln -sfn "$(realpath -s --relative-to="$work/bin" "$t")" "$l"
+  done
   req=$here/pypi/$dist.txt
   if [ -r "$req" ]; then
     "$work/bin/python" -m pip install --no-input --no-compile --require-hashes --no-deps -r "$req" >>"$log" 2>&1 ||
@@ -171,8 +210,14 @@ for ep in m.distribution(sys.argv[1]).entry_points:
     if ep.group == "console_scripts": print(ep.name)' "$dist" >"$work/EXPORTS" 2>>"$log" ||
     die "$spec: cannot read its console scripts; log: $log"
   "$work/bin/python" -m pip freeze --all >"$work/FREEZE" 2>>"$log" || die "$spec: pip freeze failed; log: $log"
+  # Like pip, a file that does not compile is left as it is (a package may
+  # ship Python 2 code it never imports: func_timeout/py2_raise.py).
   "$work/bin/python" -m compileall -q -f -j 0 -s "$work" -p "$final" "$work/lib" >>"$log" 2>&1 ||
-    die "$spec: compileall failed; log: $log"
+    echo "$prog: $spec: some files of its venv do not compile (left as they are, as pip does)"
+  if [ -d "$work/python/lib" ]; then   # its standard library, which the jar ships uncompiled
+    "$work/bin/python" -m compileall -q -f -j 0 -s "$work" -p "$final" -x '/(test|tests|idlelib)/' \
+      "$work/python/lib" >>"$log" 2>&1 || die "$spec: compileall of its standard library failed; log: $log"
+  fi
   grep -rlF "$work" "$work/bin" "$work/pyvenv.cfg" | while IFS= read -r f; do
     sed -i "s|$work|$final|g" "$f"
   done
