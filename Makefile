@@ -142,13 +142,13 @@ agents:
 	bash tests/images/agents-bundle.sh
 
 # Real agent cells for every verified adapter (make test runs opencode, codex and aider).
-TEST_AGENTS ?= opencode codex claude-code gemini-cli qwen-code copilot pi goose aider
+TEST_AGENTS ?= opencode codex claude-code gemini-cli qwen-code copilot pi goose aider openhands
 # First on the host's / (as root and as an unprivileged user), then, as root,
 # in the agents image (tests/images/agents-image.sh: debootstrap + toolchains
 # + /opt/cab-agents, imported into a store under build/).
 test-agents: all agents
 	@t0=$$(date +%s); rc=0; \
-	CAB_TEST_AGENTS="$(TEST_AGENTS)" CAB_PER_TEST_TIMEOUT=1200 CAB_BUILD=$(abspath $(BUILD)) \
+	CAB_TEST_AGENTS="$(TEST_AGENTS)" CAB_TEST_TIMEOUT=900 CAB_PER_TEST_TIMEOUT=1200 CAB_BUILD=$(abspath $(BUILD)) \
 	  bash tests/run.sh agent_cells || rc=$$?; t1=$$(date +%s); \
 	echo "test-agents: host-rootfs, $(TEST_AGENTS): $$((t1 - t0))s"; \
 	if [ "$$(id -u)" = 0 ]; then \

@@ -2,12 +2,12 @@
 # Adapters are data: every runner/adapters/*.json loads and renders (argv,
 # env, config files) with the model network's addresses and the placeholder
 # key, JSON config files parse, nothing is written under the workdir; the
-# adapters not run against their real binary here (openhands, plandex,
-# crush; and goose's) write the config and argv their documentation asks
-# for; aider's phone-home switches and workdir layout stay as verified; a
-# "json" config value is JSON-escaped; a new data file is a new TUI with no
-# code change; an agent missing from the image is an agent_error saying
-# "command not found", never a silent fail.
+# adapters not run against their real binary here (plandex, crush; and
+# goose's and openhands' config files) write the config and argv their
+# documentation asks for; aider's phone-home switches and workdir layout
+# stay as verified; a "json" config value is JSON-escaped; a new data file
+# is a new TUI with no code change; an agent missing from the image is an
+# agent_error saying "command not found", never a silent fail.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 setup --bare
@@ -67,16 +67,19 @@ assert_eq "$(jq -c '[.argv[0], .argv[1], .env.GOOSE_PROVIDER, .env.GOOSE_MODEL, 
   "[\"goose\",\"run\",\"openai\",\"$M\",\"auto\",\"v1/chat/completions\",\"1\"]" "goose: openai provider, auto mode, chat path, no keyring"
 assert_match "$(jq -r '.env.OPENAI_HOST' "$G")" '^http://(169\.254\.77\.1|model\.cab\.internal)' "goose: OPENAI_HOST is the gateway"
 assert_match "$(jq -r '.files[0].path' "$G")" '^/home/agent/.config/goose/config.yaml$' "goose: config.yaml in its home"
-O=$T/openhands.json
-assert_eq "$(jq -c '[.argv[0], (.argv | index("--headless") != null), .env.LLM_BASE_URL, .env.LLM_MODEL, .env.LLM_API_KEY]' "$O")" \
-  "[\"openhands\",true,\"$GW\",\"openai/$M\",\"cab-placeholder-key\"]" "openhands: headless, LLM_* at the gateway with the placeholder key"
+O=$T/openhands.json   # run here (make test-agents); 1.7.0 reads its LLM from agent_settings.json only
+assert_eq "$(jq -c '[.argv[0], (.argv | index("--headless") != null), .env.LITELLM_LOCAL_MODEL_COST_MAP]' "$O")" \
+  '["openhands",true,"True"]' "openhands: headless, litellm's bundled price map"
+assert_eq "$(jq -r '.files[] | select(.path == "/home/agent/.openhands/agent_settings.json") | .content' "$O" |
+  jq -c '[.llm.model, .llm.base_url, .llm.api_key, .condenser.llm.base_url]')" \
+  "[\"openai/$M\",\"$GW\",\"cab-placeholder-key\",\"$GW\"]" "openhands: agent_settings.json at the gateway with the placeholder key"
 P=$T/plandex.json
 assert_match "$(jq -r '.argv | join(" ")' "$P")" 'plandex tell --apply --auto-exec' "plandex: tell --apply --auto-exec"
 C=$T/crush.json
 assert_eq "$(jq -r '.files[] | select(.path | endswith("crush.json")) | .content' "$C" | jq -c --arg m "$M" '[.providers.cab.type, .providers.cab.base_url, (.providers.cab.models | map(.id) | index($m) != null)]')" \
   "[\"openai-compat\",\"$GW\",true]" "crush: an openai-compat provider at the gateway holding the model"
 assert_eq "$(jq -r '.env.CRUSH_DISABLE_PROVIDER_AUTO_UPDATE' "$C")" 1 "crush: no provider catalogue fetch"
-for t in openhands plandex crush; do
+for t in plandex crush; do
   assert_eq "$(jq -r '.verified' "$SRC_DIR/runner/adapters/$t.json")" false "$t: marked not yet verified against its binary"
 done
 
