@@ -178,7 +178,8 @@ unpack_cpython() {
     die "$spec: the CPython of $coords does not run here; log: $log"
 }
 
-# build_pypi SPEC WORK FINAL: a venv of Debian's python3.11 in WORK that will
+# build_pypi SPEC WORK FINAL: a venv of Debian's python3.11 (or, with
+# ;python=, of the CPython unpacked into WORK/python) in WORK that will
 # live at FINAL.  venv writes its own path into the scripts' shebangs, so they
 # are rewritten to FINAL, and the bytecode is compiled with FINAL as its path.
 build_pypi() {
