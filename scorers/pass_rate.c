@@ -21,7 +21,19 @@
  *   reports    a JUnit XML / CTRF report with tests > 0 (failures fail)
  *
  * partial_score = passed / (passed + failed [+ errors]) from the report, else
- * from the last "N passed, N failed" line, else null. */
+ * from the last "N passed, N failed" line, else null.
+ *
+ * tests_ran / tests_passed: the runner's own count (null when none printed
+ * one): the report's, else the first of cargo's "test result:" lines
+ * (summed), go test -v's top-level "--- PASS:" / "--- FAIL:" lines,
+ * unittest's "Ran N tests" less its "FAILED (failures=, errors=)", pytest's
+ * summary, Catch2's "test cases: N | P passed | F failed" or "All tests
+ * passed (A assertions in N test cases)", jest's "Tests: F failed, P
+ * passed, T total", Maven's last "Tests run:", JUnit 4's "OK (N tests)",
+ * node's "# pass N" / "# fail N".  With the task's scorer.min_tests, a pass
+ * also needs at least that many counted, all passed, and the object gets
+ * min_tests, tests_ran and tests_passed (only then: the published shape
+ * stays exact for the other tasks). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +41,15 @@
 #include "scorers/scorers.h"
 #include "scorers/util.h"
 
+/* A runner's own count of the tests it ran and passed (-1: none seen). */
+struct count {
+  long ran, passed;
+};
+
 struct evidence {
   bool ran, failed;
+  /* one count per runner; the first that saw any is reported */
+  struct count c_cargo, c_go, c_unittest, c_pytest, c_catch, c_jest, c_maven, c_junit4, c_node;
   long unittest_ran;
   bool unittest_ok;
   long cargo_passed;
@@ -71,6 +90,25 @@ count_of(const char *line, const char *word)
       return n;
   }
   return -1;
+}
+
+static void
+add_count(struct count *c, long ran, long passed)
+{
+  if (ran < 0 || passed < 0)
+    return;
+  if (c->ran < 0)
+    c->ran = c->passed = 0;
+  c->ran += ran;
+  c->passed += passed;
+}
+
+/* The integer after KEY in S, 0 when absent. */
+static long
+count_after(const char *s, const char *key)
+{
+  const char *k = strstr(s, key);
+  return k ? strtol(k + strlen(key), NULL, 10) : 0;
 }
 
 static bool
@@ -115,28 +153,42 @@ scan_line(const char *line, struct evidence *ev)
   if (starts(line, "Ran ")) {
     char *end;
     long n = strtol(line + 4, &end, 10);
-    if (end != line + 4 && (starts(end, " test in") || starts(end, " tests in")))
+    if (end != line + 4 && (starts(end, " test in") || starts(end, " tests in"))) {
       ev->unittest_ran += n;
+      add_count(&ev->c_unittest, n, n); /* failures subtracted at "FAILED (" */
+    }
     return;
   }
   if (strcmp(line, "OK") == 0 || starts(line, "OK (")) {
     long n;
     /* JUnit 4's text runner: "OK (3 tests)" */
     if (starts(line, "OK (") && (n = strtol(line + 4, NULL, 10)) > 0 &&
-        (strstr(line, " tests)") || strstr(line, " test)")))
+        (strstr(line, " tests)") || strstr(line, " test)"))) {
       ev->ran = true;
+      add_count(&ev->c_junit4, n, n);
+    }
     ev->unittest_ok = true;
     return;
   }
   if (starts(line, "FAILED (") || starts(line, "FAILURES!!!")) {
+    /* unittest: "FAILED (failures=1, errors=2, skipped=1)" */
+    const char *k;
+    long bad = 0;
+    if ((k = strstr(line, "failures=")))
+      bad += strtol(k + 9, NULL, 10);
+    if ((k = strstr(line, "errors=")))
+      bad += strtol(k + 7, NULL, 10);
+    if (ev->c_unittest.ran >= bad)
+      ev->c_unittest.passed -= bad;
     ev->failed = true;
     return;
   }
   /* cargo */
   if (starts(line, "test result: ")) {
     const char *r = line + 13;
+    long n = count_of(r, "passed"), nf = count_of(r, "failed");
+    add_count(&ev->c_cargo, (n > 0 ? n : 0) + (nf > 0 ? nf : 0), n > 0 ? n : 0);
     if (starts(r, "ok.")) {
-      long n = count_of(r, "passed");
       if (n > 0)
         ev->cargo_passed += n;
     } else {
@@ -153,6 +205,14 @@ scan_line(const char *line, struct evidence *ev)
     ev->ran = true;
     return;
   }
+  /* go test -v: the top-level tests' results start the line (subtests
+   * are indented under them) */
+  if (starts(line, "--- PASS: ")) {
+    add_count(&ev->c_go, 1, 1);
+    return;
+  }
+  if (starts(line, "--- FAIL: "))
+    add_count(&ev->c_go, 1, 0);
   if (starts(line, "FAIL") || starts(line, "--- FAIL")) {
     ev->failed = true;
     return;
@@ -186,17 +246,56 @@ scan_line(const char *line, struct evidence *ev)
   }
   /* node's summaries: "# pass 3" / "ℹ pass 3" */
   if (starts(tl, "# pass ") || starts(tl, "\xe2\x84\xb9 pass ")) {
-    if (strtol(strstr(tl, "pass ") + 5, NULL, 10) > 0)
+    long n = strtol(strstr(tl, "pass ") + 5, NULL, 10);
+    add_count(&ev->c_node, n, n);
+    if (n > 0)
       ev->ran = true;
     return;
   }
   if (starts(tl, "# fail ") || starts(tl, "\xe2\x84\xb9 fail ")) {
-    if (strtol(strstr(tl, "fail ") + 5, NULL, 10) > 0)
+    long n = strtol(strstr(tl, "fail ") + 5, NULL, 10);
+    add_count(&ev->c_node, n, 0);
+    if (n > 0)
       ev->failed = true;
     return;
   }
-  /* JUnit-ish custom runners */
+  /* jest: "Tests:       1 failed, 5 passed, 6 total" */
+  if (starts(tl, "Tests: ") && strstr(tl, " total")) {
+    long total = count_of(tl, "total"), p = count_of(tl, "passed"), f = count_of(tl, "failed");
+    if (total > 0 && p >= 0) {
+      add_count(&ev->c_jest, (p > 0 ? p : 0) + (f > 0 ? f : 0), p);
+      if (f > 0)
+        ev->failed = true;
+      else if (p > 0)
+        ev->ran = true;
+    } else if (f > 0) {
+      add_count(&ev->c_jest, f, 0);
+      ev->failed = true;
+    }
+    return;
+  }
+  /* Catch2: "test cases: 4 | 3 passed | 1 failed" (a failure, or a pass
+   * with skipped ones) */
+  if (starts(tl, "test cases: ")) {
+    long total = strtol(tl + 12, NULL, 10), p = count_of(tl, "passed"), f = count_of(tl, "failed");
+    if (p < 0)
+      p = f > 0 ? total - f : 0;
+    add_count(&ev->c_catch, (p > 0 ? p : 0) + (f > 0 ? f : 0), p > 0 ? p : 0);
+    if (f > 0)
+      ev->failed = true;
+    else if (p > 0)
+      ev->ran = true;
+    return;
+  }
+  /* JUnit-ish custom runners; Catch2's "All tests passed (12 assertions in
+   * 4 test cases)" */
   if (cab_memcasemem(line, strlen(line), "all tests passed")) {
+    const char *in = strstr(line, " assertions in ");
+    if (in == NULL)
+      in = strstr(line, " assertion in ");
+    long n = in ? strtol(strstr(in, " in ") + 4, NULL, 10) : -1;
+    if (n > 0 && strstr(line, " test case"))
+      add_count(&ev->c_catch, n, n);
     ev->ran = true;
     return;
   }
@@ -206,6 +305,9 @@ scan_line(const char *line, struct evidence *ev)
     long run = strtol(t + 11, NULL, 10);
     const char *f = strstr(t, "Failures: "), *e = strstr(t, "Errors: ");
     long nf = f ? strtol(f + 10, NULL, 10) : 0, ne = e ? strtol(e + 8, NULL, 10) : 0;
+    /* per class, then the totals: the last line is the whole run */
+    ev->c_maven.ran = run;
+    ev->c_maven.passed = run - nf - ne - count_after(t, "Skipped: ");
     if (nf > 0 || ne > 0)
       ev->failed = true;
     else if (run > 0)
@@ -241,6 +343,8 @@ scan_line(const char *line, struct evidence *ev)
   bool pytest_summary = (passed >= 0 || failed >= 0) && strstr(line, " in ") &&
                         (line[0] == '=' || isdigit((unsigned char)line[0]));
   if (pytest_summary) {
+    long p = passed > 0 ? passed : 0;
+    add_count(&ev->c_pytest, p + (failed > 0 ? failed : 0) + (errors > 0 ? errors : 0), p);
     if (failed > 0 || errors > 0)
       ev->failed = true;
     else if (passed > 0)
@@ -373,6 +477,10 @@ cab_score_pass_rate(const struct cab_cell_inputs *in)
 {
   const struct cab_verify_result *v = &in->verify;
   struct evidence ev = {0};
+  struct count *all[] = {&ev.c_cargo, &ev.c_go,    &ev.c_unittest, &ev.c_pytest, &ev.c_catch,
+                         &ev.c_jest,  &ev.c_maven, &ev.c_junit4,   &ev.c_node};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    *all[i] = (struct count){-1, -1};
   if (v->out)
     scan_text(v->out, v->out_len, &ev);
   if (v->err)
@@ -393,12 +501,41 @@ cab_score_pass_rate(const struct cab_cell_inputs *in)
       ev.ran = true;
   }
 
+  /* The runners' own count: a report's, else the first runner that
+   * printed one.  A task's min_tests asks for at least that many run and
+   * passed: a verifier that skipped tests (Exercism skips all but the
+   * first unless told) or ran none is no pass. */
+  struct count cnt = {-1, -1};
+  if (have_report)
+    cnt = (struct count){rp + rf, rp};
+  const struct count *order[] = {&ev.c_cargo, &ev.c_go,    &ev.c_unittest, &ev.c_pytest,
+                                 &ev.c_catch, &ev.c_jest, &ev.c_maven,    &ev.c_junit4,
+                                 &ev.c_node};
+  for (size_t i = 0; i < sizeof order / sizeof order[0] && cnt.ran < 0; i++)
+    if (order[i]->ran >= 0)
+      cnt = *order[i];
+  long min_tests = in->task ? in->task->scorer_min_tests : 0;
+
   bool pass = v->exit_code == 0 && !v->timed_out && ev.ran && !ev.failed;
+  if (min_tests > 0 && (cnt.passed < min_tests || cnt.passed < cnt.ran))
+    pass = false;
 
   cJSON *j = cJSON_CreateObject();
   cJSON_AddNumberToObject(j, "pass", pass ? 1 : 0);
   cJSON_AddNumberToObject(j, "exit_code", v->exit_code);
   cJSON_AddBoolToObject(j, "timed_out", v->timed_out);
+  /* Only for a task that declares min_tests: the published shape of the
+   * object stays exact for the others. */
+  if (min_tests > 0) {
+    cJSON_AddNumberToObject(j, "min_tests", (double)min_tests);
+    if (cnt.ran >= 0) {
+      cJSON_AddNumberToObject(j, "tests_ran", (double)cnt.ran);
+      cJSON_AddNumberToObject(j, "tests_passed", (double)cnt.passed);
+    } else {
+      cJSON_AddNullToObject(j, "tests_ran");
+      cJSON_AddNullToObject(j, "tests_passed");
+    }
+  }
   char *t = cab_utf8_tail(v->out, v->out_len, CAB_TAIL_MAX);
   cJSON_AddStringToObject(j, "stdout_tail", t);
   free(t);

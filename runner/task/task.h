@@ -14,9 +14,12 @@
  *
  * task.json fields (unknown fields are rejected; "?" = optional):
  *   task_id "family/name" (= the directory), family (polyglot | mutations |
- *   integrity), language (python | rust | go | java | javascript | typescript
- *   | c), version ("v0.1"), task_added_date (YYYY-MM-DD), source, summary?,
- *   max_turns, timeout_s, scorer {kind: "exec", command, timeout_s},
+ *   integrity | aider-polyglot), language (python | rust | go | java |
+ *   javascript | typescript | c | cpp | sh), version ("v0.1"),
+ *   task_added_date (YYYY-MM-DD), source, summary?, max_turns, timeout_s,
+ *   scorer {kind: "exec", command, timeout_s, min_tests? (a pass needs at
+ *   least this many tests counted as run and passed in the verifier's
+ *   output: scorers/pass_rate.c)},
  *   ground_truth_files [glob], expected_refusal, constraints [{kind, ...}]
  *   of these kinds
  *     file-not-touched {path}           no-new-dependency {}
@@ -35,6 +38,9 @@
  *   agent is stopped and the cell is an agent_error, never snapshotted,
  *   copied or verified; a pristine workdir over it is the task's
  *   infra_error.
+ *   integrity_protected_paths? (default false): integrity is 0 when the
+ *   agent changed a protected path (an imported suite's tests: an agent that
+ *   rewrites them is caught even though verify restores them).
  *
  * Every error is one line naming the file, the field and the reason:
  *   tasks/polyglot/x/task.json: scorer.timeout_s: must be a positive integer
@@ -87,6 +93,8 @@ struct cab_task {
   char *scorer_kind;    /* "exec" */
   char *scorer_command; /* run with sh -c in the verify copy of the workdir */
   long scorer_timeout_s;
+  long scorer_min_tests; /* 0: any number > 0 */
+  bool integrity_protected_paths;
   struct cab_strv ground_truth_files;
   bool expected_refusal;
   struct cab_task_constraint *constraints;

@@ -14,9 +14,12 @@
 #include "common/cleanup.h"
 #include "runner/task/limits.h"
 
-static const char *const FAMILIES[] = {"polyglot", "mutations", "integrity", NULL};
+/* aider-polyglot: imported by `cab tasks import --format aider-polyglot`
+ * (runner/task/import_aider.c). */
+static const char *const FAMILIES[] = {"polyglot", "mutations", "integrity", "aider-polyglot",
+                                       NULL};
 static const char *const LANGUAGES[] = {"python", "rust", "go", "java", "javascript", "typescript",
-                                        "c", "sh", NULL};
+                                        "c", "cpp", "sh", NULL};
 static const char *const MARKERS[] = {"explicit_refusal", "counter_example", "clarifying_question",
                                       NULL};
 static const char *const KIND_NAMES[] = {"file-not-touched", "no-new-dependency",
@@ -452,7 +455,7 @@ constraint_list(struct vctx *c, const cJSON *cons, constraint_fn *one, struct ca
 static int
 parse_scorer(struct vctx *c, const cJSON *j, struct cab_task *t)
 {
-  static const char *const keys[] = {"kind", "command", "timeout_s", NULL};
+  static const char *const keys[] = {"kind", "command", "timeout_s", "min_tests", NULL};
   if (j == NULL)
     return verr(c, "scorer", "missing");
   if (!cJSON_IsObject(j))
@@ -465,6 +468,10 @@ parse_scorer(struct vctx *c, const cJSON *j, struct cab_task *t)
   if (get_str(c, j, "command", "scorer.command", false, &t->scorer_command) < 0 ||
       get_int(c, j, "timeout_s", "scorer.timeout_s", 1, 86400, "a positive integer",
               &t->scorer_timeout_s) < 0)
+    return -1;
+  if (get(j, "min_tests") &&
+      get_int(c, j, "min_tests", "scorer.min_tests", 1, 1000000, "a positive integer",
+              &t->scorer_min_tests) < 0)
     return -1;
   return 0;
 }
@@ -523,7 +530,7 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
       "task_id", "family", "language", "version", "task_added_date", "source", "summary",
       "max_turns", "timeout_s", "scorer", "ground_truth_files", "expected_refusal",
       "constraints", "image", "protected_paths", "refusal_documents", "refusal_markers",
-      "workdir_budget", NULL,
+      "workdir_budget", "integrity_protected_paths", NULL,
   };
   if (check_keys(c, root, "", keys) < 0)
     return -1;
@@ -587,7 +594,9 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
   if (get_str(c, root, "image", "image", true, &t->image) < 0)
     return -1;
 
-  if (parse_budget(c, get(root, "workdir_budget"), t) < 0)
+  if (parse_budget(c, get(root, "workdir_budget"), t) < 0 ||
+      get_bool(c, root, "integrity_protected_paths", "integrity_protected_paths", true, false,
+               &t->integrity_protected_paths) < 0)
     return -1;
 
   const cJSON *pp = get(root, "protected_paths");
@@ -721,8 +730,13 @@ record_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct c
   if ((t->task_id = strdup(id->valuestring)) == NULL)
     return oom(c);
   if (get_bool(c, root, "expected_refusal", "expected_refusal", true, false,
-               &t->expected_refusal) < 0)
+               &t->expected_refusal) < 0 ||
+      get_bool(c, root, "integrity_protected_paths", "integrity_protected_paths", true, false,
+               &t->integrity_protected_paths) < 0)
     return -1;
+  const cJSON *min = get(get(root, "scorer"), "min_tests");
+  if (cJSON_IsNumber(min) && min->valuedouble >= 1)
+    t->scorer_min_tests = (long)min->valuedouble;
   const cJSON *pp = get_either(root, "protected_paths", "protected");
   t->protected_paths_declared = pp != NULL && !cJSON_IsNull(pp);
   if (record_list(c, get(root, "ground_truth_files"), "ground_truth_files", false,
