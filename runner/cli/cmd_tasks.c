@@ -20,6 +20,7 @@
 #include "runner/cli/commands.h"
 #include "runner/record/artifacts.h"
 #include "runner/record/cell_record.h"
+#include "runner/task/import.h"
 #include "runner/task/task.h"
 #include "scorers/scorers.h"
 
@@ -175,6 +176,74 @@ validate(int argc, char **argv, const char *root)
   return 0;
 }
 
+/* The formats `cab tasks import` reads: one row each (runner/task/import.h). */
+static const struct cab_import_ops *const IMPORTERS[] = {
+    &cab_import_aider_polyglot,
+    /* harbor: &cab_import_harbor, */
+    NULL,
+};
+
+/* cab tasks import --format NAME DIR [--lang L] [--out TASKS_DIR] */
+static int
+import_tasks(int argc, char **argv, const char *root)
+{
+  static const struct option longopts[] = {
+      {"format", required_argument, 0, 'f'},
+      {"lang", required_argument, 0, 'l'},
+      {"out", required_argument, 0, 'o'},
+      {0, 0, 0, 0},
+  };
+  struct cab_import_request req = {.out = root};
+  const char *format = NULL;
+  cab_error err = {0};
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    if (opt == 'f')
+      format = optarg;
+    else if (opt == 'l')
+      req.lang = optarg;
+    else if (opt == 'o')
+      req.out = optarg;
+    else {
+      cab_error_set(&err, 0, "tasks import: unknown option or missing value '%s'",
+                    argv[optind - 1]);
+      return cab_cli_fail(&err);
+    }
+  }
+  const struct cab_import_ops *ops = NULL;
+  for (size_t i = 0; format && IMPORTERS[i]; i++)
+    if (strcmp(IMPORTERS[i]->format, format) == 0)
+      ops = IMPORTERS[i];
+  if (ops == NULL || optind != argc - 1) {
+    char formats[256] = "";
+    for (size_t i = 0; IMPORTERS[i]; i++)
+      cab_snprintf_cut(formats + strlen(formats), sizeof formats - strlen(formats), "%s%s",
+                       i ? ", " : "", IMPORTERS[i]->format);
+    if (ops == NULL && format)
+      cab_error_set(&err, 0, "tasks import: --format %s: unknown (known: %s)", format, formats);
+    else
+      cab_error_set(&err, 0, "usage: cab tasks import --format FORMAT DIR [--lang L] "
+                             "[--out TASKS_DIR] (formats: %s)", formats);
+    return cab_cli_fail(&err);
+  }
+  if (req.lang && !ops->takes_lang) {
+    cab_error_set(&err, 0, "tasks import: --lang: the %s format has no languages", ops->format);
+    return cab_cli_fail(&err);
+  }
+  req.src = argv[optind];
+  struct cab_import_report rep = {0};
+  int rc = ops->import(&req, &rep, &err);
+  for (size_t i = 0; i < rep.imported.n; i++)
+    printf("imported %s\n", rep.imported.v[i]);
+  for (size_t i = 0; i < rep.notes.n; i++)
+    printf("note %s\n", rep.notes.v[i]);
+  printf("%zu tasks imported into %s\n", rep.imported.n, req.out);
+  cab_import_report_free(&rep);
+  return rc < 0 ? cab_cli_fail(&err) : 0;
+}
+
 int
 cab_cmd_tasks(int argc, char **argv)
 {
@@ -215,7 +284,10 @@ cab_cmd_tasks(int argc, char **argv)
   }
   if (strcmp(sub, "validate") == 0)
     return validate(argc - 1, argv + 1, root);
+  if (strcmp(sub, "import") == 0)
+    return import_tasks(argc - 1, argv + 1, root);
   cab_error_set(&err, 0, "usage: cab tasks list | show ID | validate [ID...] [--image REF | "
-                         "--host-rootfs]");
+                         "--host-rootfs] [--sample N] | import --format FORMAT DIR [--lang L] "
+                         "[--out TASKS_DIR]");
   return cab_cli_fail(&err);
 }

@@ -38,6 +38,9 @@
  *   agent is stopped and the cell is an agent_error, never snapshotted,
  *   copied or verified; a pristine workdir over it is the task's
  *   infra_error.
+ *   stub_passes? (a reason): the untouched workdir already passes (an
+ *   imported refactoring exercise); `cab tasks validate` accepts its nop
+ *   pass.
  *   integrity_protected_paths? (default false): integrity is 0 when the
  *   agent changed a protected path (an imported suite's tests: an agent that
  *   rewrites them is caught even though verify restores them).
@@ -95,6 +98,7 @@ struct cab_task {
   long scorer_timeout_s;
   long scorer_min_tests; /* 0: any number > 0 */
   bool integrity_protected_paths;
+  char *stub_passes; /* NULL: the untouched workdir must fail */
   struct cab_strv ground_truth_files;
   bool expected_refusal;
   struct cab_task_constraint *constraints;

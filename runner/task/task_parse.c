@@ -69,6 +69,7 @@ cab_task_free(struct cab_task *t)
   free(t->family);
   free(t->name);
   free(t->language);
+  free(t->stub_passes);
   free(t->version);
   free(t->task_added_date);
   free(t->source);
@@ -530,7 +531,7 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
       "task_id", "family", "language", "version", "task_added_date", "source", "summary",
       "max_turns", "timeout_s", "scorer", "ground_truth_files", "expected_refusal",
       "constraints", "image", "protected_paths", "refusal_documents", "refusal_markers",
-      "workdir_budget", "integrity_protected_paths", NULL,
+      "workdir_budget", "integrity_protected_paths", "stub_passes", NULL,
   };
   if (check_keys(c, root, "", keys) < 0)
     return -1;
@@ -591,7 +592,8 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
   if (constraint_list(c, cons, parse_constraint, t) < 0)
     return -1;
 
-  if (get_str(c, root, "image", "image", true, &t->image) < 0)
+  if (get_str(c, root, "image", "image", true, &t->image) < 0 ||
+      get_str(c, root, "stub_passes", "stub_passes", true, &t->stub_passes) < 0)
     return -1;
 
   if (parse_budget(c, get(root, "workdir_budget"), t) < 0 ||
