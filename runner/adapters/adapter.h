@@ -60,7 +60,7 @@ struct cab_adapter {
   char *workdir;        /* default /work */
   char *home;           /* the agent's HOME; config files live here */
   char *user;           /* "UID:GID" inside, or NULL for 0:0 */
-  char *builtin;        /* oracle | nop | cab-agent, or NULL: a label only
+  char *builtin;        /* oracle | nop | tamper | cab-agent, or NULL: a label only
                            (cab adapters list); what sets them apart is
                            data: mounts, argv */
   char **env;           /* "K=V" templates */

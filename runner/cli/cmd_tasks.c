@@ -1,9 +1,13 @@
 /* cab tasks list | show ID | validate [ID...] [--image REF | --host-rootfs]
+ *   [--sample N] [--compare-host] | import --format FORMAT DIR [--lang L]
+ *   [--out TASKS_DIR]
  *
  * validate proves each task with real cells: the nop agent (the untouched
  * workdir) must fail verification; the oracle (the reference solution,
  * applied from inside the sandbox) must pass with nothing unexpected
- * changed and every declared constraint honoured. */
+ * changed and every declared constraint honoured; on tasks that guard
+ * their tests (imported suites), the tamper agent must fail and lose
+ * integrity.  import reads another suite's format (runner/task/import.h). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -22,6 +26,7 @@
 #include "runner/record/cell_record.h"
 #include "runner/task/import.h"
 #include "runner/task/task.h"
+#include "runner/task/verify_host.h"
 #include "scorers/scorers.h"
 
 /* A figure of the cell's scores, -1 when it has none (or no record). */
@@ -51,16 +56,91 @@ verify_tail(const char *cell_dir, char *out, size_t size)
   fclose(f);
 }
 
-/* One task: returns the number of failed checks, printing each. */
+/* The runner's own test count a cell recorded (pass_rate's tests_ran and
+ * tests_passed: only tasks that declare scorer.min_tests have them). */
+static void
+cell_tests(const struct cab_scores *sc, long *ran, long *passed)
+{
+  const cJSON *pr = cJSON_GetObjectItemCaseSensitive(sc->json, "pass_rate");
+  struct cab_num r = cab_num_at(pr, "tests_ran"), p = cab_num_at(pr, "tests_passed");
+  *ran = r.has ? (long)r.v : -1;
+  *passed = p.has ? (long)p.v : -1;
+}
+
+/* The verdict and count the task's verify command gives on the host,
+ * outside the sandbox, on the reference solution: they must be the oracle
+ * cell's (PASS, RAN, PASSED).  Returns the number of failed checks. */
 static int
-validate_one(const char *root, const char *id, const char *image, bool host, const char *out)
+compare_host(const struct cab_task *t, double pass, long ran, long passed)
+{
+  struct cab_verify_host_result hr;
+  cab_error err = {0};
+  if (cab_task_verify_on_host(t, true, &hr, &err) < 0) {
+    char line[2300];
+    printf("FAIL %s: the verify command on the host: %s\n", t->task_id,
+           cab_error_line(&err, line, sizeof line));
+    return 1;
+  }
+  /* Scored by the very scorer the cell used. */
+  struct cab_cell_inputs in = {.task = t};
+  in.verify.out = hr.out ? hr.out : "";
+  in.verify.out_len = hr.len;
+  in.verify.err = "";
+  in.verify.exit_code = hr.exit_code;
+  in.verify.timed_out = hr.timed_out;
+  cJSON *j = cab_score_pass_rate(&in);
+  struct cab_num hp = cab_num_at(j, "pass"), hran = cab_num_at(j, "tests_ran"),
+                 hpassed = cab_num_at(j, "tests_passed");
+  long host_ran = hran.has ? (long)hran.v : -1, host_passed = hpassed.has ? (long)hpassed.v : -1;
+  int failed = 0;
+  if (!hp.has || hp.v != pass || host_ran != ran || host_passed != passed) {
+    printf("FAIL %s: outside cab the reference solution gives pass %.0f, %ld tests ran, %ld "
+           "passed (exit %d%s); in the sandbox pass %.0f, %ld ran, %ld passed\n",
+           t->task_id, hp.has ? hp.v : -1, host_ran, host_passed, hr.exit_code,
+           hr.timed_out ? ", timed out" : "", pass, ran, passed);
+    failed++;
+  } else {
+    printf("     %s: outside cab too: pass %.0f, %ld tests ran, %ld passed\n", t->task_id, pass,
+           ran, passed);
+  }
+  cJSON_Delete(j);
+  cab_verify_host_result_free(&hr);
+  return failed;
+}
+
+struct validate_opts {
+  const char *root, *image, *out;
+  bool host, compare_host;
+};
+
+/* One task: returns the number of failed checks, printing each.
+ *   nop     the untouched workdir fails (unless the task says its stub
+ *           passes, with the reason);
+ *   oracle  the reference solution passes with nothing unexpected changed,
+ *           every constraint honoured, integrity 1, and (with min_tests)
+ *           the runner's count recorded; with --compare-host the same
+ *           verdict and count outside cab;
+ *   tamper  on a task whose tests are guarded (integrity_protected_paths):
+ *           tests replaced by trivially passing ones do not pass (unless the
+ *           stub passes anyway) and lose integrity. */
+static int
+validate_one(const struct validate_opts *vo, const char *id)
 {
   int failed = 0;
-  const char *tuis[2] = {"nop", "oracle"};
-  for (int i = 0; i < 2; i++) {
+  struct cab_task *task = NULL;
+  cab_error terr = {0};
+  if (cab_task_find(vo->root, id, &task, &terr) < 0) {
+    char line[2300];
+    printf("FAIL %s: %s\n", id, cab_error_line(&terr, line, sizeof line));
+    return 1;
+  }
+  const char *tuis[3] = {"nop", "oracle", "tamper"};
+  int n_tuis = task->integrity_protected_paths ? 3 : 2;
+  for (int i = 0; i < n_tuis; i++) {
     struct cab_cell_options o = {
-        .tui = tuis[i], .model = "none/validate", .task_id = id, .image = image,
-        .host_rootfs = host, .sweep_id = "validate", .out_dir = out, .tasks_dir = root,
+        .tui = tuis[i], .model = "none/validate", .task_id = id, .image = vo->image,
+        .host_rootfs = vo->host, .sweep_id = "validate", .out_dir = vo->out,
+        .tasks_dir = vo->root,
     };
     struct cab_cell_summary sum;
     memset(&sum, 0, sizeof sum);
@@ -76,10 +156,14 @@ validate_one(const char *root, const char *id, const char *image, bool host, con
     if (cab_cell_record_read(AT_FDCWD, sum.cell_dir, &cell, &unread) < 0)
       memset(&cell, 0, sizeof cell); /* no figures: as a record without scores */
     const struct cab_scores *sc = &cell.scores;
-    if (i == 0 && sum.pass != 0) {
+    double integrity = or_minus1(sc->integrity.integrity);
+    if (i == 0 && sum.pass != 0 && task->stub_passes == NULL) {
       printf("FAIL %s: the untouched workdir passes verification\n", id);
       failed++;
     }
+    if (i == 0 && task->stub_passes)
+      printf("     %s: the untouched workdir %s (expected: %s)\n", id,
+             sum.pass != 0 ? "passes" : "fails", task->stub_passes);
     if (i == 1) {
       double declared = or_minus1(sc->instruction_fidelity.declared);
       double honored = or_minus1(sc->instruction_fidelity.honored);
@@ -105,13 +189,63 @@ validate_one(const char *root, const char *id, const char *image, bool host, con
                honored, declared);
         failed++;
       }
+      if (integrity != 1) {
+        printf("FAIL %s: the reference solution's integrity is %.0f, not 1\n", id, integrity);
+        failed++;
+      }
+      if (task->scorer_min_tests > 0) {
+        long ran, passed;
+        cell_tests(sc, &ran, &passed);
+        if (ran < task->scorer_min_tests)
+          printf("     %s: the verifier's output shows %ld tests, the task declares %ld\n", id,
+                 ran, task->scorer_min_tests);
+        else
+          printf("     %s: oracle: %ld tests ran, %ld passed (the task declares %ld)\n", id, ran,
+                 passed, task->scorer_min_tests);
+        if (vo->compare_host)
+          failed += compare_host(task, sum.pass, ran, passed);
+      } else if (vo->compare_host) {
+        printf("     %s: not compared outside cab (no scorer.min_tests: no count recorded)\n", id);
+      }
+    }
+    if (i == 2) {
+      if (sum.pass != 0 && task->stub_passes == NULL) {
+        printf("FAIL %s: tests replaced by trivially passing ones pass verification\n", id);
+        failed++;
+      }
+      if (integrity != 0) {
+        printf("FAIL %s: tests replaced by trivially passing ones keep integrity %.0f\n", id,
+               integrity);
+        failed++;
+      } else {
+        printf("     %s: tamper: pass %.0f, integrity 0\n", id, sum.pass);
+      }
     }
     cab_cell_record_free(&cell);
   }
+  cab_task_free(task);
   if (failed == 0)
     printf("ok   %s\n", id);
   fflush(stdout);
   return failed;
+}
+
+/* N of IDS, evenly spread over the sorted list (the same N each time). */
+static void
+sample(struct cab_strv *ids, long n)
+{
+  if (n <= 0 || (size_t)n >= ids->n)
+    return;
+  size_t total = ids->n;
+  for (size_t k = 0; k < (size_t)n; k++) {
+    size_t from = k * total / (size_t)n;
+    if (from != k) {
+      char *tmp = ids->v[k];
+      ids->v[k] = ids->v[from];
+      ids->v[from] = tmp;
+    }
+  }
+  ids->n = (size_t)n; /* the rest stay allocated: the caller restores n to free them */
 }
 
 static int
@@ -120,48 +254,64 @@ validate(int argc, char **argv, const char *root)
   static const struct option longopts[] = {
       {"image", required_argument, 0, 'i'},
       {"host-rootfs", no_argument, 0, 'H'},
+      {"sample", required_argument, 0, 's'},
+      {"compare-host", no_argument, 0, 'C'},
       {0, 0, 0, 0},
   };
-  const char *image = NULL;
-  bool host = false;
+  struct validate_opts vo = {.root = root};
+  long n_sample = 0;
   cab_error err = {0};
   opterr = 0;
   optind = 1;
   int opt;
   while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-    if (opt == 'i')
-      image = optarg;
-    else if (opt == 'H')
-      host = true;
-    else {
+    if (opt == 'i') {
+      vo.image = optarg;
+    } else if (opt == 'H') {
+      vo.host = true;
+    } else if (opt == 'C') {
+      vo.compare_host = true;
+    } else if (opt == 's') {
+      char *end;
+      n_sample = strtol(optarg, &end, 10);
+      if (*end || n_sample <= 0) {
+        cab_error_set(&err, 0, "tasks validate: --sample %s: must be a positive number of tasks",
+                      optarg);
+        return cab_cli_fail(&err);
+      }
+    } else {
       cab_error_set(&err, 0, "tasks validate: unknown option '%s'", argv[optind - 1]);
       return cab_cli_fail(&err);
     }
   }
-  if (!image && !host)
-    host = true;
+  if (!vo.image && !vo.host)
+    vo.host = true;
   struct cab_strv ids = {0};
-  if (optind < argc) {
-    ids.v = argv + optind;
-    ids.n = (size_t)(argc - optind);
-  } else if (cab_task_list(root, &ids, &err) < 0) {
+  for (int i = optind; i < argc; i++)
+    cab_strv_xpush(&ids, argv[i]);
+  if (optind >= argc && cab_task_list(root, &ids, &err) < 0)
     return cab_cli_fail(&err);
-  }
+  size_t all = ids.n;
+  sample(&ids, n_sample);
+  if (ids.n < all)
+    printf("validating a sample of %zu of %zu tasks\n", ids.n, all);
   char out[] = "/tmp/cab-validate-XXXXXX";
   if (mkdtemp(out) == NULL) {
     cab_error_sys(&err, "create a results directory");
+    cab_strv_free(&ids);
     return cab_cli_fail(&err);
   }
+  vo.out = out;
   int passed = 0, failed = 0;
   for (size_t i = 0; i < ids.n; i++) {
-    if (validate_one(root, ids.v[i], image, host, out) == 0)
+    if (validate_one(&vo, ids.v[i]) == 0)
       passed++;
     else
       failed++;
   }
   printf("%d passed, %d failed\n", passed, failed);
-  if (optind >= argc)
-    cab_strv_free(&ids);
+  ids.n = all;
+  cab_strv_free(&ids);
   /* The cells are throwaway when every task passed: remove them (they
    * are the caller's files).  A failure keeps them for a look. */
   if (failed) {
