@@ -389,7 +389,8 @@ import_tasks(int argc, char **argv, const char *root)
     printf("imported %s\n", rep.imported.v[i]);
   for (size_t i = 0; i < rep.notes.n; i++)
     printf("note %s\n", rep.notes.v[i]);
-  printf("%zu tasks imported into %s\n", rep.imported.n, req.out);
+  if (rc == 0)
+    printf("%zu tasks imported into %s\n", rep.imported.n, req.out);
   cab_import_report_free(&rep);
   return rc < 0 ? cab_cli_fail(&err) : 0;
 }

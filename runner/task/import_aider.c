@@ -210,20 +210,20 @@ file_list(struct exercise *x, const cJSON *files, const char *key, bool required
   if (l == NULL && !required)
     return 0;
   if (!cJSON_IsArray(l) || (required && cJSON_GetArraySize(l) == 0))
-    return cab_error_set(err, EINVAL, "%s: files.%s: must be a non-empty list of paths "
+    return cab_error_set(err, 0, "%s: files.%s: must be a non-empty list of paths "
                                       "(the exercise's %s files)", x->config, key, key);
   int i = 0;
   const cJSON *e;
   cJSON_ArrayForEach(e, l) {
     if (!cJSON_IsString(e) || !safe_rel(e->valuestring))
-      return cab_error_set(err, EINVAL, "%s: files.%s[%d]: must be a path inside the exercise",
+      return cab_error_set(err, 0, "%s: files.%s[%d]: must be a path inside the exercise",
                            x->config, key, i);
     char path[PATH_MAX];
     struct stat st;
     if (cab_path_printf(path, sizeof path, err, "%s/%s", x->dir, e->valuestring) < 0)
       return -1;
     if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
-      return cab_error_set(err, ENOENT, "%s: files.%s[%d] '%s': no such file in the exercise",
+      return cab_error_set(err, 0, "%s: files.%s[%d] '%s': no such file in the exercise",
                            x->config, key, i, e->valuestring);
     if (cab_strv_push(out, e->valuestring) < 0)
       return cab_error_sys(err, "%s", x->config);
@@ -247,12 +247,12 @@ read_config(struct exercise *x, struct timespec *mtime, cab_error *err)
   cJSON *root = cJSON_ParseWithLength(text, len);
   if (root == NULL || !cJSON_IsObject(root)) {
     cJSON_Delete(root);
-    return cab_error_set(err, EINVAL, "%s: not a JSON object", x->config);
+    return cab_error_set(err, 0, "%s: not a JSON object", x->config);
   }
   const cJSON *files = cJSON_GetObjectItemCaseSensitive(root, "files");
   int rc = -1;
   if (!cJSON_IsObject(files))
-    cab_error_set(err, EINVAL, "%s: files: missing (an object with solution, test, example)",
+    cab_error_set(err, 0, "%s: files: missing (an object with solution, test, example)",
                   x->config);
   else if (file_list(x, files, "solution", true, &x->solution, err) == 0 &&
            file_list(x, files, "test", true, &x->test, err) == 0 &&
@@ -345,8 +345,8 @@ append_doc(const struct exercise *x, const char *name, bool required, char **buf
   size_t len = 0;
   if (cab_read_file(AT_FDCWD, path, DOC_MAX, CAB_READ_REGULAR | CAB_READ_WHOLE, &text, &len, NULL,
                     err) < 0)
-    return cab_error_set(err, err->errnum, "%s: %s (every exercise has its instructions there)",
-                         path, strerror(err->errnum ? err->errnum : EINVAL));
+    return cab_error_set(err, 0, "%s: %s (every exercise has its instructions there)", path,
+                         strerror(err->errnum ? err->errnum : EINVAL));
   while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
     text[--len] = '\0';
   char *grown = NULL;
@@ -524,18 +524,20 @@ import_exercise(struct exercise *x, const struct cab_import_request *req,
     return -1;
   const char *targets[64];
   if (x->example.n > sizeof targets / sizeof targets[0])
-    return cab_error_set(err, E2BIG, "%s: files.example: more than 64 files", x->config);
+    return cab_error_set(err, 0, "%s: files.example: more than 64 files", x->config);
   for (size_t i = 0; i < x->example.n; i++)
     if ((targets[i] = example_target(x, i, err)) == NULL)
       return -1;
 
   char task_id[NAME_MAX * 2], stage[PATH_MAX], sub[PATH_MAX], from[PATH_MAX];
+  /* before the first goto: a cleanup variable must not be jumped over */
+  cleanup_free char *json = NULL;
   if (snprintf(task_id, sizeof task_id, "aider-polyglot/%s-%s", x->spec->lang, x->slug) >=
       (int)sizeof task_id)
-    return cab_error_set(err, ENAMETOOLONG, "%s: slug too long", x->dir);
+    return cab_error_set(err, 0, "%s: slug too long", x->dir);
   cab_error idr = {0};
   if (cab_task_check_id(task_id, &idr) < 0)
-    return cab_error_set(err, EINVAL, "%s: the slug '%s' does not make a task id (lower-case "
+    return cab_error_set(err, 0, "%s: the slug '%s' does not make a task id (lower-case "
                                       "letters, digits, '-', '_', '.')", x->dir, x->slug);
   if (cab_import_stage(req->out, stage, sizeof stage, err) < 0)
     return -1;
@@ -564,7 +566,6 @@ import_exercise(struct exercise *x, const struct cab_import_request *req,
   /* The staged tree must be a task cab loads, before it replaces anything. */
   struct cab_task *t = NULL;
   char *saved_dir = NULL;
-  cleanup_free char *json = NULL;
   size_t jlen = 0;
   if (cab_path_printf(sub, sizeof sub, err, "%s/task.json", stage) < 0 ||
       cab_read_file(AT_FDCWD, sub, CAB_TASK_JSON_MAX, CAB_READ_REGULAR, &json, &jlen, NULL,
@@ -637,12 +638,12 @@ static int
 aider_import(const struct cab_import_request *req, struct cab_import_report *rep, cab_error *err)
 {
   if (req->lang && lang_find(req->lang) == NULL)
-    return cab_error_set(err, EINVAL, "--lang %s: not a language of the Aider polyglot "
+    return cab_error_set(err, 0, "--lang %s: not a language of the Aider polyglot "
                                       "benchmark (cpp, go, java, javascript, python, rust)",
                          req->lang);
   struct stat st;
   if (stat(req->src, &st) < 0 || !S_ISDIR(st.st_mode))
-    return cab_error_set(err, ENOENT, "%s: not a directory (give the benchmark's checkout, "
+    return cab_error_set(err, 0, "%s: not a directory (give the benchmark's checkout, "
                                       "which holds <lang>/exercises/practice/)", req->src);
   bool seen = false;
   for (size_t i = 0; i < sizeof LANGS / sizeof LANGS[0]; i++) {
@@ -652,7 +653,7 @@ aider_import(const struct cab_import_request *req, struct cab_import_report *rep
       return -1;
   }
   if (!seen)
-    return cab_error_set(err, ENOENT, "%s: no %s/exercises/practice/ here (give the benchmark's "
+    return cab_error_set(err, 0, "%s: no %s/exercises/practice/ here (give the benchmark's "
                                       "checkout)", req->src, req->lang ? req->lang : "<lang>");
   return 0;
 }

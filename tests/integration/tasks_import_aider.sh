@@ -1,0 +1,121 @@
+#!/bin/bash
+# cab-test-timeout: 900
+# `cab tasks import --format aider-polyglot` over tests/fixtures/aider-polyglot
+# (exercises written for cab in the benchmark's layout: python, go with one
+# stub-passes exception, rust with #[ignore]d tests, cpp with a Catch-like
+# header and EXERCISM_RUN_ALL_TESTS), then `cab tasks validate
+# --compare-host` two-sided with real cells on the host's toolchains: nop
+# fails (go/ledger's stub passes, as its task says), the oracle passes with
+# blast 0, integrity 1 and the runner's own test count, tests replaced by
+# trivially passing ones (the tamper agent) fail with integrity 0, and the
+# verify command run outside cab gives the same verdict and count.  The
+# attack a verifier that leaves tests skipped: a task whose command runs one
+# of its four tests is refused by validate (min_tests), and passes without
+# the field.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+setup_cell_test
+for tool in python3 go cargo cmake make g++; do
+  command -v "$tool" >/dev/null 2>&1 || skip "$tool not on PATH (the fixtures' toolchains: make deps)"
+done
+FIX=$SRC_DIR/tests/fixtures/aider-polyglot
+OUT=$T/tasks
+
+# --- import -----------------------------------------------------------------
+run_cab "$T/import" tasks import --format aider-polyglot "$FIX" --out "$OUT"
+assert_rc 0 "import exits 0"
+want="aider-polyglot/cpp-run-length aider-polyglot/go-digit-sum aider-polyglot/go-ledger aider-polyglot/python-pair-sums aider-polyglot/python-word-tally aider-polyglot/rust-clamp-sum"
+assert_eq "$(sed -n 's/^imported //p' "$T/import" | tr '\n' ' ' | sed 's/ $//')" "$want" "one task per exercise, by language then slug"
+CAB_TASKS_DIR=$OUT "$CAB" tasks list >"$T/list" 2>&1
+assert_eq "$(awk '{print $1}' "$T/list" | tr '\n' ' ' | sed 's/ $//')" "$want" "cab tasks list loads every imported task"
+
+W=$OUT/aider-polyglot/python-word-tally
+assert_eq "$(jq -c .protected_paths "$W/task.json")" '["word_tally_test.py"]' "python: the test file is protected"
+assert_eq "$(jq -c .ground_truth_files "$W/task.json")" '["word_tally.py"]' "python: the solution file is the expected change"
+assert_eq "$(jq -c '[.scorer.min_tests, .integrity_protected_paths, .language, .family]' "$W/task.json")" '[4,true,"python","aider-polyglot"]' \
+  "python: 4 tests declared, tests guarded, language and family"
+cmp -s "$W/solution/word_tally.py" "$FIX/python/exercises/practice/word-tally/.meta/example.py"
+assert_eq "$?" 0 "python: .meta/example.py is the reference solution at word_tally.py"
+assert_eq "$(find "$OUT" -path '*/workdir/.meta*' | wc -l)" 0 "no workdir holds .meta/"
+readme=$(cat "$W/workdir/README.md")
+assert_match "$readme" 'Count how often each word occurs' "the prompt has the instructions"
+assert_match "$readme" 'Punctuation other than the apostrophe' "the prompt has instructions.append.md"
+assert_match "$readme" '## Verify' "the prompt has a Verify section"
+assert_match "$(cat "$OUT/aider-polyglot/python-pair-sums/workdir/README.md")" 'A cashier wants' "the prompt has introduction.md"
+C=$OUT/aider-polyglot/cpp-run-length
+assert_eq "$(jq -c .protected_paths "$C/task.json")" '["run_length_test.cpp","CMakeLists.txt","test/*"]' \
+  "cpp: the test, the CMakeLists.txt and the vendored test/ are protected"
+assert_match "$(jq -r .scorer.command "$C/task.json")" 'EXERCISM_RUN_ALL_TESTS=1' "cpp: the verifier runs all tests"
+assert_eq "$(ls "$C/solution" | tr '\n' ' ')" "run_length.cpp run_length.h " "cpp: example.cpp and example.h mapped by extension"
+assert_match "$(jq -r .scorer.command "$OUT/aider-polyglot/rust-clamp-sum/task.json")" '--include-ignored' "rust: the verifier runs the ignored tests"
+assert_eq "$(jq -c .protected_paths "$OUT/aider-polyglot/go-digit-sum/task.json")" '["digit_sum_test.go","go.mod"]' "go: go.mod (the invalidator) is protected"
+assert_match "$(jq -r .stub_passes "$OUT/aider-polyglot/go-ledger/task.json")" 'refactoring' "go/ledger: the stub-passes exception, with its reason"
+assert_eq "$(jq -r '.stub_passes // "none"' "$OUT/aider-polyglot/go-digit-sum/task.json")" none "go/digit-sum: no exception"
+
+# Idempotent: the same suite imports to the same bytes.
+cp -a "$OUT" "$T/tasks.before"
+run_cab "$T/import2" tasks import --format aider-polyglot "$FIX" --out "$OUT"
+assert_rc 0 "a second import exits 0"
+diff -r "$T/tasks.before" "$OUT" >"$T/diff" 2>&1
+assert_eq "$?" 0 "a second import writes the same tree ($(head -c 200 "$T/diff"))"
+assert_eq "$(find "$OUT" -maxdepth 1 -name '.import-*' | wc -l)" 0 "no staging directory is left behind"
+
+run_cab "$T/lang" tasks import --format aider-polyglot "$FIX" --lang python --out "$T/py"
+assert_eq "$(grep -c '^imported ' "$T/lang")" 2 "--lang python imports the two python exercises"
+
+# Malformed exercises: one line naming the file.
+B=$T/bad/python/exercises/practice/word-tally
+mkdir -p "$(dirname "$B")"
+cp -a "$FIX/python/exercises/practice/word-tally" "$B"
+jq 'del(.files.test)' "$FIX/python/exercises/practice/word-tally/.meta/config.json" >"$B/.meta/config.json"
+run_cab "$T/bad1" tasks import --format aider-polyglot "$T/bad" --out "$T/badout"
+assert_ne "$RC" 0 "an exercise without files.test is refused"
+assert_eq "$(wc -l <"$T/bad1.err")" 1 "one error line"
+assert_match "$(cat "$T/bad1.err")" "config.json: files.test: must be a non-empty list" "the error names the file and the field"
+jq '.files.example = [".meta/missing.py"]' "$FIX/python/exercises/practice/word-tally/.meta/config.json" >"$B/.meta/config.json"
+run_cab "$T/bad2" tasks import --format aider-polyglot "$T/bad" --out "$T/badout"
+assert_match "$(cat "$T/bad2.err")" "files.example\[0\] '.meta/missing.py': no such file" "a missing reference file is named"
+rm "$B/.docs/instructions.md"
+cp "$FIX/python/exercises/practice/word-tally/.meta/config.json" "$B/.meta/config.json"
+run_cab "$T/bad3" tasks import --format aider-polyglot "$T/bad" --out "$T/badout"
+assert_match "$(cat "$T/bad3.err")" "instructions.md" "missing instructions are named"
+assert_eq "$(find "$T/badout" -mindepth 1 -maxdepth 2 2>/dev/null | grep -vc '/aider-polyglot$')" 0 "a refused import leaves no task and no staging directory"
+run_cab "$T/bad4" tasks import --format nosuch "$FIX"
+assert_match "$(cat "$T/bad4.err")" "unknown \(known: aider-polyglot" "an unknown format lists the known ones"
+
+# --- validate, two-sided ----------------------------------------------------
+CAB_TEST_TIMEOUT=800
+export CAB_TASKS_DIR=$OUT
+run_cab "$T/validate" tasks validate --host-rootfs --compare-host
+say "# cab tasks validate --compare-host: ${MS} ms for 6 tasks"
+sed 's/^/  | /' "$T/validate"
+assert_rc 0 "validate exits 0"
+assert_eq "$(tail -n 1 "$T/validate")" "6 passed, 0 failed" "every imported task validates"
+assert_eq "$(grep -c ': tamper: pass 0, integrity 0$' "$T/validate")" 5 "tamper: pass 0 and integrity 0 on the five whose stub fails"
+assert_match "$(cat "$T/validate")" 'go-ledger: tamper: pass 1, integrity 0' "tamper on go/ledger: its stub passes anyway, integrity 0"
+assert_match "$(cat "$T/validate")" 'go-ledger: the untouched workdir passes \(expected: a refactoring' "go/ledger: the nop pass is the declared exception"
+for t in cpp-run-length:4 go-digit-sum:2 python-word-tally:4 rust-clamp-sum:3; do
+  assert_match "$(cat "$T/validate")" "${t%%:*}: oracle: ${t##*:} tests ran, ${t##*:} passed" "${t%%:*}: the runner counted ${t##*:} tests"
+  assert_match "$(cat "$T/validate")" "${t%%:*}: outside cab too: pass 1, ${t##*:} tests ran, ${t##*:} passed" "${t%%:*}: the same verdict and count outside cab"
+done
+
+# --sample: N of the tasks, spread over the list.
+run_cab "$T/sample" tasks validate --host-rootfs --sample 1
+assert_rc 0 "validate --sample 1 exits 0"
+assert_match "$(head -n 1 "$T/sample")" '^validating a sample of 1 of 6 tasks$' "--sample says what it samples"
+assert_eq "$(tail -n 1 "$T/sample")" "1 passed, 0 failed" "--sample 1 validates one task"
+
+# --- the attack: a verify command that leaves tests out ---------------------
+S=$OUT/aider-polyglot/python-skips-tests
+cp -a "$W" "$S"
+jq '.task_id = "aider-polyglot/python-skips-tests" | .scorer.command = "python3 -m unittest word_tally_test.WordTallyTest.test_one_word -v"' \
+  "$W/task.json" >"$S/task.json"
+run_cab "$T/skips" tasks validate --host-rootfs aider-polyglot/python-skips-tests
+assert_ne "$RC" 0 "validate refuses a task whose verifier runs 1 of its 4 tests"
+assert_match "$(cat "$T/skips")" 'shows 1 tests, the task declares 4' "it says how many ran and how many are declared"
+jq 'del(.scorer.min_tests)' "$S/task.json" >"$S/task.json.new" && mv "$S/task.json.new" "$S/task.json"
+run_cab "$T/skips2" tasks validate --host-rootfs aider-polyglot/python-skips-tests
+assert_rc 0 "without min_tests the same task validates (what min_tests defends against)"
+
+finish
