@@ -37,7 +37,7 @@ static const struct command commands[] = {
     {"score", FULL(cab_cmd_score), "re-score a cell directory from its artifacts"},
     {"exec", cab_cmd_exec, "run a command in a rootless sandbox"},
     {"adapters", FULL(cab_cmd_adapters), "list or show the agent adapters"},
-    {"tasks", FULL(cab_cmd_tasks), "list, show or validate tasks"},
+    {"tasks", FULL(cab_cmd_tasks), "list, show, validate or import tasks"},
     {"model-server", FULL(cab_cmd_model_server), "serve a scripted or recorded model endpoint"},
     {"pull", FULL(cab_cmd_pull), "fetch an image from a registry, verified by digest"},
     {"import", FULL(cab_cmd_import), "load an image offline (OCI layout or docker save tar)"},
