@@ -51,7 +51,8 @@
 
 #define DOC_MAX (1 << 20)
 
-/* What differs per language.  {slug} in VERIFY is the exercise's slug. */
+/* What differs per language.  {slug} in VERIFY and VERIFY_SHOWN is the
+ * exercise's slug. */
 struct lang_spec {
   const char *lang, *title;
   const char *const *test_markers; /* a test file line starting with one (after
@@ -88,7 +89,10 @@ static const struct lang_spec LANGS[] = {
     {"cpp", "C++", CPP_TESTS,
      COPY_TO("{slug}") "mkdir \"$d/build\"; cd \"$d/build\"; "
                        "cmake -DEXERCISM_RUN_ALL_TESTS=1 \"$d/{slug}\" >/dev/null; make",
-     "mkdir -p build && cd build && cmake -DEXERCISM_RUN_ALL_TESTS=1 .. && make", 600,
+     "rm -rf /tmp/{slug} && cp -R . /tmp/{slug} && mkdir /tmp/{slug}/build && cd "
+     "/tmp/{slug}/build && cmake -DEXERCISM_RUN_ALL_TESTS=1 .. && make\n\n"
+     "(CMakeLists.txt names the program and its sources after the directory, so it "
+     "builds in a directory named {slug})", 600,
      CPP_HARNESS},
     {"go", "Go", GO_TESTS,
      "GOCACHE=\"${TMPDIR:-/tmp}/cab-gocache\" GOPATH=\"${TMPDIR:-/tmp}/cab-gopath\" "
@@ -396,7 +400,8 @@ write_prompt(const struct exercise *x, const char *workdir, cab_error *err)
   cleanup_free char *files = joined(&x->solution, ", ", "`");
   cleanup_free char *tests = joined(&x->test, ", ", "`");
   cleanup_free char *readme = NULL, *agents = NULL;
-  if (files == NULL || tests == NULL ||
+  cleanup_free char *shown = with_slug(x->spec->verify_shown, x->slug);
+  if (files == NULL || tests == NULL || shown == NULL ||
       asprintf(&readme,
                "# %s (%s)\n\n%s## Your task\n\n"
                "Use the instructions above to change %s. Keep the names of the existing "
@@ -405,7 +410,7 @@ write_prompt(const struct exercise *x, const char *workdir, cab_error *err)
                "## Verify\n\n    %s\n\n"
                "The verifier runs every test of %s, including those the test file skips "
                "until asked, on the test files as shipped.\n",
-               x->slug, x->spec->title, body, files, x->spec->verify_shown, tests) < 0 ||
+               x->slug, x->spec->title, body, files, shown, tests) < 0 ||
       asprintf(&agents,
                "# Constraints\n\n"
                "- Do not change the tests (%s): they are restored before verification, "

@@ -11,7 +11,8 @@
 # verify command run outside cab gives the same verdict and count.  The
 # attack a verifier that leaves tests skipped: a task whose command runs one
 # of its four tests is refused by validate (min_tests), and passes without
-# the field.
+# the field.  A sweep of oracle and nop over the Python and Go tasks gives
+# per-language pass rates on the report's leaderboard.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -105,6 +106,44 @@ run_cab "$T/sample" tasks validate --host-rootfs --sample 1
 assert_rc 0 "validate --sample 1 exits 0"
 assert_match "$(head -n 1 "$T/sample")" '^validating a sample of 1 of 6 tasks$' "--sample says what it samples"
 assert_eq "$(tail -n 1 "$T/sample")" "1 passed, 0 failed" "--sample 1 validates one task"
+
+# --- a sweep over the imported tasks: per-language pass rates --------------
+cat >"$T/plan.json" <<EOF
+{
+  "sweep_id": "aider",
+  "tuis": [{"tui": "oracle"}, {"tui": "nop"}],
+  "models": [{"model": "none/fixture"}],
+  "tasks": ["aider-polyglot/python-*", "aider-polyglot/go-*"],
+  "host_rootfs": true,
+  "memory": "512M",
+  "ramp_up_s": 0
+}
+EOF
+run_cab "$T/sweep" sweep "$T/plan.json" -j 2 --out "$T/results"
+assert_rc 0 "a sweep of oracle and nop over the Python and Go tasks exits 0"
+D=$T/results/aider/oracle/none/fixture/aider-polyglot/go-digit-sum/run-1
+assert_eq "$(jq -c '.scorers.pass_rate | [.pass, .tests_ran, .tests_passed, .min_tests]' "$D/cell.json")" "[1,2,2,2]" \
+  "cell.json's pass_rate records the tests that ran and passed"
+run_cab "$T/index" index "$T/results"
+run_cab "$T/report" report "$T/results" --out "$T/site"
+assert_rc 0 "cab report over the sweep exits 0"
+# The site's leaderboard, filtered per language: PASS@1 is its fifth column.
+cat >"$T/rows.py" <<'PY'
+import re, sys
+h = open(sys.argv[1]).read()
+seen = set()
+for m in re.finditer(r'<tr[^>]*data-language="([a-z]+)"[^>]*>(.*?)</tr>', h, re.S):
+    cells = [re.sub('<[^>]+>', '', c) for c in re.findall(r'<td[^>]*>(.*?)</td>', m.group(2), re.S)]
+    row = "%s %s %s" % (m.group(1), cells[0], cells[4])
+    if row not in seen:
+        seen.add(row)
+        print(row)
+PY
+rows=$(python3 "$T/rows.py" "$T/site/index.html")
+say "$rows"
+assert_match "$rows" 'python oracle 1\.000' "the leaderboard's python rows: oracle passes all"
+assert_match "$rows" 'python nop 0\.000' "the leaderboard's python rows: nop passes none"
+assert_match "$rows" 'go nop 0\.500' "the leaderboard's go rows: nop passes go/ledger only (its stub passes)"
 
 # --- the attack: a verify command that leaves tests out ---------------------
 S=$OUT/aider-polyglot/python-skips-tests
