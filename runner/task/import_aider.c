@@ -519,6 +519,50 @@ write_task_json(const struct exercise *x, const char *task_id, const char *stage
   return write_text(stage, "task.json", nl, err);
 }
 
+/* The crates a reference Cargo.toml (an example file ending in .toml)
+ * declares under [dependencies], as one note: such a task verifies offline
+ * only with those crates vendored into the image. */
+static void
+note_crates(const struct exercise *x, struct cab_import_report *rep)
+{
+  for (size_t i = 0; i < x->example.n; i++) {
+    if (strcmp(ext_of(x->example.v[i]), ".toml") != 0)
+      continue;
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s", x->dir, x->example.v[i]) >= (int)sizeof path)
+      continue;
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    cab_error ignored = {0};
+    if (cab_read_file(AT_FDCWD, path, DOC_MAX, CAB_READ_REGULAR, &text, &len, NULL, &ignored) < 0)
+      continue;
+    char crates[512] = "";
+    bool in_deps = false;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+      while (*line == ' ' || *line == '\t')
+        line++;
+      if (*line == '[') {
+        in_deps = strncmp(line, "[dependencies]", 14) == 0;
+        continue;
+      }
+      size_t name = strcspn(line, " \t=");
+      if (!in_deps || *line == '#' || name == 0 || strchr(line, '=') == NULL)
+        continue;
+      size_t used = strlen(crates);
+      snprintf(crates + used, sizeof crates - used, "%s%.*s", used ? ", " : "", (int)name, line);
+    }
+    if (crates[0] == '\0')
+      continue;
+    char *note = NULL;
+    if (asprintf(&note, "aider-polyglot/%s-%s: its reference solution needs crates (%s): "
+                        "verify runs offline only with them vendored into the image",
+                 x->spec->lang, x->slug, crates) >= 0) {
+      cab_strv_xpush(&rep->notes, note);
+      free(note);
+    }
+  }
+}
+
 /* The whole task of one exercise, staged and published. */
 static int
 import_exercise(struct exercise *x, const struct cab_import_request *req,
@@ -587,6 +631,7 @@ import_exercise(struct exercise *x, const struct cab_import_request *req,
   if (cab_import_publish(stage, req->out, task_id, err) < 0)
     return -1;
   cab_strv_xpush(&rep->imported, task_id);
+  note_crates(x, rep);
   return 0;
 fail:
   cab_rm_tree_at(AT_FDCWD, stage, 0, NULL);

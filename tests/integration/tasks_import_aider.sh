@@ -82,6 +82,19 @@ cp "$FIX/python/exercises/practice/word-tally/.meta/config.json" "$B/.meta/confi
 run_cab "$T/bad3" tasks import --format aider-polyglot "$T/bad" --out "$T/badout"
 assert_match "$(cat "$T/bad3.err")" "instructions.md" "missing instructions are named"
 assert_eq "$(find "$T/badout" -mindepth 1 -maxdepth 2 2>/dev/null | grep -vc '/aider-polyglot$')" 0 "a refused import leaves no task and no staging directory"
+# A Rust reference that needs crates (Cargo-example.toml maps onto the
+# solution's Cargo.toml): imported, with a note naming the crates.
+K=$T/crates/rust/exercises/practice/clamp-sum
+mkdir -p "$(dirname "$K")"
+cp -a "$FIX/rust/exercises/practice/clamp-sum" "$K"
+printf '[package]\nname = "clamp_sum"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n# helpers\nitertools = "0.10"\nregex = { version = "1" }\n' >"$K/.meta/Cargo-example.toml"
+jq '.files.example += [".meta/Cargo-example.toml"]' "$FIX/rust/exercises/practice/clamp-sum/.meta/config.json" >"$K/.meta/config.json"
+run_cab "$T/crates.out" tasks import --format aider-polyglot "$T/crates" --out "$T/crates-tasks"
+assert_rc 0 "a reference needing crates is imported"
+assert_match "$(cat "$T/crates.out")" '^note aider-polyglot/rust-clamp-sum: its reference solution needs crates \(itertools, regex\)' "the import notes the crates it needs offline"
+cmp -s "$K/.meta/Cargo-example.toml" "$T/crates-tasks/aider-polyglot/rust-clamp-sum/solution/Cargo.toml"
+assert_eq "$?" 0 "Cargo-example.toml is the reference's Cargo.toml"
+
 run_cab "$T/bad4" tasks import --format nosuch "$FIX"
 assert_match "$(cat "$T/bad4.err")" "unknown \(known: aider-polyglot" "an unknown format lists the known ones"
 
