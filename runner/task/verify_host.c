@@ -91,11 +91,22 @@ run(const struct cab_task *t, const char *work, const char *tmp,
   int64_t deadline = cab_now_ns() + (int64_t)t->scorer_timeout_s * 1000000000LL;
   res->timed_out = !drain(pipefd[0], deadline, res);
   close(pipefd[0]);
-  /* The whole group: a build's children outlive sh otherwise. */
-  kill(-pid, SIGKILL);
+  /* On time, sh has closed its output and is exiting: its status first.
+   * Then (or at once, when late) the whole group: a build's children
+   * outlive sh otherwise. */
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  for (;;) {
+    if (res->timed_out)
+      kill(-pid, SIGKILL);
+    pid_t w = waitpid(pid, &status, res->timed_out ? 0 : WNOHANG);
+    if (w == pid || (w < 0 && errno != EINTR))
+      break;
+    if (w == 0 && cab_now_ns() >= deadline)
+      res->timed_out = true; /* it closed its output but runs on */
+    else if (w == 0)
+      usleep(20000);
   }
+  kill(-pid, SIGKILL);
   res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return 0;
 }
