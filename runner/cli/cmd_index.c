@@ -1,15 +1,15 @@
-/* cab index DIR [--tasks-dir D] [--strict]  (also: cab results index) */
+/* cab index DIR [--tasks-dir D] [--strict] [--db FILE]  (also: cab results index) */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "runner/cli/commands.h"
-#include "runner/cli/commands.h"
+#include "runner/cli/options.h"
 #include "runner/results/results.h"
 
 static const char index_usage[] =
-    "usage: cab index DIR [--tasks-dir D] [--strict]\n"
+    "usage: cab index DIR [--tasks-dir D] [--strict] [--db FILE]\n"
     "\n"
     "(Re)build DIR/results.db (SQLite) from every cell.json below DIR, atomically:\n"
     "one row per cell in table cells (run identity, outcome, per-axis scores, and\n"
@@ -19,6 +19,7 @@ static const char index_usage[] =
     "\n"
     "  --tasks-dir D   where the prompts (TASK/workdir/README.md) are hashed from when\n"
     "                  the cell keeps none (default $CAB_TASKS_DIR or the bundled tasks)\n"
+    "  --db FILE       build the index at FILE instead of DIR/results.db\n"
     "  --strict        fail, writing nothing, if any cell.json cannot be read; by\n"
     "                  default such a cell is a warning line, listed in table skipped,\n"
     "                  and the others are indexed\n"
@@ -28,8 +29,9 @@ static const char index_usage[] =
 int
 cab_cmd_index(int argc, char **argv)
 {
-  enum { O_TASKS_DIR = 256, O_STRICT, O_HELP };
+  enum { O_TASKS_DIR = 256, O_STRICT, O_DB, O_HELP };
   static const struct option longopts[] = {
+      {"db", required_argument, 0, O_DB},
       {"tasks-dir", required_argument, 0, O_TASKS_DIR},
       {"strict", no_argument, 0, O_STRICT},
       {"help", no_argument, 0, O_HELP},
@@ -40,14 +42,14 @@ cab_cmd_index(int argc, char **argv)
   opterr = 0;
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
     switch (opt) {
     case O_TASKS_DIR: o.tasks_dir = optarg; break;
     case O_STRICT: o.strict = true; break;
+    case O_DB: o.db = optarg; break;
     case O_HELP: fputs(index_usage, stdout); return 0;
     default:
-      cab_error_set(&err, 0, "index: unknown or incomplete option '%s'; see 'cab index --help'",
-                    argv[optind - 1]);
+      cab_cli_bad_option("index", opt, argv, longopts, &err);
       return cab_cli_fail(&err);
     }
   }

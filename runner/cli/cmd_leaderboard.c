@@ -1,32 +1,42 @@
-/* cab leaderboard DIR [--json] [--sweep S]  (also: cab results leaderboard) */
+/* cab leaderboard DIR [--json] [--sweep S] [--profile P] [--db FILE]
+ * (also: cab results leaderboard) */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "runner/cli/commands.h"
-#include "runner/cli/commands.h"
+#include "runner/cli/options.h"
 #include "runner/results/results.h"
 
 static const char leaderboard_usage[] =
-    "usage: cab leaderboard DIR [--json] [--sweep S] [--tasks-dir D]\n"
+    "usage: cab leaderboard DIR [--json] [--sweep S] [--profile P] [--db FILE]\n"
+    "                       [--tasks-dir D]\n"
     "\n"
     "Rank the cells below DIR (or a results.db) per TUI x model: cells and infra_error\n"
     "cells (counted, never in a mean), pass@1, mean composite with a 95% Student t\n"
     "interval over per-task means, Ships, Stays, Costs (mean tokens, wall time and\n"
     "off-plan files), and the Pareto frontier of composite against tokens and wall\n"
-    "time. The output ends with how each column is computed. DIR/results.db is\n"
-    "(re)built first when it is missing or older than the cells.\n"
+    "time. The output ends with how each column is computed. DIR is never written:\n"
+    "its results.db is used when 'cab index' made it and it is fresh, else the index\n"
+    "is --db FILE or a file in the user's cache (${XDG_CACHE_HOME:-~/.cache}/cab/\n"
+    "results/), built there when missing or stale, with one line on stderr saying\n"
+    "where. Only cab's cells (cell.json with schema cab.cell/*) are counted.\n"
     "\n"
     "  --json          one JSON object (schema cab.leaderboard/v1) instead of the table\n"
     "  --sweep S       only the cells of sweep S\n"
+    "  --profile P     re-score every cell from its artifacts under scoring profile P\n"
+    "                  (a name: codingagentbench-v0.1, cab-v1; or a file) and rank those\n"
+    "  --db FILE       where to build the index when DIR has no fresh one\n"
     "  --tasks-dir D   for a rebuild of the index (see 'cab index --help')\n";
 
 int
 cab_cmd_leaderboard(int argc, char **argv)
 {
-  enum { O_JSON = 256, O_SWEEP, O_TASKS_DIR, O_HELP };
+  enum { O_JSON = 256, O_SWEEP, O_TASKS_DIR, O_PROFILE, O_DB, O_HELP };
   static const struct option longopts[] = {
+      {"profile", required_argument, 0, O_PROFILE},
+      {"db", required_argument, 0, O_DB},
       {"json", no_argument, 0, O_JSON},
       {"sweep", required_argument, 0, O_SWEEP},
       {"tasks-dir", required_argument, 0, O_TASKS_DIR},
@@ -39,16 +49,16 @@ cab_cmd_leaderboard(int argc, char **argv)
   opterr = 0;
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
     switch (opt) {
     case O_JSON: lo.json = true; break;
     case O_SWEEP: lo.sweep = optarg; break;
     case O_TASKS_DIR: o.tasks_dir = optarg; break;
+    case O_PROFILE: o.profile = optarg; break;
+    case O_DB: o.db = optarg; break;
     case O_HELP: fputs(leaderboard_usage, stdout); return 0;
     default:
-      cab_error_set(&err, 0,
-                    "leaderboard: unknown or incomplete option '%s'; see 'cab leaderboard --help'",
-                    argv[optind - 1]);
+      cab_cli_bad_option("leaderboard", opt, argv, longopts, &err);
       return cab_cli_fail(&err);
     }
   }

@@ -1,4 +1,4 @@
-/* cab results index|export|leaderboard: the results store's commands.
+/* cab results ls|show|index|export|leaderboard: the results store's commands.
  * ('cab export' is image export; a cell export is 'cab results export'.) */
 #include <errno.h>
 #include <getopt.h>
@@ -8,35 +8,65 @@
 
 #include "common/error.h"
 #include "runner/cli/commands.h"
+#include "runner/cli/options.h"
 #include "runner/results/results.h"
 
 static const char results_usage[] =
     "usage: cab results COMMAND DIR [OPTIONS]\n"
     "\n"
+    "  ls DIR            the cells below DIR, filtered, as a table or JSON\n"
+    "  show CELL         one cell: outcome, the strip, limits, protection, artifacts\n"
     "  index DIR         (re)build DIR/results.db; the same as 'cab index'\n"
     "  export DIR        one row per cell as JSON lines or CSV\n"
     "  leaderboard DIR   per TUI x model; the same as 'cab leaderboard'\n";
 
+static const char ls_usage[] =
+    "usage: cab results ls DIR [--tui T] [--model M] [--task T] [--outcome O] [--sweep S]\n"
+    "                      [--json] [--db FILE] [--tasks-dir D]\n"
+    "\n"
+    "The cells below DIR (or of a results.db), ordered by cell path, as an aligned\n"
+    "table (SWEEP TUI MODEL TASK RUN OUTCOME PASS COMPOSITE TOKENS WALL_S PATH) or\n"
+    "JSON. Each filter is a glob ('polyglot/*'); filters combine with AND. The index\n"
+    "is DIR/results.db when 'cab index' made it and it is fresh, else --db FILE or a\n"
+    "file in the user's cache, built there when missing or stale (one line on stderr\n"
+    "says where); DIR itself is never written.\n"
+    "\n"
+    "  --tui T, --model M, --task T, --outcome O, --sweep S   only the cells matching\n"
+    "  --json          one JSON object (schema cab.results.ls/v1) instead of the table\n"
+    "  --db FILE       where to build the index when DIR has no fresh one\n"
+    "  --tasks-dir D   for a rebuild of the index (see 'cab index --help')\n";
+
+static const char show_usage[] =
+    "usage: cab results show CELL [--json]\n"
+    "\n"
+    "One cell (its directory, or its cell.json): identity, image, timing, outcome,\n"
+    "the seven-axis strip, the scoring profile, the timeout, the limits and what\n"
+    "enforced each, the protection level, and the artifacts present with their sizes.\n"
+    "\n"
+    "  --json          one JSON object (schema cab.results.show/v1)\n";
+
 static const char export_usage[] =
     "usage: cab results export DIR [--format jsonl|csv] [--out FILE] [--attempts]\n"
-    "                          [--tasks-dir D]\n"
+    "                          [--db FILE] [--tasks-dir D]\n"
     "\n"
     "One row per cell below DIR (or of a results.db), ordered by cell path: every\n"
     "column of the index (run identity, outcome, per-axis scores) and the sha256 of\n"
     "the prompt, the agent's stdout (agent.log) and the verifier's grade (verify.log).\n"
-    "DIR/results.db is (re)built first when it is missing or older than the cells.\n"
+    "The index is found or built as for 'cab results ls' (DIR is never written).\n"
     "\n"
     "  --format F      jsonl (default: one JSON object a line) or csv (a header line)\n"
     "  --out FILE      write FILE atomically instead of stdout\n"
     "  --attempts      add the rows of earlier attempts (their 'attempt' is set)\n"
+    "  --db FILE       where to build the index when DIR has no fresh one\n"
     "  --tasks-dir D   for a rebuild of the index (see 'cab index --help')\n";
 
 static int
 cmd_export(int argc, char **argv)
 {
-  enum { O_FORMAT = 256, O_OUT, O_ATTEMPTS, O_TASKS_DIR, O_HELP };
+  enum { O_FORMAT = 256, O_OUT, O_ATTEMPTS, O_TASKS_DIR, O_DB, O_HELP };
   static const struct option longopts[] = {
       {"format", required_argument, 0, O_FORMAT},
+      {"db", required_argument, 0, O_DB},
       {"out", required_argument, 0, O_OUT},
       {"attempts", no_argument, 0, O_ATTEMPTS},
       {"tasks-dir", required_argument, 0, O_TASKS_DIR},
@@ -51,7 +81,7 @@ cmd_export(int argc, char **argv)
   opterr = 0;
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
     switch (opt) {
     case O_FORMAT:
       if (strcmp(optarg, "jsonl") == 0)
@@ -66,12 +96,10 @@ cmd_export(int argc, char **argv)
     case O_OUT: out = optarg; break;
     case O_ATTEMPTS: attempts = true; break;
     case O_TASKS_DIR: o.tasks_dir = optarg; break;
+    case O_DB: o.db = optarg; break;
     case O_HELP: fputs(export_usage, stdout); return 0;
     default:
-      cab_error_set(&err, 0,
-                    "results export: unknown or incomplete option '%s'; see 'cab results export "
-                    "--help'",
-                    argv[optind - 1]);
+      cab_cli_bad_option("results export", opt, argv, longopts, &err);
       return cab_cli_fail(&err);
     }
   }
@@ -95,6 +123,100 @@ cmd_export(int argc, char **argv)
   return r < 0 ? cab_cli_fail(&err) : 0;
 }
 
+static int
+cmd_ls(int argc, char **argv)
+{
+  enum { O_TUI = 256, O_MODEL, O_TASK, O_OUTCOME, O_SWEEP, O_JSON, O_DB, O_TASKS_DIR, O_HELP };
+  static const struct option longopts[] = {
+      {"tui", required_argument, 0, O_TUI},
+      {"model", required_argument, 0, O_MODEL},
+      {"task", required_argument, 0, O_TASK},
+      {"outcome", required_argument, 0, O_OUTCOME},
+      {"sweep", required_argument, 0, O_SWEEP},
+      {"json", no_argument, 0, O_JSON},
+      {"db", required_argument, 0, O_DB},
+      {"tasks-dir", required_argument, 0, O_TASKS_DIR},
+      {"help", no_argument, 0, O_HELP},
+      {0, 0, 0, 0},
+  };
+  struct cab_results_opts o = {.warn = stderr};
+  struct cab_results_filter f = {0};
+  bool json = false;
+  cab_error err = {0};
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    switch (opt) {
+    case O_TUI: f.tui = optarg; break;
+    case O_MODEL: f.model = optarg; break;
+    case O_TASK: f.task = optarg; break;
+    case O_OUTCOME: f.outcome = optarg; break;
+    case O_SWEEP: f.sweep = optarg; break;
+    case O_JSON: json = true; break;
+    case O_DB: o.db = optarg; break;
+    case O_TASKS_DIR: o.tasks_dir = optarg; break;
+    case O_HELP: fputs(ls_usage, stdout); return 0;
+    default:
+      cab_cli_bad_option("results ls", opt, argv, longopts, &err);
+      return cab_cli_fail(&err);
+    }
+  }
+  if (optind != argc - 1) {
+    cab_error_set(&err, 0,
+                  "results ls: give exactly one results directory; see 'cab results ls --help'");
+    return cab_cli_fail(&err);
+  }
+  struct cab_results_summary sum;
+  struct sqlite3 *db;
+  if (cab_results_open(argv[optind], &o, &db, &sum, &err) < 0) {
+    cab_error_prefix(&err, "results ls");
+    return cab_cli_fail(&err);
+  }
+  int r = cab_results_ls(db, &f, json, stdout, &err);
+  cab_results_close(db);
+  if (r < 0) {
+    cab_error_prefix(&err, "results ls");
+    return cab_cli_fail(&err);
+  }
+  return 0;
+}
+
+static int
+cmd_show(int argc, char **argv)
+{
+  enum { O_JSON = 256, O_HELP };
+  static const struct option longopts[] = {
+      {"json", no_argument, 0, O_JSON},
+      {"help", no_argument, 0, O_HELP},
+      {0, 0, 0, 0},
+  };
+  bool json = false;
+  cab_error err = {0};
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    switch (opt) {
+    case O_JSON: json = true; break;
+    case O_HELP: fputs(show_usage, stdout); return 0;
+    default:
+      cab_cli_bad_option("results show", opt, argv, longopts, &err);
+      return cab_cli_fail(&err);
+    }
+  }
+  if (optind != argc - 1) {
+    cab_error_set(&err, 0, "results show: give exactly one cell directory or cell.json; see 'cab "
+                           "results show --help'");
+    return cab_cli_fail(&err);
+  }
+  if (cab_results_show(argv[optind], json, stdout, &err) < 0) {
+    cab_error_prefix(&err, "results show");
+    return cab_cli_fail(&err);
+  }
+  return 0;
+}
+
 int
 cab_cmd_results(int argc, char **argv)
 {
@@ -103,6 +225,10 @@ cab_cmd_results(int argc, char **argv)
     fputs(results_usage, stdout);
     return 0;
   }
+  if (sub && strcmp(sub, "ls") == 0)
+    return cmd_ls(argc - 1, argv + 1);
+  if (sub && strcmp(sub, "show") == 0)
+    return cmd_show(argc - 1, argv + 1);
   if (sub && strcmp(sub, "export") == 0)
     return cmd_export(argc - 1, argv + 1);
   if (sub && strcmp(sub, "index") == 0)
@@ -110,7 +236,7 @@ cab_cmd_results(int argc, char **argv)
   if (sub && strcmp(sub, "leaderboard") == 0)
     return cab_cmd_leaderboard(argc - 1, argv + 1);
   cab_error err = {0};
-  cab_error_set(&err, 0, "results: %s%s%s; expected index, export or leaderboard",
+  cab_error_set(&err, 0, "results: %s%s%s; expected ls, show, index, export or leaderboard",
                 sub ? "unknown command '" : "no command", sub ? sub : "", sub ? "'" : "");
   return cab_cli_fail(&err);
 }

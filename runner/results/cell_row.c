@@ -16,6 +16,7 @@
 #include "runner/record/protection.h"
 #include "runner/results/internal.h"
 #include "runner/task/task.h"
+#include "scorers/scorers.h"
 
 char *
 cab_results_sha256_file(const char *path)
@@ -111,29 +112,63 @@ row_init(struct cab_results_row *row)
   }
 }
 
+/* The record of DIR with the scores computed again from its artifacts
+ * under PROFILE; *ARTS owns it. */
+static int
+rescore(const char *dir, const struct cab_profile *profile, struct cab_cell_record *cell,
+        struct cab_cell_artifacts *arts, cab_error *err)
+{
+  if (cab_cell_artifacts_load(dir, arts, err) < 0)
+    return -1;
+  struct cab_scores mine;
+  cab_score_all(&arts->inputs, profile, &mine);
+  cab_scores_free(&arts->record.scores);
+  arts->record.scores = mine;
+  arts->record.has_scores = true;
+  arts->record.environment.scoring_profile = profile->name;
+  arts->record.environment.methodology_version = profile->methodology_version;
+  *cell = arts->record;
+  return 0;
+}
+
 int
 cab_results_read_row(const char *root, const struct cab_record_found *f, const char *tasks_dir,
-                     struct cab_results_row *row, cab_error *err)
+                     const struct cab_profile *profile, struct cab_results_row *row,
+                     cab_error *err)
 {
   row_init(row);
   char dir[PATH_MAX], path[PATH_MAX + 64];
   snprintf(dir, sizeof dir, "%s/%s", root, f->rel);
+  snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, dir);
+  /* Only cab's records: a tree of other programs' cell.json files (a
+   * shared /tmp) is no results tree. */
   struct cab_cell_record cell;
   if (cab_cell_record_read(AT_FDCWD, dir, &cell, err) < 0)
     return -1;
-  int rc = -1;
-  snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, dir);
-  const char *required[] = {cell.tui, cell.model_build_id, cell.task_id};
-  static const char *const required_key[] = {"tui", "model_build_id", "task_id"};
-  if (cell.schema && strncmp(cell.schema, "cab.cell/", 9) != 0) {
-    cab_error_set(err, 0, "%s: schema is not cab.cell/*", path);
-    goto out;
+  bool cab_schema = cell.schema && strncmp(cell.schema, "cab.cell/", 9) == 0;
+  if (cab_schema) {
+    const char *required[] = {cell.tui, cell.model_build_id, cell.task_id};
+    static const char *const required_key[] = {"tui", "model_build_id", "task_id"};
+    for (size_t i = 0; i < sizeof required / sizeof *required; i++)
+      if (required[i] == NULL) {
+        cab_error_set(err, 0, "%s: no \"%s\" string: not a cell record", path, required_key[i]);
+        cab_cell_record_free(&cell);
+        return -1;
+      }
   }
-  for (size_t i = 0; i < sizeof required / sizeof *required; i++)
-    if (required[i] == NULL) {
-      cab_error_set(err, 0, "%s: no \"%s\" string: not a cell record", path, required_key[i]);
-      goto out;
-    }
+  if (!cab_schema) {
+    cab_cell_record_free(&cell);
+    return cab_error_set(err, 0, "%s: \"schema\" is not cab.cell/*: not a cab cell record", path);
+  }
+  struct cab_cell_artifacts arts;
+  bool have_arts = false;
+  if (profile) {
+    cab_cell_record_free(&cell);
+    if (rescore(dir, profile, &cell, &arts, err) < 0)
+      return -1;
+    have_arts = true;
+  }
+  int rc = -1;
 
   /* run identity */
   row->cell_id = dup_str(cell.cell_id);
@@ -202,8 +237,10 @@ cab_results_read_row(const char *root, const struct cab_record_found *f, const c
   snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, dir);
   row->cell_json_sha256 = cab_results_sha256_file(path);
   rc = 0;
-out:
-  cab_cell_record_free(&cell);
+  if (have_arts)
+    cab_cell_artifacts_free(&arts);
+  else
+    cab_cell_record_free(&cell);
   if (rc < 0)
     cab_results_row_free(row);
   return rc;

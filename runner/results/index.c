@@ -11,7 +11,10 @@
 
 #include "common/strfmt.h"
 #include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/sha256.h"
 #include "runner/results/internal.h"
+#include "scorers/scorers.h"
 
 static const char schema_sql[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
@@ -77,12 +80,16 @@ fill(sqlite3 *db, const char *root, const struct cab_record_found_list *l,
           SQLITE_OK)
     return cab_results_sqlerr(db, "prepare the index inserts", err);
 
+  struct cab_profile profile;
+  if (o->profile && cab_profile_load(o->profile, &profile, err) < 0)
+    return -1;
   char first_skip[2300] = "";
   for (size_t i = 0; i < l->n; i++) {
     const struct cab_record_found *f = &l->v[i];
     struct cab_results_row row;
     cab_error rerr = {0};
-    if (cab_results_read_row(root, f, o->tasks_dir, &row, &rerr) < 0) {
+    if (cab_results_read_row(root, f, o->tasks_dir, o->profile ? &profile : NULL, &row, &rerr) <
+        0) {
       char line[2300];
       cab_error_line(&rerr, line, sizeof line);
       if (o->strict)
@@ -135,6 +142,7 @@ fill(sqlite3 *db, const char *root, const struct cab_record_found_list *l,
   if (put_meta(db, "schema", CAB_RESULTS_SCHEMA, err) < 0 ||
       put_meta(db, "fingerprint", fingerprint, err) < 0 ||
       put_meta(db, "indexed_at", now, err) < 0 || put_meta(db, "tasks_dir", tasks, err) < 0 ||
+      put_meta(db, "profile", o->profile ? profile.name : "", err) < 0 ||
       put_meta_count(db, "cells", sum->cells, err) < 0 ||
       put_meta_count(db, "attempts", sum->attempts, err) < 0 ||
       put_meta_count(db, "skipped", sum->skipped, err) < 0)
@@ -149,23 +157,31 @@ fsync_path(const char *path, int flags)
   return fd < 0 || fsync(fd) < 0 ? -1 : 0;
 }
 
-/* Build ROOT/results.db through a temp file.  *UNWRITABLE: the temp file
- * could not even be created (a read-only tree). */
+/* Build the index of ROOT at PATH through a temp file beside it.
+ * *UNWRITABLE: the temp file could not even be created. */
 static int
-build_file(const char *root, const struct cab_record_found_list *l, const char *fingerprint,
-           const struct cab_results_opts *o, struct cab_results_summary *sum, bool *unwritable,
-           cab_error *err)
+build_file(const char *root, const char *path, const struct cab_record_found_list *l,
+           const char *fingerprint, const struct cab_results_opts *o,
+           struct cab_results_summary *sum, bool *unwritable, cab_error *err)
 {
   *unwritable = false;
-  char tmp[PATH_MAX];
-  if (cab_path_printf(sum->db_path, sizeof sum->db_path, err, "%s/%s", root, CAB_RESULTS_DB) < 0)
+  char tmp[PATH_MAX], dir[PATH_MAX];
+  if (cab_path_printf(sum->db_path, sizeof sum->db_path, err, "%s", path) < 0 ||
+      cab_path_printf(dir, sizeof dir, err, "%s", path) < 0)
     return -1;
-  if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", root, CAB_RESULTS_DB) >= (int)sizeof tmp)
-    return cab_error_set(err, ENAMETOOLONG, "%s: path too long", root);
+  char *slash = strrchr(dir, '/');
+  if (slash == NULL)
+    strcpy(dir, ".");
+  else if (slash == dir)
+    dir[1] = '\0';
+  else
+    *slash = '\0';
+  if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", dir, CAB_RESULTS_DB) >= (int)sizeof tmp)
+    return cab_error_set(err, ENAMETOOLONG, "%s: path too long", dir);
   int fd = mkostemp(tmp, O_CLOEXEC);
   if (fd < 0) {
     *unwritable = errno == EACCES || errno == EROFS || errno == EPERM;
-    return cab_error_sys(err, "create a temporary index in %s", root);
+    return cab_error_sys(err, "create a temporary index in %s", dir);
   }
   fchmod(fd, 0644);
   close(fd);
@@ -193,7 +209,7 @@ build_file(const char *root, const struct cab_record_found_list *l, const char *
     cab_error_sys(err, "put the new index in place as %s", sum->db_path);
     goto out;
   }
-  fsync_path(root, O_DIRECTORY);
+  fsync_path(dir, O_DIRECTORY);
   rc = 0;
 out:
   if (db)
@@ -213,7 +229,11 @@ cab_results_index(const char *root, const struct cab_results_opts *o,
   if (cab_results_find(root, &l, fingerprint, err) < 0)
     return cab_error_prefix(err, "index");
   bool unwritable;
-  int r = build_file(root, &l, fingerprint, o, sum, &unwritable, err);
+  char path[PATH_MAX];
+  int r = o->db ? cab_path_printf(path, sizeof path, err, "%s", o->db)
+                : cab_path_printf(path, sizeof path, err, "%s/%s", root, CAB_RESULTS_DB);
+  if (r == 0)
+    r = build_file(root, path, &l, fingerprint, o, sum, &unwritable, err);
   cab_record_found_free(&l);
   sum->rebuilt = r == 0;
   return r < 0 ? cab_error_prefix(err, "index") : 0;
@@ -277,6 +297,78 @@ open_existing(const char *path, const char *fingerprint, sqlite3 **out,
 }
 
 int
+cab_results_cache_path(const char *root, const char *profile, char *buf, size_t size,
+                       cab_error *err)
+{
+  char real[PATH_MAX];
+  if (realpath(root, real) == NULL)
+    return cab_error_sys(err, "%s", root);
+  const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  char dir[PATH_MAX];
+  if (xdg && xdg[0] == '/') {
+    if (cab_path_printf(dir, sizeof dir, err, "%s/cab/results", xdg) < 0)
+      return -1;
+  } else if (home && home[0] == '/') {
+    if (cab_path_printf(dir, sizeof dir, err, "%s/.cache/cab/results", home) < 0)
+      return -1;
+  } else {
+    return cab_error_set(err, 0, "no cache directory: neither XDG_CACHE_HOME nor HOME is set");
+  }
+  if (cab_mkdir_p(dir, 0700, err) < 0)
+    return -1;
+  struct cab_sha256 *h = cab_sha256_new();
+  if (h == NULL)
+    return cab_error_set(err, ENOMEM, "sha256 of %s", real);
+  cab_sha256_update(h, real, strlen(real));
+  cab_sha256_update(h, "\n", 1);
+  if (profile)
+    cab_sha256_update(h, profile, strlen(profile));
+  char digest[CAB_DIGEST_LEN + 1];
+  cab_sha256_final(h, digest);
+  return cab_path_printf(buf, size, err, "%s/%.32s.db", dir, digest + 7);
+}
+
+/* The fingerprint of a tree's cells scored under PROFILE (NULL: as recorded). */
+static void
+profile_fingerprint(char fingerprint[65], const char *profile)
+{
+  if (profile == NULL)
+    return;
+  struct cab_sha256 *h = cab_sha256_new();
+  if (h == NULL)
+    return;
+  cab_sha256_update(h, fingerprint, 64);
+  cab_sha256_update(h, "\nprofile ", 9);
+  cab_sha256_update(h, profile, strlen(profile));
+  char digest[CAB_DIGEST_LEN + 1];
+  cab_sha256_final(h, digest);
+  memcpy(fingerprint, digest + 7, 65);
+}
+
+/* The index of L built in memory. */
+static int
+build_memory(const char *root, const struct cab_record_found_list *l, const char *fingerprint,
+             const struct cab_results_opts *o, sqlite3 **out, struct cab_results_summary *sum,
+             cab_error *err)
+{
+  memset(sum, 0, sizeof *sum);
+  sqlite3 *db = NULL;
+  if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+    cab_results_sqlerr(db, "an in-memory index", err);
+    sqlite3_close(db);
+    return -1;
+  }
+  if (fill(db, root, l, fingerprint, o, sum, err) < 0) {
+    sqlite3_close(db);
+    return -1;
+  }
+  snprintf(sum->db_path, sizeof sum->db_path, ":memory:");
+  sum->rebuilt = sum->in_memory = true;
+  *out = db;
+  return 0;
+}
+
+int
 cab_results_open(const char *root, const struct cab_results_opts *o, sqlite3 **out,
                  struct cab_results_summary *sum, cab_error *err)
 {
@@ -285,61 +377,61 @@ cab_results_open(const char *root, const struct cab_results_opts *o, sqlite3 **o
   struct stat st;
   if (stat(root, &st) < 0)
     return cab_error_sys(err, "%s", root);
-  if (S_ISREG(st.st_mode))
+  if (S_ISREG(st.st_mode)) {
+    if (o->profile)
+      return cab_error_set(err, 0,
+                           "%s: a profile re-scores the cells of a results directory, not an "
+                           "index; give the directory",
+                           root);
     return open_existing(root, NULL, out, sum, err);
+  }
   if (!S_ISDIR(st.st_mode))
     return cab_error_set(err, 0, "%s: neither a results directory nor a results.db", root);
 
-  struct cab_record_found_list l;
+  cleanup_record_found struct cab_record_found_list l = {0};
   char fingerprint[65];
   if (cab_results_find(root, &l, fingerprint, err) < 0)
     return -1;
+  profile_fingerprint(fingerprint, o->profile);
   char path[PATH_MAX];
-  if (cab_path_printf(path, sizeof path, err, "%s/%s", root, CAB_RESULTS_DB) < 0) {
-    cab_record_found_free(&l);
-    return -1;
-  }
   cab_error ignored = {0};
-  if (access(path, F_OK) == 0 && open_existing(path, fingerprint, out, sum, &ignored) == 0) {
-    cab_record_found_free(&l);
+  /* The tree's own index, from `cab index`, read only. */
+  if (!o->db && !o->profile &&
+      cab_path_printf(path, sizeof path, &ignored, "%s/%s", root, CAB_RESULTS_DB) == 0 &&
+      access(path, F_OK) == 0 && open_existing(path, fingerprint, out, sum, &ignored) == 0)
     return 0;
-  }
 
-  bool unwritable;
-  int r = build_file(root, &l, fingerprint, o, sum, &unwritable, err);
-  if (r == 0) {
-    cab_record_found_free(&l);
-    struct cab_results_summary built = *sum;
-    if (open_existing(path, NULL, out, sum, err) < 0)
-      return -1;
-    *sum = built;
-    sum->rebuilt = true;
+  cab_error cache_err = {0};
+  int r = o->db ? cab_path_printf(path, sizeof path, err, "%s", o->db)
+                : cab_results_cache_path(root, o->profile, path, sizeof path, &cache_err);
+  if (r < 0 && o->db)
+    return -1;
+  if (r == 0 && access(path, F_OK) == 0 && open_existing(path, fingerprint, out, sum, &ignored) == 0)
     return 0;
+  if (r == 0) {
+    bool unwritable;
+    if (build_file(root, path, &l, fingerprint, o, sum, &unwritable, &cache_err) == 0) {
+      struct cab_results_summary built = *sum;
+      if (open_existing(path, NULL, out, sum, err) < 0)
+        return -1;
+      *sum = built;
+      sum->rebuilt = true;
+      if (o->warn)
+        fprintf(o->warn, "cab: index: %zu cells of %s indexed in %s\n", sum->cells, root, path);
+      return 0;
+    }
+    if (o->db || !unwritable) {
+      *err = cache_err;
+      return -1;
+    }
   }
-  if (!unwritable) {
-    cab_record_found_free(&l);
+  /* No cache to write to: the index lives in memory. */
+  char why[2300];
+  cab_error_line(&cache_err, why, sizeof why);
+  if (build_memory(root, &l, fingerprint, o, out, sum, err) < 0)
     return -1;
-  }
-  /* A read-only tree (a published dataset): the index lives in memory. */
   if (o->warn)
-    fprintf(o->warn, "cab: warning: %s is not writable; indexing its cells in memory\n", root);
-  memset(sum, 0, sizeof *sum);
-  sqlite3 *db = NULL;
-  if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
-    cab_record_found_free(&l);
-    cab_results_sqlerr(db, "an in-memory index", err);
-    sqlite3_close(db);
-    return -1;
-  }
-  r = fill(db, root, &l, fingerprint, o, sum, err);
-  cab_record_found_free(&l);
-  if (r < 0) {
-    sqlite3_close(db);
-    return -1;
-  }
-  snprintf(sum->db_path, sizeof sum->db_path, ":memory:");
-  sum->rebuilt = sum->in_memory = true;
-  *out = db;
+    fprintf(o->warn, "cab: index: %zu cells of %s indexed in memory (%s)\n", sum->cells, root, why);
   return 0;
 }
 

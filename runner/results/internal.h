@@ -21,6 +21,13 @@
 int cab_results_find(const char *root, struct cab_record_found_list *l, char fingerprint[65],
                      cab_error *err);
 
+static inline void
+cab_results_found_freep(struct cab_record_found_list *l)
+{
+  cab_record_found_free(l);
+}
+#define cleanup_record_found __attribute__((cleanup(cab_results_found_freep)))
+
 /* ---- one row (cell_row.c) ----------------------------------------------------- */
 
 #define CAB_RESULTS_NULL_INT INT64_MIN /* an integer column's NULL; a real's is NaN */
@@ -54,8 +61,12 @@ struct cab_results_row {
 
 /* Read ROOT/F->rel/cell.json and its logs into ROW.  -1 with ERR saying why
  * the cell cannot be indexed (the caller warns and skips it). */
+struct cab_profile;
+/* PROFILE NULL: the scores cell.json records; else computed again from the
+ * cell's artifacts under PROFILE (and the row's scoring_profile is its name). */
 int cab_results_read_row(const char *root, const struct cab_record_found *f,
-                         const char *tasks_dir, struct cab_results_row *row, cab_error *err);
+                         const char *tasks_dir, const struct cab_profile *profile,
+                         struct cab_results_row *row, cab_error *err);
 void cab_results_row_free(struct cab_results_row *row);
 
 /* Hex sha256 of a file (malloc'd), NULL with errno set when it cannot be read. */

@@ -37,6 +37,12 @@ struct cab_results_opts {
   const char *tasks_dir; /* where prompts are found; NULL = the default tasks root */
   bool strict;           /* any unreadable cell.json fails the whole index */
   FILE *warn;            /* per-cell warnings go here ("cab: warning: ..."); NULL = none */
+  /* cab_results_open: where the index of a tree is built when it has no
+   * fresh one; NULL = the user's cache (cab_results_cache_path) */
+  const char *db;
+  /* Re-score every cell from its artifacts under this profile (a name or a
+   * file, scorers/scorers.h) instead of reading its recorded scores. */
+  const char *profile;
 };
 
 struct cab_results_summary {
@@ -54,13 +60,21 @@ struct cab_results_summary {
 int cab_results_index(const char *root, const struct cab_results_opts *o,
                       struct cab_results_summary *sum, cab_error *err);
 
-/* A read-only handle on the index of ROOT.  ROOT is a results tree (its
- * results.db is used when it is fresh: the same cell.json files, sizes and
- * mtimes as when it was built; else it is rebuilt first, or, when ROOT is
- * not writable, built in memory) or a results.db file (used as is). */
+/* A read-only handle on the index of ROOT.  ROOT is a results.db file (used
+ * as is) or a results tree.  A tree is never written to: its own results.db
+ * (from `cab index`) is used when it is fresh (the same cell.json files,
+ * sizes and mtimes as when it was built) and no profile is asked for; else
+ * the index at o->db, or at cab_results_cache_path, is used when fresh and
+ * built there when not, with one line on stderr saying where; when the cache
+ * cannot be written, the index is built in memory (said in the same line). */
 int cab_results_open(const char *root, const struct cab_results_opts *o, struct sqlite3 **db,
                      struct cab_results_summary *sum, cab_error *err);
 void cab_results_close(struct sqlite3 *db);
+
+/* ${XDG_CACHE_HOME:-$HOME/.cache}/cab/results/<hash of ROOT's real path and
+ * PROFILE>.db into BUF, its directory created (0700). */
+int cab_results_cache_path(const char *root, const char *profile, char *buf, size_t size,
+                           cab_error *err);
 
 /* One row per cell (with ATTEMPTS, the attempts too), ordered by cell path,
  * as JSON lines or CSV (a header line, RFC 4180 quoting, LF line ends), every
@@ -80,5 +94,20 @@ struct cab_leaderboard_opts {
 };
 int cab_results_leaderboard(struct sqlite3 *db, const struct cab_leaderboard_opts *o, FILE *out,
                             cab_error *err);
+
+/* cab results ls: the cells matching F (each field a glob, NULL = any),
+ * ordered by cell path, as an aligned table with a header or (JSON) one
+ * object, schema cab.results.ls/v1 (runner/results/ls.c). */
+struct cab_results_filter {
+  const char *tui, *model, *task, *outcome, *sweep;
+};
+int cab_results_ls(struct sqlite3 *db, const struct cab_results_filter *f, bool json, FILE *out,
+                   cab_error *err);
+
+/* cab results show: one cell (a directory or its cell.json) read through
+ * runner/record: identity, outcome, the strip, limits and what enforced
+ * them, protection, artifacts; text or (JSON) schema cab.results.show/v1
+ * (runner/results/show.c). */
+int cab_results_show(const char *cell, bool json, FILE *out, cab_error *err);
 
 #endif
