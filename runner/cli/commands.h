@@ -23,6 +23,7 @@ int cab_cmd_merge(int argc, char **argv);
 int cab_cmd_index(int argc, char **argv);
 int cab_cmd_leaderboard(int argc, char **argv);
 int cab_cmd_results(int argc, char **argv);
+int cab_cmd_compare(int argc, char **argv);
 int cab_cmd_report(int argc, char **argv);
 
 /* Print ERR as cab's one line on stderr and return its exit code. */

@@ -54,7 +54,8 @@ static const struct command commands[] = {
     {"merge", FULL(cab_cmd_merge), "combine sweep outputs (shards) into one results tree"},
     {"index", FULL(cab_cmd_index), "(re)build DIR/results.db from the cell.json files below DIR"},
     {"leaderboard", FULL(cab_cmd_leaderboard), "rank TUI x model: pass@1, composite +/- CI, Ships, Stays, Costs"},
-    {"results", FULL(cab_cmd_results), "results index|export|leaderboard: the cell store (JSONL/CSV)"},
+    {"results", FULL(cab_cmd_results), "results ls|show|index|export|leaderboard: the cell store"},
+    {"compare", FULL(cab_cmd_compare), "compare two cells or results trees task by task (flips, pass@k)"},
 };
 
 #ifdef CAB_CORE

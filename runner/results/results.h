@@ -110,4 +110,11 @@ int cab_results_ls(struct sqlite3 *db, const struct cab_results_filter *f, bool 
  * (runner/results/show.c). */
 int cab_results_show(const char *cell, bool json, FILE *out, cab_error *err);
 
+/* cab compare A B (runner/results/compare.c): A and B each a cell's
+ * directory, its cell.json or a results tree, read through the walker
+ * (nothing written).  *DIFFER: a task's mean pass or composite differs, a
+ * task is on one side only, or a cell flipped. */
+int cab_results_compare(const char *a, const char *b, bool json, FILE *out, FILE *warn,
+                        bool *differ, cab_error *err);
+
 #endif
