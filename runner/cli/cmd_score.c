@@ -1,10 +1,14 @@
 /* cab score CELL_DIR [--profile P] [--compact]
+ * cab score --all DIR --profile P [--json] [--db FILE]
  *
  * Re-scores a cell from its artifacts (the mapping is in scorers/scorers.h),
  * prints the scorers object, and compares it with the one cell.json records,
  * axis by axis, byte for byte (as printed by cab_json_print).  Exit 0 when
  * they match (or nothing is recorded, or --profile chose a profile other
- * than the recorded one), 1 on drift, 125 when the cell cannot be read. */
+ * than the recorded one), 1 on drift, 125 when the cell cannot be read.
+ * With --all, every cell below DIR is re-scored under P (cell.json is left
+ * as it is) into an index (--db FILE or the user's cache, runner/results/),
+ * and the leaderboard under P is printed. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -14,12 +18,15 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "runner/cli/commands.h"
+#include "runner/cli/options.h"
+#include "runner/results/results.h"
 #include "scorers/scorers.h"
 
 static void
 usage(FILE *out)
 {
   fputs("usage: cab score CELL_DIR [--profile NAME|FILE] [--compact]\n"
+        "       cab score --all DIR --profile NAME|FILE [--json] [--db FILE]\n"
         "\n"
         "Re-score a cell from its artifacts (cell.json, changes.json, diff.patch,\n"
         "verify.log, agent.log, model_calls.jsonl) and compare with cell.json's scorers.\n"
@@ -27,25 +34,71 @@ usage(FILE *out)
         "  --profile P   scoring profile: codingagentbench-v0.1 (default), cab-v1, or a file;\n"
         "                without it, the profile cell.json was scored with\n"
         "  --compact     print the JSON on one line\n"
+        "  --all DIR     re-score every cell below DIR under --profile (its cell.json files\n"
+        "                are not changed), index them and print the leaderboard under it\n"
+        "  --json        with --all: the leaderboard as JSON (schema cab.leaderboard/v1)\n"
+        "  --db FILE     with --all: build the re-scored index at FILE (default: a file in\n"
+        "                ${XDG_CACHE_HOME:-~/.cache}/cab/results/; stderr says which);\n"
+        "                'cab leaderboard FILE' prints it again\n"
         "\n"
-        "exit: 0 scores match cell.json, 1 they differ, 125 the cell cannot be read\n",
+        "exit: 0 scores match cell.json, 1 they differ, 125 the cell cannot be read;\n"
+        "with --all: 0, or 125 when no cell can be re-scored\n",
         out);
+}
+
+/* --all DIR: every cell re-scored under PROFILE into an index, and its
+ * leaderboard. */
+static int
+score_all(const char *dir, const char *profile, bool json, const char *db_path, const char *extra)
+{
+  cab_error err = {0};
+  if (extra) {
+    cab_error_set(&err, 0, "score: --all takes the results directory; '%s' is one argument too "
+                           "many", extra);
+    return cab_cli_fail(&err);
+  }
+  if (profile == NULL) {
+    cab_error_set(&err, 0, "score: --all needs --profile NAME|FILE (the profile to re-score "
+                           "under: codingagentbench-v0.1, cab-v1 or a file)");
+    return cab_cli_fail(&err);
+  }
+  struct cab_results_opts o = {.warn = stderr, .profile = profile, .db = db_path};
+  struct cab_results_summary sum;
+  struct sqlite3 *db;
+  if (cab_results_open(dir, &o, &db, &sum, &err) < 0) {
+    cab_error_prefix(&err, "score --all");
+    return cab_cli_fail(&err);
+  }
+  struct cab_leaderboard_opts lo = {.json = json};
+  int r = cab_results_leaderboard(db, &lo, stdout, &err);
+  cab_results_close(db);
+  if (r < 0) {
+    cab_error_prefix(&err, "score --all");
+    return cab_cli_fail(&err);
+  }
+  return 0;
 }
 
 int
 cab_cmd_score(int argc, char **argv)
 {
+  enum { O_ALL = 256, O_JSON, O_DB };
   static const struct option opts[] = {
       {"profile", required_argument, NULL, 'p'},
       {"compact", no_argument, NULL, 'c'},
+      {"all", required_argument, NULL, O_ALL},
+      {"json", no_argument, NULL, O_JSON},
+      {"db", required_argument, NULL, O_DB},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  const char *profile = NULL;
-  bool compact = false;
+  const char *profile = NULL, *all = NULL, *db_path = NULL;
+  bool compact = false, json = false;
   int c;
+  cab_error err = {0};
+  opterr = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "p:ch", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":p:ch", opts, NULL)) != -1) {
     switch (c) {
     case 'p':
       profile = optarg;
@@ -53,13 +106,22 @@ cab_cmd_score(int argc, char **argv)
     case 'c':
       compact = true;
       break;
+    case O_ALL: all = optarg; break;
+    case O_JSON: json = true; break;
+    case O_DB: db_path = optarg; break;
     case 'h':
       usage(stdout);
       return 0;
     default:
-      usage(stderr);
-      return CAB_EXIT_RUNNER;
+      cab_cli_bad_option("score", c, argv, opts, &err);
+      return cab_cli_fail(&err);
     }
+  }
+  if (all)
+    return score_all(all, profile, json, db_path, optind < argc ? argv[optind] : NULL);
+  if (json || db_path) {
+    cab_error_set(&err, 0, "score: --json and --db go with --all DIR; see 'cab score --help'");
+    return cab_cli_fail(&err);
   }
   if (optind != argc - 1) {
     fprintf(stderr, "cab score: give exactly one CELL_DIR\n");
@@ -68,7 +130,6 @@ cab_cmd_score(int argc, char **argv)
   }
   const char *dir = argv[optind];
 
-  cab_error err = {0};
   struct cab_cell_artifacts a;
   if (cab_cell_artifacts_load(dir, &a, &err) < 0)
     return cab_cli_fail(&err);

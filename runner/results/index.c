@@ -328,21 +328,30 @@ cab_results_cache_path(const char *root, const char *profile, char *buf, size_t 
   return cab_path_printf(buf, size, err, "%s/%.32s.db", dir, digest + 7);
 }
 
-/* The fingerprint of a tree's cells scored under PROFILE (NULL: as recorded). */
-static void
-profile_fingerprint(char fingerprint[65], const char *profile)
+/* The fingerprint of a tree's cells scored under PROFILE (NULL: as
+ * recorded): the profile's every figure, so an edited profile file is a
+ * new index. */
+static int
+profile_fingerprint(char fingerprint[65], const char *profile, cab_error *err)
 {
   if (profile == NULL)
-    return;
+    return 0;
+  struct cab_profile p;
+  if (cab_profile_load(profile, &p, err) < 0)
+    return -1;
+  char text[1024];
+  int n = snprintf(text, sizeof text, "%s\nprofile %s %s %.17g %.17g %.17g %.17g %.17g %d %.17g %.17g %.17g %.17g",
+                   fingerprint, p.name, p.methodology_version, p.w_pass, p.w_integrity, p.w_cost,
+                   p.w_latency, p.w_blast, (int)p.cost_formula, p.cost_constant,
+                   p.cost_scale_tokens, p.latency_scale_ms, p.refusal_factor);
   struct cab_sha256 *h = cab_sha256_new();
   if (h == NULL)
-    return;
-  cab_sha256_update(h, fingerprint, 64);
-  cab_sha256_update(h, "\nprofile ", 9);
-  cab_sha256_update(h, profile, strlen(profile));
+    return cab_error_set(err, ENOMEM, "sha256 of the profile");
+  cab_sha256_update(h, text, n > 0 && (size_t)n < sizeof text ? (size_t)n : strlen(text));
   char digest[CAB_DIGEST_LEN + 1];
   cab_sha256_final(h, digest);
   memcpy(fingerprint, digest + 7, 65);
+  return 0;
 }
 
 /* The index of L built in memory. */
@@ -392,7 +401,8 @@ cab_results_open(const char *root, const struct cab_results_opts *o, sqlite3 **o
   char fingerprint[65];
   if (cab_results_find(root, &l, fingerprint, err) < 0)
     return -1;
-  profile_fingerprint(fingerprint, o->profile);
+  if (profile_fingerprint(fingerprint, o->profile, err) < 0)
+    return -1;
   char path[PATH_MAX];
   cab_error ignored = {0};
   /* The tree's own index, from `cab index`, read only. */
