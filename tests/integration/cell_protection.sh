@@ -31,6 +31,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 setup_cell_test
+export XDG_CACHE_HOME=$T/cache # where cab results export builds its index
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed (the tasks' toolchain)"
 OUT=$T/out
 SWEEP=prot

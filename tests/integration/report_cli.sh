@@ -14,6 +14,7 @@
 . "$(dirname "$0")/../lib.sh"
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed (make deps)"
 setup --bare
+export XDG_CACHE_HOME=$T/cache # where cab leaderboard builds its index
 "$CAB" report --help >/dev/null 2>&1 || skip "this cab has no report command"
 SITEPY=$TESTS_DIR/fixtures/report/site.py
 RES=$T/results
@@ -43,7 +44,7 @@ python3 "$SITEPY" links "$T/site" >"$T/links.json"
 assert_eq "$?" 0 "every link resolves inside the site and every page has the CSP ($(head -c 400 "$T/links.json"))"
 assert_jq '.pages >= 16 and .links > 100' "$T/links.json" "pages: index, 2 TUI x model, 2 tasks, 12 cells ($(cat "$T/links.json" | head -c 80))"
 
-cp -r "$RES" "$T/copy" # cab leaderboard writes results.db beside the cells
+cp -r "$RES" "$T/copy"
 run_cab "$T/lb.json" leaderboard "$T/copy" --json
 assert_rc 0 "cab leaderboard --json"
 python3 "$SITEPY" board "$T/site" >"$T/board.json"

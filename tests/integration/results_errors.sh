@@ -4,7 +4,8 @@
 # that is not an index; a corrupt cell.json among good ones is a warning line
 # naming it (the rest indexed, the file listed in table skipped and counted in
 # the leaderboard's footer), or an error with --strict; a tree of corrupt cells
-# only is an error; a read-only tree is indexed in memory.
+# only is an error; a read-only tree is indexed in the user's cache, and in
+# memory when the cache cannot be written.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=../fixtures/results/make-tree.sh
@@ -93,9 +94,14 @@ else
   run_cab "$T/ro.json" leaderboard "$T/ro" --json
   assert_rc 0 "leaderboard of a read-only tree exits 0"
   assert_json '.cells' 2 "$T/ro.json" "both cells counted"
-  assert_eq "$(cat "$T/ro.json.err")" "cab: warning: $T/ro is not writable; indexing its cells in memory" "one warning line"
+  assert_match "$(cat "$T/ro.json.err")" "^cab: index: 2 cells of $T/ro indexed in $T/cache/cab/results/[0-9a-f]{32}\\.db\$" "one line says where"
   [ -e "$T/ro/results.db" ] && fail "results.db written into a read-only tree" || pass "nothing written"
-  chmod u+w "$T/ro"
+  mkdir -p "$T/rocache" && chmod a-w "$T/rocache"
+  XDG_CACHE_HOME=$T/rocache run_cab "$T/ro2.json" leaderboard "$T/ro" --json
+  assert_rc 0 "leaderboard with a cache it cannot write exits 0"
+  assert_json '.cells' 2 "$T/ro2.json" "both cells counted"
+  assert_match "$(cat "$T/ro2.json.err")" "^cab: index: 2 cells of $T/ro indexed in memory \\(.*Permission denied\\)\$" "one line: in memory, and why"
+  chmod u+w "$T/ro" "$T/rocache"
 fi
 
 finish

@@ -19,7 +19,9 @@ n_json=$(find "$OUT" -name cell.json -not -path '*.attempt-*' | wc -l)
 # JSONL (the default), straight from the tree: the index is built first.
 run_cab "$T/cells.jsonl" results export "$OUT"
 assert_rc 0 "results export exits 0"
-[ -f "$OUT/results.db" ] && pass "export built results.db first" || fail "no results.db after export"
+[ -e "$OUT/results.db" ] && fail "export wrote results.db into the tree it read" || pass "nothing written into the tree"
+CACHE_DB=$(sed -n 's/^cab: index: [0-9]* cells of .* indexed in //p' "$T/cells.jsonl.err")
+assert_match "$CACHE_DB" "^$T/cache/cab/results/[0-9a-f]{32}\\.db\$" "one stderr line says where the index was built: the user's cache"
 assert_eq "$(wc -l <"$T/cells.jsonl")" "$n_json" "one JSON line per cell ($n_json)"
 assert_eq "$(jq -c . "$T/cells.jsonl" 2>/dev/null | wc -l)" "$n_json" "every line is JSON"
 assert_eq "$(jq -r .cell_path "$T/cells.jsonl" | LC_ALL=C sort -c && echo sorted)" sorted "rows are ordered by cell path"
@@ -111,7 +113,7 @@ assert_eq "$(jq -r 'select(.attempt != null) | [.attempt, .attempt_of, .outcome]
   "1 exp/nop/cab/none/polyglot/python-reverse-string/run-1 infra_error" "the attempt row says which cell it tried"
 
 # Exporting a results.db directly.
-run_cab "$T/db.jsonl" results export "$OUT/results.db"
+run_cab "$T/db.jsonl" results export "$CACHE_DB"
 if cmp -s "$T/db.jsonl" "$T/cells.jsonl"; then pass "export of results.db itself: the same rows"; else fail "export of results.db differs"; fi
 
 # Bad options: one line each.

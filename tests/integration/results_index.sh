@@ -100,10 +100,13 @@ timeout -k 5 "$CAB_TEST_TIMEOUT" "$CAB" run-cell --tui nop --model cab/none --ta
 run_cab "$T/lb.json" leaderboard "$OUT" --json
 assert_rc 0 "leaderboard on a stale index exits 0"
 assert_json '.rows[] | select(.tui == "nop") | .cells' 10 "$T/lb.json" "the new nop cell is counted (10)"
-assert_eq "$(db_query "$DB" 'SELECT count(*) FROM cells')" "$((n_json + 1))" "results.db was rebuilt in place"
-ino2=$(stat -c %i "$DB")
+assert_eq "$(db_query "$DB" 'SELECT count(*) FROM cells')" "$n_json" "the tree's own results.db is not rewritten"
+CACHE_DB=$(sed -n 's/^cab: index: [0-9]* cells of .* indexed in //p' "$T/lb.json.err")
+assert_eq "$(db_query "$CACHE_DB" 'SELECT count(*) FROM cells')" "$((n_json + 1))" "the fresh index was built in the user's cache ($CACHE_DB)"
+ino2=$(stat -c %i "$CACHE_DB")
 run_cab "$T/lb2.json" leaderboard "$OUT" --json
-assert_eq "$(stat -c %i "$DB")" "$ino2" "a fresh index is used as is, not rebuilt"
+assert_eq "$(stat -c %i "$CACHE_DB")" "$ino2" "a fresh index is used as is, not rebuilt"
+assert_eq "$(cat "$T/lb2.json.err")" "" "and nothing is said"
 run_cab "$T/alias.out" results index "$OUT"
 assert_rc 0 "cab results index is cab index"
 assert_eq "$(sed -n 1p "$T/alias.out")" "20 cells, 1 attempts, 0 skipped" "cab results index: the same summary"
