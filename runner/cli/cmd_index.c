@@ -60,7 +60,8 @@ cab_cmd_index(int argc, char **argv)
   struct cab_results_summary sum;
   if (cab_results_index(argv[optind], &o, &sum, &err) < 0)
     return cab_cli_fail(&err);
-  printf("%zu cells, %zu attempts, %zu skipped\n%s\n", sum.cells, sum.attempts, sum.skipped,
+  printf("%zu %s, %zu %s, %zu skipped\n%s\n", sum.cells, sum.cells == 1 ? "cell" : "cells",
+         sum.attempts, sum.attempts == 1 ? "attempt" : "attempts", sum.skipped,
          sum.db_path);
   size_t rows = sum.cells + sum.attempts;
   if (sum.no_prompt || sum.no_agent_log || sum.no_verify_log)

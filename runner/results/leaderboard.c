@@ -314,9 +314,11 @@ print_text(const struct lb *b, FILE *out)
   }
   free(cells);
   fprintf(out,
-          "\n%zu cells in %zu TUI x model rows, %zu of them infra_error; not counted: %zu "
-          "earlier attempts, %zu unreadable cell.json files.\n",
-          total, b->n, infra, b->attempts, b->skipped);
+          "\n%zu %s in %zu TUI x model %s, %zu of them infra_error; not counted: %zu "
+          "earlier %s, %zu unreadable cell.json %s.\n",
+          total, total == 1 ? "cell" : "cells", b->n, b->n == 1 ? "row" : "rows", infra,
+          b->attempts, b->attempts == 1 ? "attempt" : "attempts", b->skipped,
+          b->skipped == 1 ? "file" : "files");
   fprintf(out, "%s\n%s\n%s\n%s\n%s\n%s\n%s\n", M_MEANS, M_INFRA, M_CI, M_SHIPS, M_STAYS, M_COSTS,
           M_PARETO);
 }

@@ -17,7 +17,7 @@ DB=$OUT/results.db
 
 run_cab "$T/index.out" index "$OUT"
 assert_rc 0 "cab index exits 0"
-assert_eq "$(sed -n 1p "$T/index.out")" "19 cells, 1 attempts, 0 skipped" "summary: 19 cells, 1 attempt, none skipped"
+assert_eq "$(sed -n 1p "$T/index.out")" "19 cells, 1 attempt, 0 skipped" "summary: 19 cells, 1 attempt, none skipped"
 assert_eq "$(sed -n 2p "$T/index.out")" "$DB" "stdout ends with the path of results.db"
 assert_eq "$(cat "$T/index.out.err")" "" "nothing on stderr"
 [ -f "$DB" ] || bail "no $DB"
@@ -109,6 +109,6 @@ assert_eq "$(stat -c %i "$CACHE_DB")" "$ino2" "a fresh index is used as is, not 
 assert_eq "$(cat "$T/lb2.json.err")" "" "and nothing is said"
 run_cab "$T/alias.out" results index "$OUT"
 assert_rc 0 "cab results index is cab index"
-assert_eq "$(sed -n 1p "$T/alias.out")" "20 cells, 1 attempts, 0 skipped" "cab results index: the same summary"
+assert_eq "$(sed -n 1p "$T/alias.out")" "20 cells, 1 attempt, 0 skipped" "cab results index: the same summary"
 
 finish

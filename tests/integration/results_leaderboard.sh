@@ -87,7 +87,7 @@ assert_match "$(sed -n 3p "$T/lb.txt")" '^nop +cab/none +9 +0 +0\.000 +0\.[0-9]{
   "nop's row: 9 cells, pass@1 0.000, Ships 0.000"
 h1=$(sed -n 1p "$T/lb.txt" | grep -bo 'INFRA' | cut -d: -f1)
 assert_eq "$(sed -n 2p "$T/lb.txt" | cut -c$((h1 + 1))-$((h1 + 5)))" "    1" "columns are aligned (INFRA)"
-assert_match "$(cat "$T/lb.txt")" '19 cells in 2 TUI x model rows, 1 of them infra_error; not counted: 1 earlier attempts, 0 unreadable' \
+assert_match "$(cat "$T/lb.txt")" '19 cells in 2 TUI x model rows, 1 of them infra_error; not counted: 1 earlier attempt, 0 unreadable' \
   "the footer counts the infra_error cell and the attempt"
 assert_match "$(cat "$T/lb.txt")" 'Student t 95% interval over per-task means' "the footer names the CI method"
 assert_match "$(cat "$T/lb.txt")" 'infra_error cells are counted in CELLS and shown apart in INFRA, and left out of every mean' \
