@@ -236,7 +236,13 @@ cab_cmd_results(int argc, char **argv)
   if (sub && strcmp(sub, "leaderboard") == 0)
     return cab_cmd_leaderboard(argc - 1, argv + 1);
   cab_error err = {0};
-  cab_error_set(&err, 0, "results: %s%s%s; expected ls, show, index, export or leaderboard",
-                sub ? "unknown command '" : "no command", sub ? sub : "", sub ? "'" : "");
+  static const char *const subs[] = {"ls", "show", "index", "export", "leaderboard"};
+  const char *near = sub ? cab_cli_nearest(sub, subs, sizeof subs / sizeof *subs) : NULL;
+  if (near)
+    cab_error_set(&err, 0, "results: unknown command '%s'; did you mean '%s'? see 'cab results --help'",
+                  sub, near);
+  else
+    cab_error_set(&err, 0, "results: %s%s%s; expected ls, show, index, export or leaderboard",
+                  sub ? "unknown command '" : "no command", sub ? sub : "", sub ? "'" : "");
   return cab_cli_fail(&err);
 }

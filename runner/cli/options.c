@@ -31,6 +31,21 @@ distance(const char *a, const char *b)
   return row[lb];
 }
 
+const char *
+cab_cli_nearest(const char *word, const char *const *names, size_t n)
+{
+  const char *best = NULL;
+  size_t best_d = (size_t)-1;
+  for (size_t i = 0; i < n; i++) {
+    size_t d = distance(word, names[i]);
+    if (d < best_d) {
+      best_d = d;
+      best = names[i];
+    }
+  }
+  return best && *word && best_d <= 1 + strlen(best) / 3 ? best : NULL;
+}
+
 int
 cab_cli_bad_option(const char *cmd, int opt, char **argv, const struct option *longopts,
                    cab_error *err)
@@ -52,17 +67,12 @@ cab_cli_bad_option(const char *cmd, int opt, char **argv, const struct option *l
   const char *bare = name;
   while (*bare == '-')
     bare++;
-  const char *best = NULL;
-  size_t best_d = (size_t)-1;
-  for (const struct option *o = longopts; o->name; o++) {
-    size_t d = distance(bare, o->name);
-    if (d < best_d) {
-      best_d = d;
-      best = o->name;
-    }
-  }
-  /* A suggestion only when it is plausibly a typo: a third of the name. */
-  if (best && *bare && best_d <= 1 + strlen(best) / 3)
+  const char *names[64];
+  size_t n = 0;
+  for (const struct option *o = longopts; o->name && n < 64; o++)
+    names[n++] = o->name;
+  const char *best = cab_cli_nearest(bare, names, n);
+  if (best)
     return cab_error_set(err, 0, "%s: unknown option '%s'; did you mean '--%s'? see 'cab %s --help'",
                          cmd, name, best, cmd);
   return cab_error_set(err, 0, "%s: unknown option '%s'; see 'cab %s --help'", cmd, name, cmd);

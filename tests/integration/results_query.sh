@@ -209,6 +209,10 @@ assert_eq "$(cat "$T/typo2.txt.err")" "cab: compare: unknown option '--jsn'; did
 run_cab "$T/typo3.txt" leaderboard "$OUT" --frobnicate
 assert_eq "$(cat "$T/typo3.txt.err")" "cab: leaderboard: unknown option '--frobnicate'; see 'cab leaderboard --help'" \
   "no suggestion when nothing is near"
+run_cab "$T/sub.txt" results shw "$CELL"
+assert_rc 125 "an unknown results command exits 125"
+assert_eq "$(cat "$T/sub.txt.err")" "cab: results: unknown command 'shw'; did you mean 'show'? see 'cab results --help'" \
+  "one line with a suggestion"
 run_cab "$T/noval.txt" results ls "$OUT" --tui
 assert_rc 125 "a missing value exits 125"
 assert_eq "$(cat "$T/noval.txt.err")" "cab: results ls: option '--tui' needs a value; see 'cab results ls --help'" "one line"
