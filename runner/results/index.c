@@ -316,6 +316,14 @@ cab_results_cache_path(const char *root, const char *profile, char *buf, size_t 
   }
   if (cab_mkdir_p(dir, 0700, err) < 0)
     return -1;
+  /* Only a directory nobody else can write: another user must not be able
+   * to put a forged index where ours would be read from. */
+  struct stat st;
+  if (lstat(dir, &st) < 0)
+    return cab_error_sys(err, "%s", dir);
+  if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+    return cab_error_set(err, EPERM, "%s: not a directory of this user's that only it can write",
+                         dir);
   struct cab_sha256 *h = cab_sha256_new();
   if (h == NULL)
     return cab_error_set(err, ENOMEM, "sha256 of %s", real);
@@ -416,7 +424,13 @@ cab_results_open(const char *root, const struct cab_results_opts *o, sqlite3 **o
                 : cab_results_cache_path(root, o->profile, path, sizeof path, &cache_err);
   if (r < 0 && o->db)
     return -1;
-  if (r == 0 && access(path, F_OK) == 0 && open_existing(path, fingerprint, out, sum, &ignored) == 0)
+  /* The cache's index only when it is this user's and only it can write
+   * it (else it is rebuilt, and the rename replaces it). */
+  struct stat st_db;
+  bool trusted = o->db || (lstat(path, &st_db) == 0 && S_ISREG(st_db.st_mode) &&
+                           st_db.st_uid == geteuid() && (st_db.st_mode & 022) == 0);
+  if (r == 0 && trusted && access(path, F_OK) == 0 &&
+      open_existing(path, fingerprint, out, sum, &ignored) == 0)
     return 0;
   if (r == 0) {
     bool unwritable;

@@ -6,7 +6,8 @@
 #     attempt), each filter (--tui, --model, --task glob, --outcome, --sweep)
 #     against the cell.json files, --json;
 #   - the index is never written into the tree it reads: it goes to --db FILE
-#     or the user's cache, and one stderr line says where; only cab's records
+#     or the user's cache, and one stderr line says where; a cached index or
+#     cache directory others could write is not trusted; only cab's records
 #     (schema cab.cell/*) are indexed;
 #   - cab results show: the strip run-cell printed, the outcome, the limits
 #     and what enforced them, the artifacts and their sizes; --json;
@@ -43,6 +44,24 @@ assert_match "$(cat "$T/ls.txt.err")" "^cab: index: $n_cells cells of $OUT index
   "one stderr line says where the index was built"
 run_cab "$T/ls2.txt" results ls "$OUT"
 assert_eq "$(cat "$T/ls2.txt.err")" "" "a fresh index is used again, silently"
+
+# A forged index in the cache that others could write is not read: the
+# attack is another user rewriting the scores of a tree we rank.
+CACHE_DB=$(sed -n 's/^cab: index: [0-9]* cells of .* indexed in //p' "$T/ls.txt.err")
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE cells SET composite = 0.123"); c.commit()' "$CACHE_DB" ||
+  bail "could not forge the cached index"
+chmod 0666 "$CACHE_DB"
+run_cab "$T/forged.json" results ls "$OUT" --json
+assert_eq "$(jq '[.cells[] | select(.composite == 0.123)] | length' "$T/forged.json")" 0 \
+  "a cached index writable by others is not used (no forged composite)"
+assert_match "$(cat "$T/forged.json.err")" "^cab: index: $n_cells cells of $OUT indexed in $CACHE_DB\$" "it is rebuilt in its place"
+assert_eq "$(stat -c %a "$CACHE_DB")" 644 "and the new one is 0644"
+chmod 0777 "$T/cache/cab/results"
+run_cab "$T/opencache.json" results ls "$OUT" --json
+assert_rc 0 "a cache directory others can write: still exits 0"
+assert_match "$(cat "$T/opencache.json.err")" "^cab: index: $n_cells cells of $OUT indexed in memory \\(.*only it can write.*\\)\$" \
+  "the index is built in memory instead, and the line says why"
+chmod 0700 "$T/cache/cab/results"
 
 # Filters, against the cell.json files.
 want_json() { # JQ-SELECT: the sorted cell paths of the cells it selects
