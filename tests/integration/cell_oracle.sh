@@ -155,4 +155,18 @@ jq '.scorers.pass_rate.pass = 0' "$CELL/cell.json" >"$T/tampered/cell.json"
 run_cab "$T/tamper.out" score "$T/tampered"
 assert_rc 1 "cab score on a cell whose cell.json was edited exits 1"
 
+# --- no CA bundle: cab-full keeps libgit2 from parsing it (runner/cli/libgit2_no_ca.c) -----
+# cab never uses libgit2's TLS; Debian's libgit2 (mbedTLS) parses the system
+# CA bundle in git_libgit2_init, ~5 ms of every cell.
+if ! command -v strace >/dev/null 2>&1 || ! strace -f -qq -o /dev/null true 2>/dev/null; then
+  say "# strace is not usable here: the CA bundle's reads are not checked"
+else
+  strace -f -qq -e trace=openat -o "$T/ca.strace" "$CAB" run-cell --tui oracle --model cab/none \
+    --task polyglot/shell-word-count --host-rootfs --sweep-id "$SWEEP-ca" --out "$T/ca-out" >"$T/ca.out" 2>"$T/ca.out.err" </dev/null
+  RC=$? LAST_OUT=$T/ca.out
+  assert_rc 0 "the oracle cell under strace exits 0"
+  assert_eq "$(grep -c 'ca-certificates\|/etc/ssl/certs' "$T/ca.strace")" 0 \
+    "a cell opens no CA bundle (libgit2's snapshots are local)"
+fi
+
 finish
