@@ -55,6 +55,44 @@ path_within(const char *path, const char *dir)
   return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+/* DIRFD/NAME with TEXT, created or replaced (0600). */
+static int
+store_file(int dirfd, const char *name, const char *text, cab_error *err)
+{
+  cleanup_close int fd =
+      openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  size_t len = strlen(text);
+  if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+    return cab_error_sys(err, "write %s", name);
+  return 0;
+}
+
+/* A new bare store: what git and libgit2 need to open it (objects/pack/,
+ * refs/, config, HEAD) and nothing more.  git_repository_init also writes
+ * git's templates (description, hooks/, info/exclude, refs/heads/ and
+ * refs/tags/) and rewrites config three times under a lock file: measured
+ * 2.8-5.3 ms of CPU against 1.1-1.6 ms for this on ext4 without a journal,
+ * where every new inode costs a search past recently deleted ones, and a
+ * cell makes one store.  HEAD comes last, by rename: a store with HEAD is
+ * complete (a crash before leaves one that the next open completes). */
+static int
+store_create(const char *store_dir, cab_error *err)
+{
+  cleanup_close int dir = open(store_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir < 0)
+    return cab_error_sys(err, "open %s", store_dir);
+  static const char *const dirs[] = {"objects", "objects/pack", "refs"};
+  for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
+    if (mkdirat(dir, dirs[i], 0700) < 0 && errno != EEXIST)
+      return cab_error_sys(err, "create %s/%s", store_dir, dirs[i]);
+  if (store_file(dir, "config", "[core]\n\trepositoryformatversion = 0\n\tbare = true\n", err) < 0 ||
+      store_file(dir, "HEAD.new", "ref: refs/heads/main\n", err) < 0)
+    return cab_error_prefix(err, store_dir);
+  if (renameat(dir, "HEAD.new", dir, "HEAD") < 0)
+    return cab_error_sys(err, "create %s/HEAD", store_dir);
+  return 0;
+}
+
 int
 cab_snapshot_store_open(const char *store_dir, const char *workdir,
                         struct cab_snapshot_store **out, cab_error *err)
@@ -87,9 +125,12 @@ cab_snapshot_store_open(const char *store_dir, const char *workdir,
   }
   char head[PATH_MAX];
   snprintf(head, sizeof head, "%s/HEAD", store_dir);
-  int r = access(head, F_OK) == 0 ? git_repository_open_bare(&s->repo, store_dir)
-                                  : git_repository_init(&s->repo, store_dir, 1);
-  if (r < 0 || git_repository_odb(&s->odb, s->repo) < 0) {
+  if (access(head, F_OK) < 0 && store_create(store_dir, err) < 0) {
+    cab_snapshot_store_close(s);
+    return cab_error_prefix(err, "snapshot store");
+  }
+  if (git_repository_open_bare(&s->repo, store_dir) < 0 ||
+      git_repository_odb(&s->odb, s->repo) < 0) {
     git_fail(err, store_dir);
     cab_snapshot_store_close(s);
     return cab_error_prefix(err, "snapshot store");
