@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -52,6 +54,35 @@ cab_owned_dir_make(const char *parent, const char *prefix, char *path, size_t si
   if (*lock < 0)
     return cab_error_sys(err, "lock the scratch directory %s", path);
   return 0;
+}
+
+void
+cab_owned_dir_remove_behind(const char *path, int lock)
+{
+  pid_t child = fork();
+  if (child == 0) {
+    /* A grandchild does the work, so that nobody has to reap it; it keeps
+     * only the lock (no pipe of the caller's stays open, so whoever waits
+     * for the caller's output or exit does not wait for this). */
+    if (fork() != 0)
+      _exit(0);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; null >= 0 && fd < 3; fd++)
+      dup2(null, fd);
+    /* Every other descriptor but the lock (>= 3: stdio was open when the
+     * lock was taken). */
+    if (lock > 3)
+      syscall(SYS_close_range, 3u, (unsigned)lock - 1, 0u);
+    syscall(SYS_close_range, lock >= 3 ? (unsigned)lock + 1 : 3u, ~0u, 0u);
+    cab_rm_tree_at(AT_FDCWD, path, 0, NULL);
+    _exit(0);
+  }
+  if (child < 0)
+    cab_rm_tree_at(AT_FDCWD, path, 0, NULL);
+  else
+    waitpid(child, NULL, 0);
+  if (lock >= 0)
+    close(lock);
 }
 
 /* The pid in NAME = ...-<pid>-XXXXXX, or 0. */

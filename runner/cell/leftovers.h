@@ -23,6 +23,16 @@ int cab_owned_dir_make(const char *parent, const char *prefix, char *path, size_
  * name its readers know) for the run's life: -1 when it cannot. */
 int cab_owned_dir_lock(const char *path);
 
+/* Remove PATH, made by cab_owned_dir_make with LOCK, after the caller has
+ * gone on: a detached process holding LOCK (so that no reaper touches the
+ * directory meanwhile) removes it and exits, and LOCK is closed here.  For a
+ * run's layer once the run is over: on a disk file system its removal waits
+ * for the file system (a synchronous discard per freed block with
+ * -o discard), which the caller's exit need not wait for.  Killed before it
+ * is done, it leaves a directory with a free lock and a dead pid, which the
+ * next reap removes.  Without a process to spare, the removal is done here. */
+void cab_owned_dir_remove_behind(const char *path, int lock);
+
 struct cab_reaped {
   size_t entries;
   int64_t bytes; /* counted only when asked: it walks the trees */

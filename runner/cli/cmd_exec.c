@@ -549,15 +549,21 @@ exec_needs_full(struct exec_opts *o)
 }
 #endif
 
-/* cab exec IMAGE: the run's writable layer; its changes are not kept. */
+/* cab exec IMAGE: the run's writable layer; its changes are not kept.  Once
+ * the run is over (BEHIND), a process of its own removes it while cab goes
+ * on to report the exit status: on a disk file system the removal is most of
+ * the difference between a run with --memory (a layer on disk) and one
+ * without (in memory), and nothing after the run needs it gone. */
 static void
-remove_run_layer(struct exec_opts *o)
+remove_run_layer(struct exec_opts *o, bool behind)
 {
-  if (o->layer[0])
+  if (o->layer[0] && behind)
+    cab_owned_dir_remove_behind(o->layer, o->layer_lock);
+  else if (o->layer[0])
     cab_rm_tree_at(AT_FDCWD, o->layer, 0, NULL);
-  o->layer[0] = '\0';
-  if (o->layer_lock >= 0)
+  if (o->layer_lock >= 0 && !(o->layer[0] && behind))
     close(o->layer_lock);
+  o->layer[0] = '\0';
   o->layer_lock = -1;
 }
 
@@ -722,7 +728,7 @@ cab_cmd_exec(int argc, char **argv)
   /* A failure after the run layer exists removes it (an image's bad User
    * used to leave an empty cab-exec-* behind on every run). */
   if (exec_setup(&opts, &err) < 0) {
-    remove_run_layer(&opts);
+    remove_run_layer(&opts, false);
     return cab_cli_fail(&err);
   }
 
@@ -730,7 +736,7 @@ cab_cmd_exec(int argc, char **argv)
   struct cab_proxy_totals totals;
   const struct cab_proxy_totals *model = opts.net_enabled ? &totals : NULL;
   int rc = cab_sandbox_run(&opts.cfg, &res, &err);
-  remove_run_layer(&opts);
+  remove_run_layer(&opts, true);
   struct cab_protection prot = {.required = opts.require};
   cab_protection_of_run(&prot, &opts.cfg, rc == 0 ? &res : NULL);
 #ifndef CAB_CORE

@@ -61,6 +61,15 @@ run_cab "$T/f" exec exec-test/named-user:1 -- /bin/true
 assert_rc 125 "an image User that is a name is a cab error"
 assert_match "$(cat "$T/f.err")" 'runs as user "nobody".*--user' "the error says to pass --user"
 
+# A run's layer on disk is removed behind it by a process that holds the
+# layer's lock (runner/cell/leftovers.h): wait_layers DIR waits for ours in
+# DIR (made since the import) by taking each one's lock in turn.
+wait_layers() {
+  find "$1" -maxdepth 1 -name 'cab-exec-*' -user "$(id -u)" -newer "$T/import" \
+    -exec flock {} true \; 2>/dev/null
+  return 0
+}
+wait_layers "${TMPDIR:-/tmp}"
 leftover=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'cab-exec-*' -user "$(id -u)" -newer "$T/import" 2>/dev/null | wc -l)
 assert_eq "$leftover" 0 "no per-run overlay directory is left behind"
 
@@ -92,6 +101,7 @@ TMPDIR=$T/tmpdir run_cab "$T/m" exec --no-cgroup --memory 512M --bind "$T/tmpdir
   exec-test/bb:1 -- /bin/sh -c 'rm -rf /opq && mkdir /opq && ls -A /opq; ls /hosttmp'
 assert_rc 0 "an image run with --memory works"
 assert_match "$(cat "$T/m")" "^cab-exec-" "with --memory the layer is a directory in TMPDIR, not memory"
+wait_layers "$T/tmpdir"
 assert_eq "$(ls "$T/tmpdir")" "" "the disk layer is removed after the run"
 
 # The core cab runs an image whose rootfs is unpacked by itself, without

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,12 +131,44 @@ test_make(void **state)
   close(lock);
 }
 
+/* cab_owned_dir_remove_behind: the directory and its contents go, by a
+ * process that holds the lock until they have. */
+static void
+test_remove_behind(void **state)
+{
+  (void)state;
+  char path[256], file[300];
+  int lock = -1;
+  cab_error err = {0};
+  assert_int_equal(cab_owned_dir_make(root, "cab-exec-", path, sizeof path, &lock, &err), 0);
+  snprintf(file, sizeof file, "%s/upper", path);
+  assert_int_equal(mkdir(file, 0755), 0);
+  snprintf(file, sizeof file, "%s/upper/written", path);
+  int fd = open(file, O_WRONLY | O_CREAT, 0644);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "x", 1), 1);
+  close(fd);
+
+  cab_owned_dir_remove_behind(path, lock);
+
+  /* Wait for the remover by taking the lock it holds, then: gone. */
+  int other = open(path, O_RDONLY | O_DIRECTORY);
+  if (other >= 0) {
+    assert_int_equal(flock(other, LOCK_EX), 0);
+    close(other);
+  }
+  struct stat st;
+  assert_int_equal(stat(path, &st), -1);
+  assert_int_equal(errno, ENOENT);
+}
+
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_reap, setup, teardown),
       cmocka_unit_test_setup_teardown(test_make, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_remove_behind, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
