@@ -209,31 +209,14 @@ run_of(const struct cab_results_row *r)
   return r->run == CAB_RESULTS_NULL_INT ? 0 : r->run;
 }
 
+/* X with DECIMALS digits ("-" when missing), signed for a difference. */
 static void
-fmt3(double x, char *buf, size_t size, bool sign)
+fmt_num(double x, int decimals, bool sign, char *buf, size_t size)
 {
   if (isnan(x))
     snprintf(buf, size, "-");
   else
-    snprintf(buf, size, sign ? "%+.3f" : "%.3f", x);
-}
-
-static void
-fmt_tokens(double x, char *buf, size_t size, bool sign)
-{
-  if (isnan(x))
-    snprintf(buf, size, "-");
-  else
-    snprintf(buf, size, sign ? "%+.0f" : "%.0f", x);
-}
-
-static void
-fmt_wall(double ms, char *buf, size_t size, bool sign)
-{
-  if (isnan(ms))
-    snprintf(buf, size, "-");
-  else
-    snprintf(buf, size, sign ? "%+.1f" : "%.1f", ms / 1000.0);
+    snprintf(buf, size, sign ? "%+.*f" : "%.*f", decimals, x);
 }
 
 static int
@@ -325,14 +308,14 @@ cab_results_compare(const char *a_path, const char *b_path, bool json, FILE *out
     cJSON_AddItemToArray(jtasks, t);
     if (!json) {
       char f[8][32];
-      fmt3(sa.pass, f[0], 32, false);
-      fmt3(sb.pass, f[1], 32, false);
-      fmt3(dp, f[2], 32, true);
-      fmt3(sa.composite, f[3], 32, false);
-      fmt3(sb.composite, f[4], 32, false);
-      fmt3(dc, f[5], 32, true);
-      fmt_tokens(dt, f[6], 32, true);
-      fmt_wall(dw, f[7], 32, true);
+      fmt_num(sa.pass, 3, false, f[0], 32);
+      fmt_num(sb.pass, 3, false, f[1], 32);
+      fmt_num(dp, 3, true, f[2], 32);
+      fmt_num(sa.composite, 3, false, f[3], 32);
+      fmt_num(sb.composite, 3, false, f[4], 32);
+      fmt_num(dc, 3, true, f[5], 32);
+      fmt_num(dt, 0, true, f[6], 32);
+      fmt_num(dw / 1000.0, 1, true, f[7], 32);  /* ms -> s */
       fprintf(out, "%-36s %-10s %-16s %7s %7s %7s %7s %7s %7s %9s %8s\n", keys[i]->task_id,
               k.task_only ? "-" : keys[i]->tui, k.task_only ? "-" : keys[i]->model_build_id,
               f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
