@@ -33,7 +33,10 @@
  * node's "# pass N" / "# fail N".  With the task's scorer.min_tests, a pass
  * also needs at least that many counted, all passed, and the object gets
  * min_tests, tests_ran and tests_passed (only then: the published shape
- * stays exact for the other tasks). */
+ * stays exact for the other tasks).
+ *
+ * A reward task (scorer.kind "reward") is judged by its rewards instead
+ * (scorers/reward.c). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,6 +478,8 @@ report_counts(const char *report, size_t len, long *passed, long *failed)
 cJSON *
 cab_score_pass_rate(const struct cab_cell_inputs *in)
 {
+  if (in->task && in->task->scorer_reward)
+    return cab_score_reward(in);
   const struct cab_verify_result *v = &in->verify;
   struct evidence ev = {0};
   struct count *all[] = {&ev.c_cargo, &ev.c_go,    &ev.c_unittest, &ev.c_pytest, &ev.c_catch,

@@ -182,6 +182,10 @@ cab_cell_artifacts_load(const char *dir, struct cab_cell_artifacts *a, cab_error
     goto fail;
   in->verify.report = a->report;
   in->verify.report_len = a->report ? len : 0;
+  if (read_opt(dfd, CAB_CELL_VERIFY_REWARD, MAX_JSON, false, &a->reward, &len, err) < 0)
+    goto fail;
+  in->verify.reward = a->reward;
+  in->verify.reward_len = a->reward ? len : 0;
 
   if (read_opt(dfd, CAB_CELL_MODEL_CALLS, MAX_LOG, false, &calls, &len, err) < 0)
     goto fail;
@@ -223,6 +227,7 @@ cab_cell_artifacts_free(struct cab_cell_artifacts *a)
   cab_cell_record_free(&a->record);
   free(a->verify_log);
   free(a->report);
+  free(a->reward);
   free(a->diff_patch);
   free(a->agent_log);
   memset(a, 0, sizeof *a);

@@ -29,6 +29,9 @@
  *   verify-report.xml | verify-report.json
  *                                 optional JUnit XML / CTRF report written by
  *                                 the verifier                   -> verify.report
+ *   verify-reward.json            a reward task's rewards, as the cell read
+ *                                 them from the verifier's /logs/verifier
+ *                                 (scorers/reward.c)            -> verify.reward
  *   model_calls.jsonl             the proxy's records, summed: prompt_tokens,
  *                                 completion_tokens, total_tokens (top level,
  *                                 or under "usage"), one model call per line,
@@ -84,6 +87,7 @@ struct cab_verify_result {
   const char *out;    size_t out_len;    /* stdout */
   const char *err;    size_t err_len;    /* stderr */
   const char *report; size_t report_len; /* JUnit XML or CTRF JSON, or NULL */
+  const char *reward; size_t reward_len; /* verify-reward.json (reward tasks), or NULL */
 };
 
 /* struct cab_token_totals: model_calls.jsonl summed (runner/record/model_calls.h). */
@@ -130,6 +134,9 @@ int cab_profile_parse(const char *json, size_t len, struct cab_profile *out, cab
 /* ---- the scorers ------------------------------------------------------------ */
 
 cJSON *cab_score_pass_rate(const struct cab_cell_inputs *in);
+/* A reward task's pass_rate object (scorers/reward.c), pass_rate's keys plus
+ * "rewards" and "reward_error". */
+cJSON *cab_score_reward(const struct cab_cell_inputs *in);
 cJSON *cab_score_tokens(const struct cab_cell_inputs *in, double pass);
 cJSON *cab_score_latency(const struct cab_cell_inputs *in);
 cJSON *cab_score_blast_radius(const struct cab_cell_inputs *in);
@@ -187,7 +194,7 @@ struct cab_cell_artifacts {
   struct cab_task *task;
   struct cab_change_list changes;
   struct cab_cell_record record; /* cell.json */
-  char *verify_log, *report, *diff_patch, *agent_log;
+  char *verify_log, *report, *reward, *diff_patch, *agent_log;
 };
 
 int cab_cell_artifacts_load(const char *cell_dir, struct cab_cell_artifacts *a, cab_error *err);

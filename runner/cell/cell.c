@@ -365,6 +365,7 @@ cell_free(struct cell *c)
   cab_headtail_free(&c->agent_log);
   cab_headtail_free(&c->verify_stdout);
   cab_headtail_free(&c->verify_stderr);
+  free(c->reward_json);
   for (size_t i = 0; i < c->n_key_redacted; i++)
     free(c->key_redacted[i]);
 }
@@ -379,6 +380,7 @@ check_cell_dir_room(const struct cell *c, const char *out, cab_error *err)
   static const char *const artifacts[] = {
       CAB_CELL_JSON,      CAB_CELL_MODEL_CALLS,   CAB_CELL_TRACE, CAB_CELL_AGENT_LOG,
       CAB_CELL_VERIFY_LOG, CAB_CELL_TERMINAL_CAST, CAB_CELL_DIFF,  CAB_CELL_CHANGES,
+      CAB_CELL_VERIFY_REWARD,
   };
   char parent[PATH_MAX], staging[PATH_MAX], path[PATH_MAX];
   memcpy(parent, c->cell_dir, sizeof parent);
@@ -536,7 +538,7 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   char name[600];
   snprintf(name, sizeof name, "prepare:%s", c.task->task_id);
   int setup = cab_trace_begin(c.trace, "task_setup", name, c.root_span, 0);
-  if (cab_task_copy_workdir(c.task, c.work, err) < 0)
+  if (cab_cell_workdir_prepare(&c, err) < 0)
     goto out;
   if (cab_path_printf(c.prompt_text_path, sizeof c.prompt_text_path, err, "%s/README.md",
                       c.work) < 0)

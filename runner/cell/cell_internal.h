@@ -86,6 +86,8 @@ struct cell {
   size_t verify_protected;     /* protected paths bound read-only in the verifier */
   bool verify_root_readonly;   /* the verifier's root could not be written */
   cab_error verify_err;
+  char reward_dir[PATH_MAX];   /* a reward task's /logs/verifier (reward_file.c) */
+  char *reward_json;           /* what it held, as verify-reward.json; NULL: no reward task */
 
   /* artifacts that held the real key (cell_redact.c) */
 #define CAB_CELL_MAX_REDACTED 64
@@ -119,6 +121,15 @@ int cab_cell_check_require(struct cell *c, bool host, cab_error *err);
 /* Measure the workdir against the task's budget; fills C->over_budget and
  * returns true when over. */
 bool cab_cell_workdir_over_budget(struct cell *c);
+
+/* workdir_seed.c: the fresh workdir, from the task (and, with
+ * workdir_from_image, the image's workdir_path under it). */
+int cab_cell_workdir_prepare(struct cell *c, cab_error *err);
+
+/* reward_file.c: a reward task's /logs/verifier, made empty before the
+ * verifier and read after it into C->reward_json (verify-reward.json). */
+int cab_cell_reward_dir_make(struct cell *c, cab_error *err);
+int cab_cell_reward_read(struct cell *c, cab_error *err);
 
 /* cell_record.c: cell.json and the other artifacts. */
 int cab_cell_write_artifacts(struct cell *c, cab_error *err);

@@ -57,6 +57,9 @@ cab_cell_write_artifacts(struct cell *c, cab_error *err)
   cleanup_free char *log = cab_verify_log_format(out, out_len, errout, err_len, &len);
   if (log == NULL || cab_cell_write_text(c->staging, CAB_CELL_VERIFY_LOG, log, len, err) < 0)
     return log == NULL ? cab_error_set(err, ENOMEM, CAB_CELL_VERIFY_LOG) : -1;
+  if (c->reward_json && cab_cell_write_text(c->staging, CAB_CELL_VERIFY_REWARD, c->reward_json,
+                                            strlen(c->reward_json), err) < 0)
+    return -1;
   size_t agent_len = 0;
   cleanup_free char *agent = cab_headtail_render(&c->agent_log, CAB_CELL_AGENT_LOG, &agent_len);
   if (agent == NULL)

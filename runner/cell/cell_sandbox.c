@@ -89,9 +89,21 @@ base_env(const struct cell *c, struct cab_envlist *env, const char *home)
   if (cab_envlist_set(env, "PATH", CAB_DEFAULT_PATH) < 0 ||
       cab_run_spec_image_env(env, c->image ? c->image->config : NULL, false) < 0)
     return -1;
+  /* The task's own (an imported Dockerfile's ENV), over the image's. */
+  for (size_t i = 0; i < c->task->env.n; i++)
+    if (cab_envlist_put(env, c->task->env.v[i]) < 0)
+      return -1;
   if (cab_envlist_set(env, "HOME", home) < 0 || cab_envlist_set(env, "TERM", "xterm-256color") < 0)
     return -1;
   return 0;
+}
+
+/* Where the workdir is mounted: the task's workdir_path (an imported
+ * Harbor task's WORKDIR), else the adapter's. */
+static const char *
+cell_workdir(const struct cell *c)
+{
+  return c->task->workdir_path ? c->task->workdir_path : c->adapter->workdir;
 }
 
 /* The image's rootfs under the cell's writable layer (read-only, the
@@ -128,6 +140,9 @@ limits_config(const struct cell *c, struct cab_sandbox_config *cfg, long timeout
 {
   struct cab_cell_limits l = {.memory_bytes = c->o->memory_bytes, .pids = c->o->pids,
                          .cpus = c->o->cpus, .timeout_s = timeout_s};
+  const struct cab_cell_limits task = {.memory_bytes = c->task->limit_memory_mb << 20,
+                                       .cpus = c->task->limit_cpus};
+  cab_cell_limits_fill(&l, &task);
   cab_cell_limits_fill(&l, &cab_cell_limits_default);
   cfg->limits.memory_bytes = l.memory_bytes;
   cfg->limits.pids = l.pids;
@@ -169,7 +184,7 @@ agent_binds(const struct cell *c, struct cab_bind *binds, char (*srcs)[PATH_MAX]
   char cab_dir[PATH_MAX];
   bool have_cab_dir = cab_exe_dir(cab_dir, sizeof cab_dir) == 0;
   size_t nb = 0;
-  binds[nb++] = (struct cab_bind){.src = c->work, .dst = a->workdir};
+  binds[nb++] = (struct cab_bind){.src = c->work, .dst = cell_workdir(c)};
   binds[nb++] = (struct cab_bind){.src = c->home, .dst = a->home};
   for (size_t i = 0; i < a->n_mounts; i++) {
     const struct cab_adapter_mount *m = &a->mounts[i];
@@ -277,7 +292,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   cab_error ignored = {0};
   cab_read_file_at(AT_FDCWD, c->prompt_text_path, 1 << 20, &prompt, NULL, &ignored);
   char prompt_file[PATH_MAX];
-  snprintf(prompt_file, sizeof prompt_file, "%s/README.md", a->workdir);
+  snprintf(prompt_file, sizeof prompt_file, "%s/README.md", cell_workdir(c));
   struct cab_template_vars v = {
       .endpoint = net ? CAB_MODEL_BASE_URL : "",
       .endpoint_root = net ? CAB_MODEL_ROOT_URL : "",
@@ -285,7 +300,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
       .key = CAB_PLACEHOLDER_KEY,
       .prompt = prompt ? prompt : "",
       .prompt_file = prompt_file,
-      .workdir = a->workdir,
+      .workdir = cell_workdir(c),
       .home = a->home,
       .task_id = t->task_id,
       .max_turns = (int)t->max_turns,
@@ -351,7 +366,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   cab_headtail_init(&c->agent_log, OUTPUT_KEEP);
   cfg.argv = argv;
   cfg.envp = env.v;
-  cfg.workdir = a->workdir;
+  cfg.workdir = cell_workdir(c);
   cfg.binds = binds;
   cfg.n_binds = nb;
   if (a->user && cab_run_spec_ids(a->user, &cfg.uid, &cfg.gid) < 0) {
@@ -441,24 +456,46 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
    * otherwise rewrite a script the shell is still reading or a grader a
    * later step reads. */
   cleanup_protected_binds struct cab_protected_binds prot = {0};
-  if (cab_protected_binds(t, c->verify, c->adapter->workdir, &prot, err) < 0) {
+  if (cab_protected_binds(t, c->verify, cell_workdir(c), &prot, err) < 0) {
     cab_envlist_free(&env);
     cab_trace_end(c->trace, span, 0);
     return -1;
   }
-  cleanup_free struct cab_bind *binds = calloc(prot.n + 1, sizeof *binds);
+  cleanup_free struct cab_bind *binds = calloc(prot.n + 3, sizeof *binds);
   if (binds == NULL) {
     cab_envlist_free(&env);
     cab_trace_end(c->trace, span, 0);
     return cab_error_sys(err, "allocate");
   }
-  binds[0] = (struct cab_bind){.src = c->verify, .dst = c->adapter->workdir};
-  memcpy(binds + 1, prot.v, prot.n * sizeof *binds);
+  binds[0] = (struct cab_bind){.src = c->verify, .dst = cell_workdir(c)};
+  if (prot.n) /* none for a task that protects nothing (prot.v NULL) */
+    memcpy(binds + 1, prot.v, prot.n * sizeof *binds);
+  size_t n_binds = prot.n + 1;
   c->verify_protected = prot.n_readonly;
+  /* A reward task: its tests read-only at /tests, and a reward directory
+   * made now, empty, so that nothing the agent wrote is read as a reward. */
+  char tests[PATH_MAX];
+  const char *writable[] = {c->verify, c->reward_dir};
+  if (t->scorer_reward) {
+    if (cab_path_printf(tests, sizeof tests, err, "%s/" CAB_TASK_REWARD_TESTS_DIR, t->dir) < 0 ||
+        cab_cell_reward_dir_make(c, err) < 0) {
+      cab_envlist_free(&env);
+      cab_trace_end(c->trace, span, 0);
+      return -1;
+    }
+    binds[n_binds++] = (struct cab_bind){.src = tests, .dst = CAB_TASK_REWARD_TESTS_MOUNT,
+                                         .readonly = true};
+    binds[n_binds++] = (struct cab_bind){.src = c->reward_dir, .dst = CAB_TASK_REWARD_LOGS_MOUNT};
+  }
+  for (size_t i = 0; i < t->scorer_env.n; i++)
+    if (cab_envlist_put(&env, t->scorer_env.v[i]) < 0) {
+      cab_envlist_free(&env);
+      cab_trace_end(c->trace, span, 0);
+      return cab_error_sys(err, "environment");
+    }
   struct cab_sandbox_config cfg = {0};
   cab_run_spec_init(&cfg);
-  const char *writable[] = {c->verify};
-  if (root_config(c, &cfg, NULL, writable, 1, err) < 0) {
+  if (root_config(c, &cfg, NULL, writable, t->scorer_reward ? 2 : 1, err) < 0) {
     cab_envlist_free(&env);
     cab_trace_end(c->trace, span, 0);
     return -1;
@@ -468,6 +505,10 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   /* The verifier runs the agent's code: the same budget holds for it. */
   char upper[PATH_MAX + 8];
   disk_budget(c, &cfg, c->verify, NULL, upper, sizeof upper);
+  if (t->scorer_reward) { /* the reward directory is the verifier's to write, within the budget */
+    cfg.disk.paths[cfg.disk.n] = c->reward_dir;
+    cfg.disk.labels[cfg.disk.n++] = CAB_TASK_REWARD_LOGS_MOUNT;
+  }
   /* The harness and the code under test share a uid here: nothing may reach
    * into another process or the harness's printed output, or the code could
    * rewrite that output and the exit status.  The agent's sandbox keeps
@@ -478,9 +519,9 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   cfg.stdio_append_only = true;
   cfg.argv = argv;
   cfg.envp = env.v;
-  cfg.workdir = c->adapter->workdir;
+  cfg.workdir = cell_workdir(c);
   cfg.binds = binds;
-  cfg.n_binds = prot.n + 1;
+  cfg.n_binds = n_binds;
 
   /* stdout and stderr go through sockets (append-only: stdio_append_only)
    * into capped captures: no file grows with what the verifier prints. */
@@ -510,6 +551,8 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
     cab_trace_status(c->trace, span, 0, c->verify_err.message);
   }
   c->verify_ran = true;
+  if (t->scorer_reward && cab_cell_reward_read(c, err) < 0)
+    return -1;
   cab_trace_attr_int(c->trace, span, "exit_code", c->verify_res.exit_code);
   if (c->verify_res.over_budget)
     cab_trace_attr(c->trace, span, "over_budget", c->verify_res.budget_reason);

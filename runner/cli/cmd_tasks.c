@@ -329,7 +329,7 @@ validate(int argc, char **argv, const char *root)
 /* The formats `cab tasks import` reads: one row each (runner/task/import.h). */
 static const struct cab_import_ops *const IMPORTERS[] = {
     &cab_import_aider_polyglot,
-    /* harbor: &cab_import_harbor, */
+    &cab_import_harbor,
     NULL,
 };
 

@@ -12,5 +12,6 @@
 #define CAB_CELL_TERMINAL_CAST "terminal.cast"     /* the agent's terminal, asciicast v2 */
 #define CAB_CELL_DIFF "diff.patch"                 /* the workdir's change, as a patch */
 #define CAB_CELL_CHANGES "changes.json"            /* the workdir's change, path by path */
+#define CAB_CELL_VERIFY_REWARD "verify-reward.json" /* a reward task's rewards, as read by cab */
 
 #endif

@@ -39,7 +39,7 @@ struct cab_import_ops {
 };
 
 extern const struct cab_import_ops cab_import_aider_polyglot; /* import_aider.c */
-/* harbor: extern const struct cab_import_ops cab_import_harbor;   import_harbor.c */
+extern const struct cab_import_ops cab_import_harbor;         /* import_harbor.c */
 
 void cab_import_report_free(struct cab_import_report *rep);
 

@@ -95,6 +95,11 @@ cab_task_check_tree(const struct cab_task *t, cab_error *err)
   snprintf(path, sizeof path, "%s/solution", t->dir);
   if (!is_dir_nofollow(path) || !dir_nonempty(path))
     return cab_error_set(err, ENOENT, "%s: missing or empty (the reference solution)", path);
+  if (t->scorer_reward &&
+      cab_path_printf(path, sizeof path, err, "%s/" CAB_TASK_REWARD_TESTS_DIR, t->dir) == 0 &&
+      !is_dir_nofollow(path))
+    return cab_error_set(err, ENOENT, "%s: missing (a reward task's tests, bound at "
+                         CAB_TASK_REWARD_TESTS_MOUNT " in the verifier)", path);
   snprintf(path, sizeof path, "%s/hidden", t->dir);
   struct stat st;
   if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode))

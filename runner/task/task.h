@@ -14,12 +14,14 @@
  *
  * task.json fields (unknown fields are rejected; "?" = optional):
  *   task_id "family/name" (= the directory), family (polyglot | mutations |
- *   integrity | aider-polyglot), language (python | rust | go | java |
- *   javascript | typescript | c | cpp | sh), version ("v0.1"),
+ *   integrity | aider-polyglot | harbor), language (python | rust | go |
+ *   java | javascript | typescript | c | cpp | sh), version ("v0.1"),
  *   task_added_date (YYYY-MM-DD), source, summary?, max_turns, timeout_s,
- *   scorer {kind: "exec", command, timeout_s, min_tests? (a pass needs at
- *   least this many tests counted as run and passed in the verifier's
- *   output: scorers/pass_rate.c)},
+ *   scorer {kind: "exec" | "reward", command, timeout_s, min_tests? (a pass
+ *   needs at least this many tests counted as run and passed in the
+ *   verifier's output: scorers/pass_rate.c), env? {NAME: value} (the
+ *   verifier's only)} (reward: the verifier's pass is the reward file its
+ *   command writes, see below),
  *   ground_truth_files [glob], expected_refusal, constraints [{kind, ...}]
  *   of these kinds
  *     file-not-touched {path}           no-new-dependency {}
@@ -44,6 +46,28 @@
  *   integrity_protected_paths? (default false): integrity is 0 when the
  *   agent changed a protected path (an imported suite's tests: an agent that
  *   rewrites them is caught even though verify restores them).
+ *   workdir_path? (absolute; default the adapter's workdir, /work): where the
+ *   workdir is mounted for the agent and the verifier (an imported Harbor
+ *   task's WORKDIR, such as /app),
+ *   workdir_from_image? (default false; needs workdir_path and an image): the
+ *   cell's workdir starts as a copy of the image's workdir_path directory,
+ *   with workdir/ over it (a prebuilt Harbor image whose /app its build made),
+ *   env? {NAME: value}: set for the agent and the verifier (a Dockerfile's
+ *   ENV), over the image's,
+ *   limits? {cpus?, memory_mb?}: the task's CPU and memory limits (the
+ *   command line's --cpus and --memory win),
+ *   imported? {...}: where an imported task came from and what it said
+ *   (format, source, the original definition with every key, kept as
+ *   written); cab reads nothing from it.
+ *
+ * scorer.kind "reward" (tasks imported from Harbor): the task directory
+ * also has verifier/ (the Harbor task's tests/), bound read-only at /tests
+ * in the verifier only, never in the agent's sandbox.  The verifier gets a
+ * fresh, empty /logs/verifier that cab made after the agent ended, so a
+ * reward file the agent planted is never read; its command writes
+ * reward.txt (one number) or reward.json ({name: number}) there, which the
+ * cell keeps as verify-reward.json and the pass_rate scorer reads
+ * (scorers/reward.c): pass when every reward is at least 1.
  *
  * Every error is one line naming the file, the field and the reason:
  *   tasks/polyglot/x/task.json: scorer.timeout_s: must be a positive integer
@@ -84,6 +108,12 @@ struct cab_task_constraint {
   cJSON *params;         /* every key but "kind", as the report shows them */
 };
 
+/* The verifier's tests of a reward task (TASK_DIR/verifier/), and where
+ * the verifier sees them and its reward directory. */
+#define CAB_TASK_REWARD_TESTS_DIR "verifier"
+#define CAB_TASK_REWARD_TESTS_MOUNT "/tests"
+#define CAB_TASK_REWARD_LOGS_MOUNT "/logs/verifier"
+
 /* protected_paths when a task declares none: all of tests/. */
 #define CAB_TASK_PROTECTED_DEFAULT "tests/**"
 
@@ -99,6 +129,13 @@ struct cab_task {
   long scorer_min_tests; /* 0: any number > 0 */
   bool integrity_protected_paths;
   char *stub_passes; /* NULL: the untouched workdir must fail */
+  bool scorer_reward;          /* scorer.kind "reward" */
+  struct cab_strv scorer_env;  /* NAME=value, the verifier's only */
+  struct cab_strv env;         /* NAME=value, the agent's and the verifier's */
+  char *workdir_path;          /* NULL: the adapter's workdir */
+  bool workdir_from_image;     /* seed the workdir from the image's workdir_path */
+  double limit_cpus;           /* 0: unset */
+  long limit_memory_mb;        /* 0: unset */
   struct cab_strv ground_truth_files;
   bool expected_refusal;
   struct cab_task_constraint *constraints;

@@ -14,10 +14,11 @@
 #include "common/cleanup.h"
 #include "runner/task/limits.h"
 
-/* aider-polyglot: imported by `cab tasks import --format aider-polyglot`
- * (runner/task/import_aider.c). */
+/* aider-polyglot and harbor: imported by `cab tasks import --format
+ * aider-polyglot` (runner/task/import_aider.c) and `--format harbor`
+ * (runner/task/import_harbor.c). */
 static const char *const FAMILIES[] = {"polyglot", "mutations", "integrity", "aider-polyglot",
-                                       NULL};
+                                       "harbor", NULL};
 static const char *const LANGUAGES[] = {"python", "rust", "go", "java", "javascript", "typescript",
                                         "c", "cpp", "sh", NULL};
 static const char *const MARKERS[] = {"explicit_refusal", "counter_example", "clarifying_question",
@@ -77,6 +78,9 @@ cab_task_free(struct cab_task *t)
   free(t->scorer_kind);
   free(t->scorer_command);
   free(t->image);
+  free(t->workdir_path);
+  cab_strv_free(&t->scorer_env);
+  cab_strv_free(&t->env);
   cab_strv_free(&t->ground_truth_files);
   cab_strv_free(&t->protected_paths);
   cab_strv_free(&t->refusal_documents);
@@ -453,10 +457,38 @@ constraint_list(struct vctx *c, const cJSON *cons, constraint_fn *one, struct ca
   return 0;
 }
 
+/* An environment object {NAME: "value"} into NAME=value strings. */
+static int
+parse_env(struct vctx *c, const cJSON *j, const char *field, struct cab_strv *out)
+{
+  if (j == NULL)
+    return 0;
+  if (!cJSON_IsObject(j))
+    return verr(c, field, "must be an object {\"NAME\": \"value\"}");
+  const cJSON *e;
+  cJSON_ArrayForEach(e, j) {
+    const char *k = e->string;
+    bool ok = k && (isalpha((unsigned char)k[0]) || k[0] == '_');
+    for (const char *p = k; ok && *p; p++)
+      ok = isalnum((unsigned char)*p) || *p == '_';
+    if (!ok)
+      return verr(c, field, "'%s' is not a variable name (letters, digits and _)", k ? k : "");
+    if (!cJSON_IsString(e) || strchr(e->valuestring, '\n'))
+      return verr(c, field, "%s must be a one-line string", k);
+    for (const cJSON *b = e->next; b; b = b->next)
+      if (strcmp(k, b->string) == 0)
+        return verr(c, field, "%s is given twice", k);
+    cleanup_free char *kv = NULL;
+    if (asprintf(&kv, "%s=%s", k, e->valuestring) < 0 || cab_strv_push(out, kv) < 0)
+      return oom(c);
+  }
+  return 0;
+}
+
 static int
 parse_scorer(struct vctx *c, const cJSON *j, struct cab_task *t)
 {
-  static const char *const keys[] = {"kind", "command", "timeout_s", "min_tests", NULL};
+  static const char *const keys[] = {"kind", "command", "timeout_s", "min_tests", "env", NULL};
   if (j == NULL)
     return verr(c, "scorer", "missing");
   if (!cJSON_IsObject(j))
@@ -464,15 +496,77 @@ parse_scorer(struct vctx *c, const cJSON *j, struct cab_task *t)
   if (check_keys(c, j, "scorer.", keys) < 0 ||
       get_str(c, j, "kind", "scorer.kind", false, &t->scorer_kind) < 0)
     return -1;
-  if (strcmp(t->scorer_kind, "exec") != 0)
-    return verr(c, "scorer.kind", "must be \"exec\"");
+  t->scorer_reward = strcmp(t->scorer_kind, "reward") == 0;
+  if (strcmp(t->scorer_kind, "exec") != 0 && !t->scorer_reward)
+    return verr(c, "scorer.kind", "must be \"exec\" or \"reward\"");
   if (get_str(c, j, "command", "scorer.command", false, &t->scorer_command) < 0 ||
       get_int(c, j, "timeout_s", "scorer.timeout_s", 1, 86400, "a positive integer",
-              &t->scorer_timeout_s) < 0)
+              &t->scorer_timeout_s) < 0 ||
+      parse_env(c, get(j, "env"), "scorer.env", &t->scorer_env) < 0)
     return -1;
   if (get(j, "min_tests") &&
       get_int(c, j, "min_tests", "scorer.min_tests", 1, 1000000, "a positive integer",
               &t->scorer_min_tests) < 0)
+    return -1;
+  return 0;
+}
+
+/* workdir_path?: an absolute, normal path of plain names, away from the
+ * directories the sandbox itself mounts. */
+static int
+parse_workdir_path(struct vctx *c, const cJSON *root, struct cab_task *t)
+{
+  /* The sandbox's own mounts, and the programs and libraries a verifier
+   * runs: a workdir there would let the agent's files replace them. */
+  static const char *const reserved[] = {
+      "/proc", "/dev", "/sys", "/tmp", "/etc", "/.cab", "/tests", "/logs", "/bin", "/sbin",
+      "/lib", "/lib32", "/lib64", "/libx32", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib32",
+      "/usr/lib64", "/usr/libexec", "/usr/local/bin", "/usr/local/sbin", "/usr/local/lib", NULL};
+  static const char *const reserved_exact[] = {"/usr", "/usr/local", "/var", NULL};
+  if (get_str(c, root, "workdir_path", "workdir_path", true, &t->workdir_path) < 0)
+    return -1;
+  const char *p = t->workdir_path;
+  if (p == NULL)
+    return 0;
+  bool ok = p[0] == '/' && p[1] != '\0' && p[strlen(p) - 1] != '/';
+  for (const char *s = p; ok && *s; s++)
+    ok = isalnum((unsigned char)*s) || strchr("/._-", *s);
+  if (ok && (strstr(p, "//") || strstr(p, "/./") || strstr(p, "/../") ||
+             (strlen(p) >= 2 && strcmp(p + strlen(p) - 2, "/.") == 0) ||
+             (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0)))
+    ok = false;
+  if (!ok)
+    return verr(c, "workdir_path", "must be an absolute path of plain names, such as /app");
+  for (size_t i = 0; reserved[i]; i++) {
+    size_t n = strlen(reserved[i]);
+    if (strncmp(p, reserved[i], n) == 0 && (p[n] == '\0' || p[n] == '/'))
+      return verr(c, "workdir_path", "%s is the sandbox's own; choose another directory", p);
+  }
+  if (in_list(p, reserved_exact))
+    return verr(c, "workdir_path", "%s is the sandbox's own; choose another directory", p);
+  return 0;
+}
+
+/* limits? {cpus?, memory_mb?} */
+static int
+parse_limits(struct vctx *c, const cJSON *j, struct cab_task *t)
+{
+  static const char *const keys[] = {"cpus", "memory_mb", NULL};
+  if (j == NULL)
+    return 0;
+  if (!cJSON_IsObject(j))
+    return verr(c, "limits", "must be an object {\"cpus\": N, \"memory_mb\": N}");
+  if (check_keys(c, j, "limits.", keys) < 0)
+    return -1;
+  const cJSON *cpus = get(j, "cpus");
+  if (cpus) {
+    if (!cJSON_IsNumber(cpus) || !(cpus->valuedouble >= 0.01 && cpus->valuedouble <= 1024))
+      return verr(c, "limits.cpus", "must be a number of CPUs from 0.01 to 1024");
+    t->limit_cpus = cpus->valuedouble;
+  }
+  if (get(j, "memory_mb") &&
+      get_int(c, j, "memory_mb", "limits.memory_mb", 16, 1L << 30,
+              "a whole number of MiB from 16", &t->limit_memory_mb) < 0)
     return -1;
   return 0;
 }
@@ -531,7 +625,8 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
       "task_id", "family", "language", "version", "task_added_date", "source", "summary",
       "max_turns", "timeout_s", "scorer", "ground_truth_files", "expected_refusal",
       "constraints", "image", "protected_paths", "refusal_documents", "refusal_markers",
-      "workdir_budget", "integrity_protected_paths", "stub_passes", NULL,
+      "workdir_budget", "integrity_protected_paths", "stub_passes", "workdir_path",
+      "workdir_from_image", "env", "limits", "imported", NULL,
   };
   if (check_keys(c, root, "", keys) < 0)
     return -1;
@@ -598,8 +693,18 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
 
   if (parse_budget(c, get(root, "workdir_budget"), t) < 0 ||
       get_bool(c, root, "integrity_protected_paths", "integrity_protected_paths", true, false,
-               &t->integrity_protected_paths) < 0)
+               &t->integrity_protected_paths) < 0 ||
+      parse_workdir_path(c, root, t) < 0 || parse_env(c, get(root, "env"), "env", &t->env) < 0 ||
+      parse_limits(c, get(root, "limits"), t) < 0)
     return -1;
+  if (get_bool(c, root, "workdir_from_image", "workdir_from_image", true, false,
+               &t->workdir_from_image) < 0)
+    return -1;
+  if (t->workdir_from_image && t->workdir_path == NULL)
+    return verr(c, "workdir_from_image", "needs workdir_path (the image's directory to copy)");
+  const cJSON *imported = get(root, "imported");
+  if (imported && !cJSON_IsObject(imported))
+    return verr(c, "imported", "must be an object");
 
   const cJSON *pp = get(root, "protected_paths");
   t->protected_paths_declared = pp != NULL;
@@ -739,6 +844,9 @@ record_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct c
   const cJSON *min = get(get(root, "scorer"), "min_tests");
   if (cJSON_IsNumber(min) && min->valuedouble >= 1)
     t->scorer_min_tests = (long)min->valuedouble;
+  /* A reward task's pass is its reward file (scorers/reward.c). */
+  const cJSON *kind = get(get(root, "scorer"), "kind");
+  t->scorer_reward = cJSON_IsString(kind) && strcmp(kind->valuestring, "reward") == 0;
   const cJSON *pp = get_either(root, "protected_paths", "protected");
   t->protected_paths_declared = pp != NULL && !cJSON_IsNull(pp);
   if (record_list(c, get(root, "ground_truth_files"), "ground_truth_files", false,

@@ -637,6 +637,53 @@ test_integrity_protected_paths(void **state)
   fx_free(&f);
 }
 
+/* A reward task (an imported Harbor task): the rewards decide, not the
+ * exit code or the output; every reward must be at least 1. */
+static void
+test_pass_rate_reward(void **state)
+{
+  static const char *const cases[][2] = {
+      {"{\"source\":\"reward.txt\",\"rewards\":{\"reward\":1}}", "1 1"},
+      {"{\"source\":\"reward.json\",\"rewards\":{\"a\":1,\"b\":0.5}}", "0 0.75"},
+      {"{\"source\":\"reward.json\",\"rewards\":{\"a\":2,\"b\":1}}", "1 1"},
+      {"{\"source\":\"reward.txt\",\"rewards\":{\"reward\":-3}}", "0 0"},
+      {"{\"source\":null,\"error\":\"none written\"}", "0 -"},
+      {"{\"source\":\"reward.json\",\"rewards\":{}}", "0 -"},
+      {"not json", "0 -"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    struct fx f;
+    fx_init(&f, "{\"task_id\":\"harbor/x\",\"scorer\":{\"kind\":\"reward\"}}");
+    /* exit 1 and a failing line: ignored, as Harbor ignores them */
+    set_verify(&f, 1, "3 passed, 1 failed\n", "");
+    f.in.verify.reward = cases[i][0];
+    f.in.verify.reward_len = strlen(cases[i][0]);
+    cJSON *j = cab_score_pass_rate(&f.in);
+    const cJSON *ps = cJSON_GetObjectItem(j, "partial_score");
+    char got[64];
+    if (cJSON_IsNumber(ps))
+      snprintf(got, sizeof got, "%g %g", num(j, "pass"), ps->valuedouble);
+    else
+      snprintf(got, sizeof got, "%g -", num(j, "pass"));
+    if (strcmp(got, cases[i][1]) != 0)
+      fail_msg("%s: got %s, want %s", cases[i][0], got, cases[i][1]);
+    cJSON_Delete(j);
+    fx_free(&f);
+  }
+  /* timed out: never a pass; the rewards are kept */
+  struct fx f;
+  fx_init(&f, "{\"task_id\":\"harbor/x\",\"scorer\":{\"kind\":\"reward\"}}");
+  set_verify(&f, 0, "", "");
+  f.in.verify.timed_out = true;
+  f.in.verify.reward = cases[0][0];
+  f.in.verify.reward_len = strlen(cases[0][0]);
+  cJSON *j = cab_score_pass_rate(&f.in);
+  assert_true(num(j, "pass") == 0);
+  expect_json(cJSON_Duplicate(cJSON_GetObjectItem(j, "rewards"), true), "{\"reward\":1}");
+  cJSON_Delete(j);
+  fx_free(&f);
+}
+
 static void
 test_pass_rate_shape_and_partial(void **state)
 {
@@ -1306,6 +1353,7 @@ main(void)
       cmocka_unit_test(test_changes_json_roundtrip),
       cmocka_unit_test(test_pass_evidence),
       cmocka_unit_test(test_pass_rate_shape_and_partial),
+      cmocka_unit_test(test_pass_rate_reward),
       cmocka_unit_test(test_pass_rate_counts),
       cmocka_unit_test(test_integrity_protected_paths),
       cmocka_unit_test(test_tokens),
