@@ -30,7 +30,9 @@ trap 'chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
 export CAB_HOME=$T/home TMPDIR=$T/tmp
 mkdir -p "$TMPDIR"
 unset CAB_TASKS_DIR CAB_ENDPOINT
-FIX=$SRC_DIR/tests/fixtures/harbor
+FIX=$T/fixtures   # the kept fixtures plus the generated hostile ones
+cp -a "$SRC_DIR/tests/fixtures/harbor" "$FIX"
+bash "$FIX/make-hostile.sh" "$FIX"
 IMAGE=cab-test/busybox:harbor
 bash "$SRC_DIR/tests/images/busybox-image.sh" "$T/layout" harbor >/dev/null
 "$CAB" import "$T/layout" --name "$IMAGE" >/dev/null

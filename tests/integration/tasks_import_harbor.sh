@@ -30,7 +30,10 @@
 
 setup_cell_test
 unset CAB_ENDPOINT CAB_KEY CAB_TASKS_DIR
-FIX=$SRC_DIR/tests/fixtures/harbor
+# The fixtures as kept, plus the hostile and refused ones generated from greet.
+FIX=$T/fixtures
+cp -a "$SRC_DIR/tests/fixtures/harbor" "$FIX"
+bash "$FIX/make-hostile.sh" "$FIX"
 TASKS=$T/tasks
 OUT=$T/out
 SWEEP=harbor
