@@ -12,6 +12,13 @@
 
 #include "common/error.h"
 
+/* The word for N things, ONE or MANY: "1 cell", "2 cells", "0 cells". */
+static inline const char *
+cab_plural(unsigned long long n, const char *one, const char *many)
+{
+  return n == 1 ? one : many;
+}
+
 /* Format into BUF (SIZE bytes).  Returns 0, or -1 with errno ENAMETOOLONG
  * when the result does not fit (BUF then holds the cut string: never use
  * it), for callers that report errors through errno. */

@@ -1,5 +1,6 @@
 /* cab adapters list | show TUI | render TUI [--model M] [--max-turns N] [--prompt TEXT] */
 #include <cjson/cJSON.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,19 @@
 #include "common/error.h"
 #include "common/strfmt.h"
 #include "runner/adapters/adapter.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/cell/modelnet.h"
+
+static const char adapters_usage[] =
+    "usage: cab adapters list\n"
+    "       cab adapters show TUI\n"
+    "       cab adapters render TUI [--model M] [--max-turns N] [--prompt TEXT]\n"
+    "\n"
+    "list: every adapter, its wire protocol and default image.\n"
+    "show: one adapter's definition (argv, env, files, state paths).\n"
+    "render: what a cell would run and write for TUI, every placeholder filled,\n"
+    "as JSON.\n";
 
 /* What a cell would run and write for TUI, every placeholder filled (the
  * model network's addresses, the placeholder key), as JSON: the way to check
@@ -19,22 +31,37 @@ render(int argc, char **argv)
   cab_error err = {0};
   const char *model = "openai/gpt-oss-120b", *prompt = "Fix the failing tests.";
   int max_turns = 0;
-  for (int i = 3; i < argc; i++) {
-    if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
-      model = argv[++i];
-    else if (strcmp(argv[i], "--prompt") == 0 && i + 1 < argc)
-      prompt = argv[++i];
-    else if (strcmp(argv[i], "--max-turns") == 0 && i + 1 < argc)
-      max_turns = atoi(argv[++i]);
-    else {
-      cab_error_set(&err, 0, "adapters render: unknown or incomplete option '%s'; usage: cab "
-                             "adapters render TUI [--model M] [--max-turns N] [--prompt TEXT]",
-                    argv[i]);
-      return cab_cli_fail(&err);
+  static const struct option longopts[] = {
+      {"model", required_argument, NULL, 'm'},
+      {"prompt", required_argument, NULL, 'p'},
+      {"max-turns", required_argument, NULL, 't'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  int opt;
+  opterr = 0;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (opt) {
+    case 'm': model = optarg; break;
+    case 'p': prompt = optarg; break;
+    case 't': {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (*optarg == '\0' || *end != '\0' || v < 0 || v > 100000)
+        return cab_cli_usage_error("adapters render", "--max-turns %s: expected a whole number",
+                                   optarg);
+      max_turns = (int)v;
+      break;
+    }
+    case 'h': return cab_cli_help(adapters_usage);
+    default: return cab_cli_option_error("adapters render", longopts, argv);
     }
   }
+  if (argc - optind != 1)
+    return cab_cli_usage_error("adapters render", "give exactly one TUI");
   struct cab_adapter *a = NULL;
-  if (cab_adapter_load(argv[2], &a, &err) < 0)
+  if (cab_adapter_load(argv[optind], &a, &err) < 0)
     return cab_cli_fail(&err);
   char prompt_file[4200];
   if (cab_path_printf(prompt_file, sizeof prompt_file, &err, "%s/README.md", a->workdir) < 0) {
@@ -82,8 +109,25 @@ print_list(const char *label, char **items, size_t n)
 int
 cab_cmd_adapters(int argc, char **argv)
 {
+  static const char *const subs[] = {"list", "show", "render"};
   cab_error err = {0};
   const char *sub = argc > 1 ? argv[1] : "list";
+  if (cab_cli_is_help(sub))
+    return cab_cli_help(adapters_usage);
+  if (strcmp(sub, "list") == 0 && argc > 2) {
+    if (cab_cli_is_help(argv[2]))
+      return cab_cli_help(adapters_usage);
+    if (argv[2][0] == '-') {
+      static const struct option longopts[] = {
+          {"help", no_argument, NULL, 'h'},
+          {NULL, 0, NULL, 0},
+      };
+      optind = 3; /* where getopt would have stopped */
+      optopt = argv[2][1] == '-' ? 0 : argv[2][1];
+      return cab_cli_option_error("adapters list", longopts, argv);
+    }
+    return cab_cli_usage_error("adapters list", "unexpected argument '%s'", argv[2]);
+  }
   if (strcmp(sub, "list") == 0) {
     char **names = NULL;
     size_t n = 0;
@@ -104,7 +148,11 @@ cab_cmd_adapters(int argc, char **argv)
     cab_adapter_names_free(names, n);
     return 0;
   }
-  if (strcmp(sub, "show") == 0 && argc == 3) {
+  if (strcmp(sub, "show") == 0) {
+    if (argc == 3 && cab_cli_is_help(argv[2]))
+      return cab_cli_help(adapters_usage);
+    if (argc != 3 || argv[2][0] == '-')
+      return cab_cli_usage_error("adapters show", "give exactly one TUI");
     struct cab_adapter *a = NULL;
     if (cab_adapter_load(argv[2], &a, &err) < 0)
       return cab_cli_fail(&err);
@@ -127,9 +175,7 @@ cab_cmd_adapters(int argc, char **argv)
     cab_adapter_free(a);
     return 0;
   }
-  if (strcmp(sub, "render") == 0 && argc >= 3)
-    return render(argc, argv);
-  cab_error_set(&err, 0, "usage: cab adapters list | cab adapters show TUI | cab adapters render "
-                         "TUI [--model M] [--max-turns N] [--prompt TEXT]");
-  return cab_cli_fail(&err);
+  if (strcmp(sub, "render") == 0)
+    return render(argc - 1, argv + 1);
+  return cab_cli_bad_subcommand("adapters", sub, subs, sizeof subs / sizeof *subs);
 }

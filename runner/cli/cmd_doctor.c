@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fsutil.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/core.h"
 #include "sandbox/cgroup.h"
@@ -156,8 +157,9 @@ facts_json(const struct facts *f)
 }
 #endif
 
+/* 0 to go on, 1 after --help, -1 after the one-line error. */
 static int
-parse_args(int argc, char **argv, struct doctor_opts *o, cab_error *err)
+parse_args(int argc, char **argv, struct doctor_opts *o)
 {
   static const struct option longopts[] = {
       {"json", no_argument, NULL, 'j'},
@@ -172,15 +174,14 @@ parse_args(int argc, char **argv, struct doctor_opts *o, cab_error *err)
     switch (opt) {
     case 'j': o->json = true; break;
     case 'p': o->cgroup_parent = optarg; break;
-    case 'h': fputs(doctor_usage, stdout); exit(0);
-    default:
-      return cab_error_set(err, 0, "doctor: unknown or incomplete option '%s'; see 'cab doctor "
-                                   "--help'", argv[optind - 1]);
+    case 'h': cab_cli_help(doctor_usage); return 1;
+    default: cab_cli_option_error("doctor", longopts, argv); return -1;
     }
   }
-  if (optind < argc)
-    return cab_error_set(err, 0, "doctor: unexpected argument '%s'; see 'cab doctor --help'",
-                         argv[optind]);
+  if (optind < argc) {
+    cab_cli_usage_error("doctor", "unexpected argument '%s'", argv[optind]);
+    return -1;
+  }
   return 0;
 }
 
@@ -188,9 +189,9 @@ int
 cab_cmd_doctor(int argc, char **argv)
 {
   struct doctor_opts o = {0};
-  cab_error err = {0};
-  if (parse_args(argc, argv, &o, &err) < 0)
-    return cab_cli_fail(&err);
+  int parsed = parse_args(argc, argv, &o);
+  if (parsed != 0)
+    return parsed > 0 ? 0 : CAB_EXIT_RUNNER;
 #ifdef CAB_CORE
   if (o.json)
     return cab_core_run_full(); /* cJSON lives in cab-full only */
@@ -247,6 +248,7 @@ cab_cmd_doctor(int argc, char **argv)
   char *text = cJSON_Print(root);
   cJSON_Delete(root);
   if (text == NULL) {
+    cab_error err = {0};
     cab_error_set(&err, ENOMEM, "doctor: render JSON");
     return cab_cli_fail(&err);
   }

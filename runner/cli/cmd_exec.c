@@ -25,6 +25,7 @@
 #include "runner/cell/protection.h"
 #include "runner/cell/run_result.h"
 #include "runner/cell/run_spec.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/core.h"
 #include "runner/proxy/proxy.h"
@@ -394,6 +395,9 @@ check_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
   return 0;
 }
 
+/* parse_args' result when the error line is already on stderr. */
+enum { PRINTED = -2 };
+
 static int
 parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
 {
@@ -410,9 +414,10 @@ parse_args(int argc, char **argv, struct exec_opts *o, cab_error *err)
 again:
   while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
     size_t i = (size_t)(opt - OPTION_BASE);
-    if (opt < OPTION_BASE || i >= N_OPTIONS)
-      return usage_error(err, "exec: unknown or incomplete option '%s'; see 'cab exec --help'",
-                         argv[optind - 1]);
+    if (opt < OPTION_BASE || i >= N_OPTIONS) {
+      cab_cli_option_error("exec", longopts, argv);
+      return PRINTED;
+    }
     if (apply_option(o, &exec_options[i], optarg, err) < 0)
       return -1;
   }
@@ -713,7 +718,10 @@ cab_cmd_exec(int argc, char **argv)
   opts.layer_lock = -1;
   opts.overlay_ok = -1;
   cab_error err = {0};
-  if (parse_args(argc, argv, &opts, &err) < 0)
+  int parsed = parse_args(argc, argv, &opts, &err);
+  if (parsed == PRINTED)
+    return CAB_EXIT_RUNNER;
+  if (parsed < 0)
     return cab_cli_fail(&err);
 #ifdef CAB_CORE
   if (exec_needs_full(&opts))

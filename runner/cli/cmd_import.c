@@ -6,6 +6,8 @@
 
 #include "common/error.h"
 #include "rootfs/archive_io.h"
+#include "rootfs/ref.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 
 static const char import_usage[] =
@@ -27,20 +29,19 @@ cab_cmd_import(int argc, char **argv)
   };
   cab_import_opts o = {0};
   int opt;
+  opterr = 0;
   optind = 1;
   /* PATH may come before or after the options. */
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (opt) {
     case 'n': o.name = optarg; break;
     case 'p': o.platform = optarg; break;
-    case 'h': fputs(import_usage, stdout); return 0;
-    default: fputs(import_usage, stderr); return CAB_EXIT_RUNNER;
+    case 'h': return cab_cli_help(import_usage);
+    default: return cab_cli_option_error("import", longopts, argv);
     }
   }
-  if (optind != argc - 1) {
-    fputs(import_usage, stderr);
-    return CAB_EXIT_RUNNER;
-  }
+  if (optind != argc - 1)
+    return cab_cli_usage_error("import", "give exactly one PATH to import");
   cab_error err = {0};
   cab_store *s;
   cab_imported *res = NULL;
@@ -60,7 +61,11 @@ cab_cmd_import(int argc, char **argv)
     const char *slash = memrchr(name, '/', len);
     if (colon && (!slash || colon > slash))
       len = (size_t)(colon - name);
-    printf("%.*s@%s\n", (int)len, name, res[i].digest);
+    /* the repository as 'cab images' shows it (docker.io/library/x is x) */
+    char repo[300], fam[300];
+    snprintf(repo, sizeof repo, "%.*s", (int)len, name);
+    cab_ref_familiar(repo, fam, sizeof fam);
+    printf("%s@%s\n", fam, res[i].digest);
   }
   free(res);
   return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/model_api/cassette.h"
 #include "runner/model_server/script.h"
@@ -86,6 +87,7 @@ cab_cmd_model_server(int argc, char **argv)
   struct cab_model_server_config cfg = {.replay_speed = 1, .listen_fd = -1, .log = stderr};
   cab_error err = {0};
   int opt;
+  opterr = 0;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
     switch (opt) {
@@ -112,7 +114,7 @@ cab_cmd_model_server(int argc, char **argv)
       }
       break;
     case 'h': fputs(model_server_usage, stdout); return 0;
-    default: fputs(model_server_usage, stderr); return CAB_EXIT_RUNNER;
+    default: return cab_cli_option_error("model-server", longopts, argv);
     }
   }
   if (optind != argc || (script_path == NULL) == (replay_path == NULL)) {

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "rootfs/registry.h"
 #include "rootfs/store.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/sweep/cells.h"
 #include "runner/sweep/plan.h"
@@ -77,6 +78,7 @@ cab_cmd_pull(int argc, char **argv)
   cab_pull_opts o = {0};
   bool quiet = false, all = false;
   int opt;
+  opterr = 0;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
     switch (opt) {
@@ -84,14 +86,12 @@ cab_cmd_pull(int argc, char **argv)
     case 'k': o.insecure = true; break;
     case 'q': quiet = true; break;
     case 'a': all = true; break;
-    case 'h': fputs(pull_usage, stdout); return 0;
-    default: fputs(pull_usage, stderr); return CAB_EXIT_RUNNER;
+    case 'h': return cab_cli_help(pull_usage);
+    default: return cab_cli_option_error("pull", longopts, argv);
     }
   }
-  if (optind != argc - 1) {
-    fputs(pull_usage, stderr);
-    return CAB_EXIT_RUNNER;
-  }
+  if (optind != argc - 1)
+    return cab_cli_usage_error("pull", "give exactly one image reference");
   o.progress = !quiet && isatty(STDERR_FILENO);
   cab_error err = {0};
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/strfmt.h"
 #include "common/error.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/report/report.h"
 
@@ -46,6 +48,7 @@ cab_cmd_report(int argc, char **argv)
   struct cab_report_opts o = {.warn = stderr};
   const char *out = NULL;
   int c;
+  opterr = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
     switch (c) {
@@ -55,7 +58,7 @@ cab_cmd_report(int argc, char **argv)
     case O_BASE: o.base_url = optarg; break;
     case O_TITLE: o.title = optarg; break;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return CAB_EXIT_RUNNER;
+    default: return cab_cli_option_error("report", opts, argv);
     }
   }
   if (optind != argc - 1 || out == NULL) {
@@ -67,7 +70,9 @@ cab_cmd_report(int argc, char **argv)
   struct cab_report_summary sum = {0};
   if (cab_report_build(argv[optind], out, &o, &sum, &err) < 0)
     return cab_cli_fail(&err);
-  printf("wrote %s: %zu cells, %zu TUI x model, %zu tasks%s; open %s/index.html\n", out, sum.cells,
-         sum.groups, sum.tasks, sum.skipped ? " (some cell.json files skipped)" : "", out);
+  printf("wrote %s: %zu %s, %zu TUI x model, %zu %s%s; open %s/index.html\n", out, sum.cells,
+         cab_plural(sum.cells, "cell", "cells"), sum.groups, sum.tasks,
+         cab_plural(sum.tasks, "task", "tasks"), sum.skipped ? " (some cell.json files skipped)" : "",
+         out);
   return 0;
 }

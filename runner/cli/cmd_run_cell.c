@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/fsutil.h"
 #include "runner/cell/cell.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/proxy/wire.h"
 #include "runner/record/artifacts.h"
@@ -162,9 +163,7 @@ cab_cmd_run_cell(int argc, char **argv)
       fputs(run_cell_usage, stdout);
       return 0;
     default:
-      cab_error_set(&err, 0, "run-cell: unknown or incomplete option '%s'; see 'cab run-cell "
-                             "--help'", argv[optind - 1]);
-      return cab_cli_fail(&err);
+      return cab_cli_option_error("run-cell", longopts, argv);
     }
   }
   if (optind < argc) {

@@ -41,7 +41,8 @@ usage(FILE *out)
         "                ${XDG_CACHE_HOME:-~/.cache}/cab/results/; stderr says which);\n"
         "                'cab leaderboard FILE' prints it again\n"
         "\n"
-        "exit: 0 scores match cell.json, 1 they differ, 125 the cell cannot be read;\n"
+        "exit: 0 scores match cell.json, 1 they differ (under another --profile too),\n"
+        "125 the cell cannot be read;\n"
         "with --all: 0, or 125 when no cell can be re-scored\n",
         out);
 }
@@ -172,7 +173,7 @@ cab_cmd_score(int argc, char **argv)
     } else {
       fprintf(stderr, "cab score: %s: scorers differ from cell.json in: %s (profile %s%s)\n", dir,
               differ, p.name, other_profile ? ", not the recorded one" : "");
-      rc = other_profile ? 0 : 1;
+      rc = 1;
     }
   }
   cab_scores_free(&mine);

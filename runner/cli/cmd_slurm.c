@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "common/error.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/sweep/slurm.h"
 
@@ -66,9 +67,7 @@ cab_cmd_slurm(int argc, char **argv)
     case O_SUBMIT: submit = true; break;
     case O_HELP: fputs(slurm_usage, stdout); return 0;
     default:
-      cab_error_set(&err, 0, "slurm: unknown or incomplete option '%s'; see 'cab slurm --help'",
-                    argv[optind - 1]);
-      return cab_cli_fail(&err);
+      return cab_cli_option_error("slurm", longopts, argv);
     }
   }
   if (optind + 1 != argc || o.shards == 0) {

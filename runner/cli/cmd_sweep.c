@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "runner/record/protection.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/sweep/shard.h"
 #include "runner/sweep/sweep.h"
@@ -97,9 +98,7 @@ cab_cmd_sweep(int argc, char **argv)
     case O_DRY: o.dry_run = true; break;
     case O_HELP: fputs(sweep_usage, stdout); return 0;
     default:
-      cab_error_set(&err, 0, "sweep: unknown or incomplete option '%s'; see 'cab sweep --help'",
-                    argv[optind - 1]);
-      return cab_cli_fail(&err);
+      return cab_cli_option_error("sweep", longopts, argv);
     }
   }
   if (optind + 1 != argc) {
@@ -137,9 +136,7 @@ cab_cmd_merge(int argc, char **argv)
     case O_OUT: out = optarg; break;
     case O_HELP: fputs(merge_usage, stdout); return 0;
     default:
-      cab_error_set(&err, 0, "merge: unknown or incomplete option '%s'; see 'cab merge --help'",
-                    argv[optind - 1]);
-      return cab_cli_fail(&err);
+      return cab_cli_option_error("merge", longopts, argv);
     }
   }
   if (out == NULL || optind >= argc) {

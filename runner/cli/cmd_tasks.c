@@ -21,6 +21,7 @@
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
 #include "runner/cell/cell.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/record/artifacts.h"
 #include "runner/record/cell_record.h"
@@ -28,6 +29,20 @@
 #include "runner/task/task.h"
 #include "runner/task/verify_host.h"
 #include "scorers/scorers.h"
+
+static const char tasks_usage[] =
+    "usage: cab tasks list\n"
+    "       cab tasks show ID\n"
+    "       cab tasks validate [ID...] [--image REF | --host-rootfs] [--sample N] [--compare-host]\n"
+    "       cab tasks import --format FORMAT DIR [--lang L] [--out TASKS_DIR]\n"
+    "\n"
+    "list: every task (id, language, turn and time limits), with a header.\n"
+    "show: the task's task.json and prompt.\n"
+    "validate: prove each task (all by default, or a random --sample N) with real\n"
+    "cells: the nop agent must fail, the oracle must pass; --image REF or\n"
+    "--host-rootfs (the default) is where they run; --compare-host also verifies\n"
+    "on the host.  Exits 1 when a task fails, 125 for an unknown task id.\n"
+    "import: read another suite's tasks (--format, --lang) into TASKS_DIR.\n";
 
 /* A figure of the cell's scores, -1 when it has none (or no record). */
 static double
@@ -256,6 +271,7 @@ validate(int argc, char **argv, const char *root)
       {"host-rootfs", no_argument, 0, 'H'},
       {"sample", required_argument, 0, 's'},
       {"compare-host", no_argument, 0, 'C'},
+      {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0},
   };
   struct validate_opts vo = {.root = root};
@@ -264,8 +280,10 @@ validate(int argc, char **argv, const char *root)
   opterr = 0;
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-    if (opt == 'i') {
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if (opt == 'h') {
+      return cab_cli_help(tasks_usage);
+    } else if (opt == 'i') {
       vo.image = optarg;
     } else if (opt == 'H') {
       vo.host = true;
@@ -280,8 +298,7 @@ validate(int argc, char **argv, const char *root)
         return cab_cli_fail(&err);
       }
     } else {
-      cab_error_set(&err, 0, "tasks validate: unknown option '%s'", argv[optind - 1]);
-      return cab_cli_fail(&err);
+      return cab_cli_option_error("tasks validate", longopts, argv);
     }
   }
   if (!vo.image && !vo.host)
@@ -291,6 +308,16 @@ validate(int argc, char **argv, const char *root)
     cab_strv_xpush(&ids, argv[i]);
   if (optind >= argc && cab_task_list(root, &ids, &err) < 0)
     return cab_cli_fail(&err);
+  /* Every id named must be a task before the first cell runs. */
+  for (int i = optind; i < argc; i++) {
+    struct cab_task *t = NULL;
+    if (cab_task_find(root, argv[i], &t, &err) < 0) {
+      cab_strv_free(&ids);
+      cab_error_prefix(&err, "tasks validate");
+      return cab_cli_fail(&err);
+    }
+    cab_task_free(t);
+  }
   size_t all = ids.n;
   sample(&ids, n_sample);
   if (ids.n < all)
@@ -341,6 +368,7 @@ import_tasks(int argc, char **argv, const char *root)
       {"format", required_argument, 0, 'f'},
       {"lang", required_argument, 0, 'l'},
       {"out", required_argument, 0, 'o'},
+      {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0},
   };
   struct cab_import_request req = {.out = root};
@@ -349,18 +377,17 @@ import_tasks(int argc, char **argv, const char *root)
   opterr = 0;
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-    if (opt == 'f')
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if (opt == 'h')
+      return cab_cli_help(tasks_usage);
+    else if (opt == 'f')
       format = optarg;
     else if (opt == 'l')
       req.lang = optarg;
     else if (opt == 'o')
       req.out = optarg;
-    else {
-      cab_error_set(&err, 0, "tasks import: unknown option or missing value '%s'",
-                    argv[optind - 1]);
-      return cab_cli_fail(&err);
-    }
+    else
+      return cab_cli_option_error("tasks import", longopts, argv);
   }
   const struct cab_import_ops *ops = NULL;
   for (size_t i = 0; format && IMPORTERS[i]; i++)
@@ -390,35 +417,84 @@ import_tasks(int argc, char **argv, const char *root)
   for (size_t i = 0; i < rep.notes.n; i++)
     printf("note %s\n", rep.notes.v[i]);
   if (rc == 0)
-    printf("%zu tasks imported into %s\n", rep.imported.n, req.out);
+    printf("%zu %s imported into %s\n", rep.imported.n, rep.imported.n == 1 ? "task" : "tasks",
+           req.out);
   cab_import_report_free(&rep);
   return rc < 0 ? cab_cli_fail(&err) : 0;
+}
+
+/* cab tasks list: a header and columns as wide as their widest value. */
+static int
+list_tasks(int argc, char **argv, const char *root)
+{
+  static const struct option longopts[] = {
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0},
+  };
+  cab_error err = {0};
+  int opt;
+  opterr = 0;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if (opt == 'h')
+      return cab_cli_help(tasks_usage);
+    return cab_cli_option_error("tasks list", longopts, argv);
+  }
+  if (optind != argc)
+    return cab_cli_usage_error("tasks list", "unexpected argument '%s'", argv[optind]);
+  struct cab_strv ids = {0};
+  if (cab_task_list(root, &ids, &err) < 0)
+    return cab_cli_fail(&err);
+  struct cab_task **tasks = calloc(ids.n ? ids.n : 1, sizeof *tasks);
+  int w_id = (int)strlen("TASK"), w_lang = (int)strlen("LANGUAGE");
+  int rc = 0;
+  for (size_t i = 0; tasks && i < ids.n; i++) {
+    if (cab_task_find(root, ids.v[i], &tasks[i], &err) < 0) {
+      rc = cab_cli_fail(&err);
+      break;
+    }
+    if ((int)strlen(tasks[i]->task_id) > w_id)
+      w_id = (int)strlen(tasks[i]->task_id);
+    if ((int)strlen(tasks[i]->language) > w_lang)
+      w_lang = (int)strlen(tasks[i]->language);
+  }
+  if (rc == 0 && tasks) {
+    printf("%-*s  %-*s  %9s  %7s  %s\n", w_id, "TASK", w_lang, "LANGUAGE", "MAX_TURNS", "TIMEOUT",
+           "NOTE");
+    for (size_t i = 0; i < ids.n; i++) {
+      const struct cab_task *t = tasks[i];
+      char timeout[32];
+      snprintf(timeout, sizeof timeout, "%lds", t->timeout_s);
+      printf("%-*s  %-*s  %9ld  %7s%s\n", w_id, t->task_id, w_lang, t->language, t->max_turns,
+             timeout, t->expected_refusal ? "  expected_refusal" : "");
+    }
+  }
+  for (size_t i = 0; tasks && i < ids.n; i++)
+    if (tasks[i])
+      cab_task_free(tasks[i]);
+  free(tasks);
+  cab_strv_free(&ids);
+  return rc;
 }
 
 int
 cab_cmd_tasks(int argc, char **argv)
 {
+  static const char *const subs[] = {"list", "show", "validate", "import"};
   char root[PATH_MAX];
   cab_error err = {0};
+  const char *sub = argc > 1 ? argv[1] : "list";
+  if (cab_cli_is_help(sub))
+    return cab_cli_help(tasks_usage);
   if (cab_task_default_root(root, sizeof root, &err) < 0)
     return cab_cli_fail(&err);
-  const char *sub = argc > 1 ? argv[1] : "list";
-  if (strcmp(sub, "list") == 0) {
-    struct cab_strv ids = {0};
-    if (cab_task_list(root, &ids, &err) < 0)
-      return cab_cli_fail(&err);
-    for (size_t i = 0; i < ids.n; i++) {
-      struct cab_task *t = NULL;
-      if (cab_task_find(root, ids.v[i], &t, &err) < 0)
-        return cab_cli_fail(&err);
-      printf("%-40s %-7s max_turns=%-3ld timeout=%lds%s\n", t->task_id, t->language,
-             t->max_turns, t->timeout_s, t->expected_refusal ? "  expected_refusal" : "");
-      cab_task_free(t);
-    }
-    cab_strv_free(&ids);
-    return 0;
-  }
-  if (strcmp(sub, "show") == 0 && argc == 3) {
+  if (strcmp(sub, "list") == 0)
+    return list_tasks(argc > 1 ? argc - 1 : 1, argc > 1 ? argv + 1 : argv, root);
+  if (strcmp(sub, "show") == 0) {
+    if (argc == 3 && cab_cli_is_help(argv[2]))
+      return cab_cli_help(tasks_usage);
+    if (argc != 3 || argv[2][0] == '-')
+      return cab_cli_usage_error("tasks show", "give exactly one task id");
     struct cab_task *t = NULL;
     if (cab_task_find(root, argv[2], &t, &err) < 0)
       return cab_cli_fail(&err);
@@ -437,8 +513,5 @@ cab_cmd_tasks(int argc, char **argv)
     return validate(argc - 1, argv + 1, root);
   if (strcmp(sub, "import") == 0)
     return import_tasks(argc - 1, argv + 1, root);
-  cab_error_set(&err, 0, "usage: cab tasks list | show ID | validate [ID...] [--image REF | "
-                         "--host-rootfs] [--sample N] | import --format FORMAT DIR [--lang L] "
-                         "[--out TASKS_DIR]");
-  return cab_cli_fail(&err);
+  return cab_cli_bad_subcommand("tasks", sub, subs, sizeof subs / sizeof *subs);
 }

@@ -5,36 +5,48 @@
  * local user root. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "rootfs/rootfs_cache.h"
 #include "rootfs/store.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 
 int
 cab_cmd_unpack(int argc, char **argv)
 {
   cab_error err = {0};
-  const char *pos[2] = {NULL, NULL};
-  int n_pos = 0;
+  static const char usage[] =
+      "usage: cab unpack [--keep-setuid] REF DIR\n"
+      "\n"
+      "Write image REF's flattened rootfs to DIR (new or empty).  Setuid and setgid\n"
+      "bits are removed unless --keep-setuid is given.\n";
+  static const struct option longopts[] = {
+      {"keep-setuid", no_argument, NULL, 'k'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
   bool keep_setid = false;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--keep-setuid") == 0)
-      keep_setid = true;
-    else if (argv[i][0] == '-' || n_pos == 2)
-      n_pos = 3;
-    else
-      pos[n_pos++] = argv[i];
+  int opt;
+  opterr = 0;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (opt) {
+    case 'k': keep_setid = true; break;
+    case 'h': return cab_cli_help(usage);
+    default: return cab_cli_option_error("unpack", longopts, argv);
+    }
   }
-  if (n_pos != 2) {
-    cab_error_set(&err, 0, "usage: cab unpack [--keep-setuid] REF DIR");
-    return cab_cli_fail(&err);
-  }
+  if (argc - optind != 2)
+    return cab_cli_usage_error("unpack", "usage: cab unpack [--keep-setuid] REF DIR");
+  const char *pos[2] = {argv[optind], argv[optind + 1]};
   const char *ref = pos[0], *dir = pos[1];
   if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
     cab_error_sys(&err, "unpack: create %s", dir);
@@ -54,18 +66,23 @@ cab_cmd_unpack(int argc, char **argv)
       cab_rootfs_unpack_into(s, img, fd, !keep_setid, &stats, &err) < 0) {
     rc = cab_cli_fail(&err);
   } else {
-    fprintf(stderr, "cab: unpacked %s: %zu layers, %lld entries, %lld bytes",
-            img->digest, img->n_layers, (long long)stats.entries, (long long)stats.bytes);
+    fprintf(stderr, "cab: unpacked %s: %zu %s, %lld %s, %lld %s", img->digest, img->n_layers,
+            cab_plural(img->n_layers, "layer", "layers"), (long long)stats.entries,
+            cab_plural((unsigned long long)stats.entries, "entry", "entries"),
+            (long long)stats.bytes, cab_plural((unsigned long long)stats.bytes, "byte", "bytes"));
     if (stats.devices_placeholdered)
-      fprintf(stderr, ", %lld device nodes made placeholders",
-              (long long)stats.devices_placeholdered);
+      fprintf(stderr, ", %lld %s made placeholders", (long long)stats.devices_placeholdered,
+              cab_plural((unsigned long long)stats.devices_placeholdered, "device node",
+                         "device nodes"));
     if (stats.chown_failures)
-      fprintf(stderr, ", %lld owners not applied (rootless; recorded as user.cab.owner)",
-              (long long)stats.chown_failures);
+      fprintf(stderr, ", %lld %s not applied (rootless; recorded as user.cab.owner)",
+              (long long)stats.chown_failures,
+              cab_plural((unsigned long long)stats.chown_failures, "owner", "owners"));
     fprintf(stderr, "\n");
     if (stats.setid_stripped)
-      fprintf(stderr, "cab: removed the setuid/setgid bits of %lld files in %s%s\n",
-              (long long)stats.setid_stripped, dir,
+      fprintf(stderr, "cab: removed the setuid/setgid bits of %lld %s in %s%s\n",
+              (long long)stats.setid_stripped,
+              cab_plural((unsigned long long)stats.setid_stripped, "file", "files"), dir,
               keep_setid ? " (their owners could not be applied: rootless)"
                          : "; pass --keep-setuid to keep them");
   }

@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/version.h"
+#include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/core.h"
 
@@ -110,6 +111,14 @@ main(int argc, char **argv)
 #endif
   const char *cmd = argv[1];
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    if (argc > 2 && argv[2][0] == '-' && !cab_cli_is_help(argv[2]))
+      return cab_cli_usage_error("version", "unknown option '%s'", argv[2]);
+    if (argc > 2 && !cab_cli_is_help(argv[2]))
+      return cab_cli_usage_error("version", "unexpected argument '%s'", argv[2]);
+    if (argc > 2) {
+      puts("usage: cab version\n\nPrint cab's version.");
+      return 0;
+    }
     printf("cab %s\n", CAB_VERSION);
     return 0;
   }
@@ -131,6 +140,13 @@ main(int argc, char **argv)
       return rc;
 #endif
     }
-  fprintf(stderr, "cab: unknown command '%s'; run 'cab help' for the list\n", cmd);
+  const char *names[sizeof commands / sizeof *commands];
+  for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+    names[i] = commands[i].name;
+  const char *near = cab_cli_nearest(cmd, names, sizeof commands / sizeof *commands);
+  if (near)
+    fprintf(stderr, "cab: unknown command '%s'; did you mean '%s'?\n", cmd, near);
+  else
+    fprintf(stderr, "cab: unknown command '%s'; run 'cab help' for the list\n", cmd);
   return CAB_EXIT_RUNNER;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/sweep/internal.h"
@@ -173,8 +174,8 @@ cab_sweep_dry_run(struct sweep *s, cab_error *err)
   }
   fprintf(f, "images:\n");
   for (size_t k = 0; k < n_seen; k++)
-    fprintf(f, "  %s  (%zu cells)\n", seen[k], count[k]);
-  fprintf(f, "%zu cells", s->n);
+    fprintf(f, "  %s  (%zu %s)\n", seen[k], count[k], cab_plural(count[k], "cell", "cells"));
+  fprintf(f, "%zu %s", s->n, cab_plural(s->n, "cell", "cells"));
   if (s->o->shard_n)
     fprintf(f, " (shard %u/%u of %zu)", s->o->shard_k, s->o->shard_n, s->cells.n);
   if (s->o->resume)

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/wallclock.h"
 #include "runner/sweep/internal.h"
@@ -190,10 +191,10 @@ cab_sweep_resume_state(struct sweep *s, bool write, cab_error *err)
   for (size_t i = 0; i < s->n; i++)
     seen += rec[i].any;
   if (seen > 0 && !s->o->resume)
-    return cab_error_set(err, 0, "%s already holds %zu cells of this sweep (its journal: "
+    return cab_error_set(err, 0, "%s already holds %zu %s of this sweep (its journal: "
                                  "%s/journal.jsonl); pass --resume to carry on, or choose another "
                                  "--out or sweep_id",
-                         s->sweep_dir, seen, s->meta_dir);
+                         s->sweep_dir, seen, cab_plural(seen, "cell", "cells"), s->meta_dir);
   for (size_t i = 0; i < s->n; i++)
     if (settle(s, &s->sc[i], &rec[i], write, err) < 0)
       return -1;

@@ -137,8 +137,8 @@ run(struct sweep *s, cab_error *err)
   char done[64] = "";
   if (before)
     snprintf(done, sizeof done, ", %zu already done", before);
-  fprintf(o->progress, "cab: sweep %s: %zu cells%s%s, up to %ld at once (%s)\n", s->plan->sweep_id,
-          s->n, shard, done, s->jobs, s->jobs_why);
+  fprintf(o->progress, "cab: sweep %s: %zu %s%s%s, up to %ld at once (%s)\n", s->plan->sweep_id,
+          s->n, cab_plural(s->n, "cell", "cells"), shard, done, s->jobs, s->jobs_why);
   s->t0_ns = cab_now_ns();
   int r = cab_sweep_schedule(s, err);
   if (o->progress_tty || r == 0)
@@ -152,9 +152,9 @@ run(struct sweep *s, cab_error *err)
     infra += strcmp(s->sc[i].outcome, "infra_error") == 0;
   }
   if (infra)
-    fprintf(o->progress, "cab: warning: sweep %s: %zu cells ended in infra_error after %ld "
+    fprintf(o->progress, "cab: warning: sweep %s: %zu %s ended in infra_error after %ld "
                          "retries each\n",
-            s->plan->sweep_id, infra, s->plan->retries_infra);
+            s->plan->sweep_id, infra, cab_plural(infra, "cell", "cells"), s->plan->retries_infra);
   if (none)
     return cab_error_set(err, 0, "sweep %s: %zu of %zu cells have no cell.json (run-cell failed; "
                                  "its stderr is in %s/logs); run again with --resume",

@@ -128,7 +128,7 @@ K3=$PID
 kill9 "before gc"
 run_cab "$T/gc" gc
 assert_rc 0 "cab gc runs"
-assert_match "$(cat "$T/gc")" '^gc: freed [0-9.]+ ?[kKMG]?i?B.*, 1 scratch directories of dead runs' \
+assert_match "$(cat "$T/gc")" '^gc: freed [0-9.]+ ?[kKMG]?i?B.*, 1 scratch directory of dead runs' \
   "cab gc reports the bytes and the dead run's scratch it freed"
 assert_eq "$(scratch_of "$K3")" 0 "cab gc removed the killed run's scratch"
 assert_eq "$(pids_with_marker "$M" | tr '\n' ' ')" "" "no sandboxed process is left"

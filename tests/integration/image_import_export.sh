@@ -26,7 +26,7 @@ assert_json '.config.WorkingDir' /work "$T/i.json"
 assert_eq "$(store_blob_count)" $((NLAYERS + 2)) "layers, config and manifest stored"
 run_cab "$T/o" import --name cab/bb:v1 "$T/layout"
 assert_eq "$RC" 0 "import --name"
-assert_eq "$(cat "$T/o")" "docker.io/cab/bb@$MDIGEST" "--name NAME:TAG names it"
+assert_eq "$(cat "$T/o")" "cab/bb@$MDIGEST" "--name NAME:TAG names it"
 run_cab "$T/o" import --name cab/bb2 "$T/layout"
 run_cab "$T/o" inspect cab/bb2:latest
 assert_eq "$RC" 0 "--name without a tag keeps the layout's tag"
@@ -37,7 +37,7 @@ fresh tar
 tar -C "$T/layout" -cf "$T/layout.tar" .
 run_cab "$T/o" import --name cab/fromtar:t "$T/layout.tar"
 assert_eq "$RC" 0 "import an OCI layout tar"
-assert_eq "$(cat "$T/o")" "docker.io/cab/fromtar@$MDIGEST" "  ...same digest"
+assert_eq "$(cat "$T/o")" "cab/fromtar@$MDIGEST" "  ...same digest"
 tar -C "$T/layout" -czf "$T/layout.tar.gz" .
 run_cab "$T/o" import --name cab/fromtgz:t "$T/layout.tar.gz"
 assert_eq "$RC" 0 "import a gzipped OCI layout tar"
@@ -50,7 +50,7 @@ skopeo --insecure-policy copy -q "oci:$T/layout:latest" "docker-archive:$T/da.ta
 run_cab "$T/o" import "$T/da.tar"
 assert_eq "$RC" 0 "import a skopeo docker-archive tar"
 DA_DIGEST=$(sed 's/.*@//' "$T/o")
-assert_match "$(cat "$T/o")" "^docker.io/cab/docker@sha256:[0-9a-f]{64}$" "RepoTags name the image"
+assert_match "$(cat "$T/o")" "^cab/docker@sha256:[0-9a-f]{64}$" "RepoTags name the image"
 run_cab "$T/da.json" inspect cab/docker:v2
 assert_json '.config_digest' "$CONFIG" "$T/da.json" "the config is the same blob"
 assert_json '.layers | length' "$NLAYERS" "$T/da.json"
@@ -104,7 +104,7 @@ jq '.manifests[0].annotations["io.containerd.image.name"] = "docker.io/cab/d25:n
 tar -C "$T/d25" -cf "$T/d25.tar" .
 run_cab "$T/o" import "$T/d25.tar"
 assert_eq "$RC" 0 "import a Docker 25 docker save tar"
-assert_eq "$(cat "$T/o")" "docker.io/cab/d25@$MDIGEST" "  ...via its OCI index, named by io.containerd.image.name"
+assert_eq "$(cat "$T/o")" "cab/d25@$MDIGEST" "  ...via its OCI index, named by io.containerd.image.name"
 # Only manifest.json (compressed layers named by digest): the diff_ids are checked by decompressing.
 fresh docker25-manifest-only
 rm "$T/d25/index.json"
@@ -168,6 +168,7 @@ assert_eq "$RC" 125 "import of a junk file: 125"
 fresh export
 run_cab "$T/o" import --name cab/exp:v1 "$T/layout"
 run_cab "$T/o" export cab/exp:v1 "$T/out"
+assert_eq "$(cat "$T/o")" "exported cab/exp:v1 to $T/out (an OCI image layout: 'cab import $T/out' reads it)" "export says what it wrote, in one line"
 assert_eq "$RC" 0 "export to a new directory"
 assert_json '.imageLayoutVersion' 1.0.0 "$T/out/oci-layout"
 if skopeo --insecure-policy inspect "oci:$T/out:docker.io/cab/exp:v1" >"$T/sk.json" 2>"$T/sk.err"; then
@@ -190,7 +191,7 @@ assert_eq "$(ls "$T/canary")" file "  ...and it is left alone"
 fresh offline
 run_cab "$T/o" import "$T/out"
 assert_eq "$RC" 0 "import the export on the 'offline host'"
-assert_eq "$(sort "$T/o" | tr '\n' ' ')" "docker.io/cab/exp2@$DA_DIGEST docker.io/cab/exp@$MDIGEST " \
+assert_eq "$(sort "$T/o" | tr '\n' ' ')" "cab/exp2@$DA_DIGEST cab/exp@$MDIGEST " \
   "both images arrive with their names and digests"
 run_cab "$T/o" inspect cab/exp:v1
 assert_eq "$RC" 0 "the re-imported image resolves"

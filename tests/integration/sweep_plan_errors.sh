@@ -51,7 +51,7 @@ EOF
 run_cab "$T/c1" sweep
 one_line_error "no plan" "cab: sweep: usage: cab sweep PLAN.json [OPTIONS]; see 'cab sweep --help'"
 run_cab "$T/c2" sweep "$T/good.json" --frobnicate
-one_line_error "unknown option" "cab: sweep: unknown or incomplete option '--frobnicate'; see 'cab sweep --help'"
+one_line_error "unknown option" "cab: sweep: unknown option '--frobnicate'; see 'cab sweep --help'"
 run_cab "$T/c3" sweep "$T/good.json" -j 0
 one_line_error "-j 0" "cab: sweep: -j 0: expected a whole number from 1"
 run_cab "$T/c4" sweep "$T/good.json" --shard 3/2
@@ -90,7 +90,7 @@ run_cab "$T/g1" sweep "$T/good.json" --out "$T/out"
 assert_rc 0 "a one-cell sweep exits 0"
 run_cab "$T/g2" sweep "$T/good.json" --out "$T/out"
 one_line_error "the same sweep again, without --resume" \
-  "cab: $T/out/good already holds 1 cells of this sweep (its journal: $T/out/good/.sweep/journal.jsonl); pass --resume to carry on, or choose another --out or sweep_id"
+  "cab: $T/out/good already holds 1 cell of this sweep (its journal: $T/out/good/.sweep/journal.jsonl); pass --resume to carry on, or choose another --out or sweep_id"
 if command -v flock >/dev/null 2>&1; then
   flock -x "$T/out/good/.sweep/lock" sleep 20 &
   holder=$!

@@ -29,7 +29,7 @@ assert_rc 0 "import exits 0"
 want="aider-polyglot/cpp-run-length aider-polyglot/go-digit-sum aider-polyglot/go-ledger aider-polyglot/python-pair-sums aider-polyglot/python-word-tally aider-polyglot/rust-clamp-sum"
 assert_eq "$(sed -n 's/^imported //p' "$T/import" | tr '\n' ' ' | sed 's/ $//')" "$want" "one task per exercise, by language then slug"
 CAB_TASKS_DIR=$OUT "$CAB" tasks list >"$T/list" 2>&1
-assert_eq "$(awk '{print $1}' "$T/list" | tr '\n' ' ' | sed 's/ $//')" "$want" "cab tasks list loads every imported task"
+assert_eq "$(awk 'NR > 1 {print $1}' "$T/list" | tr '\n' ' ' | sed 's/ $//')" "$want" "cab tasks list loads every imported task"
 
 W=$OUT/aider-polyglot/python-word-tally
 assert_eq "$(jq -c .protected_paths "$W/task.json")" '["word_tally_test.py"]' "python: the test file is protected"
