@@ -48,7 +48,7 @@ near() {
   shift
   run_cab "$T/n" "$@"
   one_line 125 "cab $*"
-  assert_match "$(cat "$T/n.err")" "did you mean '$want'\?( see 'cab [a-z ]+ --help')?$" "cab $*: did you mean '$want'?"
+  assert_match "$(cat "$T/n.err")" "did you mean '$want'\?( see 'cab [a-z -]+ --help')?$" "cab $*: did you mean '$want'?"
 }
 near --json images --jsn
 near --json doctor --jsn
