@@ -45,7 +45,7 @@ cab_cmd_compare(int argc, char **argv)
   while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
     switch (opt) {
     case O_JSON: json = true; break;
-    case O_HELP: fputs(compare_usage, stdout); return 0;
+    case O_HELP: return cab_cli_help(compare_usage);
     default:
       cab_cli_bad_option("compare", opt, argv, longopts, &err);
       return cab_cli_fail(&err);

@@ -47,7 +47,7 @@ cab_cmd_index(int argc, char **argv)
     case O_TASKS_DIR: o.tasks_dir = optarg; break;
     case O_STRICT: o.strict = true; break;
     case O_DB: o.db = optarg; break;
-    case O_HELP: fputs(index_usage, stdout); return 0;
+    case O_HELP: return cab_cli_help(index_usage);
     default:
       cab_cli_bad_option("index", opt, argv, longopts, &err);
       return cab_cli_fail(&err);

@@ -56,7 +56,7 @@ cab_cmd_leaderboard(int argc, char **argv)
     case O_TASKS_DIR: o.tasks_dir = optarg; break;
     case O_PROFILE: o.profile = optarg; break;
     case O_DB: o.db = optarg; break;
-    case O_HELP: fputs(leaderboard_usage, stdout); return 0;
+    case O_HELP: return cab_cli_help(leaderboard_usage);
     default:
       cab_cli_bad_option("leaderboard", opt, argv, longopts, &err);
       return cab_cli_fail(&err);

@@ -97,7 +97,7 @@ cmd_export(int argc, char **argv)
     case O_ATTEMPTS: attempts = true; break;
     case O_TASKS_DIR: o.tasks_dir = optarg; break;
     case O_DB: o.db = optarg; break;
-    case O_HELP: fputs(export_usage, stdout); return 0;
+    case O_HELP: return cab_cli_help(export_usage);
     default:
       cab_cli_bad_option("results export", opt, argv, longopts, &err);
       return cab_cli_fail(&err);
@@ -156,7 +156,7 @@ cmd_ls(int argc, char **argv)
     case O_JSON: json = true; break;
     case O_DB: o.db = optarg; break;
     case O_TASKS_DIR: o.tasks_dir = optarg; break;
-    case O_HELP: fputs(ls_usage, stdout); return 0;
+    case O_HELP: return cab_cli_help(ls_usage);
     default:
       cab_cli_bad_option("results ls", opt, argv, longopts, &err);
       return cab_cli_fail(&err);
@@ -199,7 +199,7 @@ cmd_show(int argc, char **argv)
   while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
     switch (opt) {
     case O_JSON: json = true; break;
-    case O_HELP: fputs(show_usage, stdout); return 0;
+    case O_HELP: return cab_cli_help(show_usage);
     default:
       cab_cli_bad_option("results show", opt, argv, longopts, &err);
       return cab_cli_fail(&err);
@@ -220,29 +220,24 @@ cmd_show(int argc, char **argv)
 int
 cab_cmd_results(int argc, char **argv)
 {
+  static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+  } subs[] = {
+      {"ls", cmd_ls},
+      {"show", cmd_show},
+      {"index", cab_cmd_index},
+      {"export", cmd_export},
+      {"leaderboard", cab_cmd_leaderboard},
+  };
+  static const char *const names[] = {"ls", "show", "index", "export", "leaderboard"};
   const char *sub = argc > 1 ? argv[1] : NULL;
-  if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0)) {
-    fputs(results_usage, stdout);
-    return 0;
-  }
-  if (sub && strcmp(sub, "ls") == 0)
-    return cmd_ls(argc - 1, argv + 1);
-  if (sub && strcmp(sub, "show") == 0)
-    return cmd_show(argc - 1, argv + 1);
-  if (sub && strcmp(sub, "export") == 0)
-    return cmd_export(argc - 1, argv + 1);
-  if (sub && strcmp(sub, "index") == 0)
-    return cab_cmd_index(argc - 1, argv + 1);
-  if (sub && strcmp(sub, "leaderboard") == 0)
-    return cab_cmd_leaderboard(argc - 1, argv + 1);
-  cab_error err = {0};
-  static const char *const subs[] = {"ls", "show", "index", "export", "leaderboard"};
-  const char *near = sub ? cab_cli_nearest(sub, subs, sizeof subs / sizeof *subs) : NULL;
-  if (near)
-    cab_error_set(&err, 0, "results: unknown command '%s'; did you mean '%s'? see 'cab results --help'",
-                  sub, near);
-  else
-    cab_error_set(&err, 0, "results: %s%s%s; expected ls, show, index, export or leaderboard",
-                  sub ? "unknown command '" : "no command", sub ? sub : "", sub ? "'" : "");
-  return cab_cli_fail(&err);
+  if (sub && (cab_cli_is_help(sub) || strcmp(sub, "help") == 0))
+    return cab_cli_help(results_usage);
+  if (!sub)
+    return cab_cli_usage_error("results", "no command; expected ls, show, index, export or leaderboard");
+  for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+    if (strcmp(sub, subs[i].name) == 0)
+      return subs[i].run(argc - 1, argv + 1);
+  return cab_cli_bad_subcommand("results", sub, names, sizeof names / sizeof *names);
 }
