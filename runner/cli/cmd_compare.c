@@ -47,14 +47,11 @@ cab_cmd_compare(int argc, char **argv)
     case O_JSON: json = true; break;
     case O_HELP: return cab_cli_help(compare_usage);
     default:
-      cab_cli_bad_option("compare", opt, argv, longopts, &err);
-      return cab_cli_fail(&err);
+      return cab_cli_option_error("compare", longopts, argv);
     }
   }
   if (optind != argc - 2) {
-    cab_error_set(&err, 0, "compare: give two cells or results directories, A and B; see 'cab "
-                           "compare --help'");
-    return cab_cli_fail(&err);
+    return cab_cli_usage_error("compare", "give two cells or results directories, A and B");
   }
   bool differ;
   if (cab_results_compare(argv[optind], argv[optind + 1], json, stdout, stderr, &differ, &err) <

@@ -49,13 +49,11 @@ cab_cmd_index(int argc, char **argv)
     case O_DB: o.db = optarg; break;
     case O_HELP: return cab_cli_help(index_usage);
     default:
-      cab_cli_bad_option("index", opt, argv, longopts, &err);
-      return cab_cli_fail(&err);
+      return cab_cli_option_error("index", longopts, argv);
     }
   }
   if (optind != argc - 1) {
-    cab_error_set(&err, 0, "index: give exactly one results directory; see 'cab index --help'");
-    return cab_cli_fail(&err);
+    return cab_cli_usage_error("index", "give exactly one results directory");
   }
   struct cab_results_summary sum;
   if (cab_results_index(argv[optind], &o, &sum, &err) < 0)

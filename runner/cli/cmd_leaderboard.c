@@ -58,14 +58,11 @@ cab_cmd_leaderboard(int argc, char **argv)
     case O_DB: o.db = optarg; break;
     case O_HELP: return cab_cli_help(leaderboard_usage);
     default:
-      cab_cli_bad_option("leaderboard", opt, argv, longopts, &err);
-      return cab_cli_fail(&err);
+      return cab_cli_option_error("leaderboard", longopts, argv);
     }
   }
   if (optind != argc - 1) {
-    cab_error_set(&err, 0,
-                  "leaderboard: give exactly one results directory; see 'cab leaderboard --help'");
-    return cab_cli_fail(&err);
+    return cab_cli_usage_error("leaderboard", "give exactly one results directory");
   }
   struct cab_results_summary sum;
   struct sqlite3 *db;

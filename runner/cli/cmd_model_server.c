@@ -118,9 +118,7 @@ cab_cmd_model_server(int argc, char **argv)
     }
   }
   if (optind != argc || (script_path == NULL) == (replay_path == NULL)) {
-    cab_error_set(&err, 0, "model-server: give exactly one of --script FILE and --replay FILE; "
-                           "see 'cab model-server --help'");
-    return cab_cli_fail(&err);
+    return cab_cli_usage_error("model-server", "give exactly one of --script FILE and --replay FILE");
   }
   if (strcmp(match, "hash") != 0 && strcmp(match, "order") != 0) {
     cab_error_set(&err, 0, "model-server: --replay-match '%s': expected hash or order", match);

@@ -99,15 +99,11 @@ cmd_export(int argc, char **argv)
     case O_DB: o.db = optarg; break;
     case O_HELP: return cab_cli_help(export_usage);
     default:
-      cab_cli_bad_option("results export", opt, argv, longopts, &err);
-      return cab_cli_fail(&err);
+      return cab_cli_option_error("results export", longopts, argv);
     }
   }
   if (optind != argc - 1) {
-    cab_error_set(&err, 0,
-                  "results export: give exactly one results directory; see 'cab results export "
-                  "--help'");
-    return cab_cli_fail(&err);
+    return cab_cli_usage_error("results export", "give exactly one results directory");
   }
   struct cab_results_summary sum;
   struct sqlite3 *db;
@@ -158,14 +154,11 @@ cmd_ls(int argc, char **argv)
     case O_TASKS_DIR: o.tasks_dir = optarg; break;
     case O_HELP: return cab_cli_help(ls_usage);
     default:
-      cab_cli_bad_option("results ls", opt, argv, longopts, &err);
-      return cab_cli_fail(&err);
+      return cab_cli_option_error("results ls", longopts, argv);
     }
   }
   if (optind != argc - 1) {
-    cab_error_set(&err, 0,
-                  "results ls: give exactly one results directory; see 'cab results ls --help'");
-    return cab_cli_fail(&err);
+    return cab_cli_usage_error("results ls", "give exactly one results directory");
   }
   struct cab_results_summary sum;
   struct sqlite3 *db;
@@ -201,14 +194,11 @@ cmd_show(int argc, char **argv)
     case O_JSON: json = true; break;
     case O_HELP: return cab_cli_help(show_usage);
     default:
-      cab_cli_bad_option("results show", opt, argv, longopts, &err);
-      return cab_cli_fail(&err);
+      return cab_cli_option_error("results show", longopts, argv);
     }
   }
   if (optind != argc - 1) {
-    cab_error_set(&err, 0, "results show: give exactly one cell directory or cell.json; see 'cab "
-                           "results show --help'");
-    return cab_cli_fail(&err);
+    return cab_cli_usage_error("results show", "give exactly one cell directory or cell.json");
   }
   if (cab_results_show(argv[optind], json, stdout, &err) < 0) {
     cab_error_prefix(&err, "results show");

@@ -171,9 +171,7 @@ cab_cmd_run_cell(int argc, char **argv)
     return cab_cli_fail(&err);
   }
   if (!o.tui || !o.model || !o.task_id) {
-    cab_error_set(&err, 0, "run-cell: --tui, --model and --task are required; see 'cab run-cell "
-                           "--help'");
-    return cab_cli_fail(&err);
+    return cab_cli_usage_error("run-cell", "--tui, --model and --task are required");
   }
   if (o.record && o.replay) {
     cab_error_set(&err, 0, "run-cell: --record and --replay exclude each other");

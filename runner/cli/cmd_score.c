@@ -121,8 +121,7 @@ cab_cmd_score(int argc, char **argv)
   if (all)
     return score_all(all, profile, json, db_path, optind < argc ? argv[optind] : NULL);
   if (json || db_path) {
-    cab_error_set(&err, 0, "score: --json and --db go with --all DIR; see 'cab score --help'");
-    return cab_cli_fail(&err);
+    return cab_cli_usage_error("score", "--json and --db go with --all DIR");
   }
   if (optind != argc - 1) {
     fprintf(stderr, "cab score: give exactly one CELL_DIR\n");

@@ -71,9 +71,7 @@ cab_cmd_slurm(int argc, char **argv)
     }
   }
   if (optind + 1 != argc || o.shards == 0) {
-    cab_error_set(&err, 0, "slurm: usage: cab slurm PLAN.json --shards N [OPTIONS]; see 'cab "
-                           "slurm --help'");
-    return cab_cli_fail(&err);
+    return cab_cli_usage_error("slurm", "usage: cab slurm PLAN.json --shards N [OPTIONS]");
   }
   o.plan = argv[optind];
   char dir[PATH_MAX + 16];

@@ -102,8 +102,7 @@ cab_cmd_sweep(int argc, char **argv)
     }
   }
   if (optind + 1 != argc) {
-    cab_error_set(&err, 0, "sweep: usage: cab sweep PLAN.json [OPTIONS]; see 'cab sweep --help'");
-    return cab_cli_fail(&err);
+    return cab_cli_usage_error("sweep", "usage: cab sweep PLAN.json [OPTIONS]");
   }
   o.plan_path = argv[optind];
   o.progress_tty = isatty(STDERR_FILENO);
