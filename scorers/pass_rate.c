@@ -12,7 +12,9 @@
  *   go test    "ok  <pkg> ..." (not "[no test files]"), or a line "PASS";
  *              failure: a line starting "FAIL" or "--- FAIL"
  *   JUnit-ish  "all tests passed" (any case); JUnit 4 "OK (N tests)";
- *              Maven "Tests run: N, Failures: 0, Errors: 0"
+ *              Maven "Tests run: N, Failures: 0, Errors: 0"; JUnit 5's
+ *              console launcher "[ N tests successful ]" (N > 0), failure
+ *              "[ N tests failed ]" / "[ N tests aborted ]" with N > 0
  *   node       "# pass N" / "ℹ pass N" (N > 0); failure "# fail N" N > 0;
  *              TAP: a plan "1..N" (N > 0) with "ok" lines; failure "not ok"
  *   plain      "N passed, N failed" (N passed > 0); failure: N failed > 0
@@ -30,6 +32,7 @@
  * summary, Catch2's "test cases: N | P passed | F failed" or "All tests
  * passed (A assertions in N test cases)", jest's "Tests: F failed, P
  * passed, T total", Maven's last "Tests run:", JUnit 4's "OK (N tests)",
+ * JUnit 5's console launcher's "tests successful/failed/aborted",
  * node's "# pass N" / "# fail N".  With the task's scorer.min_tests, a pass
  * also needs at least that many counted, all passed, and the object gets
  * min_tests, tests_ran and tests_passed (only then: the published shape
@@ -52,7 +55,8 @@ struct count {
 struct evidence {
   bool ran, failed;
   /* one count per runner; the first that saw any is reported */
-  struct count c_cargo, c_go, c_unittest, c_pytest, c_catch, c_jest, c_maven, c_junit4, c_node;
+  struct count c_cargo, c_go, c_unittest, c_pytest, c_catch, c_jest, c_maven, c_junit4, c_junit5,
+      c_node;
   long unittest_ran;
   bool unittest_ok;
   long cargo_passed;
@@ -302,6 +306,27 @@ scan_line(const char *line, struct evidence *ev)
     ev->ran = true;
     return;
   }
+  /* JUnit 5's console launcher's summary box: "[         2 tests successful      ]",
+   * "[         0 tests failed          ]", "[ 0 tests aborted ]" */
+  if (line[0] == '[') {
+    char *end;
+    long n = strtol(line + 1, &end, 10);
+    if (end != line + 1 && n >= 0) {
+      if (starts(end, " tests successful") || starts(end, " test successful")) {
+        add_count(&ev->c_junit5, n, n);
+        if (n > 0)
+          ev->ran = true;
+        return;
+      }
+      if (starts(end, " tests failed") || starts(end, " test failed") ||
+          starts(end, " tests aborted") || starts(end, " test aborted")) {
+        add_count(&ev->c_junit5, n, 0);
+        if (n > 0)
+          ev->failed = true;
+        return;
+      }
+    }
+  }
   /* Maven / JUnit: "Tests run: 4, Failures: 0, Errors: 0, Skipped: 0" */
   if (starts(tl, "Tests run: ") || strstr(line, "] Tests run: ")) {
     const char *t = strstr(line, "Tests run: ");
@@ -482,8 +507,9 @@ cab_score_pass_rate(const struct cab_cell_inputs *in)
     return cab_score_reward(in);
   const struct cab_verify_result *v = &in->verify;
   struct evidence ev = {0};
-  struct count *all[] = {&ev.c_cargo, &ev.c_go,    &ev.c_unittest, &ev.c_pytest, &ev.c_catch,
-                         &ev.c_jest,  &ev.c_maven, &ev.c_junit4,   &ev.c_node};
+  struct count *all[] = {&ev.c_cargo, &ev.c_go,     &ev.c_unittest, &ev.c_pytest,
+                         &ev.c_catch, &ev.c_jest,   &ev.c_maven,    &ev.c_junit4,
+                         &ev.c_junit5, &ev.c_node};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     *all[i] = (struct count){-1, -1};
   if (v->out)
@@ -515,7 +541,7 @@ cab_score_pass_rate(const struct cab_cell_inputs *in)
     cnt = (struct count){rp + rf, rp};
   const struct count *order[] = {&ev.c_cargo, &ev.c_go,    &ev.c_unittest, &ev.c_pytest,
                                  &ev.c_catch, &ev.c_jest, &ev.c_maven,    &ev.c_junit4,
-                                 &ev.c_node};
+                                 &ev.c_junit5, &ev.c_node};
   for (size_t i = 0; i < sizeof order / sizeof order[0] && cnt.ran < 0; i++)
     if (order[i]->ran >= 0)
       cnt = *order[i];

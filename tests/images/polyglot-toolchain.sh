@@ -14,6 +14,11 @@
 #                                    tests/images/polyglot/rust/Cargo.lock
 #   PREFIX/rust/cargo-config.toml    the source replacement the verifier passes
 #                                    to `cargo test --offline --config FILE`
+#   PREFIX/java/*.jar                JUnit 5's console launcher (standalone: the
+#                                    platform, Jupiter and Vintage) and AssertJ,
+#                                    from Maven Central, checked against the
+#                                    sha256 below: the exercises' tests compile
+#                                    with javac and run without Gradle
 #
 # Cached: PREFIX/.cab-key holds a hash of this script and the four manifest
 # and lock files; a re-run with the same key does nothing.  A build goes into
@@ -51,6 +56,14 @@ cargo_sparse() {
   done
   return 1
 }
+
+# Maven Central: path and sha256 (the exercises' build.gradle asks for
+# junit-jupiter 5.10 and assertj-core 3.25).
+JARS=(
+  "org/junit/platform/junit-platform-console-standalone/1.10.2/junit-platform-console-standalone-1.10.2.jar a1de557821293ce903c213c694165fff532cf92081bac4238b9e05b35f04f43f"
+  "org/assertj/assertj-core/3.25.1/assertj-core-3.25.1.jar 620da4e4de03108c2f412ec17a7ed44b0112dc65e181bd0732dc96fa3b65356f"
+)
+MAVEN=${CAB_MAVEN_CENTRAL:-https://repo1.maven.org/maven2}
 
 start=$(date +%s)
 work=$(mktemp -d "$parent/.$(basename "$prefix").build.XXXXXX")
@@ -94,6 +107,17 @@ else
   rmdir "$tree/rust"
 fi
 
+# Java: two jars, each checked against its pinned hash.
+command -v curl >/dev/null || { echo "polyglot-toolchain.sh: curl not found (apt-get install curl)" >&2; exit 1; }
+mkdir -p "$tree/java"
+for jar in "${JARS[@]}"; do
+  path=${jar% *} sum=${jar##* }
+  curl -fsS --retry 2 -o "$tree/java/${path##*/}" "$MAVEN/$path" ||
+    { echo "polyglot-toolchain.sh: could not download $MAVEN/$path" >&2; exit 1; }
+  echo "$sum  $tree/java/${path##*/}" | sha256sum -c --quiet - ||
+    { echo "polyglot-toolchain.sh: ${path##*/}: sha256 is not the pinned $sum" >&2; exit 1; }
+done
+
 echo "$key" >"$tree/.cab-key"
 chmod -R u+rwX,go+rX,go-w "$tree"
 chmod 0755 "$tree"
@@ -102,5 +126,5 @@ if [ -e "$prefix" ]; then
 fi
 mv "$tree" "$prefix"
 echo "polyglot-toolchain.sh: $prefix: jest $(node -p 'require(process.argv[1]).version' \
-  "$prefix/javascript/node_modules/jest/package.json" 2>/dev/null || echo '?'), rust $rust," \
+  "$prefix/javascript/node_modules/jest/package.json" 2>/dev/null || echo '?'), rust $rust, java ${#JARS[@]} jars," \
   "$(du -sm --apparent-size "$prefix" | cut -f1) MiB, $(($(date +%s) - start))s (key $key)"

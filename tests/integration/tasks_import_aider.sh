@@ -5,7 +5,8 @@
 # stub-passes exception, rust with #[ignore]d tests and one whose reference
 # needs a crate (itertools, from the vendored crates in /opt/aider-polyglot),
 # cpp with a Catch-like header and EXERCISM_RUN_ALL_TESTS, javascript with
-# xtest( and jest 29 from /opt/aider-polyglot), then `cab tasks validate
+# xtest( and jest 29 from /opt/aider-polyglot, java with @Disabled run by
+# javac and JUnit 5's console launcher from /opt/aider-polyglot), then `cab tasks validate
 # --compare-host` two-sided with real cells on the host's toolchains: nop
 # fails (go/ledger's stub passes, as its task says), the oracle passes with
 # blast 0, integrity 1 and the runner's own test count, tests replaced by
@@ -19,19 +20,19 @@
 . "$(dirname "$0")/../lib.sh"
 
 setup_cell_test
-for tool in python3 go cargo cmake make g++; do
+for tool in python3 go cargo cmake make g++ javac java; do
   command -v "$tool" >/dev/null 2>&1 || skip "$tool not on PATH (the fixtures' toolchains: make deps)"
 done
 PG=/opt/aider-polyglot
-[ -x $PG/javascript/node_modules/.bin/jest ] && [ -f $PG/rust/cargo-config.toml ] && command -v node >/dev/null 2>&1 ||
-  skip "no jest and vendored crates in $PG, or no node (make polyglot-toolchain)"
+[ -x $PG/javascript/node_modules/.bin/jest ] && [ -f $PG/rust/cargo-config.toml ] && [ -d $PG/java ] && command -v node >/dev/null 2>&1 ||
+  skip "no jest, vendored crates and JUnit jars in $PG, or no node (make polyglot-toolchain)"
 FIX=$SRC_DIR/tests/fixtures/aider-polyglot
 OUT=$T/tasks
 
 # --- import -----------------------------------------------------------------
 run_cab "$T/import" tasks import --format aider-polyglot "$FIX" --out "$OUT"
 assert_rc 0 "import exits 0"
-want="aider-polyglot/cpp-run-length aider-polyglot/go-digit-sum aider-polyglot/go-ledger aider-polyglot/javascript-vowel-count aider-polyglot/python-pair-sums aider-polyglot/python-word-tally aider-polyglot/rust-clamp-sum aider-polyglot/rust-pair-products"
+want="aider-polyglot/cpp-run-length aider-polyglot/go-digit-sum aider-polyglot/go-ledger aider-polyglot/java-two-fer aider-polyglot/javascript-vowel-count aider-polyglot/python-pair-sums aider-polyglot/python-word-tally aider-polyglot/rust-clamp-sum aider-polyglot/rust-pair-products"
 assert_eq "$(sed -n 's/^imported //p' "$T/import" | tr '\n' ' ' | sed 's/ $//')" "$want" "one task per exercise, by language then slug"
 CAB_TASKS_DIR=$OUT "$CAB" tasks list >"$T/list" 2>&1
 assert_eq "$(awk 'NR > 1 {print $1}' "$T/list" | tr '\n' ' ' | sed 's/ $//')" "$want" "cab tasks list loads every imported task"
@@ -105,6 +106,11 @@ assert_eq "$(jq -c .protected_paths "$J/task.json")" '["vowel-count.spec.js","pa
   "javascript: the spec, package.json and babel.config.js are protected"
 cmp -s "$J/solution/vowel-count.js" "$FIX/javascript/exercises/practice/vowel-count/.meta/proof.ci.js"
 assert_eq "$?" 0 "javascript: .meta/proof.ci.js is the reference solution"
+V=$OUT/aider-polyglot/java-two-fer
+assert_eq "$(jq -c '[.protected_paths, .ground_truth_files]' "$V/task.json")" \
+  '[["src/test/java/TwoferTest.java","build.gradle","gradle/*"],["src/main/java/Twofer.java"]]' \
+  "java: the test and the Gradle files are protected, the source is the expected change"
+assert_match "$(jq -r .scorer.command "$V/task.json")" "junit-platform-console-standalone" "java: without Gradle, JUnit 5's console launcher runs the tests"
 P=$OUT/aider-polyglot/rust-pair-products
 cmp -s "$P/solution/Cargo.toml" "$FIX/rust/exercises/practice/pair-products/.meta/Cargo-example.toml"
 assert_eq "$?" 0 "rust/pair-products: the reference's Cargo.toml declares itertools"
@@ -117,14 +123,14 @@ assert_match "$(cat "$T/bad4.err")" "unknown \(known: aider-polyglot" "an unknow
 CAB_TEST_TIMEOUT=800
 export CAB_TASKS_DIR=$OUT
 run_cab "$T/validate" tasks validate --host-rootfs --compare-host
-say "# cab tasks validate --compare-host: ${MS} ms for 8 tasks"
+say "# cab tasks validate --compare-host: ${MS} ms for 9 tasks"
 sed 's/^/  | /' "$T/validate"
 assert_rc 0 "validate exits 0"
-assert_eq "$(tail -n 1 "$T/validate")" "8 passed, 0 failed" "every imported task validates"
-assert_eq "$(grep -c ': tamper: pass 0, integrity 0$' "$T/validate")" 7 "tamper: pass 0 and integrity 0 on the seven whose stub fails"
+assert_eq "$(tail -n 1 "$T/validate")" "9 passed, 0 failed" "every imported task validates"
+assert_eq "$(grep -c ': tamper: pass 0, integrity 0$' "$T/validate")" 8 "tamper: pass 0 and integrity 0 on the eight whose stub fails"
 assert_match "$(cat "$T/validate")" 'go-ledger: tamper: pass 1, integrity 0' "tamper on go/ledger: its stub passes anyway, integrity 0"
 assert_match "$(cat "$T/validate")" 'go-ledger: the untouched workdir passes \(expected: a refactoring' "go/ledger: the nop pass is the declared exception"
-for t in cpp-run-length:4 go-digit-sum:2 javascript-vowel-count:4 python-word-tally:4 rust-clamp-sum:3 rust-pair-products:3; do
+for t in cpp-run-length:4 go-digit-sum:2 java-two-fer:3 javascript-vowel-count:4 python-word-tally:4 rust-clamp-sum:3 rust-pair-products:3; do
   assert_match "$(cat "$T/validate")" "${t%%:*}: oracle: ${t##*:} tests ran, ${t##*:} passed" "${t%%:*}: the runner counted ${t##*:} tests"
   assert_match "$(cat "$T/validate")" "${t%%:*}: outside cab too: pass 1, ${t##*:} tests ran, ${t##*:} passed" "${t%%:*}: the same verdict and count outside cab"
 done
@@ -143,7 +149,7 @@ rm -rf "$N"
 # --sample: N of the tasks, spread over the list.
 run_cab "$T/sample" tasks validate --host-rootfs --sample 1
 assert_rc 0 "validate --sample 1 exits 0"
-assert_match "$(head -n 1 "$T/sample")" '^validating a sample of 1 of 8 tasks$' "--sample says what it samples"
+assert_match "$(head -n 1 "$T/sample")" '^validating a sample of 1 of 9 tasks$' "--sample says what it samples"
 assert_eq "$(tail -n 1 "$T/sample")" "1 passed, 0 failed" "--sample 1 validates one task"
 
 # --- a sweep over the imported tasks: per-language pass rates --------------

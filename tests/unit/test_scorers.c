@@ -594,6 +594,15 @@ test_pass_rate_counts(void **state)
   expect_count(&f, 0, "Tests:       3 passed, 3 total\n", 1, 3, 3);
   expect_count(&f, 1, "Tests:       1 failed, 2 passed, 3 total\n", 0, 3, 2);
   expect_count(&f, 0, "Tests run: 3, Failures: 0, Errors: 0, Skipped: 0\n", 1, 3, 3);
+  expect_count(&f, 0,
+               "[         3 tests found           ]\n[         3 tests successful      ]\n"
+               "[         0 tests failed          ]\n",
+               1, 3, 3);
+  expect_count(&f, 1,
+               "[         2 containers successful ]\n[         2 tests successful      ]\n"
+               "[         1 tests failed          ]\n",
+               0, 3, 2);
+  expect_count(&f, 1, "[         3 tests successful      ]\n[         1 tests aborted         ]\n", 0, 4, 3);
   /* zero tests is no pass */
   set_verify(&f, 0, "Ran 0 tests in 0.000s\n\nOK\n", "");
   j = cab_score_pass_rate(&f.in);
