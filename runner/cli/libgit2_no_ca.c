@@ -15,7 +15,7 @@
  * chain, which fails closed, as libgit2 checks every peer certificate against
  * the chain (verify_server_cert): an HTTPS remote would be refused, never
  * trusted.  With a libgit2 built on OpenSSL or without TLS the symbol is not
- * looked up at all and this does nothing.  tests/integration/snapshot.sh
+ * looked up at all and this does nothing.  tests/integration/cell_oracle.sh
  * checks that a cell reads no CA bundle. */
 
 struct mbedtls_x509_crt;
