@@ -35,6 +35,15 @@ cab_strv_contains(const struct cab_strv *l, const char *s)
   return false;
 }
 
+bool
+cab_str_in_list(const char *s, const char *const *list)
+{
+  for (size_t i = 0; list[i]; i++)
+    if (strcmp(s, list[i]) == 0)
+      return true;
+  return false;
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {

@@ -22,6 +22,8 @@ int cab_strv_push_n(struct cab_strv *l, const char *s, size_t len);
 void cab_strv_xpush(struct cab_strv *l, const char *s);
 void cab_strv_xpush_n(struct cab_strv *l, const char *s, size_t len);
 bool cab_strv_contains(const struct cab_strv *l, const char *s);
+/* S is one of the NULL-terminated LIST (a static table of names). */
+bool cab_str_in_list(const char *s, const char *const *list);
 /* Bytewise (strcmp), as Python's sorted() on str. */
 void cab_strv_sort(struct cab_strv *l);
 /* Free the strings and the array; L is empty again. */

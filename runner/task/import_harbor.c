@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/strv.h"
 #include "common/cleanup.h"
 #include "common/copy_tree.h"
 #include "common/fsutil.h"
@@ -47,15 +48,6 @@ static const char *const FETCHES[] = {"curl ", "wget ", "pip install", "pip3 ins
                                       "apt-get install", "apt install", "apk add", "npm install",
                                       "npx ", "git clone", "go install", "cargo install", NULL};
 
-static bool
-in_list(const char *s, const char *const *list)
-{
-  for (size_t i = 0; list[i]; i++)
-    if (strcmp(s, list[i]) == 0)
-      return true;
-  return false;
-}
-
 static int
 push_line(struct cab_strv *v, cab_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -79,7 +71,7 @@ unknown_keys(const cJSON *t, const char *where, const char *const *known, cJSON 
 {
   const cJSON *e;
   cJSON_ArrayForEach(e, t) {
-    if (in_list(e->string, known))
+    if (cab_str_in_list(e->string, known))
       continue;
     char name[512];
     snprintf(name, sizeof name, "%s%s%s", where, where[0] ? "." : "", e->string);
@@ -453,7 +445,7 @@ read_harbor(struct harbor *h, struct cab_strv *notes, cab_error *err)
       cab_toml_parse(text, len, "task.toml", &h->toml, err) < 0)
     return -1;
   const cJSON *ver = cJSON_GetObjectItemCaseSensitive(h->toml, "version");
-  if (!cJSON_IsString(ver) || !in_list(ver->valuestring, SCHEMAS))
+  if (!cJSON_IsString(ver) || !cab_str_in_list(ver->valuestring, SCHEMAS))
     return cab_error_set(err, 0, "task.toml: version: cab reads Harbor task schemas 1.0 to 1.4 "
                          "(version = \"1.0\")");
   const cJSON *steps = cJSON_GetObjectItemCaseSensitive(h->toml, "steps");

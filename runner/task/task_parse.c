@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strv.h"
 #include "common/cleanup.h"
 #include "runner/task/limits.h"
 
@@ -37,15 +38,6 @@ cab_task_constraint_kind_name(enum cab_task_constraint_kind kind)
 }
 
 /* ---- small helpers --------------------------------------------------------- */
-
-static bool
-in_list(const char *s, const char *const *list)
-{
-  for (size_t i = 0; list[i]; i++)
-    if (strcmp(s, list[i]) == 0)
-      return true;
-  return false;
-}
 
 static char *
 join_list(const char *const *list)
@@ -140,7 +132,7 @@ check_keys(struct vctx *c, const cJSON *obj, const char *prefix, const char *con
   char field[256];
   cJSON_ArrayForEach(a, obj) {
     snprintf(field, sizeof field, "%s%s", prefix, a->string);
-    if (!in_list(a->string, allowed))
+    if (!cab_str_in_list(a->string, allowed))
       return verr(c, field, "unknown field");
     for (const cJSON *b = a->next; b; b = b->next)
       if (strcmp(a->string, b->string) == 0)
@@ -263,7 +255,7 @@ get_strv(struct vctx *c, const cJSON *j, const char *field, int flags,
       why = "must not be empty";
     if (why)
       return verr(c, ef, "%s", why);
-    if (allowed && !in_list(e->valuestring, allowed))
+    if (allowed && !cab_str_in_list(e->valuestring, allowed))
       return verr(c, ef, "must be one of %s", join_list(allowed));
     if (cab_strv_push(out, e->valuestring) < 0)
       return oom(c);
@@ -542,7 +534,7 @@ parse_workdir_path(struct vctx *c, const cJSON *root, struct cab_task *t)
     if (strncmp(p, reserved[i], n) == 0 && (p[n] == '\0' || p[n] == '/'))
       return verr(c, "workdir_path", "%s is the sandbox's own; choose another directory", p);
   }
-  if (in_list(p, reserved_exact))
+  if (cab_str_in_list(p, reserved_exact))
     return verr(c, "workdir_path", "%s is the sandbox's own; choose another directory", p);
   return 0;
 }
@@ -645,7 +637,7 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
 
   if (get_str(c, root, "family", "family", false, &t->family) < 0)
     return -1;
-  if (!in_list(t->family, FAMILIES))
+  if (!cab_str_in_list(t->family, FAMILIES))
     return verr(c, "family", "must be one of %s", join_list(FAMILIES));
   if (strncmp(t->task_id, t->family, (size_t)(slash - t->task_id)) != 0 ||
       strlen(t->family) != (size_t)(slash - t->task_id))
@@ -654,7 +646,7 @@ parse_fields(struct vctx *c, const cJSON *root, const char *expect_id, struct ca
 
   if (get_str(c, root, "language", "language", false, &t->language) < 0)
     return -1;
-  if (!in_list(t->language, LANGUAGES))
+  if (!cab_str_in_list(t->language, LANGUAGES))
     return verr(c, "language", "must be one of %s", join_list(LANGUAGES));
   if (get_str(c, root, "version", "version", false, &t->version) < 0)
     return -1;
