@@ -118,7 +118,7 @@ assert_json '.digest' "$ARM64" "$T/i.json"
 export CAB_HOME=$T/home-layout
 run_cab "$T/o" import --platform linux/arm64 --name cab/multi:imported "$T/layout"
 assert_eq "$RC" 0 "import a layout whose index.json points at an index"
-assert_eq "$(cat "$T/o")" "docker.io/cab/multi@$ARM64" "  ...the requested platform"
+assert_eq "$(cat "$T/o")" "cab/multi@$ARM64" "  ...the requested platform"
 
 # --- a nested index (an index whose entry is itself an index) ----------------------------------------
 # nest LAYOUT PLATFORM-JSON: index.json -> an outer index -> the multi index
