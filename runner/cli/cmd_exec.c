@@ -763,6 +763,17 @@ cab_cmd_exec(int argc, char **argv)
   }
   if (res.degraded[0])
     fprintf(stderr, "cab: warning: %s\n", res.degraded);
+  /* A kill the user asked for is still news: say which limit fired, so a
+   * 137 is not mistaken for the command's own crash. */
+  if (res.timed_out)
+    fprintf(stderr, "cab: exec: --timeout %g s fired: the command was killed (exit %d)\n",
+            opts.cfg.limits.timeout_s, res.exit_code);
+  else if (res.oom_killed)
+    fprintf(stderr, "cab: exec: --memory fired: the command was killed out of memory (exit %d)\n",
+            res.exit_code);
+  else if (res.over_budget)
+    fprintf(stderr, "cab: exec: %s: the command was killed (exit %d)\n", res.budget_reason,
+            res.exit_code);
   if (res.stdio_nulled)
     fprintf(stderr, "cab: warning: a directory or O_PATH fd given as stdin, stdout or stderr "
                     "was replaced by /dev/null: through /proc it leads out of the sandbox\n");

@@ -82,6 +82,8 @@ assert_ne "$RC" 0 "a command stopped by --timeout does not exit 0"
 assert_cmp "$MS" -ge 1500 "--timeout 2 waits about 2 s"
 assert_cmp "$MS" -lt 6000 "--timeout 2 returns in under 6 s"
 assert_json '.timed_out' true "$T/dm.result" "--result reports timed_out"
+assert_match "$(cat "$T/dm.err")" "^cab: exec: --timeout 2 s fired: the command was killed \(exit [0-9]+\)$" \
+  "cab says the timeout fired (one line on stderr)"
 assert_jq '.daemon_pid > 0' "$T/dm" "the daemon started (printed its pid)"
 sleep 0.3
 left=$(pids_with_marker "$M")
