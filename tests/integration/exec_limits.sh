@@ -60,6 +60,8 @@ assert_ne "$RC" 0 "a 512 MiB hog under --memory 64M does not exit 0"
 assert_cmp "$MS" -lt 20000 "the hog is stopped well before it would have finished holding"
 assert_json_valid "$T/hog.result" "--result after the hog is JSON"
 assert_json '.oom_killed' true "$T/hog.result" "--result reports oom_killed"
+assert_match "$(grep -c 'cab: exec: --memory fired: the command was killed out of memory' "$T/hog.err")" "^1$" \
+  "cab says --memory fired (on stderr)"
 assert_json '.limits.memory' "$want_mem" "$T/hog.result" "--memory is enforced by $want_mem"
 if is_root; then
   assert_rc 137 "the OOM-killed hog exits 137 (SIGKILL)"
