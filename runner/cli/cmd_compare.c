@@ -50,9 +50,8 @@ cab_cmd_compare(int argc, char **argv)
       return cab_cli_option_error("compare", longopts, argv);
     }
   }
-  if (optind != argc - 2) {
+  if (optind != argc - 2)
     return cab_cli_usage_error("compare", "give two cells or results directories, A and B");
-  }
   bool differ;
   if (cab_results_compare(argv[optind], argv[optind + 1], json, stdout, stderr, &differ, &err) <
       0) {

@@ -52,9 +52,8 @@ cab_cmd_index(int argc, char **argv)
       return cab_cli_option_error("index", longopts, argv);
     }
   }
-  if (optind != argc - 1) {
+  if (optind != argc - 1)
     return cab_cli_usage_error("index", "give exactly one results directory");
-  }
   struct cab_results_summary sum;
   if (cab_results_index(argv[optind], &o, &sum, &err) < 0)
     return cab_cli_fail(&err);

@@ -61,9 +61,8 @@ cab_cmd_leaderboard(int argc, char **argv)
       return cab_cli_option_error("leaderboard", longopts, argv);
     }
   }
-  if (optind != argc - 1) {
+  if (optind != argc - 1)
     return cab_cli_usage_error("leaderboard", "give exactly one results directory");
-  }
   struct cab_results_summary sum;
   struct sqlite3 *db;
   if (cab_results_open(argv[optind], &o, &db, &sum, &err) < 0) {

@@ -117,9 +117,8 @@ cab_cmd_model_server(int argc, char **argv)
     default: return cab_cli_option_error("model-server", longopts, argv);
     }
   }
-  if (optind != argc || (script_path == NULL) == (replay_path == NULL)) {
+  if (optind != argc || (script_path == NULL) == (replay_path == NULL))
     return cab_cli_usage_error("model-server", "give exactly one of --script FILE and --replay FILE");
-  }
   if (strcmp(match, "hash") != 0 && strcmp(match, "order") != 0) {
     cab_error_set(&err, 0, "model-server: --replay-match '%s': expected hash or order", match);
     return cab_cli_fail(&err);

@@ -102,9 +102,8 @@ cmd_export(int argc, char **argv)
       return cab_cli_option_error("results export", longopts, argv);
     }
   }
-  if (optind != argc - 1) {
+  if (optind != argc - 1)
     return cab_cli_usage_error("results export", "give exactly one results directory");
-  }
   struct cab_results_summary sum;
   struct sqlite3 *db;
   if (cab_results_open(argv[optind], &o, &db, &sum, &err) < 0) {
@@ -157,9 +156,8 @@ cmd_ls(int argc, char **argv)
       return cab_cli_option_error("results ls", longopts, argv);
     }
   }
-  if (optind != argc - 1) {
+  if (optind != argc - 1)
     return cab_cli_usage_error("results ls", "give exactly one results directory");
-  }
   struct cab_results_summary sum;
   struct sqlite3 *db;
   if (cab_results_open(argv[optind], &o, &db, &sum, &err) < 0) {
@@ -197,9 +195,8 @@ cmd_show(int argc, char **argv)
       return cab_cli_option_error("results show", longopts, argv);
     }
   }
-  if (optind != argc - 1) {
+  if (optind != argc - 1)
     return cab_cli_usage_error("results show", "give exactly one cell directory or cell.json");
-  }
   if (cab_results_show(argv[optind], json, stdout, &err) < 0) {
     cab_error_prefix(&err, "results show");
     return cab_cli_fail(&err);

@@ -170,9 +170,8 @@ cab_cmd_run_cell(int argc, char **argv)
     cab_error_set(&err, 0, "run-cell: unexpected argument '%s'", argv[optind]);
     return cab_cli_fail(&err);
   }
-  if (!o.tui || !o.model || !o.task_id) {
+  if (!o.tui || !o.model || !o.task_id)
     return cab_cli_usage_error("run-cell", "--tui, --model and --task are required");
-  }
   if (o.record && o.replay) {
     cab_error_set(&err, 0, "run-cell: --record and --replay exclude each other");
     return cab_cli_fail(&err);

@@ -120,9 +120,8 @@ cab_cmd_score(int argc, char **argv)
   }
   if (all)
     return score_all(all, profile, json, db_path, optind < argc ? argv[optind] : NULL);
-  if (json || db_path) {
+  if (json || db_path)
     return cab_cli_usage_error("score", "--json and --db go with --all DIR");
-  }
   if (optind != argc - 1) {
     fprintf(stderr, "cab score: give exactly one CELL_DIR\n");
     usage(stderr);

@@ -70,9 +70,8 @@ cab_cmd_slurm(int argc, char **argv)
       return cab_cli_option_error("slurm", longopts, argv);
     }
   }
-  if (optind + 1 != argc || o.shards == 0) {
+  if (optind + 1 != argc || o.shards == 0)
     return cab_cli_usage_error("slurm", "usage: cab slurm PLAN.json --shards N [OPTIONS]");
-  }
   o.plan = argv[optind];
   char dir[PATH_MAX + 16];
   if (cab_slurm_write(&o, dir, sizeof dir, &err) < 0 || (submit && cab_slurm_submit(dir, &err) < 0))

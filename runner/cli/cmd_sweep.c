@@ -101,9 +101,8 @@ cab_cmd_sweep(int argc, char **argv)
       return cab_cli_option_error("sweep", longopts, argv);
     }
   }
-  if (optind + 1 != argc) {
+  if (optind + 1 != argc)
     return cab_cli_usage_error("sweep", "usage: cab sweep PLAN.json [OPTIONS]");
-  }
   o.plan_path = argv[optind];
   o.progress_tty = isatty(STDERR_FILENO);
   if (cab_sweep_run(&o, &err) < 0)
