@@ -27,6 +27,7 @@
 # Interface is stable: other tests (registry/pull, the runner) reuse it.
 set -euo pipefail
 export LC_ALL=C
+umask 022
 
 out=${1:?usage: busybox-image.sh OUTDIR [TAG]}
 tag=${2:-latest}
@@ -42,21 +43,28 @@ B=$work/bundle
 R=$B/rootfs
 layers=0
 
-# Fixed timestamps make the listings stable (not the digests: umoci's
-# history records the wall clock).
-stamp() { find "$@" -exec touch -h -d '2024-01-02 03:04:05' {} + ; }
+# Reproducible: the same busybox gives the same digests on every build.
+# Every file's mtime, the config's "created" and each history entry's are
+# one fixed time (SOURCE_DATE_EPOCH when set, else 2024-01-02 03:04:05 UTC);
+# owners are 0:0; umoci and tar write entries in a fixed order and gzip
+# headers without a time.  The demo relies on it (runner/demo/demo.sh: the
+# image's digest printed by one run must still be in the store after the next).
+epoch=${SOURCE_DATE_EPOCH:-1704164645}
+case $epoch in ''|*[!0-9]*) echo "busybox-image.sh: SOURCE_DATE_EPOCH must be whole seconds, not '$epoch'" >&2; exit 1;; esac
+created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
+stamp() { find "$@" -exec touch -h -d "@$epoch" {} + ; }
 
 # (chmod first: unprivileged, rm -rf cannot empty the image's 0555 directory)
 unpack() { [ ! -d "$B" ] || chmod -R u+rwX "$B"; rm -rf "$B"; umoci unpack --rootless --image "$img" "$B" >/dev/null; }
 repack() {
-  umoci repack --image "$img" --history.created_by "busybox-image.sh: $1" "$B" >/dev/null
+  umoci repack --image "$img" --history.created "$created" --history.created_by "busybox-image.sh: $1" "$B" >/dev/null
   layers=$((layers + 1))
 }
 
 rm -rf "$out"
 umoci init --layout "$out"
 umoci new --image "$img"
-umoci config --image "$img" --config.cmd /bin/sh --config.workingdir /work \
+umoci config --image "$img" --created "$created" --history.created "$created" --config.cmd /bin/sh --config.workingdir /work \
   --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # --- layer 1: base ------------------------------------------------------------
@@ -137,7 +145,7 @@ stamp "$S"
   --pax-option=delete=atime,delete=ctime -cf "$work/layer3.tar" \
   work work/links work/links/one work/links/two work/links/readme \
   opq opq/.wh..wh..opq opq/new opq/sub opq/sub/b2 opq/sub2 opq/sub2/c)
-umoci raw add-layer --image "$img" --history.created_by "busybox-image.sh: layer 3 opaque" \
+umoci raw add-layer --image "$img" --history.created "$created" --history.created_by "busybox-image.sh: layer 3 opaque" \
   "$work/layer3.tar" >/dev/null
 layers=$((layers + 1))
 
