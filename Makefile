@@ -177,7 +177,10 @@ test-agents: all agents
 test-hosts: all
 	CAB_BUILD=$(abspath $(BUILD)) bash tests/hosts/run.sh $(HOSTS)
 
-demo: all
+# Only what runner/demo/demo.sh runs: cab (which execs cab-full) and
+# cab-agent, mounted into the cell; no unit tests, no probe.
+DEMO_BINS := cab cab-full cab-agent
+demo: $(DEMO_BINS:%=$(BUILD)/%)
 	CAB_BUILD=$(BUILD) bash runner/demo/demo.sh
 
 bench: all
