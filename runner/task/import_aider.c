@@ -318,19 +318,30 @@ example_target(const struct exercise *x, size_t i, cab_error *err)
   return NULL;
 }
 
+/* An exercise file read for a count or a note, not for the task itself:
+ * NULL when it is missing or unreadable (the count or note then skips it). */
+static char *
+read_optional(const struct exercise *x, const char *rel)
+{
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof path, "%s/%s", x->dir, rel) >= (int)sizeof path)
+    return NULL;
+  char *text = NULL;
+  size_t len = 0;
+  cab_error ignored = {0};
+  if (cab_read_file(AT_FDCWD, path, DOC_MAX, CAB_READ_REGULAR, &text, &len, NULL, &ignored) < 0)
+    return NULL;
+  return text;
+}
+
 /* How many tests the test files declare. */
 static long
 count_tests(const struct exercise *x)
 {
   long n = 0;
   for (size_t i = 0; i < x->test.n; i++) {
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/%s", x->dir, x->test.v[i]) >= (int)sizeof path)
-      continue;
-    cleanup_free char *text = NULL;
-    size_t len = 0;
-    cab_error ignored = {0};
-    if (cab_read_file(AT_FDCWD, path, DOC_MAX, CAB_READ_REGULAR, &text, &len, NULL, &ignored) < 0)
+    cleanup_free char *text = read_optional(x, x->test.v[i]);
+    if (text == NULL)
       continue;
     for (char *line = text; line && *line;) {
       char *nl = strchr(line, '\n');
@@ -540,13 +551,8 @@ note_crates(const struct exercise *x, struct cab_import_report *rep)
   for (size_t i = 0; i < x->example.n; i++) {
     if (strcmp(ext_of(x->example.v[i]), ".toml") != 0)
       continue;
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/%s", x->dir, x->example.v[i]) >= (int)sizeof path)
-      continue;
-    cleanup_free char *text = NULL;
-    size_t len = 0;
-    cab_error ignored = {0};
-    if (cab_read_file(AT_FDCWD, path, DOC_MAX, CAB_READ_REGULAR, &text, &len, NULL, &ignored) < 0)
+    cleanup_free char *text = read_optional(x, x->example.v[i]);
+    if (text == NULL)
       continue;
     char crates[512] = "";
     bool in_deps = false;
