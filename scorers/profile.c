@@ -178,8 +178,9 @@ cab_profile_load(const char *name, struct cab_profile *p, cab_error *err)
       return 0;
     }
   return cab_error_set(err, ENOENT,
-                       "profile '%s' not found (looked in $CAB_PROFILE_DIR, scorers/profiles and "
-                       "share/cab/profiles beside cab, and the built-in profiles "
+                       "profile '%s' not found (looked in $CAB_PROFILE_DIR, $CAB_DATA_DIR/profiles, "
+                       "scorers/profiles and share/cab/profiles beside cab, and the built-in "
+                       "profiles "
                        "codingagentbench-v0.1, cab-v1)",
                        name);
 }

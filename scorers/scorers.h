@@ -125,8 +125,8 @@ struct cab_profile {
 
 /* NAME_OR_PATH: a path (contains '/' or ends in .json), or a name looked up
  * as NAME.json on the data-file search path (common/datadir.h:
- * $CAB_PROFILE_DIR, <cab>/../scorers/profiles, <cab>/../share/cab/profiles;
- * never the current directory), and last in the copies built into cab.
+ * $CAB_PROFILE_DIR, $CAB_DATA_DIR/profiles, <cab>/../scorers/profiles,
+ * <cab>/../share/cab/profiles; never the current directory), and last in the copies built into cab.
  * NULL means the default. */
 int cab_profile_load(const char *name_or_path, struct cab_profile *out, cab_error *err);
 int cab_profile_parse(const char *json, size_t len, struct cab_profile *out, cab_error *err);

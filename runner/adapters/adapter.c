@@ -225,9 +225,17 @@ cab_adapter_load(const char *tui, struct cab_adapter **out, cab_error *err)
   if (cab_snprintf_checked(file, sizeof file, "%s.json", tui) == 0 &&
       cab_datadir_find(CAB_DATA_ADAPTERS, file, path, sizeof path) == 0)
     return cab_adapter_load_file(path, out, err);
+  /* A cab copied without its data knows no agent at all: say that, and
+   * how to give it its adapters, not "unknown agent". */
+  char dir[CAB_DATADIR_PATH];
+  if (!cab_datadir_present(CAB_DATA_ADAPTERS) ||
+      cab_datadir_dir(CAB_DATA_ADAPTERS, dir, sizeof dir) < 0) {
+    snprintf(path, sizeof path, "--tui %s", tui);
+    return cab_datadir_missing(CAB_DATA_ADAPTERS, err, path);
+  }
   return cab_error_set(err, 0, "--tui %s: unknown agent; run 'cab adapters list' for the known "
-                               "ones, or add runner/adapters/%s.json",
-                       tui, tui);
+                               "ones, or add %s/%s.json",
+                       tui, dir, tui);
 }
 
 void
@@ -276,6 +284,8 @@ cmp_names(const void *x, const void *y)
 int
 cab_adapter_list(char ***names, size_t *n, cab_error *err)
 {
+  if (!cab_datadir_present(CAB_DATA_ADAPTERS))
+    return cab_datadir_missing(CAB_DATA_ADAPTERS, err, "adapters");
   char dirs[CAB_DATADIR_MAX][CAB_DATADIR_PATH];
   size_t nd = cab_datadir_candidates(CAB_DATA_ADAPTERS, dirs);
   char **list = NULL;

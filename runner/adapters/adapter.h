@@ -82,13 +82,15 @@ struct cab_adapter {
 };
 
 /* TUI.json from the data-file search order (common/datadir.h), first hit
- * wins: $CAB_ADAPTERS_DIR, <cab>/../runner/adapters,
- * <cab>/../share/cab/adapters. */
+ * wins: $CAB_ADAPTERS_DIR, $CAB_DATA_DIR/adapters, <cab>/../runner/adapters,
+ * <cab>/../share/cab/adapters.  Where none of them exists, the error says
+ * where cab looked and how to give it its adapters. */
 int cab_adapter_load(const char *tui, struct cab_adapter **out, cab_error *err);
 int cab_adapter_load_file(const char *path, struct cab_adapter **out, cab_error *err);
 void cab_adapter_free(struct cab_adapter *a);
 
-/* Names of every adapter found, sorted; free with cab_adapter_names_free. */
+/* Names of every adapter found, sorted; free with cab_adapter_names_free.
+ * An error (not an empty list) when no adapter directory exists. */
 int cab_adapter_list(char ***names, size_t *n, cab_error *err);
 void cab_adapter_names_free(char **names, size_t n);
 

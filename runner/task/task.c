@@ -19,6 +19,7 @@
 #include "common/cleanup.h"
 #include "common/dir_iter.h"
 #include "common/copy_tree.h"
+#include "common/datadir.h"
 #include "common/fsutil.h"
 #include "common/glob.h"
 #include "common/rm_tree.h"
@@ -156,6 +157,18 @@ cab_task_load(const char *task_dir, struct cab_task **out, cab_error *err)
   return 0;
 }
 
+/* The tasks root does not exist: most often a cab copied without its
+ * data, so say how to give it its tasks. */
+static int
+no_root(const char *tasks_root, cab_error *err)
+{
+  char hint[256];
+  cab_datadir_hint(CAB_DATA_TASKS, hint, sizeof hint);
+  return cab_error_set(err, 0, "%s: no tasks directory there; give --tasks-dir, set "
+                               "CAB_TASKS_DIR, or: %s",
+                       tasks_root, hint);
+}
+
 int
 cab_task_find(const char *tasks_root, const char *id, struct cab_task **out, cab_error *err)
 {
@@ -165,6 +178,10 @@ cab_task_find(const char *tasks_root, const char *id, struct cab_task **out, cab
     return -1;
   if (snprintf(dir, sizeof dir, "%s/%s", tasks_root, id) >= (int)sizeof dir)
     return cab_error_set(err, ENAMETOOLONG, "task %s: path too long", id);
+  if (!is_dir_nofollow(dir) && access(tasks_root, F_OK) != 0 && errno == ENOENT) {
+    no_root(tasks_root, err);
+    return cab_error_prefix(err, "task %s", id);
+  }
   if (!is_dir_nofollow(dir))
     return cab_error_set(err, ENOENT, "task %s: not found under %s (try 'cab tasks list')", id,
                          tasks_root);
@@ -176,6 +193,8 @@ cab_task_list(const char *tasks_root, struct cab_strv *ids, cab_error *err)
 {
   memset(ids, 0, sizeof *ids);
   cleanup_dir DIR *root = opendir(tasks_root);
+  if (root == NULL && errno == ENOENT)
+    return no_root(tasks_root, err);
   if (root == NULL)
     return cab_error_sys(err, "%s: cannot open the tasks directory", tasks_root);
   struct dirent *fam;

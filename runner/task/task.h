@@ -183,8 +183,9 @@ int cab_task_list(const char *tasks_root, struct cab_strv *ids, cab_error *err);
 
 void cab_task_free(struct cab_task *t);
 
-/* Where tasks live unless told: $CAB_TASKS_DIR, else the bundled tasks
- * beside cab (common/datadir.h: <cab>/../tasks, <cab>/../share/cab/tasks).
+/* Where tasks live unless told: $CAB_TASKS_DIR, $CAB_DATA_DIR/tasks, else
+ * the bundled tasks beside cab (common/datadir.h: <cab>/../tasks,
+ * <cab>/../share/cab/tasks).
  * Returns 0, or -1 with ERR (ENAMETOOLONG, naming CAB_TASKS_DIR) when the
  * variable does not fit in SIZE bytes. */
 int cab_task_default_root(char *buf, size_t size, cab_error *err);
