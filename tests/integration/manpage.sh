@@ -2,7 +2,7 @@
 # The man page (runner/cli/cab.1) cannot rot: every command "cab --help"
 # lists has an entry there that names every --option "cab COMMAND --help"
 # prints; the exit codes 125, 126, 127, every CAB_* variable the code reads
-# (getenv, and the data-file lookup's table in common/datadir.c) and the
+# (getenv, and the data-file lookup's names in common/datadir.[ch]) and the
 # version are in it; and it renders without a warning (groff -man -ww;
 # skipped without groff).
 # shellcheck source=../lib.sh
@@ -66,7 +66,7 @@ done
 env_section=$(printf '%s\n' "$text" | sed -n '/^\.SH ENVIRONMENT/,/^\.SH /p')
 vars=$( (grep -rhoE 'getenv\("CAB_[A-Z_]+"\)' "$SRC_DIR"/common "$SRC_DIR"/sandbox "$SRC_DIR"/rootfs \
   "$SRC_DIR"/scorers "$SRC_DIR"/runner --include='*.c' | grep -oE 'CAB_[A-Z_]+'
-  grep -oE '"CAB_[A-Z_]+_DIR"' "$SRC_DIR"/common/datadir.c | tr -d '"') | sort -u)
+  grep -hoE '"CAB_[A-Z_]+_DIR"' "$SRC_DIR"/common/datadir.[ch] | tr -d '"') | sort -u)
 [ -n "$vars" ] || bail "found no CAB_* variable in the sources (layout changed?)"
 for v in $vars; do
   if printf '%s\n' "$env_section" | grep -Eq "(^|[^A-Z_])$v([^A-Z_]|$)"; then
