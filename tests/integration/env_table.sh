@@ -8,7 +8,7 @@
 #   - a getenv whose argument is not a literal is one of the few known
 #     indirections (the key --key-env names, cab exec --env NAME, the data
 #     lookup's table): a new one fails until it is looked at;
-#   - every ${CAB...:-default} a test, image, host or bench script reads is
+#   - every ${CAB...:-default} a test, image, host, bench or demo script reads is
 #     a row;
 #   - every row is still read by what its "read by" column names (a C
 #     literal for cab and cab-agent, $NAME in the scripts for the others).
@@ -50,6 +50,7 @@ sh_files() {
   hosts) find -L "$root/tests/hosts" "$root/bench/hosts" -name '*.sh' 2>/dev/null ;;
   images) find -L "$root/tests/images" -name '*.sh' 2>/dev/null ;;
   bench) find -L "$root/bench" -name '*.sh' 2>/dev/null ;;
+  demo) find -L "$root/runner/demo" -name '*.sh' 2>/dev/null ;;
   esac
 }
 
@@ -74,7 +75,7 @@ check() {
     grep -vE 'getenv\(name\)' |
     sed 's/^/an indirect getenv nobody checked (document the variable, then list the expression in env_table.sh): /'
   # 3. every ${CAB...:-default} of a script is a row
-  for name in $( (for r in tests hosts images bench; do sh_files "$root" $r; done) | xargs -r grep -ohE '\$\{CAB(_[A-Z0-9_]+)?:?-' |
+  for name in $( (for r in tests hosts images bench demo; do sh_files "$root" $r; done) | xargs -r grep -ohE '\$\{CAB(_[A-Z0-9_]+)?:?-' |
     sed -E 's/^\$\{//; s/:?-$//' | LC_ALL=C sort -u); do
     grep -qxF "$name" <<<"$documented" || echo "$name: a script's setting (\${$name:-...}), not in README.md's table"
   done
@@ -87,7 +88,7 @@ check() {
         [ "$r" = cab-agent ] && which=agent
         c_names "$root" $which | grep -qxF "$name" || echo "$name: the table says $r reads it; its C sources do not"
         ;;
-      tests | hosts | images | bench)
+      tests | hosts | images | bench | demo)
         sh_files "$root" "$r" | xargs -r grep -qE "\\\$\\{?$name([^A-Z0-9_]|\$)" ||
           echo "$name: the table says $r read it; no script there does"
         ;;
