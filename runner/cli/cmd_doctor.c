@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/datadir.h"
 #include "common/error.h"
 #include "common/fsutil.h"
 #include "runner/cli/options.h"
@@ -49,7 +50,46 @@ struct facts {
   char cgroup_error[1100];
   char seccomp_actions[512];
   long landlock_abi;
+  /* Where this cab's data files are, or (not found) the one line that says
+   * where it looked: a cab copied without them cannot run a cell. */
+  bool data_found[3];
+  char data[3][sizeof(((cab_error *)0)->message)];
 };
+
+static const struct {
+  enum cab_datadir_kind kind;
+  const char *label, *key;
+  bool needed; /* the profiles have built-in copies */
+} DATA[3] = {
+    {CAB_DATA_ADAPTERS, "adapters:", "adapters", true},
+    {CAB_DATA_TASKS, "tasks:", "tasks", true},
+    {CAB_DATA_PROFILES, "scoring profiles:", "profiles", false},
+};
+
+static void
+read_data_dirs(struct facts *f)
+{
+  for (size_t i = 0; i < 3; i++) {
+    f->data_found[i] = cab_datadir_present(DATA[i].kind) &&
+                       cab_datadir_dir(DATA[i].kind, f->data[i], sizeof f->data[i]) == 0;
+    if (f->data_found[i])
+      continue;
+    cab_error e = {0};
+    if (DATA[i].needed)
+      cab_datadir_missing(DATA[i].kind, &e, "none");
+    snprintf(f->data[i], sizeof f->data[i], "%s", DATA[i].needed ? e.message : "built in only");
+  }
+}
+
+/* How many kinds a cell needs are missing. */
+static int
+data_missing(const struct facts *f)
+{
+  int n = 0;
+  for (size_t i = 0; i < 3; i++)
+    n += DATA[i].needed && !f->data_found[i];
+  return n;
+}
 
 static void
 read_facts(const struct doctor_opts *o, struct facts *f)
@@ -66,6 +106,7 @@ read_facts(const struct doctor_opts *o, struct facts *f)
     snprintf(f->seccomp_actions, sizeof f->seccomp_actions, "%s", actions);
   }
   f->landlock_abi = syscall(444 /* landlock_create_ruleset */, NULL, 0, 1U /* VERSION */);
+  read_data_dirs(f);
 }
 
 static const char *
@@ -96,6 +137,13 @@ print_facts(const struct facts *f)
   }
   if (f->seccomp_actions[0])
     printf("  seccomp actions:       %s\n", f->seccomp_actions);
+}
+
+static void
+print_data_dirs(const struct facts *f)
+{
+  for (size_t i = 0; i < 3; i++)
+    printf("  %-22s %s\n", DATA[i].label, f->data[i]);
 }
 
 /* "  label:<pad> yes (detail)" and, on failure, "      fix: ..." */
@@ -153,6 +201,18 @@ facts_json(const struct facts *f)
     cJSON_AddNumberToObject(o, "landlock_abi", (double)f->landlock_abi);
   else
     cJSON_AddNullToObject(o, "landlock_abi");
+  /* data: each kind's directory, or null and the line that says why */
+  cJSON *data = cJSON_AddObjectToObject(o, "data");
+  for (size_t i = 0; i < 3; i++) {
+    cJSON *d = cJSON_AddObjectToObject(data, DATA[i].key);
+    if (f->data_found[i]) {
+      cJSON_AddStringToObject(d, "dir", f->data[i]);
+      cJSON_AddNullToObject(d, "missing");
+    } else {
+      cJSON_AddNullToObject(d, "dir");
+      cJSON_AddStringToObject(d, "missing", f->data[i]);
+    }
+  }
   return o;
 }
 #endif
@@ -218,19 +278,26 @@ cab_cmd_doctor(int argc, char **argv)
   }
   struct facts facts = {0};
   read_facts(&o, &facts);
+  int missing = data_missing(&facts);
   if (!o.json) {
     print_facts(&facts);
+    print_data_dirs(&facts);
     if (failed)
       printf("cab doctor: a cell cannot run here: %d required operation%s failed\n", failed,
              failed == 1 ? "" : "s");
+    else if (missing)
+      printf("cab doctor: a cell cannot run with this cab: it has no %s (see above)\n",
+             !facts.data_found[0] && !facts.data_found[1] ? "adapters and no tasks"
+             : !facts.data_found[0]                       ? "adapters"
+                                                          : "tasks");
     else
       printf("cab doctor: cells can run here%s\n",
              warnings ? ", with the warnings above" : "");
-    return failed ? 1 : 0;
+    return failed || missing ? 1 : 0;
   }
 #ifndef CAB_CORE
   cJSON *root = cJSON_CreateObject();
-  cJSON_AddBoolToObject(root, "ok", failed == 0);
+  cJSON_AddBoolToObject(root, "ok", failed == 0 && missing == 0);
   cJSON *checks = cJSON_AddArrayToObject(root, "checks");
   for (size_t i = 0; i < n; i++) {
     cJSON *c = cJSON_CreateObject();
@@ -255,5 +322,5 @@ cab_cmd_doctor(int argc, char **argv)
   printf("%s\n", text);
   free(text);
 #endif
-  return failed ? 1 : 0;
+  return failed || missing ? 1 : 0;
 }

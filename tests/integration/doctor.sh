@@ -3,7 +3,8 @@
 #   * text: every check's line, "cells can run here", exit 0 on this host as
 #     root and as a user (a user's cgroup v1 is a warning, not a failure);
 #   * --json parses, has every check with name/kind/ok/detail/fix, ok true,
-#     every required check ok, and the facts (cgroup mode, seccomp actions);
+#     every required check ok, and the facts (cgroup mode, seccomp actions,
+#     the data directories: the build tree's here);
 #   * the cgroup probe removes what it made (its cell cgroup is gone);
 #   * as a user on cgroup v1 the cgroup check fails with a fix, ok stays true;
 #     as root it passes (a cell cgroup took the limits);
@@ -28,6 +29,7 @@ for l in "${labels[@]}"; do
 done
 assert_match "$(tail -1 "$T/text")" "^cab doctor: cells can run here" "the last line says cells can run"
 assert_match "$(cat "$T/text")" "cgroup mode: +(hybrid|unified|legacy)" "the cgroup mode is printed"
+assert_match "$(cat "$T/text")" "^  adapters: +/.*/\.\./runner/adapters\$" "the adapters' directory is printed"
 
 # --- --json ------------------------------------------------------------------------
 run_cab "$T/json" doctor --json
@@ -41,6 +43,8 @@ assert_jq '[.checks[] | select(.kind == "required") | .ok] | all' "$T/json" "eve
 assert_jq '[.checks[] | select(.ok | not) | .fix | type == "string"] | all' "$T/json" "every failed check has a fix"
 assert_jq '.facts.cgroup_mode | test("^(hybrid|unified|legacy)$")' "$T/json" "facts: the cgroup mode"
 assert_jq '.facts.seccomp_actions | index("errno") != null' "$T/json" "facts: the seccomp actions"
+assert_jq '.facts.data | [.adapters, .tasks, .profiles] | map(.dir != null and .missing == null) | all' "$T/json" \
+  "facts: the data directories, all found"
 
 # The cgroup probe's cell cgroup, named in its detail, is gone.
 made=$(jq -r '.checks[] | select(.name == "cgroup") | .detail' "$T/json" | grep -o '/sys/fs/cgroup/[^ ]*cab\.[0-9]*\.cell-[0-9a-f]*')

@@ -10,9 +10,10 @@
 # pass_rate 0.  The moved cab must list exactly its own adapters and tasks
 # and run a real oracle cell that passes under its own profile.  As root,
 # the checkout is also hidden (a tmpfs over it, in a private mount
-# namespace), so nothing can come from the build tree either.  A cab copied
-# alone (bin/cab and bin/cab-full, no share/cab) says in one line where it
-# looked and how to give it its data, exit 125, and CAB_DATA_DIR, the one
+# namespace), so nothing can come from the build tree either; its doctor
+# names its own share/cab.  A cab copied alone (bin/cab and bin/cab-full,
+# no share/cab) says in one line where it looked and how to give it its
+# data, exit 125 (doctor: exit 1, and why), and CAB_DATA_DIR, the one
 # variable, makes it work.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -73,6 +74,9 @@ assert_eq "$(awk '{ print $1 }' "$T/adapters" | LC_ALL=C sort | tr '\n' ' ')" \
   "the moved cab lists exactly its own adapters (no decoy from the cwd or the old prefix)"
 assert_eq "$(bcab cab adapters show oracle 2>&1 | awk '$1 == "file" { print $2 }')" \
   "$B/bin/../share/cab/adapters/oracle.json" "the moved cab reads the oracle from its own share/cab"
+bcab cab doctor >"$T/doctor" 2>&1
+assert_eq "$?" 0 "the moved cab: doctor exits 0 ($(tail -n 3 "$T/doctor" | tr '\n' '|'))"
+assert_match "$(cat "$T/doctor")" "^  adapters: +$B/bin/\.\./share/cab/adapters\$" "doctor names the moved install's adapters"
 bcab cab tasks list >"$T/tasks" 2>&1
 assert_eq "$?" 0 "the moved cab: tasks list exits 0 ($(head -c 300 "$T/tasks" | tr '\n' '|'))"
 assert_eq "$(($(wc -l <"$T/tasks") - 1))" "$(find "$SRC_DIR/tasks" -name task.json | wc -l)" \
@@ -105,6 +109,12 @@ assert_eq "$?" 125 "a cab copied alone: adapters list exits 125, not an empty li
 assert_eq "$(wc -l <"$T/lone.out") $(wc -l <"$T/lone.err")" "0 1" "it prints one line, on stderr"
 assert_match "$(cat "$T/lone.err")" "cab has no adapters \\(looked in $L/bin/\\.\\./runner/adapters, $L/bin/\\.\\./share/cab/adapters\\); 'make install PREFIX=DIR' .*CAB_DATA_DIR" \
   "the line says where cab looked and the two ways to give it its adapters"
+args=(doctor)
+lcab >"$T/lone-doctor" 2>&1
+assert_eq "$?" 1 "a cab copied alone: doctor exits 1"
+assert_match "$(tail -n 1 "$T/lone-doctor")" '^cab doctor: a cell cannot run with this cab: it has no adapters and no tasks' \
+  "doctor's verdict says why"
+assert_match "$(cat "$T/lone-doctor")" '^  adapters: +none: cab has no adapters \(looked in ' "doctor says where it looked"
 args=(run-cell --tui oracle --model cab/none --task polyglot/shell-word-count --host-rootfs --out "$T/out-lone")
 lcab >"$T/lone-cell" 2>&1
 assert_eq "$?" 125 "a cab copied alone: run-cell --tui oracle exits 125"
