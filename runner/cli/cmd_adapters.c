@@ -8,16 +8,19 @@
 #include "common/error.h"
 #include "common/strfmt.h"
 #include "runner/adapters/adapter.h"
+#include "runner/cli/json_out.h"
 #include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/cell/modelnet.h"
 
 static const char adapters_usage[] =
-    "usage: cab adapters list\n"
+    "usage: cab adapters list [--json]\n"
     "       cab adapters show TUI\n"
     "       cab adapters render TUI [--model M] [--max-turns N] [--prompt TEXT]\n"
     "\n"
-    "list: every adapter, its wire protocol and default image.\n"
+    "list: every adapter, its wire protocol and default image; --json: one JSON\n"
+    "object (schema cab.adapters/v1): count and adapters [{tui, wire, image,\n"
+    "builtin, description, file, error}] (error: why a broken file did not load).\n"
     "show: one adapter's definition (argv, env, files, state paths).\n"
     "render: what a cell would run and write for TUI, every placeholder filled,\n"
     "as JSON.\n";
@@ -98,6 +101,82 @@ render(int argc, char **argv)
 }
 
 static void
+add_string_or_null(cJSON *o, const char *key, const char *v)
+{
+  if (v)
+    cJSON_AddStringToObject(o, key, v);
+  else
+    cJSON_AddNullToObject(o, key);
+}
+
+/* One adapter as `adapters list --json` shows it: A loaded, or NAME and
+ * the one line why it did not load. */
+static cJSON *
+adapter_json(const char *name, const struct cab_adapter *a, const char *error)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "tui", a ? a->tui : name);
+  add_string_or_null(o, "wire", a ? a->wire : NULL);
+  add_string_or_null(o, "image", a ? a->image : NULL);
+  cJSON_AddBoolToObject(o, "builtin", a && a->builtin);
+  add_string_or_null(o, "description", a ? a->description : NULL);
+  add_string_or_null(o, "file", a ? a->source_path : NULL);
+  add_string_or_null(o, "error", error);
+  return o;
+}
+
+/* cab adapters list [--json]: one line (or object) per adapter file. */
+static int
+list(int argc, char **argv)
+{
+  static const struct option longopts[] = {
+      {"json", no_argument, NULL, 'j'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  bool json = false;
+  int opt;
+  opterr = 0;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (opt) {
+    case 'j': json = true; break;
+    case 'h': return cab_cli_help(adapters_usage);
+    default: return cab_cli_option_error("adapters list", longopts, argv);
+    }
+  }
+  if (optind != argc)
+    return cab_cli_usage_error("adapters list", "unexpected argument '%s'", argv[optind]);
+  cab_error err = {0};
+  char **names = NULL;
+  size_t n = 0;
+  if (cab_adapter_list(&names, &n, &err) < 0)
+    return cab_cli_fail(&err);
+  cJSON *arr = json ? cJSON_CreateArray() : NULL;
+  for (size_t i = 0; i < n; i++) {
+    struct cab_adapter *a = NULL;
+    cab_error lerr = {0};
+    if (cab_adapter_load(names[i], &a, &lerr) < 0) {
+      char line[2300];
+      cab_error_line(&lerr, line, sizeof line);
+      if (json)
+        cJSON_AddItemToArray(arr, adapter_json(names[i], NULL, line));
+      else
+        printf("%-12s  (broken: %s)\n", names[i], line);
+      continue;
+    }
+    if (json)
+      cJSON_AddItemToArray(arr, adapter_json(names[i], a, NULL));
+    else
+      printf("%-12s  wire=%-9s  %s\n", a->tui, a->wire,
+             a->builtin ? "(built in)" : (a->image ? a->image : "(no default image)"));
+    cab_adapter_free(a);
+  }
+  cab_adapter_names_free(names, n);
+  return json ? cab_cli_print_json(cab_cli_json_list("cab.adapters/v1", "adapters", arr)) : 0;
+}
+
+static void
 print_list(const char *label, char **items, size_t n)
 {
   printf("%-14s", label);
@@ -114,40 +193,8 @@ cab_cmd_adapters(int argc, char **argv)
   const char *sub = argc > 1 ? argv[1] : "list";
   if (cab_cli_is_help(sub))
     return cab_cli_help(adapters_usage);
-  if (strcmp(sub, "list") == 0 && argc > 2) {
-    if (cab_cli_is_help(argv[2]))
-      return cab_cli_help(adapters_usage);
-    if (argv[2][0] == '-') {
-      static const struct option longopts[] = {
-          {"help", no_argument, NULL, 'h'},
-          {NULL, 0, NULL, 0},
-      };
-      optind = 3; /* where getopt would have stopped */
-      optopt = argv[2][1] == '-' ? 0 : argv[2][1];
-      return cab_cli_option_error("adapters list", longopts, argv);
-    }
-    return cab_cli_usage_error("adapters list", "unexpected argument '%s'", argv[2]);
-  }
-  if (strcmp(sub, "list") == 0) {
-    char **names = NULL;
-    size_t n = 0;
-    if (cab_adapter_list(&names, &n, &err) < 0)
-      return cab_cli_fail(&err);
-    for (size_t i = 0; i < n; i++) {
-      struct cab_adapter *a = NULL;
-      cab_error lerr = {0};
-      if (cab_adapter_load(names[i], &a, &lerr) < 0) {
-        char line[2300];
-        printf("%-12s  (broken: %s)\n", names[i], cab_error_line(&lerr, line, sizeof line));
-        continue;
-      }
-      printf("%-12s  wire=%-9s  %s\n", a->tui, a->wire,
-             a->builtin ? "(built in)" : (a->image ? a->image : "(no default image)"));
-      cab_adapter_free(a);
-    }
-    cab_adapter_names_free(names, n);
-    return 0;
-  }
+  if (strcmp(sub, "list") == 0)
+    return list(argc > 1 ? argc - 1 : 1, argc > 1 ? argv + 1 : argv);
   if (strcmp(sub, "show") == 0) {
     if (argc == 3 && cab_cli_is_help(argv[2]))
       return cab_cli_help(adapters_usage);

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "rootfs/ref.h"
 #include "rootfs/store_describe.h"
+#include "runner/cli/json_out.h"
 #include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/cell/leftovers.h"
@@ -26,20 +27,6 @@ human(int64_t n, char *buf, size_t size)
     snprintf(buf, size, "%.1fMB", (double)n / 1e6);
   else
     snprintf(buf, size, "%.2fGB", (double)n / 1e9);
-}
-
-static int
-print_json(cJSON *j)
-{
-  cleanup_free char *text = cJSON_Print(j);
-  cJSON_Delete(j);
-  if (text == NULL) {
-    cab_error err = {0};
-    cab_error_set(&err, ENOMEM, "serialise JSON");
-    return cab_cli_fail(&err);
-  }
-  printf("%s\n", text);
-  return 0;
 }
 
 static const struct option help_only[] = {
@@ -70,8 +57,11 @@ parse_help_only(const char *cmd, const char *usage, int argc, char **argv)
 static const char images_usage[] =
     "usage: cab images [--json]\n"
     "\n"
-    "List the stored images: repository, tag, digest, platform and size; with\n"
-    "--json, an array of objects.\n";
+    "List the stored images: repository, tag, digest, platform and size.\n"
+    "\n"
+    "  --json   one JSON object (schema cab.images/v1): count and images [{name,\n"
+    "           repository, short_repository (the REPOSITORY column), tag, digest,\n"
+    "           index_digest, media_type, platform, size (bytes)}]\n";
 
 int
 cab_cmd_images(int argc, char **argv)
@@ -111,18 +101,21 @@ cab_cmd_images(int argc, char **argv)
     const cab_store_entry *e = &v[i];
     struct cab_image_summary sum;
     cab_store_entry_summary(s, e, &sum);
+    char fam[300];
+    cab_ref_familiar(sum.repo, fam, sizeof fam);
     if (json) {
-      cJSON_AddItemToArray(arr, cab_store_entry_json(e, &sum));
+      cJSON *o = cab_store_entry_json(e, &sum);
+      cJSON_AddStringToObject(o, "short_repository", fam);
+      cJSON_AddItemToArray(arr, o);
     } else {
-      char fam[300], size[32];
-      cab_ref_familiar(sum.repo, fam, sizeof fam);
+      char size[32];
       human(sum.size, size, sizeof size);
       printf("%-40s %-16s %.19s %-14s %s\n", fam, sum.tag[0] ? sum.tag : "<none>",
              e->manifest.digest, sum.platform, size);
     }
   }
   cab_store_close(s);
-  return json ? print_json(arr) : 0;
+  return json ? cab_cli_print_json(cab_cli_json_list("cab.images/v1", "images", arr)) : 0;
 }
 
 int
@@ -144,7 +137,7 @@ cab_cmd_inspect(int argc, char **argv)
   cab_store_close(s);
   if (r < 0)
     return cab_cli_fail(&err);
-  return print_json(o);
+  return cab_cli_print_json(o);
 }
 
 static void

@@ -21,6 +21,7 @@
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
 #include "runner/cell/cell.h"
+#include "runner/cli/json_out.h"
 #include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/record/artifacts.h"
@@ -31,12 +32,14 @@
 #include "scorers/scorers.h"
 
 static const char tasks_usage[] =
-    "usage: cab tasks list\n"
+    "usage: cab tasks list [--json]\n"
     "       cab tasks show ID\n"
     "       cab tasks validate [ID...] [--image REF | --host-rootfs] [--sample N] [--compare-host]\n"
     "       cab tasks import --format FORMAT DIR [--lang L] [--out TASKS_DIR]\n"
     "\n"
-    "list: every task (id, language, turn and time limits), with a header.\n"
+    "list: every task (id, language, turn and time limits), with a header; --json:\n"
+    "one JSON object (schema cab.tasks/v1): count and tasks [{task_id, family,\n"
+    "name, language, max_turns, timeout_s, expected_refusal}].\n"
     "show: the task's task.json and prompt.\n"
     "validate: prove each task (all by default, or a random --sample N) with real\n"
     "cells: the nop agent must fail, the oracle must pass; --image REF or\n"
@@ -423,22 +426,52 @@ import_tasks(int argc, char **argv, const char *root)
   return rc < 0 ? cab_cli_fail(&err) : 0;
 }
 
-/* cab tasks list: a header and columns as wide as their widest value. */
+static cJSON *
+task_json(const struct cab_task *t)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "task_id", t->task_id);
+  cJSON_AddStringToObject(o, "family", t->family);
+  cJSON_AddStringToObject(o, "name", t->name);
+  cJSON_AddStringToObject(o, "language", t->language);
+  cJSON_AddNumberToObject(o, "max_turns", (double)t->max_turns);
+  cJSON_AddNumberToObject(o, "timeout_s", (double)t->timeout_s);
+  cJSON_AddBoolToObject(o, "expected_refusal", t->expected_refusal);
+  return o;
+}
+
+/* The tasks as one JSON document (schema cab.tasks/v1). */
+static int
+print_tasks_json(struct cab_task *const *tasks, size_t n)
+{
+  cJSON *arr = cJSON_CreateArray();
+  for (size_t i = 0; i < n; i++)
+    cJSON_AddItemToArray(arr, task_json(tasks[i]));
+  return cab_cli_print_json(cab_cli_json_list("cab.tasks/v1", "tasks", arr));
+}
+
+/* cab tasks list: a header and columns as wide as their widest value, or
+ * with --json one document. */
 static int
 list_tasks(int argc, char **argv, const char *root)
 {
   static const struct option longopts[] = {
+      {"json", no_argument, 0, 'j'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0},
   };
   cab_error err = {0};
+  bool json = false;
   int opt;
   opterr = 0;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     if (opt == 'h')
       return cab_cli_help(tasks_usage);
-    return cab_cli_option_error("tasks list", longopts, argv);
+    if (opt == 'j')
+      json = true;
+    else
+      return cab_cli_option_error("tasks list", longopts, argv);
   }
   if (optind != argc)
     return cab_cli_usage_error("tasks list", "unexpected argument '%s'", argv[optind]);
@@ -458,7 +491,9 @@ list_tasks(int argc, char **argv, const char *root)
     if ((int)strlen(tasks[i]->language) > w_lang)
       w_lang = (int)strlen(tasks[i]->language);
   }
-  if (rc == 0 && tasks) {
+  if (rc == 0 && tasks && json) {
+    rc = print_tasks_json(tasks, ids.n);
+  } else if (rc == 0 && tasks) {
     printf("%-*s  %-*s  %9s  %7s  %s\n", w_id, "TASK", w_lang, "LANGUAGE", "MAX_TURNS", "TIMEOUT",
            "NOTE");
     for (size_t i = 0; i < ids.n; i++) {

@@ -46,9 +46,9 @@ fi
 # images / inspect
 run_cab "$T/images.json" images --json
 assert_eq "$RC" 0 "images --json"
-assert_json '.[0].name' "$R0:latest" "$T/images.json"
-assert_json '.[0].digest' "$MDIGEST" "$T/images.json"
-assert_json '.[0].tag' latest "$T/images.json"
+assert_json '.images[0].name' "$R0:latest" "$T/images.json"
+assert_json '.images[0].digest' "$MDIGEST" "$T/images.json"
+assert_json '.images[0].tag' latest "$T/images.json"
 run_cab "$T/images.txt" images
 assert_match "$(cat "$T/images.txt")" "cab/busybox +latest +sha256:" "images lists it"
 run_cab "$T/inspect.json" inspect "$R0"

@@ -181,7 +181,7 @@ if skopeo --insecure-policy copy -q --all --format v2s2 --dest-tls-verify=false 
   assert_eq "$RC" 0 "import the exported schema2 image"
   assert_eq "$(cat "$T/o")" "$R@$DOCKER_M" "  ...it keeps its Docker manifest digest"
   run_cab "$T/o" images --json
-  assert_json 'length' 1 "$T/o" "  ...one image (the twin is not listed)"
+  assert_json '.count' 1 "$T/o" "  ...one image (the twin is not listed)"
   run_cab "$T/o" inspect "$R@$LIST"
   assert_eq "$RC" 0 "  ...and the list digest still resolves"
   run_cab "$T/o" rmi "$R:docker"
