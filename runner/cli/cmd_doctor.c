@@ -19,11 +19,12 @@
 #include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/core.h"
+#include "runner/cell/protection.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/host_probe.h"
 
 #ifndef CAB_CORE
-#include <cJSON.h>
+#include "runner/cli/json_out.h"
 #endif
 
 static const char doctor_usage[] =
@@ -34,8 +35,12 @@ static const char doctor_usage[] =
     "when a cell can run here (limits by rlimits or a copied root are warnings),\n"
     "1 when it cannot.\n"
     "\n"
-    "  --json                one JSON object: ok, checks [{name, ok, detail, fix}],\n"
-    "                        and the host's facts, for CI\n"
+    "  --json                one JSON object (schema cab.doctor/v1), for CI: ok,\n"
+    "                        status and summary (the last line), checks [{name,\n"
+    "                        label, kind, status (ok, warn, fail or skip), ok,\n"
+    "                        detail, fix}], advice (the fix lines printed),\n"
+    "                        limits {memory, pids, cpu: the mechanism a cell's\n"
+    "                        limit would have, reason} and the host's facts\n"
     "  --cgroup-parent PATH  probe cells under PATH, as cab exec --cgroup-parent\n";
 
 struct doctor_opts {
@@ -54,6 +59,11 @@ struct facts {
    * where it looked: a cab copied without them cannot run a cell. */
   bool data_found[3];
   char data[3][sizeof(((cab_error *)0)->message)];
+  /* What would enforce a cell's memory, pids and cpu limits here
+   * (cab_limit_mech_name, as cell.json's environment.protection records
+   * it), and why not a cgroup ("" when each is one). */
+  struct cab_protection predicted;
+  char limits_why[600];
 };
 
 static const struct {
@@ -107,6 +117,33 @@ read_facts(const struct doctor_opts *o, struct facts *f)
   }
   f->landlock_abi = syscall(444 /* landlock_create_ruleset */, NULL, 0, 1U /* VERSION */);
   read_data_dirs(f);
+  /* A cell asking for every limit, predicted as run-cell predicts it. */
+  struct cab_sandbox_config cfg = {.cgroup_parent = o->cgroup_parent};
+  cfg.limits.memory_bytes = 1LL << 30;
+  cfg.limits.pids = 1024;
+  cfg.limits.cpus = 1;
+  cab_protection_predict(&f->predicted, &cfg, f->limits_why, sizeof f->limits_why);
+}
+
+/* The status word of a check, as --json gives it and the text shows it:
+ * ok; fail (a required operation: no cell runs); warn (cells run, less
+ * well); skip (not tried, as a step before it failed, or reported only). */
+static const char *
+check_status(const struct cab_host_probe *p, const struct cab_probe_result *r)
+{
+  if (r->ok)
+    return "ok";
+  if (strncmp(r->detail, "not tried:", 10) == 0 || p->kind == CAB_PROBE_INFO)
+    return "skip";
+  return p->kind == CAB_PROBE_REQUIRED ? "fail" : "warn";
+}
+
+/* The fix printed under a failed check ("": none): a step that was not
+ * tried has the fix of the one that failed, above it. */
+static const char *
+check_advice(const struct cab_probe_result *r)
+{
+  return !r->ok && strncmp(r->detail, "not tried:", 10) != 0 ? r->fix : "";
 }
 
 static const char *
@@ -137,6 +174,9 @@ print_facts(const struct facts *f)
   }
   if (f->seccomp_actions[0])
     printf("  seccomp actions:       %s\n", f->seccomp_actions);
+  const struct cab_protection *p = &f->predicted;
+  printf("  cell limits by:        memory=%s pids=%s cpu=%s\n", p->limits.memory,
+         p->limits.pids, p->limits.cpu);
 }
 
 static void
@@ -153,13 +193,14 @@ print_check(const struct cab_host_probe *p, const struct cab_probe_result *r)
   char label[32];
   snprintf(label, sizeof label, "%s:", p->label);
   const char *word = r->ok ? "yes" : "no";
-  const char *note = r->ok || p->kind == CAB_PROBE_REQUIRED ? ""
-                     : p->kind == CAB_PROBE_DEGRADES         ? " [warning: cells still run]"
-                                                             : " [info]";
+  const char *status = check_status(p, r);
+  const char *note = strcmp(status, "warn") == 0   ? " [warning: cells still run]"
+                     : strcmp(status, "skip") != 0 ? ""
+                     : p->kind == CAB_PROBE_INFO   ? " [info]"
+                                                   : " [skipped]";
   printf("  %-22s %s (%s)%s\n", label, word, r->detail, note);
-  /* A step that was not tried has the fix of the one that failed, above. */
-  if (!r->ok && r->fix[0] && strncmp(r->detail, "not tried:", 10) != 0)
-    printf("  %-22s fix: %s\n", "", r->fix);
+  if (check_advice(r)[0])
+    printf("  %-22s fix: %s\n", "", check_advice(r));
 }
 
 #ifndef CAB_CORE
@@ -214,6 +255,55 @@ facts_json(const struct facts *f)
     }
   }
   return o;
+}
+
+static cJSON *
+limits_json(const struct facts *f)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "memory", f->predicted.limits.memory);
+  cJSON_AddStringToObject(o, "pids", f->predicted.limits.pids);
+  cJSON_AddStringToObject(o, "cpu", f->predicted.limits.cpu);
+  if (f->limits_why[0])
+    cJSON_AddStringToObject(o, "reason", f->limits_why);
+  else
+    cJSON_AddNullToObject(o, "reason");
+  return o;
+}
+
+static int
+print_doctor_json(size_t n, const struct cab_probe_result *results, const struct facts *facts,
+                  const char *status, const char *summary)
+{
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "schema", "cab.doctor/v1");
+  cJSON_AddBoolToObject(root, "ok", strcmp(status, "fail") != 0);
+  cJSON_AddStringToObject(root, "status", status);
+  cJSON_AddStringToObject(root, "summary", summary);
+  cJSON *checks = cJSON_AddArrayToObject(root, "checks");
+  cJSON *advice = cJSON_CreateArray();
+  for (size_t i = 0; i < n; i++) {
+    const struct cab_host_probe *p = &cab_host_probes[i];
+    const struct cab_probe_result *r = &results[i];
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "name", p->name);
+    cJSON_AddStringToObject(c, "label", p->label);
+    cJSON_AddStringToObject(c, "kind", kind_names[p->kind]);
+    cJSON_AddStringToObject(c, "status", check_status(p, r));
+    cJSON_AddBoolToObject(c, "ok", r->ok);
+    cJSON_AddStringToObject(c, "detail", r->detail);
+    if (r->ok || r->fix[0] == '\0')
+      cJSON_AddNullToObject(c, "fix");
+    else
+      cJSON_AddStringToObject(c, "fix", r->fix);
+    cJSON_AddItemToArray(checks, c);
+    if (check_advice(r)[0])
+      cJSON_AddItemToArray(advice, cJSON_CreateString(check_advice(r)));
+  }
+  cJSON_AddItemToObject(root, "advice", advice);
+  cJSON_AddItemToObject(root, "limits", limits_json(facts));
+  cJSON_AddItemToObject(root, "facts", facts_json(facts));
+  return cab_cli_print_json(root);
 }
 #endif
 
@@ -321,6 +411,24 @@ cab_cmd_doctor(int argc, char **argv)
   }
   printf("%s\n", text);
   free(text);
+  char summary[160];
+  if (failed)
+    snprintf(summary, sizeof summary,
+             "cab doctor: a cell cannot run here: %d required operation%s failed", failed,
+             failed == 1 ? "" : "s");
+  else
+    snprintf(summary, sizeof summary, "cab doctor: cells can run here%s",
+             warnings ? ", with the warnings above" : "");
+  if (!o.json) {
+    print_facts(&facts);
+    printf("%s\n", summary);
+    return failed ? 1 : 0;
+  }
+#ifndef CAB_CORE
+  int rc = print_doctor_json(n, results, &facts, failed ? "fail" : warnings ? "warn" : "ok",
+                             summary);
+  if (rc != 0)
+    return rc;
 #endif
   return failed || missing ? 1 : 0;
 }
