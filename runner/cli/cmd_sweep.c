@@ -18,6 +18,7 @@ int cab_cmd_merge(int argc, char **argv);
 
 static const char sweep_usage[] =
     "usage: cab sweep PLAN.json [-j N] [--shard K/N] [--out DIR] [--resume] [--dry-run]\n"
+    "                 [--json]\n"
     "\n"
     "Run every cell of a plan (tuis x models x tasks x reruns), each as its own\n"
     "'cab run-cell', into OUT/<sweep_id>/.\n"
@@ -28,6 +29,13 @@ static const char sweep_usage[] =
     "  --out DIR         default ./results\n"
     "  --resume          carry on: skip the cells already done under the same plan\n"
     "  --dry-run         list the cells and the images they need; run nothing\n"
+    "  --json            the summary at the end (or the --dry-run listing) as one\n"
+    "                    JSON object on stdout (schema cab.sweep.summary/v1: sweep_id,\n"
+    "                    sweep_dir, shard, cells, done, pass, fail, error, elapsed_s,\n"
+    "                    rows [{tui, model, cells, pass, fail, timeout, agent_error,\n"
+    "                    infra_error, no_record, composite}]; cab.sweep.dry_run/v1:\n"
+    "                    count, to_run, cells [{key, image, status}], images\n"
+    "                    [{image, cells}]); progress stays on stderr\n"
     "  --progress-every S  seconds between progress lines when stderr is not a\n"
     "                    terminal (default 10; on a terminal one line is redrawn)\n"
     "  --require LIST    every cell's protection, as run-cell's --require (in place\n"
@@ -49,14 +57,17 @@ static const char sweep_usage[] =
 int
 cab_cmd_sweep(int argc, char **argv)
 {
-  enum { O_SHARD = 256, O_OUT, O_RESUME, O_DRY, O_HELP, O_PROGRESS, O_REQUIRE, O_CGROUP_PARENT };
+  enum {
+    O_SHARD = 256, O_OUT, O_RESUME, O_DRY, O_HELP, O_PROGRESS, O_REQUIRE, O_CGROUP_PARENT, O_JSON
+  };
   static const struct option longopts[] = {
       {"jobs", required_argument, 0, 'j'},      {"shard", required_argument, 0, O_SHARD},
       {"out", required_argument, 0, O_OUT},     {"resume", no_argument, 0, O_RESUME},
       {"dry-run", no_argument, 0, O_DRY},       {"help", no_argument, 0, O_HELP},
       {"progress-every", required_argument, 0, O_PROGRESS},
       {"require", required_argument, 0, O_REQUIRE},
-      {"cgroup-parent", required_argument, 0, O_CGROUP_PARENT}, {0, 0, 0, 0},
+      {"cgroup-parent", required_argument, 0, O_CGROUP_PARENT},
+      {"json", no_argument, 0, O_JSON},         {0, 0, 0, 0},
   };
   struct cab_sweep_opts o = {.out = stdout, .progress = stderr};
   cab_error err = {0};
@@ -96,7 +107,8 @@ cab_cmd_sweep(int argc, char **argv)
     case O_OUT: o.out_dir = optarg; break;
     case O_RESUME: o.resume = true; break;
     case O_DRY: o.dry_run = true; break;
-    case O_HELP: fputs(sweep_usage, stdout); return 0;
+    case O_JSON: o.json = true; break;
+    case O_HELP: return cab_cli_help(sweep_usage);
     default:
       return cab_cli_option_error("sweep", longopts, argv);
     }
@@ -132,7 +144,7 @@ cab_cmd_merge(int argc, char **argv)
   while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     switch (opt) {
     case O_OUT: out = optarg; break;
-    case O_HELP: fputs(merge_usage, stdout); return 0;
+    case O_HELP: return cab_cli_help(merge_usage);
     default:
       return cab_cli_option_error("merge", longopts, argv);
     }

@@ -1,5 +1,8 @@
 /* What a sweep shows: the progress line, the summary table, the dry-run
- * listing. */
+ * listing; with --json the summary and the listing as one JSON object each
+ * (schemas cab.sweep.summary/v1 and cab.sweep.dry_run/v1) on the same
+ * stream, the progress still on its own. */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +13,20 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runner/sweep/internal.h"
+#include "scorers/scorers.h"
+
+/* DOC (taken) on F, as every --json document is printed (cab_json_print). */
+static int
+print_json(FILE *f, cJSON *doc, cab_error *err)
+{
+  cleanup_free char *text = doc ? cab_json_print(doc, true) : NULL;
+  cJSON_Delete(doc);
+  if (text == NULL)
+    return cab_error_set(err, ENOMEM, "sweep: print the JSON output");
+  fprintf(f, "%s\n", text);
+  fflush(f);
+  return 0;
+}
 
 static bool
 is_fail(const char *o)
@@ -74,6 +91,54 @@ struct row {
   double composite_sum;
 };
 
+/* The summary as one object: the sweep, its counts and the table's rows,
+ * with the mean composite null where the row has no score. */
+static cJSON *
+summary_json(const struct sweep *s, const struct row *rows)
+{
+  const struct cab_sweep_plan *p = s->plan;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "schema", "cab.sweep.summary/v1");
+  cJSON_AddStringToObject(o, "sweep_id", p->sweep_id);
+  cJSON_AddStringToObject(o, "sweep_dir", s->sweep_dir);
+  if (s->o->shard_n) {
+    cJSON *sh = cJSON_AddObjectToObject(o, "shard");
+    cJSON_AddNumberToObject(sh, "k", s->o->shard_k);
+    cJSON_AddNumberToObject(sh, "n", s->o->shard_n);
+  } else {
+    cJSON_AddNullToObject(o, "shard");
+  }
+  cJSON_AddNumberToObject(o, "cells", (double)s->n);
+  cJSON_AddNumberToObject(o, "done", (double)s->n_done);
+  cJSON_AddNumberToObject(o, "pass", (double)s->n_pass);
+  cJSON_AddNumberToObject(o, "fail", (double)s->n_fail);
+  cJSON_AddNumberToObject(o, "error", (double)s->n_error);
+  cJSON_AddNumberToObject(o, "elapsed_s", (double)(cab_now_ns() - s->t0_ns) / 1e9);
+  cJSON *arr = cJSON_AddArrayToObject(o, "rows");
+  for (size_t t = 0; t < p->n_tuis; t++)
+    for (size_t m = 0; m < p->n_models; m++) {
+      const struct row *r = &rows[t * p->n_models + m];
+      if (r->cells == 0)
+        continue;
+      cJSON *j = cJSON_CreateObject();
+      cJSON_AddStringToObject(j, "tui", p->tuis[t].tui);
+      cJSON_AddStringToObject(j, "model", p->models[m].model);
+      cJSON_AddNumberToObject(j, "cells", (double)r->cells);
+      cJSON_AddNumberToObject(j, "pass", (double)r->pass);
+      cJSON_AddNumberToObject(j, "fail", (double)r->fail);
+      cJSON_AddNumberToObject(j, "timeout", (double)r->timeout);
+      cJSON_AddNumberToObject(j, "agent_error", (double)r->agent_error);
+      cJSON_AddNumberToObject(j, "infra_error", (double)r->infra_error);
+      cJSON_AddNumberToObject(j, "no_record", (double)r->none);
+      if (r->scored)
+        cJSON_AddNumberToObject(j, "composite", r->composite_sum / (double)r->scored);
+      else
+        cJSON_AddNullToObject(j, "composite");
+      cJSON_AddItemToArray(arr, j);
+    }
+  return o;
+}
+
 void
 cab_sweep_summary(struct sweep *s)
 {
@@ -103,6 +168,12 @@ cab_sweep_summary(struct sweep *s)
       r->scored++;
       r->composite_sum += sc->composite;
     }
+  }
+  if (s->o->json) {
+    cab_error err = {0};
+    if (print_json(s->o->out, summary_json(s, rows), &err) < 0)
+      fprintf(s->o->progress, "cab: %s\n", err.message);
+    return;
   }
   int wt = 3, wm = 5;
   for (size_t t = 0; t < p->n_tuis; t++)
@@ -141,6 +212,49 @@ status_word(const struct sweep_cell *sc)
   return sc->attempt > 1 ? "retry" : "run";
 }
 
+/* The dry-run listing as one object: every cell (key, image and, with
+ * --resume, its status), the images each once with their cell counts. */
+static int
+dry_run_json(struct sweep *s, const char **seen, const size_t *count, size_t n_seen, size_t todo,
+             cab_error *err)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "schema", "cab.sweep.dry_run/v1");
+  cJSON_AddStringToObject(o, "sweep_id", s->plan->sweep_id);
+  if (s->o->shard_n) {
+    cJSON *sh = cJSON_AddObjectToObject(o, "shard");
+    cJSON_AddNumberToObject(sh, "k", s->o->shard_k);
+    cJSON_AddNumberToObject(sh, "n", s->o->shard_n);
+  } else {
+    cJSON_AddNullToObject(o, "shard");
+  }
+  cJSON_AddNumberToObject(o, "count", (double)s->n);
+  if (s->o->resume)
+    cJSON_AddNumberToObject(o, "to_run", (double)todo);
+  else
+    cJSON_AddNullToObject(o, "to_run");
+  cJSON *cells = cJSON_AddArrayToObject(o, "cells");
+  for (size_t i = 0; i < s->n; i++) {
+    const struct sweep_cell *sc = &s->sc[i];
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "key", sc->c->key);
+    cJSON_AddStringToObject(c, "image", sc->c->shown_image);
+    if (s->o->resume)
+      cJSON_AddStringToObject(c, "status", status_word(sc));
+    else
+      cJSON_AddNullToObject(c, "status");
+    cJSON_AddItemToArray(cells, c);
+  }
+  cJSON *images = cJSON_AddArrayToObject(o, "images");
+  for (size_t k = 0; k < n_seen; k++) {
+    cJSON *im = cJSON_CreateObject();
+    cJSON_AddStringToObject(im, "image", seen[k]);
+    cJSON_AddNumberToObject(im, "cells", (double)count[k]);
+    cJSON_AddItemToArray(images, im);
+  }
+  return print_json(s->o->out, o, err);
+}
+
 int
 cab_sweep_dry_run(struct sweep *s, cab_error *err)
 {
@@ -152,6 +266,8 @@ cab_sweep_dry_run(struct sweep *s, cab_error *err)
   for (size_t i = 0; i < s->n; i++) {
     const struct sweep_cell *sc = &s->sc[i];
     todo += sc->st != SC_DONE;
+    if (s->o->json)
+      continue;
     if (s->o->resume)
       fprintf(f, "%-*s  %-5s  %s\n", (int)width, sc->c->key, status_word(sc), sc->c->shown_image);
     else
@@ -172,6 +288,8 @@ cab_sweep_dry_run(struct sweep *s, cab_error *err)
       seen[n_seen++] = img;
     count[k]++;
   }
+  if (s->o->json)
+    return dry_run_json(s, seen, count, n_seen, todo, err);
   fprintf(f, "images:\n");
   for (size_t k = 0; k < n_seen; k++)
     fprintf(f, "  %s  (%zu %s)\n", seen[k], count[k], cab_plural(count[k], "cell", "cells"));

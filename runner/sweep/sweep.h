@@ -22,6 +22,7 @@ struct cab_sweep_opts {
   unsigned shard_k, shard_n; /* shard_n 0: the whole plan */
   bool resume, dry_run;
   FILE *out;              /* the dry-run listing and the summary table */
+  bool json;              /* ... as one JSON object each (report.c) */
   FILE *progress;         /* progress lines and warnings */
   bool progress_tty;      /* one live line instead of a line every ~10 s */
   double progress_every_s; /* non-TTY period; 0: 10 s */
