@@ -369,64 +369,29 @@ cab_cmd_doctor(int argc, char **argv)
   struct facts facts = {0};
   read_facts(&o, &facts);
   int missing = data_missing(&facts);
-  if (!o.json) {
-    print_facts(&facts);
-    print_data_dirs(&facts);
-    if (failed)
-      printf("cab doctor: a cell cannot run here: %d required operation%s failed\n", failed,
-             failed == 1 ? "" : "s");
-    else if (missing)
-      printf("cab doctor: a cell cannot run with this cab: it has no %s (see above)\n",
-             !facts.data_found[0] && !facts.data_found[1] ? "adapters and no tasks"
-             : !facts.data_found[0]                       ? "adapters"
-                                                          : "tasks");
-    else
-      printf("cab doctor: cells can run here%s\n",
-             warnings ? ", with the warnings above" : "");
-    return failed || missing ? 1 : 0;
-  }
-#ifndef CAB_CORE
-  cJSON *root = cJSON_CreateObject();
-  cJSON_AddBoolToObject(root, "ok", failed == 0 && missing == 0);
-  cJSON *checks = cJSON_AddArrayToObject(root, "checks");
-  for (size_t i = 0; i < n; i++) {
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddStringToObject(c, "name", cab_host_probes[i].name);
-    cJSON_AddStringToObject(c, "kind", kind_names[cab_host_probes[i].kind]);
-    cJSON_AddBoolToObject(c, "ok", results[i].ok);
-    cJSON_AddStringToObject(c, "detail", results[i].detail);
-    if (results[i].ok || results[i].fix[0] == '\0')
-      cJSON_AddNullToObject(c, "fix");
-    else
-      cJSON_AddStringToObject(c, "fix", results[i].fix);
-    cJSON_AddItemToArray(checks, c);
-  }
-  cJSON_AddItemToObject(root, "facts", facts_json(&facts));
-  char *text = cJSON_Print(root);
-  cJSON_Delete(root);
-  if (text == NULL) {
-    cab_error err = {0};
-    cab_error_set(&err, ENOMEM, "doctor: render JSON");
-    return cab_cli_fail(&err);
-  }
-  printf("%s\n", text);
-  free(text);
-  char summary[160];
+  char summary[200];
   if (failed)
     snprintf(summary, sizeof summary,
              "cab doctor: a cell cannot run here: %d required operation%s failed", failed,
              failed == 1 ? "" : "s");
+  else if (missing)
+    snprintf(summary, sizeof summary,
+             "cab doctor: a cell cannot run with this cab: it has no %s (see above)",
+             !facts.data_found[0] && !facts.data_found[1] ? "adapters and no tasks"
+             : !facts.data_found[0]                       ? "adapters"
+                                                          : "tasks");
   else
     snprintf(summary, sizeof summary, "cab doctor: cells can run here%s",
              warnings ? ", with the warnings above" : "");
   if (!o.json) {
     print_facts(&facts);
+    print_data_dirs(&facts);
     printf("%s\n", summary);
-    return failed ? 1 : 0;
+    return failed || missing ? 1 : 0;
   }
 #ifndef CAB_CORE
-  int rc = print_doctor_json(n, results, &facts, failed ? "fail" : warnings ? "warn" : "ok",
-                             summary);
+  int rc = print_doctor_json(n, results, &facts,
+                             failed || missing ? "fail" : warnings ? "warn" : "ok", summary);
   if (rc != 0)
     return rc;
 #endif
