@@ -1,7 +1,8 @@
 #!/bin/bash
 # The man page (runner/cli/cab.1) cannot rot: every command "cab --help"
 # lists has an entry there that names every --option "cab COMMAND --help"
-# prints; the exit codes 125, 126, 127, every CAB_* variable the code reads
+# prints, and names no option that --help (or a subcommand's, as "cab
+# results ls --help") does not list; the exit codes 125, 126, 127, every CAB_* variable the code reads
 # (getenv, and the data-file lookup's names in common/datadir.[ch]) and the
 # version are in it; and it renders without a warning (groff -man -ww;
 # skipped without groff).
@@ -17,18 +18,31 @@ MAN=$SRC_DIR/runner/cli/cab.1
 text=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\e/\\/g' "$MAN")
 cmds=$("$CAB" --help 2>&1 | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
 [ -n "$cmds" ] || bail "cab --help lists no commands (its format changed?)"
-# entry CMD: the COMMANDS section's text from CMD's head line (".B CMD ...")
-# to the next command's.
+# entry CMD: the COMMANDS section's text from CMD's head line (".B CMD ..."
+# right after a ".TP") to the next command's.
 entry() {
   printf '%s\n' "$text" | awk -v want="$1" -v list="$cmds" '
     BEGIN { n = split(list, c, /[ \n]+/) }
     /^\.SH / { in_cmds = ($0 == ".SH COMMANDS"); cur = ""; next }
-    !in_cmds { next }
-    /^\.BR? / {
+    !in_cmds { prev = $0; next }
+    /^\.BR? / && prev == ".TP" {
       w = $2; gsub(/"/, "", w)
       for (i = 1; i <= n; i++) if (c[i] != "" && w == c[i]) cur = c[i]
     }
+    { prev = $0 }
     cur == want'
+}
+# helps CMD: CMD's --help and, when its usage is "cab CMD COMMAND", each
+# subcommand's with a usage of its own (as tests/readme-commands.sh).
+helps() {
+  "$CAB" "$1" --help 2>&1 </dev/null
+  if "$CAB" "$1" --help 2>&1 | head -n 1 | grep -q "^usage: cab $1 COMMAND"; then
+    local w
+    for w in $("$CAB" "$1" --help 2>&1 | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p'); do
+      "$CAB" "$1" "$w" --help 2>/dev/null </dev/null | head -n 1 | grep -q "^usage: cab $1 $w\b" &&
+        "$CAB" "$1" "$w" --help 2>&1 </dev/null
+    done
+  fi
 }
 for c in $cmds; do
   body=$(entry "$c")
@@ -47,6 +61,20 @@ for c in $cmds; do
       pass "cab.1 names $c $o"
     else
       fail "cab.1's entry for '$c' does not name '$o' ('cab $c --help' prints it): add it to runner/cli/cab.1"
+    fi
+  done
+  # Every option the entry names is one cab takes: its own (--help and
+  # --version are everyone's), never a stale one.  Lines naming another
+  # command ("as cab exec --cgroup-parent") are that command's.
+  taken=$(helps "$c" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+  named=$(printf '%s\n' "$body" | grep -vE "cab ($(printf '%s' "$cmds" | tr '\n' '|' | sed 's/|$//'))( |\"|$)" |
+    grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+  for o in $named; do
+    case $o in --help | --version) continue ;; esac
+    if printf '%s\n' "$taken" | grep -qxF -- "$o"; then
+      pass "cab $c takes $o, which cab.1 names"
+    else
+      fail "cab.1's entry for '$c' names '$o', which 'cab $c --help' does not list: drop it from runner/cli/cab.1 (or add it to the command)"
     fi
   done
 done
