@@ -349,7 +349,7 @@ cab_cmd_doctor(int argc, char **argv)
   struct cab_probe_ctx ctx = {.cgroup_parent = o.cgroup_parent};
   struct cab_probe_result results[16];
   size_t n = cab_host_probe_count < 16 ? cab_host_probe_count : 16;
-  int failed = 0, warnings = 0;
+  int failed = 0, untried = 0, warnings = 0;
   if (!o.json) {
     printf("cab doctor: what this host supports, each operation tried in a throw-away child\n");
     fflush(stdout);
@@ -357,9 +357,14 @@ cab_cmd_doctor(int argc, char **argv)
   for (size_t i = 0; i < n; i++) {
     const struct cab_host_probe *p = &cab_host_probes[i];
     cab_host_probe_run(p, &ctx, &results[i]);
-    if (!results[i].ok && p->kind == CAB_PROBE_REQUIRED)
+    /* A required step not tried (one before it failed) stops cells too,
+     * but is not counted as a failure of its own. */
+    const char *st = check_status(p, &results[i]);
+    if (strcmp(st, "fail") == 0)
       failed++;
-    else if (!results[i].ok && p->kind == CAB_PROBE_DEGRADES)
+    else if (strcmp(st, "skip") == 0 && p->kind == CAB_PROBE_REQUIRED)
+      untried++;
+    else if (strcmp(st, "warn") == 0)
       warnings++;
     if (!o.json) {
       print_check(p, &results[i]);
@@ -369,11 +374,14 @@ cab_cmd_doctor(int argc, char **argv)
   struct facts facts = {0};
   read_facts(&o, &facts);
   int missing = data_missing(&facts);
-  char summary[200];
+  char summary[220], more[48] = "";
+  if (untried)
+    snprintf(more, sizeof more, " (%d more not tried)", untried);
+  failed += failed == 0 && untried; /* cannot happen: a step is untried after a failure */
   if (failed)
     snprintf(summary, sizeof summary,
-             "cab doctor: a cell cannot run here: %d required operation%s failed", failed,
-             failed == 1 ? "" : "s");
+             "cab doctor: a cell cannot run here: %d required operation%s failed%s", failed,
+             failed == 1 ? "" : "s", more);
   else if (missing)
     snprintf(summary, sizeof summary,
              "cab doctor: a cell cannot run with this cab: it has no %s (see above)",

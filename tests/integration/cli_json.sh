@@ -128,6 +128,29 @@ assert_json '.summary' "$(tail -n 1 "$T/doc.txt")" "$T/doc.json" "summary: the t
 assert_json '"  cell limits by:        memory=\(.limits.memory) pids=\(.limits.pids) cpu=\(.limits.cpu)"' \
   "$(grep '^  cell limits by:' "$T/doc.txt")" "$T/doc.json" "limits: the mechanisms the text names"
 assert_json '[.ok, .status == "fail"] | .[0] != .[1]' true "$T/doc.json" "ok is status != fail"
+# Where the map write fails (a read-only /proc, as doctor.sh makes it): the
+# failed and the untried checks agree too, and so does the exit code.
+readonly_proc='mount -o remount,bind,ro /proc && exec "$@"'
+if is_root; then
+  restricted=(unshare --mount --propagation private sh -c "$readonly_proc" sh)
+else
+  restricted=(unshare --user --map-root-user --mount sh -c "$readonly_proc" sh)
+fi
+if "${restricted[@]}" true 2>/dev/null; then
+  "${restricted[@]}" "$CAB" doctor >"$T/rdoc.txt" 2>&1
+  rdoc_rc=$?
+  "${restricted[@]}" "$CAB" doctor --json >"$T/rdoc.json" 2>/dev/null
+  assert_eq "$?:$rdoc_rc" "1:1" "restricted: doctor and doctor --json exit 1"
+  assert_eq "$(jq -r '.checks[] | "\(.label) \(.status)"' "$T/rdoc.json")" "$(text_status "$T/rdoc.txt")" \
+    "restricted: each check's status is its text line's"
+  assert_jq '[.checks[].status] | index("fail") != null' "$T/rdoc.json" "restricted: a check fails"
+  assert_json '[.ok, .status]' '[false,"fail"]' "$T/rdoc.json" "restricted: ok false, status fail"
+  assert_eq "$(jq -r '.advice[]' "$T/rdoc.json")" "$(sed -n 's/^ \{25\}fix: //p' "$T/rdoc.txt")" \
+    "restricted: advice is the fix lines printed"
+  assert_json '.summary' "$(tail -n 1 "$T/rdoc.txt")" "$T/rdoc.json" "restricted: summary is the last line"
+else
+  say "skip part: cannot make /proc read-only here: the failing doctor is not compared"
+fi
 if is_root; then
   assert_jq '.limits | [.memory, .pids, .cpu] | all(startswith("cgroup-"))' "$T/doc.json" \
     "root: a cgroup holds memory, pids and cpu"
