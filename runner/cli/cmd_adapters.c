@@ -18,9 +18,10 @@ static const char adapters_usage[] =
     "       cab adapters show TUI\n"
     "       cab adapters render TUI [--model M] [--max-turns N] [--prompt TEXT]\n"
     "\n"
-    "list: every adapter, its wire protocol and default image; --json: one JSON\n"
-    "object (schema cab.adapters/v1): count and adapters [{tui, wire, image,\n"
-    "builtin, description, file, error}] (error: why a broken file did not load).\n"
+    "list (the default): every adapter, its wire protocol and default image;\n"
+    "--json: one JSON object (schema cab.adapters/v1): count and adapters [{tui,\n"
+    "wire, image, builtin, description, file, error}] (error: why a broken file\n"
+    "did not load).\n"
     "show: one adapter's definition (argv, env, files, state paths).\n"
     "render: what a cell would run and write for TUI, every placeholder filled,\n"
     "as JSON.\n";
@@ -195,6 +196,8 @@ cab_cmd_adapters(int argc, char **argv)
     return cab_cli_help(adapters_usage);
   if (strcmp(sub, "list") == 0)
     return list(argc > 1 ? argc - 1 : 1, argc > 1 ? argv + 1 : argv);
+  if (sub[0] == '-') /* list is the default: `cab adapters --json` */
+    return list(argc, argv);
   if (strcmp(sub, "show") == 0) {
     if (argc == 3 && cab_cli_is_help(argv[2]))
       return cab_cli_help(adapters_usage);

@@ -37,9 +37,9 @@ static const char tasks_usage[] =
     "       cab tasks validate [ID...] [--image REF | --host-rootfs] [--sample N] [--compare-host]\n"
     "       cab tasks import --format FORMAT DIR [--lang L] [--out TASKS_DIR]\n"
     "\n"
-    "list: every task (id, language, turn and time limits), with a header; --json:\n"
-    "one JSON object (schema cab.tasks/v1): count and tasks [{task_id, family,\n"
-    "name, language, max_turns, timeout_s, expected_refusal}].\n"
+    "list (the default): every task (id, language, turn and time limits), with a\n"
+    "header; --json: one JSON object (schema cab.tasks/v1): count and tasks\n"
+    "[{task_id, family, name, language, max_turns, timeout_s, expected_refusal}].\n"
     "show: the task's task.json and prompt.\n"
     "validate: prove each task (all by default, or a random --sample N) with real\n"
     "cells: the nop agent must fail, the oracle must pass; --image REF or\n"
@@ -525,6 +525,8 @@ cab_cmd_tasks(int argc, char **argv)
     return cab_cli_fail(&err);
   if (strcmp(sub, "list") == 0)
     return list_tasks(argc > 1 ? argc - 1 : 1, argc > 1 ? argv + 1 : argv, root);
+  if (sub[0] == '-') /* list is the default: `cab tasks --json` */
+    return list_tasks(argc, argv, root);
   if (strcmp(sub, "show") == 0) {
     if (argc == 3 && cab_cli_is_help(argv[2]))
       return cab_cli_help(tasks_usage);

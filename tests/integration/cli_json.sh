@@ -40,6 +40,9 @@ assert_eq "$(jq -r '.tasks[] | "\(.task_id) \(.language) \(.max_turns) \(.timeou
   "$(tail -n +2 "$T/tasks.txt" | tr -s ' ' | sed 's/ $//')" \
   "the same tasks, in the same order, with the same language, turns, timeout and note"
 
+run_cab "$T/tasks2.json" tasks --json
+assert_eq "$(cat "$T/tasks2.json")" "$(cat "$T/tasks.json")" "cab tasks --json is cab tasks list --json (list is the default)"
+
 # --- adapters list ----------------------------------------------------------------
 run_cab "$T/adapters.txt" adapters list
 assert_rc 0 "adapters list exits 0"
@@ -55,6 +58,8 @@ assert_jq '[.adapters[].tui] | index("oracle") != null and index("nop") != null 
   "$T/adapters.json" "the built-in agents are listed"
 assert_eq "$(jq -r '.adapters[] | "\(.tui) wire=\(.wire) \(if .builtin then "(built in)" elif .image then .image else "(no default image)" end)"' "$T/adapters.json")" \
   "$(tr -s ' ' <"$T/adapters.txt")" "the same adapters, in the same order, with the same wire and image"
+run_cab "$T/adapters2.json" adapters --json
+assert_eq "$(cat "$T/adapters2.json")" "$(cat "$T/adapters.json")" "cab adapters --json is cab adapters list --json"
 # A broken adapter file is an entry with its error, as the text's "(broken: ...)".
 export CAB_ADAPTERS_DIR=$T/adapters
 mkdir -p "$CAB_ADAPTERS_DIR"
