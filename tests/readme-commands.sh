@@ -98,6 +98,6 @@ fi
 if ! cmp -s "$tmp/readme" "$readme"; then
   printf 'readme-commands: the command reference in %s is stale (what --write would change):\n' "$readme" >&2
   diff -u "$readme" "$tmp/readme" | head -n 40 >&2 || true
-  printf 'readme-commands: run tests/readme-commands.sh --write\n' >&2
+  printf 'readme-commands: run tests/readme-commands.sh --write (or make readme)\n' >&2
   exit 1
 fi
