@@ -30,4 +30,9 @@ int cab_import(cab_store *s, const char *path, const cab_import_opts *o, cab_imp
  * existing layout; the ref name goes into org.opencontainers.image.ref.name). */
 int cab_export(cab_store *s, const char *ref, const char *dir, cab_error *err);
 
+/* Write REF as an oci-archive: the tar of such a layout, at FILE, which
+ * appears only once complete (an export killed half-way leaves no FILE, and
+ * an existing FILE stays as it was until it is replaced whole). */
+int cab_export_archive(cab_store *s, const char *ref, const char *file, cab_error *err);
+
 #endif

@@ -11,7 +11,9 @@
 #include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/strv.h"
 #include "rootfs/archive_io.h"
+#include "rootfs/archive_io_export.h"
 #include "rootfs/manifest_json.h"
 #include "rootfs/store_write.h"
 
@@ -87,13 +89,8 @@ prepare_dir(const char *dir, cJSON **index, cab_error *err)
         return cab_error_set(err, 0,
                              "%s is not empty and not an OCI layout; give a new directory", dir);
   }
-  *index = cJSON_CreateObject();
-  if (*index == NULL)
-    return cab_error_set(err, ENOMEM, "allocate");
-  cJSON_AddNumberToObject(*index, "schemaVersion", 2);
-  cJSON_AddStringToObject(*index, "mediaType", CAB_MT_OCI_INDEX);
-  cJSON_AddArrayToObject(*index, "manifests");
-  return 0;
+  *index = cab_export_new_index(err);
+  return *index ? 0 : -1;
 }
 
 /* Add D (named NAME, with annotations) to INDEX, replacing an entry of the
@@ -130,22 +127,18 @@ add_entry(cJSON *index, const cab_descriptor *d, const char *name, const char *i
   return 0;
 }
 
-static int
-write_layout(const cab_store *s, const cab_image *img, const char *dir, cJSON *index,
-             cab_error *err)
+int
+cab_export_collect(const cab_store *s, const cab_image *img, cJSON *index, struct cab_strv *blobs,
+                   cab_error *err)
 {
-  char path[PATH_MAX];
-  if (cab_path_printf(path, sizeof path, err, "%s/blobs/sha256", dir) < 0 ||
-      cab_mkdir_p(path, 0755, err) < 0)
-    return -1;
   for (size_t i = 0; i < img->n_layers; i++)
-    if (copy_blob(s, dir, img->layers[i].digest, err) < 0)
-      return -1;
-  if (copy_blob(s, dir, img->config_digest, err) < 0 || copy_blob(s, dir, img->digest, err) < 0)
-    return -1;
+    if (cab_strv_push(blobs, img->layers[i].digest) < 0)
+      return cab_error_sys(err, "memory");
+  if (cab_strv_push(blobs, img->config_digest) < 0 || cab_strv_push(blobs, img->digest) < 0)
+    return cab_error_sys(err, "memory");
   if (img->index_digest[0] && cab_store_has_blob(s, img->index_digest, -1) &&
-      copy_blob(s, dir, img->index_digest, err) < 0)
-    return -1;
+      cab_strv_push(blobs, img->index_digest) < 0)
+    return cab_error_sys(err, "memory");
 
   struct stat st;
   char mpath[PATH_MAX];
@@ -167,18 +160,47 @@ write_layout(const cab_store *s, const cab_image *img, const char *dir, cJSON *i
   int r = 0;
   for (size_t i = 0; r == 0 && i < n; i++)
     if (strcmp(v[i].twin_of, img->digest) == 0 && strcmp(v[i].name, img->name) == 0) {
-      r = copy_blob(s, dir, v[i].manifest.digest, err);
+      r = cab_strv_push(blobs, v[i].manifest.digest) < 0 ? cab_error_sys(err, "memory") : 0;
       if (r == 0)
         r = add_entry(index, &v[i].manifest, img->name, "", img->digest, err);
       break;
     }
   free(v);
+  return r;
+}
+
+cJSON *
+cab_export_new_index(cab_error *err)
+{
+  cJSON *index = cJSON_CreateObject();
+  if (index == NULL || !cJSON_AddNumberToObject(index, "schemaVersion", 2) ||
+      !cJSON_AddStringToObject(index, "mediaType", CAB_MT_OCI_INDEX) ||
+      !cJSON_AddArrayToObject(index, "manifests")) {
+    cJSON_Delete(index);
+    cab_error_set(err, ENOMEM, "allocate");
+    return NULL;
+  }
+  return index;
+}
+
+static int
+write_layout(const cab_store *s, const cab_image *img, const char *dir, cJSON *index,
+             cab_error *err)
+{
+  struct cab_strv blobs = {0};
+  int r = cab_export_collect(s, img, index, &blobs, err);
+  char path[PATH_MAX];
+  if (r == 0 && (cab_path_printf(path, sizeof path, err, "%s/blobs/sha256", dir) < 0 ||
+                 cab_mkdir_p(path, 0755, err) < 0))
+    r = -1;
+  for (size_t i = 0; r == 0 && i < blobs.n; i++)
+    r = copy_blob(s, dir, blobs.v[i], err);
+  cab_strv_free(&blobs);
   if (r < 0)
     return -1;
 
-  static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
   if (cab_path_printf(path, sizeof path, err, "%s/oci-layout", dir) < 0 ||
-      cab_write_file_atomic(path, layout, strlen(layout), 0644, err) < 0)
+      cab_write_file_atomic(path, CAB_OCI_LAYOUT_FILE, strlen(CAB_OCI_LAYOUT_FILE), 0644, err) < 0)
     return -1;
   cleanup_free char *text = cJSON_PrintUnformatted(index);
   if (text == NULL)

@@ -12,9 +12,14 @@
 
 static const char export_usage[] =
     "usage: cab export REF DIR\n"
+    "       cab export REF -o FILE.tar\n"
     "\n"
     "Write image REF as an OCI image layout in DIR (new, empty, or an existing\n"
-    "layout to add to).  Carry DIR to an offline host and 'cab import DIR'.\n"
+    "layout to add to), or with -o as an oci-archive: the tar of such a layout,\n"
+    "written whole or not at all.  Carry it to an offline host and 'cab import\n"
+    "DIR' (or FILE.tar): the image arrives with the same manifest digest.\n"
+    "\n"
+    "  -o, --output FILE   write the tar FILE (replaced atomically)\n"
     "\n"
     "       cab export DIR --format jsonl|csv [--out FILE] [--attempts]\n"
     "\n"
@@ -37,32 +42,44 @@ cab_cmd_export(int argc, char **argv)
       rargv[argc + 1] = NULL;
       return cab_cmd_results(argc + 1, rargv);
     }
-  for (int i = 1; i < argc; i++)
-    if (argv[i][0] == '-') {
-      static const struct option longopts[] = {
-          {"format", required_argument, NULL, 'f'},
-          {"help", no_argument, NULL, 'h'},
-          {NULL, 0, NULL, 0},
-      };
-      /* what getopt would have stopped at, for the one line */
-      optind = i + 1;
-      optopt = argv[i][1] == '-' ? 0 : argv[i][1];
-      return cab_cli_option_error("export", longopts, argv);
+  enum { O_HELP = 256, O_FORMAT };
+  static const struct option longopts[] = {
+      {"output", required_argument, NULL, 'o'},
+      {"format", required_argument, NULL, O_FORMAT},
+      {"help", no_argument, NULL, O_HELP},
+      {NULL, 0, NULL, 0},
+  };
+  const char *output = NULL;
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+    switch (opt) {
+    case 'o': output = optarg; break;
+    case O_HELP: return cab_cli_help(export_usage);
+    default: return cab_cli_option_error("export", longopts, argv);
     }
-  if (argc != 3) {
+  }
+  int rest = argc - optind;
+  if (argc == 1) {
     fputs(export_usage, stderr);
     return CAB_EXIT_RUNNER;
   }
+  if (output && rest != 1)
+    return cab_cli_usage_error("export", "with -o FILE.tar give only the image (REF), no DIR");
+  if (!output && rest != 2)
+    return cab_cli_usage_error("export", "give the image and a directory (REF DIR), or REF -o FILE.tar");
+  const char *ref = argv[optind], *dest = output ? output : argv[optind + 1];
   cab_error err = {0};
   cab_store *s;
   int r = cab_store_open(NULL, &s, &err);
   if (r == 0) {
-    r = cab_export(s, argv[1], argv[2], &err);
+    r = output ? cab_export_archive(s, ref, dest, &err) : cab_export(s, ref, dest, &err);
     cab_store_close(s);
   }
   if (r < 0)
     return cab_cli_fail(&err);
-  printf("exported %s to %s (an OCI image layout: 'cab import %s' reads it)\n", argv[1], argv[2],
-         argv[2]);
+  printf("exported %s to %s (%s: 'cab import %s' reads it)\n", ref, dest,
+         output ? "an oci-archive tar" : "an OCI image layout", dest);
   return 0;
 }

@@ -42,7 +42,7 @@ static const struct command commands[] = {
     {"model-server", FULL(cab_cmd_model_server), "serve a scripted or recorded model endpoint"},
     {"pull", FULL(cab_cmd_pull), "fetch an image from a registry, verified by digest"},
     {"import", FULL(cab_cmd_import), "load an image offline (OCI layout or docker save tar)"},
-    {"export", FULL(cab_cmd_export), "write an image as an OCI layout directory"},
+    {"export", FULL(cab_cmd_export), "write an image as an OCI layout directory or an oci-archive tar"},
     {"unpack", FULL(cab_cmd_unpack), "write an image's flattened rootfs to a directory"},
     {"images", FULL(cab_cmd_images), "list stored images"},
     {"inspect", FULL(cab_cmd_inspect), "show an image as JSON"},
