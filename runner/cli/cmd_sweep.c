@@ -43,9 +43,13 @@ static const char sweep_usage[] =
     "  --cgroup-parent PATH  every cell's cgroups under PATH (below the cgroup file\n"
     "                    system), as run-cell's: a cgroup subtree this user owns and\n"
     "                    the sweep was started in (see 'cab doctor')\n"
+    "  --replay DIR      offline: each cell replays the cassette a sweep of this plan\n"
+    "                    recorded (models with \"record\": true) in DIR (its --out, or\n"
+    "                    DIR/<sweep_id>), as its journal names it; no endpoint is\n"
+    "                    called; a cell without one: exit 125 before any runs\n"
     "\n"
     "The plan (JSON): sweep_id, tuis [{tui, image?}], models [{model, endpoint?,\n"
-    "key_env?, endpoint_wire?, replay?, model_retries?, max_concurrency?}], tasks\n"
+    "key_env?, endpoint_wire?, replay?, record?, model_retries?, max_concurrency?}], tasks\n"
     "[id or glob], and optionally scoring, reruns, host_rootfs, image,\n"
     "max_concurrency, endpoint_max_concurrency, retries {infra, backoff_s}, memory,\n"
     "cpus, tasks_dir, ramp_up_s, require.\n"
@@ -58,7 +62,8 @@ int
 cab_cmd_sweep(int argc, char **argv)
 {
   enum {
-    O_SHARD = 256, O_OUT, O_RESUME, O_DRY, O_HELP, O_PROGRESS, O_REQUIRE, O_CGROUP_PARENT, O_JSON
+    O_SHARD = 256, O_OUT, O_RESUME, O_DRY, O_HELP, O_PROGRESS, O_REQUIRE, O_CGROUP_PARENT, O_JSON,
+    O_REPLAY
   };
   static const struct option longopts[] = {
       {"jobs", required_argument, 0, 'j'},      {"shard", required_argument, 0, O_SHARD},
@@ -67,7 +72,8 @@ cab_cmd_sweep(int argc, char **argv)
       {"progress-every", required_argument, 0, O_PROGRESS},
       {"require", required_argument, 0, O_REQUIRE},
       {"cgroup-parent", required_argument, 0, O_CGROUP_PARENT},
-      {"json", no_argument, 0, O_JSON},         {0, 0, 0, 0},
+      {"json", no_argument, 0, O_JSON},         {"replay", required_argument, 0, O_REPLAY},
+      {0, 0, 0, 0},
   };
   struct cab_sweep_opts o = {.out = stdout, .progress = stderr};
   cab_error err = {0};
@@ -104,6 +110,7 @@ cab_cmd_sweep(int argc, char **argv)
       break;
     }
     case O_CGROUP_PARENT: o.cgroup_parent = optarg; break;
+    case O_REPLAY: o.replay_dir = optarg; break;
     case O_OUT: o.out_dir = optarg; break;
     case O_RESUME: o.resume = true; break;
     case O_DRY: o.dry_run = true; break;

@@ -36,7 +36,12 @@ spec_hash(const struct cab_sweep_plan *p, const struct cab_sweep_cell *c, char *
   put_str(o, "model", m->model);
   put_str(o, "endpoint", m->endpoint);
   put_str(o, "endpoint_wire", m->endpoint_wire);
-  put_str(o, "replay", m->replay ? m->replay_sha256 : NULL);
+  if (c->replay_sha256[0])
+    put_str(o, "replay", c->replay_sha256);
+  else
+    put_str(o, "replay", m->replay ? m->replay_sha256 : NULL);
+  if (c->record) /* only when true: the specs of plans without it stay as they were */
+    cJSON_AddTrueToObject(o, "record");
   cJSON_AddNumberToObject(o, "model_retries", (double)m->model_retries);
   put_str(o, "task", t->id);
   put_str(o, "task_json", t->sha256);
@@ -83,6 +88,7 @@ cab_sweep_cells_build(const struct cab_sweep_plan *p, struct cab_sweep_cells *ou
           else
             c->shown_image = t->adapter_image ? t->adapter_image : "(none)";
           c->weight = p->tasks[ki].timeout_s > 0 ? p->tasks[ki].timeout_s : 1;
+          c->record = p->models[mi].record && t->needs_model;
           c->key = cab_record_cell_key(t->tui, p->models[mi].model, p->tasks[ki].id, (int)run);
           if (c->key == NULL) {
             cab_sweep_cells_free(out);
@@ -93,6 +99,14 @@ cab_sweep_cells_build(const struct cab_sweep_plan *p, struct cab_sweep_cells *ou
             return cab_error_sys(err, "%s: memory", p->origin);
           }
         }
+  return 0;
+}
+
+int
+cab_sweep_cell_respec(const struct cab_sweep_plan *p, struct cab_sweep_cell *c, cab_error *err)
+{
+  if (spec_hash(p, c, c->spec_sha256) < 0)
+    return cab_error_sys(err, "%s: memory", p->origin);
   return 0;
 }
 

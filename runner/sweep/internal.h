@@ -31,6 +31,8 @@ struct sweep_cell {
   char outcome[16];  /* when done: a cell outcome, or "runner_error" */
   double composite;  /* NAN when none */
   bool resumed;      /* done before this invocation */
+  char cassette[PATH_MAX]; /* what run-cell gets as --record (c->record) or
+                              --replay (sweep --replay), or "" */
 };
 
 struct sweep {
@@ -43,6 +45,7 @@ struct sweep {
   char sweep_dir[PATH_MAX]; /* out_dir/<sweep_id> */
   char meta_dir[PATH_MAX];  /* sweep_dir/.sweep */
   char cab_full[PATH_MAX];
+  char replay_dir[PATH_MAX]; /* --replay: the recorded sweep's directory, or "" */
   struct cab_sweep_journal journal;
   long jobs;            /* cells at once, at most */
   char jobs_why[160];   /* how jobs was chosen, for the first line */
@@ -89,6 +92,22 @@ int cab_sweep_resume_state(struct sweep *s, bool write, cab_error *err);
 /* Journal lines. */
 int cab_sweep_journal_event(struct sweep *s, struct sweep_cell *sc, const char *event,
                             const char *outcome, int exit_status, cab_error *err);
+
+/* ---- cassettes.c: recording a cell's cassette, replaying a recorded sweep ---- */
+/* Before an attempt of a recording cell: SC->cassette set to
+ * META_DIR/cassettes/<key>.attempt-N.jsonl, its directory made, a stale one
+ * (a killed attempt's) removed. */
+int cab_sweep_cassette_prepare(struct sweep *s, struct sweep_cell *sc, cab_error *err);
+/* --replay: every cell of the shard that talks to a model mapped to the
+ * cassette the recorded sweep's journal names for it (its last finished
+ * attempt), each checked to be there, its digest put in the cell's spec.
+ * A cell without one is refused in one line (exit 125) before anything
+ * runs: never a live call in its place. */
+int cab_sweep_replay_map(struct sweep *s, cab_error *err);
+/* A "done" journal line's note of the cassette: "cassette" (relative to
+ * the sweep directory) when the attempt recorded one, "replayed" (the path
+ * given to run-cell) when it replayed one. */
+int cab_sweep_cassette_note(const struct sweep *s, const struct sweep_cell *sc, cJSON *line);
 
 /* ---- spawn.c ---- */
 int cab_sweep_spawn(struct sweep *s, struct sweep_cell *sc, cab_error *err);

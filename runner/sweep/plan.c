@@ -177,7 +177,7 @@ static int
 parse_models(const struct ctx *c, const cJSON *arr, struct cab_sweep_plan *p)
 {
   static const char *const keys[] = {"model",  "endpoint",      "key_env",         "endpoint_wire",
-                                     "replay", "model_retries", "max_concurrency", NULL};
+                                     "replay", "record", "model_retries", "max_concurrency", NULL};
   if (arr == NULL)
     return bad(c, "models", "required (a list of {\"model\": ID, ...})");
   if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
@@ -237,6 +237,14 @@ parse_models(const struct ctx *c, const cJSON *arr, struct cab_sweep_plan *p)
       return -1;
     if (replay && plan_path(c, replay, &m->replay) < 0)
       return -1;
+    snprintf(sub, sizeof sub, "%s.record", path);
+    const cJSON *rec = cJSON_GetObjectItemCaseSensitive(it, "record");
+    if (rec && !cJSON_IsBool(rec))
+      return bad(c, sub, "expected true or false");
+    m->record = cJSON_IsTrue(rec);
+    if (m->record && m->replay)
+      return bad(c, sub, "a model records its cells' cassettes or replays one, not both "
+                          "(drop \"replay\" or \"record\")");
     snprintf(sub, sizeof sub, "%s.model_retries", path);
     if (get_long(c, cJSON_GetObjectItemCaseSensitive(it, "model_retries"), sub, 0, 100,
                  "a whole number from 0 to 100", &m->model_retries) < 0)

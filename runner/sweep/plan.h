@@ -9,7 +9,10 @@
  *                   host_rootfs, else in the task's or the adapter's image
  *   models          required, [{model, endpoint?, key_env?, endpoint_wire?
  *                   (chat|responses|anthropic), replay? (a cassette: offline
- *                   cells), model_retries?, max_concurrency?}]
+ *                   cells), record? (true: each cell that talks to the model
+ *                   records its cassette, OUT/<sweep_id>/.sweep/cassettes/
+ *                   <key>.attempt-N.jsonl, named in the journal, for
+ *                   `cab sweep --replay`), model_retries?, max_concurrency?}]
  *   tasks           required, [id or glob] over the tasks directory (globs as
  *                   the task module's: Python fnmatch, '*' crosses '/')
  *   host_rootfs     bool (default false)
@@ -54,6 +57,7 @@ struct cab_sweep_model {
   char *endpoint, *key_env, *endpoint_wire, *replay; /* NULL when not given */
   long max_concurrency;                              /* 0: no limit */
   long model_retries;                                /* -1: run-cell's default */
+  bool record;                                       /* record each cell's cassette */
   char replay_sha256[72];                            /* resolve: the cassette's digest */
 };
 
@@ -116,6 +120,9 @@ int cab_sweep_plan_resolve(struct cab_sweep_plan *p, cab_error *err);
 int cab_sweep_expand_tasks(char *const *patterns, size_t n, const struct cab_strv *all,
                            const char *origin, const char *tasks_root, struct cab_strv *out,
                            cab_error *err);
+
+/* "sha256:<hex>" of the file at PATH (a cassette: at most 1 GiB). */
+int cab_sweep_file_sha256(const char *path, char *out, cab_error *err);
 
 /* The endpoint limit for ENDPOINT (NULL: none), 0 when unlimited. */
 long cab_sweep_plan_endpoint_limit(const struct cab_sweep_plan *p, const char *endpoint);

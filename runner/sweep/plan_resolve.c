@@ -115,8 +115,8 @@ resolve_tasks(struct cab_sweep_plan *p, cab_error *err)
   return r;
 }
 
-static int
-file_sha256(const char *path, char *out, cab_error *err)
+int
+cab_sweep_file_sha256(const char *path, char *out, cab_error *err)
 {
   cleanup_free char *text = NULL;
   size_t len = 0;
@@ -160,7 +160,7 @@ cab_sweep_plan_resolve(struct cab_sweep_plan *p, cab_error *err)
     cab_adapter_free(a);
   }
   for (size_t i = 0; i < p->n_models; i++)
-    if (p->models[i].replay && file_sha256(p->models[i].replay, p->models[i].replay_sha256, err) < 0)
+    if (p->models[i].replay && cab_sweep_file_sha256(p->models[i].replay, p->models[i].replay_sha256, err) < 0)
       return cab_error_prefix(err, "%s: models[%zu].replay", p->origin, i);
   if (resolve_tasks(p, err) < 0)
     return -1;

@@ -28,6 +28,10 @@ cab_sweep_journal_event(struct sweep *s, struct sweep_cell *sc, const char *even
   cJSON_AddNumberToObject(j, "attempt", sc->attempt);
   if (outcome)
     cJSON_AddStringToObject(j, "outcome", outcome);
+  if (strcmp(event, "done") == 0 && cab_sweep_cassette_note(s, sc, j) < 0) {
+    cJSON_Delete(j);
+    return cab_error_sys(err, "sweep journal: memory");
+  }
   if (exit_status >= 0)
     cJSON_AddNumberToObject(j, "exit", exit_status);
   cJSON_AddStringToObject(j, "time", now);

@@ -139,7 +139,8 @@ start(struct sched *q, size_t i, cab_error *err)
   struct sweep *s = q->s;
   struct sweep_cell *sc = &s->sc[i];
   cab_sweep_clean_stale(s, sc->c, sc->attempt == 1);
-  if (cab_sweep_journal_event(s, sc, "start", NULL, -1, err) < 0 ||
+  if (cab_sweep_cassette_prepare(s, sc, err) < 0 ||
+      cab_sweep_journal_event(s, sc, "start", NULL, -1, err) < 0 ||
       cab_sweep_spawn(s, sc, err) < 0)
     return -1;
   sc->st = SC_RUNNING;

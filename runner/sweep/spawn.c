@@ -47,9 +47,11 @@ log_path(const struct sweep *s, const struct sweep_cell *sc, char *buf, size_t s
 /* The cell's `cab-full run-cell` command line, into A (its numbers kept
  * there too); PREFLIGHT: only its checks (run-cell --preflight). */
 static void
-cell_argv(const struct sweep *s, const struct cab_sweep_cell *c, bool preflight,
+cell_argv(const struct sweep *s, const struct sweep_cell *sc, bool preflight,
           struct cell_argv *a)
 {
+  const struct cab_sweep_cell *c = sc->c;
+  bool replay = s->replay_dir[0] != '\0';
   const struct cab_sweep_plan *p = s->plan;
   const struct cab_sweep_model *m = &p->models[c->model];
   snprintf(a->run, sizeof a->run, "%d", c->run);
@@ -74,14 +76,19 @@ cell_argv(const struct sweep *s, const struct cab_sweep_cell *c, bool preflight,
     ARG("--host-rootfs");
   else if (c->image)
     ARG("--image"), ARG(c->image);
-  if (m->endpoint)
+  /* Replaying a recorded sweep: the cassette only, never the endpoint. */
+  if (m->endpoint && !replay)
     ARG("--endpoint"), ARG(m->endpoint);
-  if (m->key_env)
+  if (m->key_env && !replay)
     ARG("--key-env"), ARG(m->key_env);
   if (m->endpoint_wire)
     ARG("--endpoint-wire"), ARG(m->endpoint_wire);
-  if (m->replay)
+  if (replay && sc->cassette[0])
+    ARG("--replay"), ARG(sc->cassette);
+  else if (m->replay && !replay)
     ARG("--replay"), ARG(m->replay);
+  else if (c->record && sc->cassette[0] && !preflight)
+    ARG("--record"), ARG(sc->cassette);
   if (m->model_retries >= 0)
     ARG("--model-retries"), ARG(retries);
   if (p->tasks_dir)
@@ -104,7 +111,7 @@ int
 cab_sweep_spawn(struct sweep *s, struct sweep_cell *sc, cab_error *err)
 {
   struct cell_argv a;
-  cell_argv(s, sc->c, false, &a);
+  cell_argv(s, sc, false, &a);
   const char *const *argv = a.v;
 
   if (log_path(s, sc, sc->log_path, sizeof sc->log_path, err) < 0)
@@ -144,10 +151,10 @@ cab_sweep_spawn(struct sweep *s, struct sweep_cell *sc, cab_error *err)
 /* One `run-cell --preflight` for the cell C, waited for: 0, or -1 with ERR
  * holding the last line it printed (its refusal). */
 static int
-preflight_one(const struct sweep *s, const struct cab_sweep_cell *c, cab_error *err)
+preflight_one(const struct sweep *s, const struct sweep_cell *sc, cab_error *err)
 {
   struct cell_argv a;
-  cell_argv(s, c, true, &a);
+  cell_argv(s, sc, true, &a);
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0)
     return cab_error_sys(err, "sweep: pipe");
@@ -213,7 +220,7 @@ cab_sweep_preflight(struct sweep *s, cab_error *err)
       const struct cab_sweep_cell *d = s->sc[j].c;
       seen = d->tui == c->tui && d->host_rootfs == c->host_rootfs && same_str(d->image, c->image);
     }
-    if (!seen && preflight_one(s, c, err) < 0)
+    if (!seen && preflight_one(s, &s->sc[i], err) < 0)
       return -1;
   }
   return 0;

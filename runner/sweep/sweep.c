@@ -19,8 +19,11 @@
 
 /* What the environment must give the cells: keys and endpoints. */
 static int
-check_environment(const struct cab_sweep_plan *p, cab_error *err)
+check_environment(const struct sweep *s, cab_error *err)
 {
+  const struct cab_sweep_plan *p = s->plan;
+  if (s->replay_dir[0])
+    return 0; /* offline: every model cell has its cassette (cab_sweep_replay_map) */
   bool needs_model = false;
   for (size_t t = 0; t < p->n_tuis; t++)
     needs_model |= p->tuis[t].needs_model;
@@ -113,14 +116,14 @@ run(struct sweep *s, cab_error *err)
   const struct cab_sweep_opts *o = s->o;
   if (cab_sweep_plan_load(o->plan_path, &s->plan, err) < 0 ||
       cab_sweep_cells_build(s->plan, &s->cells, err) < 0 || select_cells(s, err) < 0 ||
-      set_paths(s, false, err) < 0)
+      set_paths(s, false, err) < 0 || cab_sweep_replay_map(s, err) < 0)
     return -1;
   if (o->dry_run) {
     if (o->resume && cab_sweep_resume_state(s, false, err) < 0)
       return -1;
     return cab_sweep_dry_run(s, err);
   }
-  if (check_environment(s->plan, err) < 0 || cab_sweep_preflight(s, err) < 0 ||
+  if (check_environment(s, err) < 0 || cab_sweep_preflight(s, err) < 0 ||
       set_paths(s, true, err) < 0 || cab_sweep_choose_jobs(s, err) < 0 ||
       cab_sweep_journal_open(s->meta_dir, o->shard_k, o->shard_n, &s->journal, err) < 0 ||
       keep_plan(s, err) < 0 || cab_sweep_resume_state(s, true, err) < 0)

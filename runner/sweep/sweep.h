@@ -6,7 +6,8 @@
  * Output: OUT/<sweep_id>/<tui>/<model>/<family>/<task>/run-N/ (run-cell's
  * own layout); an earlier attempt of a retried cell is kept as
  * run-N.attempt-K/; OUT/<sweep_id>/.sweep/ holds the journal, the lock,
- * the plan as run and run-cell's stderr for cells that printed any. */
+ * the plan as run, run-cell's stderr for cells that printed any, and the
+ * cassettes of a model with "record": cassettes/<key>.attempt-N.jsonl. */
 #ifndef CAB_RUNNER_SWEEP_SWEEP_H
 #define CAB_RUNNER_SWEEP_SWEEP_H
 
@@ -29,6 +30,9 @@ struct cab_sweep_opts {
   bool require_given;     /* --require, in place of the plan's "require" */
   unsigned require;       /* a cab_protection_set (runner/record/protection.h) */
   const char *cgroup_parent; /* --cgroup-parent for every cell, or NULL */
+  const char *replay_dir; /* --replay: a recorded sweep (OUT or OUT/<sweep_id>) whose
+                             journal names each cell's cassette; its cells are
+                             replayed offline from them, or NULL */
 };
 
 /* Run (or with dry_run, list) the sweep.  Returns 0 when every cell of the
