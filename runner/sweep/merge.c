@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/strfmt.h"
 #include "common/fsutil.h"
 #include "common/rm_tree.h"
 #include "runner/record/artifacts.h"
@@ -112,9 +113,11 @@ copy_file(int sfd, const char *name, int dfd, mode_t mode, struct cab_merge_summ
 }
 
 /* SRC's tree into the empty directory DST: files hard-linked (copied
- * across filesystems), symlinks recreated. */
+ * across filesystems), symlinks recreated.  MERGE: DST may hold some of it
+ * already (directories, and files with the same bytes: the same shard
+ * merged twice); a file there with other bytes is a conflict. */
 static int
-copy_tree(const char *src, const char *dst, int depth, struct cab_merge_summary *sum,
+copy_tree(const char *src, const char *dst, int depth, bool merge, struct cab_merge_summary *sum,
           cab_error *err)
 {
   cleanup_dir DIR *d = opendir(src);
@@ -130,7 +133,17 @@ copy_tree(const char *src, const char *dst, int depth, struct cab_merge_summary 
     struct stat st;
     if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
       return cab_error_sys(err, "merge: %s/%s", src, e->d_name);
-    if (S_ISREG(st.st_mode)) {
+    if (S_ISREG(st.st_mode) && merge && faccessat(dfd, e->d_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+      char a[PATH_MAX], b[PATH_MAX];
+      if (cab_path_printf(a, sizeof a, err, "%s/%s", src, e->d_name) < 0 ||
+          cab_path_printf(b, sizeof b, err, "%s/%s", dst, e->d_name) < 0)
+        return -1;
+      int same = same_file(a, b, err);
+      if (same < 0)
+        return -1;
+      if (!same)
+        return cab_error_set(err, 0, "merge: conflicting %s: %s differs", b, a);
+    } else if (S_ISREG(st.st_mode)) {
       if (copy_file(dirfd(d), e->d_name, dfd, st.st_mode, sum, err) < 0)
         return cab_error_prefix(err, "%s", src);
     } else if (S_ISLNK(st.st_mode)) {
@@ -145,9 +158,9 @@ copy_tree(const char *src, const char *dst, int depth, struct cab_merge_summary 
       char s2[PATH_MAX], d2[PATH_MAX];
       snprintf(s2, sizeof s2, "%s/%s", src, e->d_name);
       snprintf(d2, sizeof d2, "%s/%s", dst, e->d_name);
-      if (mkdir(d2, st.st_mode & 07777) < 0)
+      if (mkdir(d2, st.st_mode & 07777) < 0 && !(merge && errno == EEXIST))
         return cab_error_sys(err, "merge: create %s", d2);
-      if (copy_tree(s2, d2, depth + 1, sum, err) < 0)
+      if (copy_tree(s2, d2, depth + 1, merge, sum, err) < 0)
         return -1;
     }
   }
@@ -173,7 +186,7 @@ place_cell(const char *in, const char *out, const char *rel, struct cab_merge_su
   if (mkdtemp(staging) == NULL)
     return cab_error_sys(err, "merge: create a staging directory in %s", parent);
   chmod(staging, 0755);
-  if (copy_tree(src, staging, 0, sum, err) < 0 || rename(staging, dst) < 0) {
+  if (copy_tree(src, staging, 0, false, sum, err) < 0 || rename(staging, dst) < 0) {
     int saved = errno;
     cleanup_close int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     cab_error ignored = {0};
@@ -186,10 +199,11 @@ place_cell(const char *in, const char *out, const char *rel, struct cab_merge_su
   return 0;
 }
 
-/* Each input's IN/<sweep>/.sweep/journal.jsonl appended to OUT's, and its
- * plan.json kept when OUT has none. */
+/* Each input's IN/<sweep>/.sweep/journal.jsonl appended to OUT's, its
+ * plan.json kept when OUT has none, and its recorded cassettes (which the
+ * journal names) linked beside it. */
 static int
-merge_journals(const char *in, const char *out, cab_error *err)
+merge_journals(const char *in, const char *out, struct cab_merge_summary *sum, cab_error *err)
 {
   cleanup_dir DIR *d = opendir(in);
   if (d == NULL)
@@ -229,6 +243,14 @@ merge_journals(const char *in, const char *out, cab_error *err)
         cab_read_file_at(AT_FDCWD, plan_src, 16 << 20, &plan, &plen, &ignored) == 0 &&
         cab_write_file_atomic(plan_dst, plan, plen, 0644, err) < 0)
       return -1;
+    char cas_src[PATH_MAX + 32], cas_dst[PATH_MAX + 32];
+    snprintf(cas_src, sizeof cas_src, "%s/cassettes", src);
+    snprintf(cas_dst, sizeof cas_dst, "%s/cassettes", dst_dir);
+    struct stat st;
+    if (stat(cas_src, &st) == 0 && S_ISDIR(st.st_mode) &&
+        ((mkdir(cas_dst, 0755) < 0 && errno != EEXIST) ||
+         copy_tree(cas_src, cas_dst, 0, true, sum, err) < 0))
+      return err->message[0] ? -1 : cab_error_sys(err, "merge: create %s", cas_dst);
   }
   return 0;
 }
@@ -287,7 +309,7 @@ cab_sweep_merge(char *const *inputs, size_t n, const char *out_dir, struct cab_m
     sum->cells++;
   }
   for (size_t i = 0; i < n; i++)
-    if (merge_journals(inputs[i], out_dir, err) < 0)
+    if (merge_journals(inputs[i], out_dir, sum, err) < 0)
       goto out;
   r = 0;
 out:

@@ -89,6 +89,19 @@ done
 run_cab "$T/rep2.out" sweep "$T/plan.json" -j 1 --out "$T/rep2" --replay "$REC"
 assert_rc 0 "--replay OUT/<sweep_id> works as --replay OUT"
 
+# cab merge carries the cassettes (the same input twice: its cassettes once),
+# so a merged sweep replays too.
+run_cab "$T/merge.out" merge "$T/rec" "$T/rec" --out "$T/merged"
+assert_rc 0 "cab merge of the recorded sweep (twice)"
+assert_eq "$(cd "$T/merged/cassettes/.sweep" && find cassettes -type f | sort | tr '\n' ' ')" \
+  "$(cd "$REC/.sweep" && find cassettes -type f | sort | tr '\n' ' ')" "the merged tree holds the cassettes"
+run_cab "$T/rep3.out" sweep "$T/plan.json" -j 1 --out "$T/rep3" --replay "$T/merged"
+assert_rc 0 "the merged sweep replays"
+for k in $KEYS; do
+  assert_eq "$(jq -c '[.outcome, .scorers.tokens.total_tokens]' "$T/rep3/cassettes/$k/cell.json")" \
+    "$(jq -c '[.outcome, .scorers.tokens.total_tokens]' "$REC/$k/cell.json")" "$k: replayed from the merged tree, as recorded"
+done
+
 # --- a missing cassette: one line, 125, nothing run ------------------------------------------
 cp -a "$T/rec" "$T/broken"
 rm "$T/broken/cassettes/.sweep/cassettes/cab-agent/scripted/sweep/polyglot/shell-word-count/run-1.attempt-1.jsonl"
