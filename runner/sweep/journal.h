@@ -7,7 +7,10 @@
  *                    {"event":"start","cell":KEY,"spec_sha256":..,"attempt":N,
  *                     "time":ISO,"plan_sha256":..}
  *                    {"event":"done", ... ,"outcome":O}   O is a cell outcome,
- *                     or "runner_error" when run-cell wrote no cell.json
+ *                     or "runner_error" when run-cell wrote no cell.json;
+ *                     "cassette": the attempt's recorded cassette, relative
+ *                     to OUT/<sweep_id>/ (a model with "record": true), or
+ *                     "replayed": the cassette it replayed (sweep --replay)
  *   lock           flock: an unsharded sweep holds it exclusively; a shard
  *                  holds it shared and lock.shard-K-of-N exclusively, so
  *                  shards of one plan may share an output directory. */
