@@ -183,11 +183,17 @@ map_cells(struct sweep *s, struct named *n, cab_error *err)
       return cab_error_set(err, 0, "sweep --replay %s: cell %s did not finish in the recorded "
                                    "sweep (its journal); record it first (cab sweep --resume)",
                            s->replay_dir, c->key);
-    if (n->rel[i] == NULL || !inside(n->rel[i]))
+    if (n->rel[i] == NULL)
       return cab_error_set(err, 0, "sweep --replay %s: cell %s has no recorded cassette (its "
                                    "journal names none); record it with \"record\": true in its "
                                    "model",
                            s->replay_dir, c->key);
+    /* A journal from elsewhere must not make a cell read (and answer its
+     * agent with) a file outside the recorded sweep. */
+    if (!inside(n->rel[i]))
+      return cab_error_set(err, 0, "sweep --replay %s: cell %s: the journal names the cassette "
+                                   "'%s', outside the recorded sweep; refusing it",
+                           s->replay_dir, c->key, n->rel[i]);
     if (cab_path_printf(sc->cassette, sizeof sc->cassette, err, "%s/%s", s->replay_dir,
                         n->rel[i]) < 0)
       return cab_error_prefix(err, "sweep --replay");

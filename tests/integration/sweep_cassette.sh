@@ -6,8 +6,10 @@
 # The journal names each cell's cassette; then, with the server stopped,
 # `cab sweep --replay DIR` gives every cell the same outcome, pass and tokens
 # (every scorer but the wall-time ones), each cell naming the cassette it
-# replayed.  A cell whose cassette is missing, or that the journal names
-# none for, is refused in one line (125) before any cell runs.
+# replayed; `cab merge` carries the cassettes, so a merged tree replays
+# too.  A cell whose cassette is missing, that the journal names none for,
+# or whose journal names a file outside the recorded sweep, is refused in
+# one line (125) before any cell runs.
 # shellcheck disable=SC2016 # jq programs are quoted on purpose
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -118,6 +120,16 @@ run_cab "$T/none.out" sweep "$T/plan.json" -j 1 --out "$T/none" --replay "$T/unn
 assert_rc 125 "a cell the journal names no cassette for: exit 125"
 assert_match "$(cat "$T/none.out.err")" "^cab: sweep --replay .*: cell cab-agent/scripted/sweep/integrity/unsolvable-refusal/run-1 has no recorded cassette" \
   "... in one line naming the cell"
+# A journal naming a file outside the recorded sweep (a published sweep is
+# not trusted): refused, the file never read as a cassette.
+cp -a "$T/rec" "$T/outside"
+jq -c 'if .cassette then .cassette = "../../plan.json" else . end' "$T/rec/cassettes/.sweep/journal.jsonl" \
+  >"$T/outside/cassettes/.sweep/journal.jsonl"
+run_cab "$T/out.out" sweep "$T/plan.json" -j 1 --out "$T/outside-rep" --replay "$T/outside"
+assert_rc 125 "a journal naming a cassette outside the recorded sweep: 125"
+assert_match "$(cat "$T/out.out.err")" "the journal names the cassette '\.\./\.\./plan\.json', outside the recorded sweep; refusing it\$" \
+  "... in one line"
+[ -e "$T/outside-rep" ] && fail "... yet a cell ran" || pass "... and no cell ran"
 run_cab "$T/nodir.out" sweep "$T/plan.json" --out "$T/nodir" --replay "$T/nowhere"
 assert_rc 125 "--replay a directory with no recorded sweep: 125"
 assert_eq "$(wc -l <"$T/nodir.out.err")" 1 "... in one line"
