@@ -7,7 +7,8 @@
 # `cab sweep --replay DIR` gives every cell the same outcome, pass and tokens
 # (every scorer but the wall-time ones), each cell naming the cassette it
 # replayed; `cab merge` carries the cassettes, so a merged tree replays
-# too.  A cell whose cassette is missing, that the journal names none for,
+# too; a cell retried after an infra_error (a scripted 500) replays its
+# last attempt's cassette.  A cell whose cassette is missing, that the journal names none for,
 # or whose journal names a file outside the recorded sweep, is refused in
 # one line (125) before any cell runs.
 # shellcheck disable=SC2016 # jq programs are quoted on purpose
@@ -103,6 +104,37 @@ for k in $KEYS; do
   assert_eq "$(jq -c '[.outcome, .scorers.tokens.total_tokens]' "$T/rep3/cassettes/$k/cell.json")" \
     "$(jq -c '[.outcome, .scorers.tokens.total_tokens]' "$REC/$k/cell.json")" "$k: replayed from the merged tree, as recorded"
 done
+
+# --- a retried cell replays its last attempt's cassette ----------------------------------------
+# The first call gets a 500 (model_retries 0: the cell is infra_error), the
+# sweep retries it; each attempt records its own cassette.
+jq '{model: "scripted/retry", turns: ([{status: 500, error: "upstream broke"}] + .turns)}' \
+  "$MODELS/cell-refusal-doc.json" >"$T/retry-script.json"
+"$CAB" model-server --script "$T/retry-script.json" --listen 127.0.0.1:0 >"$T/srv2" 2>"$T/srv2.err" </dev/null &
+SRV2=$!
+at_exit "kill $SRV2"
+URL2=
+for _ in $(seq 100); do
+  URL2=$(sed -n '1s/^listening on //p' "$T/srv2")
+  [ -n "$URL2" ] && break
+  kill -0 "$SRV2" 2>/dev/null || break
+  sleep 0.05
+done
+[ -n "$URL2" ] || bail "cab model-server did not start: $(head -c 300 "$T/srv2.err")"
+jq --arg u "$URL2" '.sweep_id = "retried" | .tasks = ["integrity/unsolvable-refusal"]
+  | .models = [{model: "scripted/retry", endpoint: $u, record: true, model_retries: 0}]
+  | .retries = {infra: 1, backoff_s: 0}' "$T/plan.json" >"$T/retry.json"
+run_cab "$T/retry.out" sweep "$T/retry.json" -j 1 --out "$T/retry-rec"
+assert_rc 0 "the retried sweep exits 0"
+kill "$SRV2" 2>/dev/null
+wait "$SRV2" 2>/dev/null
+RK=cab-agent/scripted/retry/integrity/unsolvable-refusal/run-1
+assert_eq "$(jq -r 'select(.event == "done") | "\(.attempt) \(.outcome) \(.cassette | split(".")[-2])"' "$T/retry-rec/retried/.sweep/journal.jsonl" | tr '\n' ' ')" \
+  "1 infra_error attempt-1 2 pass attempt-2 " "attempt 1 infra_error, attempt 2 pass, each naming its own cassette"
+run_cab "$T/retry-rep.out" sweep "$T/retry.json" -j 1 --out "$T/retry-rep" --replay "$T/retry-rec"
+assert_rc 0 "the retried sweep replays"
+assert_json '[.outcome, .model.cassette_replayed]' "[\"pass\",\"$T/retry-rec/retried/.sweep/cassettes/$RK.attempt-2.jsonl\"]" \
+  "$T/retry-rep/retried/$RK/cell.json" "... from the last attempt's cassette, passing as it did"
 
 # --- a missing cassette: one line, 125, nothing run ------------------------------------------
 cp -a "$T/rec" "$T/broken"
