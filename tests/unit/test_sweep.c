@@ -287,6 +287,46 @@ test_cells(void **state)
   cab_sweep_plan_free(p);
 }
 
+/* "record": the cells of a TUI that talks to a model record (and their spec
+ * says so); a TUI that talks to none records nothing, its spec unchanged;
+ * a replayed cassette's digest is part of the spec. */
+static void
+test_cells_record(void **state)
+{
+  (void)state;
+  cab_error err;
+  const char *fmt = "{\"sweep_id\": \"s\", \"tuis\": [{\"tui\": \"cab-agent\"}, {\"tui\": "
+                    "\"oracle\"}], \"models\": [{\"model\": \"m/a\"%s}], \"tasks\": "
+                    "[\"polyglot/shell-word-count\"], \"host_rootfs\": true}";
+  char plain_text[1024], rec_text[1024];
+  snprintf(plain_text, sizeof plain_text, fmt, "");
+  snprintf(rec_text, sizeof rec_text, fmt, ", \"record\": true");
+  struct cab_sweep_plan *plain = load_text(plain_text, &err), *rec = NULL;
+  if (plain == NULL || (rec = load_text(rec_text, &err)) == NULL)
+    fail_msg("%s", err.message);
+  assert_true(rec->models[0].record);
+  struct cab_sweep_cells a = {0}, b = {0};
+  assert_int_equal(cab_sweep_cells_build(plain, &a, &err), 0);
+  assert_int_equal(cab_sweep_cells_build(rec, &b, &err), 0);
+  assert_int_equal(a.n, 2);
+  assert_int_equal(b.n, 2);
+  assert_string_equal(b.v[0].key, "cab-agent/m/a/polyglot/shell-word-count/run-1");
+  assert_false(a.v[0].record);
+  assert_true(b.v[0].record);
+  assert_string_not_equal(a.v[0].spec_sha256, b.v[0].spec_sha256);
+  assert_false(b.v[1].record); /* oracle talks to no model */
+  assert_string_equal(a.v[1].spec_sha256, b.v[1].spec_sha256);
+  char before[72];
+  memcpy(before, b.v[0].spec_sha256, sizeof before);
+  snprintf(b.v[0].replay_sha256, sizeof b.v[0].replay_sha256, "sha256:%064d", 1);
+  assert_int_equal(cab_sweep_cell_respec(rec, &b.v[0], &err), 0);
+  assert_string_not_equal(before, b.v[0].spec_sha256);
+  cab_sweep_cells_free(&a);
+  cab_sweep_cells_free(&b);
+  cab_sweep_plan_free(plain);
+  cab_sweep_plan_free(rec);
+}
+
 /* ---- sharding ---------------------------------------------------------------- */
 
 static uint32_t
@@ -448,7 +488,8 @@ main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_plans),        cmocka_unit_test(test_issue_example_message),
       cmocka_unit_test(test_good_plan),        cmocka_unit_test(test_expand_tasks),
-      cmocka_unit_test(test_cells),            cmocka_unit_test(test_shard_partition),
+      cmocka_unit_test(test_cells),            cmocka_unit_test(test_cells_record),
+      cmocka_unit_test(test_shard_partition),
       cmocka_unit_test(test_shard_deterministic), cmocka_unit_test(test_shard_real_plan),
       cmocka_unit_test(test_parse_shard),
   };
