@@ -95,7 +95,8 @@ strip_pass(const struct cab_scores *s, char *buf, size_t size)
 static void
 strip_tokens(const struct cab_scores *s, char *buf, size_t size)
 {
-  if (!s->tokens.tokens_per_correct_task.has || (int64_t)or0(s->tokens.total_tokens) == 0)
+  if (!s->tokens.tokens_per_correct_task.has || (int64_t)or0(s->tokens.total_tokens) == 0 ||
+      or0(s->pass_rate.pass) <= 0)
     snprintf(buf, size, "—");
   else
     snprintf(buf, size, "%.0f", or0(s->tokens.tokens_per_correct_task));

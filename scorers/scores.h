@@ -23,7 +23,8 @@ struct cab_scores {
   } pass_rate;
   struct {
     struct cab_num prompt_tokens, completion_tokens, total_tokens, model_calls;
-    struct cab_num tokens_per_correct_task; /* null: tokens spent, nothing passed */
+    struct cab_num tokens_per_correct_task; /* 0 when nothing passed; null only in
+                                               records scored before cab matched that */
   } tokens;
   struct {
     struct cab_num wall_clock_ms;

@@ -4,9 +4,10 @@
  *
  * The totals are summed by runner/record/model_calls.c (cab_model_calls_sum).
  *
- * tokens_per_correct_task = total_tokens / pass; 0 when no tokens were
- * counted (as published); null when tokens were spent and nothing passed
- * (a division by zero the published pages never show: cab's choice). */
+ * tokens_per_correct_task = total_tokens / pass_used_for_division, and 0
+ * when nothing passed (there is nothing to divide by), whether tokens were
+ * spent or not: the published value (every published cell has pass 0 or 1
+ * and 0 here; none has null).  A page shows it blank then, as published. */
 #include "scorers/scorers.h"
 #include "scorers/util.h"
 
@@ -19,12 +20,8 @@ cab_score_tokens(const struct cab_cell_inputs *in, double pass)
   cJSON_AddNumberToObject(j, "completion_tokens", (double)t->completion_tokens);
   cJSON_AddNumberToObject(j, "total_tokens", (double)t->total_tokens);
   cJSON_AddNumberToObject(j, "model_calls", (double)t->model_calls);
-  if (pass > 0)
-    cJSON_AddNumberToObject(j, "tokens_per_correct_task", (double)t->total_tokens / pass);
-  else if (t->total_tokens == 0)
-    cJSON_AddNumberToObject(j, "tokens_per_correct_task", 0);
-  else
-    cJSON_AddNullToObject(j, "tokens_per_correct_task");
+  cJSON_AddNumberToObject(j, "tokens_per_correct_task",
+                          pass > 0 ? (double)t->total_tokens / pass : 0);
   cJSON_AddNumberToObject(j, "pass_used_for_division", pass);
   return j;
 }

@@ -20,6 +20,7 @@
 #include "common/fsutil.h"
 #include "common/strfmt.h"
 #include "common/stopsig.h"
+#include "rootfs/ref.h"
 #include "rootfs/unpack.h"
 #include "runner/cell/cell_internal.h"
 #include "runner/cell/leftovers.h"
@@ -112,7 +113,14 @@ prepare_image(struct cell *c, const char *ref, cab_error *err)
     return -1;
   c->overlay_ok = cab_probe_overlay(cab_scratch_parent());
   cab_trace_attr(c->trace, span, "writable_root", c->overlay_ok ? "overlay" : "copy");
-  snprintf(c->image_ref, sizeof c->image_ref, "%s", c->image->name[0] ? c->image->name : ref);
+  /* The image as the user or the plan named it ("busybox:1", not the
+   * store's "docker.io/library/busybox:1"), as the published cells record
+   * it; the digest is kept apart.  A bare digest names no image: then the
+   * stored name, in its short form. */
+  if (strncmp(ref, "sha256:", 7) == 0 && c->image->name[0])
+    cab_ref_familiar(c->image->name, c->image_ref, sizeof c->image_ref);
+  else
+    snprintf(c->image_ref, sizeof c->image_ref, "%s", ref);
   snprintf(c->image_digest, sizeof c->image_digest, "%s",
            c->image->index_digest[0] ? c->image->index_digest : c->image->digest);
   cab_trace_attr(c->trace, span, "digest", c->image->digest);
@@ -538,6 +546,13 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   char name[600];
   snprintf(name, sizeof name, "prepare:%s", c.task->task_id);
   int setup = cab_trace_begin(c.trace, "task_setup", name, c.root_span, 0);
+  /* The published keys; the workdir as the agent sees it, never the host's
+   * scratch path.  cab applies no plugins: the agent runs as its adapter
+   * file says, the published "factory" mode. */
+  cab_trace_attr(c.trace, setup, "workdir", cab_cell_workdir(&c));
+  cab_trace_attr(c.trace, setup, "task_category", c.task->family);
+  cab_trace_attr_strings(c.trace, setup, "plugin_stack", NULL, 0);
+  cab_trace_attr(c.trace, setup, "behavior_mode", "factory");
   if (cab_cell_workdir_prepare(&c, err) < 0)
     goto out;
   if (cab_path_printf(c.prompt_text_path, sizeof c.prompt_text_path, err, "%s/README.md",
@@ -563,14 +578,30 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
       interrupted(0, "the task setup", err))
     goto out;
 
-  /* 4. what the adapter applies (its config files; no plugins yet) */
-  int plugins = cab_trace_begin(c.trace, "tool_call", "applied_plugins", c.root_span, 0);
-  cab_trace_attr(c.trace, plugins, "adapter", c.adapter->source_path);
+  /* 4. the adapter's run, as published: what it applies (a tool_call),
+   * then the agent's sandbox (a container), both under adapter_run. */
+  snprintf(name, sizeof name, "%s:%s", c.adapter->tui, c.task->task_id);
+  c.agent_span = cab_trace_begin(c.trace, "adapter_run", name, c.root_span, 0);
+  cab_trace_attr_int(c.trace, c.agent_span, "timeout_s", c.task->timeout_s);
+  cab_trace_attr_strings(c.trace, c.agent_span, "plugin_stack", NULL, 0);
+  /* No plugins yet: the published keys, empty; the adapter's config files
+   * (written into the agent's HOME) counted. */
+  int plugins = cab_trace_begin(c.trace, "tool_call", "applied_plugins", c.agent_span, 0);
+  cab_trace_attr(c.trace, plugins, "tui", c.adapter->tui);
+  cab_trace_attr_int(c.trace, plugins, "count", 0);
+  cab_trace_attr_strings(c.trace, plugins, "applied", NULL, 0);
+  cab_trace_attr_strings(c.trace, plugins, "env_keys", NULL, 0);
+  cab_trace_attr_strings(c.trace, plugins, "extra_args", NULL, 0);
+  cab_trace_attr_int(c.trace, plugins, "applied_count", 0);
+  cab_trace_attr_int(c.trace, plugins, "skipped_count", 0);
   cab_trace_attr_int(c.trace, plugins, "config_files", (int64_t)c.adapter->n_files);
   cab_trace_end(c.trace, plugins, 0);
 
   /* 5. the agent */
   int agent_rc = setup_ok ? cab_cell_run_agent(&c, &phase_err) : 0;
+  if (agent_rc == 0 && c.agent_ran)
+    cab_trace_attr_int(c.trace, c.agent_span, "exit_code", c.agent_exit_code);
+  cab_trace_end(c.trace, c.agent_span, 0);
   if (agent_rc < 0 && c.setup_fatal) {
     *err = phase_err; /* a setup problem: no cell */
     goto out;
@@ -633,7 +664,8 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
     goto out;
 
   /* 9. clean up, then write the record and put it in place */
-  int cleanup = cab_trace_begin(c.trace, "cleanup", "scratch", c.root_span, 0);
+  snprintf(name, sizeof name, "cleanup:%s", c.adapter->tui);
+  int cleanup = cab_trace_begin(c.trace, "cleanup", name, c.root_span, 0);
   cab_snapshot_store_close(snapstore);
   snapstore = NULL;
   remove_tree(c.scratch);

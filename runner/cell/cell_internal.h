@@ -16,6 +16,7 @@
 #include "common/envlist.h"
 #include "runner/proxy/dns.h"
 #include "runner/proxy/proxy.h"
+#include "runner/task/limits.h"
 #include "runner/task/task.h"
 #include "runner/cell/trace.h"
 #include "sandbox/host_masks.h"
@@ -50,7 +51,8 @@ struct cell {
 
   struct cab_trace *trace;
   int root_span;
-  int agent_span;              /* adapter_run: model calls are its children */
+  int agent_span;              /* adapter_run: the applied_plugins tool_call, the
+                                  container and the model calls are its children */
 
   /* timing */
   int64_t started_ns, ended_ns;
@@ -66,6 +68,7 @@ struct cell {
   cab_error agent_err;          /* set when the agent could not start */
   bool setup_fatal;             /* cab_cell_run_agent failed on a setup problem:
                                    no cell, exit 125 (cell_preflight.c) */
+  struct cab_cell_limits limits; /* the agent's, as it ran (cab_cell_check_require) */
   struct cab_proxy_totals model;
   struct cab_dns_refusal refused[CAB_DNS_MAX_REFUSALS]; /* names the agent was refused */
   size_t n_refused;
@@ -121,6 +124,10 @@ int cab_cell_check_require(struct cell *c, bool host, cab_error *err);
 /* Measure the workdir against the task's budget; fills C->over_budget and
  * returns true when over. */
 bool cab_cell_workdir_over_budget(struct cell *c);
+
+/* Where the agent (and the verifier) see the workdir: the task's
+ * workdir_path (an imported Harbor task's WORKDIR), else the adapter's. */
+const char *cab_cell_workdir(const struct cell *c);
 
 /* workdir_seed.c: the fresh workdir, from the task (and, with
  * workdir_from_image, the image's workdir_path under it). */

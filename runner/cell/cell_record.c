@@ -237,7 +237,11 @@ write_cell_json(const struct cell *c, const struct cab_profile *p, const struct 
       .prompt_sha256 = c->prompt_sha256[0] ? c->prompt_sha256 : NULL,
       .environment = {.cab_version = CAB_VERSION,
                       .scoring_profile = p->name,
-                      .methodology_version = p->methodology_version},
+                      .methodology_version = p->methodology_version,
+                      .limits = {.has_values = true,
+                                 .memory_bytes = num((double)c->limits.memory_bytes),
+                                 .cpus = {c->limits.cpus > 0, c->limits.cpus},
+                                 .pids_max = num((double)c->limits.pids)}},
       .spans = spans,
   };
   if (scores)

@@ -100,8 +100,8 @@ base_env(const struct cell *c, struct cab_envlist *env, const char *home)
 
 /* Where the workdir is mounted: the task's workdir_path (an imported
  * Harbor task's WORKDIR), else the adapter's. */
-static const char *
-cell_workdir(const struct cell *c)
+const char *
+cab_cell_workdir(const struct cell *c)
 {
   return c->task->workdir_path ? c->task->workdir_path : c->adapter->workdir;
 }
@@ -135,8 +135,8 @@ root_config(struct cell *c, struct cab_sandbox_config *cfg, const char *overlay_
 
 /* The command line's limits and the task's TIMEOUT_S, the rest from the
  * defaults (runner/task/limits.h). */
-static void
-limits_config(const struct cell *c, struct cab_sandbox_config *cfg, long timeout_s)
+static struct cab_cell_limits
+cell_limits(const struct cell *c, long timeout_s)
 {
   struct cab_cell_limits l = {.memory_bytes = c->o->memory_bytes, .pids = c->o->pids,
                          .cpus = c->o->cpus, .timeout_s = timeout_s};
@@ -144,6 +144,13 @@ limits_config(const struct cell *c, struct cab_sandbox_config *cfg, long timeout
                                        .cpus = c->task->limit_cpus};
   cab_cell_limits_fill(&l, &task);
   cab_cell_limits_fill(&l, &cab_cell_limits_default);
+  return l;
+}
+
+static void
+limits_config(const struct cell *c, struct cab_sandbox_config *cfg, long timeout_s)
+{
+  struct cab_cell_limits l = cell_limits(c, timeout_s);
   cfg->limits.memory_bytes = l.memory_bytes;
   cfg->limits.pids = l.pids;
   cfg->limits.cpus = l.cpus;
@@ -184,7 +191,7 @@ agent_binds(const struct cell *c, struct cab_bind *binds, char (*srcs)[PATH_MAX]
   char cab_dir[PATH_MAX];
   bool have_cab_dir = cab_exe_dir(cab_dir, sizeof cab_dir) == 0;
   size_t nb = 0;
-  binds[nb++] = (struct cab_bind){.src = c->work, .dst = cell_workdir(c)};
+  binds[nb++] = (struct cab_bind){.src = c->work, .dst = cab_cell_workdir(c)};
   binds[nb++] = (struct cab_bind){.src = c->home, .dst = a->home};
   for (size_t i = 0; i < a->n_mounts; i++) {
     const struct cab_adapter_mount *m = &a->mounts[i];
@@ -292,7 +299,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   cab_error ignored = {0};
   cab_read_file_at(AT_FDCWD, c->prompt_text_path, 1 << 20, &prompt, NULL, &ignored);
   char prompt_file[PATH_MAX];
-  snprintf(prompt_file, sizeof prompt_file, "%s/README.md", cell_workdir(c));
+  snprintf(prompt_file, sizeof prompt_file, "%s/README.md", cab_cell_workdir(c));
   struct cab_template_vars v = {
       .endpoint = net ? CAB_MODEL_BASE_URL : "",
       .endpoint_root = net ? CAB_MODEL_ROOT_URL : "",
@@ -300,7 +307,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
       .key = CAB_PLACEHOLDER_KEY,
       .prompt = prompt ? prompt : "",
       .prompt_file = prompt_file,
-      .workdir = cell_workdir(c),
+      .workdir = cab_cell_workdir(c),
       .home = a->home,
       .task_id = t->task_id,
       .max_turns = (int)t->max_turns,
@@ -366,7 +373,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   cab_headtail_init(&c->agent_log, OUTPUT_KEEP);
   cfg.argv = argv;
   cfg.envp = env.v;
-  cfg.workdir = cell_workdir(c);
+  cfg.workdir = cab_cell_workdir(c);
   cfg.binds = binds;
   cfg.n_binds = nb;
   if (a->user && cab_run_spec_ids(a->user, &cfg.uid, &cfg.gid) < 0) {
@@ -397,31 +404,41 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   if (cab_asciicast_open(castpath, 120, 40, title, &c->cast, err) < 0)
     goto out;
 
-  int container = cab_trace_begin(c->trace, "container", c->image_ref[0] ? c->image_ref : "host-rootfs",
-                                  c->root_span, 0);
-  int run = cab_trace_begin(c->trace, "adapter_run", a->tui, container, 0);
-  c->agent_span = run;
-  cab_trace_attr(c->trace, run, "argv0", argv[0]);
+  /* The agent's sandbox: a child of the adapter's run (cell.c), as
+   * published ("<tui>-run:<task>"). */
+  char name[600];
+  snprintf(name, sizeof name, "%s-run:%s", a->tui, t->task_id);
+  int run = c->agent_span;
+  int container = cab_trace_begin(c->trace, "container", name, run, 0);
   int64_t t0 = cab_now_ns();
   cab_error run_err = {0};
   int r = cab_sandbox_run(&cfg, &c->agent_res, &run_err);
   c->container_active_ms = (double)(cab_now_ns() - t0) / 1e6;
   cab_protection_of_run(&c->protection, &cfg, r == 0 ? &c->agent_res : NULL);
-  cab_trace_end(c->trace, run, 0);
   cab_trace_end(c->trace, container, 0);
   if (r < 0) {
     c->agent_err = run_err;
     c->agent_exit_code = run_err.exit_code ? run_err.exit_code : 125;
+    cab_trace_status(c->trace, container, 0, run_err.message);
     cab_trace_status(c->trace, run, 0, run_err.message);
   } else {
     c->agent_ran = true;
     c->agent_exit_code = c->agent_res.exit_code;
-    cab_trace_attr_int(c->trace, run, "exit_code", c->agent_exit_code);
     if (c->agent_res.timed_out)
-      cab_trace_attr(c->trace, run, "timed_out", "true");
+      cab_trace_attr_bool(c->trace, run, "timed_out", true);
     if (c->agent_res.over_budget)
       cab_trace_attr(c->trace, run, "over_budget", c->agent_res.budget_reason);
   }
+  /* The published keys and types; the image as named, the endpoint as the
+   * agent saw it. */
+  cab_trace_attr(c->trace, container, "image", c->image_ref[0] ? c->image_ref : "host-rootfs");
+  cab_trace_attr(c->trace, container, "model", c->o->model);
+  cab_trace_attr(c->trace, container, "base_url", net ? CAB_MODEL_BASE_URL : "");
+  cab_trace_attr_int(c->trace, container, "exit_code", c->agent_exit_code);
+  cab_trace_attr_double(c->trace, container, "duration_s", c->container_active_ms / 1000.0);
+  cab_trace_attr_bool(c->trace, container, "timed_out", r == 0 && c->agent_res.timed_out);
+  cab_trace_attr(c->trace, container, "image_digest", c->image_digest);
+  cab_trace_attr(c->trace, container, "argv0", argv[0]);
   cab_asciicast_close(c->cast);
   c->cast = NULL;
   rc = 0;
@@ -456,7 +473,7 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
    * otherwise rewrite a script the shell is still reading or a grader a
    * later step reads. */
   cleanup_protected_binds struct cab_protected_binds prot = {0};
-  if (cab_protected_binds(t, c->verify, cell_workdir(c), &prot, err) < 0) {
+  if (cab_protected_binds(t, c->verify, cab_cell_workdir(c), &prot, err) < 0) {
     cab_envlist_free(&env);
     cab_trace_end(c->trace, span, 0);
     return -1;
@@ -467,7 +484,7 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
     cab_trace_end(c->trace, span, 0);
     return cab_error_sys(err, "allocate");
   }
-  binds[0] = (struct cab_bind){.src = c->verify, .dst = cell_workdir(c)};
+  binds[0] = (struct cab_bind){.src = c->verify, .dst = cab_cell_workdir(c)};
   if (prot.n) /* none for a task that protects nothing (prot.v NULL) */
     memcpy(binds + 1, prot.v, prot.n * sizeof *binds);
   size_t n_binds = prot.n + 1;
@@ -519,7 +536,7 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
   cfg.stdio_append_only = true;
   cfg.argv = argv;
   cfg.envp = env.v;
-  cfg.workdir = cell_workdir(c);
+  cfg.workdir = cab_cell_workdir(c);
   cfg.binds = binds;
   cfg.n_binds = n_binds;
 
@@ -562,6 +579,8 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
 int
 cab_cell_check_require(struct cell *c, bool host, cab_error *err)
 {
+  /* The agent's limits, for cell.json and its reproduce command. */
+  c->limits = cell_limits(c, c->task->timeout_s);
   struct cab_sandbox_config cfg = {0};
   cab_run_spec_init(&cfg);
   limits_config(c, &cfg, c->task->timeout_s);

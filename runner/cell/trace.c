@@ -1,5 +1,6 @@
 #include "runner/cell/trace.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,11 +8,19 @@
 
 #include "common/sha256.h"
 
+/* An attribute's value has the JSON type the published trace gives it:
+ * string, integer, number, boolean or a list of strings. */
+enum attr_type { ATTR_STRING, ATTR_INT, ATTR_DOUBLE, ATTR_BOOL, ATTR_STRINGS };
+
 struct attr {
   char *key;
-  char *value;
-  int is_int;
+  enum attr_type type;
+  char *value;     /* ATTR_STRING */
   int64_t int_value;
+  double double_value;
+  bool bool_value;
+  char **values;   /* ATTR_STRINGS */
+  size_t n_values;
 };
 
 struct span {
@@ -56,8 +65,12 @@ cab_trace_free(struct cab_trace *t)
     free(t->spans[i].name);
     free(t->spans[i].status_message);
     for (size_t j = 0; j < t->spans[i].n_attrs; j++) {
-      free(t->spans[i].attrs[j].key);
-      free(t->spans[i].attrs[j].value);
+      struct attr *a = &t->spans[i].attrs[j];
+      free(a->key);
+      free(a->value);
+      for (size_t k = 0; k < a->n_values; k++)
+        free(a->values[k]);
+      free(a->values);
     }
     free(t->spans[i].attrs);
   }
@@ -123,9 +136,45 @@ cab_trace_attr_int(struct cab_trace *t, int span, const char *key, int64_t value
 {
   struct attr *a = new_attr(t, span, key);
   if (a) {
-    a->is_int = 1;
+    a->type = ATTR_INT;
     a->int_value = value;
   }
+}
+
+void
+cab_trace_attr_double(struct cab_trace *t, int span, const char *key, double value)
+{
+  struct attr *a = new_attr(t, span, key);
+  if (a) {
+    a->type = ATTR_DOUBLE;
+    a->double_value = value;
+  }
+}
+
+void
+cab_trace_attr_bool(struct cab_trace *t, int span, const char *key, bool value)
+{
+  struct attr *a = new_attr(t, span, key);
+  if (a) {
+    a->type = ATTR_BOOL;
+    a->bool_value = value;
+  }
+}
+
+void
+cab_trace_attr_strings(struct cab_trace *t, int span, const char *key, const char *const *values,
+                       size_t n)
+{
+  struct attr *a = new_attr(t, span, key);
+  if (a == NULL)
+    return;
+  a->type = ATTR_STRINGS;
+  a->values = n ? calloc(n, sizeof *a->values) : NULL;
+  if (n && a->values == NULL)
+    return; /* out of memory: an empty list */
+  for (size_t i = 0; i < n; i++)
+    if ((a->values[a->n_values] = strdup(values[i] ? values[i] : "")) != NULL)
+      a->n_values++;
 }
 
 void
@@ -147,6 +196,24 @@ span_id(const struct cab_trace *t, int index, char out[17])
   cab_sha256_buffer(material, strlen(material), digest);
   memcpy(out, digest + 7, 16);
   out[16] = '\0';
+}
+
+/* cab's array: the attribute as the published trace types it. */
+static cJSON *
+attr_json(const struct attr *a)
+{
+  switch (a->type) {
+  case ATTR_INT: return cJSON_CreateNumber((double)a->int_value);
+  case ATTR_DOUBLE: return cJSON_CreateNumber(a->double_value);
+  case ATTR_BOOL: return cJSON_CreateBool(a->bool_value);
+  case ATTR_STRINGS: {
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < a->n_values; i++)
+      cJSON_AddItemToArray(arr, cJSON_CreateString(a->values[i]));
+    return arr;
+  }
+  default: return cJSON_CreateString(a->value ? a->value : "");
+  }
 }
 
 static int64_t
@@ -183,12 +250,8 @@ cab_trace_to_json(const struct cab_trace *t)
     if (s->status_message)
       cJSON_AddStringToObject(o, "status_message", s->status_message);
     cJSON *attrs = cJSON_AddObjectToObject(o, "attributes");
-    for (size_t j = 0; j < s->n_attrs; j++) {
-      if (s->attrs[j].is_int)
-        cJSON_AddNumberToObject(attrs, s->attrs[j].key, (double)s->attrs[j].int_value);
-      else
-        cJSON_AddStringToObject(attrs, s->attrs[j].key, s->attrs[j].value);
-    }
+    for (size_t j = 0; j < s->n_attrs; j++)
+      cJSON_AddItemToObject(attrs, s->attrs[j].key, attr_json(&s->attrs[j]));
     cJSON_AddItemToArray(arr, o);
   }
   return arr;
@@ -201,6 +264,36 @@ otlp_kv(const char *key, const char *value)
   cJSON_AddStringToObject(kv, "key", key);
   cJSON *v = cJSON_AddObjectToObject(kv, "value");
   cJSON_AddStringToObject(v, "stringValue", value);
+  return kv;
+}
+
+/* OTLP/JSON's AnyValue: 64-bit integers as decimal strings, a list as an
+ * arrayValue of stringValues. */
+static cJSON *
+otlp_attr(const struct attr *a)
+{
+  if (a->type == ATTR_STRING)
+    return otlp_kv(a->key, a->value);
+  cJSON *kv = cJSON_CreateObject();
+  cJSON_AddStringToObject(kv, "key", a->key);
+  cJSON *v = cJSON_AddObjectToObject(kv, "value");
+  char num[32];
+  switch (a->type) {
+  case ATTR_INT:
+    snprintf(num, sizeof num, "%lld", (long long)a->int_value);
+    cJSON_AddStringToObject(v, "intValue", num);
+    break;
+  case ATTR_DOUBLE: cJSON_AddNumberToObject(v, "doubleValue", a->double_value); break;
+  case ATTR_BOOL: cJSON_AddBoolToObject(v, "boolValue", a->bool_value); break;
+  default: {
+    cJSON *values = cJSON_AddArrayToObject(cJSON_AddObjectToObject(v, "arrayValue"), "values");
+    for (size_t i = 0; i < a->n_values; i++) {
+      cJSON *e = cJSON_CreateObject();
+      cJSON_AddStringToObject(e, "stringValue", a->values[i]);
+      cJSON_AddItemToArray(values, e);
+    }
+  }
+  }
   return kv;
 }
 
@@ -241,18 +334,8 @@ cab_trace_to_otlp(const struct cab_trace *t, const char *service_name)
     cJSON_AddStringToObject(o, "endTimeUnixNano", num);
     cJSON *attrs = cJSON_AddArrayToObject(o, "attributes");
     cJSON_AddItemToArray(attrs, otlp_kv("cab.span.kind", s->kind));
-    for (size_t j = 0; j < s->n_attrs; j++) {
-      if (s->attrs[j].is_int) {
-        cJSON *kv = cJSON_CreateObject();
-        cJSON_AddStringToObject(kv, "key", s->attrs[j].key);
-        cJSON *v = cJSON_AddObjectToObject(kv, "value");
-        snprintf(num, sizeof num, "%lld", (long long)s->attrs[j].int_value);
-        cJSON_AddStringToObject(v, "intValue", num);
-        cJSON_AddItemToArray(attrs, kv);
-      } else {
-        cJSON_AddItemToArray(attrs, otlp_kv(s->attrs[j].key, s->attrs[j].value));
-      }
-    }
+    for (size_t j = 0; j < s->n_attrs; j++)
+      cJSON_AddItemToArray(attrs, otlp_attr(&s->attrs[j]));
     if (s->status) {
       cJSON *st = cJSON_AddObjectToObject(o, "status");
       cJSON_AddNumberToObject(st, "code", s->status == 1 ? 1 : 2);

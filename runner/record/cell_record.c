@@ -102,6 +102,12 @@ cab_cell_record_parse(const char *text, size_t len, const char *name, struct cab
   r->environment.cab_version = str_at(env, "cab_version");
   r->environment.scoring_profile = str_at(env, "scoring_profile");
   r->environment.methodology_version = str_at(env, "methodology_version");
+  const cJSON *limits = obj_at(env, "limits");
+  r->environment.limits.has_values =
+      limits && cJSON_GetObjectItemCaseSensitive(limits, "memory_bytes") != NULL;
+  r->environment.limits.memory_bytes = cab_num_at(limits, "memory_bytes");
+  r->environment.limits.cpus = cab_num_at(limits, "cpus");
+  r->environment.limits.pids_max = cab_num_at(limits, "pids_max");
   r->environment.json = env;
   const cJSON *spans = cJSON_GetObjectItemCaseSensitive(j, "spans");
   r->spans = cJSON_IsArray(spans) ? spans : NULL;
@@ -192,6 +198,19 @@ model_json(const struct cab_cell_model *m)
   return o;
 }
 
+/* "limits": the mechanisms as given, then the typed values. */
+static cJSON *
+limits_json(const cJSON *from, const struct cab_cell_record *r)
+{
+  static const char *const typed[] = {"memory_bytes", "cpus", "pids_max", NULL};
+  cJSON *o = cJSON_CreateObject();
+  add_rest(o, from, typed);
+  add_num(o, "memory_bytes", r->environment.limits.memory_bytes);
+  add_num(o, "cpus", r->environment.limits.cpus);
+  add_num(o, "pids_max", r->environment.limits.pids_max);
+  return o;
+}
+
 static cJSON *
 environment_json(const struct cab_cell_record *r)
 {
@@ -202,6 +221,14 @@ environment_json(const struct cab_cell_record *r)
   add_str(o, "scoring_profile", r->environment.scoring_profile);
   add_str(o, "methodology_version", r->environment.methodology_version);
   add_rest(o, r->environment.json, typed);
+  if (r->environment.limits.has_values) {
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(o, "limits");
+    cJSON *limits = limits_json(cJSON_IsObject(from) ? from : NULL, r);
+    if (from)
+      cJSON_ReplaceItemInObjectCaseSensitive(o, "limits", limits);
+    else
+      cJSON_AddItemToObject(o, "limits", limits);
+  }
   return o;
 }
 

@@ -80,8 +80,17 @@ struct cab_cell_record {
 
   struct {
     const char *cab_version, *scoring_profile, *methodology_version;
-    /* the rest: kernel, root, limits, verifier...; the writer skips the
-     * three keys above, so the reader's whole object round-trips */
+    /* The agent's limits as it ran, in "limits" after the mechanisms that
+     * enforced them: memory_bytes, cpus (null: no cpu limit), pids_max
+     * ("pids" is the mechanism that enforced it).
+     * Records older than them have none (has_values false): the writer
+     * then adds none. */
+    struct {
+      bool has_values;
+      struct cab_num memory_bytes, cpus, pids_max;
+    } limits;
+    /* the rest: kernel, root, limits' mechanisms, verifier...; the writer
+     * skips the keys typed above, so the reader's whole object round-trips */
     const cJSON *json;
   } environment;
 

@@ -43,6 +43,36 @@ image_ref(char *buf, size_t size, const struct rcell *c)
   snprintf(buf, size, "%.*s@%s", n, image, digest);
 }
 
+/* The limits the cell ran with (cell.json's environment.limits; older
+ * records have none): --memory in the largest whole unit run-cell reads. */
+static void
+limits(FILE *f, const struct rcell *c)
+{
+  const struct cab_num *mem = &c->rec.environment.limits.memory_bytes;
+  const struct cab_num *cpus = &c->rec.environment.limits.cpus;
+  const struct cab_num *pids = &c->rec.environment.limits.pids_max;
+  if (mem->has && mem->v > 0) {
+    long long b = (long long)mem->v;
+    static const char units[] = "TGMK";
+    int u = 0;
+    for (; u < 4 && (b % (1LL << (10 * (4 - u)))) != 0; u++)
+      ;
+    if (u < 4)
+      fprintf(f, " \\\n  --memory %lld%c", b >> (10 * (4 - u)), units[u]);
+    else
+      fprintf(f, " \\\n  --memory %lld", b);
+  }
+  if (cpus->has && cpus->v > 0) {
+    char num[40];
+    for (int digits = 6; digits <= 17; digits++) /* the shortest that reads back */
+      if (snprintf(num, sizeof num, "%.*g", digits, cpus->v) > 0 && strtod(num, NULL) == cpus->v)
+        break;
+    fprintf(f, " \\\n  --cpus %s", num);
+  }
+  if (pids->has && pids->v > 0)
+    fprintf(f, " \\\n  --pids %lld", (long long)pids->v);
+}
+
 static void
 command(FILE *f, const struct rcell *c, const char *replay)
 {
@@ -62,6 +92,7 @@ command(FILE *f, const struct rcell *c, const char *replay)
       rh_shell_arg(f, ref);
     }
   }
+  limits(f, c);
   const char *profile = c->rec.environment.scoring_profile;
   if (profile && strcmp(profile, DEFAULT_PROFILE) != 0) {
     fputs(" \\\n  --scoring ", f);

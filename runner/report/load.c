@@ -248,8 +248,10 @@ read_cell(struct report *r, int rootfd, const char *rel, bool *kept, cab_error *
   c->tokens_known = rec.model.present ||
                     (rec.tokens_source && strcmp(rec.tokens_source, "not recorded") != 0);
   c->tokens_per_correct = rnum_of(sc->tokens.tokens_per_correct_task);
-  if (c->total_tokens == 0)
-    c->tokens_per_correct.has = false; /* as the published pages: blank without tokens */
+  /* as the published pages: blank without tokens, or when nothing passed
+   * (the scorer's 0 then is no count per correct task) */
+  if (c->total_tokens == 0 || !(c->pass.has && c->pass.v > 0))
+    c->tokens_per_correct.has = false;
   c->unexpected = sc->blast_radius.unexpected_listed ? (size_t)sc->blast_radius.unexpected_changes.v
                                                      : 0;
   c->infra = strcmp(c->outcome, "infra_error") == 0;

@@ -104,8 +104,8 @@ assert_json '[.scorers.tokens.prompt_tokens, .scorers.tokens.completion_tokens, 
   "[$p,$c,$t,4]" "$f" "cell-solve: tokens prompt/completion/total = the script's usage sums $p/$c/$t over 4 calls"
 assert_json '[.tokens_source, .scorers.tokens.tokens_per_correct_task, .scorers.tokens.pass_used_for_division]' \
   "[\"proxy\",$t,1]" "$f" "cell-solve: tokens_source proxy; tokens_per_correct_task = total"
-assert_json '[.container_image, .image_digest, .environment.root]' "[\"docker.io/$IMAGE\",\"$IMAGE_DIGEST\",\"image-overlay\"]" \
-  "$f" "cell-solve: container_image and image_digest are the imported image's"
+assert_json '[.container_image, .image_digest, .environment.root]' "[\"$IMAGE\",\"$IMAGE_DIGEST\",\"image-overlay\"]" \
+  "$f" "cell-solve: container_image as --image named it (no docker.io/), image_digest the imported image's"
 assert_json '.scorers.blast_radius.modified' '["src/wordcount.sh"]' "$f" "cell-solve: modified src/wordcount.sh only"
 assert_jq '.scorers.latency.model_call_ms >= 0 and .scorers.latency.container_active_ms > 0 and .scorers.latency.container_active_ms <= .scorers.latency.wall_clock_ms' \
   "$f" "cell-solve: latency fields are consistent"
@@ -154,9 +154,13 @@ assert_jq '([.spans[] | select(.kind == "image")][0] | .name == "'"$IMAGE"'" and
   "$f" "the image span names the image; snapshots before/after; applied_plugins; prepare:<task>; 4 model_call spans"
 assert_jq '(.spans | map({key: .span_id, value: .}) | from_entries) as $by
   | ([.spans[] | select(.kind == "adapter_run")][0]) as $run
-  | $by[$run.parent_id].kind == "container"
-  and all(.spans[] | select(.kind == "model_call"); .parent_id == $run.span_id)' \
-  "$f" "adapter_run is a child of container, and every model_call a child of adapter_run"
+  | $by[$run.parent_id].kind == "cell"
+  and all(.spans[] | select(.kind == "container" or .kind == "tool_call" or .kind == "model_call"); .parent_id == $run.span_id)' \
+  "$f" "as published: container and tool_call are children of adapter_run (and every model_call)"
+assert_jq '[.spans[] | select(.kind == "container")][0].attributes
+  | [.image, .image_digest, .model, (.base_url | test("^http://[0-9.]+:[0-9]+/v1$")), .exit_code, (.duration_s | type), .timed_out]
+    == ["'"$IMAGE"'", "'"$IMAGE_DIGEST"'", "scripted/cell-solve", true, 0, "number", false]' \
+  "$f" "the container span: the image as named, its digest, the model, the base_url the agent saw, exit_code, duration_s, timed_out"
 # model_calls.jsonl stamps each call to the millisecond; its span must start then.
 jq -r '.timestamp[0:23]' "$SOLVE/model_calls.jsonl" >"$T/call.stamps"
 jq -r '.spans[] | select(.kind == "model_call") | .start[0:23]' "$f" >"$T/span.stamps"

@@ -202,6 +202,8 @@ test_cell_record_round_trip(void **state)
   assert_string_equal(r.environment.scoring_profile, "codingagentbench-v0.1");
   assert_non_null(r.task);
   assert_non_null(r.spans);
+  /* written before cell.json held the limits' values: none, and none added */
+  assert_false(r.environment.limits.has_values);
 
   size_t len = 0;
   char *text = cab_cell_record_render(&r, &len);
@@ -249,6 +251,47 @@ test_cell_record_nulls(void **state)
       "  \"task\": null,\n  \"environment\": {\n    \"cab_version\": \"v\",\n"
       "    \"scoring_profile\": \"p\",\n    \"methodology_version\": \"1\"\n  }\n}\n");
   free(text);
+}
+
+/* The limits' values go after the mechanisms that enforced them, and read
+ * back typed; a cpus of none is null. */
+static void
+test_cell_record_limits(void **state)
+{
+  (void)state;
+  struct cab_cell_record r;
+  cab_error err = {0};
+  if (cab_cell_record_read(AT_FDCWD, RECORD_FIXTURE, &r, &err) < 0)
+    fail_msg("%s", err.message);
+  r.environment.limits.has_values = true;
+  r.environment.limits.memory_bytes = (struct cab_num){true, 536870912};
+  r.environment.limits.cpus = (struct cab_num){false, 0};
+  r.environment.limits.pids_max = (struct cab_num){true, 256};
+  size_t len = 0;
+  char *text = cab_cell_record_render(&r, &len);
+  assert_non_null(text);
+  cab_cell_record_free(&r);
+  assert_non_null(strstr(text, "\"limits\": {\n      \"memory\": \"cgroup-v1\",\n"
+                               "      \"pids\": \"cgroup-v1\",\n"));
+  assert_non_null(strstr(text, "\"disk\": \"watchdog (1.0 GiB, 100000 files; poll 200 ms)\",\n"
+                               "      \"memory_bytes\": 536870912,\n      \"cpus\": null,\n"
+                               "      \"pids_max\": 256\n    },\n"));
+  struct cab_cell_record back;
+  if (cab_cell_record_parse(text, len, "limits", &back, &err) < 0)
+    fail_msg("%s", err.message);
+  assert_true(back.environment.limits.has_values);
+  assert_true(back.environment.limits.memory_bytes.has &&
+              back.environment.limits.memory_bytes.v == 536870912);
+  assert_false(back.environment.limits.cpus.has);
+  assert_true(back.environment.limits.pids_max.has && back.environment.limits.pids_max.v == 256);
+  /* and once more, unchanged */
+  size_t len2 = 0;
+  char *again = cab_cell_record_render(&back, &len2);
+  assert_int_equal(len2, len);
+  assert_memory_equal(again, text, len);
+  free(again);
+  free(text);
+  cab_cell_record_free(&back);
 }
 
 /* The reader's errors name the file. */
@@ -350,6 +393,7 @@ main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cell_record_round_trip),
       cmocka_unit_test(test_cell_record_nulls),
+      cmocka_unit_test(test_cell_record_limits),
       cmocka_unit_test(test_cell_record_errors),
       cmocka_unit_test(test_attempt_suffix),
       cmocka_unit_test(test_asides),

@@ -788,7 +788,7 @@ test_tokens(void **state)
               "\"model_calls\":3,\"tokens_per_correct_task\":1215,\"pass_used_for_division\":1}");
   expect_json(cab_score_tokens(&f.in, 0),
               "{\"prompt_tokens\":1010,\"completion_tokens\":205,\"total_tokens\":1215,"
-              "\"model_calls\":3,\"tokens_per_correct_task\":null,\"pass_used_for_division\":0}");
+              "\"model_calls\":3,\"tokens_per_correct_task\":0,\"pass_used_for_division\":0}");
   memset(&f.in.tokens, 0, sizeof f.in.tokens);
   expect_json(cab_score_tokens(&f.in, 0),
               "{\"prompt_tokens\":0,\"completion_tokens\":0,\"total_tokens\":0,\"model_calls\":0,"
