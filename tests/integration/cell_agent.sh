@@ -189,6 +189,38 @@ assert_jq '(.scorers.composite.composite - (.scorers.composite.components | 0.4 
   "$CELL/cell.json" "the replayed composite is the formula over its own components"
 rescore cell-solve-replayed
 
+# --- the report's "Run it yourself", run as printed: the image pinned by digest, the limits ------------
+run_cab "$T/report.out" report "$OUT" --out "$T/site"
+assert_rc 0 "cab report on the replayed cell"
+PAGE=$(grep -rl 'id="cmd-replay"' "$T/site" 2>/dev/null | grep cell-solve | head -n1)
+if [ -n "$PAGE" ] && [ -s "$(dirname "$PAGE")/cassette.jsonl" ]; then
+  python3 -c 'import html, re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+m = re.search(r"<pre class=\"cmd\" id=\"cmd-replay\"><code>(.*?)</code></pre>", text, re.S)
+print(html.unescape(m.group(1)) if m else "")' "$PAGE" >"$T/replay.cmd"
+  PINNED=${IMAGE%:*}@$IMAGE_DIGEST
+  assert_match "$(tr -d '\n' <"$T/replay.cmd")" "--image $PINNED \\\\ +--memory 4G \\\\ +--pids 4096 \\\\ +--replay cassette\\.jsonl\$" \
+    "the page's command pins the image as named, by digest, with the cell's limits"
+  mkdir -p "$T/bin"
+  ln -sf "$CAB" "$T/bin/cab"
+  (cd "$(dirname "$PAGE")" && PATH=$T/bin:$PATH timeout -k 5 "$CAB_TEST_TIMEOUT" bash -c "$(cat "$T/replay.cmd")") \
+    >"$T/printed.out" 2>"$T/printed.out.err" </dev/null
+  RC=$? LAST_OUT=$T/printed.out
+  assert_rc 0 "the page's replay command, run as printed, exits 0"
+  R=$(sed -n '$p' "$T/printed.out")
+  case $R in /*) ;; *) R=$(dirname "$PAGE")/$R ;; esac
+  if [ -f "$R" ]; then
+    assert_eq "$(jq -S -c "$WALL_FREE" "$R")" "$(jq -S -c . "$T/scorers.recorded")" \
+      "run as printed, the cell's scorers equal the recorded cell's (but for wall time)"
+    assert_json '[.container_image, .image_digest]' "[\"$PINNED\",\"$IMAGE_DIGEST\"]" "$R" \
+      "run as printed: container_image is the pinned reference it named, image_digest its digest"
+  else
+    fail "the page's replay command printed no cell.json ($(tail -n 3 "$T/printed.out.err" | tr '\n' '|'))"
+  fi
+else
+  fail "no cell page with a replay command and its cassette under $T/site"
+fi
+
 # --- cell-edit-tests: blast and instruction fidelity ---------------------------------------
 start_server edit "$MODELS/cell-edit-tests.json"
 agent_cell cell-edit-tests polyglot/shell-word-count --image "$IMAGE" --endpoint "$URL"
