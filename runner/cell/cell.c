@@ -582,7 +582,7 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
    * then the agent's sandbox (a container), both under adapter_run. */
   snprintf(name, sizeof name, "%s:%s", c.adapter->tui, c.task->task_id);
   c.agent_span = cab_trace_begin(c.trace, "adapter_run", name, c.root_span, 0);
-  cab_trace_attr_int(c.trace, c.agent_span, "timeout_s", c.task->timeout_s);
+  cab_trace_attr_int(c.trace, c.agent_span, "timeout_s", c.limits.timeout_s);
   cab_trace_attr_strings(c.trace, c.agent_span, "plugin_stack", NULL, 0);
   /* No plugins yet: the published keys, empty; the adapter's config files
    * (written into the agent's HOME) counted. */
