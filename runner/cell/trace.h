@@ -1,8 +1,11 @@
 /* A cell's trace: named spans with start and end times, a parent, and a
  * few attributes, typed as the published trace types them (strings,
- * integers, numbers, booleans, lists of strings).  Rendered two ways: cab's own "spans" array in
- * cell.json, and OpenTelemetry's OTLP/JSON (trace.otlp.json), importable
- * into Jaeger or Tempo. */
+ * integers, numbers, booleans, lists of strings).  Rendered two ways:
+ * cab's own "spans" array in cell.json, and OpenTelemetry's OTLP/JSON
+ * (trace.otlp.json), importable into Jaeger or Tempo.
+ *
+ * Both are published: an attribute names no host path (a path is the one
+ * the agent sees inside its sandbox, or relative to the workdir). */
 #ifndef CAB_RUNNER_TRACE_H
 #define CAB_RUNNER_TRACE_H
 
@@ -20,10 +23,6 @@ struct cab_trace;
  * together with the start time. */
 struct cab_trace *cab_trace_new(const char *seed);
 void cab_trace_free(struct cab_trace *t);
-
-/* Attribute values must name no host path (the trace is published): a
- * path is the one the agent sees inside its sandbox, or relative to the
- * workdir. */
 
 /* Open a span of KIND ("image", "task_setup", "model_call", ...) named NAME
  * under PARENT (-1: the root).  Returns its index.  Times are wall-clock
