@@ -1,5 +1,6 @@
 /* shields-like SVG badges (the "flat" style): label | composite, coloured
  * by value, and the Markdown and HTML snippets that embed them. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,23 @@ report_badge_svg(FILE *f, const char *label, struct rnum composite)
           lw + vw / 2, value, lw + vw / 2, value);
 }
 
+int
+report_write_badge(struct report *r, const char *path, const char *label, struct rnum composite,
+                   cab_error *err)
+{
+  char dir[4300];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash == NULL)
+    return cab_error_set(err, EINVAL, "report: badge path %s has no directory", path);
+  *slash = '\0';
+  FILE *f = report_create(r, dir, slash + 1, err);
+  if (f == NULL)
+    return -1;
+  report_badge_svg(f, label, composite);
+  return report_close(f, dir, slash + 1, err);
+}
+
 /* An absolute URL for PATH when the site's base URL is known, else PATH. */
 static void
 site_url(FILE *f, const struct report *r, const char *path)
@@ -124,7 +142,8 @@ report_badge_embed(FILE *f, const struct report *r, const char *up, const char *
 {
   char target[4300];
   bool based = r->o->base_url && *r->o->base_url;
-  snprintf(target, sizeof target, "%s/%s", page, based ? "" : "index.html");
+  /* as the published snippets: the page's address without a trailing slash */
+  snprintf(target, sizeof target, "%s%s", page, based ? "" : "/index.html");
   char *md = NULL, *html = NULL;
   size_t mdlen = 0, htmllen = 0;
   FILE *m = open_memstream(&md, &mdlen);

@@ -23,7 +23,9 @@ struct rtask;
 
 struct rcell {
   char *rel;  /* its directory relative to the results root */
-  char *page; /* its page directory in the site: "cell/<slugs>" */
+  char *page; /* its page directory in the site: "cell/[<sweep>/]<tui>/<model>/<family>/<task>[/run-N]" */
+  char *key;  /* the same without "/run-N": the published cell address */
+  char *badge; /* "badge/" + the page without "cell/" + ".svg" */
   struct cab_cell_record rec; /* cell.json */
   /* From cell.json; never NULL ("" when missing). */
   const char *tui, *model, *family, *task_id, *language, *sweep, *outcome;
@@ -58,6 +60,16 @@ struct rtask {
   size_t n;
 };
 
+/* A published cell address whose cells are reruns only (cell/.../<task>/run-N):
+ * a page listing them and a badge of their mean composite. */
+struct rkey {
+  char *page;  /* the key: "cell/.../<task>" */
+  char *badge; /* "badge/.../<task>.svg" */
+  size_t first; /* the first of its cells, for its identity */
+  size_t *cells;
+  size_t n;
+};
+
 struct report {
   const char *root;
   const struct cab_report_opts *o;
@@ -68,6 +80,10 @@ struct report {
   size_t ngroups;
   struct rtask *tasks;
   size_t ntasks;
+  struct rkey *keys;
+  size_t nkeys;
+  const char **sweeps; /* distinct sweep ids of the cells (pointers into them) */
+  size_t nsweeps;
   char **families, **languages; /* distinct, sorted */
   size_t nfamilies, nlanguages;
   size_t skipped;
@@ -166,6 +182,9 @@ const char *report_badge_color(struct rnum v);
 /* Approximate width in px of TEXT in 11px Verdana. */
 double report_text_width(const char *text);
 void report_badge_svg(FILE *f, const char *label, struct rnum composite);
+/* The badge at PATH ("badge/.../x.svg") in the site. */
+int report_write_badge(struct report *r, const char *path, const char *label, struct rnum composite,
+                       cab_error *err);
 /* "58%" or "n/a". */
 void report_badge_value(char *buf, size_t size, struct rnum composite);
 /* The "Embed this result" section for the badge at BADGE linking to PAGE
@@ -195,6 +214,7 @@ int report_page_index(struct report *r, cab_error *err);
 int report_page_group(struct report *r, size_t g, cab_error *err);
 int report_page_task(struct report *r, size_t t, cab_error *err);
 int report_page_cell(struct report *r, size_t c, cab_error *err);
+int report_page_runs(struct report *r, size_t k, cab_error *err);
 /* The cells CELLS[0..N) as a sortable table (id "cells"): by TUI and model
  * with SHOW_GROUP, else by task. */
 void report_cells_table(FILE *f, const struct report *r, const char *up, const size_t *cells,
@@ -209,6 +229,12 @@ int report_cell_cast(FILE *f, const struct report *r, const struct rcell *c, cab
 cJSON *report_cast_parse(const char *text, size_t len, size_t max_bytes);
 int report_cell_calls(FILE *f, const struct report *r, const struct rcell *c, cab_error *err);
 int report_cell_repro(FILE *f, struct report *r, const struct rcell *c, cab_error *err);
+/* cell_explore.c: "Explore with your own model", the cell's adapter rendered
+ * for the user's own endpoint. */
+void report_cell_explore(FILE *f, const struct rcell *c);
+/* cell_downloads.c: cell.json, trace.otlp.json, terminal.cast and diff.patch
+ * copied beside the page and linked. */
+int report_cell_downloads(FILE *f, struct report *r, const struct rcell *c, cab_error *err);
 /* cell_protection.c: environment.protection as a table (nothing for a
  * record without one). */
 void report_cell_protection(FILE *f, const struct rcell *c);

@@ -23,7 +23,9 @@ int
 report_read_file(int dirfd, const char *name, size_t max, char **out, size_t *len,
                  bool *truncated, cab_error *err)
 {
-  cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: a FIFO in a cell must not hang the report (it is refused below) */
+  cleanup_close int fd =
+      openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     return cab_error_sys(err, "open %s", name);
   struct stat st;
@@ -256,13 +258,52 @@ read_cell(struct report *r, int rootfd, const char *rel, bool *kept, cab_error *
                                                      : 0;
   c->infra = strcmp(c->outcome, "infra_error") == 0;
 
-  char page[4200];
-  report_slug_path(page, sizeof page, "cell", rel);
-  if (unique(page, sizeof page, &r->cells[0].page, sizeof *r->cells, r->ncells) < 0 ||
-      (c->page = strdup(page)) == NULL)
-    return cab_error_set(err, ENOMEM, "%s: no unique page name", rel);
   r->ncells++;
   *kept = true;
+  return 0;
+}
+
+/* BUF + "/" + the slug of PATH's components (one "_" when PATH is empty). */
+static void
+append_slugs(char *buf, size_t size, const char *path)
+{
+  char prefix[4200];
+  snprintf(prefix, sizeof prefix, "%s", buf);
+  report_slug_path(buf, size, prefix, path);
+}
+
+/* The published layout: cell/<tui>/<model>/<family>/<task>, the task without
+ * its family; with more than one sweep in the site, each sweep apart under
+ * its own prefix (cell/<sweep>/...).  A rerun is a directory below it,
+ * run-N. */
+static int
+cell_pages(struct report *r, cab_error *err)
+{
+  for (size_t i = 0; i < r->ncells; i++) {
+    struct rcell *c = &r->cells[i];
+    char key[4200] = "cell";
+    if (r->nsweeps > 1)
+      append_slugs(key, sizeof key, c->sweep);
+    const char *name = c->task_id;
+    size_t fl = strlen(c->family);
+    if (fl > 0 && strncmp(name, c->family, fl) == 0 && name[fl] == '/')
+      name += fl + 1;
+    append_slugs(key, sizeof key, c->tui);
+    append_slugs(key, sizeof key, c->model);
+    append_slugs(key, sizeof key, c->family);
+    append_slugs(key, sizeof key, name);
+    char page[4300];
+    if (c->run)
+      snprintf(page, sizeof page, "%s/run-%ld", key, c->run);
+    else
+      snprintf(page, sizeof page, "%s", key);
+    if (unique(page, sizeof page, &r->cells[0].page, sizeof *r->cells, i) < 0 ||
+        (c->page = strdup(page)) == NULL || (c->key = strdup(key)) == NULL ||
+        asprintf(&c->badge, "badge/%s.svg", page + strlen("cell/")) < 0) {
+      c->badge = NULL;
+      return cab_error_set(err, ENOMEM, "%s: no unique page name", c->rel);
+    }
+  }
   return 0;
 }
 
@@ -363,6 +404,47 @@ task_of(struct report *r, size_t ci, cab_error *err)
   return add_index(&r->tasks[t].cells, &r->tasks[t].n, ci, err);
 }
 
+/* A published path whose cells are all reruns (run-N below it) gets a page
+ * of its own listing them, and a badge: the address the published site
+ * serves always exists. */
+static int
+run_keys(struct report *r, cab_error *err)
+{
+  for (size_t i = 0; i < r->ncells; i++) {
+    const struct rcell *c = &r->cells[i];
+    if (c->run == 0)
+      continue;
+    bool is_page = false;
+    for (size_t j = 0; j < r->ncells && !is_page; j++)
+      is_page = strcmp(r->cells[j].page, c->key) == 0;
+    if (is_page)
+      continue;
+    size_t k;
+    for (k = 0; k < r->nkeys; k++)
+      if (strcmp(r->keys[k].page, c->key) == 0)
+        break;
+    if (k == r->nkeys) {
+      struct rkey *nk = realloc(r->keys, (r->nkeys + 1) * sizeof *nk);
+      if (nk == NULL)
+        return cab_error_sys(err, "out of memory");
+      r->keys = nk;
+      struct rkey *x = &r->keys[r->nkeys];
+      memset(x, 0, sizeof *x);
+      x->first = i;
+      if ((x->page = strdup(c->key)) == NULL ||
+          asprintf(&x->badge, "badge/%s.svg", c->key + strlen("cell/")) < 0) {
+        x->badge = NULL;
+        free(x->page);
+        return cab_error_sys(err, "out of memory");
+      }
+      r->nkeys++;
+    }
+    if (add_index(&r->keys[k].cells, &r->keys[k].n, i, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -385,6 +467,22 @@ add_distinct(char ***v, size_t *n, const char *s, cab_error *err)
     return cab_error_sys(err, "out of memory");
   (*n)++;
   qsort(*v, *n, sizeof **v, cmp_str);
+  return 0;
+}
+
+/* Every distinct sweep id, "" (none recorded) included, in order of first
+ * appearance. */
+static int
+add_sweep(struct report *r, const char *sweep, cab_error *err)
+{
+  for (size_t i = 0; i < r->nsweeps; i++)
+    if (strcmp(r->sweeps[i], sweep) == 0)
+      return 0;
+  const char **nv = realloc(r->sweeps, (r->nsweeps + 1) * sizeof *nv);
+  if (nv == NULL)
+    return cab_error_sys(err, "out of memory");
+  r->sweeps = nv;
+  r->sweeps[r->nsweeps++] = sweep;
   return 0;
 }
 
@@ -420,6 +518,11 @@ report_load(struct report *r, cab_error *err)
                          r->root, r->o->sweep ? " in sweep " : "", r->o->sweep ? r->o->sweep : "",
                          r->root);
   for (size_t i = 0; i < r->ncells; i++)
+    if (add_sweep(r, r->cells[i].sweep, err) < 0)
+      return -1;
+  if (cell_pages(r, err) < 0 || run_keys(r, err) < 0)
+    return -1;
+  for (size_t i = 0; i < r->ncells; i++)
     if (group_of(r, i, err) < 0 || task_of(r, i, err) < 0)
       return -1;
   for (size_t g = 0; g < r->ngroups; g++)
@@ -445,6 +548,8 @@ report_free(struct report *r)
   for (size_t i = 0; i < r->ncells; i++) {
     free(r->cells[i].rel);
     free(r->cells[i].page);
+    free(r->cells[i].key);
+    free(r->cells[i].badge);
     cab_cell_record_free(&r->cells[i].rec);
   }
   free(r->cells);
@@ -454,6 +559,13 @@ report_free(struct report *r)
     free(r->groups[g].cells);
   }
   free(r->groups);
+  for (size_t k = 0; k < r->nkeys; k++) {
+    free(r->keys[k].page);
+    free(r->keys[k].badge);
+    free(r->keys[k].cells);
+  }
+  free(r->keys);
+  free(r->sweeps);
   for (size_t t = 0; t < r->ntasks; t++) {
     free(r->tasks[t].page);
     free(r->tasks[t].cells);

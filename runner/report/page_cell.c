@@ -1,8 +1,9 @@
 /* cell/<cell dir>/index.html: one cell, section by section as the published
  * cell page (header, per-axis strip, run identity, timing, cab's
  * protection table (not on the published page), scorer
- * breakdown, trace replay, terminal playback, run it yourself, trace spans,
- * model calls), then the diff, the logs, related cells and the badge. */
+ * breakdown, trace replay, terminal playback, run it yourself, explore with
+ * your own model, trace spans, model calls), then the diff, the logs, the
+ * downloads, related cells and the badge. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -317,19 +318,13 @@ related_list(FILE *f, const struct report *r, const struct rcell *c, const char 
 static int
 badge(FILE *f, struct report *r, const struct rcell *c, const char *up, cab_error *err)
 {
-  char label[1024], alt[1200], value[32], path[4300];
+  char label[1024], alt[1200], value[32];
   snprintf(label, sizeof label, "%s × %s", c->tui, c->model);
   report_badge_value(value, sizeof value, c->composite);
   snprintf(alt, sizeof alt, "CodingAgentBench: %s %s", label, value);
-  FILE *b = report_create(r, c->page, "badge.svg", err);
-  if (b == NULL)
+  if (report_write_badge(r, c->badge, label, c->composite, err) < 0)
     return -1;
-  report_badge_svg(b, label, c->composite);
-  if (report_close(b, c->page, "badge.svg", err) < 0)
-    return -1;
-  if (cab_path_printf(path, sizeof path, err, "%s/badge.svg", c->page) < 0)
-    return cab_error_prefix(err, "report");
-  report_badge_embed(f, r, up, path, c->page, alt);
+  report_badge_embed(f, r, up, c->badge, c->page, alt);
   return 0;
 }
 
@@ -350,6 +345,7 @@ write_cell(FILE *f, struct report *r, struct rcell *c, cab_error *err)
   report_cell_trace(f, c);
   if (report_cell_cast(f, r, c, err) < 0 || report_cell_repro(f, r, c, err) < 0)
     return -1;
+  report_cell_explore(f, c);
   report_cell_spans(f, c);
   if (report_cell_calls(f, r, c, err) < 0)
     return -1;
@@ -357,7 +353,10 @@ write_cell(FILE *f, struct report *r, struct rcell *c, cab_error *err)
   fputs("<section id=\"logs\">\n<h2>Logs</h2>\n", f);
   log_block(f, c, CAB_CELL_AGENT_LOG, "agent-log");
   log_block(f, c, CAB_CELL_VERIFY_LOG, "verify-log");
-  fputs("</section>\n<section id=\"related\">\n<h2>Related cells</h2>\n", f);
+  fputs("</section>\n", f);
+  if (report_cell_downloads(f, r, c, err) < 0)
+    return -1;
+  fputs("<section id=\"related\">\n<h2>Related cells</h2>\n", f);
   if (related_list(f, r, c, up, "Other CLIs on this task", 0, err) < 0 ||
       related_list(f, r, c, up, "Other models with this CLI", 1, err) < 0 ||
       related_list(f, r, c, up, "Other tasks in this category", 2, err) < 0)

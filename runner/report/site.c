@@ -85,16 +85,9 @@ write_badges_and_charts(struct report *r, cab_error *err)
     return cab_error_sys(err, "out of memory");
   for (size_t g = 0; g < r->ngroups; g++) {
     report_stats(r, &r->groups[g], NULL, NULL, &stats[g]);
-    char dir[4300], label[1024];
-    snprintf(dir, sizeof dir, "%s", r->groups[g].badge);
-    char *slash = strrchr(dir, '/');
-    *slash = '\0';
+    char label[1024];
     snprintf(label, sizeof label, "%s × %s", r->groups[g].tui, r->groups[g].model);
-    FILE *f = report_create(r, dir, slash + 1, err);
-    if (f == NULL)
-      goto fail;
-    report_badge_svg(f, label, stats[g].mean);
-    if (report_close(f, dir, slash + 1, err) < 0)
+    if (report_write_badge(r, r->groups[g].badge, label, stats[g].mean, err) < 0)
       goto fail;
   }
   static const char *const names[] = {"composite.svg", "pareto-tokens.svg", "pareto-wall.svg"};
@@ -163,6 +156,9 @@ write_site(struct report *r, cab_error *err)
       return -1;
   for (size_t c = 0; c < r->ncells; c++)
     if (report_page_cell(r, c, err) < 0)
+      return -1;
+  for (size_t k = 0; k < r->nkeys; k++)
+    if (report_page_runs(r, k, err) < 0)
       return -1;
   return 0;
 }

@@ -63,7 +63,7 @@ assert_rc 0 "cab report --sweep b"
 assert_match "$(cat "$T/s.out")" ': 4 cells, 2 TUI x model' "--sweep b: only sweep b's 4 cells"
 assert_eq "$(find "$T/site-b/cell" -name index.html | grep -c '/cell/a/')" 0 "--sweep b: no page for sweep a"
 snippet=$(grep -o 'id="embed-md"><code>[^<]*' "$T/site-b/tm/oracle/none/x/index.html")
-assert_match "$snippet" 'https://example\.org/cab/badge/oracle/none/x\.svg\)\]\(https://example\.org/cab/tm/oracle/none/x/\)' \
+assert_match "$snippet" 'https://example\.org/cab/badge/oracle/none/x\.svg\)\]\(https://example\.org/cab/tm/oracle/none/x\)' \
   "--base-url: the Markdown snippet links absolutely"
 assert_match "$(grep -o '<title>[^<]*' "$T/site-b/index.html")" 'Sweep &lt;b&gt;' "--title is escaped"
 

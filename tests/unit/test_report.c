@@ -444,6 +444,11 @@ scan_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
   return 0;
 }
 
+/* The hostile cell's tui/model/family/task, slugged. */
+#define HOSTILE_KEY \
+  "evil___img_src=x_onerror=alert_2__/x/_script_alert_1__/script_/polyglot/" \
+  "___img_src=x_onerror=alert_2__"
+
 static void
 test_site_hostile(void **state)
 {
@@ -463,8 +468,10 @@ test_site_hostile(void **state)
   static const char *const expect[] = {
       "index.html", ".cab-report", "assets/report.css", "assets/report.js", "charts/composite.svg",
       "charts/pareto-tokens.svg", "charts/pareto-wall.svg",
-      "cell/sweep/x___img_src=x_onerror=alert_8__/index.html",
-      "cell/sweep/x___img_src=x_onerror=alert_8__/badge.svg",
+      /* one sweep: the published layout, cell/<tui>/<model>/<family>/<task>, and the
+       * downloads beside the page */
+      "cell/" HOSTILE_KEY "/index.html", "badge/" HOSTILE_KEY ".svg", "cell/" HOSTILE_KEY "/cell.json",
+      "cell/" HOSTILE_KEY "/diff.patch", "cell/" HOSTILE_KEY "/terminal.cast",
       "tm/evil___img_src=x_onerror=alert_2__/x/_script_alert_1__/script_/index.html",
       "badge/evil___img_src=x_onerror=alert_2__/x/_script_alert_1__/script_.svg",
       "task/polyglot/___img_src=x_onerror=alert_2__/index.html"};
@@ -474,7 +481,7 @@ test_site_hostile(void **state)
       fail_msg("missing %s", expect[i]);
   }
   /* the cassette named in cell.json (/etc/passwd) is not a cassette: not copied */
-  snprintf(path, sizeof path, "%s/cell/sweep/x___img_src=x_onerror=alert_8__/cassette.jsonl", site);
+  snprintf(path, sizeof path, "%s/cell/" HOSTILE_KEY "/cassette.jsonl", site);
   assert_int_not_equal(access(path, F_OK), 0);
   /* the embedded assets are the files in the tree */
   char *a = NULL, *b = NULL;
@@ -492,12 +499,13 @@ test_site_hostile(void **state)
     fail_msg("%zu unescaped payloads; first: %s", scan_state.bad, scan_state.first_bad);
 
   /* the cell page: sections by id, the strip as published, the payloads as text */
-  snprintf(path, sizeof path, "%s/cell/sweep/x___img_src=x_onerror=alert_8__/index.html", site);
+  snprintf(path, sizeof path, "%s/cell/" HOSTILE_KEY "/index.html", site);
   char *html = NULL;
   assert_int_equal(cab_read_file_at(AT_FDCWD, path, 1 << 24, &html, NULL, &err), 0);
   static const char *const ids[] = {"scores", "identity", "timing",      "scorers", "trace",
                                     "terminal", "reproduce", "spans",    "model-calls", "diff",
-                                    "logs",   "related",  "badge",       "cast-data"};
+                                    "logs",   "related",  "badge",       "cast-data",
+                                    "explore", "downloads"};
   for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
     char want[64];
     snprintf(want, sizeof want, "id=\"%s\"", ids[i]);
@@ -606,6 +614,12 @@ test_site_weird(void **state)
     spit(path, "{\"version\":2}\n[1e308,\"o\",\"absurd-event\"]\n[0.5,\"o\",\"near\"]\n");
     snprintf(path, sizeof path, "%s/agent.log", dir);
     assert_int_equal(symlink("/etc/passwd", path), 0);
+    /* downloads: a symlinked artifact is not copied into the site, and a FIFO
+     * neither hangs the report nor is copied */
+    snprintf(path, sizeof path, "%s/trace.otlp.json", dir);
+    assert_int_equal(symlink("/etc/passwd", path), 0);
+    snprintf(path, sizeof path, "%s/diff.patch", dir);
+    assert_int_equal(mkfifo(path, 0644), 0);
   }
   snprintf(dir, sizeof dir, "%s/r", root);
   snprintf(site, sizeof site, "%s/site", root);
@@ -616,9 +630,22 @@ test_site_weird(void **state)
     fail_msg("%s", err.message);
   assert_int_equal(sum.cells, 2);
   char path[512], *html = NULL;
-  snprintf(path, sizeof path, "%s/cell/b/index.html", site);
+  /* b's task_id "../../etc" stays below cell/ */
+  snprintf(path, sizeof path, "%s/cell/_/_/_/_./_./etc/index.html", site);
   assert_int_equal(cab_read_file_at(AT_FDCWD, path, 1 << 22, &html, NULL, &err), 0);
   assert_null(strstr(html, "root:x:0:0"));
+  assert_non_null(strstr(html, "trace.otlp.json: not a regular file"));
+  assert_non_null(strstr(html, "diff.patch: not a regular file"));
+  for (size_t i = 0; i < 2; i++) {
+    static const char *const pages[] = {"cell/_/_/_/_", "cell/_/_/_/_./_./etc"};
+    char copy[600];
+    snprintf(copy, sizeof copy, "%s/%s/trace.otlp.json", site, pages[i]);
+    assert_int_not_equal(access(copy, F_OK), 0);
+    snprintf(copy, sizeof copy, "%s/%s/diff.patch", site, pages[i]);
+    assert_int_not_equal(access(copy, F_OK), 0);
+    snprintf(copy, sizeof copy, "%s/%s/cell.json", site, pages[i]);
+    assert_int_equal(access(copy, F_OK), 0);
+  }
   assert_null(strstr(html, "absurd-event"));
   assert_non_null(strstr(html, "near"));
   free(html);
