@@ -157,6 +157,23 @@ assert_json_valid() {
   fi
 }
 
+# artifact_dir: print the directory where this test keeps what a person
+# should look at after it ran (screenshots...), emptied first:
+# $CAB_TEST_ARTIFACTS/<root|user>/<test>, by default
+# $CAB_BUILD/test-artifacts/<root|user>/<test> (tests/run.sh gives the user
+# pass its own <user> directory).  When it cannot be created, $T/artifacts
+# (gone at exit), with a note on stderr.
+artifact_dir() {
+  local d=${CAB_TEST_ARTIFACTS:-$CAB_BUILD/test-artifacts}/$CAB_TEST_MODE/$TEST_NAME
+  rm -rf "$d" 2>/dev/null
+  if mkdir -p "$d" 2>/dev/null && [ -w "$d" ]; then
+    printf '%s\n' "$d"
+  else
+    say "# note: cannot create $d: artifacts are kept in \$T only" >&2
+    mkdir -p "$T/artifacts" && printf '%s\n' "$T/artifacts"
+  fi
+}
+
 # at_exit CMD...: run CMD (eval'd) when the test exits, before $T goes.
 at_exit() { _cleanups+=("$*"); }
 

@@ -16,7 +16,10 @@
 #
 # Environment: CAB_BUILD (default ./build), CAB_TEST_USER (default cabtest),
 # CAB_TEST_MODES ("root user" by default when root), CAB_TEST_VERBOSE=1 to
-# print every test's full output, CAB_TEST_LOGDIR=DIR to keep every log.
+# print every test's full output, CAB_TEST_LOGDIR=DIR to keep every log,
+# CAB_TEST_ARTIFACTS=DIR (default $CAB_BUILD/test-artifacts) for what tests
+# keep for a person to look at, in DIR/<root|user>/<test>/ (tests/lib.sh's
+# artifact_dir: screenshots).
 
 set -u
 export LC_ALL=C
@@ -33,6 +36,11 @@ TEST_USER=${CAB_TEST_USER:-cabtest}
 FILTER=${1:-}
 # One test script may not take longer than this.
 PER_TEST_TIMEOUT=${CAB_PER_TEST_TIMEOUT:-180}
+
+# Each pass writes its artifacts below ARTIFACTS/<root|user>/ (the user
+# pass's directory is the test user's: prepare_user).
+ARTIFACTS=${CAB_TEST_ARTIFACTS:-$CAB_BUILD/test-artifacts}
+mkdir -p "$ARTIFACTS" 2>/dev/null
 
 passed=0 failed=0 skipped=0
 WORK=$(mktemp -d /tmp/cab-run.XXXXXX)
@@ -95,6 +103,7 @@ prepare_user() {
   fi
   USER_HOME=$WORK/home-$TEST_USER
   mkdir -p "$USER_HOME" && chown "$TEST_USER:" "$USER_HOME" && chmod 0700 "$USER_HOME"
+  mkdir -p "$ARTIFACTS/user" 2>/dev/null && chown "$TEST_USER:" "$ARTIFACTS/user" 2>/dev/null
   local path
   for path in "${CAB:-$CAB_BUILD/cab}" "$CAB_BUILD/tests/probe" "$TESTS_DIR/lib.sh"; do
     if ! setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups test -r "$path" 2>/dev/null; then
@@ -130,6 +139,7 @@ run_as() {
     "CAB_TEST_IMAGE=${CAB_TEST_IMAGE:-}"
     "CAB_TEST_REAL_MODEL_AGENTS=${CAB_TEST_REAL_MODEL_AGENTS:-}"
     "CAB_REAL_MODEL_PREFIX=${CAB_REAL_MODEL_PREFIX:-}"
+    "CAB_TEST_ARTIFACTS=$ARTIFACTS"
   )
   # A longer per-command limit from the caller (make test-agents' first cell
   # unpacks a 1.4 GiB image).

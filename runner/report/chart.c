@@ -36,6 +36,30 @@ group_label(char *buf, size_t size, const struct rgroup *g, size_t max)
     cab_snprintf_cut(buf, size, "%.*s…", (int)i, full);
 }
 
+/* The width of TEXT at the charts' 12px, erring wide: report_text_width
+ * estimates 11px Verdana, and DejaVu Sans's W and M are wider still (a
+ * label of 34 of them measured 434 px in Chromium against 408 estimated
+ * at 12/11). */
+static double
+label_width(const char *text)
+{
+  return report_text_width(text) * 1.2 + 4;
+}
+
+/* The widest a distribution label may be: longer ones lose code points. */
+#define LABEL_MAX_PX 440.0
+
+/* group_label cut to LABEL_MAX_PX as well as to 40 code points. */
+static void
+dist_label(char *buf, size_t size, const struct rgroup *g)
+{
+  for (size_t cps = 40;; cps--) {
+    group_label(buf, size, g, cps);
+    if (cps <= 8 || label_width(buf) <= LABEL_MAX_PX)
+      return;
+  }
+}
+
 static void
 link_open(FILE *f, const char *up, const char *path, const char *file)
 {
@@ -51,7 +75,16 @@ void
 report_chart_distribution(FILE *f, const struct report *r, const struct rstats *stats,
                           const char *up)
 {
-  const double left = 290, right = 880, top = 34, row = 26;
+  /* The labels' column is as wide as the widest label (cut to 40 code
+   * points), so that none is clipped at the SVG's left edge. */
+  const double right = 880, top = 34, row = 26;
+  double widest = 0;
+  for (size_t g = 0; g < r->ngroups; g++) {
+    char label[600];
+    dist_label(label, sizeof label, &r->groups[g]);
+    widest = fmax(widest, label_width(label));
+  }
+  const double left = fmax(120, widest + 22);
   double h = top + row * (double)r->ngroups + 34;
   fprintf(f,
           "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" id=\"chart-distribution\" "
@@ -74,7 +107,7 @@ report_chart_distribution(FILE *f, const struct report *r, const struct rstats *
     const struct rgroup *gr = &r->groups[g];
     double cy = top + row * (double)g + row / 2;
     char label[600];
-    group_label(label, sizeof label, gr, 40);
+    dist_label(label, sizeof label, gr);
     fprintf(f, "<g class=\"dist-row\">");
     link_open(f, up, gr->page, "index.html");
     fprintf(f, "<text class=\"label\" fill=\"#1b1f24\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", left - 10, cy + 4);
@@ -109,20 +142,24 @@ report_chart_distribution(FILE *f, const struct report *r, const struct rstats *
   fputs("</svg>\n", f);
 }
 
+/* A tick's label: tokens grouped by thousands, unless the step is a
+ * fraction (a sweep without tokens), which rounding would show as 0 0 0 1. */
 static void
-tick_label(char *buf, size_t size, double v, enum report_axis axis)
+tick_label(char *buf, size_t size, double v, double step, enum report_axis axis)
 {
-  if (axis == REPORT_AXIS_TOKENS)
+  if (axis == REPORT_AXIS_TOKENS && step >= 1)
     rh_fmt_int(buf, size, v);
   else
-    snprintf(buf, size, "%g", v);
+    snprintf(buf, size, "%g", round(v / step) * step);
 }
 
 void
 report_chart_pareto(FILE *f, const struct report *r, const struct rstats *stats,
                     enum report_axis axis, const char *up)
 {
-  const double left = 70, right = 880, top = 20, bottom = 370, h = 420;
+  /* PAD keeps the points off the axes' tick labels: a point at x = 0 or
+   * y = 0 sits PAD px inside the plot, not on "0.0" */
+  const double left = 70, right = 880, top = 20, bottom = 370, h = 420, pad = 16;
   const char *id = axis == REPORT_AXIS_TOKENS ? "chart-pareto-tokens" : "chart-pareto-wall";
   const char *xname = axis == REPORT_AXIS_TOKENS ? "mean tokens per cell" : "mean wall time per cell (s)";
   size_t n = 0;
@@ -146,8 +183,8 @@ report_chart_pareto(FILE *f, const struct report *r, const struct rstats *stats,
     xmax = fmax(xmax, x[i]);
   double step = report_nice_step(xmax > 0 ? xmax : 1);
   double xtop = step * ceil((xmax > 0 ? xmax : 1) * 1.05 / step);
-#define PX(v) (left + (right - left) * (v) / xtop)
-#define PY(v) (bottom - (bottom - top) * (v))
+#define PX(v) (left + pad + (right - left - 2 * pad) * (v) / xtop)
+#define PY(v) (bottom - pad - (bottom - top - 2 * pad) * (v))
   fprintf(f,
           "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" id=\"%s\" viewBox=\"0 0 900 %.0f\" "
           "font-family=\"system-ui, DejaVu Sans, sans-serif\" font-size=\"12\" "
@@ -156,7 +193,7 @@ report_chart_pareto(FILE *f, const struct report *r, const struct rstats *stats,
           id, h, h, xname, xname);
   for (double v = 0; v <= xtop + step / 2; v += step) {
     char label[64];
-    tick_label(label, sizeof label, v, axis);
+    tick_label(label, sizeof label, v, step, axis);
     fprintf(f,
             "<line class=\"grid\" stroke=\"#e6e9ed\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"/>"
             "<text class=\"tick\" fill=\"#5b6470\" font-size=\"11\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
@@ -167,6 +204,11 @@ report_chart_pareto(FILE *f, const struct report *r, const struct rstats *stats,
             "<line class=\"grid\" stroke=\"#e6e9ed\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\"/>"
             "<text class=\"tick\" fill=\"#5b6470\" font-size=\"11\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>\n",
             left, PY(k / 5.0), right, PY(k / 5.0), left - 6, PY(k / 5.0) + 4, k / 5.0);
+  /* the axes, at the padded plot's edges */
+  fprintf(f,
+          "<line class=\"axis-line\" stroke=\"#8d99a6\" x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\"/>"
+          "<line class=\"axis-line\" stroke=\"#8d99a6\" x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\"/>\n",
+          left, top, left, bottom, left, bottom, right, bottom);
   fprintf(f,
           "<text class=\"axis\" fill=\"#5b6470\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n"
           "<text class=\"axis\" fill=\"#5b6470\" x=\"16\" y=\"%.0f\" text-anchor=\"middle\" "
@@ -201,7 +243,10 @@ report_chart_pareto(FILE *f, const struct report *r, const struct rstats *stats,
     const struct rgroup *g = &r->groups[gi[i]];
     char label[600], xv[64];
     group_label(label, sizeof label, g, 32);
-    tick_label(xv, sizeof xv, axis == REPORT_AXIS_TOKENS ? round(x[i]) : round(x[i] * 100) / 100, axis);
+    if (axis == REPORT_AXIS_TOKENS)
+      rh_fmt_int(xv, sizeof xv, round(x[i]));
+    else
+      snprintf(xv, sizeof xv, "%g", round(x[i] * 100) / 100);
     link_open(f, up, g->page, "index.html");
     fprintf(f, "<circle class=\"point%s\" fill=\"%s\" stroke=\"#0b63c5\" stroke-width=\"2\" "
                "cx=\"%.1f\" cy=\"%.1f\" r=\"5\"><title>",
@@ -210,7 +255,10 @@ report_chart_pareto(FILE *f, const struct report *r, const struct rstats *stats,
     fprintf(f, ": composite %.3f, %s %s</title></circle>", y[i], xv,
             axis == REPORT_AXIS_TOKENS ? "tokens" : "s");
     if (front[i]) {
-      fprintf(f, "<text class=\"point-label\" fill=\"#1b1f24\" font-size=\"11\" x=\"%.1f\" y=\"%.1f\">", PX(x[i]) + 8, PY(y[i]) - 6);
+      /* a label that would run off the right edge is put left of its point */
+      bool flip = PX(x[i]) + 8 + label_width(label) > 900;
+      fprintf(f, "<text class=\"point-label\" fill=\"#1b1f24\" font-size=\"11\" x=\"%.1f\" y=\"%.1f\"%s>",
+              flip ? PX(x[i]) - 8 : PX(x[i]) + 8, PY(y[i]) - 6, flip ? " text-anchor=\"end\"" : "");
       rh_esc(f, label);
       fputs("</text>", f);
     }

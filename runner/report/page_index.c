@@ -49,6 +49,36 @@ fmt_costs(char *buf, size_t size, const struct rstats *s)
     snprintf(buf + used, size - used, "%s%.1f files", used ? " · " : "", s->unexpected.v);
 }
 
+/* The sweeps a row pools (its cells under the filter), in the site's order. */
+static void
+sweeps_cell(FILE *f, const struct report *r, const struct rgroup *g, const char *family,
+            const char *language)
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  if (m == NULL)
+    return;
+  size_t shown = 0;
+  for (size_t i = 0; i < r->nsweeps; i++) {
+    bool in = false;
+    for (size_t k = 0; k < g->n && !in; k++) {
+      const struct rcell *c = &r->cells[g->cells[k]];
+      in = strcmp(c->sweep, r->sweeps[i]) == 0 && (family == NULL || strcmp(c->family, family) == 0) &&
+           (language == NULL || strcmp(c->language, language) == 0);
+    }
+    if (in)
+      fprintf(m, "%s%s", shown++ ? ", " : "", *r->sweeps[i] ? r->sweeps[i] : "(none)");
+  }
+  fclose(m);
+  fputs("<td class=\"sweeps\" data-v=\"", f);
+  rh_esc(f, text);
+  fputs("\">", f);
+  rh_esc(f, text);
+  fputs("</td>", f);
+  free(text);
+}
+
 static void
 board_row(FILE *f, const struct report *r, const struct rgroup *g, const struct rstats *s,
           const char *family, const char *language, bool front_tokens, bool front_wall)
@@ -59,17 +89,19 @@ board_row(FILE *f, const struct report *r, const struct rgroup *g, const struct 
   fputs("\" data-language=\"", f);
   rh_esc(f, language ? language : "");
   fputs(family || language ? "\" hidden>" : "\">", f);
-  fputs("<td data-v=\"", f);
+  fputs("<td class=\"key\" data-v=\"", f);
   rh_esc(f, g->tui);
   fputs("\">", f);
   char target[4300];
   snprintf(target, sizeof target, "%s/index.html", g->page);
   rh_link(f, "", target, *g->tui ? g->tui : "(none)");
-  fputs("</td><td data-v=\"", f);
+  fputs("</td><td class=\"model\" data-v=\"", f);
   rh_esc(f, g->model);
   fputs("\">", f);
   rh_esc(f, g->model);
   fputs("</td>", f);
+  if (r->nsweeps > 1)
+    sweeps_cell(f, r, g, family, language);
   rh_fmt3(buf, sizeof buf, s->mean);
   num_cell(f, s->mean, buf);
   rh_fmt3(lo, sizeof lo, s->ci_lo);
@@ -86,7 +118,12 @@ board_row(FILE *f, const struct report *r, const struct rgroup *g, const struct 
   rh_fmt3(buf, sizeof buf, s->stays);
   num_cell(f, s->stays, buf);
   fmt_costs(buf, sizeof buf, s);
-  num_cell(f, s->tokens, buf);
+  fputs("<td class=\"num costs\" data-v=\"", f);
+  if (s->tokens.has && isfinite(s->tokens.v))
+    fprintf(f, "%.17g", s->tokens.v);
+  fputs("\">", f);
+  rh_esc(f, buf);
+  fputs("</td>", f);
   snprintf(buf, sizeof buf, "%zu", s->cells);
   num_cell(f, (struct rnum){true, (double)s->cells}, buf);
   snprintf(buf, sizeof buf, "%zu", s->infra);
@@ -148,14 +185,33 @@ leaderboard(FILE *f, const struct report *r)
         f);
   filter_select(f, "filter-family", "Family", r->families, r->nfamilies);
   filter_select(f, "filter-language", "Language", r->languages, r->nlanguages);
-  fputs("</form>\n<div class=\"table-wrap\"><table class=\"sortable board\" id=\"board\">\n<thead><tr>", f);
+  fputs("</form>\n", f);
+  if (r->nsweeps > 1) {
+    fprintf(f, "<p class=\"banner\" id=\"sweeps-note\">This site pools %zu sweeps (", r->nsweeps);
+    for (size_t i = 0; i < r->nsweeps; i++) {
+      fputs(i ? ", " : "", f);
+      fputs("<code>", f);
+      rh_esc(f, *r->sweeps[i] ? r->sweeps[i] : "(none)");
+      fputs("</code>", f);
+    }
+    fputs("): a row's numbers are over its TUI × model's cells in all of them, and the Sweeps "
+          "column names the sweeps each row pools. Cell pages are apart, under "
+          "<code>cell/&lt;sweep&gt;/</code>. For one sweep alone: <code>cab report --sweep "
+          "S</code>.</p>\n",
+          f);
+  }
+  fputs("<div class=\"table-wrap\"><table class=\"sortable board\" id=\"board\">\n<thead><tr>", f);
   static const char *const cols[][2] = {
-      {"TUI", "str"},   {"Model", "str"},  {"Composite", "num"}, {"95% CI", "num"},
-      {"pass@1", "num"}, {"Ships", "num"}, {"Stays", "num"},     {"Costs", "num"},
-      {"Cells", "num"}, {"Infra errors", "num"}, {"Pareto", "str"}};
-  for (size_t i = 0; i < sizeof cols / sizeof *cols; i++)
-    fprintf(f, "<th scope=\"col\" data-type=\"%s\"%s><button type=\"button\">%s</button></th>",
-            cols[i][1], i == 2 ? " aria-sort=\"descending\"" : "", cols[i][0]);
+      {"TUI", "str"},   {"Model", "str"},  {"Sweeps", "str"}, {"Composite", "num"},
+      {"95% CI", "num"}, {"pass@1", "num"}, {"Ships", "num"}, {"Stays", "num"},
+      {"Costs", "num"}, {"Cells", "num"}, {"Infra errors", "num"}, {"Pareto", "str"}};
+  for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
+    if (i == 2 && r->nsweeps <= 1)
+      continue; /* one sweep: nothing pooled */
+    fprintf(f, "<th scope=\"col\" data-type=\"%s\"%s%s><button type=\"button\">%s</button></th>",
+            cols[i][1], i == 3 ? " aria-sort=\"descending\"" : "",
+            i == 0 ? " class=\"key\"" : "", cols[i][0]);
+  }
   fputs("</tr></thead>\n<tbody>\n", f);
   if (board_rows(f, r, NULL, NULL) < 0)
     return -1;

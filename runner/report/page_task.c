@@ -20,8 +20,8 @@ kv_json(FILE *f, const cJSON *def, const char *key)
 }
 
 static void
-text_block(FILE *f, const char *id, const char *title, const char *text, const struct report *r,
-           const char *task_id, const char *file)
+text_block(FILE *f, const char *id, const char *title, const char *text, const char *task_id,
+           const char *file)
 {
   fprintf(f, "<section id=\"%s\">\n<h2>%s</h2>\n", id, title);
   if (text) {
@@ -29,11 +29,12 @@ text_block(FILE *f, const char *id, const char *title, const char *text, const s
     rh_esc(f, text);
     fputs("</pre>\n", f);
   } else {
+    /* the task's own path only: the machine that built the site is nobody's business */
     fputs("<p class=\"empty\">Not available: <code>", f);
-    rh_esc(f, r->tasks_dir);
-    fputc('/', f);
     rh_esc(f, task_id);
-    fprintf(f, "/workdir/%s</code> was not found (pass <code>--tasks-dir</code>).</p>\n", file);
+    fprintf(f, "/workdir/%s</code> was not found in the tasks directory (pass "
+               "<code>--tasks-dir</code>).</p>\n",
+            file);
   }
   fputs("</section>\n", f);
 }
@@ -122,14 +123,10 @@ report_page_task(struct report *r, size_t ti, cab_error *err)
   fputs("</dl>\n<p class=\"note\">", f);
   if (t->from_tasks_dir) {
     fputs("From <code>", f);
-    rh_esc(f, r->tasks_dir);
-    fputc('/', f);
     rh_esc(f, t->task_id);
-    fputs("/task.json</code>.", f);
+    fputs("/task.json</code> in the tasks directory.", f);
   } else {
-    fputs("From the cells' own record: the task is not in <code>", f);
-    rh_esc(f, r->tasks_dir);
-    fputs("</code>.", f);
+    fputs("From the cells' own record: the task is not in the tasks directory.", f);
   }
   fputs("</p>\n</section>\n<section id=\"budget\">\n<h2>Budget</h2>\n<dl class=\"kv\">", f);
   static const char *const budget[] = {"max_turns",          "timeout_s",        "scorer.kind",
@@ -138,9 +135,9 @@ report_page_task(struct report *r, size_t ti, cab_error *err)
   for (size_t i = 0; i < sizeof budget / sizeof *budget; i++)
     kv_json(f, t->def, budget[i]);
   fputs("</dl>\n</section>\n", f);
-  text_block(f, "prompt", "Prompt (workdir README.md)", t->readme, r, t->task_id, "README.md");
+  text_block(f, "prompt", "Prompt (workdir README.md)", t->readme, t->task_id, "README.md");
   constraints(f, t->def);
-  text_block(f, "agents-md", "AGENTS.md", t->agents, r, t->task_id, "AGENTS.md");
+  text_block(f, "agents-md", "AGENTS.md", t->agents, t->task_id, "AGENTS.md");
   fputs("<section id=\"task-cells\">\n<h2>Cells on this task</h2>\n", f);
   report_cells_table(f, r, up, t->cells, t->n, true);
   fputs("</section>\n", f);

@@ -14,7 +14,24 @@
 #     carries an event-handler attribute; sorting and the filters work; the
 #     terminal player's text grows after autoplay and after a click on play;
 #     the waterfall's step control moves the highlighted span.
-#   - and the detector itself fails on a deliberately broken page.
+#   - and the detector itself fails on a deliberately broken page;
+#   - the site as the published one (issue 15): a one-sweep site (--sweep)
+#     serves cell/<tui>/<model>/<family>/<task> (reruns below it, run-N, with
+#     a page listing them) and badge/<tui>/<model>/<family>/<task>.svg, its
+#     embed snippets absolute with --base-url; a two-sweep site keeps each
+#     sweep under its own prefix, with a Sweeps column and a visible note;
+#     "Explore with your own model" carries the adapter's command (compared
+#     with `cab adapters render`); the downloads (cell.json, trace.otlp.json,
+#     terminal.cast, diff.patch) resolve to copies of the cell's files; the
+#     task page names no local path; at 800 px every leaderboard column is
+#     within the window or inside a scrolling container, the TUI column
+#     pinned; every Pareto point has a <title> and keeps clear of the tick
+#     labels; every chart label (the first distribution label of a
+#     40-character model name too) lies inside its SVG.
+# Artifacts: screenshots of the leaderboard and of a cell page at 1400 and
+# 800 px (leaderboard-1400.png, cell-1400.png, leaderboard-800.png,
+# cell-800.png) in $CAB_TEST_ARTIFACTS/<root|user>/report_site/, by default
+# build/test-artifacts/<root|user>/report_site/ (tests/lib.sh's artifact_dir).
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=../fixtures/proxy/net_lib.sh
@@ -95,6 +112,12 @@ if [ -x /opt/cab-agents/bin/opencode ]; then
 else
   say "# note: /opt/cab-agents/bin/opencode is not installed (make deps): no opencode cell, its checks are skipped"
 fi
+# A model id of 40 wide letters: the longest label the charts draw.
+WIDE=WWWWWWWWWWMMMMMMMMMMWWWWWWWWWWMMMMMMMMMM/wide
+run_cab "$T/wide.out" run-cell --tui nop --model "$WIDE" --task polyglot/python-reverse-string \
+  --host-rootfs --sweep-id site --out "$RES"
+assert_rc 0 "run-cell nop with a 40-letter model id"
+groups=$((groups + 1))
 # A real cell whose agent output, diff and recording carry injections.
 P1='<script>window.__pwned=1;alert(1)</script>'
 P2='"><img src=x onerror="window.__pwned=2;alert(2)">'
@@ -111,10 +134,11 @@ run_cab "$T/report.out" report "$RES" --out "$SITE"
 assert_rc 0 "cab report exits 0"
 assert_match "$(cat "$T/report.out")" "^wrote .*: [0-9]+ cells, $groups TUI x model" "cab report says what it wrote"
 [ -f "$SITE/index.html" ] || bail "no $SITE/index.html"
-# the page of a cell: the rel path, slugged as cab report does
+# the page of a cell: two sweeps (site, and the hostile cell's), so each
+# under its own prefix: cell/<sweep>/<tui>/<model>/<family>/<task>[/run-N]
 page_of() { printf '%s/cell/%s/index.html' "$SITE" "$1"; }
 ORACLE_PAGE=$(page_of site/oracle/none/x/polyglot/python-reverse-string/run-2)
-HOSTILE_PAGE=$(page_of 'site/x___img_src=x_onerror=alert_8__')
+HOSTILE_PAGE=$(find "$SITE/cell" -path '*/hostile___svg_onload=alert_3__/*' -name index.html | head -n 1)
 PLAYER_PAGE=$ORACLE_PAGE
 [ -n "$OC" ] && PLAYER_PAGE=$(page_of "$OC")
 for p in "$ORACLE_PAGE" "$HOSTILE_PAGE" "$PLAYER_PAGE"; do
@@ -127,7 +151,7 @@ rows=$(grep -o '<tr class="lb" data-family="" data-language="">' "$T/index.dom" 
 assert_eq "$rows" "$groups" "leaderboard: one visible row per TUI x model (dumped DOM)"
 assert_match "$(grep -c 'id="chart-pareto-tokens"' "$T/index.dom")" '^1$' "index: the Pareto chart is inline"
 chrome --dump-dom "file://$PLAYER_PAGE" >"$T/cell.dom"
-for id in scores identity timing scorers trace waterfall terminal reproduce spans model-calls diff logs related badge; do
+for id in scores identity timing scorers trace waterfall terminal reproduce explore spans model-calls diff logs downloads related badge; do
   assert_match "$(grep -c "id=\"$id\"" "$T/cell.dom")" '^[1-9]' "cell page: section #$id"
 done
 chrome --dump-dom "file://$ORACLE_PAGE" >"$T/oracle.dom"
@@ -222,5 +246,144 @@ if cdp site "$PLAN"; then
   assert_eq "$(head -c 4 "$T/cdp.png" | od -An -tx1 | tr -d ' \n')" 89504e47 "DevTools screenshot: a PNG"
 else
   fail "cdp.py could not drive chromium over the site"
+fi
+# ---- 7. the site as the published one ------------------------------------------------------------------
+# One sweep (--sweep site): the published layout, and absolute snippets.
+BASE=https://codingagentbench.example
+SITE1=$T/site1
+run_cab "$T/report1.out" report "$RES" --sweep site --out "$SITE1" --base-url "$BASE/"
+assert_rc 0 "cab report --sweep site --base-url"
+KEY=oracle/none/x/polyglot/python-reverse-string
+for f in "cell/$KEY/index.html" "cell/$KEY/run-1/index.html" "cell/$KEY/run-2/index.html" \
+  "badge/$KEY.svg" "badge/$KEY/run-2.svg" "badge/oracle/none/x.svg"; do
+  [ -f "$SITE1/$f" ] && pass "one sweep: /$f is served" || fail "one sweep: no /$f"
+done
+[ -e "$SITE1/cell/site" ] && fail "one sweep: the sweep id is not in front of the cells" ||
+  pass "one sweep: no sweep id in front of the cells (cell/<tui>/...)"
+[ -f "$SITE/cell/site/$KEY/run-2/index.html" ] && pass "two sweeps: each under its own prefix (cell/site/...)" ||
+  fail "two sweeps: no cell/site/$KEY/run-2"
+assert_eq "$(sed -n '/id="runs"/,/<\/section>/p' "$SITE1/cell/$KEY/index.html" | grep -o "$KEY/run-[0-9]*/index.html" | sort -u | paste -sd' ' -)" \
+  "$KEY/run-1/index.html $KEY/run-2/index.html" \
+  "the published address of a rerun cell lists its two runs"
+embed_md() { sed -n 's/.*id="embed-md"><code>\([^<]*\)<.*/\1/p' "$1" | sed 's/&amp;/\&/g'; }
+assert_match "$(embed_md "$SITE1/cell/$KEY/run-2/index.html")" \
+  "^\[!\[CodingAgentBench: oracle × none/x [0-9]+%\]\($BASE/badge/$KEY/run-2\.svg\)\]\($BASE/cell/$KEY/run-2\)\$" \
+  "--base-url: the cell's Markdown snippet is absolute, at the published paths"
+assert_match "$(embed_md "$SITE1/cell/$KEY/index.html")" \
+  "^\[!\[CodingAgentBench: oracle × none/x [0-9]+%\]\($BASE/badge/$KEY\.svg\)\]\($BASE/cell/$KEY\)\$" \
+  "--base-url: the published address's snippet is /badge/<tui>/<model>/<family>/<task>.svg"
+assert_match "$(embed_md "$ORACLE_PAGE")" "^\[!\[[^]]*\]\(badge/site/$KEY/run-2\.svg\)\]\(cell/site/$KEY/run-2/index\.html\)\$" \
+  "without --base-url the snippet is relative to the site's root"
+EXPLORE_PAGE=""
+if [ -n "$OC" ]; then
+  OCKEY=opencode/scripted/opencode-fix/polyglot/python-reverse-string
+  EXPLORE_PAGE=$SITE1/cell/$OCKEY/index.html
+  [ -f "$EXPLORE_PAGE" ] && [ -f "$SITE1/badge/$OCKEY.svg" ] && pass "opencode cell: /cell/$OCKEY and /badge/$OCKEY.svg" ||
+    fail "opencode cell: no /cell/$OCKEY or /badge/$OCKEY.svg"
+  assert_match "$(embed_md "$EXPLORE_PAGE")" \
+    "^\[!\[CodingAgentBench: opencode × scripted/opencode-fix [0-9]+%\]\($BASE/badge/$OCKEY\.svg\)\]\($BASE/cell/$OCKEY\)\$" \
+    "opencode cell: the snippet as the published page's"
+fi
+
+# Downloads: every link of the section is a copy of the cell's own file.
+DL_CELL=$RES/site/$KEY/run-2
+DL_PAGE=$SITE1/cell/$KEY/run-2/index.html
+if [ -n "$OC" ]; then DL_CELL=$RES/$OC; DL_PAGE=$EXPLORE_PAGE; fi
+links=$(sed -n '/id="downloads"/,/<\/section>/p' "$DL_PAGE" | grep -o 'href="[^"]*" download' | sed 's/href="\([^"]*\)".*/\1/' | paste -sd' ' -)
+assert_eq "$links" "cell.json trace.otlp.json terminal.cast diff.patch" "downloads: the four artifacts are linked"
+for name in $links; do
+  cmp -s "$DL_CELL/$name" "$(dirname "$DL_PAGE")/$name" && pass "downloads: $name resolves to the cell's file" ||
+    fail "downloads: $name beside the page is not the cell's $name"
+done
+assert_jq '.resourceSpans | length > 0' "$(dirname "$DL_PAGE")/trace.otlp.json" "downloads: trace.otlp.json is OTLP JSON (resourceSpans)"
+
+# The task page names the task, never where the tasks were on this machine.
+SRC_ROOT=$(cd "$TESTS_DIR/.." && pwd)
+assert_eq "$(grep -c -F -e "$SRC_ROOT" -e "/../tasks" -e "$T" "$SITE/task/polyglot/python-reverse-string/index.html")" 0 \
+  "task page: no local path"
+assert_match "$(cat "$SITE/task/polyglot/python-reverse-string/index.html")" '<code>polyglot/python-reverse-string/task\.json</code>' \
+  "task page: the task's own relative path"
+
+# Explore with your own model: the adapter's command, as cab adapters render has it.
+if [ -n "$EXPLORE_PAGE" ]; then
+  run_cab "$T/render.json" adapters render opencode --model MODEL_ID_HERE
+  assert_rc 0 "cab adapters render opencode"
+  cmdtext=$(sed -n '/id="explore-cmd"/,/<\/pre>/p' "$EXPLORE_PAGE" | sed 's/<[^>]*>//g; s/&quot;/"/g; s/&#39;/'"'"'/g; s/&amp;/\&/g')
+  missing=""
+  while IFS= read -r arg; do
+    case $arg in *MODEL_ID_HERE* | *169.254.* | *cab-placeholder-key* | "Fix the failing tests.") continue ;; esac
+    grep -qF -- "$arg" <<<"$cmdtext" || missing="$missing [$arg]"
+  done < <(jq -r '.argv[]' "$T/render.json")
+  assert_eq "$missing" "" "explore: every literal argument of the rendered adapter is in the command"
+  assert_match "$cmdtext" '^opencode run( |$)' "explore: the command is the agent's own (opencode run)"
+  assert_match "$cmdtext" '-m "cab/\$YOUR_MODEL_ID"' "explore: the model is the user's (\$YOUR_MODEL_ID)"
+  assert_match "$cmdtext" '"\$\(cat README\.md\)"' "explore: the prompt is the task's README.md"
+  assert_match "$(sed -n '/id="explore-file-0"/,/<\/pre>/p' "$EXPLORE_PAGE")" '&quot;baseURL&quot;: &quot;\$YOUR_ENDPOINT&quot;' \
+    "explore: opencode's config file points at \$YOUR_ENDPOINT"
+else
+  say "# note: no opencode cell: the Explore command is not compared with cab adapters render"
+fi
+assert_match "$(sed -n '/id="explore"/,/<\/section>/p' "$ORACLE_PAGE")" 'makes no model calls' \
+  "explore: the oracle says it has no endpoint to substitute"
+
+# In the browser: 800 px, the charts, the sweeps; screenshots as artifacts.
+ART=$(artifact_dir)
+say "# artifacts: $ART"
+FIT='(function(){var vw=document.documentElement.clientWidth, bad=[];
+ function scroller(e){for(var p=e.parentElement;p;p=p.parentElement){var o=getComputedStyle(p).overflowX; if((o=="auto"||o=="scroll")&&p.scrollWidth>p.clientWidth) return p;} return null;}
+ var key=[], ths=Array.from(document.querySelectorAll("#board thead th"));
+ ths.forEach(function(th){var r=th.getBoundingClientRect(); if(r.right<=vw+0.5) return; var s=scroller(th); if(!s||s.getBoundingClientRect().right>vw+0.5) bad.push(th.textContent.trim());});
+ ths.forEach(function(th){var n=th.textContent.trim(); if(["TUI","Model","Composite"].indexOf(n)>=0&&th.getBoundingClientRect().right>vw+0.5) key.push(n);});
+ return JSON.stringify({vw: vw, offscreen: bad, key_offscreen: key});})()'
+PINNED='(function(){var w=document.getElementById("board").parentElement; if(w.scrollWidth<=w.clientWidth) return "fits"; w.scrollLeft=w.scrollWidth;
+ var k=document.querySelector("#board thead th.key").getBoundingClientRect(), b=w.getBoundingClientRect(); var ok=w.scrollLeft>0&&k.left>=b.left-0.5&&k.right<=b.right+0.5; w.scrollLeft=0; return ok?"pinned":"hidden";})()'
+POINTS='(function(){var out={points:0,untitled:0,near_ticks:[]};
+ ["chart-pareto-tokens","chart-pareto-wall"].forEach(function(id){var svg=document.getElementById(id);
+  var ticks=Array.from(svg.querySelectorAll("text.tick")).map(function(t){return [t.textContent,t.getBBox()];});
+  Array.from(svg.querySelectorAll("circle.point")).forEach(function(c){out.points++;
+   var t=c.querySelector("title"); if(!t||!t.textContent.trim()) out.untitled++;
+   var cx=+c.getAttribute("cx"), cy=+c.getAttribute("cy"), r=+c.getAttribute("r");
+   ticks.forEach(function(k){var b=k[1], dx=Math.max(b.x-(cx+r),(cx-r)-(b.x+b.width),0), dy=Math.max(b.y-(cy+r),(cy-r)-(b.y+b.height),0);
+    if(Math.max(dx,dy)<4) out.near_ticks.push(id+":"+k[0]);});});});
+ return JSON.stringify(out);})()'
+LABELS='(function(){function out(t){var b=t.getBoundingClientRect(), s=t.ownerSVGElement.getBoundingClientRect(); return b.left<s.left-0.5||b.right>s.right+0.5||b.top<s.top-0.5||b.bottom>s.bottom+0.5;}
+ var first=document.querySelector("#chart-distribution text.label"), b=first.getBoundingClientRect(), s=first.ownerSVGElement.getBoundingClientRect();
+ return JSON.stringify({first: first.textContent, left: b.left-s.left, right: b.right-s.left, width: s.width, inside: !out(first),
+  outside: Array.from(document.querySelectorAll("svg.chart text")).filter(out).map(function(t){return t.textContent;})});})()'
+SWEEPS='JSON.stringify({column: Array.from(document.querySelectorAll("#board thead th")).map(function(t){return t.textContent.trim();}).indexOf("Sweeps")>=0,
+ cell: (document.querySelector("#board tbody tr:not([hidden]) td.sweeps")||{}).textContent||null,
+ note: !!document.getElementById("sweeps-note") && document.getElementById("sweeps-note").offsetHeight>0})'
+PLAN7=$(jq -n --arg index "file://$SITE/index.html" --arg index1 "file://$SITE1/index.html" --arg cell "file://$PLAYER_PAGE" \
+  --arg fit "$FIT" --arg pinned "$PINNED" --arg points "$POINTS" --arg labels "$LABELS" --arg sweeps "$SWEEPS" --arg art "$ART" '[
+  {viewport: [1400, 2400]}, {open: $index}, {screenshot: ($art + "/leaderboard-1400.png")},
+  {eval: $points, name: "points"}, {eval: $labels, name: "labels"}, {eval: $sweeps, name: "sweeps2"},
+  {open: $cell}, {screenshot: ($art + "/cell-1400.png")},
+  {viewport: [800, 2400]}, {open: $index}, {eval: $fit, name: "fit800"}, {eval: $pinned, name: "pinned800"},
+  {screenshot: ($art + "/leaderboard-800.png")},
+  {open: $cell}, {screenshot: ($art + "/cell-800.png")},
+  {open: $index1}, {eval: $fit, name: "fit800_one"}, {eval: $sweeps, name: "sweeps1"}
+]')
+if cdp published "$PLAN7"; then
+  P=$T/published.json
+  assert_jq '.errors == []' "$P" "published checks: no console error ($(jq -c '.errors[:3]' "$P"))"
+  assert_jq '.values.fit800 | fromjson | .offscreen == []' "$P" \
+    "800 px: every leaderboard column is in the window or inside a scrolling container ($(jq -r '.values.fit800' "$P"))"
+  assert_jq '.values.fit800_one | fromjson | .offscreen == []' "$P" "800 px, one sweep: the same"
+  assert_jq '.values.fit800 | fromjson | .key_offscreen == []' "$P" "800 px: TUI, Model and Composite are in the window unscrolled"
+  assert_json '.values.pinned800' pinned "$P" "800 px: scrolled to its right end, the leaderboard keeps the TUI column in view"
+  assert_jq '.values.points | fromjson | .points >= 2 and .untitled == 0' "$P" \
+    "Pareto: every point has a <title> ($(jq -r '.values.points' "$P"))"
+  assert_jq '.values.points | fromjson | .near_ticks == []' "$P" "Pareto: no point sits on a tick label (the axes are padded)"
+  assert_jq '.values.labels | fromjson | .inside' "$P" \
+    "distribution chart: the first label lies inside the SVG ($(jq -r '.values.labels' "$P" | head -c 300))"
+  assert_jq '.values.labels | fromjson | .outside == []' "$P" "charts: no text runs outside its SVG"
+  assert_jq '.values.sweeps2 | fromjson | .column and .note and (.cell | test("site"))' "$P" \
+    "two sweeps: a Sweeps column and a visible note ($(jq -r '.values.sweeps2' "$P"))"
+  assert_jq '.values.sweeps1 | fromjson | (.column or .note) | not' "$P" "one sweep: no Sweeps column, no note"
+  for shot in leaderboard-1400 cell-1400 leaderboard-800 cell-800; do
+    assert_eq "$(head -c 8 "$ART/$shot.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a "artifact: $shot.png is a PNG"
+  done
+else
+  fail "cdp.py could not drive chromium over the published checks"
 fi
 finish
