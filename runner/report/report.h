@@ -7,9 +7,16 @@
  *   index.html                  the leaderboard (one row per TUI x model, for
  *                               every family x language filter), charts, tasks
  *   tm/<tui>/<model>/index.html a TUI x model: its cells, its badge
- *   cell/<cell dir>/index.html  one cell, section by section as the published
- *                               cell page, plus badge.svg (and cassette.jsonl
- *                               when the cell's cassette could be found)
+ *   cell/<tui>/<model>/<family>/<task>/index.html
+ *                               one cell at the published address, section by
+ *                               section as the published cell page, with its
+ *                               downloads beside it (cell.json, trace.otlp.json,
+ *                               terminal.cast, diff.patch, cassette.jsonl); a
+ *                               rerun is run-N/ below it, and the address
+ *                               itself then lists the runs.  With more than
+ *                               one sweep, cell/<sweep>/<tui>/...
+ *   badge/<tui>/<model>/<family>/<task>[/run-N].svg  a cell's badge (with
+ *                               more than one sweep, badge/<sweep>/...)
  *   task/<family>/<name>/       a task: prompt, budget, constraints, AGENTS.md
  *   badge/<tui>/<model>.svg     a TUI x model's badge
  *   charts/{composite,pareto-*}.svg  the charts, also inline in index.html
@@ -33,7 +40,8 @@
 
 struct cab_report_opts {
   const char *tasks_dir; /* prompts and AGENTS.md; NULL = the default tasks root */
-  const char *base_url;  /* absolute URL of the site for badge snippets; NULL = relative */
+  const char *base_url;  /* absolute URL of the site for embed snippets (BASE/cell/...,
+                            BASE/badge/....svg, as the published ones); NULL = relative */
   const char *title;     /* NULL = "cab report" */
   const char *sweep;     /* only this sweep_id; NULL = every cell */
   FILE *warn;            /* "cab: warning: ..." for cells that are skipped; NULL = none */
