@@ -83,6 +83,21 @@ shell_word(FILE *f, const char *s, const struct token *tokens, size_t n)
   free(text);
 }
 
+/* S inside a "# ..." line of the command block: a line break in a cell's
+ * task id or model (cell.json is not trusted) would end the comment and put
+ * the rest on a line of its own, run by whoever pastes the block; control
+ * characters become spaces. */
+static void
+comment_text(FILE *f, const char *s)
+{
+  for (const char *p = s; *p; p++) {
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      fputc(' ', f);
+    else
+      rh_escn(f, p, 1);
+  }
+}
+
 /* PATH under HOME as "~/...". */
 static void
 home_path(FILE *f, const char *path, const char *home)
@@ -129,7 +144,7 @@ commands(FILE *f, const struct rcell *c, const struct cab_adapter *a,
   fputs(" — BYO endpoint wiring</h3>\n<pre class=\"cmd\" id=\"explore-cmd\"><code>"
         "# in a copy of the task's workdir (tasks/",
         f);
-  rh_esc(f, c->task_id);
+  comment_text(f, c->task_id);
   fputs("/workdir), with the agent on your PATH\n", f);
   for (size_t i = 0; i < rd->n_files; i++) {
     fputs("# write ", f);
@@ -154,7 +169,7 @@ commands(FILE *f, const struct rcell *c, const struct cab_adapter *a,
     shell_word(f, rd->argv[i], tokens, nt);
   }
   fputs("\n\n# Published cell used model: ", f);
-  rh_esc(f, c->model);
+  comment_text(f, c->model);
   fputs("</code></pre>\n", f);
   for (size_t i = 0; i < rd->n_files; i++) {
     fprintf(f, "<h3><code>");

@@ -269,6 +269,9 @@ embed_md() { sed -n 's/.*id="embed-md"><code>\([^<]*\)<.*/\1/p' "$1" | sed 's/&a
 assert_match "$(embed_md "$SITE1/cell/$KEY/run-2/index.html")" \
   "^\[!\[CodingAgentBench: oracle × none/x [0-9]+%\]\($BASE/badge/$KEY/run-2\.svg\)\]\($BASE/cell/$KEY/run-2\)\$" \
   "--base-url: the cell's Markdown snippet is absolute, at the published paths"
+assert_match "$(sed -n 's/.*id="embed-html"><code>\([^<]*\)<.*/\1/p' "$SITE1/cell/$KEY/run-2/index.html" | sed 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&amp;/\&/g')" \
+  "^<a href=\"$BASE/cell/$KEY/run-2\"><img src=\"$BASE/badge/$KEY/run-2\.svg\" alt=\"CodingAgentBench: oracle × none/x [0-9]+%\" /></a>\$" \
+  "--base-url: the HTML snippet is absolute too"
 assert_match "$(embed_md "$SITE1/cell/$KEY/index.html")" \
   "^\[!\[CodingAgentBench: oracle × none/x [0-9]+%\]\($BASE/badge/$KEY\.svg\)\]\($BASE/cell/$KEY\)\$" \
   "--base-url: the published address's snippet is /badge/<tui>/<model>/<family>/<task>.svg"

