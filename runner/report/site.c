@@ -196,12 +196,31 @@ swap_into_place(int parent_fd, const char *tmp, const char *base, bool *exists, 
   return 0;
 }
 
+/* The embed snippets put BASE in front of every address, inside Markdown
+ * parentheses and HTML quotes: an absolute http(s) URL without characters
+ * that would end either. */
+static int
+check_base_url(const char *base, cab_error *err)
+{
+  bool scheme = strncmp(base, "https://", 8) == 0 || strncmp(base, "http://", 7) == 0;
+  bool clean = strcspn(base, " \t\r\n\"'<>()[]\\`") == strlen(base);
+  if (!scheme || !clean || strlen(base) <= (size_t)(base[4] == 's' ? 8 : 7))
+    return cab_error_set(err, 0,
+                         "report: --base-url %s: not an absolute http(s) URL without spaces, quotes, "
+                         "brackets or parentheses; give the site's public address, e.g. "
+                         "https://example.org/cab",
+                         base);
+  return 0;
+}
+
 int
 cab_report_build(const char *results, const char *site, const struct cab_report_opts *o,
                  struct cab_report_summary *sum, cab_error *err)
 {
   if (site == NULL || *site == '\0')
     return cab_error_set(err, 0, "report: --out SITE is required");
+  if (o->base_url && check_base_url(o->base_url, err) < 0)
+    return -1;
   char sitebuf[4096], parentbuf[4096];
   snprintf(sitebuf, sizeof sitebuf, "%s", site);
   size_t n = strlen(sitebuf);

@@ -95,6 +95,13 @@ run_cab "$T/e3.out" report "$RES" --out "$T/mine"
 assert_rc 125 "--out a directory cab report did not write: exit 125"
 assert_match "$(cat "$T/e3.out.err")" "^cab: report: --out $T/mine is a directory that cab report did not write" "it says why"
 assert_eq "$(ls "$T/mine")" notes.txt "that directory is untouched"
+for bad in example.org/cab 'https://example.org/a b' 'https://x/")<script>' https://; do
+  run_cab "$T/e5.out" report "$RES" --out "$T/site-e5" --base-url "$bad"
+  assert_rc 125 "--base-url '$bad': exit 125"
+  assert_match "$(cat "$T/e5.out.err")" "^cab: report: --base-url .*: not an absolute http\(s\) URL.*e\.g\. https://example\.org/cab\$" \
+    "--base-url '$bad': one line saying what to give"
+done
+[ -e "$T/site-e5" ] && fail "a bad --base-url wrote a site" || pass "a bad --base-url writes nothing"
 run_cab "$T/e4.out" report "$RES" --out "$RES"
 assert_rc 125 "--out the results directory itself: exit 125"
 assert_eq "$(ls -d "$T"/.site-e* "$T"/.mine.tmp-* "$T"/.results.tmp-* 2>/dev/null | wc -l)" 0 "no temp directory left by a failure"
