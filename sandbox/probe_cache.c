@@ -13,6 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/userdir.h"
 
 #define CACHE_MAX 4096 /* a few keys: more is not ours */
 #define CACHE_LINES 16
@@ -67,17 +68,15 @@ int
 cab_probe_cache_path(char *buf, size_t size)
 {
   const char *run = getenv("XDG_RUNTIME_DIR");
-  const char *cache = getenv("XDG_CACHE_HOME");
-  const char *home = getenv("HOME");
-  int n;
-  if (run && run[0] == '/')
-    n = snprintf(buf, size, "%s/cab/host-probes", run);
-  else if (cache && cache[0] == '/')
-    n = snprintf(buf, size, "%s/cab/host-probes", cache);
-  else if (home && home[0] == '/')
-    n = snprintf(buf, size, "%s/.cache/cab/host-probes", home);
-  else
+  char dir[PATH_MAX];
+  cab_error ignored = {0};
+  if (run && run[0] == '/') {
+    if (snprintf(dir, sizeof dir, "%s/cab", run) >= (int)sizeof dir)
+      return -1;
+  } else if (cab_user_cache_dir(NULL, dir, sizeof dir, &ignored) < 0) {
     return -1;
+  }
+  int n = snprintf(buf, size, "%s/host-probes", dir);
   return n > 0 && (size_t)n < size ? 0 : -1;
 }
 

@@ -10,8 +10,9 @@
  * is fixed is probed again at once, and a host that changed one of those
  * (a sysctl, a reboot, another namespace) gets a new key.
  *
- * The file: $XDG_RUNTIME_DIR/cab/host-probes, else
- * ${XDG_CACHE_HOME:-~/.cache}/cab/host-probes, one key a line, written
+ * The file: $XDG_RUNTIME_DIR/cab/host-probes, else host-probes in the
+ * user's cache directory (common/userdir.h: ${XDG_CACHE_HOME:-~/.cache}/cab,
+ * or $CAB_HOME/cache without a usable HOME), one key a line, written
  * atomically with mode 0600.  It is trusted only when fstat says it is a
  * regular file owned by the caller's uid that no one else may write: a
  * planted or foreign cache is ignored (and replaced on the next put). */
@@ -28,8 +29,8 @@
  * -1 when the host does not say (no boot_id...): then nothing is cached. */
 int cab_probe_cache_key(const char *probe, const char *fs_dir, char *key, size_t size);
 
-/* The cache file's path; -1 when neither XDG_RUNTIME_DIR, XDG_CACHE_HOME
- * nor HOME says where. */
+/* The cache file's path (its directory made if missing); -1 when neither
+ * XDG_RUNTIME_DIR nor a usable cache directory says where. */
 int cab_probe_cache_path(char *buf, size_t size);
 
 /* Whether KEY is in the (trusted) cache file at PATH / at the default path. */

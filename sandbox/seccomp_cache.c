@@ -13,6 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/userdir.h"
 
 #define MAGIC "CABBPF1"
 #define MAX_PROFILE_BYTES (1 << 20)
@@ -28,18 +29,24 @@ fnv1a(const char *data, size_t len)
   return h;
 }
 
-static int
-cache_dir(char *buf, size_t size)
+int
+cab_seccomp_cache_dir(char *buf, size_t size, cab_error *err)
 {
-  const char *xdg = getenv("XDG_CACHE_HOME");
-  const char *home = getenv("HOME");
-  if (xdg && xdg[0] == '/')
-    snprintf(buf, size, "%s/cab/seccomp", xdg);
-  else if (home && home[0] == '/')
-    snprintf(buf, size, "%s/.cache/cab/seccomp", home);
+  return cab_user_cache_dir("seccomp", buf, size, err);
+}
+
+const char *
+cab_seccomp_cache_describe(char *buf, size_t size)
+{
+  char dir[PATH_MAX];
+  cab_error ignored = {0};
+  if (cab_seccomp_cache_dir(dir, sizeof dir, &ignored) == 0)
+    snprintf(buf, size, "%s", dir);
   else
-    return -1;
-  return 0;
+    snprintf(buf, size, "none: XDG_CACHE_HOME, HOME and CAB_HOME are unset or cannot be written, "
+                        "so every run compiles Docker's profile again (about 35 ms); set CAB_HOME "
+                        "or XDG_CACHE_HOME to a directory of yours");
+  return buf;
 }
 
 int
@@ -96,7 +103,7 @@ cab_seccomp_cache_get(const char *key, size_t key_len, struct sock_filter **insn
   cab_error ignored = {0};
   /* 0700, and an older cache tightened, before anything is read from it
    * (a few microseconds: one mkdir, open and fstat). */
-  if (cache_dir(dir, sizeof dir) < 0 || cab_mkdir_private(dir, &ignored) < 0)
+  if (cab_seccomp_cache_dir(dir, sizeof dir, &ignored) < 0)
     return -1;
   entry_path(dir, key, key_len, path, sizeof path);
   cleanup_free char *data = NULL;
@@ -135,7 +142,7 @@ cab_seccomp_cache_put(const char *key, size_t key_len, const struct sock_filter 
 {
   char dir[PATH_MAX], path[PATH_MAX + 32];
   cab_error ignored = {0};
-  if (cache_dir(dir, sizeof dir) < 0 || cab_mkdir_private(dir, &ignored) < 0)
+  if (cab_seccomp_cache_dir(dir, sizeof dir, &ignored) < 0)
     return;
   entry_path(dir, key, key_len, path, sizeof path);
   size_t len = sizeof MAGIC + 8 + key_len + n_insns * sizeof *insns;

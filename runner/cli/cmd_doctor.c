@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "runner/cell/protection.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/host_probe.h"
+#include "sandbox/seccomp_cache.h"
 
 #ifndef CAB_CORE
 #include "runner/cli/json_out.h"
@@ -177,6 +179,8 @@ print_facts(const struct facts *f)
   const struct cab_protection *p = &f->predicted;
   printf("  cell limits by:        memory=%s pids=%s cpu=%s\n", p->limits.memory,
          p->limits.pids, p->limits.cpu);
+  char cache[PATH_MAX + 256];
+  printf("  seccomp cache:         %s\n", cab_seccomp_cache_describe(cache, sizeof cache));
 }
 
 static void
