@@ -53,7 +53,9 @@ hyperfine_rounds() {
   rm -rf "$dir"
 }
 
-# Print one line per command of OUT.json: name, mean, median and min in ms.
+# Print one line per command of OUT.json: name, mean, median and min in ms,
+# and its CPU time (user + system, the mean per run): on a loaded host the
+# wall time measures the load too, the CPU time much less.
 rounds_table() {
-  jq -r '.results[] | "  \(.command): mean \(.mean * 1e4 | round / 10) ms, median \(.median * 1e4 | round / 10), min \(.min * 1e4 | round / 10)"' "$1"
+  jq -r '.results[] | "  \(.command): mean \(.mean * 1e4 | round / 10) ms, median \(.median * 1e4 | round / 10), min \(.min * 1e4 | round / 10), cpu \((.user + .system) * 1e4 | round / 10)"' "$1"
 }
