@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/options.h"
+#include "runner/cli/results_run.h"
 #include "runner/results/results.h"
 
 static const char leaderboard_usage[] =
@@ -45,7 +46,6 @@ cab_cmd_leaderboard(int argc, char **argv)
   };
   struct cab_results_opts o = {.warn = stderr};
   struct cab_leaderboard_opts lo = {0};
-  cab_error err = {0};
   opterr = 0;
   optind = 1;
   int opt;
@@ -63,17 +63,5 @@ cab_cmd_leaderboard(int argc, char **argv)
   }
   if (optind != argc - 1)
     return cab_cli_usage_error("leaderboard", "give exactly one results directory");
-  struct cab_results_summary sum;
-  struct sqlite3 *db;
-  if (cab_results_open(argv[optind], &o, &db, &sum, &err) < 0) {
-    cab_error_prefix(&err, "leaderboard");
-    return cab_cli_fail(&err);
-  }
-  int r = cab_results_leaderboard(db, &lo, stdout, &err);
-  cab_results_close(db);
-  if (r < 0) {
-    cab_error_prefix(&err, "leaderboard");
-    return cab_cli_fail(&err);
-  }
-  return 0;
+  return cab_cli_results_run("leaderboard", argv[optind], &o, cab_cli_leaderboard_query, &lo, false);
 }

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/options.h"
+#include "runner/cli/results_run.h"
 #include "runner/results/results.h"
 
 static const char results_usage[] =
@@ -60,6 +61,23 @@ static const char export_usage[] =
     "  --db FILE       where to build the index when DIR has no fresh one\n"
     "  --tasks-dir D   for a rebuild of the index (see 'cab index --help')\n";
 
+struct export_args {
+  enum cab_results_format fmt;
+  bool attempts;
+  const char *out; /* NULL: stdout */
+};
+
+static int
+export_query(struct sqlite3 *db, const void *arg, cab_error *err)
+{
+  const struct export_args *a = arg;
+  if (a->out)
+    return cab_results_export_file(db, a->fmt, a->attempts, a->out, err);
+  if (cab_results_export(db, a->fmt, a->attempts, stdout, err) < 0)
+    return -1;
+  return fflush(stdout) == 0 ? 0 : cab_error_sys(err, "results export: write stdout");
+}
+
 static int
 cmd_export(int argc, char **argv)
 {
@@ -104,18 +122,20 @@ cmd_export(int argc, char **argv)
   }
   if (optind != argc - 1)
     return cab_cli_usage_error("results export", "give exactly one results directory");
-  struct cab_results_summary sum;
-  struct sqlite3 *db;
-  if (cab_results_open(argv[optind], &o, &db, &sum, &err) < 0) {
-    cab_error_prefix(&err, "results export");
-    return cab_cli_fail(&err);
-  }
-  int r = out ? cab_results_export_file(db, fmt, attempts, out, &err)
-              : cab_results_export(db, fmt, attempts, stdout, &err);
-  cab_results_close(db);
-  if (r == 0 && !out && fflush(stdout) != 0)
-    r = cab_error_sys(&err, "results export: write stdout");
-  return r < 0 ? cab_cli_fail(&err) : 0;
+  struct export_args a = {fmt, attempts, out};
+  return cab_cli_results_run("results export", argv[optind], &o, export_query, &a, true);
+}
+
+struct ls_args {
+  const struct cab_results_filter *filter;
+  bool json;
+};
+
+static int
+ls_query(struct sqlite3 *db, const void *arg, cab_error *err)
+{
+  const struct ls_args *a = arg;
+  return cab_results_ls(db, a->filter, a->json, stdout, err);
 }
 
 static int
@@ -137,7 +157,6 @@ cmd_ls(int argc, char **argv)
   struct cab_results_opts o = {.warn = stderr};
   struct cab_results_filter f = {0};
   bool json = false;
-  cab_error err = {0};
   opterr = 0;
   optind = 1;
   int opt;
@@ -158,19 +177,8 @@ cmd_ls(int argc, char **argv)
   }
   if (optind != argc - 1)
     return cab_cli_usage_error("results ls", "give exactly one results directory");
-  struct cab_results_summary sum;
-  struct sqlite3 *db;
-  if (cab_results_open(argv[optind], &o, &db, &sum, &err) < 0) {
-    cab_error_prefix(&err, "results ls");
-    return cab_cli_fail(&err);
-  }
-  int r = cab_results_ls(db, &f, json, stdout, &err);
-  cab_results_close(db);
-  if (r < 0) {
-    cab_error_prefix(&err, "results ls");
-    return cab_cli_fail(&err);
-  }
-  return 0;
+  struct ls_args a = {&f, json};
+  return cab_cli_results_run("results ls", argv[optind], &o, ls_query, &a, false);
 }
 
 static int

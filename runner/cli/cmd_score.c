@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "runner/cli/commands.h"
 #include "runner/cli/options.h"
+#include "runner/cli/results_run.h"
 #include "runner/results/results.h"
 #include "scorers/scorers.h"
 
@@ -64,20 +65,8 @@ score_all(const char *dir, const char *profile, bool json, const char *db_path, 
     return cab_cli_fail(&err);
   }
   struct cab_results_opts o = {.warn = stderr, .profile = profile, .db = db_path};
-  struct cab_results_summary sum;
-  struct sqlite3 *db;
-  if (cab_results_open(dir, &o, &db, &sum, &err) < 0) {
-    cab_error_prefix(&err, "score --all");
-    return cab_cli_fail(&err);
-  }
   struct cab_leaderboard_opts lo = {.json = json};
-  int r = cab_results_leaderboard(db, &lo, stdout, &err);
-  cab_results_close(db);
-  if (r < 0) {
-    cab_error_prefix(&err, "score --all");
-    return cab_cli_fail(&err);
-  }
-  return 0;
+  return cab_cli_results_run("score --all", dir, &o, cab_cli_leaderboard_query, &lo, false);
 }
 
 int
