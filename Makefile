@@ -53,7 +53,8 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 # libcab.a objects and shared libraries the sandbox needs, so that "cab exec"
 # starts fast.  It runs
 # build/cab-full, every command and every library, for the rest.
-CORE_SRC := runner/cli/main.c runner/cli/options.c runner/cli/cmd_exec.c runner/cli/cmd_doctor.c
+CORE_SRC := runner/cli/main.c runner/cli/options.c runner/cli/cmd_exec.c runner/cli/exec_run.c \
+            runner/cli/cmd_doctor.c
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj-core/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

@@ -1,5 +1,5 @@
-/* The two cab binaries.  build/cab is the core, built from main.c, cmd_exec.c
- * and cmd_doctor.c with -DCAB_CORE: exec, doctor, version and help, linked
+/* The two cab binaries.  build/cab is the core, built from main.c,
+ * cmd_exec.c, exec_run.c and cmd_doctor.c with -DCAB_CORE: exec, doctor, version and help, linked
  * with only the sandbox's libraries (and the store's reading side, which
  * needs none more) so that "cab exec" starts fast, with an image too.  Every
  * other command, "cab exec IMAGE" for an image still to unpack, and "--net
