@@ -21,15 +21,35 @@
 
 CAB_TEST_TMPDIR("userdir")
 
-/* A regular file where a directory should be: not even root can make a
- * directory under it. */
+/* NAME set to ROOT/SUB. */
 static void
-make_file(char *buf, size_t size, const char *name)
+setenv_under(const char *name, const char *sub)
 {
-  snprintf(buf, size, "%s/%s", root, name);
-  FILE *f = fopen(buf, "w");
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s", root, sub);
+  setenv(name, path, 1);
+}
+
+/* PATH is ROOT/SUB. */
+static void
+assert_under(const char *path, const char *sub)
+{
+  char want[PATH_MAX];
+  snprintf(want, sizeof want, "%s/%s", root, sub);
+  assert_string_equal(path, want);
+}
+
+/* HOME a regular file where a directory should be: not even root can make
+ * a directory under it. */
+static void
+home_unusable(void)
+{
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/not-a-dir", root);
+  FILE *f = fopen(path, "w");
   assert_non_null(f);
   fclose(f);
+  setenv("HOME", path, 1);
 }
 
 static void
@@ -55,47 +75,39 @@ static void
 test_cache_first_usable(void **state)
 {
   (void)state;
-  char buf[PATH_MAX], want[PATH_MAX], bad[PATH_MAX];
+  char buf[PATH_MAX];
   cab_error err = {0};
-  make_file(bad, sizeof bad, "not-a-dir");
-  snprintf(want, sizeof want, "%s/xdg", root);
-  setenv("XDG_CACHE_HOME", want, 1);
-  setenv("HOME", bad, 1);
+  home_unusable();
+  setenv_under("XDG_CACHE_HOME", "xdg");
   unsetenv("CAB_HOME");
   assert_int_equal(cab_user_cache_dir("seccomp", buf, sizeof buf, &err), 0);
-  snprintf(want, sizeof want, "%s/xdg/cab/seccomp", root);
-  assert_string_equal(buf, want);
+  assert_under(buf, "xdg/cab/seccomp");
   struct stat st;
   assert_int_equal(stat(buf, &st), 0);
   assert_true(S_ISDIR(st.st_mode));
   assert_int_equal(st.st_mode & 0777, 0700);
 
   /* An unusable XDG_CACHE_HOME falls through to HOME. */
-  setenv("XDG_CACHE_HOME", bad, 1);
-  snprintf(want, sizeof want, "%s/home", root);
-  setenv("HOME", want, 1);
+  setenv("XDG_CACHE_HOME", getenv("HOME"), 1);
+  setenv_under("HOME", "home");
   assert_int_equal(cab_user_cache_dir(NULL, buf, sizeof buf, &err), 0);
-  snprintf(want, sizeof want, "%s/home/.cache/cab", root);
-  assert_string_equal(buf, want);
+  assert_under(buf, "home/.cache/cab");
 }
 
 static void
 test_cache_beside_store_without_home(void **state)
 {
   (void)state;
-  char buf[PATH_MAX], want[PATH_MAX], bad[PATH_MAX];
+  char buf[PATH_MAX];
   cab_error err = {0};
-  make_file(bad, sizeof bad, "not-a-dir");
+  home_unusable();
   unsetenv("XDG_CACHE_HOME");
-  setenv("HOME", bad, 1);
-  snprintf(want, sizeof want, "%s/store", root);
-  setenv("CAB_HOME", want, 1);
+  setenv_under("CAB_HOME", "store");
   assert_int_equal(cab_user_cache_dir("seccomp", buf, sizeof buf, &err), 0);
-  snprintf(want, sizeof want, "%s/store/cache/seccomp", root);
-  assert_string_equal(buf, want);
+  assert_under(buf, "store/cache/seccomp");
 
   /* Nothing usable: an error that says what to set. */
-  setenv("CAB_HOME", bad, 1);
+  setenv("CAB_HOME", getenv("HOME"), 1);
   assert_int_equal(cab_user_cache_dir("seccomp", buf, sizeof buf, &err), -1);
   assert_non_null(strstr(err.message, "set CAB_HOME or XDG_CACHE_HOME"));
 }
