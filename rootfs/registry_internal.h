@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "rootfs/registry.h"
+#include "common/ttyline.h"
 
 struct cab_registry {
   cab_ref ref;
@@ -87,7 +88,7 @@ struct cab_progress {
   bool on;
   int64_t total, done;
   size_t blobs, finished;
-  int64_t last_draw_ns;
+  struct cab_ttyline line; /* the drawing (common/ttyline.h) */
   char label[200];
 };
 void cab_progress_draw(struct cab_progress *p, bool force);

@@ -317,8 +317,9 @@ test_adapter() {
 }
 
 # assert_rejected LABEL STDERR-REGEX ARGS...: cab run-cell ARGS (with a
-# fresh --out) exits 125 with one stderr line matching the regex, nothing
-# on stdout, and writes no cell.
+# fresh --out, and --quiet: a setup problem found as the agent starts
+# follows the phase lines, which run_cell_ux.sh checks) exits 125 with one
+# stderr line matching the regex, nothing on stdout, and writes no cell.
 _rejected_n=0
 assert_rejected() {
   local label=$1 re=$2 out n
@@ -326,7 +327,7 @@ assert_rejected() {
   _rejected_n=$((_rejected_n + 1))
   n=$_rejected_n
   out=$T/out-$n
-  run_cab "$T/rej-$n" run-cell --out "$out" "$@"
+  run_cab "$T/rej-$n" run-cell --out "$out" --quiet "$@"
   assert_rc 125 "$label: exit 125"
   assert_eq "$(wc -l <"$T/rej-$n.err")" 1 "$label: exactly one line on stderr"
   assert_match "$(cat "$T/rej-$n.err")" "^cab: .*$re" "$label: stderr says what is wrong"

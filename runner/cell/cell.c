@@ -489,6 +489,8 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
       cab_task_check_id(o->task_id, err) < 0 ||
       cab_task_find(tasks_dir, o->task_id, &c.task, err) < 0 || identify(&c, err) < 0)
     goto out;
+  c.timeout_s = o->timeout_s > 0 ? o->timeout_s : c.task->timeout_s;
+  c.max_turns = o->max_turns > 0 ? o->max_turns : c.task->max_turns;
   bool net = strcmp(c.adapter->wire, "none") != 0;
   if (net && !o->endpoint && !o->replay) {
     cab_error_set(err, 0, "run-cell: --tui %s needs a model endpoint: pass --endpoint URL, set "
@@ -516,6 +518,12 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
 
   if (!host && resolve_image(&c, image, err) < 0)
     goto out;
+  /* --dry-run: everything checked, the image found; nothing runs. */
+  if (o->dry_run) {
+    sum->dry_run_json = cab_cell_dry_run_json(&c, image, host, err);
+    rc = sum->dry_run_json ? 0 : -1;
+    goto out;
+  }
 
   c.trace = cab_trace_new(c.cell_id);
   c.started_ns = cab_wall_ns();
@@ -531,6 +539,8 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   /* 1. image */
   cab_error phase_err = {0};
   bool setup_ok = true;
+  if (!host)
+    cab_cell_progress_phase(o->progress, "image");
   if (!host && prepare_image(&c, image, &phase_err) < 0) {
     setup_ok = false;
     snprintf(c.outcome, sizeof c.outcome, "infra_error");
@@ -545,6 +555,7 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   /* 2. the task's workdir, fresh; the prompt is its README.md */
   char name[600];
   snprintf(name, sizeof name, "prepare:%s", c.task->task_id);
+  cab_cell_progress_phase(o->progress, "setup");
   int setup = cab_trace_begin(c.trace, "task_setup", name, c.root_span, 0);
   /* The published keys; the workdir as the agent sees it, never the host's
    * scratch path.  cab applies no plugins: the agent runs as its adapter
@@ -598,10 +609,13 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   cab_trace_end(c.trace, plugins, 0);
 
   /* 5. the agent */
+  if (setup_ok)
+    cab_cell_progress_phase(o->progress, "agent");
   int agent_rc = setup_ok ? cab_cell_run_agent(&c, &phase_err) : 0;
   if (agent_rc == 0 && c.agent_ran)
     cab_trace_attr_int(c.trace, c.agent_span, "exit_code", c.agent_exit_code);
   cab_trace_end(c.trace, c.agent_span, 0);
+  cab_cell_progress_counts(o->progress, c.model.model_calls, c.model.total_tokens);
   if (agent_rc < 0 && c.setup_fatal) {
     *err = phase_err; /* a setup problem: no cell */
     goto out;
@@ -632,9 +646,11 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
     snprintf(c.tokens_source, sizeof c.tokens_source, "proxy");
   model_call_spans(&c);
 
-  /* 6. snapshot after, and the diff.  Measured first (the agent's
+  /* 6. snapshot after, and the diff (the progress line's "verify": what
+   * the verifier gets is made here).  Measured first (the agent's
    * watchdog samples; a last write can land between two samples): a tree
    * over the task's budget is never hashed, copied or verified. */
+  cab_cell_progress_phase(o->progress, "verify");
   bool over = c.agent_res.over_budget || cab_cell_workdir_over_budget(&c);
   if (over) {
     int span = cab_trace_begin(c.trace, "snapshot", "after", c.root_span, 0);
@@ -659,6 +675,7 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
   cab_iso8601_us(c.ended_ns, c.ended_at, sizeof c.ended_at);
 
   /* 8. score */
+  cab_cell_progress_phase(o->progress, "score");
   if (cab_cell_write_artifacts(&c, err) < 0 || cab_cell_redact_key(&c, false, err) < 0 ||
       cab_cell_score_and_finish(&c, sum, err) < 0)
     goto out;

@@ -12,7 +12,9 @@
 #include <stdio.h>
 
 #include "common/error.h"
+#include "runner/cell/progress.h"
 #include "runner/record/protection.h"
+#include "scorers/axes.h"
 
 struct cab_cell_options {
   const char *tui;          /* adapter name */
@@ -38,6 +40,12 @@ struct cab_cell_options {
   const char *cgroup_parent; /* a pre-created, writable cgroup for the cells'
                                 sandboxes (NULL: cab's own) */
   bool verbose;             /* show the agent's terminal live */
+  long timeout_s;           /* the agent's timeout; 0: the task's timeout_s */
+  long max_turns;           /* the agent's turn budget; 0: the task's max_turns */
+  struct cab_cell_progress *progress; /* the phase line (progress.h); NULL: none */
+  bool dry_run;             /* after the checks, describe what would run
+                               (cab_cell_summary.dry_run_json): nothing run,
+                               nothing written */
   bool preflight;           /* stop after the checks before any work (a sweep's
                                --require check): nothing run, nothing written */
   cab_protection_set require; /* --require: refused before the cell when this host
@@ -53,6 +61,10 @@ struct cab_cell_summary {
   int agent_exit_code;
   double pass, blast; /* 0 when absent: what `cab tasks validate` checks */
   char scores_strip[512]; /* the axes' part of the strip (scorers/axes.h) */
+  struct cab_num axes[CAB_AXES_MAX]; /* each axis's headline figure, in the
+                                        table's order (cab_axes[]) */
+  char *dry_run_json;     /* --dry-run: what would run, JSON text with the
+                             real key replaced (malloc'd; the caller frees) */
 };
 
 /* run-cell's exit code for a cell recorded as infra_error: the cell is

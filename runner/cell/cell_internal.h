@@ -29,6 +29,8 @@ struct cell {
   const struct cab_cell_options *o;
   struct cab_adapter *adapter;
   struct cab_task *task;
+  long timeout_s;              /* the agent's: --timeout, else the task's */
+  long max_turns;              /* --max-turns, else the task's (0: none) */
   char sweep_id[128];
   char cell_id[1024];
   char cell_dir[PATH_MAX];     /* final */
@@ -121,6 +123,22 @@ int cab_cell_verify_output(const struct cell *c, char **out, size_t *out_len, ch
  * the image's overlay or copy), predicted on this host.  -1 (exit 125, one
  * line) when short. */
 int cab_cell_check_require(struct cell *c, bool host, cab_error *err);
+/* The agent as it would run, composed for C: the adapter rendered with the
+ * task's PROMPT (its argv, env and config files, into R) and the agent's
+ * complete environment (into ENV).  -1 with ERR; *ADAPTER_WRONG when the
+ * adapter file is at fault (a setup problem, no cell).  The caller frees R
+ * and ENV, also on failure. */
+int cab_cell_agent_compose(const struct cell *c, const char *prompt,
+                           struct cab_adapter_rendered *r, struct cab_envlist *env,
+                           bool *adapter_wrong, cab_error *err);
+/* The verifier's timeout: the task's scorer.timeout_s, else its timeout_s. */
+long cab_cell_verify_timeout(const struct cell *c);
+
+/* dry_run.c: run-cell --dry-run: what the cell would run (image, argv,
+ * env, files, limits, workdir, verify command) as JSON text, the real key
+ * replaced wherever it appears (malloc'd).  HOST: on the host's /. */
+char *cab_cell_dry_run_json(struct cell *c, const char *image, bool host, cab_error *err);
+
 /* Measure the workdir against the task's budget; fills C->over_budget and
  * returns true when over. */
 bool cab_cell_workdir_over_budget(struct cell *c);
@@ -148,6 +166,9 @@ int cab_cell_write_record(struct cell *c, cab_error *err);
  * placeholder instead (before scoring, and at the commit point, COMMIT:
  * then cell.json says so: "key_redacted", "key_redacted_in"). */
 int cab_cell_redact_key(struct cell *c, bool commit, cab_error *err);
+/* TEXT with the real API key replaced by the placeholder (malloc'd; a
+ * copy when it holds none), or NULL when out of memory. */
+char *cab_cell_redact_text(const struct cell *c, const char *text);
 
 /* cell_preflight.c: setup problems found before the agent starts (exit
  * 125, no cell). */

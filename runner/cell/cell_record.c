@@ -241,7 +241,9 @@ write_cell_json(const struct cell *c, const struct cab_profile *p, const struct 
                       .limits = {.has_values = true,
                                  .memory_bytes = num((double)c->limits.memory_bytes),
                                  .cpus = {c->limits.cpus > 0, c->limits.cpus},
-                                 .pids_max = num((double)c->limits.pids)}},
+                                 .pids_max = num((double)c->limits.pids),
+                                 .timeout_s = num((double)c->limits.timeout_s),
+                                 .max_turns = {c->max_turns > 0, (double)c->max_turns}}},
       .spans = spans,
   };
   if (scores)
@@ -297,8 +299,8 @@ decide_outcome(struct cell *c, const struct cab_scores *scores)
   }
   if (c->agent_res.timed_out) {
     snprintf(c->outcome, sizeof c->outcome, "timeout");
-    snprintf(c->outcome_reason, sizeof c->outcome_reason, "the agent hit the task's %lds timeout",
-             c->task->timeout_s);
+    snprintf(c->outcome_reason, sizeof c->outcome_reason, "the agent hit the %s %lds timeout",
+             c->o->timeout_s ? "--timeout" : "task's", c->timeout_s);
     return;
   }
   if (c->agent_res.signal && !c->agent_res.oom_killed) {
@@ -339,6 +341,8 @@ fill_summary(const struct cell *c, const struct cab_scores *s, struct cab_cell_s
   sum->pass = or0(s->pass_rate.pass);
   sum->blast = or0(s->blast_radius.blast_radius);
   cab_axes_strip(s, sum->scores_strip, sizeof sum->scores_strip);
+  for (size_t i = 0; i < cab_n_axes; i++)
+    sum->axes[i] = cab_axis_headline(&cab_axes[i], s->json);
 }
 
 /* The one round trip of cell.json: written without scores, read back by

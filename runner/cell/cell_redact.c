@@ -154,3 +154,13 @@ cab_cell_redact_key(struct cell *c, bool commit, cab_error *err)
     cab_error_prefix(err, "checking the cell for the API key");
   return rc;
 }
+
+char *
+cab_cell_redact_text(const struct cell *c, const char *text)
+{
+  const char *key = c->o->key_env ? getenv(c->o->key_env) : NULL;
+  bool failed = false;
+  char *clean = key && key[0] ? cab_redact_string(text, key, CAB_PROXY_PLACEHOLDER_KEY, &failed)
+                              : NULL;
+  return clean ? clean : failed ? NULL : strdup(text);
+}

@@ -17,6 +17,7 @@
 #include "runner/cell/cell_internal.h"
 #include "runner/cell/leftovers.h"
 #include "runner/cell/modelnet.h"
+#include "runner/cell/progress.h"
 #include "runner/cell/protection.h"
 #include "runner/cell/protected_binds.h"
 #include "runner/cell/run_spec.h"
@@ -289,15 +290,19 @@ agent_model_net_finish(struct cell *c, struct cab_modelnet *mn)
   }
 }
 
+long
+cab_cell_verify_timeout(const struct cell *c)
+{
+  return c->task->scorer_timeout_s > 0 ? c->task->scorer_timeout_s : c->task->timeout_s;
+}
+
 int
-cab_cell_run_agent(struct cell *c, cab_error *err)
+cab_cell_agent_compose(const struct cell *c, const char *prompt, struct cab_adapter_rendered *r,
+                       struct cab_envlist *env, bool *adapter_wrong, cab_error *err)
 {
   const struct cab_adapter *a = c->adapter;
   const struct cab_task *t = c->task;
   bool net = strcmp(a->wire, "none") != 0;
-  cleanup_free char *prompt = NULL;
-  cab_error ignored = {0};
-  cab_read_file_at(AT_FDCWD, c->prompt_text_path, 1 << 20, &prompt, NULL, &ignored);
   char prompt_file[PATH_MAX];
   snprintf(prompt_file, sizeof prompt_file, "%s/README.md", cab_cell_workdir(c));
   struct cab_template_vars v = {
@@ -310,14 +315,45 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
       .workdir = cab_cell_workdir(c),
       .home = a->home,
       .task_id = t->task_id,
-      .max_turns = (int)t->max_turns,
+      .max_turns = (int)c->max_turns,
   };
-  struct cab_adapter_rendered rendered;
-  if (cab_adapter_render(a, &v, &rendered, err) < 0) {
-    c->setup_fatal = true; /* the adapter file is wrong: no cell */
+  *adapter_wrong = false;
+  memset(r, 0, sizeof *r);
+  if (cab_adapter_render(a, &v, r, err) < 0) {
+    *adapter_wrong = true; /* the adapter file is wrong: no cell */
     return -1;
   }
-  char **argv = rendered.argv;
+  if (base_env(c, env, a->home) < 0)
+    return cab_error_sys(err, "environment");
+  for (size_t i = 0; i < r->n_env; i++)
+    cab_envlist_put(env, r->env[i]);
+  if (net)
+    for (unsigned i = 0; i < cab_modelnet_env_count; i++)
+      cab_envlist_put(env, cab_modelnet_env[i]);
+  cab_envlist_set(env, "CAB_TASK_ID", t->task_id);
+  return 0;
+}
+
+/* The live count of the agent's model calls, for the progress line. */
+static void
+proxy_counts(void *ctx, int64_t *turns, int64_t *tokens)
+{
+  struct cab_proxy_totals t;
+  cab_proxy_totals(ctx, &t);
+  *turns = t.model_calls;
+  *tokens = t.total_tokens;
+}
+
+int
+cab_cell_run_agent(struct cell *c, cab_error *err)
+{
+  const struct cab_adapter *a = c->adapter;
+  const struct cab_task *t = c->task;
+  bool net = strcmp(a->wire, "none") != 0;
+  cleanup_free char *prompt = NULL;
+  cab_error ignored = {0};
+  cab_read_file_at(AT_FDCWD, c->prompt_text_path, 1 << 20, &prompt, NULL, &ignored);
+  struct cab_adapter_rendered rendered;
   struct cab_envlist env = {0};
   int rc = -1;
   struct cab_modelnet mn;
@@ -326,20 +362,14 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   cleanup_close int give_up = -1;
   cleanup_free struct cab_bind *binds = NULL;
   cleanup_free char (*mount_srcs)[PATH_MAX] = NULL;
-  if (write_adapter_files(c, &rendered, err) < 0)
-    goto out;
-
-  /* env */
-  if (base_env(c, &env, a->home) < 0) {
-    cab_error_sys(err, "environment");
+  bool adapter_wrong = false;
+  if (cab_cell_agent_compose(c, prompt, &rendered, &env, &adapter_wrong, err) < 0) {
+    c->setup_fatal = adapter_wrong;
     goto out;
   }
-  for (size_t i = 0; i < rendered.n_env; i++)
-    cab_envlist_put(&env, rendered.env[i]);
-  if (net)
-    for (unsigned i = 0; i < cab_modelnet_env_count; i++)
-      cab_envlist_put(&env, cab_modelnet_env[i]);
-  cab_envlist_set(&env, "CAB_TASK_ID", t->task_id);
+  char **argv = rendered.argv;
+  if (write_adapter_files(c, &rendered, err) < 0)
+    goto out;
 
   size_t nb = 0;
   binds = calloc(2 + a->n_mounts, sizeof *binds);
@@ -363,7 +393,7 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   const char *writable[] = {c->work, c->home};
   if (root_config(c, &cfg, "overlay-agent", writable, 2, err) < 0)
     goto out;
-  limits_config(c, &cfg, t->timeout_s);
+  limits_config(c, &cfg, c->timeout_s);
   if (adapter_sandbox(a, &cfg, err) < 0) {
     c->setup_fatal = true;
     goto out;
@@ -412,7 +442,11 @@ cab_cell_run_agent(struct cell *c, cab_error *err)
   int container = cab_trace_begin(c->trace, "container", name, run, 0);
   int64_t t0 = cab_now_ns();
   cab_error run_err = {0};
+  /* The progress line counts the agent's turns and tokens as they come. */
+  if (mn.proxy)
+    cab_cell_progress_source(c->o->progress, proxy_counts, mn.proxy);
   int r = cab_sandbox_run(&cfg, &c->agent_res, &run_err);
+  cab_cell_progress_source(c->o->progress, NULL, NULL);
   c->container_active_ms = (double)(cab_now_ns() - t0) / 1e6;
   cab_protection_of_run(&c->protection, &cfg, r == 0 ? &c->agent_res : NULL);
   cab_trace_end(c->trace, container, 0);
@@ -518,7 +552,7 @@ cab_cell_run_verify(struct cell *c, cab_error *err)
     return -1;
   }
   c->verify_root_readonly = !cfg.root_writable && cfg.overlay_dir == NULL;
-  limits_config(c, &cfg, t->scorer_timeout_s > 0 ? t->scorer_timeout_s : t->timeout_s);
+  limits_config(c, &cfg, cab_cell_verify_timeout(c));
   /* The verifier runs the agent's code: the same budget holds for it. */
   char upper[PATH_MAX + 8];
   disk_budget(c, &cfg, c->verify, NULL, upper, sizeof upper);
@@ -580,10 +614,10 @@ int
 cab_cell_check_require(struct cell *c, bool host, cab_error *err)
 {
   /* The agent's limits, for cell.json and its reproduce command. */
-  c->limits = cell_limits(c, c->task->timeout_s);
+  c->limits = cell_limits(c, c->timeout_s);
   struct cab_sandbox_config cfg = {0};
   cab_run_spec_init(&cfg);
-  limits_config(c, &cfg, c->task->timeout_s);
+  limits_config(c, &cfg, c->timeout_s);
   if (adapter_sandbox(c->adapter, &cfg, err) < 0)
     return -1;
   cfg.host_rootfs = host;

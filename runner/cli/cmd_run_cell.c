@@ -1,16 +1,22 @@
 /* cab run-cell: one CodingAgentBench cell, end to end. */
+#include <cjson/cJSON.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/fsutil.h"
+#include "common/shquote.h"
 #include "runner/cell/cell.h"
 #include "runner/cli/options.h"
 #include "runner/cli/commands.h"
 #include "runner/proxy/wire.h"
 #include "runner/record/artifacts.h"
+#include "scorers/axes.h"
+#include "scorers/scorers.h"
 
 static const char run_cell_usage[] =
     "usage: cab run-cell --tui T --model M --task ID [OPTIONS]\n"
@@ -38,7 +44,18 @@ static const char run_cell_usage[] =
     "  --memory SIZE --pids N --cpus X   limits (default 4G, 4096, none)\n"
     "  --cgroup-parent PATH a pre-created, writable cgroup to create the cell's\n"
     "                       sandboxes under (as cab exec's)\n"
+    "  --timeout SECONDS    the agent's timeout (default: the task's timeout_s)\n"
+    "  --max-turns N        the agent's turn budget, passed through the adapter's\n"
+    "                       max_turns_args (default: the task's max_turns)\n"
     "  --verbose            show the agent's terminal while it runs\n"
+    "  --quiet              no progress on stderr (on a terminal one live line with\n"
+    "                       the phase, the time, the turns and tokens; else a line\n"
+    "                       per phase)\n"
+    "  --json               print the result as one JSON object on stdout (the\n"
+    "                       strip's axes, the outcome, the cell directory)\n"
+    "  --dry-run            print what would run (image and digest, argv, env with\n"
+    "                       the key redacted, files, limits, workdir, verify\n"
+    "                       command) after the same checks; nothing run or written\n"
     "  --require LIST       refuse to start below this protection: comma-separated\n"
     "                       namespaces, seccomp, cgroup, memory, pids, cpu, image,\n"
     "                       overlay, or none (default namespaces,seccomp); a cell\n"
@@ -52,6 +69,109 @@ static const char run_cell_usage[] =
     "could be run (bad options, setup problems), 128+N when signal N\n"
     "interrupted it (nothing is recorded then).\n";
 
+/* --json: the strip's axes (their headline figures, null when none), the
+ * outcome and where the cell is, as one object. */
+static void
+print_result_json(const struct cab_cell_summary *sum)
+{
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "cell_id", sum->cell_id);
+  cJSON_AddStringToObject(j, "cell_dir", sum->cell_dir);
+  char path[PATH_MAX + 16];
+  snprintf(path, sizeof path, "%s/" CAB_CELL_JSON, sum->cell_dir);
+  cJSON_AddStringToObject(j, "cell_json", path);
+  cJSON_AddStringToObject(j, "outcome", sum->outcome);
+  cJSON_AddStringToObject(j, "outcome_reason", sum->outcome_reason);
+  cJSON_AddNumberToObject(j, "agent_exit_code", sum->agent_exit_code);
+  cJSON *axes = cJSON_AddObjectToObject(j, "axes");
+  for (size_t i = 0; i < cab_n_axes; i++) {
+    if (cab_axes[i].strip_label == NULL)
+      continue; /* not in the strip */
+    if (sum->axes[i].has)
+      cJSON_AddNumberToObject(axes, cab_axes[i].key, sum->axes[i].v);
+    else
+      cJSON_AddNullToObject(axes, cab_axes[i].key);
+  }
+  cJSON_AddStringToObject(j, "strip", sum->scores_strip);
+  char *text = cab_json_print(j, false);
+  if (text)
+    puts(text);
+  free(text);
+  cJSON_Delete(j);
+}
+
+/* "  KEY  VALUE" for a dry run's strings and numbers (null: "-"). */
+static void
+print_scalar(const char *indent, const char *key, const cJSON *v)
+{
+  if (cJSON_IsString(v))
+    printf("%s%-21s %s\n", indent, key, v->valuestring);
+  else if (cJSON_IsNumber(v))
+    printf("%s%-21s %.15g\n", indent, key, v->valuedouble);
+  else if (cJSON_IsBool(v))
+    printf("%s%-21s %s\n", indent, key, cJSON_IsTrue(v) ? "yes" : "no");
+  else
+    printf("%s%-21s -\n", indent, key);
+}
+
+/* --dry-run: the JSON as it is (--json), or as lines. */
+static int
+print_dry_run(const char *text, bool json, cab_error *err)
+{
+  if (json) {
+    fputs(text, stdout);
+    putchar('\n');
+    return 0;
+  }
+  cJSON *j = cJSON_Parse(text);
+  if (j == NULL)
+    return cab_error_set(err, 0, "run-cell --dry-run: could not read back its description");
+  printf("dry run: nothing was run or written\n");
+  const cJSON *it;
+  cJSON_ArrayForEach(it, j)
+  {
+    if (strcmp(it->string, "dry_run") == 0)
+      continue;
+    if (strcmp(it->string, "argv") == 0) {
+      printf("%-21s", "argv");
+      const cJSON *a;
+      cJSON_ArrayForEach(a, it)
+      {
+        putchar(' ');
+        cab_shell_quote(stdout, a->valuestring, false);
+      }
+      putchar('\n');
+    } else if (strcmp(it->string, "env") == 0) {
+      printf("env\n");
+      const cJSON *e;
+      cJSON_ArrayForEach(e, it) printf("  %s\n", e->valuestring);
+    } else if (strcmp(it->string, "files") == 0) {
+      printf("files\n");
+      const cJSON *f;
+      cJSON_ArrayForEach(f, it)
+      {
+        const char *content = cJSON_GetStringValue(cJSON_GetObjectItem(f, "content"));
+        printf("  %s (%s)\n", cJSON_GetStringValue(cJSON_GetObjectItem(f, "path")),
+               cJSON_GetStringValue(cJSON_GetObjectItem(f, "mode")));
+        for (const char *l = content; l && *l;) {
+          const char *nl = strchr(l, '\n');
+          int n = nl ? (int)(nl - l) : (int)strlen(l);
+          printf("    | %.*s\n", n, l);
+          l = nl ? nl + 1 : l + n;
+        }
+      }
+    } else if (cJSON_IsObject(it)) {
+      printf("%s\n", it->string);
+      const cJSON *k;
+      cJSON_ArrayForEach(k, it) print_scalar("  ", k->string, k);
+    } else {
+      print_scalar("", it->string, it);
+    }
+  }
+  cJSON_Delete(j);
+  return 0;
+}
+
 int
 cab_cmd_run_cell(int argc, char **argv)
 {
@@ -59,6 +179,7 @@ cab_cmd_run_cell(int argc, char **argv)
     O_TUI = 256, O_MODEL, O_TASK, O_IMAGE, O_HOST, O_ENDPOINT, O_KEY_ENV, O_SWEEP, O_RUN, O_OUT,
     O_TASKS_DIR, O_RECORD, O_REPLAY, O_SCORING, O_RETRIES, O_MEMORY, O_PIDS, O_CPUS, O_VERBOSE,
     O_HELP, O_ENDPOINT_WIRE, O_REPLAY_MATCH, O_REQUIRE, O_PREFLIGHT, O_CGROUP_PARENT,
+    O_TIMEOUT, O_MAX_TURNS, O_QUIET, O_JSON, O_DRY_RUN,
   };
   static const struct option longopts[] = {
       {"tui", required_argument, 0, O_TUI},         {"model", required_argument, 0, O_MODEL},
@@ -77,10 +198,15 @@ cab_cmd_run_cell(int argc, char **argv)
       {"require", required_argument, 0, O_REQUIRE},
       {"preflight", no_argument, 0, O_PREFLIGHT},
       {"cgroup-parent", required_argument, 0, O_CGROUP_PARENT},
+      {"timeout", required_argument, 0, O_TIMEOUT},
+      {"max-turns", required_argument, 0, O_MAX_TURNS},
+      {"quiet", no_argument, 0, O_QUIET},           {"json", no_argument, 0, O_JSON},
+      {"dry-run", no_argument, 0, O_DRY_RUN},
       {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
   };
   struct cab_cell_options o = {.require = CAB_PROTECTION_REQUIRE_DEFAULT};
   cab_error err = {0};
+  bool quiet = false, json = false;
   opterr = 0;
   optind = 1;
   int opt;
@@ -125,6 +251,24 @@ cab_cmd_run_cell(int argc, char **argv)
     case O_REPLAY: o.replay = optarg; break;
     case O_SCORING: o.scoring = optarg; break;
     case O_VERBOSE: o.verbose = true; break;
+    case O_QUIET: quiet = true; break;
+    case O_JSON: json = true; break;
+    case O_DRY_RUN: o.dry_run = true; break;
+    case O_TIMEOUT:
+      o.timeout_s = strtol(optarg, &end, 10);
+      if (*end || end == optarg || o.timeout_s < 1 || o.timeout_s > 7 * 24 * 3600) {
+        cab_error_set(&err, 0, "--timeout %s: expected whole seconds from 1 to 604800", optarg);
+        return cab_cli_fail(&err);
+      }
+      break;
+    case O_MAX_TURNS:
+      o.max_turns = strtol(optarg, &end, 10);
+      if (*end || end == optarg || o.max_turns < 1 || o.max_turns > 100000) {
+        cab_error_set(&err, 0, "--max-turns %s: expected a whole number from 1 to 100000",
+                      optarg);
+        return cab_cli_fail(&err);
+      }
+      break;
     case O_RUN:
       o.run = (int)strtol(optarg, &end, 10);
       if (*end || o.run < 1) {
@@ -172,6 +316,10 @@ cab_cmd_run_cell(int argc, char **argv)
   }
   if (!o.tui || !o.model || !o.task_id)
     return cab_cli_usage_error("run-cell", "--tui, --model and --task are required");
+  if (o.dry_run && o.preflight) {
+    cab_error_set(&err, 0, "run-cell: --dry-run and --preflight exclude each other");
+    return cab_cli_fail(&err);
+  }
   if (o.record && o.replay) {
     cab_error_set(&err, 0, "run-cell: --record and --replay exclude each other");
     return cab_cli_fail(&err);
@@ -181,14 +329,34 @@ cab_cmd_run_cell(int argc, char **argv)
   if (!o.key_env && getenv("CAB_KEY"))
     o.key_env = "CAB_KEY";
 
+  /* The phase line: live on a terminal (lines when the agent's own
+   * terminal is shown), a line per phase otherwise; none when asked, or
+   * when nothing runs. */
+  if (!quiet && !o.preflight && !o.dry_run) {
+    bool live = isatty(STDERR_FILENO) && !o.verbose;
+    if (cab_cell_progress_new(live ? CAB_CELL_PROGRESS_LIVE : CAB_CELL_PROGRESS_LINES, stderr,
+                              o.task_id, &o.progress, &err) < 0)
+      return cab_cli_fail(&err);
+  }
   struct cab_cell_summary sum;
   memset(&sum, 0, sizeof sum);
-  if (cab_cell_run(&o, &sum, &err) < 0)
+  int rc = cab_cell_run(&o, &sum, &err);
+  cab_cell_progress_free(o.progress); /* the live line erased before anything is said */
+  if (rc < 0)
     return cab_cli_fail(&err);
   if (o.preflight)
     return 0;
-  cab_cell_print_strip(&sum, stdout);
-  printf("%s/" CAB_CELL_JSON "\n", sum.cell_dir);
+  if (o.dry_run) {
+    rc = print_dry_run(sum.dry_run_json, json, &err);
+    free(sum.dry_run_json);
+    return rc < 0 ? cab_cli_fail(&err) : 0;
+  }
+  if (json)
+    print_result_json(&sum);
+  else {
+    cab_cell_print_strip(&sum, stdout);
+    printf("%s/" CAB_CELL_JSON "\n", sum.cell_dir);
+  }
   if (strcmp(sum.outcome, "pass") != 0 && strcmp(sum.outcome, "fail") != 0)
     fprintf(stderr, "cab: cell %s: %s\n", sum.outcome, sum.outcome_reason);
   /* pass, fail, timeout and agent_error are measurements: 0. */

@@ -108,6 +108,8 @@ cab_cell_record_parse(const char *text, size_t len, const char *name, struct cab
   r->environment.limits.memory_bytes = cab_num_at(limits, "memory_bytes");
   r->environment.limits.cpus = cab_num_at(limits, "cpus");
   r->environment.limits.pids_max = cab_num_at(limits, "pids_max");
+  r->environment.limits.timeout_s = cab_num_at(limits, "timeout_s");
+  r->environment.limits.max_turns = cab_num_at(limits, "max_turns");
   r->environment.json = env;
   const cJSON *spans = cJSON_GetObjectItemCaseSensitive(j, "spans");
   r->spans = cJSON_IsArray(spans) ? spans : NULL;
@@ -202,12 +204,15 @@ model_json(const struct cab_cell_model *m)
 static cJSON *
 limits_json(const cJSON *from, const struct cab_cell_record *r)
 {
-  static const char *const typed[] = {"memory_bytes", "cpus", "pids_max", NULL};
+  static const char *const typed[] = {"memory_bytes", "cpus", "pids_max", "timeout_s",
+                                      "max_turns", NULL};
   cJSON *o = cJSON_CreateObject();
   add_rest(o, from, typed);
   add_num(o, "memory_bytes", r->environment.limits.memory_bytes);
   add_num(o, "cpus", r->environment.limits.cpus);
   add_num(o, "pids_max", r->environment.limits.pids_max);
+  add_num(o, "timeout_s", r->environment.limits.timeout_s);
+  add_num(o, "max_turns", r->environment.limits.max_turns);
   return o;
 }
 

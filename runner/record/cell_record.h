@@ -82,12 +82,14 @@ struct cab_cell_record {
     const char *cab_version, *scoring_profile, *methodology_version;
     /* The agent's limits as it ran, in "limits" after the mechanisms that
      * enforced them: memory_bytes, cpus (null: no cpu limit), pids_max
-     * ("pids" is the mechanism that enforced it).
+     * ("pids" is the mechanism that enforced it), timeout_s and max_turns
+     * (run-cell --timeout and --max-turns, else the task's; null: no turn
+     * budget).
      * Records older than them have none (has_values false): the writer
      * then adds none. */
     struct {
       bool has_values;
-      struct cab_num memory_bytes, cpus, pids_max;
+      struct cab_num memory_bytes, cpus, pids_max, timeout_s, max_turns;
     } limits;
     /* the rest: kernel, root, limits' mechanisms, verifier...; the writer
      * skips the keys typed above, so the reader's whole object round-trips */

@@ -15,21 +15,8 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/shquote.h"
 #include "common/strfmt.h"
-
-/* S in single quotes for sh: ' becomes '\''. */
-static void
-put_quoted(FILE *f, const char *s)
-{
-  fputc('\'', f);
-  for (; *s; s++) {
-    if (*s == '\'')
-      fputs("'\\''", f);
-    else
-      fputc(*s, f);
-  }
-  fputc('\'', f);
-}
 
 /* Slurm options take no newlines or quotes: refuse them early. */
 static int
@@ -72,11 +59,11 @@ put_sweep(FILE *f, const struct slurm_opts *o)
   fputs("set -euo pipefail\n", f);
   fputs("# cab needs unprivileged user namespaces on the node (see 'cab doctor').\n", f);
   fputs("exec ", f);
-  put_quoted(f, o->cab);
+  cab_shell_quote(f, o->cab, true);
   fputs(" sweep ", f);
-  put_quoted(f, o->plan_abs);
+  cab_shell_quote(f, o->plan_abs, true);
   fprintf(f, " --shard \"$SLURM_ARRAY_TASK_ID/%ld\" --resume \\\n  --out ", o->shards);
-  put_quoted(f, o->out_abs);
+  cab_shell_quote(f, o->out_abs, true);
   fputs("\"/shards/shard-$SLURM_ARRAY_TASK_ID\" ${SLURM_CPUS_PER_TASK:+-j \"$SLURM_CPUS_PER_TASK\"}\n", f);
 }
 
@@ -89,9 +76,9 @@ put_merge(FILE *f, const struct slurm_opts *o)
   fprintf(f, "#SBATCH --job-name=cab-%s-merge\n", o->sweep_id);
   sbatch_common(f, o);
   fputs("set -euo pipefail\nCAB=", f);
-  put_quoted(f, o->cab);
+  cab_shell_quote(f, o->cab, true);
   fputs("\nOUT=", f);
-  put_quoted(f, o->out_abs);
+  cab_shell_quote(f, o->out_abs, true);
   fputs("\n\"$CAB\" merge \"$OUT\"/shards/shard-* --out \"$OUT/merged\"\n", f);
   fputs("if \"$CAB\" leaderboard --help >/dev/null 2>&1; then\n"
         "  \"$CAB\" leaderboard \"$OUT/merged\" >\"$OUT/leaderboard.txt\"\nfi\n",

@@ -66,6 +66,9 @@ cell_argv(const struct sweep *s, const struct sweep_cell *sc, bool preflight,
 #define ARG(x) (argv[n++] = (x))
   ARG(s->cab_full);
   ARG("run-cell");
+  /* The sweep draws its own progress; a cell's phase lines would only
+   * fill its log. */
+  ARG("--quiet");
   ARG("--tui"), ARG(p->tuis[c->tui].tui);
   ARG("--model"), ARG(m->model);
   ARG("--task"), ARG(p->tasks[c->task].id);

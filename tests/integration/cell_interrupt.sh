@@ -5,7 +5,7 @@
 # and then sleeps, and a generated task whose verifier touches a marker and
 # then sleeps.  For SIGINT and SIGTERM, in the agent phase and in the verify
 # phase: start the cell, wait for the phase's marker (never for a time),
-# send the signal, and check that cab exits 128+N with one line on stderr,
+# send the signal, and check that cab exits 128+N with one line on stderr (besides the phase lines, the last naming the phase),
 # that no cell.json and no .staging-* is under --out, that no cab-cell-*
 # scratch is left in TMPDIR, and that no sandboxed process is left.
 # shellcheck source=../lib.sh
@@ -66,7 +66,9 @@ interrupt() {
   kill "$guard" 2>/dev/null
   wait "$guard" 2>/dev/null
   assert_eq "$rc" "$code" "$phase/SIG$sig: run-cell exits 128+N"
-  assert_eq "$(wc -l <"$T/int-$n.err")" 1 "$phase/SIG$sig: one line on stderr"
+  # One line besides the phase lines (run_cell_ux.sh checks those).
+  assert_eq "$(grep -vc '^cab: run-cell [^ ]*: [a-z]* [0-9]' "$T/int-$n.err")" 1 "$phase/SIG$sig: one line on stderr"
+  assert_match "$(grep '^cab: run-cell ' "$T/int-$n.err" | tail -n1)" ": $phase " "$phase/SIG$sig: the last phase line names the $phase phase"
   assert_match "$(cat "$T/int-$n.err")" "^cab: .*interrupted by SIG$sig.*nothing recorded" \
     "$phase/SIG$sig: stderr says the cell was interrupted"
   assert_eq "$(find "$out" -name cell.json 2>/dev/null | wc -l)" 0 "$phase/SIG$sig: no cell.json under --out"

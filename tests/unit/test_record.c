@@ -253,8 +253,9 @@ test_cell_record_nulls(void **state)
   free(text);
 }
 
-/* The limits' values go after the mechanisms that enforced them, and read
- * back typed; a cpus of none is null. */
+/* The limits' values go after the mechanisms that enforced them (with
+ * run-cell's --timeout and --max-turns), and read back typed; a cpus of
+ * none is null.  An older record (the fixture) has none of them. */
 static void
 test_cell_record_limits(void **state)
 {
@@ -263,10 +264,14 @@ test_cell_record_limits(void **state)
   cab_error err = {0};
   if (cab_cell_record_read(AT_FDCWD, RECORD_FIXTURE, &r, &err) < 0)
     fail_msg("%s", err.message);
+  assert_false(r.environment.limits.has_values);
+  assert_false(r.environment.limits.timeout_s.has || r.environment.limits.max_turns.has);
   r.environment.limits.has_values = true;
   r.environment.limits.memory_bytes = (struct cab_num){true, 536870912};
   r.environment.limits.cpus = (struct cab_num){false, 0};
   r.environment.limits.pids_max = (struct cab_num){true, 256};
+  r.environment.limits.timeout_s = (struct cab_num){true, 1};
+  r.environment.limits.max_turns = (struct cab_num){true, 7};
   size_t len = 0;
   char *text = cab_cell_record_render(&r, &len);
   assert_non_null(text);
@@ -275,7 +280,8 @@ test_cell_record_limits(void **state)
                                "      \"pids\": \"cgroup-v1\",\n"));
   assert_non_null(strstr(text, "\"disk\": \"watchdog (1.0 GiB, 100000 files; poll 200 ms)\",\n"
                                "      \"memory_bytes\": 536870912,\n      \"cpus\": null,\n"
-                               "      \"pids_max\": 256\n    },\n"));
+                               "      \"pids_max\": 256,\n      \"timeout_s\": 1,\n"
+                               "      \"max_turns\": 7\n    },\n"));
   struct cab_cell_record back;
   if (cab_cell_record_parse(text, len, "limits", &back, &err) < 0)
     fail_msg("%s", err.message);
@@ -284,6 +290,8 @@ test_cell_record_limits(void **state)
               back.environment.limits.memory_bytes.v == 536870912);
   assert_false(back.environment.limits.cpus.has);
   assert_true(back.environment.limits.pids_max.has && back.environment.limits.pids_max.v == 256);
+  assert_true(back.environment.limits.timeout_s.has && back.environment.limits.timeout_s.v == 1);
+  assert_true(back.environment.limits.max_turns.has && back.environment.limits.max_turns.v == 7);
   /* and once more, unchanged */
   size_t len2 = 0;
   char *again = cab_cell_record_render(&back, &len2);
