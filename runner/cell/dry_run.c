@@ -67,7 +67,7 @@ describe(const struct cell *c, const char *image, bool host,
 {
   const struct cab_cell_options *o = c->o;
   cJSON *j = cJSON_CreateObject();
-  cJSON_AddBoolToObject(j, "dry_run", true);
+  cJSON_AddStringToObject(j, "schema", "cab.run_cell.dry_run/v1");
   cJSON_AddStringToObject(j, "cell_id", c->cell_id);
   cJSON_AddStringToObject(j, "cell_dir", c->cell_dir);
   cJSON_AddStringToObject(j, "tui", o->tui);

@@ -13,10 +13,10 @@
 #include "runner/cell/cell.h"
 #include "runner/cli/options.h"
 #include "runner/cli/commands.h"
+#include "runner/cli/json_out.h"
 #include "runner/proxy/wire.h"
 #include "runner/record/artifacts.h"
 #include "scorers/axes.h"
-#include "scorers/scorers.h"
 
 static const char run_cell_usage[] =
     "usage: cab run-cell --tui T --model M --task ID [OPTIONS]\n"
@@ -51,8 +51,10 @@ static const char run_cell_usage[] =
     "  --quiet              no progress on stderr (on a terminal one live line with\n"
     "                       the phase, the time, the turns and tokens; else a line\n"
     "                       per phase)\n"
-    "  --json               print the result as one JSON object on stdout (the\n"
-    "                       strip's axes, the outcome, the cell directory)\n"
+    "  --json               print the result as one JSON object on stdout (schema\n"
+    "                       cab.run_cell/v1: the strip's axes, the outcome, the\n"
+    "                       cell directory); with --dry-run, what would run\n"
+    "                       (schema cab.run_cell.dry_run/v1)\n"
     "  --dry-run            print what would run (image and digest, argv, env with\n"
     "                       the key redacted, files, limits, workdir, verify\n"
     "                       command) after the same checks; nothing run or written\n"
@@ -70,11 +72,12 @@ static const char run_cell_usage[] =
     "interrupted it (nothing is recorded then).\n";
 
 /* --json: the strip's axes (their headline figures, null when none), the
- * outcome and where the cell is, as one object. */
-static void
+ * outcome and where the cell is, as one object.  0, or 125 after one line. */
+static int
 print_result_json(const struct cab_cell_summary *sum)
 {
   cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "schema", "cab.run_cell/v1");
   cJSON_AddStringToObject(j, "cell_id", sum->cell_id);
   cJSON_AddStringToObject(j, "cell_dir", sum->cell_dir);
   char path[PATH_MAX + 16];
@@ -93,11 +96,7 @@ print_result_json(const struct cab_cell_summary *sum)
       cJSON_AddNullToObject(axes, cab_axes[i].key);
   }
   cJSON_AddStringToObject(j, "strip", sum->scores_strip);
-  char *text = cab_json_print(j, false);
-  if (text)
-    puts(text);
-  free(text);
-  cJSON_Delete(j);
+  return cab_cli_print_json(j);
 }
 
 /* "  KEY  VALUE" for a dry run's strings and numbers (null: "-"). */
@@ -114,23 +113,23 @@ print_scalar(const char *indent, const char *key, const cJSON *v)
     printf("%s%-21s -\n", indent, key);
 }
 
-/* --dry-run: the JSON as it is (--json), or as lines. */
+/* --dry-run: the JSON (--json), or as lines.  0, or 125 after one line. */
 static int
-print_dry_run(const char *text, bool json, cab_error *err)
+print_dry_run(const char *text, bool json)
 {
-  if (json) {
-    fputs(text, stdout);
-    putchar('\n');
-    return 0;
-  }
   cJSON *j = cJSON_Parse(text);
-  if (j == NULL)
-    return cab_error_set(err, 0, "run-cell --dry-run: could not read back its description");
+  if (j == NULL) {
+    cab_error err = {0};
+    cab_error_set(&err, 0, "run-cell --dry-run: could not read back its description");
+    return cab_cli_fail(&err);
+  }
+  if (json)
+    return cab_cli_print_json(j);
   printf("dry run: nothing was run or written\n");
   const cJSON *it;
   cJSON_ArrayForEach(it, j)
   {
-    if (strcmp(it->string, "dry_run") == 0)
+    if (strcmp(it->string, "schema") == 0)
       continue;
     if (strcmp(it->string, "argv") == 0) {
       printf("%-21s", "argv");
@@ -347,13 +346,13 @@ cab_cmd_run_cell(int argc, char **argv)
   if (o.preflight)
     return 0;
   if (o.dry_run) {
-    rc = print_dry_run(sum.dry_run_json, json, &err);
+    rc = print_dry_run(sum.dry_run_json, json);
     free(sum.dry_run_json);
-    return rc < 0 ? cab_cli_fail(&err) : 0;
+    return rc;
   }
-  if (json)
-    print_result_json(&sum);
-  else {
+  if (json && print_result_json(&sum) != 0)
+    return CAB_EXIT_RUNNER;
+  if (!json) {
     cab_cell_print_strip(&sum, stdout);
     printf("%s/" CAB_CELL_JSON "\n", sum.cell_dir);
   }

@@ -75,6 +75,7 @@ assert_eq "$(model_calls_served)" 0 "--dry-run: the model server got no model ca
 run_cab "$T/dryj" run-cell "${AGENT[@]}" --tasks-dir "$TASKS" --out "$T/dry-out" --dry-run --json --timeout 7
 assert_rc 0 "--dry-run --json exits 0"
 assert_json_valid "$T/dryj" "--dry-run --json is one JSON document"
+assert_json '.schema' 'cab.run_cell.dry_run/v1' "$T/dryj" "--dry-run --json: its schema"
 assert_json '[.argv[0], .image.name, .limits.timeout_s, .limits.max_turns, .verify.command, .workdir, .cell_dir]' \
   "[\"/.cab/bin/cab-agent\",\"host-rootfs\",7,6,\"sh tests/run.sh\",\"/work\",\"$T/dry-out/$SWEEP/cab-agent/scripted/cell-solve/$TASK\"]" \
   "$T/dryj" "--dry-run --json: argv, image, --timeout, the task's max_turns, verify command, workdir, cell directory"
@@ -100,7 +101,8 @@ CELL=$OUT/$SWEEP/cab-agent/scripted/cell-solve/$TASK
 assert_json '[.environment.limits.max_turns, .environment.limits.timeout_s, .model.model_calls]' '[2,120,2]' \
   "$CELL/cell.json" "--max-turns 2 is recorded (limits.max_turns 2, the task's timeout_s) and enforced: 2 model calls"
 assert_eq "$(model_calls_served)" 2 "the server saw the cell's two model calls (what --dry-run's check would have seen)"
-assert_eq "$(wc -l <"$T/cell")" 1 "--json: one line on stdout"
+assert_eq "$(jq -s 'length' "$T/cell")" 1 "--json: one JSON document on stdout"
+assert_json '.schema' 'cab.run_cell/v1' "$T/cell" "--json: its schema"
 assert_json '.axes | keys_unsorted' '["pass_rate","tokens","latency","blast_radius","refusal","integrity","composite"]' \
   "$T/cell" "--json: the strip's seven axes, in the strip's order"
 assert_json '[.outcome, .cell_dir, .axes.pass_rate]' "[\"pass\",\"$CELL\",1]" "$T/cell" \
