@@ -19,6 +19,8 @@
 #     --quiet: none;
 #   * on a terminal (script(1)'s pty): one live line, drawn with carriage
 #     returns and erased (ESC[K) before the strip is printed;
+#   * in an image (busybox, imported): --dry-run names it and its digest;
+#     the phase lines start with image;
 #   * --timeout 1 on an agent that sleeps: outcome timeout, cell.json
 #     records timeout_s 1.
 # No assertion on time.
@@ -128,6 +130,26 @@ if command -v script >/dev/null 2>&1; then
   assert_eq "$(grep -c "^cab: run-cell $TASK: [a-z]* [^\r]*\$" "$T/tty")" 0 "on a terminal: no phase line of its own"
 else
   say "skip: script(1) (util-linux) is not installed: the live line is not checked"
+fi
+
+# --- in an image: its name and digest in --dry-run, the image phase first -----------------
+if command -v umoci >/dev/null 2>&1; then
+  IMAGE=cab-test/busybox:ux
+  bash "$TESTS_DIR/images/busybox-image.sh" "$T/layout" ux >"$T/image.out" 2>&1 ||
+    bail "busybox-image.sh failed: $(tail -n 5 "$T/image.out" | tr '\n' '|')"
+  run_cab "$T/import" import "$T/layout" --name "$IMAGE"
+  DIGEST=$(sed -n 's/.*@\(sha256:[0-9a-f]\{64\}\)$/\1/p' "$T/import")
+  [ -n "$DIGEST" ] || bail "cab import printed no digest: $(cat "$T/import")"
+  run_cab "$T/idry" run-cell --tui oracle --model cab/none --task "$TASK" --image "$IMAGE" --out "$T/i" --dry-run --json
+  assert_rc 0 "--dry-run in an image exits 0"
+  assert_json '[(.image.name | test("cab-test/busybox:ux$")), .image.digest]' "[true,\"$DIGEST\"]" "$T/idry" \
+    "--dry-run shows the image's name and the digest it resolves to"
+  run_cab "$T/icell" run-cell --tui oracle --model cab/none --task "$TASK" --image "$IMAGE" --out "$T/i"
+  assert_rc 0 "an oracle cell in the image exits 0"
+  phases=$(sed -n "s|^cab: run-cell $TASK: \([a-z]*\) .*|\1|p" "$T/icell.err" | tr '\n' ' ')
+  assert_eq "$phases" "image setup agent verify score " "in an image: the image phase first, then the others in order"
+else
+  say "skip: umoci is not installed (make deps): no image to check the image phase with"
 fi
 
 # --- --timeout 1 on an agent that sleeps ---------------------------------------------------
