@@ -12,13 +12,15 @@ cab_ttyline_draw(struct cab_ttyline *l, bool force, const char *fmt, ...)
   if (!force && l->last_draw_ns && now - l->last_draw_ns < l->min_interval_ns)
     return false;
   l->last_draw_ns = now;
-  /* Carriage return, the text, then erase what a longer line left. */
+  /* Carriage return, the text, erase what a longer line left, and the
+   * cursor back to the line's start: a warning someone else prints while
+   * the line is up then writes over it, not after it. */
   fputc('\r', l->out);
   va_list ap;
   va_start(ap, fmt);
   vfprintf(l->out, fmt, ap);
   va_end(ap);
-  fputs("\033[K", l->out);
+  fputs("\033[K\r", l->out);
   fflush(l->out);
   l->drawn = true;
   return true;
@@ -29,7 +31,7 @@ cab_ttyline_end(struct cab_ttyline *l)
 {
   if (!l->drawn)
     return;
-  fputc('\n', l->out);
+  fputs("\n", l->out); /* the cursor is at the line's start: below it */
   fflush(l->out);
   l->drawn = false;
 }

@@ -1,4 +1,6 @@
-/* One live status line on a terminal: redrawn in place ("\r...ESC[K"),
+/* One live status line on a terminal: redrawn in place ("\r...ESC[K\r":
+ * the cursor left at its start, so that a warning printed meanwhile
+ * replaces it rather than running on after it),
  * at most every MIN_INTERVAL_NS, and cleared or ended when the work is
  * done.  The one owner of that drawing: `cab pull`'s blob bar and
  * `cab run-cell`'s phase line draw through it. */

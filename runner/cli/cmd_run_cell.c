@@ -99,18 +99,20 @@ print_result_json(const struct cab_cell_summary *sum)
   return cab_cli_print_json(j);
 }
 
-/* "  KEY  VALUE" for a dry run's strings and numbers (null: "-"). */
+/* "KEY  VALUE" for a dry run's strings and numbers (null: "-"), the values
+ * in one column whatever the indent. */
 static void
 print_scalar(const char *indent, const char *key, const cJSON *v)
 {
+  int w = 21 - (int)strlen(indent);
   if (cJSON_IsString(v))
-    printf("%s%-21s %s\n", indent, key, v->valuestring);
+    printf("%s%-*s %s\n", indent, w, key, v->valuestring);
   else if (cJSON_IsNumber(v))
-    printf("%s%-21s %.15g\n", indent, key, v->valuedouble);
+    printf("%s%-*s %.15g\n", indent, w, key, v->valuedouble);
   else if (cJSON_IsBool(v))
-    printf("%s%-21s %s\n", indent, key, cJSON_IsTrue(v) ? "yes" : "no");
+    printf("%s%-*s %s\n", indent, w, key, cJSON_IsTrue(v) ? "yes" : "no");
   else
-    printf("%s%-21s -\n", indent, key);
+    printf("%s%-*s -\n", indent, w, key);
 }
 
 /* --dry-run: the JSON (--json), or as lines.  0, or 125 after one line. */
