@@ -44,7 +44,9 @@ image_ref(char *buf, size_t size, const struct rcell *c)
 }
 
 /* The limits the cell ran with (cell.json's environment.limits; older
- * records have none): --memory in the largest whole unit run-cell reads. */
+ * records have none): --memory in the largest whole unit run-cell reads;
+ * --timeout and --max-turns as run, so that a task whose defaults changed
+ * since still reproduces this cell. */
 static void
 limits(FILE *f, const struct rcell *c)
 {
@@ -71,6 +73,12 @@ limits(FILE *f, const struct rcell *c)
   }
   if (pids->has && pids->v > 0)
     fprintf(f, " \\\n  --pids %lld", (long long)pids->v);
+  const struct cab_num *timeout = &c->rec.environment.limits.timeout_s;
+  const struct cab_num *turns = &c->rec.environment.limits.max_turns;
+  if (timeout->has && timeout->v > 0)
+    fprintf(f, " \\\n  --timeout %lld", (long long)timeout->v);
+  if (turns->has && turns->v > 0)
+    fprintf(f, " \\\n  --max-turns %lld", (long long)turns->v);
 }
 
 static void

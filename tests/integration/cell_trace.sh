@@ -107,11 +107,11 @@ assert_json '.environment.limits | [.memory_bytes, .cpus, .pids_max, (.memory | 
   "cell.json: the default limits' values (4 GiB, no cpu limit, 4096 pids) beside their mechanisms"
 OUT2=$T/out
 run_cab "$T/limits.out" run-cell --tui oracle --model cab/none --task polyglot/shell-word-count --host-rootfs \
-  --memory 512M --cpus 1.5 --pids 300 --sweep-id limits --out "$OUT2"
-assert_rc 0 "an oracle cell with --memory 512M --cpus 1.5 --pids 300 exits 0"
+  --memory 512M --cpus 1.5 --pids 300 --timeout 97 --sweep-id limits --out "$OUT2"
+assert_rc 0 "an oracle cell with --memory 512M --cpus 1.5 --pids 300 --timeout 97 exits 0"
 L=$OUT2/limits/oracle/cab/none/polyglot/shell-word-count
-assert_json '.environment.limits | [.memory_bytes, .cpus, .pids_max]' '[536870912,1.5,300]' "$L/cell.json" \
-  "cell.json: the limits --memory, --cpus and --pids gave"
+assert_json '.environment.limits | [.memory_bytes, .cpus, .pids_max, .timeout_s]' '[536870912,1.5,300,97]' "$L/cell.json" \
+  "cell.json: the limits --memory, --cpus, --pids and --timeout gave"
 
 # --- "Run it yourself", run as printed ---------------------------------------------------------
 run_cab "$T/report.out" report "$OUT2" --out "$T/site"
@@ -125,8 +125,8 @@ m = re.search(r'<pre class="cmd" id="cmd-replay"><code>(.*?)</code></pre>', text
 print(html.unescape(m.group(1)) if m else "")
 EOF
 CMD=$(cat "$T/replay.cmd")
-assert_match "$(tr -d '\n' <"$T/replay.cmd")" '^cab run-cell .*--host-rootfs \\ +--memory 512M \\ +--cpus 1\.5 \\ +--pids 300 \\ +--replay cassette\.jsonl$' \
-  "the page's reproduce command carries --memory 512M --cpus 1.5 --pids 300"
+assert_match "$(tr -d '\n' <"$T/replay.cmd")" '^cab run-cell .*--host-rootfs \\ +--memory 512M \\ +--cpus 1\.5 \\ +--pids 300 \\ +--timeout 97 \\ +--max-turns [0-9]+ \\ +--replay cassette\.jsonl$' \
+  "the page's reproduce command carries --memory 512M --cpus 1.5 --pids 300 --timeout 97 and the max turns it ran with"
 # As printed, from the page's directory (where its cassette is), with cab on PATH.
 mkdir -p "$T/bin"
 ln -sf "$CAB" "$T/bin/cab"

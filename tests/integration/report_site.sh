@@ -159,7 +159,7 @@ assert_match "$(cat "$T/oracle.dom")" '<dt>Pass</dt><dd>1\.000</dd>' "oracle cel
 assert_match "$(cat "$T/oracle.dom")" '<dt>Wall</dt><dd>[0-9]+\.[0-9]s</dd>' "oracle cell: Wall as 0.1s"
 assert_match "$(cat "$T/oracle.dom")" '<dt>Refusal</dt><dd></dd>' "oracle cell: Refusal blank (not applicable)"
 assert_match "$(cat "$T/oracle.dom")" '<dt>Tokens/correct</dt><dd></dd>' "oracle cell: Tokens/correct blank (no tokens)"
-assert_match "$(tr -d '\n' <"$T/oracle.dom")" 'cab run-cell \\ +--tui oracle \\ +--model none/x \\ +--task polyglot/python-reverse-string \\ +--host-rootfs \\ +--memory [0-9]+[KMGT]? \\ +--pids [0-9]+</code>' \
+assert_match "$(tr -d '\n' <"$T/oracle.dom")" 'cab run-cell \\ +--tui oracle \\ +--model none/x \\ +--task polyglot/python-reverse-string \\ +--host-rootfs \\ +--memory [0-9]+[KMGT]? \\ +--pids [0-9]+ \\ +--timeout [0-9]+ \\ +--max-turns [0-9]+</code>' \
   "oracle cell: the exact run-cell command, --host-rootfs and the limits it ran with"
 assert_match "$(tr -d '\n' <"$T/oracle.dom")" '--replay cassette\.jsonl</code>' "oracle cell: the --replay command"
 [ -f "$(dirname "$ORACLE_PAGE")/cassette.jsonl" ] && pass "oracle cell: its (empty) cassette is beside the page" ||
