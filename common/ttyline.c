@@ -2,6 +2,7 @@
 #include "common/ttyline.h"
 
 #include <stdarg.h>
+#include <unistd.h>
 
 #include "common/fsutil.h"
 
@@ -44,4 +45,20 @@ cab_ttyline_clear(struct cab_ttyline *l)
   fputs("\r\033[K", l->out);
   fflush(l->out);
   l->drawn = false;
+}
+
+void
+cab_warn(FILE *out, const char *fmt, ...)
+{
+  /* Stateless: a live line leaves the cursor at its start, so erasing the
+   * cursor's line is a no-op when there is none (after a newline). */
+  if (isatty(fileno(out)))
+    fputs("\r\033[K", out);
+  fputs("cab: warning: ", out);
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(out, fmt, ap);
+  va_end(ap);
+  fputc('\n', out);
+  fflush(out);
 }

@@ -29,4 +29,10 @@ void cab_ttyline_end(struct cab_ttyline *l);
 /* Erase the line: the terminal is as it was before the first draw. */
 void cab_ttyline_clear(struct cab_ttyline *l);
 
+/* "cab: warning: FMT\n" on OUT; on a terminal it first erases the line the
+ * cursor is on, so a warning printed while someone's live line is up
+ * replaces that line whole instead of leaving the end of a longer one
+ * behind (the next draw puts the live line back below it). */
+void cab_warn(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

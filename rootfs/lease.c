@@ -13,6 +13,7 @@
 
 #include "common/copy_tree.h"
 #include "common/strfmt.h"
+#include "common/ttyline.h"
 #include "rootfs/store_write.h"
 
 bool
@@ -68,8 +69,8 @@ cab_rootfs_lease_writable(struct cab_rootfs_lease *l, const char *dir, bool over
     return -1;
   if (mkdir(l->copy, 0755) < 0 && errno != EEXIST)
     return cab_error_sys(err, "create %s", l->copy);
-  fprintf(stderr, "cab: warning: %s; copying the image's rootfs for this run instead\n",
-          overlay_ok ? "CAB_NO_OVERLAY is set"
+  cab_warn(stderr, "%s; copying the image's rootfs for this run instead",
+           overlay_ok ? "CAB_NO_OVERLAY is set"
                      : "overlayfs cannot be mounted in a user namespace here (kernel 5.11+ "
                        "needed)");
   /* Hard links become separate files: fine for a per-run root. */

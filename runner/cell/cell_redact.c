@@ -28,6 +28,7 @@
 #include "common/strfmt.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/ttyline.h"
 #include "runner/cell/cell_internal.h"
 #include "runner/proxy/redact.h"
 #include "runner/record/artifacts.h"
@@ -146,9 +147,10 @@ cab_cell_redact_key(struct cell *c, bool commit, cab_error *err)
   int rc = scan_dir(&s, c->staging, "", 0, err);
   if (rc == 0 && commit && c->n_key_redacted > 0) {
     rc = flag_cell_json(c, err);
-    fprintf(stderr, "cab: warning: cell %s: the API key was found in %zu artifact(s) (first: %s) "
-                    "and replaced with the placeholder\n",
-            c->cell_id, c->n_key_redacted, c->key_redacted[0]);
+    cab_warn(stderr,
+             "cell %s: the API key was found in %zu artifact(s) (first: %s) and replaced "
+             "with the placeholder",
+             c->cell_id, c->n_key_redacted, c->key_redacted[0]);
   }
   if (rc < 0)
     cab_error_prefix(err, "checking the cell for the API key");

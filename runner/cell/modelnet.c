@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ttyline.h"
 #include "runner/proxy/redact.h"
 
 const char *const cab_modelnet_env[] = {
@@ -108,9 +109,9 @@ cab_modelnet_finish(struct cab_modelnet *m, struct cab_proxy_totals *t, bool war
   if (!warn)
     return;
   if (t->replay_misses > 0)
-    fprintf(stderr, "cab: warning: %lld model call(s) did not match the cassette %s; first: %s\n",
-            (long long)t->replay_misses, m->pc.replay_path, t->first_replay_miss);
+    cab_warn(stderr, "%lld model call(s) did not match the cassette %s; first: %s",
+             (long long)t->replay_misses, m->pc.replay_path, t->first_replay_miss);
   if (t->record_errors > 0)
-    fprintf(stderr, "cab: warning: --record %s: %lld call(s) could not be written; first: %s\n",
-            m->pc.record_path, (long long)t->record_errors, t->first_record_error);
+    cab_warn(stderr, "--record %s: %lld call(s) could not be written; first: %s",
+             m->pc.record_path, (long long)t->record_errors, t->first_record_error);
 }

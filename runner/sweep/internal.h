@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/ttyline.h"
 #include "runner/sweep/cells.h"
 #include "runner/sweep/journal.h"
 #include "runner/sweep/plan.h"
@@ -54,6 +55,7 @@ struct sweep {
   size_t finished_now;  /* cells that reached DONE in this invocation */
   /* counts for the progress line */
   size_t n_done, n_pass, n_fail, n_error, n_running, n_waiting;
+  struct cab_ttyline line; /* the live progress line, with progress_tty */
 };
 
 /* ---- host.c ---- */

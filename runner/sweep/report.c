@@ -79,11 +79,20 @@ cab_sweep_progress(struct sweep *s, bool final)
   }
   if (s->n_waiting)
     snprintf(wait, sizeof wait, ", %zu waiting to retry", s->n_waiting);
-  fprintf(f, "%scab: sweep %s: %zu/%zu done (%zu pass, %zu fail, %zu error), %zu running%s%s%s%s",
-          s->o->progress_tty ? "\r\033[K" : "", s->plan->sweep_id, s->n_done, s->n, s->n_pass,
-          s->n_fail, s->n_error, s->n_running, wait, rate, eta,
-          s->o->progress_tty && !final ? "" : "\n");
-  fflush(f);
+  char text[512];
+  snprintf(text, sizeof text,
+           "cab: sweep %s: %zu/%zu done (%zu pass, %zu fail, %zu error), %zu running%s%s%s",
+           s->plan->sweep_id, s->n_done, s->n, s->n_pass, s->n_fail, s->n_error, s->n_running,
+           wait, rate, eta);
+  if (!s->o->progress_tty) {
+    fprintf(f, "%s\n", text);
+    fflush(f);
+    return;
+  }
+  s->line.out = f;
+  cab_ttyline_draw(&s->line, true, "%s", text);
+  if (final)
+    cab_ttyline_end(&s->line);
 }
 
 struct row {

@@ -16,6 +16,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/ttyline.h"
 #include "runner/sweep/internal.h"
 
 /* Per-model FIFO of cells to run, and the counters the limits look at. */
@@ -277,12 +278,11 @@ finish(struct sched *q, size_t i, int status, cab_error *err)
     last_line(sc->log_path, line, sizeof line);
     sc->runner_errors++;
     bool again = sc->runner_errors < max_attempts;
-    fprintf(s->o->progress, "%scab: warning: cell %s: run-cell %s %d and wrote no cell.json%s%s "
-                            "(%s)%s\n",
-            s->o->progress_tty ? "\r\033[K" : "", sc->c->key,
-            WIFEXITED(status) ? "exited" : "was killed by signal",
-            WIFEXITED(status) ? code : WTERMSIG(status), line[0] ? ": " : "", line, sc->log_path,
-            again ? "; trying again" : "");
+    cab_warn(s->o->progress, "cell %s: run-cell %s %d and wrote no cell.json%s%s (%s)%s",
+             sc->c->key,
+             WIFEXITED(status) ? "exited" : "was killed by signal",
+             WIFEXITED(status) ? code : WTERMSIG(status), line[0] ? ": " : "", line, sc->log_path,
+             again ? "; trying again" : "");
     if (again) {
       wait_retry(q, i, now + backoff_ns(s, sc->runner_errors));
       return 0;

@@ -142,7 +142,7 @@ assert_eq "$over" 0 "ramp-up: at most 1 + t/0.5 cells running at time t"
 if command -v script >/dev/null 2>&1; then
   sed -e 's/"basic"/"tty"/' "$T/plan.json" >"$T/tty.json"
   script -qec "$CAB sweep $T/tty.json --out $T/out -j 2" "$T/tty.log" >/dev/null 2>&1 </dev/null
-  assert_cmp "$(grep -o $'\r\033\\[K' "$T/tty.log" | wc -l)" -ge 3 "on a terminal the progress line is redrawn in place (\\r, erase line)"
+  assert_cmp "$(grep -o $'\033\\[K\r' "$T/tty.log" | wc -l)" -ge 3 "on a terminal the progress line is redrawn in place (\\r, text, erase the rest, \\r: common/ttyline)"
   assert_match "$(tr '\r' '\n' <"$T/tty.log" | grep 'cab: sweep tty: 16/16 done' | tail -n1)" 'cells/min in ' "... and ends with the final count and rate"
 else
   say "# script(1) not found: the terminal progress line is not checked"
