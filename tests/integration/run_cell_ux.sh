@@ -148,6 +148,15 @@ if command -v umoci >/dev/null 2>&1; then
   assert_rc 0 "an oracle cell in the image exits 0"
   phases=$(sed -n "s|^cab: run-cell $TASK: \([a-z]*\) .*|\1|p" "$T/icell.err" | tr '\n' ' ')
   assert_eq "$phases" "image setup agent verify score " "in an image: the image phase first, then the others in order"
+  # A warning while the live line is up (CAB_NO_OVERLAY: the rootfs is copied)
+  # erases the line first, so nothing of the longer line is left after it.
+  if command -v script >/dev/null 2>&1; then
+    CAB_NO_OVERLAY=1 script -qec "$(printf '%q ' "$CAB" run-cell --tui oracle --model cab/none --task "$TASK" \
+      --image "$IMAGE" --out "$T/i" --sweep-id warn)" /dev/null </dev/null >"$T/iwarn" 2>&1
+    assert_eq "$?" 0 "an oracle cell in the image with CAB_NO_OVERLAY on a pty exits 0"
+    assert_match "$(cat -v "$T/iwarn")" '\^M\^\[\[Kcab: warning: CAB_NO_OVERLAY is set' \
+      "on a terminal: a warning erases the live line before it is printed (common/ttyline's cab_warn)"
+  fi
 else
   say "skip: umoci is not installed (make deps): no image to check the image phase with"
 fi
