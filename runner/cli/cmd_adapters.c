@@ -130,24 +130,10 @@ adapter_json(const char *name, const struct cab_adapter *a, const char *error)
 static int
 list(int argc, char **argv)
 {
-  static const struct option longopts[] = {
-      {"json", no_argument, NULL, 'j'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
-  };
-  bool json = false;
-  int opt;
-  opterr = 0;
-  optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    switch (opt) {
-    case 'j': json = true; break;
-    case 'h': return cab_cli_help(adapters_usage);
-    default: return cab_cli_option_error("adapters list", longopts, argv);
-    }
-  }
-  if (optind != argc)
-    return cab_cli_usage_error("adapters list", "unexpected argument '%s'", argv[optind]);
+  bool json;
+  int rc = cab_cli_json_only("adapters list", adapters_usage, argc, argv, &json);
+  if (rc >= 0)
+    return rc;
   cab_error err = {0};
   char **names = NULL;
   size_t n = 0;

@@ -66,24 +66,10 @@ static const char images_usage[] =
 int
 cab_cmd_images(int argc, char **argv)
 {
-  static const struct option longopts[] = {
-      {"json", no_argument, NULL, 'j'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
-  };
-  bool json = false;
-  int opt;
-  opterr = 0;
-  optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    switch (opt) {
-    case 'j': json = true; break;
-    case 'h': return cab_cli_help(images_usage);
-    default: return cab_cli_option_error("images", longopts, argv);
-    }
-  }
-  if (optind != argc)
-    return cab_cli_usage_error("images", "unexpected argument '%s'", argv[optind]);
+  bool json;
+  int rc = cab_cli_json_only("images", images_usage, argc, argv, &json);
+  if (rc >= 0)
+    return rc;
   cab_error err = {0};
   cab_store *s;
   if (cab_store_open(NULL, &s, &err) < 0)

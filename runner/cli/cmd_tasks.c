@@ -455,32 +455,17 @@ print_tasks_json(struct cab_task *const *tasks, size_t n)
 static int
 list_tasks(int argc, char **argv, const char *root)
 {
-  static const struct option longopts[] = {
-      {"json", no_argument, 0, 'j'},
-      {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0},
-  };
+  bool json;
+  int rc = cab_cli_json_only("tasks list", tasks_usage, argc, argv, &json);
+  if (rc >= 0)
+    return rc;
   cab_error err = {0};
-  bool json = false;
-  int opt;
-  opterr = 0;
-  optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    if (opt == 'h')
-      return cab_cli_help(tasks_usage);
-    if (opt == 'j')
-      json = true;
-    else
-      return cab_cli_option_error("tasks list", longopts, argv);
-  }
-  if (optind != argc)
-    return cab_cli_usage_error("tasks list", "unexpected argument '%s'", argv[optind]);
   struct cab_strv ids = {0};
   if (cab_task_list(root, &ids, &err) < 0)
     return cab_cli_fail(&err);
   struct cab_task **tasks = calloc(ids.n ? ids.n : 1, sizeof *tasks);
   int w_id = (int)strlen("TASK"), w_lang = (int)strlen("LANGUAGE");
-  int rc = 0;
+  rc = 0;
   for (size_t i = 0; tasks && i < ids.n; i++) {
     if (cab_task_find(root, ids.v[i], &tasks[i], &err) < 0) {
       rc = cab_cli_fail(&err);

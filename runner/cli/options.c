@@ -170,3 +170,27 @@ cab_cli_option_error(const char *cmd, const struct option *longopts, char **argv
   cab_cli_bad_option(cmd, '?', argv, longopts, &err);
   return cab_cli_fail(&err);
 }
+
+int
+cab_cli_json_only(const char *cmd, const char *usage, int argc, char **argv, bool *json)
+{
+  static const struct option longopts[] = {
+      {"json", no_argument, NULL, 'j'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  int opt;
+  opterr = 0;
+  optind = 1;
+  *json = false;
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (opt) {
+    case 'j': *json = true; break;
+    case 'h': return cab_cli_help(usage);
+    default: return cab_cli_option_error(cmd, longopts, argv);
+    }
+  }
+  if (optind != argc)
+    return cab_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+  return -1;
+}

@@ -35,6 +35,11 @@ int cab_cli_bad_option(const char *cmd, int opt, char **argv, const struct optio
 /* cab_cli_bad_option's line printed (cab_cli_fail); returns 125. */
 int cab_cli_option_error(const char *cmd, const struct option *longopts, char **argv);
 
+/* The options of a listing that takes only --json and --help (adapters
+ * list, images, tasks list): sets *JSON.  Returns -1 when the command goes
+ * on, else its exit code (0 after --help; 125 after a usage error, said). */
+int cab_cli_json_only(const char *cmd, const char *usage, int argc, char **argv, bool *json);
+
 /* The one of NAMES nearest to WORD when it is plausibly a typo of it (an
  * edit distance of at most a third of the name, plus one), else NULL. */
 const char *cab_cli_nearest(const char *word, const char *const *names, size_t n);
