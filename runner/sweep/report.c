@@ -100,6 +100,19 @@ struct row {
   double composite_sum;
 };
 
+/* "shard": {k, n} of a sharded sweep, or null. */
+static void
+add_shard(cJSON *o, const struct sweep *s)
+{
+  if (s->o->shard_n) {
+    cJSON *sh = cJSON_AddObjectToObject(o, "shard");
+    cJSON_AddNumberToObject(sh, "k", s->o->shard_k);
+    cJSON_AddNumberToObject(sh, "n", s->o->shard_n);
+  } else {
+    cJSON_AddNullToObject(o, "shard");
+  }
+}
+
 /* The summary as one object: the sweep, its counts and the table's rows,
  * with the mean composite null where the row has no score. */
 static cJSON *
@@ -110,13 +123,7 @@ summary_json(const struct sweep *s, const struct row *rows)
   cJSON_AddStringToObject(o, "schema", "cab.sweep.summary/v1");
   cJSON_AddStringToObject(o, "sweep_id", p->sweep_id);
   cJSON_AddStringToObject(o, "sweep_dir", s->sweep_dir);
-  if (s->o->shard_n) {
-    cJSON *sh = cJSON_AddObjectToObject(o, "shard");
-    cJSON_AddNumberToObject(sh, "k", s->o->shard_k);
-    cJSON_AddNumberToObject(sh, "n", s->o->shard_n);
-  } else {
-    cJSON_AddNullToObject(o, "shard");
-  }
+  add_shard(o, s);
   cJSON_AddNumberToObject(o, "cells", (double)s->n);
   cJSON_AddNumberToObject(o, "done", (double)s->n_done);
   cJSON_AddNumberToObject(o, "pass", (double)s->n_pass);
@@ -230,13 +237,7 @@ dry_run_json(struct sweep *s, const char **seen, const size_t *count, size_t n_s
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "schema", "cab.sweep.dry_run/v1");
   cJSON_AddStringToObject(o, "sweep_id", s->plan->sweep_id);
-  if (s->o->shard_n) {
-    cJSON *sh = cJSON_AddObjectToObject(o, "shard");
-    cJSON_AddNumberToObject(sh, "k", s->o->shard_k);
-    cJSON_AddNumberToObject(sh, "n", s->o->shard_n);
-  } else {
-    cJSON_AddNullToObject(o, "shard");
-  }
+  add_shard(o, s);
   cJSON_AddNumberToObject(o, "count", (double)s->n);
   if (s->o->resume)
     cJSON_AddNumberToObject(o, "to_run", (double)todo);
