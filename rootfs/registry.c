@@ -42,6 +42,8 @@ cab_registry_new(const cab_ref *ref, const cab_registry_opts *o, cab_registry **
                  cab_error *err)
 {
   *out = NULL;
+  if (cab_curl_load(err) < 0)
+    return -1;
   cab_registry *r = calloc(1, sizeof *r);
   if (r == NULL)
     return cab_error_sys(err, "allocate a registry client");

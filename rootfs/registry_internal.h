@@ -4,7 +4,7 @@
 #ifndef CAB_ROOTFS_REGISTRY_INTERNAL_H
 #define CAB_ROOTFS_REGISTRY_INTERNAL_H
 
-#include <curl/curl.h>
+#include "common/lazy_curl.h"
 #include <stdint.h>
 
 #include "rootfs/registry.h"

@@ -3,7 +3,7 @@
  * a benchmark result: the agent's command missing from the root it runs
  * in, a cassette that is not there or was recorded for another cell, a
  * model endpoint that cannot be reached. */
-#include <curl/curl.h>
+#include "common/lazy_curl.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -125,6 +125,8 @@ cab_cell_check_endpoint(const char *endpoint, cab_error *err)
   char url[2048];
   if ((size_t)snprintf(url, sizeof url, "%.*s/models", (int)len, endpoint) >= sizeof url)
     return cab_error_set(err, 0, "--endpoint %.100s...: too long", endpoint);
+  if (cab_curl_load(err) < 0)
+    return -1;
   CURL *e = curl_easy_init();
   if (e == NULL)
     return cab_error_set(err, ENOMEM, "--endpoint %s: start a request", endpoint);

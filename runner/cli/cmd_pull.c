@@ -1,7 +1,7 @@
 /* cab pull [--platform OS/ARCH[/VARIANT]] [--insecure] [--quiet] REF
  * cab pull --all PLAN.json: every image a sweep plan's cells run in, ahead of
  * time (for an offline host: then cab export / cab import). */
-#include <curl/curl.h>
+#include "common/lazy_curl.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,10 +94,8 @@ cab_cmd_pull(int argc, char **argv)
     return cab_cli_usage_error("pull", "give exactly one image reference");
   o.progress = !quiet && isatty(STDERR_FILENO);
   cab_error err = {0};
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-    cab_error_set(&err, 0, "pull: curl_global_init failed");
+  if (cab_curl_load(&err) < 0) /* before the parallel blob threads */
     return cab_cli_fail(&err);
-  }
   cab_store *s;
   char pinned[400];
   int r = cab_store_open(NULL, &s, &err);
@@ -106,7 +104,6 @@ cab_cmd_pull(int argc, char **argv)
             : cab_pull(s, argv[optind], &o, pinned, sizeof pinned, &err);
     cab_store_close(s);
   }
-  curl_global_cleanup();
   if (r < 0)
     return cab_cli_fail(&err);
   if (!all)

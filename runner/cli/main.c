@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #ifndef CAB_CORE
-#include <curl/curl.h>
 #endif
 
 #include "common/error.h"
@@ -133,11 +132,9 @@ main(int argc, char **argv)
         return cab_core_run_full();
       return commands[i].run(argc - 1, argv + 1);
 #else
-      /* libcurl's global state, once, before any thread (pull, proxy). */
-      curl_global_init(CURL_GLOBAL_DEFAULT);
-      int rc = commands[i].run(argc - 1, argv + 1);
-      curl_global_cleanup();
-      return rc;
+      /* libcurl and libmicrohttpd are loaded by their first user
+       * (common/lazy_curl.h, common/lazy_mhd.h), not here. */
+      return commands[i].run(argc - 1, argv + 1);
 #endif
     }
   const char *names[sizeof commands / sizeof *commands];

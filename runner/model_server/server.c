@@ -4,7 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
+#include "common/lazy_mhd.h"
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -565,6 +565,8 @@ cab_model_server_start(const struct cab_model_server_config *cfg, struct cab_mod
   cleanup_close int fd = cfg->listen_fd;
   if ((cfg->script == NULL) == (cfg->cassette == NULL))
     return cab_error_set(err, EINVAL, "model server: give a script or a cassette (one of them)");
+  if (cab_mhd_load(err) < 0)
+    return -1;
   if (fd < 0 && (fd = cab_listen_tcp(cfg->listen, err)) < 0)
     return -1;
   struct cab_model_server *s = calloc(1, sizeof *s);

@@ -4,7 +4,7 @@
 #ifndef CAB_RUNNER_PROXY_CALL_H
 #define CAB_RUNNER_PROXY_CALL_H
 
-#include <microhttpd.h>
+#include "common/lazy_mhd.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>

@@ -1,7 +1,7 @@
 #include "runner/proxy/endpoint.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
+#include "common/lazy_curl.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,6 +43,8 @@ int
 cab_endpoint_parse(const char *url, struct cab_endpoint *ep, cab_error *err)
 {
   memset(ep, 0, sizeof *ep);
+  if (cab_curl_load(err) < 0)
+    return -1;
   __attribute__((cleanup(urlp_free))) CURLU *u = curl_url();
   if (u == NULL)
     return cab_error_set(err, ENOMEM, "--endpoint");

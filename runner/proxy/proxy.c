@@ -49,10 +49,12 @@ cab_proxy_new(const struct cab_proxy_config *cfg, struct cab_proxy **out, cab_er
     c->max_calls = 16;
   if (c->max_buffered_bytes == 0)
     c->max_buffered_bytes = (size_t)64 << 20;
-  /* Not thread-safe: done here, while cab has one thread. */
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+  /* Loaded here, while cab has one thread: the proxy serves with
+   * libmicrohttpd, and a live endpoint's calls use libcurl (loaded by
+   * cab_endpoint_parse and cab_upstream_new, which run curl_global_init). */
+  if (cab_mhd_load(err) < 0) {
     free(p);
-    return cab_error_set(err, 0, "curl_global_init failed");
+    return -1;
   }
   if (c->endpoint && cab_endpoint_parse(c->endpoint, &p->ep, err) < 0)
     goto fail;
@@ -244,6 +246,5 @@ cab_proxy_free(struct cab_proxy *p)
   }
   cab_endpoint_clear(&p->ep);
   pthread_mutex_destroy(&p->notes_mu);
-  curl_global_cleanup();
   free(p);
 }

@@ -2,7 +2,7 @@
 #ifndef CAB_RUNNER_PROXY_PROXY_INTERNAL_H
 #define CAB_RUNNER_PROXY_PROXY_INTERNAL_H
 
-#include <microhttpd.h>
+#include "common/lazy_mhd.h"
 #include <pthread.h>
 #include <stdatomic.h>
 

@@ -29,6 +29,8 @@ int
 cab_upstream_new(const struct cab_upstream_config *cfg, struct cab_upstream **out,
                  cab_error *err)
 {
+  if (cab_curl_load(err) < 0)
+    return -1;
   struct cab_upstream *u = calloc(1, sizeof *u);
   if (u == NULL)
     return cab_error_set(err, ENOMEM, "upstream");

@@ -8,7 +8,7 @@
 #ifndef CAB_RUNNER_PROXY_UPSTREAM_H
 #define CAB_RUNNER_PROXY_UPSTREAM_H
 
-#include <curl/curl.h>
+#include "common/lazy_curl.h"
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
