@@ -4,9 +4,9 @@
 #ifndef CAB_ROOTFS_REGISTRY_INTERNAL_H
 #define CAB_ROOTFS_REGISTRY_INTERNAL_H
 
-#include "common/lazy_curl.h"
 #include <stdint.h>
 
+#include "common/lazy_curl.h"
 #include "rootfs/registry.h"
 #include "common/ttyline.h"
 

@@ -3,7 +3,6 @@
  * a benchmark result: the agent's command missing from the root it runs
  * in, a cassette that is not there or was recorded for another cell, a
  * model endpoint that cannot be reached. */
-#include "common/lazy_curl.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +14,8 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/lazy_curl.h"
+#include "common/lazy_mhd.h"
 #include "runner/cell/cell_internal.h"
 #include "runner/model_api/cassette.h"
 
@@ -81,6 +82,10 @@ cab_cell_check_argv0(const struct cell *c, const char *argv0, const char *path_e
 int
 cab_cell_check_cassette(const struct cab_cell_options *o, const char *task_id, cab_error *err)
 {
+  /* The proxy answers from the cassette with libmicrohttpd: missing, it is
+   * one line now, not an infra_error after the cell has started. */
+  if (cab_mhd_load(err) < 0)
+    return -1;
   struct cab_cassette *cas = NULL;
   if (cab_cassette_load(o->replay, &cas, err) < 0)
     return cab_error_prefix(err, "--replay");
@@ -125,7 +130,9 @@ cab_cell_check_endpoint(const char *endpoint, cab_error *err)
   char url[2048];
   if ((size_t)snprintf(url, sizeof url, "%.*s/models", (int)len, endpoint) >= sizeof url)
     return cab_error_set(err, 0, "--endpoint %.100s...: too long", endpoint);
-  if (cab_curl_load(err) < 0)
+  /* The probe needs libcurl and the proxy libmicrohttpd: missing, either is
+   * one line now, not an infra_error after the cell has started. */
+  if (cab_curl_load(err) < 0 || cab_mhd_load(err) < 0)
     return -1;
   CURL *e = curl_easy_init();
   if (e == NULL)

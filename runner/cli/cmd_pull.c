@@ -1,13 +1,13 @@
 /* cab pull [--platform OS/ARCH[/VARIANT]] [--insecure] [--quiet] REF
  * cab pull --all PLAN.json: every image a sweep plan's cells run in, ahead of
  * time (for an offline host: then cab export / cab import). */
-#include "common/lazy_curl.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/lazy_curl.h"
 #include "rootfs/registry.h"
 #include "rootfs/store.h"
 #include "runner/cli/options.h"

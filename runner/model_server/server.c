@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include "common/lazy_mhd.h"
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -18,6 +17,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/lazy_mhd.h"
 
 #define BODY_MAX (32u << 20)
 

@@ -4,9 +4,9 @@
 #ifndef CAB_RUNNER_PROXY_ANSWER_H
 #define CAB_RUNNER_PROXY_ANSWER_H
 
-#include "common/lazy_mhd.h"
 #include <stdbool.h>
 
+#include "common/lazy_mhd.h"
 #include "runner/proxy/call.h"
 
 /* A response cab makes itself: BODY[0..LEN) with STATUS, as JSON.  FAULT

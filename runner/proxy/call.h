@@ -4,11 +4,11 @@
 #ifndef CAB_RUNNER_PROXY_CALL_H
 #define CAB_RUNNER_PROXY_CALL_H
 
-#include "common/lazy_mhd.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
+#include "common/lazy_mhd.h"
 #include "runner/model_api/cassette.h"
 #include "runner/model_api/usage.h"
 #include "runner/proxy/calllog.h"

@@ -1,7 +1,6 @@
 #include "runner/proxy/endpoint.h"
 
 #include <arpa/inet.h>
-#include "common/lazy_curl.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <strings.h>
 
 #include "common/cleanup.h"
+#include "common/lazy_curl.h"
 
 static void
 curl_freep(char **p)

@@ -2,10 +2,10 @@
 #ifndef CAB_RUNNER_PROXY_PROXY_INTERNAL_H
 #define CAB_RUNNER_PROXY_PROXY_INTERNAL_H
 
-#include "common/lazy_mhd.h"
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "common/lazy_mhd.h"
 #include "runner/model_api/cassette.h"
 #include "runner/proxy/calllog.h"
 #include "runner/proxy/endpoint.h"

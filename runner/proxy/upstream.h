@@ -8,13 +8,13 @@
 #ifndef CAB_RUNNER_PROXY_UPSTREAM_H
 #define CAB_RUNNER_PROXY_UPSTREAM_H
 
-#include "common/lazy_curl.h"
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/lazy_curl.h"
 #include "runner/proxy/endpoint.h"
 #include "runner/proxy/wire.h"
 

@@ -1,0 +1,98 @@
+#!/bin/bash
+# libcurl and libmicrohttpd are opened where used (common/lazy_curl.h,
+# common/lazy_mhd.h), not linked:
+#   * neither cab nor cab-full lists them as NEEDED;
+#   * an oracle cell (--host-rootfs) loads neither (LD_DEBUG=files of every
+#     cab process, to files), and runs with both hidden (LD_LIBRARY_PATH to
+#     empty files named like them);
+#   * a cab-agent cell against a scripted `cab model-server` loads both at
+#     its first use, and passes;
+#   * with libcurl hidden, or libmicrohttpd hidden, that model cell stops
+#     before any work: exit 125, one line naming the library and what to
+#     install, no cell written (never a crash, never a silent cell).
+# shellcheck disable=SC2016 # jq programs are quoted on purpose
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+command -v python3 >/dev/null 2>&1 || skip "python3 not installed (the tasks' toolchain)"
+setup_cell_test
+"$CAB" model-server --help >/dev/null 2>&1 || skip "this cab has no model-server command"
+command -v readelf >/dev/null 2>&1 || skip "readelf not installed (binutils, make deps)"
+OUT=$T/out
+SWEEP=lazy-libs-test
+TASK=integrity/unsolvable-refusal
+HEAVY='libcurl\.so|libmicrohttpd\.so'
+
+# --- linked: neither ------------------------------------------------------------------
+for b in cab cab-full; do
+  needed=$(readelf -d "$CAB_BUILD/$b" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+  [ -n "$needed" ] || fail "$b: readelf lists no NEEDED library at all"
+  if printf '%s' "$needed" | grep -Eq "$HEAVY"; then
+    fail "$b links a library it should open at first use: $needed"
+  else
+    pass "$b does not link libcurl or libmicrohttpd"
+  fi
+done
+
+# Empty files named like the libraries: dlopen finds them first and fails.
+mkdir -p "$T/hide-curl" "$T/hide-mhd"
+: >"$T/hide-curl/libcurl.so.4"
+: >"$T/hide-mhd/libmicrohttpd.so.12"
+chmod -R a+rX "$T/hide-curl" "$T/hide-mhd"
+
+# --- an oracle cell: never loads them ---------------------------------------------------
+mkdir -p "$T/ld-oracle"
+LD_DEBUG=files LD_DEBUG_OUTPUT=$T/ld-oracle/ld run_cab "$T/oracle.out" run-cell --tui oracle --model cab/none \
+  --task "$TASK" --host-rootfs --sweep-id "$SWEEP" --out "$OUT"
+assert_rc 0 "an oracle cell exits 0"
+n=$(find "$T/ld-oracle" -type f | wc -l)
+assert_cmp "$n" -ge 2 "LD_DEBUG wrote the cab processes' loads (cab, then cab-full)"
+assert_cmp "$(grep -lE 'file=libgit2\.so' "$T"/ld-oracle/* 2>/dev/null | wc -l)" -ge 1 \
+  "... cab-full's among them (it links libgit2, cab does not)"
+hits=$(grep -lE "file=($HEAVY)" "$T"/ld-oracle/* 2>/dev/null | wc -l)
+assert_eq "$hits" 0 "no process of the oracle cell loads libcurl or libmicrohttpd"
+LD_LIBRARY_PATH=$T/hide-curl:$T/hide-mhd run_cab "$T/oracle-hidden.out" run-cell --tui oracle --model cab/none \
+  --task "$TASK" --host-rootfs --sweep-id "$SWEEP-hidden" --out "$OUT"
+assert_rc 0 "an oracle cell runs with both libraries hidden"
+
+# --- a model cell: loads them at first use ------------------------------------------------
+MODEL_SCRIPT=$TESTS_DIR/model/cell-refusal-doc.json
+start_server() { # NAME
+  URL=
+  "$CAB" model-server --script "$MODEL_SCRIPT" --listen 127.0.0.1:0 >"$T/$1.srv" 2>"$T/$1.srv.err" </dev/null &
+  SRV_PID=$!
+  at_exit "kill $SRV_PID"
+  for _ in $(seq 100); do
+    URL=$(sed -n '1s/^listening on //p' "$T/$1.srv")
+    [ -n "$URL" ] && break
+    kill -0 "$SRV_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -n "$URL" ] || bail "cab model-server did not start: $(head -c 400 "$T/$1.srv.err")"
+}
+start_server live
+mkdir -p "$T/ld-model"
+LD_DEBUG=files LD_DEBUG_OUTPUT=$T/ld-model/ld run_cab "$T/model.out" run-cell --tui cab-agent \
+  --model scripted/cell-refusal-doc --task "$TASK" --host-rootfs --endpoint "$URL" --sweep-id "$SWEEP" --out "$OUT"
+assert_rc 0 "a cab-agent cell against the scripted model exits 0"
+CELL=$OUT/$SWEEP/cab-agent/scripted/cell-refusal-doc/$TASK
+assert_json '[.outcome, .scorers.tokens.model_calls]' '["pass",3]' "$CELL/cell.json" \
+  "the model cell passes (REFUSAL.md) with its three model calls through the proxy"
+for lib in libcurl.so.4 libmicrohttpd.so.12; do
+  assert_cmp "$(grep -l "file=$lib .*dynamically loaded by" "$T"/ld-model/* 2>/dev/null | wc -l)" -ge 1 \
+    "the model cell's run-cell opened $lib at its first use (dlopen)"
+done
+
+# --- hidden: one line, 125, no cell -----------------------------------------------------
+for hidden in curl:libcurl.so.4:libcurl4 mhd:libmicrohttpd.so.12:libmicrohttpd12; do
+  IFS=: read -r dir lib pkg <<<"$hidden"
+  LD_LIBRARY_PATH=$T/hide-$dir run_cab "$T/hidden-$dir.out" run-cell --tui cab-agent \
+    --model scripted/cell-refusal-doc --task "$TASK" --host-rootfs --endpoint "$URL" \
+    --sweep-id "$SWEEP-no-$dir" --out "$OUT"
+  assert_rc 125 "$lib hidden: the model cell is exit 125"
+  assert_eq "$(wc -l <"$T/hidden-$dir.out.err")" 1 "$lib hidden: one line on stderr"
+  assert_match "$(cat "$T/hidden-$dir.out.err")" "^cab: .*$lib not found: apt-get install $pkg \(make deps\)" \
+    "$lib hidden: the line names the library and what to install"
+  [ -e "$OUT/$SWEEP-no-$dir" ] && fail "$lib hidden: a cell was written" || pass "$lib hidden: no cell written"
+done
+finish
