@@ -38,11 +38,12 @@ DEBS      := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev \
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
-# Opened at first use (common/lazy_curl.h, common/lazy_mhd.h), never linked
-# into cab or cab-full: a cell without a live model maps neither, nor the
-# 30 libraries they pull in.  Their headers still come from pkg-config; the
+# Opened at first use (common/lazy_curl.h, lazy_mhd.h, lazy_archive.h,
+# lazy_sqlite.h), never linked into cab or cab-full: a cell without a live
+# model on an unpacked image maps none of them, nor the ~30 libraries they
+# pull in.  Their headers still come from pkg-config; the
 # unit tests that call them directly link them (PKG_LIBS).
-LAZY_PKGS  := libcurl libmicrohttpd
+LAZY_PKGS  := libcurl libmicrohttpd libarchive sqlite3
 BIN_LIBS   = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -lm
 
 OPTFLAGS ?= -O2 -g

@@ -4,8 +4,6 @@
  * is an unnamed file until it is complete (common/atomic_file.h): an export
  * killed half-way leaves no FILE.tar, and an older FILE.tar stays whole.
  * The tar is reproducible: fixed order, times, owners and modes. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +14,7 @@
 
 #include "common/atomic_file.h"
 #include "common/cleanup.h"
+#include "common/lazy_archive.h"
 #include "common/strfmt.h"
 #include "rootfs/archive_io.h"
 #include "rootfs/archive_io_export.h"
@@ -103,6 +102,8 @@ write_tar(const cab_store *s, const cab_image *img, struct cab_atomic_file *out,
   cJSON_Delete(index);
   if (r == 0 && text == NULL)
     r = cab_error_set(err, ENOMEM, "serialise index.json");
+  if (r == 0 && cab_archive_load(err) < 0)
+    r = -1;
   struct archive *a = r == 0 ? archive_write_new() : NULL;
   if (r == 0 && a == NULL)
     r = cab_error_set(err, ENOMEM, "archive_write_new failed");

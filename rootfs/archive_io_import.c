@@ -1,6 +1,5 @@
 /* cab import: OCI layouts and docker save archives, verified, staged,
  * committed, tagged. */
-#include <archive.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/lazy_archive.h"
 #include "rootfs/archive_io.h"
 #include "rootfs/archive_io_src.h"
 #include "rootfs/manifest_json.h"
@@ -275,6 +275,10 @@ uncompressed_digest(struct importer *im, const char *digest, char *out, cab_erro
   int fd = openat(cab_stage_dirfd(im->stage), digest + 7, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return cab_error_sys(err, "open staged %s", digest);
+  if (cab_archive_load(err) < 0) {
+    close(fd);
+    return -1;
+  }
   struct archive *a = archive_read_new();
   archive_read_support_filter_all(a);
   archive_read_support_format_raw(a);

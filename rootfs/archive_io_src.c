@@ -1,8 +1,6 @@
 /* Files of an archive being imported: a directory, or a tar read once with
  * libarchive (reader only, nothing is extracted to a path the archive
  * chose: each regular file is staged under the digest it hashes to). */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -15,6 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/lazy_archive.h"
 #include "rootfs/archive_io_src.h"
 
 #define MAX_MEMBERS 200000
@@ -125,6 +124,8 @@ cab_src_from_tar(struct cab_src *src, const char *path, cab_stage *st, cab_error
   memset(src, 0, sizeof *src);
   src->dirfd = -1;
   src->stage = st;
+  if (cab_archive_load(err) < 0)
+    return -1;
   struct archive *a = archive_read_new();
   if (a == NULL)
     return cab_error_set(err, ENOMEM, "archive_read_new failed");

@@ -3,8 +3,6 @@
  * directory fixups and the diff_id check.  See unpack.h for the policy. */
 #include "rootfs/unpack.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -13,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/lazy_archive.h"
 #include "common/stopsig.h"
 #include "rootfs/decompress.h"
 #include "common/sha256.h"
@@ -198,6 +197,8 @@ cab_layer_apply(int root_fd, int layer_fd, enum cab_layer_compression c,
   if (cab_layer_reader_new(layer_fd, c, lim->max_total_bytes, &reader, err) < 0)
     return -1;
   struct source src = { .reader = reader };
+  if (cab_archive_load(err) < 0)
+    return -1;
   __attribute__((cleanup(archive_freep))) struct archive *a = archive_read_new();
   if (a == NULL)
     return cab_error_set(err, ENOMEM, "archive_read_new failed");

@@ -4,8 +4,6 @@
  * written through a symlink or into another hardlink's inode. */
 #include "rootfs/unpack_int.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/lazy_archive.h"
 #include "common/rm_tree.h"
 
 struct meta {

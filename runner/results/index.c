@@ -188,6 +188,8 @@ build_file(const char *root, const char *path, const struct cab_record_found_lis
 
   sqlite3 *db = NULL;
   int rc = -1;
+  if (cab_sqlite_load(err) < 0)
+    goto out;
   if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
     cab_results_sqlerr(db, tmp, err);
     goto out;
@@ -271,6 +273,8 @@ open_existing(const char *path, const char *fingerprint, sqlite3 **out,
               struct cab_results_summary *sum, cab_error *err)
 {
   sqlite3 *db = NULL;
+  if (cab_sqlite_load(err) < 0)
+    return -1;
   if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
     cab_results_sqlerr(db, path, err);
     sqlite3_close(db);
@@ -370,6 +374,8 @@ build_memory(const char *root, const struct cab_record_found_list *l, const char
 {
   memset(sum, 0, sizeof *sum);
   sqlite3 *db = NULL;
+  if (cab_sqlite_load(err) < 0)
+    return -1;
   if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
     cab_results_sqlerr(db, "an in-memory index", err);
     sqlite3_close(db);

@@ -3,12 +3,12 @@
 #define CAB_RUNNER_RESULTS_INTERNAL_H
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/lazy_sqlite.h"
 #include "runner/record/walk.h"
 #include "runner/results/results.h"
 #include "scorers/axes.h"

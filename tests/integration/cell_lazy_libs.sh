@@ -1,15 +1,16 @@
 #!/bin/bash
-# libcurl and libmicrohttpd are opened where used (common/lazy_curl.h,
-# common/lazy_mhd.h), not linked:
+# libcurl, libmicrohttpd, libarchive and SQLite are opened where used
+# (common/lazy_*.h), not linked:
 #   * neither cab nor cab-full lists them as NEEDED;
-#   * an oracle cell (--host-rootfs) loads neither (LD_DEBUG=files of every
-#     cab process, to files), and runs with both hidden (LD_LIBRARY_PATH to
+#   * an oracle cell (--host-rootfs) loads none (LD_DEBUG=files of every
+#     cab process, to files), and runs with all hidden (LD_LIBRARY_PATH to
 #     empty files named like them);
 #   * a cab-agent cell against a scripted `cab model-server` loads both at
 #     its first use, and passes;
 #   * with libcurl hidden, or libmicrohttpd hidden, that model cell stops
 #     before any work: exit 125, one line naming the library and what to
-#     install, no cell written (never a crash, never a silent cell).
+#     install, no cell written (never a crash, never a silent cell);
+#   * with SQLite hidden, `cab results ls` on those cells: the same line, 125.
 # shellcheck disable=SC2016 # jq programs are quoted on purpose
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -21,7 +22,7 @@ command -v readelf >/dev/null 2>&1 || skip "readelf not installed (binutils, mak
 OUT=$T/out
 SWEEP=lazy-libs-test
 TASK=integrity/unsolvable-refusal
-HEAVY='libcurl\.so|libmicrohttpd\.so'
+HEAVY='libcurl\.so|libmicrohttpd\.so|libarchive\.so|libsqlite3\.so'
 
 # --- linked: neither ------------------------------------------------------------------
 for b in cab cab-full; do
@@ -30,15 +31,16 @@ for b in cab cab-full; do
   if printf '%s' "$needed" | grep -Eq "$HEAVY"; then
     fail "$b links a library it should open at first use: $needed"
   else
-    pass "$b does not link libcurl or libmicrohttpd"
+    pass "$b does not link libcurl, libmicrohttpd, libarchive or SQLite"
   fi
 done
 
 # Empty files named like the libraries: dlopen finds them first and fails.
-mkdir -p "$T/hide-curl" "$T/hide-mhd"
+mkdir -p "$T/hide-curl" "$T/hide-mhd" "$T/hide-all"
 : >"$T/hide-curl/libcurl.so.4"
 : >"$T/hide-mhd/libmicrohttpd.so.12"
-chmod -R a+rX "$T/hide-curl" "$T/hide-mhd"
+for l in libcurl.so.4 libmicrohttpd.so.12 libarchive.so.13 libsqlite3.so.0; do : >"$T/hide-all/$l"; done
+chmod -R a+rX "$T/hide-curl" "$T/hide-mhd" "$T/hide-all"
 
 # --- an oracle cell: never loads them ---------------------------------------------------
 mkdir -p "$T/ld-oracle"
@@ -50,10 +52,10 @@ assert_cmp "$n" -ge 2 "LD_DEBUG wrote the cab processes' loads (cab, then cab-fu
 assert_cmp "$(grep -lE 'file=libgit2\.so' "$T"/ld-oracle/* 2>/dev/null | wc -l)" -ge 1 \
   "... cab-full's among them (it links libgit2, cab does not)"
 hits=$(grep -lE "file=($HEAVY)" "$T"/ld-oracle/* 2>/dev/null | wc -l)
-assert_eq "$hits" 0 "no process of the oracle cell loads libcurl or libmicrohttpd"
-LD_LIBRARY_PATH=$T/hide-curl:$T/hide-mhd run_cab "$T/oracle-hidden.out" run-cell --tui oracle --model cab/none \
+assert_eq "$hits" 0 "no process of the oracle cell loads libcurl, libmicrohttpd, libarchive or SQLite"
+LD_LIBRARY_PATH=$T/hide-all run_cab "$T/oracle-hidden.out" run-cell --tui oracle --model cab/none \
   --task "$TASK" --host-rootfs --sweep-id "$SWEEP-hidden" --out "$OUT"
-assert_rc 0 "an oracle cell runs with both libraries hidden"
+assert_rc 0 "an oracle cell runs with all four libraries hidden"
 
 # --- a model cell: loads them at first use ------------------------------------------------
 MODEL_SCRIPT=$TESTS_DIR/model/cell-refusal-doc.json
@@ -95,4 +97,13 @@ for hidden in curl:libcurl.so.4:libcurl4 mhd:libmicrohttpd.so.12:libmicrohttpd12
     "$lib hidden: the line names the library and what to install"
   [ -e "$OUT/$SWEEP-no-$dir" ] && fail "$lib hidden: a cell was written" || pass "$lib hidden: no cell written"
 done
+
+# --- SQLite hidden: results ls, one line, 125 ------------------------------------------
+LD_LIBRARY_PATH=$T/hide-all run_cab "$T/ls-hidden.out" results ls "$OUT"
+assert_rc 125 "libsqlite3.so.0 hidden: cab results ls is exit 125"
+assert_eq "$(wc -l <"$T/ls-hidden.out.err")" 1 "libsqlite3.so.0 hidden: one line on stderr"
+assert_match "$(cat "$T/ls-hidden.out.err")" '^cab: .*libsqlite3\.so\.0 not found: apt-get install libsqlite3-0 \(make deps\)' \
+  "libsqlite3.so.0 hidden: the line names the library and what to install"
+run_cab "$T/ls.out" results ls "$OUT"
+assert_rc 0 "cab results ls on the same cells works with SQLite there"
 finish
