@@ -3,8 +3,9 @@
  * Redirects are followed by hand: Authorization goes only to the registry's
  * own origin, never to blob storage.  Transient failures are retried with
  * backoff; a broken blob download resumes with Range.  Every byte is hashed
- * and checked against the digest that named it.  The caller must have run
- * curl_global_init() once. */
+ * and checked against the digest that named it.  libcurl is opened by
+ * cab_registry_new (common/lazy_curl.h: cab_curl_load, which runs
+ * curl_global_init once); a caller that starts threads first loads it. */
 #ifndef CAB_ROOTFS_REGISTRY_H
 #define CAB_ROOTFS_REGISTRY_H
 
