@@ -14,6 +14,8 @@
 # shellcheck disable=SC2016 # jq programs are quoted on purpose
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=../fixtures/proxy/net_lib.sh
+. "$TESTS_DIR/fixtures/proxy/net_lib.sh"
 
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed (the tasks' toolchain)"
 setup_cell_test
@@ -59,20 +61,8 @@ assert_rc 0 "an oracle cell runs with all four libraries hidden"
 
 # --- a model cell: loads them at first use ------------------------------------------------
 MODEL_SCRIPT=$TESTS_DIR/model/cell-refusal-doc.json
-start_server() { # NAME
-  URL=
-  "$CAB" model-server --script "$MODEL_SCRIPT" --listen 127.0.0.1:0 >"$T/$1.srv" 2>"$T/$1.srv.err" </dev/null &
-  SRV_PID=$!
-  at_exit "kill $SRV_PID"
-  for _ in $(seq 100); do
-    URL=$(sed -n '1s/^listening on //p' "$T/$1.srv")
-    [ -n "$URL" ] && break
-    kill -0 "$SRV_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  [ -n "$URL" ] || bail "cab model-server did not start: $(head -c 400 "$T/$1.srv.err")"
-}
-start_server live
+start_model_server_file live "$MODEL_SCRIPT"
+URL=$MS_URL
 mkdir -p "$T/ld-model"
 LD_DEBUG=files LD_DEBUG_OUTPUT=$T/ld-model/ld run_cab "$T/model.out" run-cell --tui cab-agent \
   --model scripted/cell-refusal-doc --task "$TASK" --host-rootfs --endpoint "$URL" --sweep-id "$SWEEP" --out "$OUT"
