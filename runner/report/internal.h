@@ -215,6 +215,9 @@ int report_page_group(struct report *r, size_t g, cab_error *err);
 int report_page_task(struct report *r, size_t t, cab_error *err);
 int report_page_cell(struct report *r, size_t c, cab_error *err);
 int report_page_runs(struct report *r, size_t k, cab_error *err);
+/* A cell's heading (TUI x model) and the start of its crumbs (family, task,
+ * sweep), left open for the page to add to: the cell page and the runs page. */
+int report_cell_title(FILE *f, const struct rcell *c, const char *up, cab_error *err);
 /* The cells CELLS[0..N) as a sortable table (id "cells"): by TUI and model
  * with SHOW_GROUP, else by task. */
 void report_cells_table(FILE *f, const struct report *r, const char *up, const size_t *cells,

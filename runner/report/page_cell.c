@@ -22,8 +22,8 @@
 #define LOG_MAX (512u << 10)
 #define RELATED_MAX 30
 
-static int
-header(FILE *f, const struct report *r, const struct rcell *c, const char *up, cab_error *err)
+int
+report_cell_title(FILE *f, const struct rcell *c, const char *up, cab_error *err)
 {
   fputs("<h1><span class=\"tui\">", f);
   rh_esc(f, c->tui);
@@ -39,6 +39,15 @@ header(FILE *f, const struct report *r, const struct rcell *c, const char *up, c
   fputs(" · sweep <code>", f);
   rh_esc(f, c->sweep);
   fputs("</code>", f);
+  return 0;
+}
+
+static int
+header(FILE *f, const struct report *r, const struct rcell *c, const char *up, cab_error *err)
+{
+  if (report_cell_title(f, c, up, err) < 0)
+    return -1;
+  char target[4300];
   if (c->run)
     fprintf(f, " · run %ld", c->run);
   fputs(" · ", f);

@@ -45,19 +45,11 @@ report_page_runs(struct report *r, size_t ki, cab_error *err)
   rh_up(up, sizeof up, k->page);
   snprintf(title, sizeof title, "%s · %s", label, c->task_id);
   rh_head(f, r, up, title);
-  fputs("<h1><span class=\"tui\">", f);
-  rh_esc(f, c->tui);
-  fputs("</span> × <span class=\"model\">", f);
-  rh_esc(f, c->model);
-  fputs("</span></h1>\n<p class=\"crumbs\"><span class=\"family\">", f);
-  rh_esc(f, c->family);
-  fputs("</span> · ", f);
-  char target[4300];
-  snprintf(target, sizeof target, "%s/index.html", c->task->page);
-  rh_link(f, up, target, *c->task_id ? c->task_id : "(unknown task)");
-  fputs(" · sweep <code>", f);
-  rh_esc(f, c->sweep);
-  fputs("</code></p>\n<section id=\"runs\">\n<h2>Runs</h2>\n", f);
+  if (report_cell_title(f, c, up, err) < 0) {
+    fclose(f);
+    return -1;
+  }
+  fputs("</p>\n<section id=\"runs\">\n<h2>Runs</h2>\n", f);
   rh_fmt3(buf, sizeof buf, mean);
   fprintf(f, "<p>This cell was run %zu times; each run has its own page. Mean composite over the "
              "%zu scored runs: <b id=\"runs-mean\">%s</b>.</p>\n",
