@@ -199,7 +199,7 @@ text = open(sys.argv[1], encoding="utf-8").read()
 m = re.search(r"<pre class=\"cmd\" id=\"cmd-replay\"><code>(.*?)</code></pre>", text, re.S)
 print(html.unescape(m.group(1)) if m else "")' "$PAGE" >"$T/replay.cmd"
   PINNED=${IMAGE%:*}@$IMAGE_DIGEST
-  assert_match "$(tr -d '\n' <"$T/replay.cmd")" "--image $PINNED \\\\ +--memory 4G \\\\ +--pids 4096 \\\\ +--replay cassette\\.jsonl\$" \
+  assert_match "$(tr -d '\n' <"$T/replay.cmd")" "--image $PINNED \\\\ +--memory 4G \\\\ +--pids 4096 \\\\ +--timeout [0-9]+ \\\\ +--max-turns [0-9]+ \\\\ +--replay cassette\\.jsonl\$" \
     "the page's command pins the image as named, by digest, with the cell's limits"
   mkdir -p "$T/bin"
   ln -sf "$CAB" "$T/bin/cab"
