@@ -501,6 +501,8 @@ cab_cell_run(const struct cab_cell_options *o, struct cab_cell_summary *sum, cab
     goto out;
   if (net && !o->replay && cab_cell_check_endpoint(o->endpoint, err) < 0)
     goto out;
+  if (net && cab_cell_check_key(o->key_env, err) < 0)
+    goto out;
   /* Every sandbox of a cell needs a user namespace: a host without them
    * gets one line and its fix now, not a half-run cell. */
   if (cab_check_userns(err) < 0)

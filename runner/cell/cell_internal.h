@@ -177,6 +177,10 @@ int cab_cell_check_argv0(const struct cell *c, const char *argv0, const char *pa
 int cab_cell_check_cassette(const struct cab_cell_options *o, const char *task_id,
                             cab_error *err);
 int cab_cell_check_endpoint(const char *endpoint, cab_error *err);
+/* The key named by KEY_ENV is unset, empty, or CAB_MIN_KEY_LEN characters or
+ * more (shorter, its redaction would rewrite ordinary text); else one line. */
+#define CAB_MIN_KEY_LEN 8
+int cab_cell_check_key(const char *key_env, cab_error *err);
 
 /* Helpers. */
 int cab_cell_write_text(const char *dir, const char *name, const char *data, size_t len,

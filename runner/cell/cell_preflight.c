@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -153,4 +154,23 @@ cab_cell_check_endpoint(const char *endpoint, cab_error *err)
   return cab_error_set(err, 0, "--endpoint %s: the model endpoint cannot be reached (GET %s: %s); "
                                "check the URL and that the server is up",
                        endpoint, url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+}
+
+/* The key is replaced by the placeholder in everything the cell writes
+ * (cell_redact.c, the proxy's answers), matched anywhere in any letter
+ * case: a key of a few characters would match ordinary text and corrupt
+ * the record ("x" is in "max_turns").  Local servers take any key, so one
+ * of CAB_MIN_KEY_LEN or more costs nothing. */
+int
+cab_cell_check_key(const char *key_env, cab_error *err)
+{
+  const char *key = key_env ? getenv(key_env) : NULL;
+  size_t n = key ? strlen(key) : 0;
+  if (n == 0 || n >= CAB_MIN_KEY_LEN)
+    return 0;
+  return cab_error_set(err, 0,
+                       "--key-env %s: the key is %zu character%s long; cab removes it from "
+                       "everything a cell writes, and a key under %d characters would match "
+                       "ordinary text: use a longer key (a local server accepts any)",
+                       key_env, n, n == 1 ? "" : "s", CAB_MIN_KEY_LEN);
 }

@@ -90,4 +90,11 @@ assert_eq "$(grep -rilF "$KEY" "$CELL2" | wc -l)" 0 "no artifact holds the key"
 assert_jq '.model.key_reflected_calls >= 1 and .model.usage_clamped_calls >= 1 and (.key_redacted | not)' \
   "$CELL2/cell.json" "cell.json counts the answers that held the key; none reached an artifact"
 assert_match "$(cat "$CELL2/agent.log")" 'reflected Bearer cab-placeholder-key' "the agent saw the placeholder"
+
+# A key of a few characters would be "redacted" out of ordinary text ("x" is
+# in max_turns) and corrupt the record: refused before any work.
+export CAB_TEST_SHORT_KEY=x
+assert_rejected "a 1-character key" "the key is 1 character long.*use a longer key" \
+  --tui cab-agent --model scripted/key --task polyglot/shell-word-count --host-rootfs \
+  --endpoint "$MS_URL" --key-env CAB_TEST_SHORT_KEY --sweep-id short-key
 finish
