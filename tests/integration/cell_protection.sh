@@ -70,7 +70,7 @@ assert_json "$P.limits" "{\"memory\":\"$MEM\",\"pids\":\"$PIDS\",\"cpu\":\"unlim
 assert_jq "$P.limits.memory == .environment.limits.memory and $P.limits.pids == .environment.limits.pids" \
   "$C" "the block says what environment.limits says"
 assert_json "[$P.root, $P.network, ($P.masked_paths > 0)]" '["host","none",true]' "$C" "root: the host's /, masked; network none"
-assert_jq '(.environment | keys_unsorted | .[-1]) == "protection" and (.environment.limits | keys_unsorted) == ["memory","pids","cpu","time","memory_enforced","disk","memory_bytes","cpus","pids_max"]' \
+assert_jq '(.environment | keys_unsorted | .[-1]) == "protection" and (.environment.limits | keys_unsorted) == ["memory","pids","cpu","time","memory_enforced","disk","memory_bytes","cpus","pids_max","timeout_s","max_turns"]' \
   "$C" "protection comes last in environment; environment.limits keeps its keys"
 
 # The report's cell page shows it.
