@@ -31,6 +31,8 @@ WARMUP=${BENCH_WARMUP:-2}
 
 # shellcheck source=rounds.sh
 . "$SRC_DIR/bench/rounds.sh"
+# shellcheck source=many-cells.sh
+. "$SRC_DIR/bench/many-cells.sh"
 for tool in hyperfine jq python3; do
   command -v "$tool" >/dev/null || { echo "results-query: $tool not installed (make deps)" >&2; exit 1; }
 done
@@ -40,23 +42,8 @@ trap 'rm -rf "$T"' EXIT
 export CAB_HOME=$T/home XDG_CACHE_HOME=$T/cache TMPDIR=$T/tmp
 mkdir -p "$TMPDIR"
 unset CAB_ENDPOINT CAB_KEY CAB_TASKS_DIR
-for tui in oracle nop; do
-  "$CAB" run-cell --tui "$tui" --model cab/none --task polyglot/python-reverse-string --host-rootfs \
-    --sweep-id seed --out "$T/seed" >/dev/null
-done
 OUT=$T/out
-python3 - "$T/seed/seed" "$OUT/b" "$CELLS" <<'PY'
-import json, os, shutil, sys
-seed, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-for tui in ("oracle", "nop"):
-    src = os.path.join(seed, tui, "cab/none/polyglot/python-reverse-string")
-    cell = json.load(open(os.path.join(src, "cell.json")))
-    for run in range(1, n // 2 + 1):
-        dst = os.path.join(out, tui, "cab/none/polyglot/python-reverse-string", "run-%d" % run)
-        shutil.copytree(src, dst)
-        cell.update(run=run, sweep_id="b", cell_id="b/%s/cab/none/polyglot/python-reverse-string#run%d" % (tui, run))
-        json.dump(cell, open(os.path.join(dst, "cell.json"), "w"), indent=2)
-PY
+many_cells "$OUT" "$CELLS"
 echo "results-query: $(find "$OUT" -name cell.json | wc -l) cells in $OUT"
 
 # The peer as a script (hyperfine runs without a shell; bash's start is in it).
