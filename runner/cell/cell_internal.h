@@ -177,9 +177,9 @@ int cab_cell_check_argv0(const struct cell *c, const char *argv0, const char *pa
 int cab_cell_check_cassette(const struct cab_cell_options *o, const char *task_id,
                             cab_error *err);
 int cab_cell_check_endpoint(const char *endpoint, cab_error *err);
-/* The key named by KEY_ENV is unset, empty, or CAB_MIN_KEY_LEN characters or
- * more (shorter, its redaction would rewrite ordinary text); else one line. */
-#define CAB_MIN_KEY_LEN 8
+/* The key named by KEY_ENV is unset, empty, or CAB_REDACT_MIN_SECRET
+ * characters or more (shorter, its redaction would rewrite ordinary text);
+ * else one line. */
 int cab_cell_check_key(const char *key_env, cab_error *err);
 
 /* Helpers. */

@@ -19,6 +19,7 @@
 #include "common/lazy_mhd.h"
 #include "runner/cell/cell_internal.h"
 #include "runner/model_api/cassette.h"
+#include "runner/proxy/redact.h"
 
 /* PATH (absolute) names an executable regular file in the tree at ROOT_FD,
  * symlinks resolved inside that tree as they will be once it is /. */
@@ -159,18 +160,18 @@ cab_cell_check_endpoint(const char *endpoint, cab_error *err)
 /* The key is replaced by the placeholder in everything the cell writes
  * (cell_redact.c, the proxy's answers), matched anywhere in any letter
  * case: a key of a few characters would match ordinary text and corrupt
- * the record ("x" is in "max_turns").  Local servers take any key, so one
- * of CAB_MIN_KEY_LEN or more costs nothing. */
+ * the record ("x" is in "max_turns").  Local servers take any key, so a
+ * longer one costs nothing. */
 int
 cab_cell_check_key(const char *key_env, cab_error *err)
 {
   const char *key = key_env ? getenv(key_env) : NULL;
   size_t n = key ? strlen(key) : 0;
-  if (n == 0 || n >= CAB_MIN_KEY_LEN)
+  if (n == 0 || n >= CAB_REDACT_MIN_SECRET)
     return 0;
   return cab_error_set(err, 0,
                        "--key-env %s: the key is %zu character%s long; cab removes it from "
                        "everything a cell writes, and a key under %d characters would match "
                        "ordinary text: use a longer key (a local server accepts any)",
-                       key_env, n, n == 1 ? "" : "s", CAB_MIN_KEY_LEN);
+                       key_env, n, n == 1 ? "" : "s", CAB_REDACT_MIN_SECRET);
 }

@@ -22,6 +22,7 @@
 #include "runner/cell/run_result.h"
 #include "runner/cli/commands.h"
 #include "runner/proxy/proxy.h"
+#include "runner/proxy/redact.h"
 #include "runner/task/task.h"
 #include "sandbox/preflight.h"
 
@@ -262,6 +263,13 @@ finish_config(struct cab_exec_opts *o, cab_error *err)
       return cab_error_set(err, 0, "exec: --key-env %s: that variable is not set in cab's "
                                    "environment; export it, or drop --key-env for an endpoint "
                                    "without a key", pc->key_env);
+    if (strlen(key) < CAB_REDACT_MIN_SECRET)
+      return cab_error_set(err, 0, "exec: --key-env %s: the key is %zu character%s long; cab "
+                                   "removes it from every answer the command gets, and a key under "
+                                   "%d characters would match ordinary text: use a longer key (a "
+                                   "local server accepts any)",
+                           pc->key_env, strlen(key), strlen(key) == 1 ? "" : "s",
+                           CAB_REDACT_MIN_SECRET);
   }
 #ifndef CAB_CORE
   if (o->net_enabled && set_model_env(o, err) < 0)

@@ -23,6 +23,11 @@
 
 #include "runner/proxy/byteq.h" /* a cab_redact_sink that queues: cab_byteq_sink */
 
+/* The shortest key cab takes: the key is matched anywhere, in any letter
+ * case, so a shorter one would match ordinary text ("x" is in "max_turns")
+ * and rewrite it.  run-cell and cab exec refuse a shorter key up front. */
+#define CAB_REDACT_MIN_SECRET 8
+
 /* Where redacted bytes go: 0, or -1 to stop (the feed returns -1). */
 typedef int (*cab_redact_sink)(void *ctx, const char *data, size_t n);
 

@@ -156,4 +156,12 @@ assert_json '.model | [.model_calls, .prompt_tokens, .completion_tokens, .total_
   "$T/result.json" "--result holds the totals under \"model\""
 assert_jq '.model.model_call_ms >= 0' "$T/result.json" "--result has model_call_ms"
 
+
+# A key of a few characters would be "redacted" out of the model's ordinary
+# answers: refused before anything runs, in one line.
+export CAB_TEST_SHORT_KEY=abc
+run_cab "$T/short" exec --rootfs "$R" --net model --endpoint "$ENDPOINT" --key-env CAB_TEST_SHORT_KEY -- /bin/true
+assert_rc 125 "a 3-character key: exit 125"
+assert_eq "$(wc -l <"$T/short.err")" 1 "a 3-character key: one line on stderr"
+assert_match "$(cat "$T/short.err")" "the key is 3 characters long.*use a longer key" "a 3-character key: the line says why"
 finish
