@@ -233,6 +233,25 @@ make_busybox_rootfs() {
   )
 }
 
+# cab_commands: the commands "cab help" lists, one a line.
+cab_commands() {
+  "$CAB" help 2>&1 </dev/null | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'
+}
+
+# cab_helps CMD: CMD's --help and, when its usage is "cab CMD COMMAND", each
+# subcommand's that has a usage of its own (as tests/readme-commands.sh
+# takes them).
+cab_helps() {
+  "$CAB" "$1" --help 2>&1 </dev/null
+  if "$CAB" "$1" --help 2>&1 | head -n 1 | grep -q "^usage: cab $1 COMMAND"; then
+    local w
+    for w in $("$CAB" "$1" --help 2>&1 | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p'); do
+      "$CAB" "$1" "$w" --help 2>/dev/null </dev/null | head -n 1 | grep -q "^usage: cab $1 $w\b" &&
+        "$CAB" "$1" "$w" --help 2>&1 </dev/null
+    done
+  fi
+}
+
 # run_cab OUT ARGS...: run "cab ARGS..." with a time bound.  stdout goes to
 # OUT, stderr to OUT.err; $RC gets the exit code and $MS the wall time.
 run_cab() {

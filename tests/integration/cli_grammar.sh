@@ -27,7 +27,7 @@ one_line() {
 }
 
 # --- --help and unknown options, every command ----------------------------------------
-cmds=$("$CAB" help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
+cmds=$(cab_commands)
 [ -n "$cmds" ] || bail "cab help lists no commands (its format changed?)"
 for c in $cmds; do
   run_cab "$T/h" "$c" --help

@@ -16,7 +16,7 @@ MAN=$SRC_DIR/runner/cli/cab.1
 # The page's text with roff's escapes for '-' and fonts undone: what a
 # reader sees, without needing groff.
 text=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\e/\\/g' "$MAN")
-cmds=$("$CAB" --help 2>&1 | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
+cmds=$(cab_commands)
 [ -n "$cmds" ] || bail "cab --help lists no commands (its format changed?)"
 # entry CMD: the COMMANDS section's text from CMD's head line (".B CMD ..."
 # right after a ".TP") to the next command's.
@@ -31,18 +31,6 @@ entry() {
     }
     { prev = $0 }
     cur == want'
-}
-# helps CMD: CMD's --help and, when its usage is "cab CMD COMMAND", each
-# subcommand's with a usage of its own (as tests/readme-commands.sh).
-helps() {
-  "$CAB" "$1" --help 2>&1 </dev/null
-  if "$CAB" "$1" --help 2>&1 | head -n 1 | grep -q "^usage: cab $1 COMMAND"; then
-    local w
-    for w in $("$CAB" "$1" --help 2>&1 | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p'); do
-      "$CAB" "$1" "$w" --help 2>/dev/null </dev/null | head -n 1 | grep -q "^usage: cab $1 $w\b" &&
-        "$CAB" "$1" "$w" --help 2>&1 </dev/null
-    done
-  fi
 }
 for c in $cmds; do
   body=$(entry "$c")
@@ -66,7 +54,7 @@ for c in $cmds; do
   # Every option the entry names is one cab takes: its own (--help and
   # --version are everyone's), never a stale one.  Lines naming another
   # command ("as cab exec --cgroup-parent") are that command's.
-  taken=$(helps "$c" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+  taken=$(cab_helps "$c" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
   named=$(printf '%s\n' "$body" | grep -vE "cab ($(printf '%s' "$cmds" | tr '\n' '|' | sed 's/|$//'))( |\"|$)" |
     grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
   for o in $named; do

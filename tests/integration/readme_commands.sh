@@ -20,23 +20,11 @@ GEN=$TESTS_DIR/readme-commands.sh
 T=$(mktemp -d "${TMPDIR:-/tmp}/cab-$TEST_NAME.XXXXXX") || bail "mktemp failed"
 trap 'rm -rf "$T"' EXIT
 
-cmds=$("$CAB" help 2>&1 | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
+cmds=$(cab_commands)
 [ -n "$cmds" ] || bail "cab help lists no commands (its format changed?)"
 
-# helps CMD: CMD's --help and its subcommands' (those with a usage of their
-# own), as the generator takes them.
-helps() {
-  "$CAB" "$1" --help 2>&1 </dev/null
-  if "$CAB" "$1" --help 2>&1 | head -n 1 | grep -q "^usage: cab $1 COMMAND"; then
-    local w
-    for w in $("$CAB" "$1" --help 2>&1 | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p'); do
-      "$CAB" "$1" "$w" --help 2>/dev/null </dev/null | head -n 1 | grep -q "^usage: cab $1 $w\b" &&
-        "$CAB" "$1" "$w" --help 2>&1 </dev/null
-    done
-  fi
-}
 for c in $cmds; do
-  helps "$c" >"$T/help.$c"
+  cab_helps "$c" >"$T/help.$c"
   grep -oE -- '--[a-z][a-z0-9-]*' "$T/help.$c" | sort -u >"$T/opts.$c"
 done
 
