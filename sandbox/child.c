@@ -181,11 +181,18 @@ run_payload(const struct cab_child_args *a, int errfd, int tty_slave, const sigs
 static int
 take_mapped_ids(const struct cab_sandbox_config *cfg, int sync_fd, cab_error *err)
 {
-  if (setgroups(0, NULL) < 0)
+  /* The raw system calls, not glibc's wrappers: those apply the change to
+   * every thread glibc knows of, and this process was cloned without
+   * glibc (supervisor.c) from a runner that may have threads (the progress
+   * line, the proxy): its copy of glibc's thread list names threads that
+   * do not exist here, and the wrapper waited on one of them forever (an
+   * agent phase hung in about 1 of 40 cells on a terminal).  This process
+   * has one thread, so the per-thread system calls are the whole change. */
+  if (syscall(SYS_setgroups, 0, NULL) < 0)
     return cab_error_sys(err, "drop the supplementary groups");
-  if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0)
+  if (syscall(SYS_setresgid, cfg->gid, cfg->gid, cfg->gid) < 0)
     return cab_error_sys(err, "take the sandbox's gid %u", cfg->gid);
-  if (setresuid(cfg->uid, cfg->uid, cfg->uid) < 0)
+  if (syscall(SYS_setresuid, cfg->uid, cfg->uid, cfg->uid) < 0)
     return cab_error_sys(err, "take the sandbox's uid %u", cfg->uid);
   /* A change of credentials clears the parent-death signal: set it again,
    * then make sure the supervisor did not die in between (its end of the
