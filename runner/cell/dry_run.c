@@ -13,19 +13,11 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/json_null.h"
 #include "common/strfmt.h"
 #include "runner/cell/cell_internal.h"
 #include "runner/proxy/wire.h"
 #include "scorers/scorers.h"
-
-static void
-add_str_or_null(cJSON *o, const char *key, const char *s)
-{
-  if (s)
-    cJSON_AddStringToObject(o, key, s);
-  else
-    cJSON_AddNullToObject(o, key);
-}
 
 /* The task's prompt as the agent would get it: its workdir's README.md
  * ("" when the workdir comes from the image). */
@@ -85,12 +77,12 @@ describe(const struct cell *c, const char *image, bool host,
   bool net = strcmp(c->adapter->wire, "none") != 0;
   cJSON *m = cJSON_AddObjectToObject(j, "model_network");
   cJSON_AddBoolToObject(m, "enabled", net);
-  add_str_or_null(m, "endpoint", net && !o->replay ? o->endpoint : NULL);
+  cab_json_add_string_or_null(m, "endpoint", net && !o->replay ? o->endpoint : NULL);
   cJSON_AddStringToObject(m, "endpoint_wire", cab_wire_name((enum cab_wire)o->endpoint_wire));
   /* The variable's name only: its value never leaves the proxy. */
-  add_str_or_null(m, "key_env", net ? o->key_env : NULL);
-  add_str_or_null(m, "replay", o->replay);
-  add_str_or_null(m, "record", o->record);
+  cab_json_add_string_or_null(m, "key_env", net ? o->key_env : NULL);
+  cab_json_add_string_or_null(m, "replay", o->replay);
+  cab_json_add_string_or_null(m, "record", o->record);
   cJSON_AddStringToObject(j, "workdir", cab_cell_workdir(c));
   cJSON *argv = cJSON_AddArrayToObject(j, "argv");
   for (size_t i = 0; i < r->n_argv; i++)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/json_null.h"
 #include "common/strfmt.h"
 #include "runner/adapters/adapter.h"
 #include "runner/cli/json_out.h"
@@ -101,15 +102,6 @@ render(int argc, char **argv)
   return 0;
 }
 
-static void
-add_string_or_null(cJSON *o, const char *key, const char *v)
-{
-  if (v)
-    cJSON_AddStringToObject(o, key, v);
-  else
-    cJSON_AddNullToObject(o, key);
-}
-
 /* One adapter as `adapters list --json` shows it: A loaded, or NAME and
  * the one line why it did not load. */
 static cJSON *
@@ -117,12 +109,12 @@ adapter_json(const char *name, const struct cab_adapter *a, const char *error)
 {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "tui", a ? a->tui : name);
-  add_string_or_null(o, "wire", a ? a->wire : NULL);
-  add_string_or_null(o, "image", a ? a->image : NULL);
+  cab_json_add_string_or_null(o, "wire", a ? a->wire : NULL);
+  cab_json_add_string_or_null(o, "image", a ? a->image : NULL);
   cJSON_AddBoolToObject(o, "builtin", a && a->builtin);
-  add_string_or_null(o, "description", a ? a->description : NULL);
-  add_string_or_null(o, "file", a ? a->source_path : NULL);
-  add_string_or_null(o, "error", error);
+  cab_json_add_string_or_null(o, "description", a ? a->description : NULL);
+  cab_json_add_string_or_null(o, "file", a ? a->source_path : NULL);
+  cab_json_add_string_or_null(o, "error", error);
   return o;
 }
 
